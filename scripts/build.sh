@@ -1,0 +1,12 @@
+#!/bin/bash
+# Builds hako (build/hako) and, for the tests, a copy with AddressSanitizer and UBSan (build-asan/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f build/build.ninja ] || meson setup build --buildtype=release -Db_ndebug=false >/dev/null
+ninja -C build >/dev/null
+if [ "${1:-}" = --with-asan ]; then
+	[ -f build-asan/build.ninja ] ||
+		CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+			-Dfuzz=true >/dev/null
+	ninja -C build-asan >/dev/null
+fi

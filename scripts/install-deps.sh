@@ -1,0 +1,22 @@
+#!/bin/bash
+# Installs every Debian package hako's build, demo, tests and benchmarks need (Debian 12, root).
+set -euo pipefail
+packages=(
+	# build
+	build-essential meson ninja-build pkg-config clang
+	libmnl-dev libnftables-dev libnetfilter-conntrack-dev libseccomp-dev
+	# tests and demo
+	bats busybox-static iproute2 nftables conntrack dnsmasq-base uidmap file procps psmisc
+	util-linux graphviz
+	# benchmarks: the peers hako is measured against
+	hyperfine systemd-container bubblewrap debootstrap time
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

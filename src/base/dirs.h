@@ -1,0 +1,15 @@
+/* hako's directories, each movable by an environment variable (tests point them into a temp dir). */
+#pragma once
+
+enum hako_dir {
+	HAKO_DIR_RUNTIME, /* /run/hako          HAKO_RUNTIME_DIR */
+	HAKO_DIR_CONFIG,  /* /etc/hako          HAKO_CONFIG_DIR  */
+	HAKO_DIR_STATE,   /* /var/lib/hako      HAKO_STATE_DIR   */
+	HAKO_DIR_IMAGES,  /* /var/lib/machines  HAKO_IMAGE_DIR   */
+};
+
+const char *hako_dir(enum hako_dir dir);
+/* malloc'd "<dir>/<printf(fmt)>"; NULL on OOM. */
+char *hako_path(enum hako_dir dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Creates <dir>/<sub> (and parents), mode 0755. */
+int hako_mkdir(enum hako_dir dir, const char *sub);

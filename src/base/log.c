@@ -1,0 +1,58 @@
+#include "base/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool quiet;
+
+void log_set_quiet(bool q) { quiet = q; }
+
+bool log_debug_enabled(void)
+{
+	static int enabled = -1;
+	if (enabled < 0) {
+		const char *e = getenv("HAKO_DEBUG");
+		enabled = e && *e && strcmp(e, "0") != 0;
+	}
+	return enabled;
+}
+
+static void emit(const char *level, const char *fmt, va_list ap, int err)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (err)
+		fprintf(stderr, "hako: %s%s: %s\n", level, msg, strerror(-err));
+	else
+		fprintf(stderr, "hako: %s%s\n", level, msg);
+}
+
+#define LOG_BODY(level, err) do { va_list ap; va_start(ap, fmt); emit(level, fmt, ap, err); va_end(ap); } while (0)
+
+void log_error(const char *fmt, ...) { LOG_BODY("", 0); }
+void log_warning(const char *fmt, ...) { LOG_BODY("warning: ", 0); }
+
+void log_info(const char *fmt, ...)
+{
+	if (!quiet)
+		LOG_BODY("", 0);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	if (log_debug_enabled())
+		LOG_BODY("debug: ", 0);
+}
+
+int log_errno(int err, const char *fmt, ...)
+{
+	int saved = errno;
+	if (err > 0)
+		err = -err;
+	LOG_BODY("", err ? err : -EIO);
+	errno = saved;
+	return err ? err : -EIO;
+}

@@ -1,0 +1,348 @@
+#include "base/util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+
+const char *startswith(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
+bool endswith(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+size_t strv_length(char *const *strv)
+{
+	size_t n = 0;
+	while (strv && strv[n])
+		n++;
+	return n;
+}
+
+int strv_push_take(char ***strv, char *s)
+{
+	if (!s)
+		return -ENOMEM;
+	size_t n = strv_length(*strv);
+	char **v = realloc(*strv, (n + 2) * sizeof(char *));
+	if (!v) {
+		free(s);
+		return -ENOMEM;
+	}
+	v[n] = s;
+	v[n + 1] = NULL;
+	*strv = v;
+	return 0;
+}
+
+int strv_push(char ***strv, const char *s) { return strv_push_take(strv, strdup(s)); }
+
+bool strv_contains(char *const *strv, const char *s)
+{
+	for (size_t i = 0; strv && strv[i]; i++)
+		if (streq(strv[i], s))
+			return true;
+	return false;
+}
+
+void strv_free(char **strv)
+{
+	for (size_t i = 0; strv && strv[i]; i++)
+		free(strv[i]);
+	free(strv);
+}
+
+void strv_freep(char ***strv) { strv_free(*strv); }
+
+char **strv_copy(char *const *strv)
+{
+	char **copy = calloc(1, sizeof(char *));
+	for (size_t i = 0; copy && strv && strv[i]; i++)
+		if (strv_push(&copy, strv[i]) < 0) {
+			strv_free(copy);
+			return NULL;
+		}
+	return copy;
+}
+
+int parse_u64(const char *s, uint64_t *ret)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int parse_u32(const char *s, uint32_t *ret)
+{
+	uint64_t v;
+	int r = parse_u64(s, &v);
+	if (r < 0)
+		return r;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+int parse_int(const char *s, int *ret)
+{
+	bool neg = s && *s == '-';
+	uint64_t v;
+	int r = parse_u64(neg ? s + 1 : s, &v);
+	if (r < 0)
+		return r;
+	if (v > (uint64_t)INT_MAX + neg)
+		return -ERANGE;
+	*ret = neg ? (int)-(int64_t)v : (int)v;
+	return 0;
+}
+
+int parse_boolean(const char *s)
+{
+	static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
+	static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -EINVAL;
+}
+
+/* Splits "123abc" into the number and its suffix. */
+static int parse_number_suffix(const char *s, uint64_t *num, const char **suffix)
+{
+	char digits[32];
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n >= sizeof(digits))
+		return n ? -ERANGE : -EINVAL;
+	memcpy(digits, s, n);
+	digits[n] = 0;
+	*suffix = s + n;
+	return parse_u64(digits, num);
+}
+
+int parse_size(const char *s, uint64_t *ret)
+{
+	static const struct { const char *suffix; unsigned shift; } units[] = {
+		{ "", 0 }, { "B", 0 }, { "K", 10 }, { "M", 20 }, { "G", 30 }, { "T", 40 },
+	};
+	if (streq(s, "infinity")) {
+		*ret = UINT64_MAX;
+		return 0;
+	}
+	uint64_t v;
+	const char *suffix;
+	int r = parse_number_suffix(s, &v, &suffix);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(units); i++)
+		if (strcasecmp(suffix, units[i].suffix) == 0) {
+			if (units[i].shift && v > (UINT64_MAX >> units[i].shift))
+				return -ERANGE;
+			*ret = v << units[i].shift;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int parse_duration_us(const char *s, uint64_t *ret)
+{
+	static const struct { const char *suffix; uint64_t usec; } units[] = {
+		{ "", 1000000 }, { "s", 1000000 }, { "sec", 1000000 }, { "ms", 1000 },
+		{ "us", 1 }, { "min", 60000000 }, { "m", 60000000 }, { "h", 3600000000ULL },
+	};
+	uint64_t v;
+	const char *suffix;
+	int r = parse_number_suffix(s, &v, &suffix);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(units); i++)
+		if (streq(suffix, units[i].suffix)) {
+			if (v > UINT64_MAX / units[i].usec)
+				return -ERANGE;
+			*ret = v * units[i].usec;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}
+
+int read_file(const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	size_t cap = 4096, len = 0;
+	_cleanup_free_ char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len + 1 >= cap) {
+			char *b = realloc(buf, cap *= 2);
+			if (!b)
+				return -ENOMEM;
+			buf = b;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = 0;
+	if (ret_len)
+		*ret_len = len;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int read_line_file(const char *path, char **ret)
+{
+	char *buf;
+	int r = read_file(path, &buf, NULL);
+	if (r < 0)
+		return r;
+	buf[strcspn(buf, "\n")] = 0;
+	*ret = buf;
+	return 0;
+}
+
+int write_file_at(int dirfd, const char *path, const char *data, int flags, mode_t mode)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY | flags, mode);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(data);
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file(const char *path, const char *data, int flags, mode_t mode)
+{
+	return write_file_at(AT_FDCWD, path, data, flags, mode);
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int rm_rf_at(int parent, const char *name)
+{
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	int r = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		int k = rm_rf_at(dirfd(d), de->d_name);
+		if (k < 0 && r == 0)
+			r = k;
+	}
+	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
+}
+
+int rm_rf(const char *path) { return rm_rf_at(AT_FDCWD, path); }
+
+int random_hex(char *buf, size_t n)
+{
+	uint8_t bytes[64];
+	if (n > sizeof(bytes))
+		return -EINVAL;
+	if (getrandom(bytes, n, 0) != (ssize_t)n)
+		return -errno;
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", bytes[i]);
+	return 0;
+}
+
+uint64_t hash64(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+uint64_t now_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}

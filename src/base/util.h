@@ -1,0 +1,47 @@
+/* Small shared helpers: strings, string vectors, numbers, files. Errors are negative errnos. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+
+static inline bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+static inline bool streq_ptr(const char *a, const char *b) { return a && b ? streq(a, b) : a == b; }
+const char *startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+
+/* NULL-terminated vectors of malloc'd strings. */
+size_t strv_length(char *const *strv);
+int strv_push(char ***strv, const char *s);      /* appends a copy */
+int strv_push_take(char ***strv, char *s);      /* appends s itself */
+bool strv_contains(char *const *strv, const char *s);
+void strv_free(char **strv);
+char **strv_copy(char *const *strv);
+
+/* Returns 0 and sets *ret, or -EINVAL / -ERANGE. Whole string must be a number. */
+int parse_u64(const char *s, uint64_t *ret);
+int parse_u32(const char *s, uint32_t *ret);
+int parse_int(const char *s, int *ret);
+/* yes/no/true/false/on/off/1/0: returns 1 or 0, or -EINVAL. */
+int parse_boolean(const char *s);
+/* Sizes with K/M/G/T suffixes (base 1024), or "infinity" as UINT64_MAX. */
+int parse_size(const char *s, uint64_t *ret);
+/* Durations: plain seconds, or with ms/s/min/h suffix. Result in microseconds. */
+int parse_duration_us(const char *s, uint64_t *ret);
+
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int read_file(const char *path, char **ret, size_t *ret_len);      /* NUL-terminated */
+int read_line_file(const char *path, char **ret);                    /* first line, no newline */
+int write_file(const char *path, const char *data, int flags, mode_t mode); /* flags: O_CREAT|O_TRUNC.. */
+int write_file_at(int dirfd, const char *path, const char *data, int flags, mode_t mode);
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+
+/* Random bytes as lowercase hex (2*n chars + NUL into buf). */
+int random_hex(char *buf, size_t n);
+/* A stable 64-bit hash (FNV-1a) for deterministic names. */
+uint64_t hash64(const void *data, size_t len);
+
+uint64_t now_usec(void);   /* CLOCK_MONOTONIC */

@@ -1,0 +1,16 @@
+/* Entry points of hako's commands, one file per command family in src/cmd/.
+ * Each gets argv with argv[0] = the command's name and returns hako's exit status. */
+#pragma once
+
+/* Exit statuses of hako's own failures (a container's command passes its status through). */
+enum {
+	EXIT_HAKO_USAGE = 125,   /* bad option, name or file: nothing was started */
+	EXIT_HAKO_FAILED = 126,  /* setting the container up failed */
+	EXIT_HAKO_NOTFOUND = 127, /* the command to run was not found in the tree */
+};
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};

@@ -1,0 +1,65 @@
+/* Everything `hako run` (and `hako start`, and a .nspawn file) can ask of a container. Each area
+ * owns its part: the core fields here (src/container), isolation (src/container/isolation.h) and
+ * networking (src/net/netconfig.h) keep their own structs and their own option tables. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "container/isolation.h"
+#include "net/netconfig.h"
+
+enum console_mode {
+	CONSOLE_AUTO,        /* interactive when stdin is a terminal, else pipe */
+	CONSOLE_INTERACTIVE, /* a pty, stdin and stdout relayed */
+	CONSOLE_READ_ONLY,   /* a pty, only its output relayed */
+	CONSOLE_PASSIVE,     /* a pty, nothing relayed */
+	CONSOLE_PIPE,        /* the container gets hako's stdin/stdout/stderr directly */
+};
+
+enum resolv_conf_mode {
+	RESOLV_CONF_AUTO, /* copy the host's in when the tree has an /etc */
+	RESOLV_CONF_OFF,
+	RESOLV_CONF_COPY_HOST,
+	RESOLV_CONF_BIND_HOST,
+	RESOLV_CONF_DELETE,
+};
+
+struct bind_spec {
+	char *source;      /* absolute path on the host */
+	char *dest;        /* absolute path in the container */
+	bool read_only;
+	bool recursive;    /* rbind (default) or norbind */
+};
+
+struct tmpfs_spec {
+	char *path;
+	char *options;     /* mount data, e.g. "mode=0755,size=10M"; NULL for default */
+};
+
+struct run_config {
+	char *directory;
+	char *machine;     /* name; defaults to basename(directory) */
+	char *hostname;    /* defaults to machine */
+	char **command;    /* argv to run (or init's arguments with boot) */
+	bool boot;
+	bool ephemeral;
+	bool read_only;
+	struct bind_spec *binds;
+	unsigned n_binds;
+	struct tmpfs_spec *tmpfs;
+	unsigned n_tmpfs;
+	char **setenv;     /* "VAR=VALUE" */
+	char *user;
+	char *chdir;
+	uint64_t caps_add, caps_drop; /* bitmasks over CAP_* numbers */
+	bool caps_add_all;            /* --capability=all */
+	int kill_signal;              /* 0: default (SIGRTMIN+3 with boot, else SIGKILL) */
+	enum resolv_conf_mode resolv_conf;
+	enum console_mode console;
+	bool quiet;
+
+	struct isolation_config iso;
+	struct net_config net;
+};
+
+void run_config_free(struct run_config *cfg);

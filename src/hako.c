@@ -1,0 +1,45 @@
+/* hako: lightweight containers and virtual networks for one Linux host. This file is only the
+ * command table; each family of commands lives in src/cmd/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "cmd/cmd.h"
+
+static const struct command commands[] = {
+	{ NULL, NULL, NULL }, /* keeps the table non-empty while families are added */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: hako [--version] [--help] COMMAND [OPTIONS...]\n\n"
+		   "Lightweight containers and virtual networks for one Linux host.\n\nCommands:\n");
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		if (commands[i].name)
+			fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nSee 'hako COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_HAKO_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("hako %s\n", HAKO_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		if (commands[i].name && strcmp(commands[i].name, argv[1]) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	log_error("unknown command '%s' (see hako --help)", argv[1]);
+	return EXIT_HAKO_USAGE;
+}

@@ -1,0 +1,64 @@
+# Shared set-up for hako's integration tests. tests/run starts every test case in its own
+# network + mount namespace (unshare --net --mount), so nothing here touches the host's network
+# or mount table. Each test gets its own directories for hako's state.
+
+HAKO=${HAKO:-$BATS_TEST_DIRNAME/../../build/hako}
+FIXTURES=$BATS_TEST_DIRNAME/../fixtures
+
+common_setup() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	[ -n "${HAKO_TEST_NS:-}" ] || skip "run through tests/run (needs a private namespace)"
+	TEST_TMP=$(mktemp -d /tmp/hako-test.XXXXXX)
+	export HAKO_RUNTIME_DIR=$TEST_TMP/run HAKO_CONFIG_DIR=$TEST_TMP/etc
+	export HAKO_STATE_DIR=$TEST_TMP/state HAKO_IMAGE_DIR=$TEST_TMP/machines
+	mkdir -p "$HAKO_RUNTIME_DIR" "$HAKO_CONFIG_DIR" "$HAKO_STATE_DIR" "$HAKO_IMAGE_DIR"
+	ip link set lo up
+	BG_PIDS=()
+	TEST_NETNS=()
+}
+
+common_teardown() {
+	remove_test_netns
+	local pid
+	for pid in "${BG_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	[ -n "${TEST_TMP:-}" ] || return 0
+	# Unmount anything left below the test dir (deepest first), then remove it.
+	grep -F " $TEST_TMP" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	rm -rf "$TEST_TMP"
+}
+
+# make_root [DIR]: a fresh busybox tree; prints its path.
+make_root() {
+	local dir=${1:-$TEST_TMP/root}
+	"$FIXTURES/mkroot.sh" "$dir" >/dev/null
+	echo "$dir"
+}
+
+# bg CMD...: runs CMD in the background and remembers its pid for teardown.
+bg() {
+	"$@" &
+	BG_PIDS+=($!)
+}
+
+# wait_for TIMEOUT_S CMD...: retries CMD every 50 ms until it succeeds or time runs out.
+wait_for() {
+	local deadline=$((SECONDS + $1)); shift
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.05
+	done
+}
+
+# netns NAME: a named test namespace for playing "outside" hosts, removed in teardown.
+add_netns() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	TEST_NETNS+=("$1")
+}
+
+remove_test_netns() {
+	local ns
+	for ns in "${TEST_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+}

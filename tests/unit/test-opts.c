@@ -1,0 +1,74 @@
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "base/opts.h"
+#include "base/util.h"
+#include "tap.h"
+
+struct cfg {
+	bool boot;
+	char *dir;
+	char **binds;
+};
+
+static const struct opt table[] = {
+	{ "boot", 'b', OPT_NONE, NULL, "boot", opt_set_flag, offsetof(struct cfg, boot), "Exec.Boot" },
+	{ "directory", 'D', OPT_REQUIRED, "DIR", "dir", opt_set_string, offsetof(struct cfg, dir), NULL },
+	{ "bind", 0, OPT_REQUIRED, "SPEC", "bind", opt_append_string, offsetof(struct cfg, binds), "Files.Bind" },
+};
+static const struct opt_group groups[] = { OPT_GROUP(NULL, table) };
+
+static int parse(struct cfg *c, int argc, char **argv, struct opts_seen *seen)
+{
+	return opts_parse(groups, 1, argc, argv, c, OPTS_STOP_AT_ARG, "usage", seen);
+}
+
+static void cfg_free(struct cfg *c)
+{
+	free(c->dir);
+	strv_free(c->binds);
+}
+
+static void test_long_short_and_stop(void)
+{
+	struct cfg c = { 0 };
+	struct opts_seen seen = { 0 };
+	char *argv[] = { "run", "-bD/tmp/x", "--bind=/a:/b", "--bind", "/c", "/bin/sh", "-c", "x", NULL };
+	int i = parse(&c, 8, argv, &seen);
+	CHECK(i == 5);
+	CHECK(c.boot);
+	CHECK_STREQ(c.dir, "/tmp/x");
+	CHECK(strv_length(c.binds) == 2);
+	CHECK(opts_was_seen(&seen, 0) && opts_was_seen(&seen, 2));
+	cfg_free(&c);
+}
+
+static void test_errors(void)
+{
+	struct cfg c = { 0 };
+	char *unknown[] = { "run", "--nope", NULL };
+	CHECK(parse(&c, 2, unknown, NULL) == -EINVAL);
+	char *missing[] = { "run", "-D", NULL };
+	CHECK(parse(&c, 2, missing, NULL) == -EINVAL);
+	char *novalue[] = { "run", "--boot=maybe", NULL };
+	CHECK(parse(&c, 2, novalue, NULL) == -EINVAL);
+	char *dashdash[] = { "run", "--", "-b", NULL };
+	CHECK(parse(&c, 3, dashdash, NULL) == 2 && !c.boot);
+	cfg_free(&c);
+}
+
+static void test_settings_lookup(void)
+{
+	const struct opt *o = NULL;
+	CHECK(opts_find_setting(groups, 1, "Files", "Bind", &o) == 2 && o == &table[2]);
+	CHECK(opts_find_setting(groups, 1, "Exec", "Nope", &o) == -1);
+}
+
+int main(void)
+{
+	RUN(test_long_short_and_stop);
+	RUN(test_errors);
+	RUN(test_settings_lookup);
+	TAP_END();
+}

@@ -1,0 +1,64 @@
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "base/util.h"
+#include "tap.h"
+
+static void test_parse_numbers(void)
+{
+	uint64_t v;
+	int i;
+	CHECK(parse_u64("42", &v) == 0 && v == 42);
+	CHECK(parse_u64("", &v) == -EINVAL);
+	CHECK(parse_u64("-1", &v) == -EINVAL);
+	CHECK(parse_u64("12x", &v) == -EINVAL);
+	CHECK(parse_u64("99999999999999999999999", &v) == -ERANGE);
+	CHECK(parse_int("-7", &i) == 0 && i == -7);
+	CHECK(parse_int("2147483648", &i) == -ERANGE);
+	CHECK(parse_int("-2147483648", &i) == 0 && i == -2147483647 - 1);
+}
+
+static void test_parse_size_and_duration(void)
+{
+	uint64_t v;
+	CHECK(parse_size("512M", &v) == 0 && v == 512ULL << 20);
+	CHECK(parse_size("1G", &v) == 0 && v == 1ULL << 30);
+	CHECK(parse_size("100", &v) == 0 && v == 100);
+	CHECK(parse_size("infinity", &v) == 0 && v == UINT64_MAX);
+	CHECK(parse_size("1Q", &v) == -EINVAL);
+	CHECK(parse_size("99999999999T", &v) == -ERANGE);
+	CHECK(parse_duration_us("30", &v) == 0 && v == 30000000);
+	CHECK(parse_duration_us("250ms", &v) == 0 && v == 250000);
+	CHECK(parse_duration_us("2min", &v) == 0 && v == 120000000);
+	CHECK(parse_duration_us("ms", &v) == -EINVAL);
+}
+
+static void test_boolean(void)
+{
+	CHECK(parse_boolean("yes") == 1);
+	CHECK(parse_boolean("Off") == 0);
+	CHECK(parse_boolean("maybe") == -EINVAL);
+}
+
+static void test_strv(void)
+{
+	char **v = NULL;
+	CHECK(strv_push(&v, "a") == 0);
+	CHECK(strv_push(&v, "b") == 0);
+	CHECK(strv_length(v) == 2);
+	CHECK(strv_contains(v, "b") && !strv_contains(v, "c"));
+	char **c = strv_copy(v);
+	CHECK(c && strv_length(c) == 2);
+	strv_free(c);
+	strv_free(v);
+}
+
+int main(void)
+{
+	RUN(test_parse_numbers);
+	RUN(test_parse_size_and_duration);
+	RUN(test_boolean);
+	RUN(test_strv);
+	TAP_END();
+}
