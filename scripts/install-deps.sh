@@ -9,7 +9,7 @@ packages=(
 	bats busybox-static iproute2 nftables conntrack dnsmasq-base uidmap file procps psmisc
 	util-linux graphviz
 	# benchmarks: the peers hako is measured against
-	hyperfine systemd-container bubblewrap debootstrap time
+	hyperfine systemd-container bubblewrap debootstrap time python3
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,63 @@
+# Shared by the benchmarks: trees to run, and measuring commands side by side.
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$BENCH_DIR")
+HAKO=${HAKO:-$REPO/build/hako}
+CACHE=${HAKO_BENCH_CACHE:-/var/cache/hako-bench}
+
+busybox_tree() {
+	local dir=$CACHE/busybox
+	[ -x "$dir/bin/busybox" ] || "$REPO/tests/fixtures/mkroot.sh" "$dir" >/dev/null
+	echo "$dir"
+}
+
+# A debootstrap'd Debian 12 minbase tree, made once (about 30 s) and cached.
+debian_tree() {
+	local dir=$CACHE/debian
+	if [ ! -x "$dir/usr/bin/dpkg" ]; then
+		rm -rf "$dir.tmp"
+		debootstrap --variant=minbase bookworm "$dir.tmp" http://deb.debian.org/debian >&2 &&
+			mv "$dir.tmp" "$dir" || return 1
+	fi
+	echo "$dir"
+}
+
+# measure LABEL RUNS CMD...: median wall time (ms) by hyperfine, median peak RSS (KiB) by GNU
+# time's %M (the largest process of the run), appended as a TSV row to $RESULTS.
+measure() {
+	local label=$1 runs=$2; shift 2
+	local json rss=() i out
+	json=$(mktemp) out=$(mktemp)
+	hyperfine -N -w 3 -r "$runs" --export-json "$json" -- "$(printf '%q ' "$@")" >/dev/null 2>&1 ||
+		{ echo "bench: '$label' failed: $*" >&2; rm -f "$json"; return 0; }
+	for ((i = 0; i < 9; i++)); do
+		/usr/bin/time -f '%M' -o "$out" "$@" >/dev/null 2>&1 || true
+		rss+=("$(tail -1 "$out")")
+	done
+	python3 - "$json" "$label" "${rss[@]}" >>"$RESULTS" <<'PY'
+import json, statistics, sys
+d = json.load(open(sys.argv[1]))["results"][0]
+rss = sorted(int(x) for x in sys.argv[3:] if x.strip().isdigit())
+print(f"{sys.argv[2]}\t{statistics.median(d['times'])*1000:.2f}\t{rss[len(rss)//2] if rss else 0}")
+PY
+	rm -f "$json" "$out"
+}
+
+# report TITLE FLOOR_LABEL: prints $RESULTS as one table with ratios to the floor's row.
+report() {
+	python3 - "$RESULTS" "$1" "$2" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+floor = {}
+for label, ms, rss in rows:
+    if label.startswith(sys.argv[3]):
+        floor[label.split(" | ")[0].replace(sys.argv[3], "").strip()] = (float(ms), int(rss))
+print(sys.argv[2])
+print(f"{'command':58} {'median ms':>10} {'x floor':>8} {'peak KiB':>9} {'x floor':>8}")
+for label, ms, rss in rows:
+    tree = label.split(" | ")[-1]
+    f = floor.get(tree) or next(iter(floor.values()), (0, 0))
+    tr = f"{float(ms)/f[0]:.2f}" if f[0] else "-"
+    mr = f"{int(rss)/f[1]:.2f}" if f[1] else "-"
+    print(f"{label:58} {float(ms):10.2f} {tr:>8} {int(rss):9d} {mr:>8}")
+PY
+}
