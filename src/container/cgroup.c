@@ -91,9 +91,10 @@ int cgroup_limits_parse_property(struct cgroup_limits *l, const char *assignment
 
 int cgroup_limits_parse_cpu_affinity(struct cgroup_limits *l, const char *list, const char **why)
 {
-	_cleanup_free_ cpu_set_t *set = calloc(1, sizeof(cpu_set_t));
+	cpu_set_t set;
+	CPU_ZERO(&set);
 	_cleanup_free_ char *copy = strdup(list);
-	if (!set || !copy)
+	if (!copy)
 		return -ENOMEM;
 	char *save = NULL;
 	int n = 0;
@@ -108,22 +109,16 @@ int cgroup_limits_parse_cpu_affinity(struct cgroup_limits *l, const char *list, 
 			return -EINVAL;
 		}
 		for (uint32_t c = lo; c <= hi; c++)
-			CPU_SET(c, set);
+			CPU_SET(c, &set);
 		n++;
 	}
 	if (n == 0) {
 		*why = "empty CPU list";
 		return -EINVAL;
 	}
-	free(l->cpu_affinity);
-	l->cpu_affinity = TAKE_PTR(set);
+	l->cpu_affinity = set;
+	l->has_cpu_affinity = true;
 	return 0;
-}
-
-void cgroup_limits_done(struct cgroup_limits *l)
-{
-	free(l->cpu_affinity);
-	l->cpu_affinity = NULL;
 }
 
 bool cgroup_limits_any(const struct cgroup_limits *l)

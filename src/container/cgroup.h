@@ -26,14 +26,14 @@ enum cgroup_property {
 struct cgroup_limits {
 	uint64_t value[_CG_PROPERTY_MAX]; /* the parsed value, CG_INFINITY for "infinity" */
 	bool set[_CG_PROPERTY_MAX];
-	cpu_set_t *cpu_affinity;          /* --cpu-affinity=, NULL if none */
+	bool has_cpu_affinity;            /* --cpu-affinity= given */
+	cpu_set_t cpu_affinity;
 };
 
 /* Parses "Name=Value" (--property=). Unknown names and bad values: -EINVAL with *why. */
 int cgroup_limits_parse_property(struct cgroup_limits *l, const char *assignment, const char **why);
 /* Parses "0,2-3" (--cpu-affinity=). */
 int cgroup_limits_parse_cpu_affinity(struct cgroup_limits *l, const char *list, const char **why);
-void cgroup_limits_done(struct cgroup_limits *l);
 bool cgroup_limits_any(const struct cgroup_limits *l);
 
 enum cgroup_version { CGROUP_V1 = 1, CGROUP_V2 = 2 };

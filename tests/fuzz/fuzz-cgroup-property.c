@@ -15,7 +15,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why;
 	(void)cgroup_limits_parse_property(&l, s, &why);
 	(void)cgroup_limits_parse_cpu_affinity(&l, s, &why);
-	cgroup_limits_done(&l);
 	free(s);
 	return 0;
 }

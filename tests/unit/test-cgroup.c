@@ -28,7 +28,6 @@ static void test_parse_properties(void)
 	CHECK(cgroup_limits_parse_property(&l, "MemoryMaxx=1G", &why) == -EINVAL);
 	CHECK(cgroup_limits_parse_property(&l, "MemoryMax", &why) == -EINVAL);
 	CHECK_STREQ(why, "expected NAME=VALUE");
-	cgroup_limits_done(&l);
 
 	struct cgroup_limits none = {};
 	CHECK(!cgroup_limits_any(&none));
@@ -67,13 +66,12 @@ static void test_cpu_affinity(void)
 	struct cgroup_limits l = {};
 	const char *why;
 	CHECK(cgroup_limits_parse_cpu_affinity(&l, "0,2-3", &why) == 0);
-	CHECK(l.cpu_affinity && CPU_ISSET(0, l.cpu_affinity) && !CPU_ISSET(1, l.cpu_affinity) &&
-	      CPU_ISSET(2, l.cpu_affinity) && CPU_ISSET(3, l.cpu_affinity) && CPU_COUNT(l.cpu_affinity) == 3);
+	CHECK(l.has_cpu_affinity && CPU_ISSET(0, &l.cpu_affinity) && !CPU_ISSET(1, &l.cpu_affinity) &&
+	      CPU_ISSET(2, &l.cpu_affinity) && CPU_ISSET(3, &l.cpu_affinity) && CPU_COUNT(&l.cpu_affinity) == 3);
 	CHECK(cgroup_limits_parse_cpu_affinity(&l, "3-1", &why) == -EINVAL);
 	CHECK(cgroup_limits_parse_cpu_affinity(&l, "", &why) == -EINVAL);
 	CHECK(cgroup_limits_parse_cpu_affinity(&l, "a", &why) == -EINVAL);
 	CHECK(cgroup_limits_parse_cpu_affinity(&l, "99999", &why) == -EINVAL);
-	cgroup_limits_done(&l);
 }
 
 int main(void)
