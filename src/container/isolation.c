@@ -1,0 +1,321 @@
+/* The isolation hooks of the start-up sequence (container.h): user namespace, cgroup and system
+ * call filter, glued from userns.c, cgroup.c and seccomp.c. Also this area's run options. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "container/container.h"
+#include "container/isolation.h"
+#include "container/seccomp.h"
+
+struct isolation_state {
+	struct seccomp_program filter;
+	struct cgroup *cgroup;
+	bool userns;            /* the container has its own user namespace */
+	uint32_t uid_base, uid_count;
+	int range_lock_fd;      /* holds a picked range while the container runs */
+	int tree_fd;            /* child: the idmapped root tree received from the parent */
+};
+
+/* ---- options ---- */
+
+#define ISO(field) offsetof(struct run_config, iso.field)
+
+static int set_private_users(void *target, const char *value, const char **why)
+{
+	return userns_parse_mode(target, value, why);
+}
+
+static int set_private_users_ownership(void *target, const char *value, const char **why)
+{
+	return userns_parse_ownership(target, value, why);
+}
+
+static int set_system_call_filter(void *target, const char *value, const char **why)
+{
+	struct seccomp_request check = {};
+	int r = seccomp_request_add(&check, value, why); /* validates every entry now */
+	seccomp_request_done(&check);
+	return r < 0 ? r : strv_push(target, value);
+}
+
+static int set_no_new_privileges(void *target, const char *value, const char **why)
+{
+	int b = value ? parse_boolean(value) : 1;
+	if (b < 0) {
+		*why = "expected yes or no";
+		return -EINVAL;
+	}
+	*(bool *)target = b;
+	return 0;
+}
+
+static int set_property(void *target, const char *value, const char **why)
+{
+	return cgroup_limits_parse_property(target, value, why);
+}
+
+static int set_cpu_affinity(void *target, const char *value, const char **why)
+{
+	return cgroup_limits_parse_cpu_affinity(target, value, why);
+}
+
+const struct opt run_options_isolation[] = {
+	{ "private-users", 'U', OPT_OPTIONAL, "MODE", "User namespace: no, yes, pick (-U), identity or UID[:COUNT]", set_private_users, ISO(userns), "Exec.PrivateUsers" },
+	{ "private-users-ownership", 0, OPT_REQUIRED, "MODE", "The tree's ownership with --private-users: auto, map, chown or off", set_private_users_ownership, ISO(userns), "Files.PrivateUsersOwnership" },
+	{ "system-call-filter", 0, OPT_REQUIRED, "LIST", "Allow (@group or name) or with ~ refuse system calls", set_system_call_filter, ISO(syscall_filter), "Exec.SystemCallFilter" },
+	{ "no-new-privileges", 0, OPT_OPTIONAL, "BOOL", "Set no_new_privs: setuid binaries gain nothing", set_no_new_privileges, ISO(no_new_privileges), "Exec.NoNewPrivileges" },
+	{ "property", 0, OPT_REQUIRED, "NAME=VALUE", "Cgroup limit: MemoryMax=, MemoryHigh=, TasksMax=, CPUQuota=, CPUWeight= (v2, else v1)", set_property, ISO(limits), NULL },
+	{ "cpu-affinity", 0, OPT_REQUIRED, "CPUS", "Run on these CPUs only (e.g. 0,2-3)", set_cpu_affinity, ISO(limits), "Exec.CPUAffinity" },
+};
+const size_t run_options_isolation_n = ELEMENTSOF(run_options_isolation);
+
+/* ---- user namespace ---- */
+
+/* nspawn's defaults, made safe: a booted container gets its own range (pick) unless told
+ * --private-users=no; a command keeps the host's ids unless asked. A non-root caller always
+ * gets a user namespace: it is the only way it may create the others. */
+static enum userns_mode effective_userns(const struct run_config *cfg)
+{
+	if (getuid() != 0)
+		return USERNS_FIXED;
+	if (cfg->iso.userns.mode_set)
+		return cfg->iso.userns.mode;
+	return cfg->boot ? USERNS_PICK : USERNS_NO;
+}
+
+unsigned long isolation_clone_flags(const struct run_config *cfg)
+{
+	return effective_userns(cfg) != USERNS_NO ? CLONE_NEWUSER : 0;
+}
+
+static int prepare_userns(struct container *c, struct isolation_state *s)
+{
+	const struct userns_config *u = &c->cfg->iso.userns;
+	s->uid_count = USERNS_RANGE_SIZE;
+	if (getuid() != 0) {
+		s->uid_base = getuid(); /* rootless: maps are decided by userns_write_maps */
+		return 0;
+	}
+	switch (effective_userns(c->cfg)) {
+	case USERNS_IDENTITY:
+		s->uid_base = 0;
+		return 0;
+	case USERNS_FIXED:
+		if (u->from_tree_owner) {
+			struct stat st;
+			if (fstat(c->root_fd, &st) < 0)
+				return log_errno(-errno, "cannot stat %s", c->root);
+			if (st.st_uid == 0 || st.st_uid % USERNS_RANGE_SIZE) {
+				log_error("--private-users=yes: %s is owned by uid %u, not the base of a 65536 range (use pick or UID)",
+					  c->root, (unsigned)st.st_uid);
+				return -EINVAL;
+			}
+			s->uid_base = st.st_uid;
+		} else {
+			s->uid_base = u->base;
+			s->uid_count = u->count;
+		}
+		return 0;
+	case USERNS_PICK: {
+		int r = userns_pick(hako_dir(HAKO_DIR_STATE), c->name, &s->uid_base, &s->range_lock_fd);
+		if (r < 0)
+			return log_errno(r, "cannot pick a user namespace range for %s", c->name);
+		return 0;
+	}
+	case USERNS_NO:
+		break;
+	}
+	return 0;
+}
+
+/* Whether the tree is shown to the container through an idmapped mount. */
+static bool wants_idmap(const struct container *c, const struct isolation_state *s)
+{
+	enum userns_ownership o = c->cfg->iso.userns.ownership;
+	return s->userns && getuid() == 0 && s->uid_base != 0 &&
+	       (o == USERNS_OWNERSHIP_AUTO || o == USERNS_OWNERSHIP_MAP);
+}
+
+/* Tells the waiting child its maps are written, handing it the idmapped tree (if any) with the
+ * message over the start-up socket. */
+static int send_userns_ready(struct container *c, bool idmap)
+{
+	_cleanup_close_ int tree = -1;
+	if (idmap) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)c->pid);
+		_cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0)
+			return log_errno(-errno, "cannot open the container's user namespace");
+		tree = userns_idmapped_tree(c->root, nsfd);
+		if (tree < 0)
+			return log_errno(tree, "cannot make an idmapped mount of %s (try --private-users-ownership=chown)",
+					 c->root);
+	}
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	char byte = 'U';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (tree >= 0) {
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &tree, sizeof(int));
+	}
+	if (sendmsg(c->sync_fd, &msg, MSG_NOSIGNAL) != 1)
+		return log_errno(-errno, "cannot hand the idmapped tree to the container");
+	return 0;
+}
+
+int isolation_enter_child(struct container *c, int sync_fd)
+{
+	struct isolation_state *s = c->iso;
+	if (!s || !s->userns)
+		return 0;
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(sync_fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n != 1)
+		_exit(EXIT_FAILURE); /* the parent failed and said why */
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_type == SCM_RIGHTS) {
+		memcpy(&s->tree_fd, CMSG_DATA(cm), sizeof(int));
+		/* Attached now, while this process still has the host's root ids: the path to the
+		 * tree may run through directories only root may search. Mounts stay private to the
+		 * container's namespace. mount_root() then enters it through the fd. */
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return log_errno(-errno, "cannot attach the idmapped tree %s", c->root);
+	}
+	/* Until now this process kept the host's root ids, which the new namespace does not map
+	 * (files it created would fail with EOVERFLOW): become the namespace's root. */
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return log_errno(-errno, "cannot become root in the user namespace");
+	return 0;
+}
+
+int isolation_root_tree_fd(const struct container *c)
+{
+	return c->iso ? c->iso->tree_fd : -1;
+}
+
+/* ---- hooks ---- */
+
+static int prepare_filter(struct container *c, struct isolation_state *s)
+{
+	struct seccomp_request req = {};
+	const char *why = NULL;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && c->cfg->iso.syscall_filter && c->cfg->iso.syscall_filter[i]; i++)
+		r = seccomp_request_add(&req, c->cfg->iso.syscall_filter[i], &why);
+	_cleanup_free_ char *cache = r >= 0 ? hako_path(HAKO_DIR_STATE, "seccomp") : NULL;
+	if (r >= 0)
+		r = seccomp_get_program(&req, c->caps, cache, &s->filter);
+	seccomp_request_done(&req);
+	return r < 0 ? log_errno(r, "cannot build the system call filter") : 0;
+}
+
+int isolation_prepare(struct container *c)
+{
+	struct isolation_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return log_errno(-ENOMEM, "out of memory");
+	s->range_lock_fd = s->tree_fd = -1;
+	c->iso = s;
+	s->userns = effective_userns(c->cfg) != USERNS_NO;
+	if (s->userns && c->cfg->ephemeral && getuid() == 0 && wants_idmap(c, s)) {
+		log_error("--ephemeral with a user namespace is not supported yet (add --private-users=no)");
+		return -EOPNOTSUPP;
+	}
+	int r = prepare_filter(c, s);
+	if (r >= 0 && s->userns)
+		r = prepare_userns(c, s);
+	if (r < 0)
+		return r;
+	if (getuid() != 0) {
+		if (cgroup_limits_any(&c->cfg->iso.limits)) {
+			log_error("--property= needs root (hako makes no cgroups when run by a user)");
+			return -EPERM;
+		}
+		return 0;
+	}
+	r = cgroup_create(c->name, &c->cfg->iso.limits, &s->cgroup);
+	if (r == -EOPNOTSUPP)
+		log_error("cannot apply --property=: no cgroup hierarchy offers the controller it needs");
+	else if (r < 0)
+		log_errno(r, "cannot create the cgroup of %s", c->name);
+	return r;
+}
+
+int isolation_setup_parent(struct container *c)
+{
+	struct isolation_state *s = c->iso;
+	int r;
+	if (s->userns && (r = userns_write_maps(c->pid, s->uid_base, s->uid_count)) < 0)
+		return log_errno(r, "cannot write the user namespace maps of %s", c->name);
+	if (s->cgroup) {
+		if ((r = cgroup_attach(s->cgroup, c->pid)) < 0)
+			return log_errno(r, "cannot move %s into its cgroup", c->name);
+		/* An init manages its own subtree (systemd's delegation). */
+		if (c->cfg->boot && (r = cgroup_delegate(s->cgroup, s->userns ? s->uid_base : 0,
+							 s->userns ? s->uid_base : 0)) < 0)
+			return log_errno(r, "cannot delegate the cgroup of %s", c->name);
+	}
+	const struct cgroup_limits *l = &c->cfg->iso.limits;
+	if (l->has_cpu_affinity && sched_setaffinity(c->pid, sizeof(l->cpu_affinity), &l->cpu_affinity) < 0)
+		return log_errno(-errno, "cannot set the CPU affinity of %s", c->name);
+	return s->userns ? send_userns_ready(c, wants_idmap(c, s)) : 0;
+}
+
+int isolation_setup_child(struct container *c)
+{
+	struct isolation_state *s = c->iso;
+	if (s->tree_fd >= 0) {
+		close(s->tree_fd);
+		s->tree_fd = -1;
+	}
+	/* The container's cgroup namespace starts at its own cgroup (the parent moved it there
+	 * after clone): an init sees "/" and manages the subtree below. */
+	if (s->cgroup && unshare(CLONE_NEWCGROUP) < 0)
+		return log_errno(-errno, "cannot root the cgroup namespace at the container's cgroup");
+	if (c->cfg->iso.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return log_errno(-errno, "cannot set no_new_privs");
+	/* Loaded last, while CAP_SYS_ADMIN is still effective, so no_new_privs stays optional. */
+	int r = seccomp_load_program(&s->filter);
+	return r < 0 ? log_errno(r, "cannot load the system call filter") : 0;
+}
+
+void isolation_cleanup(struct container *c)
+{
+	struct isolation_state *s = c->iso;
+	if (!s)
+		return;
+	cgroup_destroy(s->cgroup);
+	if (s->range_lock_fd >= 0)
+		close(s->range_lock_fd);
+	if (s->tree_fd >= 0)
+		close(s->tree_fd);
+	seccomp_program_done(&s->filter);
+	free(s);
+	c->iso = NULL;
+}

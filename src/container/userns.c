@@ -1,0 +1,276 @@
+/* User namespaces (see userns.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <linux/mount.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/util.h"
+#include "container/userns.h"
+
+extern char **environ;
+
+int userns_parse_mode(struct userns_config *u, const char *value, const char **why)
+{
+	u->mode_set = true;
+	u->from_tree_owner = false;
+	if (!value || streq(value, "pick")) {
+		u->mode = USERNS_PICK;
+		return 0;
+	}
+	if (streq(value, "identity")) {
+		u->mode = USERNS_IDENTITY;
+		return 0;
+	}
+	int b = parse_boolean(value);
+	if (b == 0) {
+		u->mode = USERNS_NO;
+		return 0;
+	}
+	if (b == 1) {
+		u->mode = USERNS_FIXED;
+		u->from_tree_owner = true;
+		u->count = USERNS_RANGE_SIZE;
+		return 0;
+	}
+	_cleanup_free_ char *copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	char *colon = strchr(copy, ':');
+	uint32_t base, count = USERNS_RANGE_SIZE;
+	if (colon)
+		*colon = '\0';
+	if (parse_u32(copy, &base) < 0 || (colon && parse_u32(colon + 1, &count) < 0) ||
+	    count == 0 || (uint64_t)base + count > UINT32_MAX) {
+		*why = "expected no, yes, pick, identity or UID[:COUNT]";
+		return -EINVAL;
+	}
+	if (base == 0) {
+		/* Mapping root to root is no boundary at all: identity says so explicitly. */
+		*why = "UID 0 would map root to the host's root (use identity)";
+		return -EINVAL;
+	}
+	u->mode = USERNS_FIXED;
+	u->base = base;
+	u->count = count;
+	return 0;
+}
+
+int userns_parse_ownership(struct userns_config *u, const char *value, const char **why)
+{
+	static const char *const names[] = {
+		[USERNS_OWNERSHIP_AUTO] = "auto", [USERNS_OWNERSHIP_MAP] = "map",
+		[USERNS_OWNERSHIP_CHOWN] = "chown", [USERNS_OWNERSHIP_OFF] = "off",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (streq(value, names[i])) {
+			u->ownership = i;
+			return 0;
+		}
+	*why = "expected auto, map, chown or off";
+	return -EINVAL;
+}
+
+/* --- pick --- */
+
+/* Locks the range file for base; -EBUSY when a running container holds it. */
+static int lock_range(const char *dir, uint32_t base, const char *machine, int *ret_fd)
+{
+	/* The range must not belong to a host user or group either. */
+	if (getpwuid(base) || getgrgid(base))
+		return -EBUSY;
+	_cleanup_free_ char *path = xasprintf("%s/range-%08x", dir, base);
+	if (!path)
+		return -ENOMEM;
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	/* Who holds it, for people reading the state dir. */
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%s\n", machine);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int read_recorded_base(const char *path, uint32_t *ret)
+{
+	_cleanup_free_ char *line = NULL;
+	int r = read_line_file(path, &line);
+	if (r < 0)
+		return r;
+	char *end;
+	unsigned long v = strtoul(line, &end, 16);
+	if (*end || v < USERNS_PICK_FIRST || v > USERNS_PICK_LAST || v % USERNS_RANGE_SIZE)
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
+int userns_pick(const char *state_dir, const char *machine, uint32_t *ret_base, int *ret_lock_fd)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/userns", state_dir);
+	_cleanup_free_ char *record = xasprintf("%s/userns/machine-%s", state_dir, machine);
+	if (!dir || !record)
+		return -ENOMEM;
+	int r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return r;
+	uint32_t base;
+	int fd = -1;
+	if (read_recorded_base(record, &base) == 0 && lock_range(dir, base, machine, &fd) == 0)
+		goto found;
+
+	const uint32_t n_ranges = (USERNS_PICK_LAST - USERNS_PICK_FIRST) / USERNS_RANGE_SIZE;
+	uint32_t start = hash64(machine, strlen(machine)) % n_ranges;
+	for (uint32_t i = 0; i < n_ranges; i++) {
+		base = USERNS_PICK_FIRST + ((start + i) % n_ranges) * USERNS_RANGE_SIZE;
+		r = lock_range(dir, base, machine, &fd);
+		if (r == 0)
+			goto found;
+		if (r != -EBUSY)
+			return r;
+	}
+	return -EADDRINUSE;
+found:;
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%08x", base);
+	/* Best effort: only makes the next pick for this name stable. */
+	(void)write_file(record, buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	*ret_base = base;
+	*ret_lock_fd = fd;
+	return 0;
+}
+
+/* --- maps --- */
+
+static int write_proc(pid_t pid, const char *file, const char *data)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	return write_file(path, data, O_WRONLY, 0);
+}
+
+/* The first /etc/subuid (or subgid) range of user: "name:start:count" or "uid:start:count". */
+static int find_subid(const char *file, const char *user, uid_t uid, uint32_t *start, uint32_t *count)
+{
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	char line[256], uidstr[16];
+	snprintf(uidstr, sizeof(uidstr), "%u", (unsigned)uid);
+	while (fgets(line, sizeof(line), f)) {
+		char name[128];
+		unsigned s, c;
+		if (sscanf(line, "%127[^:]:%u:%u", name, &s, &c) == 3 && c > 0 &&
+		    ((user && streq(name, user)) || streq(name, uidstr))) {
+			*start = s;
+			*count = c;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* newuidmap PID 0 ID 1 1 START COUNT-1: root inside is the user, 1.. its subordinate ids. */
+static int run_newidmap(const char *tool, pid_t pid, uint32_t id, uint32_t start, uint32_t count)
+{
+	char spid[16], sid[16], sstart[16], scount[16];
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	snprintf(sid, sizeof(sid), "%u", id);
+	snprintf(sstart, sizeof(sstart), "%u", start);
+	snprintf(scount, sizeof(scount), "%u", count);
+	char *argv[] = { (char *)tool, spid, "0", sid, "1", "1", sstart, scount, NULL };
+	pid_t child;
+	int r = posix_spawnp(&child, tool, NULL, NULL, argv, environ);
+	if (r != 0)
+		return -r;
+	int status;
+	if (waitpid(child, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM;
+}
+
+static int write_rootless_maps(pid_t pid)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	struct passwd *pw = getpwuid(uid);
+	uint32_t us, uc, gs, gc;
+	if (find_subid("/etc/subuid", pw ? pw->pw_name : NULL, uid, &us, &uc) == 0 &&
+	    find_subid("/etc/subgid", pw ? pw->pw_name : NULL, uid, &gs, &gc) == 0 &&
+	    run_newidmap("newuidmap", pid, uid, us, uc) == 0 &&
+	    run_newidmap("newgidmap", pid, gid, gs, gc) == 0)
+		return 0;
+	/* No subordinate ids: the single-id map an unprivileged user may write itself. */
+	char map[64];
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	int r = write_proc(pid, "uid_map", map);
+	if (r >= 0)
+		r = write_proc(pid, "setgroups", "deny");
+	if (r >= 0) {
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+		r = write_proc(pid, "gid_map", map);
+	}
+	return r;
+}
+
+int userns_write_maps(pid_t pid, uint32_t base, uint32_t count)
+{
+	if (getuid() != 0)
+		return write_rootless_maps(pid);
+	char map[64];
+	snprintf(map, sizeof(map), "0 %u %u\n", base, count);
+	int r = write_proc(pid, "uid_map", map);
+	return r < 0 ? r : write_proc(pid, "gid_map", map);
+}
+
+/* --- ownership --- */
+
+int userns_idmapped_tree(const char *dir, int userns_fd)
+{
+	_cleanup_close_ int fd = syscall(SYS_open_tree, AT_FDCWD, dir,
+					 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (fd < 0)
+		return -errno;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = userns_fd };
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+static int64_t chown_delta;
+static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)flag;
+	(void)ftw;
+	int64_t uid = st->st_uid + chown_delta, gid = st->st_gid + chown_delta;
+	if (uid < 0 || gid < 0 || uid > UINT32_MAX - 1 || gid > UINT32_MAX - 1)
+		return -ERANGE;
+	/* lchown drops setuid bits: keep the mode as it was. */
+	if (lchown(path, uid, gid) < 0)
+		return -errno;
+	if (!S_ISLNK(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)) &&
+	    chmod(path, st->st_mode & 07777) < 0)
+		return -errno;
+	return 0;
+}
+
+int userns_chown_tree(const char *dir, int64_t delta)
+{
+	chown_delta = delta;
+	int r = nftw(dir, chown_one, 64, FTW_PHYS | FTW_MOUNT);
+	return r == -1 ? -errno : r;
+}

@@ -1,0 +1,20 @@
+/* Fuzzes the --property= and --cpu-affinity= parsers. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container/cgroup.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = strndup((const char *)data, size);
+	if (!s)
+		return 0;
+	struct cgroup_limits l = {};
+	const char *why;
+	(void)cgroup_limits_parse_property(&l, s, &why);
+	(void)cgroup_limits_parse_cpu_affinity(&l, s, &why);
+	free(s);
+	return 0;
+}
