@@ -14,3 +14,5 @@ struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 };
+
+int cmd_run(int argc, char **argv); /* src/cmd/run.c */

@@ -2,10 +2,12 @@
  * the sequence; isolation (src/container/) and networking (src/net/) plug into it through the
  * hooks below, each keeping its own state in its own struct. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "container/config.h"
+#include "container/user.h"
 
 struct isolation_state; /* src/container/isolation.c */
 struct net_state;       /* src/net/container_net.c */
@@ -17,7 +19,46 @@ struct container {
 	pid_t pid;             /* the container's PID 1, as seen from the host */
 	struct isolation_state *iso;
 	struct net_state *net;
+
+	/* Private to src/container (spawn.c, mounts.c, console.c). */
+	char *root;            /* the tree, canonical absolute path */
+	char *hostname;
+	int root_fd;           /* the tree, also flock()ed against a second writer */
+	int sync_fd;           /* parent's end of the start-up socket */
+	int pty_master, pty_slave;
+	char *pty_path;        /* the slave's path on the host, bound to /dev/console */
+	enum console_mode console;
+	uint64_t caps;         /* bounding set the container keeps */
+	char *exec_path;       /* resolved in the tree */
+	char **argv, **envp;
+	bool have_user;
+	struct tree_user user;
+	bool reaped;
+	int status;            /* exit status once reaped: code, or 128+signal */
 };
+
+/* Starting and stopping a container: the library behind `hako run` and the machines supervisor.
+ *
+ * container_start validates cfg (the tree, names, command, binds, user) before creating anything,
+ * clones PID 1 and returns once the command (or init) has been exec'ed. On failure it logs one
+ * line, leaves nothing behind and sets *ret_exit to hako's exit status for it (125 bad input,
+ * 126 set-up failed, 127 command not found). cfg must outlive the container.
+ *
+ * Signals: callers that watch SIGCHLD/SIGTERM/... through a signalfd block them before calling
+ * container_start; the container's processes start with every signal unblocked. */
+int container_start(const struct run_config *cfg, struct container **ret, int *ret_exit);
+/* Waits for PID 1 to exit; *ret_status is its exit code, or 128+N if it died of signal N. Runs
+ * the cleanup hooks. */
+int container_wait(struct container *c, int *ret_status);
+/* Reaps PID 1 if it already exited (WNOHANG); returns 1 if it did, 0 if still running. */
+int container_try_reap(struct container *c);
+int container_kill(struct container *c, int sig);
+/* Kills and reaps a still-running container, undoes its set-up, frees it. NULL is fine. */
+void container_free(struct container *c);
+/* Runs c in the foreground: relays the console (interactive/read-only/passive), forwards
+ * SIGTERM/SIGINT/SIGHUP (SIGTERM as --kill-signal=), handles SIGWINCH and ^]^]^]; returns the
+ * exit status. sigfd is a signalfd for SIGCHLD, SIGTERM, SIGINT, SIGHUP and SIGWINCH. */
+int container_foreground(struct container *c, int sigfd);
 
 /* Start-up phases, in order. Each returns 0 or a negative errno and logs what went wrong
  * itself (it knows what it was doing); cleanup hooks undo exactly what was done, and are safe

@@ -1,0 +1,68 @@
+/* hako run: one container in the foreground, the way systemd-nspawn -D DIR [COMMAND] runs one. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "cmd/cmd.h"
+#include "container/container.h"
+#include "container/options.h"
+
+
+
+static const char usage[] =
+	"Usage: hako run [OPTIONS] [--] [COMMAND [ARGS...]]\n\n"
+	"Run COMMAND (default: /bin/sh) in a container made from the directory tree -D DIR,\n"
+	"or boot its init with -b. Option names and meanings follow systemd-nspawn.";
+
+/* Signals hako handles itself while the container runs, through a signalfd. */
+static int block_signals(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGCHLD);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGWINCH);
+	if (sigprocmask(SIG_BLOCK, &s, NULL) < 0)
+		return -errno;
+	int fd = signalfd(-1, &s, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	const struct opt_group groups[] = {
+		{ NULL, run_options, run_options_n },
+		{ "Networking:", run_net_options, run_net_options_n },
+	};
+	_cleanup_(run_config_free) struct run_config cfg = { 0 };
+	int i = opts_parse(groups, ELEMENTSOF(groups), argc, argv, &cfg, OPTS_STOP_AT_ARG, usage, NULL);
+	if (i == -ECANCELED)
+		return 0;
+	if (i < 0)
+		return EXIT_HAKO_USAGE;
+	if (i < argc && !(cfg.command = strv_copy(argv + i))) {
+		log_errno(-ENOMEM, "out of memory");
+		return EXIT_HAKO_FAILED;
+	}
+	log_set_quiet(cfg.quiet);
+
+	_cleanup_close_ int sigfd = block_signals();
+	if (sigfd < 0) {
+		log_errno(sigfd, "cannot set up signal handling");
+		return EXIT_HAKO_FAILED;
+	}
+	struct container *c = NULL;
+	int exit_status;
+	if (container_start(&cfg, &c, &exit_status) < 0)
+		return exit_status;
+	exit_status = container_foreground(c, sigfd);
+	container_free(c);
+	return exit_status;
+}

@@ -1,0 +1,25 @@
+/* Capabilities: the name table, the default sets a container keeps, and reducing a process's
+ * sets before it runs anything from the tree. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CAP_MASK(c) (UINT64_C(1) << (c))
+
+/* Returns the capability number of "CAP_NET_ADMIN", "net_admin" (any case), or -EINVAL. */
+int cap_from_name(const char *name);
+const char *cap_to_name(int cap); /* "CAP_CHOWN"; NULL if unknown */
+
+/* Parses a comma-separated list of capability names into *mask. "all" sets every capability and,
+ * if all is non-NULL, *all. Returns 0 or -EINVAL (and *bad points at the offending name). */
+int cap_parse_list(const char *list, uint64_t *mask, bool *all, char bad[64]);
+
+/* The bounding set a container keeps: the OCI default for a command, nspawn's for -b; then
+ * --capability= added and --drop-capability= removed. */
+uint64_t caps_default(bool boot, bool private_network);
+
+/* Drops every capability outside keep from the bounding set and clears the ambient and
+ * inheritable sets. Needs CAP_SETPCAP; call before forking the command. */
+int caps_reduce_bounding(uint64_t keep);
+/* Limits this process's own effective and permitted sets to keep. */
+int caps_limit_self(uint64_t keep);

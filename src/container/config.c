@@ -1,0 +1,26 @@
+#include "container/config.h"
+
+#include <stdlib.h>
+
+#include "base/util.h"
+#include "container/specs.h"
+
+void run_config_free(struct run_config *cfg)
+{
+	free(cfg->directory);
+	free(cfg->machine);
+	free(cfg->hostname);
+	strv_free(cfg->command);
+	for (unsigned i = 0; i < cfg->n_binds; i++)
+		bind_spec_done(&cfg->binds[i]);
+	free(cfg->binds);
+	for (unsigned i = 0; i < cfg->n_tmpfs; i++)
+		tmpfs_spec_done(&cfg->tmpfs[i]);
+	free(cfg->tmpfs);
+	strv_free(cfg->setenv);
+	free(cfg->user);
+	free(cfg->chdir);
+	strv_free(cfg->iso.syscall_filter);
+	free(cfg->net.namespace_path);
+	*cfg = (struct run_config){ 0 };
+}

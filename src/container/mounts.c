@@ -1,0 +1,381 @@
+#include "container/mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "container/container.h"
+#include "container/user.h"
+
+enum mount_kind {
+	MNT_FS,        /* mount a file system: what = source, data = options */
+	MNT_RO_SELF,   /* bind a path onto itself read-only */
+	MNT_MASK_FILE, /* hide a file behind the host's /dev/null */
+	MNT_MASK_DIR,  /* hide a directory behind an empty read-only tmpfs */
+	MNT_DEV_NODE,  /* bind the host's device node (no CAP_MKNOD needed, none granted) */
+	MNT_DIR,       /* create a directory */
+	MNT_SYMLINK,   /* symlink what -> where */
+};
+
+struct mount_entry {
+	enum mount_kind kind;
+	const char *what, *where, *type;
+	unsigned long flags;
+	const char *data;
+	bool optional; /* skip if the kernel has no such file */
+};
+
+#define NOSUID_NODEV_NOEXEC (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+/* The API file systems, in order, relative to the new root. What is read-only or masked in /proc
+ * follows docker/runc: writable /proc/sys or sysrq-trigger reconfigures or crashes the host,
+ * /proc/kcore and friends leak kernel memory and timing. */
+static const struct mount_entry api_mounts[] = {
+	{ MNT_FS, "proc", "proc", "proc", NOSUID_NODEV_NOEXEC, NULL, false },
+	{ MNT_RO_SELF, NULL, "proc/sys", NULL, 0, NULL, false },
+	{ MNT_RO_SELF, NULL, "proc/sysrq-trigger", NULL, 0, NULL, true }, /* CONFIG_MAGIC_SYSRQ */
+	{ MNT_RO_SELF, NULL, "proc/irq", NULL, 0, NULL, true },
+	{ MNT_RO_SELF, NULL, "proc/bus", NULL, 0, NULL, true },
+	{ MNT_MASK_FILE, NULL, "proc/kcore", NULL, 0, NULL, true },
+	{ MNT_MASK_FILE, NULL, "proc/keys", NULL, 0, NULL, true },
+	{ MNT_MASK_FILE, NULL, "proc/timer_list", NULL, 0, NULL, true },
+	{ MNT_MASK_FILE, NULL, "proc/sched_debug", NULL, 0, NULL, true },
+	{ MNT_MASK_FILE, NULL, "proc/latency_stats", NULL, 0, NULL, true },
+	{ MNT_MASK_DIR, NULL, "proc/acpi", NULL, 0, NULL, true },
+	{ MNT_MASK_DIR, NULL, "proc/scsi", NULL, 0, NULL, true },
+	{ MNT_FS, "sysfs", "sys", "sysfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, NULL, false },
+	{ MNT_FS, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=4m", false },
+	{ MNT_DEV_NODE, "/dev/null", "dev/null", NULL, 0, NULL, false },
+	{ MNT_DEV_NODE, "/dev/zero", "dev/zero", NULL, 0, NULL, false },
+	{ MNT_DEV_NODE, "/dev/full", "dev/full", NULL, 0, NULL, false },
+	{ MNT_DEV_NODE, "/dev/random", "dev/random", NULL, 0, NULL, false },
+	{ MNT_DEV_NODE, "/dev/urandom", "dev/urandom", NULL, 0, NULL, false },
+	{ MNT_DEV_NODE, "/dev/tty", "dev/tty", NULL, 0, NULL, false },
+	{ MNT_DIR, NULL, "dev/pts", NULL, 0, NULL, false },
+	{ MNT_FS, "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620,gid=5", false },
+	{ MNT_SYMLINK, "pts/ptmx", "dev/ptmx", NULL, 0, NULL, false },
+	{ MNT_DIR, NULL, "dev/shm", NULL, 0, NULL, false },
+	{ MNT_FS, "tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false },
+	{ MNT_DIR, NULL, "dev/mqueue", NULL, 0, NULL, false },
+	{ MNT_FS, "mqueue", "dev/mqueue", "mqueue", NOSUID_NODEV_NOEXEC, NULL, false },
+	{ MNT_SYMLINK, "/proc/self/fd", "dev/fd", NULL, 0, NULL, false },
+	{ MNT_SYMLINK, "/proc/self/fd/0", "dev/stdin", NULL, 0, NULL, false },
+	{ MNT_SYMLINK, "/proc/self/fd/1", "dev/stdout", NULL, 0, NULL, false },
+	{ MNT_SYMLINK, "/proc/self/fd/2", "dev/stderr", NULL, 0, NULL, false },
+};
+
+static int bind_ro_self(const char *path)
+{
+	if (mount(path, path, NULL, MS_BIND, NULL) < 0)
+		return -errno;
+	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | NOSUID_NODEV_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int create_file(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int bind_file(const char *src, const char *dst)
+{
+	int r = create_file(dst, 0644);
+	if (r < 0)
+		return r;
+	return mount(src, dst, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+}
+
+static int apply_mount_entry(const struct mount_entry *m)
+{
+	switch (m->kind) {
+	case MNT_FS:
+		return mount(m->what, m->where, m->type, m->flags, m->data) < 0 ? -errno : 0;
+	case MNT_RO_SELF:
+		return bind_ro_self(m->where);
+	case MNT_MASK_FILE:
+		return mount("/dev/null", m->where, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+	case MNT_MASK_DIR:
+		return mount("tmpfs", m->where, "tmpfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, NULL) < 0 ? -errno : 0;
+	case MNT_DEV_NODE:
+		return bind_file(m->what, m->where);
+	case MNT_DIR:
+		return mkdir(m->where, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	case MNT_SYMLINK:
+		return symlink(m->what, m->where) < 0 ? -errno : 0;
+	}
+	return -EINVAL;
+}
+
+/* /proc, /sys and /dev must be real directories of the tree: mount(2) follows symlinks, and a
+ * tree's "dev -> /somewhere" must not steer hako's mounts. */
+static int ensure_api_dir(const char *name)
+{
+	struct stat st;
+	if (fstatat(AT_FDCWD, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			return log_errno(-errno, "cannot use the tree's /%s", name);
+		if (mkdir(name, 0755) < 0)
+			return log_errno(-errno, "cannot create /%s in the tree", name);
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_error("the tree's /%s is not a directory", name);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+static int mount_api(void)
+{
+	static const char *const dirs[] = { "proc", "sys", "dev" };
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		int r = ensure_api_dir(dirs[i]);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(api_mounts); i++) {
+		const struct mount_entry *m = &api_mounts[i];
+		int r = apply_mount_entry(m);
+		if (r == -ENOENT && m->optional)
+			continue;
+		if (r < 0)
+			return log_errno(r, "cannot set up /%s in the container", m->where);
+	}
+	return 0;
+}
+
+static int mount_console(const struct container *c)
+{
+	if (!c->pty_path)
+		return 0;
+	int r = bind_file(c->pty_path, "dev/console");
+	return r < 0 ? log_errno(r, "cannot set up /dev/console") : 0;
+}
+
+/* --ephemeral: a tmpfs over the tree's path (in this mount namespace only) holds the overlay's
+ * upper and work directories; the tree itself is the lower layer, reached through the fd opened
+ * before the tmpfs hid it. Constant time whatever the tree's size; the tree is never written. */
+static int mount_ephemeral(struct container *c)
+{
+	struct stat st;
+	if (fstat(c->root_fd, &st) < 0)
+		return log_errno(-errno, "cannot stat %s", c->root);
+	if (mount("tmpfs", c->root, "tmpfs", 0, "mode=0755") < 0)
+		return log_errno(-errno, "cannot mount the ephemeral tmpfs");
+	_cleanup_close_ int t = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t < 0 || mkdirat(t, "upper", 0755) < 0 || mkdirat(t, "work", 0700) < 0 ||
+	    fchownat(t, "upper", st.st_uid, st.st_gid, 0) < 0 ||
+	    fchmodat(t, "upper", st.st_mode & 07777, 0) < 0)
+		return log_errno(-errno, "cannot prepare the ephemeral overlay");
+	_cleanup_close_ int upper = openat(t, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int work = openat(t, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (upper < 0 || work < 0)
+		return log_errno(-errno, "cannot prepare the ephemeral overlay");
+	char opts[160];
+	snprintf(opts, sizeof(opts),
+		 "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
+		 c->root_fd, upper, work);
+	if (mount("overlay", c->root, "overlay", 0, opts) < 0)
+		return log_errno(-errno, "cannot mount the ephemeral overlay over %s", c->root);
+	return 0;
+}
+
+static int mount_root(struct container *c)
+{
+	/* Nothing done below may propagate back to the host's mount table. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return log_errno(-errno, "cannot make the container's mounts private");
+	if (c->cfg->ephemeral) {
+		int r = mount_ephemeral(c);
+		if (r < 0)
+			return r;
+	} else if (mount(c->root, c->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return log_errno(-errno, "cannot bind-mount %s", c->root);
+	if (chdir(c->root) < 0)
+		return log_errno(-errno, "cannot enter %s", c->root);
+	return 0;
+}
+
+/* Opens (creating if missing) path inside the new root, never following a symlink out of it. */
+static int make_target(int nfd, const char *path, bool dir)
+{
+	_cleanup_free_ char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		bool last = !*s;
+		char saved = *s;
+		*s = 0;
+		int fd = open_in_root(nfd, p, O_PATH);
+		if (fd == -ENOENT) {
+			char *slash = strrchr(p, '/');
+			*slash = 0;
+			_cleanup_close_ int parent = open_in_root(nfd, *p ? p : "/", O_PATH | O_DIRECTORY);
+			*slash = '/';
+			if (parent < 0)
+				return parent;
+			if (last && !dir) {
+				int f = openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (f < 0)
+					return -errno;
+				close(f);
+			} else if (mkdirat(parent, slash + 1, 0755) < 0)
+				return -errno;
+			fd = open_in_root(nfd, p, O_PATH);
+		}
+		if (fd < 0 || last)
+			return fd;
+		close(fd);
+		*s = saved;
+	}
+}
+
+static int set_ro(int fd, bool recursive)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Binds host path src onto the open target: open_tree + move_mount, so the target is the fd
+ * resolved inside the tree, not a path the tree could redirect. */
+static int bind_onto(const char *src, int target, bool recursive, bool ro)
+{
+	_cleanup_close_ int t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							   (recursive ? AT_RECURSIVE : 0));
+	if (t < 0)
+		return -errno;
+	if (ro) {
+		int r = set_ro(t, true);
+		if (r < 0)
+			return r;
+	}
+	if (move_mount(t, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+static int mount_binds(const struct run_config *cfg, int nfd)
+{
+	for (unsigned i = 0; i < cfg->n_binds; i++) {
+		const struct bind_spec *b = &cfg->binds[i];
+		struct stat st;
+		if (stat(b->source, &st) < 0)
+			return log_errno(-errno, "bind source %s", b->source);
+		_cleanup_close_ int target = make_target(nfd, b->dest, S_ISDIR(st.st_mode));
+		if (target < 0)
+			return log_errno(target, "cannot create bind destination %s", b->dest);
+		int r = bind_onto(b->source, target, b->recursive, b->read_only);
+		if (r < 0)
+			return log_errno(r, "cannot bind %s to %s", b->source, b->dest);
+	}
+	for (unsigned i = 0; i < cfg->n_tmpfs; i++) {
+		const struct tmpfs_spec *t = &cfg->tmpfs[i];
+		_cleanup_close_ int target = make_target(nfd, t->path, true);
+		if (target < 0)
+			return log_errno(target, "cannot create tmpfs mount point %s", t->path);
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", target);
+		if (mount("tmpfs", p, "tmpfs", MS_NODEV | MS_STRICTATIME, t->options) < 0)
+			return log_errno(-errno, "cannot mount tmpfs on %s (options %s)", t->path, t->options);
+	}
+	return 0;
+}
+
+/* A private copy of the host's resolv.conf: written into an ephemeral tree (it is thrown away),
+ * otherwise kept in the container's /dev tmpfs, bound over the tree's file and unlinked there,
+ * so a persistent tree is never modified. */
+static int copy_resolv_conf(const struct container *c, int nfd)
+{
+	_cleanup_free_ char *data = NULL;
+	if (read_file("/etc/resolv.conf", &data, NULL) < 0)
+		return 0; /* the host has none: nothing to copy */
+	_cleanup_close_ int etc = open_in_root(nfd, "/etc", O_PATH | O_DIRECTORY);
+	if (etc < 0)
+		return 0; /* not a full tree */
+	if (c->cfg->ephemeral) {
+		(void)unlinkat(etc, "resolv.conf", 0);
+		return write_file_at(etc, "resolv.conf", data, O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+	}
+	_cleanup_close_ int target = open_in_root(nfd, "/etc/resolv.conf", O_PATH);
+	if (target < 0)
+		return 0; /* creating it would modify the tree */
+	static const char tmp[] = "dev/.hako-resolv.conf";
+	int r = write_file(tmp, data, O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+	if (r >= 0)
+		r = bind_onto(tmp, target, false, false);
+	(void)unlink(tmp);
+	return r;
+}
+
+static int setup_resolv_conf(const struct container *c, int nfd)
+{
+	int r = 0;
+	switch (c->cfg->resolv_conf) {
+	case RESOLV_CONF_OFF:
+		return 0;
+	case RESOLV_CONF_AUTO:
+	case RESOLV_CONF_COPY_HOST:
+		r = copy_resolv_conf(c, nfd);
+		break;
+	case RESOLV_CONF_BIND_HOST: {
+		_cleanup_close_ int target = open_in_root(nfd, "/etc/resolv.conf", O_PATH);
+		if (target >= 0)
+			r = bind_onto("/etc/resolv.conf", target, false, true);
+		break;
+	}
+	case RESOLV_CONF_DELETE: {
+		_cleanup_close_ int etc = open_in_root(nfd, "/etc", O_PATH | O_DIRECTORY);
+		if (etc >= 0 && unlinkat(etc, "resolv.conf", 0) < 0 && errno != ENOENT)
+			r = -errno;
+		break;
+	}
+	}
+	return r < 0 ? log_errno(r, "cannot set up /etc/resolv.conf") : 0;
+}
+
+static int enter_root(void)
+{
+	/* pivot_root, not chroot: the old root is unmounted, not merely out of sight, so no
+	 * chroot escape (fchdir to an fd, nested chroot) can get back to the host's files. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return log_errno(-errno, "pivot_root failed");
+	if (umount2(".", MNT_DETACH) < 0)
+		return log_errno(-errno, "cannot detach the host's root");
+	if (chdir("/") < 0)
+		return log_errno(-errno, "cannot chdir to the new root");
+	return 0;
+}
+
+int mounts_setup(struct container *c)
+{
+	int r = mount_root(c);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int nfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (nfd < 0)
+		return log_errno(-errno, "cannot open the container's root");
+	if ((r = mount_api()) < 0 || (r = mount_console(c)) < 0 ||
+	    (r = mount_binds(c->cfg, nfd)) < 0 || (r = setup_resolv_conf(c, nfd)) < 0)
+		return r;
+	if (c->cfg->read_only && (r = set_ro(nfd, false)) < 0)
+		return log_errno(r, "cannot make the root directory read-only");
+	return enter_root();
+}

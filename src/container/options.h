@@ -1,0 +1,12 @@
+/* hako run's option tables (also the keys of .nspawn settings files, via each row's `settings`),
+ * and the checks run before anything is created. */
+#pragma once
+#include <stddef.h>
+
+#include "base/opts.h"
+#include "container/config.h"
+
+extern const struct opt run_options[];
+extern const size_t run_options_n;
+extern const struct opt run_net_options[];
+extern const size_t run_net_options_n;

@@ -1,0 +1,609 @@
+/* Starting a container: validate everything, clone PID 1 into fresh namespaces, let the parent
+ * run its hooks while the child waits on a socket, build the file system, drop privileges and
+ * exec. Without -b, PID 1 is this process itself acting as a stub init (nspawn's --as-pid2). */
+#include "container/container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/names.h"
+#include "base/util.h"
+#include "cmd/cmd.h"
+#include "container/caps.h"
+#include "container/console.h"
+#include "container/mounts.h"
+#include "container/user.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Where -b looks for an init, in nspawn's order. */
+static const char *const init_paths[] = {
+	"/usr/lib/systemd/systemd",
+	"/lib/systemd/systemd",
+	"/sbin/init",
+};
+
+/* ---- validation: everything the user can get wrong is checked before anything is created ---- */
+
+static int open_root(struct container *c, const char *dir)
+{
+	if (!dir) {
+		log_error("no root directory given (use -D DIR)");
+		return -EINVAL;
+	}
+	c->root = realpath(dir, NULL);
+	if (!c->root)
+		return log_errno(-errno, "cannot use directory %s", dir);
+	if (streq(c->root, "/")) {
+		log_error("refusing to use the host's root directory as a container (-D %s)", dir);
+		return -EINVAL;
+	}
+	c->root_fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->root_fd < 0) {
+		if (errno == ENOTDIR) {
+			log_error("%s is not a directory", dir);
+			return -ENOTDIR;
+		}
+		return log_errno(-errno, "cannot open directory %s", dir);
+	}
+	return 0;
+}
+
+static int pick_names(struct container *c)
+{
+	const struct run_config *cfg = c->cfg;
+	_cleanup_free_ char *copy = strdup(c->root);
+	if (!copy)
+		return -ENOMEM;
+	const char *base = cfg->machine ? cfg->machine : basename(copy);
+	if (!machine_name_valid(base)) {
+		if (cfg->machine)
+			log_error("invalid machine name '%s' (letters, digits, '-', '_', '.'; at most %d)",
+				  base, MACHINE_NAME_MAX);
+		else
+			log_error("the directory name '%s' is not a valid machine name; give one with -M NAME",
+				  base);
+		return -EINVAL;
+	}
+	if (cfg->ephemeral) {
+		/* Like nspawn: NAME-<16 hex>, the name cut so the whole stays a valid hostname. */
+		char hex[17];
+		int r = random_hex(hex, 8);
+		if (r < 0)
+			return log_errno(r, "cannot get random bytes");
+		c->name = xasprintf("%.*s-%s", MACHINE_NAME_MAX - 17, base, hex);
+	} else
+		c->name = strdup(base);
+	if (!c->name)
+		return -ENOMEM;
+	if (cfg->hostname && !machine_name_valid(cfg->hostname)) {
+		log_error("invalid hostname '%s'", cfg->hostname);
+		return -EINVAL;
+	}
+	c->hostname = strdup(cfg->hostname ? cfg->hostname : c->name);
+	return c->hostname ? 0 : -ENOMEM;
+}
+
+static bool is_executable_in_tree(int rootfd, const char *path)
+{
+	_cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH);
+	struct stat st;
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+static const char *env_path(const struct run_config *cfg)
+{
+	for (size_t i = 0; cfg->setenv && cfg->setenv[i]; i++)
+		if (startswith(cfg->setenv[i], "PATH="))
+			return cfg->setenv[i] + 5;
+	return DEFAULT_PATH;
+}
+
+/* Finds cmd in the tree: a path as given (made absolute), or a name along PATH. */
+static char *find_in_tree(int rootfd, const char *path, const char *cmd)
+{
+	if (strchr(cmd, '/')) {
+		char *abs = cmd[0] == '/' ? strdup(cmd) : xasprintf("/%s", cmd);
+		if (abs && !is_executable_in_tree(rootfd, abs)) {
+			free(abs);
+			return NULL;
+		}
+		return abs;
+	}
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+		_cleanup_free_ char *cand = xasprintf("%.*s/%s", (int)n, p, cmd);
+		if (cand && cand[0] == '/' && is_executable_in_tree(rootfd, cand))
+			return TAKE_PTR(cand);
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return NULL;
+}
+
+static int resolve_boot(struct container *c)
+{
+	for (size_t i = 0; i < ELEMENTSOF(init_paths); i++)
+		if (is_executable_in_tree(c->root_fd, init_paths[i])) {
+			c->exec_path = strdup(init_paths[i]);
+			break;
+		}
+	if (!c->exec_path) {
+		log_error("%s has no init to boot (tried /usr/lib/systemd/systemd, /lib/systemd/systemd, /sbin/init)",
+			  c->root);
+		return -ENOENT;
+	}
+	if (strv_push(&c->argv, c->exec_path) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; c->cfg->command && c->cfg->command[i]; i++)
+		if (strv_push(&c->argv, c->cfg->command[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int resolve_command(struct container *c, int *ret_exit)
+{
+	const struct run_config *cfg = c->cfg;
+	if (cfg->boot)
+		return resolve_boot(c);
+	const char *cmd = cfg->command && cfg->command[0] ? cfg->command[0]
+			: c->have_user ? c->user.shell : "/bin/sh";
+	c->exec_path = find_in_tree(c->root_fd, env_path(cfg), cmd);
+	if (!c->exec_path) {
+		if (cfg->command && cfg->command[0]) {
+			log_error("command '%s' not found in %s", cmd, c->root);
+			*ret_exit = EXIT_HAKO_NOTFOUND;
+		} else
+			log_error("%s is not a root tree: it has no %s (give a COMMAND to run)", c->root, cmd);
+		return -ENOENT;
+	}
+	c->argv = cfg->command && cfg->command[0] ? strv_copy(cfg->command) : strv_copy((char *[]){ (char *)cmd, NULL });
+	return c->argv ? 0 : -ENOMEM;
+}
+
+static int check_binds(const struct run_config *cfg)
+{
+	struct stat st;
+	for (unsigned i = 0; i < cfg->n_binds; i++)
+		if (stat(cfg->binds[i].source, &st) < 0)
+			return log_errno(-errno, "bind source %s", cfg->binds[i].source);
+	return 0;
+}
+
+static int resolve_user(struct container *c)
+{
+	const struct run_config *cfg = c->cfg;
+	if (!cfg->user)
+		return 0;
+	if (cfg->boot) {
+		log_error("--user cannot be combined with --boot (init runs as root)");
+		return -EINVAL;
+	}
+	int r = tree_user_lookup(c->root_fd, cfg->user, &c->user);
+	if (r == -ENOENT) {
+		log_error("user '%s' not found in %s/etc/passwd", cfg->user, c->root);
+		return r;
+	}
+	if (r < 0)
+		return log_errno(r, "cannot look up user '%s' in %s", cfg->user, c->root);
+	c->have_user = true;
+	return 0;
+}
+
+static void make_uuid(char out[37])
+{
+	uint8_t b[16] = { 0 };
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		b[0] ^= (uint8_t)getpid(); /* a weaker id is still an id */
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+/* Sets NAME=VALUE in env, replacing an earlier NAME. */
+static int env_put(char ***env, char *assignment)
+{
+	if (!assignment)
+		return -ENOMEM;
+	size_t n = strcspn(assignment, "=") + 1;
+	for (size_t i = 0; (*env)[i]; i++)
+		if (strncmp((*env)[i], assignment, n) == 0) {
+			free((*env)[i]);
+			(*env)[i] = assignment;
+			return 0;
+		}
+	return strv_push_take(env, assignment);
+}
+
+static int build_env(struct container *c)
+{
+	const struct tree_user *u = c->have_user ? &c->user : NULL;
+	const char *term = getenv("TERM");
+	c->envp = calloc(1, sizeof(char *));
+	if (!c->envp)
+		return -ENOMEM;
+	int r = 0;
+	r = r ?: env_put(&c->envp, strdup("PATH=" DEFAULT_PATH));
+	r = r ?: env_put(&c->envp, strdup("container=hako"));
+	r = r ?: env_put(&c->envp, xasprintf("container_uuid=%s", c->uuid));
+	if (!c->cfg->boot) {
+		r = r ?: env_put(&c->envp, xasprintf("HOME=%s", u ? u->home : "/root"));
+		r = r ?: env_put(&c->envp, xasprintf("USER=%s", u ? u->name : "root"));
+		r = r ?: env_put(&c->envp, xasprintf("LOGNAME=%s", u ? u->name : "root"));
+		r = r ?: env_put(&c->envp, xasprintf("SHELL=%s", u ? u->shell : "/bin/sh"));
+	}
+	if (c->pty_master >= 0)
+		r = r ?: env_put(&c->envp, xasprintf("TERM=%s", term && *term ? term : "vt220"));
+	for (size_t i = 0; c->cfg->setenv && c->cfg->setenv[i]; i++)
+		r = r ?: env_put(&c->envp, strdup(c->cfg->setenv[i]));
+	return r;
+}
+
+static int lock_tree(struct container *c)
+{
+	/* Two writers on one tree corrupt it (nspawn refuses the same way); ephemeral and read-only
+	 * containers only read it, so any number of them may share it. */
+	bool shared = c->cfg->ephemeral || c->cfg->read_only;
+	if (flock(c->root_fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			log_error("Directory tree %s is currently busy.", c->root);
+			return -EBUSY;
+		}
+		return log_errno(-errno, "cannot lock %s", c->root);
+	}
+	return 0;
+}
+
+static int validate(struct container *c, int *ret_exit)
+{
+	int r;
+	*ret_exit = EXIT_HAKO_USAGE;
+	if ((r = open_root(c, c->cfg->directory)) < 0 || (r = pick_names(c)) < 0 ||
+	    (r = resolve_user(c)) < 0 || (r = resolve_command(c, ret_exit)) < 0 ||
+	    (r = check_binds(c->cfg)) < 0 || (r = lock_tree(c)) < 0)
+		return r;
+	make_uuid(c->uuid);
+	c->caps = (caps_default(c->cfg->boot, c->cfg->net.private_network) | c->cfg->caps_add) &
+		  ~c->cfg->caps_drop;
+	return 0;
+}
+
+/* ---- the child: PID 1 of the new PID namespace ---- */
+
+static _Noreturn void child_fail(int sync_fd, int exit_code)
+{
+	/* The parent turns this into hako's exit status; the child already logged why. */
+	(void)!write(sync_fd, &exit_code, sizeof(exit_code));
+	_exit(exit_code);
+}
+
+static void unblock_all_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int take_console(const struct container *c, bool make_ctty)
+{
+	if (c->pty_slave < 0)
+		return 0;
+	if (make_ctty && ioctl(c->pty_slave, TIOCSCTTY, 0) < 0)
+		return log_errno(-errno, "cannot make /dev/console the controlling terminal");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(c->pty_slave, fd) < 0)
+			return log_errno(-errno, "cannot attach the console");
+	return 0;
+}
+
+static int switch_user(const struct container *c)
+{
+	if (!c->have_user)
+		return 0;
+	const struct tree_user *u = &c->user;
+	if (setgroups(u->n_groups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
+	    setresuid(u->uid, u->uid, u->uid) < 0)
+		return log_errno(-errno, "cannot switch to user %s (uid %u)", u->name, (unsigned)u->uid);
+	return 0;
+}
+
+static int enter_workdir(const struct container *c)
+{
+	const char *dir = c->cfg->chdir ? c->cfg->chdir : c->have_user ? c->user.home : "/";
+	if (chdir(dir) < 0) {
+		if (c->cfg->chdir)
+			return log_errno(-errno, "cannot change to --chdir=%s", dir);
+		if (chdir("/") < 0)
+			return log_errno(-errno, "cannot change to /");
+	}
+	/* runc CVE-2024-21626: a working directory that still points outside the new root (a
+	 * leaked fd, a race) would hand the command the host's file system. getcwd() reports such
+	 * a directory as unreachable; refuse to exec then. */
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/') {
+		log_error("the working directory is outside the container");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static _Noreturn void exec_payload(const struct container *c, int sync_fd)
+{
+	/* Not one of hako's fds may reach the tree's code (they are all O_CLOEXEC; this catches
+	 * anything inherited from whoever started hako). */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		log_errno(-errno, "close_range failed");
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
+	unblock_all_signals();
+	execve(c->exec_path, c->argv, c->envp);
+	int err = errno;
+	log_errno(-err, "cannot execute %s", c->exec_path);
+	child_fail(sync_fd, err == ENOENT ? EXIT_HAKO_NOTFOUND : EXIT_HAKO_FAILED);
+}
+
+static _Noreturn void command_main(const struct container *c, int sync_fd)
+{
+	/* A session of its own; the pty (if any) as its controlling terminal. Never the host's
+	 * terminal as controlling tty: TIOCSTI on it would type commands into the host's shell
+	 * (bubblewrap CVE-2017-5226). */
+	if (setsid() < 0 || take_console(c, true) < 0 || switch_user(c) < 0 || enter_workdir(c) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	exec_payload(c, sync_fd);
+}
+
+/* PID 1 without -b: reaps every orphan, forwards SIGTERM/SIGINT/SIGHUP to the command and exits
+ * with its status (128+N if it died of signal N); the kernel then kills whatever is left. */
+static _Noreturn void stub_init(const struct container *c, pid_t cmd, const sigset_t *sigs)
+{
+	close_range(3, ~0U, 0);
+	(void)caps_limit_self(c->caps);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(sigs, &si);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(cmd, sig);
+			continue;
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			if (p == cmd)
+				_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+}
+
+static _Noreturn void child_main(struct container *c, int sync_fd)
+{
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+
+	/* If hako dies, so does the container. Non-dumpable: /proc/1/exe (this is still the host's
+	 * hako binary) must not be openable from inside (runc CVE-2019-5736). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0 || setsid() < 0) {
+		log_errno(-errno, "cannot set up the container's PID 1");
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
+	if (network_enter_child(c) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	char go;
+	if (read(sync_fd, &go, 1) != 1) /* the parent's hooks failed, or it is gone */
+		_exit(EXIT_HAKO_FAILED);
+	if (mounts_setup(c) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
+		log_errno(-errno, "cannot set the hostname");
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
+	/* The host's supplementary groups stay outside. */
+	if (!c->have_user && setgroups(0, NULL) < 0) {
+		log_errno(-errno, "cannot drop supplementary groups");
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
+	int r = caps_reduce_bounding(c->caps);
+	if (r < 0) {
+		log_errno(r, "cannot reduce the capability bounding set");
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
+	if (isolation_setup_child(c) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+
+	if (c->cfg->boot) {
+		if (take_console(c, true) < 0 || enter_workdir(c) < 0)
+			child_fail(sync_fd, EXIT_HAKO_FAILED);
+		exec_payload(c, sync_fd);
+	}
+	pid_t cmd = fork();
+	if (cmd < 0) {
+		log_errno(-errno, "cannot fork the command");
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
+	if (cmd == 0)
+		command_main(c, sync_fd);
+	if (take_console(c, false) < 0)
+		_exit(EXIT_HAKO_FAILED);
+	stub_init(c, cmd, &sigs);
+}
+
+/* ---- the parent ---- */
+
+static void run_cleanup_hooks(struct container *c)
+{
+	network_cleanup(c);
+	isolation_cleanup(c);
+}
+
+static int reap(struct container *c, int options)
+{
+	int st;
+	pid_t p;
+	do
+		p = waitpid(c->pid, &st, options);
+	while (p < 0 && errno == EINTR);
+	if (p < 0)
+		return -errno;
+	if (p == 0)
+		return 0;
+	c->reaped = true;
+	c->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	run_cleanup_hooks(c);
+	return 1;
+}
+
+/* Waits until PID 1 runs the payload: EOF on the socket once every copy of the child's end is
+ * closed by exec; an int if the child failed (it logged why). */
+static int await_exec(struct container *c, int *ret_exit)
+{
+	int code;
+	ssize_t n;
+	do
+		n = read(c->sync_fd, &code, sizeof(code));
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	*ret_exit = n == sizeof(code) ? code : EXIT_HAKO_FAILED;
+	return -ECHILD;
+}
+
+static unsigned long clone_flags(const struct run_config *cfg)
+{
+	return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
+	       network_clone_flags(cfg) | isolation_clone_flags(cfg);
+}
+
+static int spawn(struct container *c, int *ret_exit)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return log_errno(-errno, "cannot create a socket pair");
+	/* fork semantics (no new stack): the child gets a copy of everything set up so far. */
+	pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(c->cfg) | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		int err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return log_errno(err, "cannot create the container's namespaces");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(c, sv[1]);
+	}
+	close(sv[1]);
+	c->pid = pid;
+	c->sync_fd = sv[0];
+	if (isolation_setup_parent(c) < 0 || network_setup(c) < 0)
+		return -ECHILD;
+	char go = 1;
+	if (write(c->sync_fd, &go, 1) != 1)
+		return log_errno(-errno, "cannot start the container");
+	return await_exec(c, ret_exit);
+}
+
+int container_start(const struct run_config *cfg, struct container **ret, int *ret_exit)
+{
+	struct container *c = calloc(1, sizeof(*c));
+	if (!c) {
+		*ret_exit = EXIT_HAKO_FAILED;
+		return log_errno(-ENOMEM, "out of memory");
+	}
+	c->cfg = cfg;
+	c->root_fd = c->sync_fd = c->pty_master = c->pty_slave = -1;
+	int r = validate(c, ret_exit);
+	if (r >= 0 && ((r = network_prepare(c)) < 0 || (r = isolation_prepare(c)) < 0))
+		*ret_exit = EXIT_HAKO_USAGE;
+	if (r >= 0) {
+		*ret_exit = EXIT_HAKO_FAILED;
+		r = console_open(c);
+	}
+	if (r >= 0 && (r = build_env(c)) < 0)
+		log_errno(r, "out of memory");
+	if (r >= 0)
+		r = spawn(c, ret_exit);
+	if (r < 0) {
+		container_free(c);
+		return r;
+	}
+	/* The container holds the slave now; the parent keeps only the master. */
+	if (c->pty_slave >= 0) {
+		close(c->pty_slave);
+		c->pty_slave = -1;
+	}
+	*ret = c;
+	return 0;
+}
+
+int container_wait(struct container *c, int *ret_status)
+{
+	if (!c->reaped) {
+		int r = reap(c, 0);
+		if (r < 0)
+			return r;
+	}
+	*ret_status = c->status;
+	return 0;
+}
+
+int container_try_reap(struct container *c)
+{
+	return c->reaped ? 1 : reap(c, WNOHANG);
+}
+
+int container_kill(struct container *c, int sig)
+{
+	if (c->reaped)
+		return -ESRCH;
+	return kill(c->pid, sig) < 0 ? -errno : 0;
+}
+
+void container_free(struct container *c)
+{
+	if (!c)
+		return;
+	if (c->pid > 0 && !c->reaped) {
+		kill(c->pid, SIGKILL);
+		reap(c, 0);
+	} else if (c->pid <= 0)
+		run_cleanup_hooks(c); /* undo prepare hooks; they are safe after a skipped setup */
+	console_close(c);
+	if (c->sync_fd >= 0)
+		close(c->sync_fd);
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	tree_user_done(&c->user);
+	free(c->root);
+	free(c->name);
+	free(c->hostname);
+	free(c->exec_path);
+	strv_free(c->argv);
+	strv_free(c->envp);
+	free(c);
+}

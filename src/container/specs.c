@@ -1,0 +1,187 @@
+#include "container/specs.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/cleanup.h"
+#include "base/util.h"
+
+bool path_is_safe_absolute(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	for (const char *c = p; *c;) {
+		while (*c == '/')
+			c++;
+		size_t n = strcspn(c, "/");
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n;
+	}
+	return true;
+}
+
+/* Copies the next ':'-separated field of *p, unescaping "\:" and "\\"; advances *p past it. */
+static char *next_field(const char **p)
+{
+	const char *s = *p;
+	char *out = malloc(strlen(s) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (; *s && *s != ':'; s++) {
+		if (*s == '\\' && (s[1] == ':' || s[1] == '\\'))
+			s++;
+		*o++ = *s;
+	}
+	*o = 0;
+	*p = *s == ':' ? s + 1 : NULL;
+	return out;
+}
+
+static int parse_bind_opts(const char *opts, struct bind_spec *spec, const char **why)
+{
+	for (const char *p = opts; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n == 5 && strncmp(p, "rbind", 5) == 0)
+			spec->recursive = true;
+		else if (n == 7 && strncmp(p, "norbind", 7) == 0)
+			spec->recursive = false;
+		else {
+			*why = "unknown bind option (expected rbind or norbind)";
+			return -EINVAL;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+int bind_spec_parse(const char *s, bool read_only, struct bind_spec *spec, const char **why)
+{
+	const char *p = s;
+	*spec = (struct bind_spec){ .read_only = read_only, .recursive = true };
+	_cleanup_free_ char *src = next_field(&p), *dst = NULL, *opts = NULL;
+	if (!src)
+		return -ENOMEM;
+	if (p && !(dst = next_field(&p)))
+		return -ENOMEM;
+	if (p && !(opts = next_field(&p)))
+		return -ENOMEM;
+	if (p) {
+		*why = "too many ':' (SRC[:DST[:OPTS]])";
+		return -EINVAL;
+	}
+	if (!path_is_safe_absolute(src)) {
+		*why = "source is not an absolute path without . or .. components";
+		return -EINVAL;
+	}
+	if (dst && *dst && !path_is_safe_absolute(dst)) {
+		*why = "destination is not an absolute path without . or .. components";
+		return -EINVAL;
+	}
+	if (opts) {
+		int r = parse_bind_opts(opts, spec, why);
+		if (r < 0)
+			return r;
+	}
+	spec->dest = dst && *dst ? TAKE_PTR(dst) : strdup(src);
+	if (!spec->dest)
+		return -ENOMEM;
+	spec->source = TAKE_PTR(src);
+	return 0;
+}
+
+void bind_spec_done(struct bind_spec *spec)
+{
+	free(spec->source);
+	free(spec->dest);
+	spec->source = spec->dest = NULL;
+}
+
+int tmpfs_spec_parse(const char *s, struct tmpfs_spec *spec, const char **why)
+{
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	_cleanup_free_ char *path = strndup(s, n);
+	if (!path)
+		return -ENOMEM;
+	if (!path_is_safe_absolute(path)) {
+		*why = "not an absolute path without . or .. components";
+		return -EINVAL;
+	}
+	spec->options = strdup(colon && colon[1] ? colon + 1 : "mode=0755");
+	if (!spec->options)
+		return -ENOMEM;
+	spec->path = TAKE_PTR(path);
+	return 0;
+}
+
+void tmpfs_spec_done(struct tmpfs_spec *spec)
+{
+	free(spec->path);
+	free(spec->options);
+	spec->path = spec->options = NULL;
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signal_names[] = {
+	{ "HUP", SIGHUP },   { "INT", SIGINT },     { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT },   { "BUS", SIGBUS },   { "FPE", SIGFPE },
+	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM },   { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT },
+	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT },   { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },
+	{ "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },   { "URG", SIGURG },   { "XCPU", SIGXCPU },
+	{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+	{ "IO", SIGIO },     { "PWR", SIGPWR },     { "SYS", SIGSYS },
+};
+
+/* "RTMIN+N" / "RTMAX-N" / "RTMIN" / "RTMAX". */
+static int parse_realtime(const char *s)
+{
+	const char *rest;
+	int base, sign;
+	if (strncasecmp(s, "RTMIN", 5) == 0)
+		base = SIGRTMIN, sign = 1;
+	else if (strncasecmp(s, "RTMAX", 5) == 0)
+		base = SIGRTMAX, sign = -1;
+	else
+		return -EINVAL;
+	rest = s + 5;
+	int off = 0;
+	if (*rest) {
+		if (*rest != (sign > 0 ? '+' : '-') || parse_int(rest + 1, &off) < 0 || off < 0)
+			return -EINVAL;
+	}
+	int sig = base + sign * off;
+	return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -EINVAL;
+}
+
+int signal_from_string(const char *s)
+{
+	int n;
+	if (parse_int(s, &n) == 0)
+		return n >= 1 && n < _NSIG ? n : -EINVAL;
+	const char *bare = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+	for (size_t i = 0; i < ELEMENTSOF(signal_names); i++)
+		if (strcasecmp(signal_names[i].name, bare) == 0)
+			return signal_names[i].sig;
+	return parse_realtime(bare);
+}
+
+bool env_assignment_valid(const char *s)
+{
+	const char *eq = strchr(s, '=');
+	if (!eq || eq == s || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (const char *c = s; c < eq; c++)
+		if (!(*c == '_' || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9')))
+			return false;
+	return true;
+}

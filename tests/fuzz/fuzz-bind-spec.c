@@ -1,0 +1,29 @@
+/* libFuzzer target: --bind / --bind-ro / --tmpfs values. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container/specs.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = 0;
+	struct bind_spec b;
+	const char *why = NULL;
+	if (bind_spec_parse(s, size & 1, &b, &why) == 0) {
+		if (!b.source || !b.dest || b.source[0] != '/' || b.dest[0] != '/')
+			abort();
+		bind_spec_done(&b);
+	}
+	struct tmpfs_spec t = { 0 };
+	if (tmpfs_spec_parse(s, &t, &why) == 0)
+		tmpfs_spec_done(&t);
+	(void)signal_from_string(s);
+	free(s);
+	return 0;
+}
