@@ -3,10 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f build/build.ninja ] || meson setup build --buildtype=release -Db_ndebug=false >/dev/null
-ninja -C build >/dev/null
+# ninja's output only when something fails
+quiet_ninja() { local log; log=$(ninja -C "$1" 2>&1) || { printf '%s\n' "$log" >&2; return 1; }; }
+quiet_ninja build
 if [ "${1:-}" = --with-asan ]; then
 	[ -f build-asan/build.ninja ] ||
 		CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 			-Dfuzz=true >/dev/null
-	ninja -C build-asan >/dev/null
+	quiet_ninja build-asan
 fi

@@ -1,4 +1,3 @@
-<<<<<<< HEAD
 /* The isolation hooks of the start-up sequence (container.h): user namespace, cgroup and system
  * call filter, glued from userns.c, cgroup.c and seccomp.c. Also this area's run options. */
 #include <errno.h>
@@ -266,28 +265,10 @@ int isolation_prepare(struct container *c)
 	else if (r < 0)
 		log_errno(r, "cannot create the cgroup of %s", c->name);
 	return r;
-=======
-/* Isolation hooks of the start-up sequence (src/container/container.h). Issue 2 needs none of
- * them yet: user namespaces, cgroups and seccomp arrive with the isolation work, which replaces
- * these bodies. Each is a real no-op, safe in any phase. */
-#include "container/container.h"
-
-unsigned long isolation_clone_flags(const struct run_config *cfg)
-{
-	(void)cfg;
-	return 0;
-}
-
-int isolation_prepare(struct container *c)
-{
-	(void)c;
-	return 0;
->>>>>>> core
 }
 
 int isolation_setup_parent(struct container *c)
 {
-<<<<<<< HEAD
 	struct isolation_state *s = c->iso;
 	int r;
 	if (s->userns && (r = userns_write_maps(c->pid, s->uid_base, s->uid_count)) < 0)
@@ -304,15 +285,10 @@ int isolation_setup_parent(struct container *c)
 	if (l->has_cpu_affinity && sched_setaffinity(c->pid, sizeof(l->cpu_affinity), &l->cpu_affinity) < 0)
 		return log_errno(-errno, "cannot set the CPU affinity of %s", c->name);
 	return s->userns ? send_userns_ready(c, wants_idmap(c, s)) : 0;
-=======
-	(void)c;
-	return 0;
->>>>>>> core
 }
 
 int isolation_setup_child(struct container *c)
 {
-<<<<<<< HEAD
 	struct isolation_state *s = c->iso;
 	if (s->tree_fd >= 0) {
 		close(s->tree_fd);
@@ -327,15 +303,10 @@ int isolation_setup_child(struct container *c)
 	/* Loaded last, while CAP_SYS_ADMIN is still effective, so no_new_privs stays optional. */
 	int r = seccomp_load_program(&s->filter);
 	return r < 0 ? log_errno(r, "cannot load the system call filter") : 0;
-=======
-	(void)c;
-	return 0;
->>>>>>> core
 }
 
 void isolation_cleanup(struct container *c)
 {
-<<<<<<< HEAD
 	struct isolation_state *s = c->iso;
 	if (!s)
 		return;
@@ -347,7 +318,4 @@ void isolation_cleanup(struct container *c)
 	seccomp_program_done(&s->filter);
 	free(s);
 	c->iso = NULL;
-=======
-	(void)c;
->>>>>>> core
 }
