@@ -10,9 +10,8 @@
 #include "base/util.h"
 #include "cmd/cmd.h"
 #include "container/container.h"
+#include "container/isolation.h"
 #include "container/options.h"
-
-
 
 static const char usage[] =
 	"Usage: hako run [OPTIONS] [--] [COMMAND [ARGS...]]\n\n"
@@ -39,6 +38,7 @@ int cmd_run(int argc, char **argv)
 {
 	const struct opt_group groups[] = {
 		{ NULL, run_options, run_options_n },
+		{ "Isolation:", run_options_isolation, run_options_isolation_n },
 		{ "Networking:", run_net_options, run_net_options_n },
 	};
 	_cleanup_(run_config_free) struct run_config cfg = { 0 };

@@ -241,6 +241,8 @@ static void v2_controllers(const char *dir, bool has[_CTRL_MAX])
 				has[c] = true;
 }
 
+static int remove_tree(const char *dir);
+
 /* Makes <mount><own>/hako/<machine>; v2 also enables the wanted controllers down the path. */
 static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char *mount,
 			  const char *own, const char *machine, const bool enable[_CTRL_MAX])
@@ -276,8 +278,11 @@ static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char
 	h->path = xasprintf("%s/%s", h->parent, machine);
 	if (!h->path)
 		return -ENOMEM;
-	if (mkdir(h->path, 0755) < 0) {
-		int r = -errno;
+	/* A cgroup left by a container whose hako was SIGKILLed is empty: collect it. One with
+	 * tasks in it is busy (rmdir fails with EBUSY) and stays. */
+	if (mkdir(h->path, 0755) < 0 && !(errno == EEXIST && remove_tree(h->path) == 0 &&
+					    mkdir(h->path, 0755) == 0)) {
+		int r = errno == EEXIST ? -EBUSY : -errno;
 		free(h->path);
 		h->path = NULL; /* not ours: never remove a cgroup another container made */
 		return r;

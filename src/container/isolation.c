@@ -262,6 +262,8 @@ int isolation_prepare(struct container *c)
 	r = cgroup_create(c->name, &c->cfg->iso.limits, &s->cgroup);
 	if (r == -EOPNOTSUPP)
 		log_error("cannot apply --property=: no cgroup hierarchy offers the controller it needs");
+	else if (r == -EBUSY || r == -EEXIST)
+		log_error("machine %s is already running (its cgroup is in use)", c->name);
 	else if (r < 0)
 		log_errno(r, "cannot create the cgroup of %s", c->name);
 	return r;

@@ -171,9 +171,12 @@ static int mount_console(const struct container *c)
  * before the tmpfs hid it. Constant time whatever the tree's size; the tree is never written. */
 static int mount_ephemeral(struct container *c)
 {
+	/* The lower layer must be opened in this mount namespace: overlayfs clones it privately and
+	 * refuses a mount of another namespace (such as the parent's c->root_fd). */
+	_cleanup_close_ int lower = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct stat st;
-	if (fstat(c->root_fd, &st) < 0)
-		return log_errno(-errno, "cannot stat %s", c->root);
+	if (lower < 0 || fstat(lower, &st) < 0)
+		return log_errno(-errno, "cannot open %s", c->root);
 	if (mount("tmpfs", c->root, "tmpfs", 0, "mode=0755") < 0)
 		return log_errno(-errno, "cannot mount the ephemeral tmpfs");
 	_cleanup_close_ int t = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -188,7 +191,7 @@ static int mount_ephemeral(struct container *c)
 	char opts[160];
 	snprintf(opts, sizeof(opts),
 		 "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
-		 c->root_fd, upper, work);
+		 lower, upper, work);
 	if (mount("overlay", c->root, "overlay", 0, opts) < 0)
 		return log_errno(-errno, "cannot mount the ephemeral overlay over %s", c->root);
 	return 0;

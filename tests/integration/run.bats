@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+load helpers
+
+setup() { common_setup; ROOT=$(make_root); }
+teardown() { common_teardown; }
+
+# snapshot: what a run must leave exactly as it was.
+snapshot() {
+	cat /proc/self/mountinfo | awk '{print $4, $5, $9}'
+	ps -e -o pid= | sort
+	find "$HAKO_RUNTIME_DIR" | sort
+	find /sys/fs/cgroup -maxdepth 2 -type d 2>/dev/null | sort
+}
+
+tree_hash() { (cd "$1" && find . -printf '%p %s %m\n' | sort | sha256sum); }
+
+@test "run: own PID namespace, hostname, no host processes" {
+	run "$HAKO" run -D "$ROOT" -M box1 /bin/sh -c 'echo $$; hostname; ls /proc | grep -c "^[0-9]"'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 2 ]
+	[ "${lines[1]}" = box1 ]
+	[ "${lines[2]}" = 2 ]   # the stub init and the shell
+}
+
+@test "run: exit codes 0 and 7 propagate" {
+	run "$HAKO" run -D "$ROOT" /bin/true
+	[ "$status" -eq 0 ]
+	run "$HAKO" run -D "$ROOT" /bin/sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+}
+
+@test "run: death by SIGKILL is 137" {
+	run "$HAKO" run -D "$ROOT" /bin/sh -c 'kill -9 $$'
+	[ "$status" -eq 137 ]
+}
+
+@test "run: a zombie made inside is reaped by the stub init" {
+	run "$HAKO" run -D "$ROOT" /bin/sh -c '(sleep 0 &); sleep 0.2; grep -l "^State:.*Z" /proc/[0-9]*/status | wc -l'
+	[ "$status" -eq 0 ]
+	[ "$output" = 0 ]
+}
+
+@test "run: 50 runs leave mounts, processes, cgroups and the runtime dir as before" {
+	"$HAKO" run -D "$ROOT" /bin/true
+	before=$(snapshot)
+	for i in $(seq 50); do "$HAKO" run -D "$ROOT" /bin/true; done
+	"$HAKO" run -D "$ROOT" -x /bin/true
+	after=$(snapshot)
+	[ "$before" = "$after" ]
+}
+
+@test "run: two ephemeral containers at once, private writes, tree unchanged" {
+	before=$(tree_hash "$ROOT")
+	mkfifo "$TEST_TMP/go"
+	# The redirections go inside the background job: on bg itself the shell would block opening
+	# the fifo before the job starts.
+	(exec "$HAKO" run -D "$ROOT" -x /bin/sh -c 'echo a > /a; cat > /dev/null; ls /b 2>/dev/null && echo LEAK' < "$TEST_TMP/go" > "$TEST_TMP/a.out") &
+	BG_PIDS+=($!)
+	exec 7> "$TEST_TMP/go"
+	wait_for 5 grep -q . <(ps -e -o cmd | grep -x "cat")
+	run "$HAKO" run -D "$ROOT" -x /bin/sh -c 'echo b > /b; ls /a 2>/dev/null && echo LEAK; hostname'
+	exec 7>&-
+	wait "${BG_PIDS[0]}"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^root-[0-9a-f]{16}$ ]]
+	! grep -q LEAK "$TEST_TMP/a.out"
+	[ "$(tree_hash "$ROOT")" = "$before" ]
+	[ ! -e "$ROOT/a" ] && [ ! -e "$ROOT/b" ]
+}
+
+@test "run: a non-ephemeral tree is locked against a second writer" {
+	mkfifo "$TEST_TMP/go"
+	(exec "$HAKO" run -D "$ROOT" /bin/sh -c 'cat > /dev/null' < "$TEST_TMP/go") &
+	BG_PIDS+=($!)
+	exec 7> "$TEST_TMP/go"
+	wait_for 5 grep -q . <(ps -e -o cmd | grep -x "cat")
+	run "$HAKO" run -D "$ROOT" /bin/true
+	exec 7>&-
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: Directory tree $ROOT is currently busy." ]
+}
+
+@test "run: inside a default container mount, modules, mknod, /proc/sys, /sys all fail" {
+	run "$HAKO" run -D "$ROOT" /bin/sh -c '
+		mount -t tmpfs t /mnt 2>/dev/null && echo MOUNT
+		insmod /bin/busybox 2>/dev/null && echo INSMOD
+		mknod /tmp/sda b 8 0 2>/dev/null && echo MKNOD
+		echo 1 > /proc/sys/kernel/panic 2>/dev/null && echo PROCSYS
+		echo b > /proc/sysrq-trigger 2>/dev/null && echo SYSRQ
+		echo x > /sys/kernel/uevent_helper 2>/dev/null && echo SYS
+		cat /proc/kcore 2>/dev/null | head -c1 | grep -q . && echo KCORE
+		ls /proc/1/exe >/dev/null 2>&1 && readlink /proc/1/exe 2>/dev/null | grep -q hako && echo EXE
+		echo done'
+	[ "$status" -eq 0 ]
+	[ "$output" = done ]
+}
+
+@test "run: only fds 0 1 2 are open inside" {
+	run "$HAKO" run -D "$ROOT" /bin/ls /proc/self/fd 3</dev/null 4</dev/null
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "0 1 2 3" ]   # 3 is the directory ls itself opened
+}
+
+@test "run: bounding set is the OCI default without CAP_MKNOD, adjustable" {
+	run "$HAKO" run -D "$ROOT" /bin/sh -c 'grep CapBnd /proc/self/status'
+	[ "$output" = "CapBnd:	00000000a00425fb" ]
+	run "$HAKO" run -D "$ROOT" --capability=CAP_NET_ADMIN --drop-capability=chown /bin/sh -c 'grep CapBnd /proc/self/status'
+	[ "$output" = "CapBnd:	00000000a00435fa" ]
+}
+
+@test "run: -u resolves the user in the tree" {
+	run "$HAKO" run -D "$ROOT" -u user /bin/sh -c 'id -u; id -g; echo $HOME $USER; pwd'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1000\n1000\n/home/user user\n/home/user')" ]
+	run "$HAKO" run -D "$ROOT" -u nosuch /bin/true
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: user 'nosuch' not found in $ROOT/etc/passwd" ]
+}
+
+@test "run: --chdir, -E and container= in the environment" {
+	run "$HAKO" run -D "$ROOT" --chdir=/tmp -E FOO=bar -E PATH=/bin /bin/sh -c 'pwd; echo $FOO $PATH $container'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '/tmp\nbar /bin hako')" ]
+}
+
+@test "run: --bind, --bind-ro and --tmpfs" {
+	mkdir "$TEST_TMP/data"; echo hi > "$TEST_TMP/data/f"
+	run "$HAKO" run -D "$ROOT" --bind="$TEST_TMP/data:/mnt/rw" --bind-ro="$TEST_TMP/data:/mnt/ro" --tmpfs=/scratch:mode=0700 /bin/sh -c '
+		cat /mnt/ro/f; echo new > /mnt/rw/g; echo x > /mnt/ro/h 2>/dev/null || echo RO
+		stat -c %a /scratch; grep -c " /scratch tmpfs" /proc/mounts'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'hi\nRO\n700\n1')" ]
+	[ "$(cat "$TEST_TMP/data/g")" = new ]
+}
+
+@test "run: --read-only root" {
+	run "$HAKO" run -D "$ROOT" --read-only /bin/sh -c 'touch /x 2>/dev/null || echo RO; touch /dev/shm/y && echo DEVSHM'
+	[ "$output" = "$(printf 'RO\nDEVSHM')" ]
+}
+
+@test "run: --hostname and -M" {
+	run "$HAKO" run -D "$ROOT" -M m1 --hostname=h1 /bin/hostname
+	[ "$output" = h1 ]
+	run "$HAKO" run -D "$ROOT" -M m1 /bin/hostname
+	[ "$output" = m1 ]
+}
+
+@test "run: --private-network has only lo, up" {
+	run "$HAKO" run -D "$ROOT" --private-network /bin/sh -c 'ls /sys/class/net; ip -o link show lo | grep -c UP'
+	[ "$output" = "$(printf 'lo\n1')" ]
+}
+
+@test "run: --network-namespace-path joins a namespace" {
+	add_netns hakotest
+	ip -n hakotest link add dummy7 type dummy
+	run "$HAKO" run -D "$ROOT" --network-namespace-path=/run/netns/hakotest /bin/ls /sys/class/net
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "dummy7 lo" ]
+	run "$HAKO" run -D "$ROOT" --network-namespace-path=/proc/self/ns/uts /bin/true
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: /proc/self/ns/uts is not a network namespace" ]
+}
+
+@test "run: -b boots the tree's init with container=hako" {
+	cat > "$ROOT/sbin/init2" <<'I'
+#!/bin/sh
+echo "pid=$$ container=$container args=$*"
+I
+	chmod +x "$ROOT/sbin/init2"
+	rm "$ROOT/sbin/init"; ln -s init2 "$ROOT/sbin/init"
+	run "$HAKO" run -D "$ROOT" -b one two
+	[ "$status" -eq 0 ]
+	[ "$output" = "pid=1 container=hako args=one two" ]
+}
+
+@test "run: bad input is one line, exit 125, nothing left" {
+	before=$(snapshot)
+	check() {
+		run "$HAKO" run "$@"
+		[ "$status" -eq 125 ] || { echo "status $status for $*: $output"; return 1; }
+		[ "${#lines[@]}" -eq 1 ] || { echo "not one line: $output"; return 1; }
+	}
+	check -D "$TEST_TMP/nope" /bin/true
+	[ "$output" = "hako: cannot use directory $TEST_TMP/nope: No such file or directory" ]
+	check -D "$ROOT/etc/passwd" /bin/true
+	[ "$output" = "hako: $ROOT/etc/passwd is not a directory" ]
+	check -D / /bin/true
+	[ "$output" = "hako: refusing to use the host's root directory as a container (-D /)" ]
+	check /bin/true
+	[ "$output" = "hako: no root directory given (use -D DIR)" ]
+	mkdir "$TEST_TMP/empty"
+	check -D "$TEST_TMP/empty"
+	[ "$output" = "hako: $TEST_TMP/empty is not a root tree: it has no /bin/sh (give a COMMAND to run)" ]
+	check -D "$TEST_TMP/empty" -b
+	[[ "$output" = "hako: $TEST_TMP/empty has no init to boot"* ]]
+	check -D "$ROOT" -M 'bad name' /bin/true
+	[[ "$output" = "hako: invalid machine name 'bad name'"* ]]
+	check -D "$ROOT" --bind=relative /bin/true
+	[ "$output" = "hako: invalid --bind=relative: source is not an absolute path without . or .. components" ]
+	check -D "$ROOT" --bind=/a:/b:bogus /bin/true
+	[ "$output" = "hako: invalid --bind=/a:/b:bogus: unknown bind option (expected rbind or norbind)" ]
+	check -D "$ROOT" --bind=/nonexistent /bin/true
+	[ "$output" = "hako: bind source /nonexistent: No such file or directory" ]
+	check -D "$ROOT" --frobnicate
+	[ "$output" = "hako: unknown option --frobnicate (see --help)" ]
+	check -D "$ROOT" --capability=CAP_NOPE /bin/true
+	[ "$output" = "hako: invalid --capability=CAP_NOPE: unknown capability 'CAP_NOPE'" ]
+	check -D "$ROOT" --kill-signal=SIGNOPE /bin/true
+	[[ "$output" = "hako: invalid --kill-signal=SIGNOPE: unknown signal"* ]]
+	[ "$before" = "$(snapshot)" ]
+}
+
+@test "run: a missing command is 127 with one line" {
+	run "$HAKO" run -D "$ROOT" nosuchcmd
+	[ "$status" -eq 127 ]
+	[ "$output" = "hako: command 'nosuchcmd' not found in $ROOT" ]
+}
+
+@test "run: pipe console passes stdin through" {
+	run bash -c "echo piped | '$HAKO' run -D '$ROOT' /bin/cat"
+	[ "$status" -eq 0 ]
+	[ "$output" = piped ]
+}
+
+@test "run: SIGTERM to hako is forwarded through the stub init" {
+	bg "$HAKO" run -D "$ROOT" /bin/sh -c 'trap "echo got-term; exit 3" TERM; while :; do sleep 0.05; done' > "$TEST_TMP/out"
+	sleep 0.5
+	kill -TERM "${BG_PIDS[0]}"
+	wait "${BG_PIDS[0]}" && st=0 || st=$?
+	[ "$st" -eq 3 ]
+	[ "$(cat "$TEST_TMP/out")" = got-term ]
+}
+
+@test "run: resolv.conf is copied in without touching the tree" {
+	echo "# tree" > "$ROOT/etc/resolv.conf"
+	before=$(tree_hash "$ROOT")
+	run "$HAKO" run -D "$ROOT" /bin/cat /etc/resolv.conf
+	[ "$output" = "$(cat /etc/resolv.conf)" ]
+	[ "$(cat "$ROOT/etc/resolv.conf")" = "# tree" ]
+	run "$HAKO" run -D "$ROOT" --resolv-conf=off /bin/cat /etc/resolv.conf
+	[ "$output" = "# tree" ]
+}
