@@ -2,6 +2,7 @@
  * run its hooks while the child waits on a socket, build the file system, drop privileges and
  * exec. Without -b, PID 1 is this process itself acting as a stub init (nspawn's --as-pid2). */
 #include "container/container.h"
+#include "container/isolation.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -414,6 +415,8 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
 	if (network_enter_child(c) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	if (isolation_enter_child(c, sync_fd) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	char go;
 	if (read(sync_fd, &go, 1) != 1) /* the parent's hooks failed, or it is gone */
