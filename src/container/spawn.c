@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/proctitle.h"
 #include "base/log.h"
 #include "base/names.h"
 #include "base/util.h"
@@ -380,6 +381,8 @@ static _Noreturn void command_main(const struct container *c, int sync_fd)
 static _Noreturn void stub_init(const struct container *c, pid_t cmd, const sigset_t *sigs)
 {
 	close_range(3, ~0U, 0);
+	/* ps inside shows "hako-init", not the host's path and command line of hako. */
+	proc_title_set("hako-init");
 	(void)caps_limit_self(c->caps);
 	for (;;) {
 		siginfo_t si;

@@ -32,6 +32,8 @@ tree_hash() { (cd "$1" && find . -printf '%p %s %m\n' | sort | sha256sum); }
 	[ "${lines[0]}" = 2 ]
 	[ "${lines[1]}" = box1 ]
 	[ "${lines[2]}" = "1 2 " ]   # the stub init and the shell
+	run "$HAKO" run -D "$ROOT" /bin/cat /proc/1/cmdline
+	[ "$output" = hako-init ]   # not the host's path to hako
 }
 
 @test "run: exit codes 0 and 7 propagate" {
