@@ -27,7 +27,9 @@ struct isolation_state {
 	bool userns;            /* the container has its own user namespace */
 	uint32_t uid_base, uid_count;
 	int range_lock_fd;      /* holds a picked range while the container runs */
-	int tree_fd;            /* child: the idmapped root tree received from the parent */
+	int tree_fd;            /* child: the root tree (idmapped, or a clone), attached */
+	int *bind_trees;        /* child: the bind sources' trees, by bind index */
+	unsigned n_bind_trees;
 };
 
 /* ---- options ---- */
@@ -184,6 +186,38 @@ static int send_userns_ready(struct container *c, bool idmap)
 	return 0;
 }
 
+/* The host paths the container's mounts start from (the tree, the bind sources) may run through
+ * directories only the host's root may search (mktemp -d, /var/lib/machines is 0700). They are
+ * resolved here, while this process still has the host's root ids, and kept as mount trees. */
+static int clone_host_trees(struct container *c, struct isolation_state *s)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return log_errno(-errno, "cannot make the container's mounts private");
+	if (s->tree_fd < 0 && !c->cfg->ephemeral) {
+		s->tree_fd = syscall(SYS_open_tree, AT_FDCWD, c->root,
+				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (s->tree_fd < 0)
+			return log_errno(-errno, "cannot bind-mount %s", c->root);
+	}
+	/* Attached over the tree's own path: mount_root() enters it through the fd. Mounts stay
+	 * private to the container's namespace. */
+	if (s->tree_fd >= 0 &&
+	    syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return log_errno(-errno, "cannot attach the tree %s", c->root);
+	const struct run_config *cfg = c->cfg;
+	if (cfg->n_binds && !(s->bind_trees = calloc(cfg->n_binds, sizeof(int))))
+		return log_errno(-ENOMEM, "out of memory");
+	for (unsigned i = 0; i < cfg->n_binds; i++) {
+		s->bind_trees[i] = syscall(SYS_open_tree, AT_FDCWD, cfg->binds[i].source,
+					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					   (cfg->binds[i].recursive ? AT_RECURSIVE : 0));
+		s->n_bind_trees = i + 1;
+		if (s->bind_trees[i] < 0)
+			return log_errno(-errno, "cannot bind %s", cfg->binds[i].source);
+	}
+	return 0;
+}
+
 int isolation_enter_child(struct container *c, int sync_fd)
 {
 	struct isolation_state *s = c->iso;
@@ -198,20 +232,32 @@ int isolation_enter_child(struct container *c, int sync_fd)
 	if (n != 1)
 		_exit(EXIT_FAILURE); /* the parent failed and said why */
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_type == SCM_RIGHTS) {
-		memcpy(&s->tree_fd, CMSG_DATA(cm), sizeof(int));
-		/* Attached now, while this process still has the host's root ids: the path to the
-		 * tree may run through directories only root may search. Mounts stay private to the
-		 * container's namespace. mount_root() then enters it through the fd. */
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			return log_errno(-errno, "cannot attach the idmapped tree %s", c->root);
-	}
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&s->tree_fd, CMSG_DATA(cm), sizeof(int)); /* the idmapped tree */
+	int r = clone_host_trees(c, s);
+	if (r < 0)
+		return r;
 	/* Until now this process kept the host's root ids, which the new namespace does not map
 	 * (files it created would fail with EOVERFLOW): become the namespace's root. */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return log_errno(-errno, "cannot become root in the user namespace");
 	return 0;
+}
+
+int isolation_take_bind_tree(struct container *c, unsigned i)
+{
+	struct isolation_state *s = c->iso;
+	if (!s || i >= s->n_bind_trees)
+		return -1;
+	int fd = s->bind_trees[i];
+	s->bind_trees[i] = -1;
+	return fd;
+}
+
+bool isolation_setgroups_denied(void)
+{
+	_cleanup_free_ char *line = NULL;
+	return read_line_file("/proc/self/setgroups", &line) >= 0 && streq(line, "deny");
 }
 
 int isolation_root_tree_fd(const struct container *c)
@@ -243,7 +289,7 @@ int isolation_prepare(struct container *c)
 	s->range_lock_fd = s->tree_fd = -1;
 	c->iso = s;
 	s->userns = effective_userns(c->cfg) != USERNS_NO;
-	if (s->userns && c->cfg->ephemeral && getuid() == 0 && wants_idmap(c, s)) {
+	if (s->userns && c->cfg->ephemeral && getuid() == 0) {
 		log_error("--ephemeral with a user namespace is not supported yet (add --private-users=no)");
 		return -EOPNOTSUPP;
 	}
@@ -317,6 +363,10 @@ void isolation_cleanup(struct container *c)
 		close(s->range_lock_fd);
 	if (s->tree_fd >= 0)
 		close(s->tree_fd);
+	for (unsigned i = 0; i < s->n_bind_trees; i++)
+		if (s->bind_trees[i] >= 0)
+			close(s->bind_trees[i]);
+	free(s->bind_trees);
 	seccomp_program_done(&s->filter);
 	free(s);
 	c->iso = NULL;

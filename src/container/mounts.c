@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "container/container.h"
+#include "container/isolation.h"
 #include "container/user.h"
 
 enum mount_kind {
@@ -24,6 +25,7 @@ enum mount_kind {
 	MNT_DEV_NODE,  /* bind the host's device node (no CAP_MKNOD needed, none granted) */
 	MNT_DIR,       /* create a directory */
 	MNT_SYMLINK,   /* symlink what -> where */
+	MNT_SYSFS,     /* sysfs read-only; the host's, bound read-only, where it cannot be mounted */
 };
 
 struct mount_entry {
@@ -52,7 +54,7 @@ static const struct mount_entry api_mounts[] = {
 	{ MNT_MASK_FILE, NULL, "proc/latency_stats", NULL, 0, NULL, true },
 	{ MNT_MASK_DIR, NULL, "proc/acpi", NULL, 0, NULL, true },
 	{ MNT_MASK_DIR, NULL, "proc/scsi", NULL, 0, NULL, true },
-	{ MNT_FS, "sysfs", "sys", "sysfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, NULL, false },
+	{ MNT_SYSFS, "sysfs", "sys", "sysfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, NULL, false },
 	{ MNT_FS, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=4m", false },
 	{ MNT_DEV_NODE, "/dev/null", "dev/null", NULL, 0, NULL, false },
 	{ MNT_DEV_NODE, "/dev/zero", "dev/zero", NULL, 0, NULL, false },
@@ -116,6 +118,22 @@ static int apply_mount_entry(const struct mount_entry *m)
 		return mkdir(m->where, 0755) < 0 && errno != EEXIST ? -errno : 0;
 	case MNT_SYMLINK:
 		return symlink(m->what, m->where) < 0 ? -errno : 0;
+	case MNT_SYSFS:
+		/* A user namespace without its own network namespace may not mount sysfs (the
+		 * kernel ties it to the network namespace): bind the host's, read-only, as nspawn. */
+		if (mount(m->what, m->where, m->type, m->flags, m->data) == 0)
+			return 0;
+		if (errno != EPERM)
+			return -errno;
+		_cleanup_close_ int t = open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (t < 0)
+			return -errno;
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+						       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+		if (mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0 ||
+		    move_mount(t, "", AT_FDCWD, m->where, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return -errno;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -202,6 +220,13 @@ static int mount_root(struct container *c)
 	/* Nothing done below may propagate back to the host's mount table. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_errno(-errno, "cannot make the container's mounts private");
+	/* With a user namespace the tree is already attached (isolation_enter_child). */
+	int tree = isolation_root_tree_fd(c);
+	if (tree >= 0) {
+		if (fchdir(tree) < 0)
+			return log_errno(-errno, "cannot enter %s", c->root);
+		return 0;
+	}
 	if (c->cfg->ephemeral) {
 		int r = mount_ephemeral(c);
 		if (r < 0)
@@ -257,14 +282,10 @@ static int set_ro(int fd, bool recursive)
 	return 0;
 }
 
-/* Binds host path src onto the open target: open_tree + move_mount, so the target is the fd
- * resolved inside the tree, not a path the tree could redirect. */
-static int bind_onto(const char *src, int target, bool recursive, bool ro)
+/* Binds the mount tree t onto the open target: move_mount, so the target is the fd resolved
+ * inside the tree, not a path the tree could redirect. */
+static int bind_tree_onto(int t, int target, bool ro)
 {
-	_cleanup_close_ int t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-							   (recursive ? AT_RECURSIVE : 0));
-	if (t < 0)
-		return -errno;
 	if (ro) {
 		int r = set_ro(t, true);
 		if (r < 0)
@@ -275,17 +296,28 @@ static int bind_onto(const char *src, int target, bool recursive, bool ro)
 	return 0;
 }
 
-static int mount_binds(const struct run_config *cfg, int nfd)
+static int bind_onto(const char *src, int target, bool recursive, bool ro)
 {
+	_cleanup_close_ int t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							   (recursive ? AT_RECURSIVE : 0));
+	return t < 0 ? -errno : bind_tree_onto(t, target, ro);
+}
+
+static int mount_binds(struct container *c, int nfd)
+{
+	const struct run_config *cfg = c->cfg;
 	for (unsigned i = 0; i < cfg->n_binds; i++) {
 		const struct bind_spec *b = &cfg->binds[i];
+		/* With a user namespace the source's tree was cloned before the ids changed. */
+		_cleanup_close_ int tree = isolation_take_bind_tree(c, i);
 		struct stat st;
-		if (stat(b->source, &st) < 0)
+		if ((tree >= 0 ? fstat(tree, &st) : stat(b->source, &st)) < 0)
 			return log_errno(-errno, "bind source %s", b->source);
 		_cleanup_close_ int target = make_target(nfd, b->dest, S_ISDIR(st.st_mode));
 		if (target < 0)
 			return log_errno(target, "cannot create bind destination %s", b->dest);
-		int r = bind_onto(b->source, target, b->recursive, b->read_only);
+		int r = tree >= 0 ? bind_tree_onto(tree, target, b->read_only)
+				  : bind_onto(b->source, target, b->recursive, b->read_only);
 		if (r < 0)
 			return log_errno(r, "cannot bind %s to %s", b->source, b->dest);
 	}
@@ -376,7 +408,7 @@ int mounts_setup(struct container *c)
 	if (nfd < 0)
 		return log_errno(-errno, "cannot open the container's root");
 	if ((r = mount_api()) < 0 || (r = mount_console(c)) < 0 ||
-	    (r = mount_binds(c->cfg, nfd)) < 0 || (r = setup_resolv_conf(c, nfd)) < 0)
+	    (r = mount_binds(c, nfd)) < 0 || (r = setup_resolv_conf(c, nfd)) < 0)
 		return r;
 	if (c->cfg->read_only && (r = set_ro(nfd, false)) < 0)
 		return log_errno(r, "cannot make the root directory read-only");

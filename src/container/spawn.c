@@ -30,6 +30,7 @@
 #include "cmd/cmd.h"
 #include "container/caps.h"
 #include "container/console.h"
+#include "container/isolation.h"
 #include "container/mounts.h"
 #include "container/user.h"
 
@@ -415,6 +416,10 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 	}
 	if (network_enter_child(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	/* With a user namespace the parent first writes the maps and may hand over the idmapped
+	 * tree; then (always) its "go". */
+	if (isolation_enter_child(c, sync_fd) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	char go;
 	if (read(sync_fd, &go, 1) != 1) /* the parent's hooks failed, or it is gone */
 		_exit(EXIT_HAKO_FAILED);
@@ -424,8 +429,9 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		log_errno(-errno, "cannot set the hostname");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
-	/* The host's supplementary groups stay outside. */
-	if (!c->have_user && setgroups(0, NULL) < 0) {
+	/* The host's supplementary groups stay outside. A rootless single-id map denies
+	 * setgroups(2) (EPERM): the caller's groups then stay, unmapped, as with `unshare -r`. */
+	if (!c->have_user && setgroups(0, NULL) < 0 && !(errno == EPERM && isolation_setgroups_denied())) {
 		log_errno(-errno, "cannot drop supplementary groups");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
