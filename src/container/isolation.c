@@ -144,6 +144,29 @@ static int prepare_userns(struct container *c, struct isolation_state *s)
 	return 0;
 }
 
+/* --private-users-ownership=chown: shifts the tree's owners on disk into the range, once. The
+ * owner of the tree's root records the range it was shifted for (as with nspawn); the state dir
+ * keeps it too, for people. A tree shifted for another range is shifted again by the difference. */
+static int shift_tree(struct container *c, const struct isolation_state *s)
+{
+	struct stat st;
+	if (fstat(c->root_fd, &st) < 0)
+		return log_errno(-errno, "cannot stat %s", c->root);
+	uint32_t from = st.st_uid - st.st_uid % USERNS_RANGE_SIZE;
+	if (from == s->uid_base)
+		return 0;
+	int r = userns_chown_tree(c->root, (int64_t)s->uid_base - from);
+	if (r < 0)
+		return log_errno(r, "cannot shift the owners of %s to %u", c->root, (unsigned)s->uid_base);
+	_cleanup_free_ char *record = hako_path(HAKO_DIR_STATE, "userns");
+	_cleanup_free_ char *file = record ? xasprintf("%s/chown-%s", record, c->name) : NULL;
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%08x %08x\n", (unsigned)from, (unsigned)s->uid_base);
+	if (file && mkdir_p(record, 0755) >= 0)
+		(void)write_file(file, buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	return 0;
+}
+
 /* Whether the tree is shown to the container through an idmapped mount. */
 static bool wants_idmap(const struct container *c, const struct isolation_state *s)
 {
@@ -296,6 +319,9 @@ int isolation_prepare(struct container *c)
 	int r = prepare_filter(c, s);
 	if (r >= 0 && s->userns)
 		r = prepare_userns(c, s);
+	if (r >= 0 && s->userns && getuid() == 0 &&
+	    c->cfg->iso.userns.ownership == USERNS_OWNERSHIP_CHOWN)
+		r = shift_tree(c, s);
 	if (r < 0)
 		return r;
 	if (getuid() != 0) {
