@@ -484,8 +484,9 @@ static void hierarchy_destroy(struct hierarchy *h)
 {
 	if (h->path) {
 		kill_remaining(h->path);
-		/* Killed tasks leave the cgroup asynchronously: retry briefly on EBUSY. */
-		for (int i = 0; i < 200 && remove_tree(h->path) == -EBUSY; i++)
+		/* Killed tasks leave the cgroup asynchronously (slowly on a loaded host): retry on
+		 * EBUSY for up to 5 s. */
+		for (int i = 0; i < 1000 && remove_tree(h->path) == -EBUSY; i++)
 			usleep(5000);
 		if (h->parent)
 			(void)rmdir(h->parent); /* fails while other containers use it: fine */

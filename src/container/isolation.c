@@ -27,7 +27,9 @@ struct isolation_state {
 	bool userns;            /* the container has its own user namespace */
 	uint32_t uid_base, uid_count;
 	int range_lock_fd;      /* holds a picked range while the container runs */
-	int tree_fd;            /* child: the idmapped root tree received from the parent */
+	int tree_fd;            /* child: the root tree (idmapped, or a clone), attached */
+	int *bind_trees;        /* child: the bind sources' trees, by bind index */
+	unsigned n_bind_trees;
 };
 
 /* ---- options ---- */
@@ -142,6 +144,29 @@ static int prepare_userns(struct container *c, struct isolation_state *s)
 	return 0;
 }
 
+/* --private-users-ownership=chown: shifts the tree's owners on disk into the range, once. The
+ * owner of the tree's root records the range it was shifted for (as with nspawn); the state dir
+ * keeps it too, for people. A tree shifted for another range is shifted again by the difference. */
+static int shift_tree(struct container *c, const struct isolation_state *s)
+{
+	struct stat st;
+	if (fstat(c->root_fd, &st) < 0)
+		return log_errno(-errno, "cannot stat %s", c->root);
+	uint32_t from = st.st_uid - st.st_uid % USERNS_RANGE_SIZE;
+	if (from == s->uid_base)
+		return 0;
+	int r = userns_chown_tree(c->root, (int64_t)s->uid_base - from);
+	if (r < 0)
+		return log_errno(r, "cannot shift the owners of %s to %u", c->root, (unsigned)s->uid_base);
+	_cleanup_free_ char *record = hako_path(HAKO_DIR_STATE, "userns");
+	_cleanup_free_ char *file = record ? xasprintf("%s/chown-%s", record, c->name) : NULL;
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%08x %08x\n", (unsigned)from, (unsigned)s->uid_base);
+	if (file && mkdir_p(record, 0755) >= 0)
+		(void)write_file(file, buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	return 0;
+}
+
 /* Whether the tree is shown to the container through an idmapped mount. */
 static bool wants_idmap(const struct container *c, const struct isolation_state *s)
 {
@@ -184,6 +209,43 @@ static int send_userns_ready(struct container *c, bool idmap)
 	return 0;
 }
 
+/* The host paths the container's mounts start from (the tree, the bind sources) may run through
+ * directories only the host's root may search (mktemp -d, /var/lib/machines is 0700). They are
+ * resolved here, while this process still has the host's root ids, and kept as mount trees. */
+static int clone_host_trees(struct container *c, struct isolation_state *s)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return log_errno(-errno, "cannot make the container's mounts private");
+	if (s->tree_fd < 0 && c->cfg->ephemeral) {
+		/* The overlay's lower layer (mount_ephemeral), a plain directory. */
+		s->tree_fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (s->tree_fd < 0)
+			return log_errno(-errno, "cannot open %s", c->root);
+	} else {
+		if (s->tree_fd < 0)
+			s->tree_fd = syscall(SYS_open_tree, AT_FDCWD, c->root,
+					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (s->tree_fd < 0)
+			return log_errno(-errno, "cannot bind-mount %s", c->root);
+		/* Attached over the tree's own path: mount_root() enters it through the fd. Mounts
+		 * stay private to the container's namespace. */
+		if (syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return log_errno(-errno, "cannot attach the tree %s", c->root);
+	}
+	const struct run_config *cfg = c->cfg;
+	if (cfg->n_binds && !(s->bind_trees = calloc(cfg->n_binds, sizeof(int))))
+		return log_errno(-ENOMEM, "out of memory");
+	for (unsigned i = 0; i < cfg->n_binds; i++) {
+		s->bind_trees[i] = syscall(SYS_open_tree, AT_FDCWD, cfg->binds[i].source,
+					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					   (cfg->binds[i].recursive ? AT_RECURSIVE : 0));
+		s->n_bind_trees = i + 1;
+		if (s->bind_trees[i] < 0)
+			return log_errno(-errno, "cannot bind %s", cfg->binds[i].source);
+	}
+	return 0;
+}
+
 int isolation_enter_child(struct container *c, int sync_fd)
 {
 	struct isolation_state *s = c->iso;
@@ -198,24 +260,32 @@ int isolation_enter_child(struct container *c, int sync_fd)
 	if (n != 1)
 		_exit(EXIT_FAILURE); /* the parent failed and said why */
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_type == SCM_RIGHTS) {
-		memcpy(&s->tree_fd, CMSG_DATA(cm), sizeof(int));
-		/* Attached now, while this process still has the host's root ids: the path to the
-		 * tree may run through directories only root may search. Mounts stay private to the
-		 * container's namespace. mount_root() then enters it through the fd. */
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			return log_errno(-errno, "cannot attach the idmapped tree %s", c->root);
-	}
-	/* Opened while the host's root ids still let this process search the way to the tree
-	 * (mount_root() works from the fd). */
-	if (s->tree_fd < 0 && (s->tree_fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return log_errno(-errno, "cannot open %s", c->root);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&s->tree_fd, CMSG_DATA(cm), sizeof(int)); /* the idmapped tree */
+	int r = clone_host_trees(c, s);
+	if (r < 0)
+		return r;
 	/* Until now this process kept the host's root ids, which the new namespace does not map
 	 * (files it created would fail with EOVERFLOW): become the namespace's root. */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return log_errno(-errno, "cannot become root in the user namespace");
 	return 0;
+}
+
+int isolation_take_bind_tree(struct container *c, unsigned i)
+{
+	struct isolation_state *s = c->iso;
+	if (!s || i >= s->n_bind_trees)
+		return -1;
+	int fd = s->bind_trees[i];
+	s->bind_trees[i] = -1;
+	return fd;
+}
+
+bool isolation_setgroups_denied(void)
+{
+	_cleanup_free_ char *line = NULL;
+	return read_line_file("/proc/self/setgroups", &line) >= 0 && streq(line, "deny");
 }
 
 int isolation_root_tree_fd(const struct container *c)
@@ -247,13 +317,16 @@ int isolation_prepare(struct container *c)
 	s->range_lock_fd = s->tree_fd = -1;
 	c->iso = s;
 	s->userns = effective_userns(c->cfg) != USERNS_NO;
-	if (s->userns && c->cfg->ephemeral && getuid() == 0 && wants_idmap(c, s)) {
+	if (s->userns && c->cfg->ephemeral && getuid() == 0) {
 		log_error("--ephemeral with a user namespace is not supported yet (add --private-users=no)");
 		return -EOPNOTSUPP;
 	}
 	int r = prepare_filter(c, s);
 	if (r >= 0 && s->userns)
 		r = prepare_userns(c, s);
+	if (r >= 0 && s->userns && getuid() == 0 &&
+	    c->cfg->iso.userns.ownership == USERNS_OWNERSHIP_CHOWN)
+		r = shift_tree(c, s);
 	if (r < 0)
 		return r;
 	if (getuid() != 0) {
@@ -321,6 +394,10 @@ void isolation_cleanup(struct container *c)
 		close(s->range_lock_fd);
 	if (s->tree_fd >= 0)
 		close(s->tree_fd);
+	for (unsigned i = 0; i < s->n_bind_trees; i++)
+		if (s->bind_trees[i] >= 0)
+			close(s->bind_trees[i]);
+	free(s->bind_trees);
 	seccomp_program_done(&s->filter);
 	free(s);
 	c->iso = NULL;

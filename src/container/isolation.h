@@ -21,10 +21,15 @@ struct isolation_config {
 extern const struct opt run_options_isolation[];
 extern const size_t run_options_isolation_n;
 
-/* Two steps of the start-up sequence for the user namespace's idmapped root (spawn.c, mounts.c):
- * the waiting child receives the tree the parent made (the parent alone holds CAP_SYS_ADMIN over
- * the tree's mount), before its "go"; mount_root then attaches it instead of a plain bind mount.
- * isolation_root_tree_fd returns -1 when there is none. */
+/* Two steps of the start-up sequence for a user namespace (spawn.c, mounts.c): the waiting
+ * child receives the idmapped tree the parent made (the parent alone holds CAP_SYS_ADMIN over the
+ * tree's mount) and, still with the host's root ids, attaches the tree and clones the bind
+ * sources' mounts, then becomes the namespace's root before its "go". mount_root then enters the
+ * tree through isolation_root_tree_fd instead of a bind mount, and mount_binds takes each bind's
+ * tree from isolation_take_bind_tree. Both return -1 when there is none. */
 struct container;
 int isolation_enter_child(struct container *c, int sync_fd);
 int isolation_root_tree_fd(const struct container *c);
+int isolation_take_bind_tree(struct container *c, unsigned i);
+/* Whether this process's user namespace denies setgroups(2) (a rootless single-id map). */
+bool isolation_setgroups_denied(void);

@@ -267,8 +267,14 @@ static int mount_root(struct container *c)
 	/* Nothing done below may propagate back to the host's mount table. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_errno(-errno, "cannot make the container's mounts private");
-	_cleanup_close_ int own = -1;
 	int tree = isolation_root_tree_fd(c);
+	if (tree >= 0 && !c->cfg->ephemeral) {
+		/* Already a mount of its own (isolation_enter_child attached it). */
+		if (fchdir(tree) < 0)
+			return log_errno(-errno, "cannot enter %s", c->root);
+		return 0;
+	}
+	_cleanup_close_ int own = -1;
 	if (tree < 0) {
 		tree = own = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (tree < 0)
@@ -326,14 +332,10 @@ static int set_ro(int fd, bool recursive)
 	return 0;
 }
 
-/* Binds host path src onto the open target: open_tree + move_mount, so the target is the fd
- * resolved inside the tree, not a path the tree could redirect. */
-static int bind_onto(const char *src, int target, bool recursive, bool ro)
+/* Binds the mount tree t onto the open target: move_mount, so the target is the fd resolved
+ * inside the tree, not a path the tree could redirect. */
+static int bind_tree_onto(int t, int target, bool ro)
 {
-	_cleanup_close_ int t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-							   (recursive ? AT_RECURSIVE : 0));
-	if (t < 0)
-		return -errno;
 	if (ro) {
 		int r = set_ro(t, true);
 		if (r < 0)
@@ -344,17 +346,28 @@ static int bind_onto(const char *src, int target, bool recursive, bool ro)
 	return 0;
 }
 
-static int mount_binds(const struct run_config *cfg, int nfd)
+static int bind_onto(const char *src, int target, bool recursive, bool ro)
 {
+	_cleanup_close_ int t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+							   (recursive ? AT_RECURSIVE : 0));
+	return t < 0 ? -errno : bind_tree_onto(t, target, ro);
+}
+
+static int mount_binds(struct container *c, int nfd)
+{
+	const struct run_config *cfg = c->cfg;
 	for (unsigned i = 0; i < cfg->n_binds; i++) {
 		const struct bind_spec *b = &cfg->binds[i];
+		/* With a user namespace the source's tree was cloned before the ids changed. */
+		_cleanup_close_ int tree = isolation_take_bind_tree(c, i);
 		struct stat st;
-		if (stat(b->source, &st) < 0)
+		if ((tree >= 0 ? fstat(tree, &st) : stat(b->source, &st)) < 0)
 			return log_errno(-errno, "bind source %s", b->source);
 		_cleanup_close_ int target = make_target(nfd, b->dest, S_ISDIR(st.st_mode));
 		if (target < 0)
 			return log_errno(target, "cannot create bind destination %s", b->dest);
-		int r = bind_onto(b->source, target, b->recursive, b->read_only);
+		int r = tree >= 0 ? bind_tree_onto(tree, target, b->read_only)
+				  : bind_onto(b->source, target, b->recursive, b->read_only);
 		if (r < 0)
 			return log_errno(r, "cannot bind %s to %s", b->source, b->dest);
 	}
@@ -445,7 +458,7 @@ int mounts_setup(struct container *c)
 	if (nfd < 0)
 		return log_errno(-errno, "cannot open the container's root");
 	if ((r = mount_api()) < 0 || (r = mount_console(c)) < 0 ||
-	    (r = mount_binds(c->cfg, nfd)) < 0 || (r = setup_resolv_conf(c, nfd)) < 0)
+	    (r = mount_binds(c, nfd)) < 0 || (r = setup_resolv_conf(c, nfd)) < 0)
 		return r;
 	if (c->cfg->read_only && (r = set_ro(nfd, false)) < 0)
 		return log_errno(r, "cannot make the root directory read-only");

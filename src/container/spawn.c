@@ -32,6 +32,7 @@
 #include "cmd/cmd.h"
 #include "container/caps.h"
 #include "container/console.h"
+#include "container/isolation.h"
 #include "container/mounts.h"
 #include "container/user.h"
 
@@ -331,6 +332,42 @@ static int switch_user(const struct container *c)
 	return 0;
 }
 
+/* Identity of a directory including its mount: the tree's root seen through the host's mount
+ * is the same inode as the container's "/", on another mount. */
+static int dir_id(int fd, struct statx *ret)
+{
+	return statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, ret) < 0 ? -errno : 0;
+}
+
+static bool same_dir(const struct statx *a, const struct statx *b)
+{
+	return a->stx_mnt_id == b->stx_mnt_id && a->stx_ino == b->stx_ino &&
+	       a->stx_dev_major == b->stx_dev_major && a->stx_dev_minor == b->stx_dev_minor;
+}
+
+/* Whether going up ("..") from the working directory ends at this process's root. */
+static bool cwd_leads_to_root(void)
+{
+	struct statx root, cur, up;
+	_cleanup_close_ int rfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0 || fd < 0 || dir_id(rfd, &root) < 0 || dir_id(fd, &cur) < 0)
+		return false;
+	for (int depth = 0; depth < 4096; depth++) {
+		if (same_dir(&cur, &root))
+			return true;
+		int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (parent < 0)
+			return false;
+		close(fd);
+		fd = parent;
+		if (dir_id(fd, &up) < 0 || same_dir(&up, &cur))
+			return false; /* a root, and not ours */
+		cur = up;
+	}
+	return false;
+}
+
 static int enter_workdir(const struct container *c)
 {
 	const char *dir = c->cfg->chdir ? c->cfg->chdir : c->have_user ? c->user.home : "/";
@@ -341,10 +378,11 @@ static int enter_workdir(const struct container *c)
 			return log_errno(-errno, "cannot change to /");
 	}
 	/* runc CVE-2024-21626: a working directory that still points outside the new root (a
-	 * leaked fd, a race) would hand the command the host's file system. getcwd() reports such
-	 * a directory as unreachable; refuse to exec then. */
+	 * leaked fd such as --chdir=/proc/self/fd/N, a race) would hand the command the host's file
+	 * system. getcwd() does not always tell (the tree's own directory on the host's mount reads
+	 * as "/"): walk up and refuse to exec unless the walk ends at this root. */
 	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/') {
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/' || !cwd_leads_to_root()) {
 		log_error("the working directory is outside the container");
 		return -EPERM;
 	}
@@ -419,6 +457,8 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 	}
 	if (network_enter_child(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	/* With a user namespace the parent first writes the maps and may hand over the idmapped
+	 * tree; then (always) its "go". */
 	if (isolation_enter_child(c, sync_fd) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	char go;
@@ -430,8 +470,9 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		log_errno(-errno, "cannot set the hostname");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
-	/* The host's supplementary groups stay outside. */
-	if (!c->have_user && setgroups(0, NULL) < 0) {
+	/* The host's supplementary groups stay outside. A rootless single-id map denies
+	 * setgroups(2) (EPERM): the caller's groups then stay, unmapped, as with `unshare -r`. */
+	if (!c->have_user && setgroups(0, NULL) < 0 && !(errno == EPERM && isolation_setgroups_denied())) {
 		log_errno(-errno, "cannot drop supplementary groups");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}

@@ -1,0 +1,405 @@
+/* Container escape attempts for tests/integration/escape.bats (and the system call filter's
+ * checks in isolation.bats), one subcommand each, for the system calls busybox cannot make.
+ * Built static (it runs in busybox test trees).
+ *
+ *   escape ATTEMPT [ARG]
+ *
+ * Prints the errno name of the step that failed ("EPERM"), or what was reached when nothing
+ * failed ("ESCAPED: ..."), and exits 0 when the attempt failed, 1 when it succeeded. Every attempt
+ * is built so that success would do no harm: values are written back unchanged, block devices are
+ * only read, reboot(2) asks for LINUX_REBOOT_CMD_CAD_OFF, signals are 0. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <linux/reboot.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static const struct {
+	int err;
+	const char *name;
+} errnos[] = {
+	{ EPERM, "EPERM" },   { ENOENT, "ENOENT" },   { ESRCH, "ESRCH" },   { EBADF, "EBADF" },
+	{ EACCES, "EACCES" }, { EBUSY, "EBUSY" },     { EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
+	{ EINVAL, "EINVAL" }, { ETXTBSY, "ETXTBSY" }, { EROFS, "EROFS" },   { ENOSYS, "ENOSYS" },
+	{ ENXIO, "ENXIO" },   { ENOEXEC, "ENOEXEC" }, { ESTALE, "ESTALE" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+	{ EAFNOSUPPORT, "EAFNOSUPPORT" },             { ENOTDIR, "ENOTDIR" },
+};
+
+/* Prints the errno name and returns 0: the attempt failed. */
+static int failed(int err)
+{
+	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (errnos[i].err == err) {
+			puts(errnos[i].name);
+			return 0;
+		}
+	printf("errno %d\n", err);
+	return 0;
+}
+
+static int escaped(const char *what)
+{
+	printf("ESCAPED: %s\n", what);
+	return 1;
+}
+
+/* Writes back exactly what path holds (a no-op if it is writable). */
+static int rewrite_same(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failed(errno);
+	ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return failed(errno);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failed(errno);
+	if (write(fd, buf, n) < 0) {
+		int err = errno;
+		close(fd);
+		return failed(err);
+	}
+	close(fd);
+	return escaped(path);
+}
+
+/* A fresh proc (or sysfs) at a scratch directory, then a host-wide file in it written back. */
+static int fresh_mount(const char *type, const char *file)
+{
+	char dir[] = "/tmp/escape-XXXXXX";
+	if (!mkdtemp(dir))
+		return failed(errno);
+	if (mount(type, dir, type, 0, NULL) < 0) {
+		int err = errno;
+		rmdir(dir);
+		return failed(err);
+	}
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fputs("mounted: ", stdout);
+	int r = rewrite_same(path);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	return r;
+}
+
+/* Writes 'h' (print help to the kernel log: harmless) to the sysrq trigger. */
+static int sysrq(void)
+{
+	int fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failed(errno);
+	if (write(fd, "h", 1) < 0) {
+		int err = errno;
+		close(fd);
+		return failed(err);
+	}
+	close(fd);
+	return escaped("/proc/sysrq-trigger");
+}
+
+static int load_module(void)
+{
+	/* An empty image: the kernel would refuse it as ENOEXEC after the permission check. */
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failed(errno);
+	long r = syscall(SYS_finit_module, fd, "", 0);
+	int err = errno;
+	close(fd);
+	/* Refused by the filter (EPERM, ENOSYS) or the capability check (EPERM); any other answer
+	 * means the call got past them to the module loader. */
+	if (r < 0 && (err == EPERM || err == ENOSYS))
+		return failed(err);
+	return escaped("finit_module reached the module loader");
+}
+
+/* mknod a block device of the host's first disk (from /sys/dev/block), then read 512 bytes. */
+static int mknod_block(const char *dir, const char *devspec)
+{
+	unsigned maj = 254, min = 0;
+	if (devspec && sscanf(devspec, "%u:%u", &maj, &min) != 2)
+		return failed(EINVAL);
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/escape-disk", dir ? dir : "/tmp");
+	if (mknod(path, S_IFBLK | 0600, makedev(maj, min)) < 0)
+		return failed(errno);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int err = errno;
+	unlink(path);
+	if (fd < 0)
+		return failed(err);
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	err = errno;
+	close(fd);
+	return n < 0 ? failed(err) : escaped("read the host's disk");
+}
+
+/* "shocker": open_by_handle_at with the handle of the file system's root inode (ext4: 2),
+ * which from a bind mount of a subtree would open the host's root directory. */
+static int shocker(void)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char bytes[8];
+	} h = { .fh = { .handle_bytes = 8, .handle_type = 1 } };
+	unsigned int ino = 2, gen = 0;
+	memcpy(h.fh.f_handle, &ino, 4);
+	memcpy(h.fh.f_handle + 4, &gen, 4);
+	int mfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return failed(errno);
+	int fd = (int)syscall(SYS_open_by_handle_at, mfd, &h.fh, O_RDONLY | O_DIRECTORY);
+	int err = errno;
+	close(mfd);
+	if (fd < 0)
+		return failed(err);
+	close(fd);
+	return escaped("open_by_handle_at");
+}
+
+static int do_reboot(void)
+{
+	/* CAD_OFF: even on the host it only turns Ctrl-Alt-Del into a signal to init. */
+	if (syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_CAD_OFF, NULL) < 0)
+		return failed(errno);
+	return escaped("reboot(2)");
+}
+
+static int parse_pid(const char *s, pid_t *ret)
+{
+	char *end;
+	long v = s ? strtol(s, &end, 10) : 0;
+	if (!s || *end || v <= 0)
+		return -EINVAL;
+	*ret = (pid_t)v;
+	return 0;
+}
+
+/* Sees, signals (signal 0) and ptraces the host's process pid. */
+static int host_process(const char *how, const char *spid)
+{
+	pid_t pid;
+	if (parse_pid(spid, &pid) < 0)
+		return failed(EINVAL);
+	if (strcmp(how, "see") == 0) {
+		char path[64];
+		struct stat st;
+		snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+		return stat(path, &st) < 0 ? failed(errno) : escaped(path);
+	}
+	if (strcmp(how, "signal") == 0)
+		return kill(pid, 0) < 0 ? failed(errno) : escaped("kill");
+	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) < 0)
+		return failed(errno);
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	return escaped("ptrace");
+}
+
+static int kmsg(void)
+{
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failed(errno);
+	int r = write(fd, "hako escape test\n", 17) < 0 ? failed(errno) : escaped("/dev/kmsg");
+	close(fd);
+	return r;
+}
+
+/* A new user namespace gives every capability, over it alone: loading a module (a host-wide
+ * power) must still fail. */
+static int unshare_caps(void)
+{
+	if (unshare(CLONE_NEWUSER) < 0)
+		return failed(errno);
+	fputs("unshared: ", stdout);
+	return load_module();
+}
+
+/* setns: into any namespace a process here has that is not ours (the host's, if one leaks),
+ * else into our own user namespace. */
+static int do_setns(void)
+{
+	static const char *const kinds[] = { "user", "mnt", "pid", "net", "cgroup", "ipc", "uts" };
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			char theirs[PATH_MAX], ours[64];
+			struct stat a, b;
+			snprintf(theirs, sizeof(theirs), "/proc/%s/ns/%s", de->d_name, kinds[k]);
+			snprintf(ours, sizeof(ours), "/proc/self/ns/%s", kinds[k]);
+			if (stat(theirs, &a) < 0 || stat(ours, &b) < 0 || a.st_ino == b.st_ino)
+				continue;
+			/* A process in a namespace of its own (one this container made) is not news;
+			 * one whose namespace is the parent's of ours would be: try to join it. */
+			int fd = open(theirs, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			int r = setns(fd, 0);
+			close(fd);
+			if (r == 0) {
+				printf("ESCAPED: joined %s\n", theirs);
+				return 1;
+			}
+		}
+	}
+	if (d)
+		closedir(d);
+	int fd = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failed(errno);
+	int r = setns(fd, CLONE_NEWUSER);
+	int err = errno;
+	close(fd);
+	return r < 0 ? failed(err) : escaped("setns");
+}
+
+/* CVE-2019-5736: write through /proc/PID/exe (PID "self" or a number). */
+static int exe(const char *pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid ? pid : "self");
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failed(errno);
+	close(fd); /* opened for writing is the escape; nothing is written */
+	return escaped(path);
+}
+
+/* CVE-2024-21626 family: no fd beyond stdio may be open. */
+static int fds(void)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		if (fcntl(fd, F_GETFD) < 0)
+			continue;
+		char link[64], target[PATH_MAX] = "";
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		printf("ESCAPED: fd %d -> %s\n", fd, target);
+		return 1;
+	}
+	return failed(EBADF);
+}
+
+/* The working directory must lead to the container's root going up. */
+static int cwd(void)
+{
+	char buf[PATH_MAX];
+	if (!getcwd(buf, sizeof(buf)))
+		return failed(errno);
+	if (buf[0] != '/')
+		return escaped(buf);
+	struct stat root, st;
+	if (stat("/", &root) < 0)
+		return failed(errno);
+	char up[3 * 64 + 1] = "";
+	for (int i = 0; i < 64; i++)
+		strcat(up, "../");
+	if (stat(up, &st) < 0)
+		return failed(errno);
+	if (st.st_dev != root.st_dev || st.st_ino != root.st_ino)
+		return escaped("the working directory leads out of the root");
+	puts("contained");
+	return 0;
+}
+
+/* System calls the filter refuses, called with zero arguments (harmless whatever they answer):
+ * the errno tells the filter's answer (EPERM, ENOSYS) from the kernel's. */
+static const struct {
+	const char *name;
+	long nr;
+} calls[] = {
+	{ "kexec_load", SYS_kexec_load }, { "bpf", SYS_bpf },         { "keyctl", SYS_keyctl },
+	{ "add_key", SYS_add_key },       { "swapon", SYS_swapon },   { "perf_event_open", SYS_perf_event_open },
+	{ "fanotify_init", SYS_fanotify_init }, { "quotactl", SYS_quotactl }, { "sync", SYS_sync },
+	{ "getpid", SYS_getpid },
+	/* cachestat (Linux 6.5) is in none of the filter's groups: unknown to it. */
+	{ "cachestat", 451 },
+};
+
+static int call(const char *name)
+{
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (strcmp(calls[i].name, name) == 0) {
+			if (syscall(calls[i].nr, 0, 0, 0, 0, 0) < 0)
+				return failed(errno);
+			puts("ok");
+			return 0;
+		}
+	return failed(EINVAL);
+}
+
+/* The audit subsystem is not namespaced: its netlink socket is refused. */
+static int audit(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+	if (fd < 0)
+		return failed(errno);
+	close(fd);
+	return escaped("audit netlink socket");
+}
+
+int main(int argc, char **argv)
+{
+	const char *a = argc > 1 ? argv[1] : "";
+	const char *arg = argc > 2 ? argv[2] : NULL;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (strcmp(a, "mount-proc") == 0)
+		return fresh_mount("proc", "sys/kernel/core_pattern");
+	if (strcmp(a, "mount-sysfs") == 0)
+		return fresh_mount("sysfs", "kernel/uevent_helper");
+	if (strcmp(a, "sysrq") == 0)
+		return sysrq();
+	if (strcmp(a, "proc-sys") == 0)
+		return rewrite_same("/proc/sys/kernel/core_pattern");
+	if (strcmp(a, "module") == 0)
+		return load_module();
+	if (strcmp(a, "mknod-block") == 0)
+		return mknod_block(argc > 3 ? argv[3] : NULL, arg);
+	if (strcmp(a, "shocker") == 0)
+		return shocker();
+	if (strcmp(a, "reboot") == 0)
+		return do_reboot();
+	if (strcmp(a, "see") == 0 || strcmp(a, "signal") == 0 || strcmp(a, "ptrace") == 0)
+		return host_process(a, arg);
+	if (strcmp(a, "kmsg") == 0)
+		return kmsg();
+	if (strcmp(a, "unshare") == 0)
+		return unshare_caps();
+	if (strcmp(a, "setns") == 0)
+		return do_setns();
+	if (strcmp(a, "exe") == 0)
+		return exe(arg);
+	if (strcmp(a, "fds") == 0)
+		return fds();
+	if (strcmp(a, "cwd") == 0)
+		return cwd();
+	if (strcmp(a, "syscall") == 0 && arg)
+		return call(arg);
+	if (strcmp(a, "audit") == 0)
+		return audit();
+	fprintf(stderr, "escape: unknown attempt '%s'\n", a);
+	return 2;
+}

@@ -1,0 +1,300 @@
+#!/usr/bin/env bats
+# The escape suite (issue 3): root inside a container tries to reach the host, and every attempt
+# must fail, for the reason named. Each attempt runs in three modes: a default container running
+# a command ("cmd"), the same with -U ("userns"), and a booted container ("boot": -b with its
+# default user namespace) whose init runs the attempt. The attempts themselves are in
+# tests/helpers/escape.c: each prints the errno name of the step that failed, "ESCAPED: ..."
+# when nothing did. All of them are harmless if they succeed (see there).
+load helpers
+
+ESCAPE=${ESCAPE:-$BATS_TEST_DIRNAME/../../build/tests/escape}
+
+setup() {
+	common_setup
+	[ -x "$ESCAPE" ] || skip "build the escape helper first (scripts/build.sh)"
+	ROOT=$(make_root)
+	cp "$ESCAPE" "$ROOT/escape"
+	# Boot mode: the tree's init is a small program that runs the attempt named by its
+	# arguments ("-c CMD" runs a shell command instead, to look around).
+	rm "$ROOT/sbin/init"
+	printf '#!/bin/sh\n[ "$1" = -c ] && exec /bin/sh "$@"\n/escape "$@"\n' >"$ROOT/sbin/init"
+	chmod 755 "$ROOT/sbin/init"
+	SHARED=$TEST_TMP/shared
+	mkdir -m 1777 "$SHARED"
+	# A host process to look for, signal and trace.
+	bg sleep 600
+	HOST_PID=${BG_PIDS[0]}
+	# The host's disk: the block device under /.
+	DISK=$(mountpoint -d /)
+}
+
+teardown() { common_teardown; }
+
+# in_mode MODE [--HAKO-OPTION...] ARGS...: runs the escape helper with ARGS in a container of MODE.
+in_mode() {
+	local mode=$1; shift
+	local common=(run -q -D "$ROOT" --bind="$SHARED:/shared")
+	while [[ "$1" == --* ]]; do common+=("$1"); shift; done
+	case $mode in
+	cmd) "$HAKO" "${common[@]}" /escape "$@" ;;
+	userns) "$HAKO" "${common[@]}" -U /escape "$@" ;;
+	boot) "$HAKO" "${common[@]}" -b -- "$@" ;;
+	esac
+}
+
+# attempt MODE EXPECTED ARGS...: the attempt fails with EXPECTED, and hako reports it ran.
+attempt() {
+	local mode=$1 expected=$2; shift 2
+	run in_mode "$mode" "$@"
+	echo "$mode: escape $* -> $output (status $status), expected $expected"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$expected" ]
+}
+
+# What writing a file of the host's /proc gives: EROFS through the read-only bind as the host's
+# root, EACCES as a namespace's root (the host's root owns it). This kernel may have no sysrq.
+proc_write_errno() {
+	if [ "$1" = sysrq ] && [ ! -e /proc/sysrq-trigger ]; then echo ENOENT
+	elif [ "$2" = cmd ]; then echo EROFS
+	else echo EACCES
+	fi
+}
+
+@test "escape[boot]: the booted init runs in its own user namespace (pick)" {
+	run in_mode boot -c 'cat /proc/self/uid_map'
+	[ "$status" -eq 0 ]
+	read -r inside outside count <<<"$output"
+	[ "$inside" = 0 ] && [ "$count" = 65536 ] && [ "$outside" -ge 524288 ]
+}
+
+@test "escape[cmd]: mount a fresh proc and write its sysctls" {
+	attempt cmd EPERM mount-proc
+}
+@test "escape[userns]: mount a fresh proc and write its sysctls" {
+	attempt userns EPERM mount-proc
+}
+# A booted init may mount its own PID namespace's proc; its host-wide sysctls stay the host's.
+@test "escape[boot]: mount a fresh proc and write its sysctls" {
+	attempt boot "mounted: EACCES" mount-proc
+}
+
+@test "escape[cmd]: mount a fresh sysfs" {
+	attempt cmd EPERM mount-sysfs
+}
+@test "escape[userns]: mount a fresh sysfs" {
+	attempt userns EPERM mount-sysfs
+}
+# sysfs belongs to the network namespace, which is the host's here.
+@test "escape[boot]: mount a fresh sysfs" {
+	attempt boot EPERM mount-sysfs
+}
+
+@test "escape[cmd]: write /proc/sysrq-trigger" {
+	attempt cmd "$(proc_write_errno sysrq cmd)" sysrq
+}
+@test "escape[userns]: write /proc/sysrq-trigger" {
+	attempt userns "$(proc_write_errno sysrq userns)" sysrq
+}
+@test "escape[boot]: write /proc/sysrq-trigger" {
+	attempt boot "$(proc_write_errno sysrq boot)" sysrq
+}
+
+@test "escape[cmd]: write /proc/sys/kernel/core_pattern" {
+	attempt cmd EROFS proc-sys
+}
+@test "escape[userns]: write /proc/sys/kernel/core_pattern" {
+	attempt userns EACCES proc-sys
+}
+@test "escape[boot]: write /proc/sys/kernel/core_pattern" {
+	attempt boot EACCES proc-sys
+}
+
+@test "escape[cmd]: load a kernel module" {
+	attempt cmd EPERM module
+}
+@test "escape[userns]: load a kernel module" {
+	attempt userns EPERM module
+}
+@test "escape[boot]: load a kernel module" {
+	attempt boot EPERM module
+}
+
+@test "escape[cmd]: mknod the host's disk and read it" {
+	attempt cmd EPERM mknod-block "$DISK"
+}
+@test "escape[userns]: mknod the host's disk and read it" {
+	attempt userns EPERM mknod-block "$DISK"
+}
+# boot keeps CAP_MKNOD (an init makes /dev nodes): the filter still refuses block devices.
+@test "escape[boot]: mknod the host's disk and read it" {
+	attempt boot EPERM mknod-block "$DISK"
+}
+
+@test "escape[cmd]: mknod a device in a bind-mounted tmp dir" {
+	attempt cmd EPERM mknod-block "$DISK" /shared
+	[ -z "$(ls -A "$SHARED")" ]
+}
+@test "escape[userns]: mknod a device in a bind-mounted tmp dir" {
+	attempt userns EPERM mknod-block "$DISK" /shared
+	[ -z "$(ls -A "$SHARED")" ]
+}
+@test "escape[boot]: mknod a device in a bind-mounted tmp dir" {
+	attempt boot EPERM mknod-block "$DISK" /shared
+	[ -z "$(ls -A "$SHARED")" ]
+}
+
+@test "escape[cmd]: open_by_handle_at (shocker)" {
+	attempt cmd EPERM shocker
+}
+@test "escape[userns]: open_by_handle_at (shocker)" {
+	attempt userns EPERM shocker
+}
+@test "escape[boot]: open_by_handle_at (shocker)" {
+	attempt boot EPERM shocker
+}
+
+@test "escape[cmd]: reboot(2)" {
+	attempt cmd EPERM reboot
+}
+@test "escape[userns]: reboot(2)" {
+	attempt userns EPERM reboot
+}
+# An init keeps CAP_SYS_BOOT: reboot(2) then only ends its own PID namespace, and a command the
+# kernel does not handle there (CAD_OFF) is refused with EINVAL instead of reaching the host.
+@test "escape[boot]: reboot(2)" {
+	attempt boot EINVAL reboot
+}
+
+@test "escape[cmd]: see a host process" {
+	attempt cmd ENOENT see "$HOST_PID"
+}
+@test "escape[userns]: see a host process" {
+	attempt userns ENOENT see "$HOST_PID"
+}
+@test "escape[boot]: see a host process" {
+	attempt boot ENOENT see "$HOST_PID"
+}
+
+@test "escape[cmd]: signal a host process" {
+	attempt cmd ESRCH signal "$HOST_PID"
+}
+@test "escape[userns]: signal a host process" {
+	attempt userns ESRCH signal "$HOST_PID"
+}
+@test "escape[boot]: signal a host process" {
+	attempt boot ESRCH signal "$HOST_PID"
+}
+
+@test "escape[cmd]: ptrace a host process" {
+	attempt cmd EPERM ptrace "$HOST_PID"
+}
+@test "escape[userns]: ptrace a host process" {
+	attempt userns EPERM ptrace "$HOST_PID"
+}
+# boot keeps CAP_SYS_PTRACE over its own namespace: the host's process is not there.
+@test "escape[boot]: ptrace a host process" {
+	attempt boot ESRCH ptrace "$HOST_PID"
+}
+
+@test "escape[cmd]: write the host's /dev/kmsg" {
+	attempt cmd ENOENT kmsg
+}
+@test "escape[userns]: write the host's /dev/kmsg" {
+	attempt userns ENOENT kmsg
+}
+@test "escape[boot]: write the host's /dev/kmsg" {
+	attempt boot ENOENT kmsg
+}
+
+@test "escape[cmd]: unshare a user namespace to regain capabilities" {
+	attempt cmd EPERM unshare
+}
+@test "escape[userns]: unshare a user namespace to regain capabilities" {
+	attempt userns EPERM unshare
+}
+# An init may make user namespaces; the capabilities it gets there reach nothing of the host's.
+@test "escape[boot]: unshare a user namespace to regain capabilities" {
+	attempt boot "unshared: EPERM" unshare
+}
+
+@test "escape[cmd]: setns into another namespace" {
+	attempt cmd EPERM setns
+}
+@test "escape[userns]: setns into another namespace" {
+	attempt userns EPERM setns
+}
+# No foreign namespace is reachable; re-entering its own user namespace is EINVAL.
+@test "escape[boot]: setns into another namespace" {
+	attempt boot EINVAL setns
+}
+
+# CVE-2019-5736: PID 1 of a command container is hako itself (the host's binary), made
+# non-dumpable so its /proc/1/exe cannot be opened.
+@test "escape[cmd]: overwrite hako through /proc/1/exe" {
+	attempt cmd EACCES exe 1
+}
+@test "escape[userns]: overwrite hako through /proc/1/exe" {
+	attempt userns EACCES exe 1
+}
+# A booted container's PID 1 is the tree's own init, busy running.
+@test "escape[boot]: overwrite PID 1's binary through /proc/1/exe" {
+	attempt boot ETXTBSY exe 1
+}
+
+@test "escape[cmd]: overwrite the running binary through /proc/self/exe" {
+	attempt cmd ETXTBSY exe self
+}
+@test "escape[userns]: overwrite the running binary through /proc/self/exe" {
+	attempt userns ETXTBSY exe self
+}
+@test "escape[boot]: overwrite the running binary through /proc/self/exe" {
+	attempt boot ETXTBSY exe self
+}
+
+# CVE-2024-21626 family: fds the caller left open (5, 6: a host directory and a host file) and
+# hako's own never reach the container.
+@test "escape[cmd]: reach a host file through a leaked fd" {
+	attempt cmd EBADF fds 5<"$TEST_TMP" 6</etc/hostname
+}
+@test "escape[userns]: reach a host file through a leaked fd" {
+	attempt userns EBADF fds 5<"$TEST_TMP" 6</etc/hostname
+}
+@test "escape[boot]: reach a host file through a leaked fd" {
+	attempt boot EBADF fds 5<"$TEST_TMP" 6</etc/hostname
+}
+
+@test "escape[cmd]: the working directory leads to the container's root" {
+	attempt cmd contained cwd
+}
+@test "escape[userns]: the working directory leads to the container's root" {
+	attempt userns contained cwd
+}
+@test "escape[boot]: the working directory leads to the container's root" {
+	attempt boot contained cwd
+}
+
+# --chdir=/proc/self/fd/N names whatever fd N is while hako sets up: hako's own tree fd is the
+# tree's directory on the host's mount, whose ".." is the host's. Every N is refused or contained.
+chdir_fds() {
+	local mode=$1 n
+	for n in $(seq 3 16); do
+		run in_mode "$mode" --chdir=/proc/self/fd/$n cwd 5<"$TEST_TMP"
+		echo "fd $n: $output ($status)"
+		if [ "$status" -eq 0 ]; then
+			[ "$output" = contained ]
+		else
+			[ "$status" -eq 126 ]
+			[[ "$output" =~ "hako: the working directory is outside the container" ||
+			   "$output" =~ "hako: cannot change to --chdir=/proc/self/fd/$n" ]]
+		fi
+	done
+}
+@test "escape[cmd]: --chdir through a leaked fd" {
+	chdir_fds cmd
+}
+@test "escape[userns]: --chdir through a leaked fd" {
+	chdir_fds userns
+}
+@test "escape[boot]: --chdir through a leaked fd" {
+	chdir_fds boot
+}
