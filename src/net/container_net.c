@@ -349,6 +349,11 @@ int network_setup(struct container *c)
 	return 0;
 }
 
+const char *network_resolv_conf(const struct container *c)
+{
+	return c->net ? c->net->resolv_conf : NULL;
+}
+
 static void give_back_interfaces(struct net_state *s)
 {
 	_cleanup_rtnl_ struct rtnl *r = NULL;
