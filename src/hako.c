@@ -12,6 +12,7 @@
 static const struct command commands[] = {
 	{ NULL, NULL, NULL }, /* keeps the table non-empty while families are added */
 	{ "run", cmd_run, "Run a command or boot an init in a container, in the foreground" },
+	{ "network", cmd_network, "Managed networks: create, list, show, rm, up" },
 };
 
 static void usage(FILE *f)

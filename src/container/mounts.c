@@ -390,7 +390,8 @@ static int mount_binds(struct container *c, int nfd)
 static int copy_resolv_conf(const struct container *c, int nfd)
 {
 	_cleanup_free_ char *data = NULL;
-	if (read_file("/etc/resolv.conf", &data, NULL) < 0)
+	const char *net = network_resolv_conf(c);
+	if (net ? !(data = strdup(net)) : read_file("/etc/resolv.conf", &data, NULL) < 0)
 		return 0; /* the host has none: nothing to copy */
 	_cleanup_close_ int etc = open_in_root(nfd, "/etc", O_PATH | O_DIRECTORY);
 	if (etc < 0)
