@@ -28,3 +28,6 @@ extern const size_t run_options_isolation_n;
 struct container;
 int isolation_enter_child(struct container *c, int sync_fd);
 int isolation_root_tree_fd(const struct container *c);
+/* The container's cgroup directory (v2, else the first v1 one), NULL if it has none: recorded by
+ * the machines supervisor so a stale machine's cgroup can be collected. */
+const char *isolation_cgroup_path(const struct container *c);
