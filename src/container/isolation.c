@@ -207,6 +207,10 @@ int isolation_enter_child(struct container *c, int sync_fd)
 		    syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			return log_errno(-errno, "cannot attach the idmapped tree %s", c->root);
 	}
+	/* Opened while the host's root ids still let this process search the way to the tree
+	 * (mount_root() works from the fd). */
+	if (s->tree_fd < 0 && (s->tree_fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return log_errno(-errno, "cannot open %s", c->root);
 	/* Until now this process kept the host's root ids, which the new namespace does not map
 	 * (files it created would fail with EOVERFLOW): become the namespace's root. */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)

@@ -2,6 +2,7 @@
  * run its hooks while the child waits on a socket, build the file system, drop privileges and
  * exec. Without -b, PID 1 is this process itself acting as a stub init (nspawn's --as-pid2). */
 #include "container/container.h"
+#include "container/isolation.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/proctitle.h"
 #include "base/log.h"
 #include "base/names.h"
 #include "base/util.h"
@@ -379,6 +381,8 @@ static _Noreturn void command_main(const struct container *c, int sync_fd)
 static _Noreturn void stub_init(const struct container *c, pid_t cmd, const sigset_t *sigs)
 {
 	close_range(3, ~0U, 0);
+	/* ps inside shows "hako-init", not the host's path and command line of hako. */
+	proc_title_set("hako-init");
 	(void)caps_limit_self(c->caps);
 	for (;;) {
 		siginfo_t si;
@@ -414,6 +418,8 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
 	if (network_enter_child(c) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	if (isolation_enter_child(c, sync_fd) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	char go;
 	if (read(sync_fd, &go, 1) != 1) /* the parent's hooks failed, or it is gone */
