@@ -384,6 +384,11 @@ int isolation_setup_child(struct container *c)
 	return r < 0 ? log_errno(r, "cannot load the system call filter") : 0;
 }
 
+const char *isolation_cgroup_path(const struct container *c)
+{
+	return c->iso && c->iso->cgroup ? cgroup_path(c->iso->cgroup) : NULL;
+}
+
 void isolation_cleanup(struct container *c)
 {
 	struct isolation_state *s = c->iso;
