@@ -11,6 +11,7 @@
 static const struct command commands[] = {
 	{ NULL, NULL, NULL }, /* keeps the table non-empty while families are added */
 	{ "run", cmd_run, "Run a command or boot an init in a container, in the foreground" },
+	{ "lab", cmd_lab, "Build, inspect and remove multi-network labs with NAT gateways" },
 };
 
 static void usage(FILE *f)

@@ -16,3 +16,4 @@ struct command {
 };
 
 int cmd_run(int argc, char **argv); /* src/cmd/run.c */
+int cmd_lab(int argc, char **argv); /* src/cmd/lab.c */

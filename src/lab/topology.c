@@ -517,3 +517,4 @@ int topology_parse_file(const char *path, struct lab_topology **ret)
 int topology_find_network(const struct lab_topology *t, const char *name) { FIND(t->networks, t->n_networks, name); }
 int topology_find_node(const struct lab_topology *t, const char *name) { FIND(t->nodes, t->n_nodes, name); }
 int topology_find_nat(const struct lab_topology *t, const char *name) { FIND(t->nats, t->n_nats, name); }
+int topology_find_router(const struct lab_topology *t, const char *name) { FIND(t->routers, t->n_routers, name); }

@@ -130,5 +130,6 @@ const char *ip_str(uint32_t addr, char buf[static 16]);
 int topology_find_network(const struct lab_topology *t, const char *name);
 int topology_find_node(const struct lab_topology *t, const char *name);
 int topology_find_nat(const struct lab_topology *t, const char *name);
+int topology_find_router(const struct lab_topology *t, const char *name);
 /* Is the network "internet" (no NAT has it as Inside=)? */
 static inline bool network_is_top(const struct lab_network *n) { return n->inside_of < 0; }
