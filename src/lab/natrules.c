@@ -144,6 +144,10 @@ static void chain_filter(struct gen *g)
 		      "\t\tiifname \"%s\" oifname \"%s\" ct status dnat accept\n"
 		      "\t\tiifname \"%s\" oifname \"%s\" drop\n\t}\n",
 		g->out, g->in, g->out, g->in, g->out, g->in);
+	/* Unsolicited datagrams to the NAT itself are dropped before conntrack confirms them: a
+	 * confirmed entry would hold the external port and push a later mapping onto another. */
+	fprintf(g->f, "\tchain filter_local {\n\t\ttype filter hook input priority filter; policy accept;\n"
+		      "\t\tiifname \"%s\" ct state new meta l4proto { tcp, udp } drop\n\t}\n", g->out);
 }
 
 int nat_ruleset(const struct lab_topology *t, const struct lab_nat *nat, char **ret)

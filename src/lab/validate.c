@@ -84,8 +84,12 @@ static int check_names(struct topo_parse *p)
 		if (!machine_name_valid(all[i].name))
 			return bad(p, all[i].line, "name '%s' is not valid (letters, digits, '-', '_', '.')", all[i].name);
 		for (size_t j = 0; j < i; j++)
-			if (streq(all[i].name, all[j].name))
-				return bad(p, all[i].line, "duplicate name '%s' (also on line %u)", all[i].name, all[j].line);
+			if (streq(all[i].name, all[j].name)) {
+				/* Name the later of the two: the one a reader of the file sees as the repeat. */
+				bool later = all[i].line > all[j].line;
+				return bad(p, later ? all[i].line : all[j].line, "duplicate name '%s' (also on line %u)",
+					   all[i].name, later ? all[j].line : all[i].line);
+			}
 	}
 	return 0;
 }
