@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "login", cmd_login, "Attach to a machine's console" },
 	{ "enable", cmd_enable, "Start machines at boot" },
 	{ "disable", cmd_disable, "No longer start machines at boot" },
+	{ "lab", cmd_lab, "Build, inspect and remove multi-network labs with NAT gateways" },
 };
 
 static void usage(FILE *f)
