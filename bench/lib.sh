@@ -69,7 +69,7 @@ rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 floor = {}
 for label, ms, rss in rows:
     if label.startswith(sys.argv[3]):
-        floor[label.split(" | ")[0].replace(sys.argv[3], "").strip()] = (float(ms), int(rss))
+        floor[label.split(" | ")[-1]] = (float(ms), int(rss))
 print(sys.argv[2])
 print(f"{'command':58} {'median ms':>10} {'x floor':>8} {'peak KiB':>9} {'x floor':>8}")
 for label, ms, rss in rows:

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "base/cleanup.h"
 #include "base/log.h"
+#include "base/proctitle.h"
 #include "cmd/cmd.h"
 
 static const struct command commands[] = {
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	proc_title_init(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_HAKO_USAGE;

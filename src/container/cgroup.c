@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -243,6 +244,19 @@ static void v2_controllers(const char *dir, bool has[_CTRL_MAX])
 
 static int remove_tree(const char *dir);
 
+/* A cgroup left by a container whose hako was SIGKILLed stays behind, empty: collect it. One
+ * with tasks in it is busy (rmdir fails with EBUSY) and stays; so does a young empty one, which
+ * another hako may have just made and not yet moved its container into. */
+static int collect_stale(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (time(NULL) - st.st_ctime < 5)
+		return -EBUSY;
+	return remove_tree(path);
+}
+
 /* Makes <mount><own>/hako/<machine>; v2 also enables the wanted controllers down the path. */
 static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char *mount,
 			  const char *own, const char *machine, const bool enable[_CTRL_MAX])
@@ -278,9 +292,7 @@ static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char
 	h->path = xasprintf("%s/%s", h->parent, machine);
 	if (!h->path)
 		return -ENOMEM;
-	/* A cgroup left by a container whose hako was SIGKILLed is empty: collect it. One with
-	 * tasks in it is busy (rmdir fails with EBUSY) and stays. */
-	if (mkdir(h->path, 0755) < 0 && !(errno == EEXIST && remove_tree(h->path) == 0 &&
+	if (mkdir(h->path, 0755) < 0 && !(errno == EEXIST && collect_stale(h->path) == 0 &&
 					    mkdir(h->path, 0755) == 0)) {
 		int r = errno == EEXIST ? -EBUSY : -errno;
 		free(h->path);

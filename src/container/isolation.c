@@ -89,7 +89,7 @@ const struct opt run_options_isolation[] = {
 	{ "private-users-ownership", 0, OPT_REQUIRED, "MODE", "The tree's ownership with --private-users: auto, map, chown or off", set_private_users_ownership, ISO(userns), "Files.PrivateUsersOwnership" },
 	{ "system-call-filter", 0, OPT_REQUIRED, "LIST", "Allow (@group or name) or with ~ refuse system calls", set_system_call_filter, ISO(syscall_filter), "Exec.SystemCallFilter" },
 	{ "no-new-privileges", 0, OPT_OPTIONAL, "BOOL", "Set no_new_privs: setuid binaries gain nothing", set_no_new_privileges, ISO(no_new_privileges), "Exec.NoNewPrivileges" },
-	{ "property", 0, OPT_REQUIRED, "NAME=VALUE", "Cgroup limit: MemoryMax=, MemoryHigh=, TasksMax=, CPUQuota=, CPUWeight= (v2, else v1)", set_property, ISO(limits), NULL },
+	{ "property", 0, OPT_REQUIRED, "NAME=VALUE", "Cgroup limit: MemoryMax=, MemoryHigh= (memory), TasksMax= (pids), CPUQuota=, CPUWeight= (cpu); each controller from cgroup v2 where the unified hierarchy has it, else from v1", set_property, ISO(limits), NULL },
 	{ "cpu-affinity", 0, OPT_REQUIRED, "CPUS", "Run on these CPUs only (e.g. 0,2-3)", set_cpu_affinity, ISO(limits), "Exec.CPUAffinity" },
 };
 const size_t run_options_isolation_n = ELEMENTSOF(run_options_isolation);
@@ -227,17 +227,13 @@ static int clone_host_trees(struct container *c, struct isolation_state *s)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_errno(-errno, "cannot make the container's mounts private");
-	if (s->tree_fd < 0 && !c->cfg->ephemeral) {
-		s->tree_fd = syscall(SYS_open_tree, AT_FDCWD, c->root,
-				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (s->tree_fd < 0)
-			return log_errno(-errno, "cannot bind-mount %s", c->root);
-	}
-	/* Attached over the tree's own path: mount_root() enters it through the fd. Mounts stay
-	 * private to the container's namespace. */
+	/* The idmapped tree is attached over the tree's own path (mounts stay private to the
+	 * container's namespace); mount_root() works from the fd either way. */
 	if (s->tree_fd >= 0 &&
 	    syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return log_errno(-errno, "cannot attach the tree %s", c->root);
+		return log_errno(-errno, "cannot attach the idmapped tree %s", c->root);
+	if (s->tree_fd < 0 && (s->tree_fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return log_errno(-errno, "cannot open %s", c->root);
 	const struct run_config *cfg = c->cfg;
 	if (cfg->n_binds && !(s->bind_trees = calloc(cfg->n_binds, sizeof(int))))
 		return log_errno(-ENOMEM, "out of memory");
@@ -325,16 +321,17 @@ int isolation_prepare(struct container *c)
 	s->range_lock_fd = s->tree_fd = -1;
 	c->iso = s;
 	s->userns = effective_userns(c->cfg) != USERNS_NO;
-	if (s->userns && c->cfg->ephemeral && getuid() == 0) {
-		log_error("--ephemeral with a user namespace is not supported yet (add --private-users=no)");
-		return -EOPNOTSUPP;
-	}
 	int r = prepare_filter(c, s);
 	if (r >= 0 && s->userns)
 		r = prepare_userns(c, s);
 	if (r >= 0 && s->userns && getuid() == 0 &&
-	    c->cfg->iso.userns.ownership == USERNS_OWNERSHIP_CHOWN)
+	    c->cfg->iso.userns.ownership == USERNS_OWNERSHIP_CHOWN) {
+		if (c->cfg->ephemeral || c->cfg->read_only) {
+			log_error("--private-users-ownership=chown writes the tree: not with --ephemeral or --read-only");
+			return -EINVAL;
+		}
 		r = shift_tree(c, s);
+	}
 	if (r < 0)
 		return r;
 	if (getuid() != 0) {

@@ -25,7 +25,7 @@ enum mount_kind {
 	MNT_DEV_NODE,  /* bind the host's device node (no CAP_MKNOD needed, none granted) */
 	MNT_DIR,       /* create a directory */
 	MNT_SYMLINK,   /* symlink what -> where */
-	MNT_SYSFS,     /* sysfs read-only; the host's, bound read-only, where it cannot be mounted */
+	MNT_SYSFS,     /* a read-only sysfs, or the host's read-only where sysfs may not be mounted */
 };
 
 struct mount_entry {
@@ -74,6 +74,23 @@ static const struct mount_entry api_mounts[] = {
 	{ MNT_SYMLINK, "/proc/self/fd/1", "dev/stdout", NULL, 0, NULL, false },
 	{ MNT_SYMLINK, "/proc/self/fd/2", "dev/stderr", NULL, 0, NULL, false },
 };
+
+static int bind_onto(const char *src, int target, bool recursive, bool ro);
+
+/* The kernel lets a user namespace mount sysfs only when it also owns the network namespace
+ * (sysfs shows that namespace's links). A container with -U on the host's network gets the
+ * host's /sys, bound read-only all the way down, as nspawn does. */
+static int mount_sysfs(const struct mount_entry *m)
+{
+	if (mount(m->what, m->where, m->type, m->flags, m->data) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -errno;
+	_cleanup_close_ int target = open(m->where, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (target < 0)
+		return -errno;
+	return bind_onto("/sys", target, true, true);
+}
 
 static int bind_ro_self(const char *path)
 {
@@ -125,21 +142,7 @@ static int apply_mount_entry(const struct mount_entry *m)
 	case MNT_SYMLINK:
 		return symlink(m->what, m->where) < 0 ? -errno : 0;
 	case MNT_SYSFS:
-		/* A user namespace without its own network namespace may not mount sysfs (the
-		 * kernel ties it to the network namespace): bind the host's, read-only, as nspawn. */
-		if (mount(m->what, m->where, m->type, m->flags, m->data) == 0)
-			return 0;
-		if (errno != EPERM)
-			return -errno;
-		_cleanup_close_ int t = open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (t < 0)
-			return -errno;
-		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-						       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
-		if (mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0 ||
-		    move_mount(t, "", AT_FDCWD, m->where, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			return -errno;
-		return 0;
+		return mount_sysfs(m);
 	}
 	return -EINVAL;
 }
@@ -190,61 +193,102 @@ static int mount_console(const struct container *c)
 	return r < 0 ? log_errno(r, "cannot set up /dev/console") : 0;
 }
 
-/* --ephemeral: a tmpfs over the tree's path (in this mount namespace only) holds the overlay's
- * upper and work directories; the tree itself is the lower layer, reached through the fd opened
- * before the tmpfs hid it. Constant time whatever the tree's size; the tree is never written. */
-static int mount_ephemeral(struct container *c)
+/* Attaches the detached mount mnt on top of the directory at. */
+static int attach(int mnt, int at)
 {
-	/* The lower layer must be opened in this mount namespace: overlayfs clones it privately and
-	 * refuses a mount of another namespace (such as the parent's c->root_fd). */
-	_cleanup_close_ int lower = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return move_mount(mnt, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
+/* A new, still detached mount of file system type from fsopen(2) options key=value pairs. */
+static int new_fs(const char *type, const char *const *options)
+{
+	_cleanup_close_ int fs = fsopen(type, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	for (size_t i = 0; options[i]; i += 2)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, options[i], options[i + 1], 0) < 0)
+			return -errno;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	return mnt < 0 ? -errno : mnt;
+}
+
+/* --ephemeral: a tmpfs over the tree (in this mount namespace only) holds the overlay's upper and
+ * work directories; the tree itself is the lower layer, reached through its fd. Constant time
+ * whatever the tree's size; the tree is never written. Returns the overlay's mount fd. */
+static int mount_ephemeral(int tree)
+{
 	struct stat st;
-	if (lower < 0 || fstat(lower, &st) < 0)
-		return log_errno(-errno, "cannot open %s", c->root);
-	if (mount("tmpfs", c->root, "tmpfs", 0, "mode=0755") < 0)
-		return log_errno(-errno, "cannot mount the ephemeral tmpfs");
-	_cleanup_close_ int t = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (t < 0 || mkdirat(t, "upper", 0755) < 0 || mkdirat(t, "work", 0700) < 0 ||
+	if (fstat(tree, &st) < 0)
+		return -errno;
+	_cleanup_close_ int t = new_fs("tmpfs", (const char *const[]){ "mode", "0755", NULL });
+	if (t < 0)
+		return t;
+	int r = attach(t, tree);
+	if (r < 0)
+		return r;
+	if (mkdirat(t, "upper", 0755) < 0 || mkdirat(t, "work", 0700) < 0 ||
 	    fchownat(t, "upper", st.st_uid, st.st_gid, 0) < 0 ||
 	    fchmodat(t, "upper", st.st_mode & 07777, 0) < 0)
-		return log_errno(-errno, "cannot prepare the ephemeral overlay");
+		return -errno;
 	_cleanup_close_ int upper = openat(t, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int work = openat(t, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (upper < 0 || work < 0)
-		return log_errno(-errno, "cannot prepare the ephemeral overlay");
-	char opts[160];
-	snprintf(opts, sizeof(opts),
-		 "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
-		 lower, upper, work);
-	if (mount("overlay", c->root, "overlay", 0, opts) < 0)
-		return log_errno(-errno, "cannot mount the ephemeral overlay over %s", c->root);
-	return 0;
+		return -errno;
+	char lower_dir[32], upper_dir[32], work_dir[32];
+	snprintf(lower_dir, sizeof(lower_dir), "/proc/self/fd/%d", tree);
+	snprintf(upper_dir, sizeof(upper_dir), "/proc/self/fd/%d", upper);
+	snprintf(work_dir, sizeof(work_dir), "/proc/self/fd/%d", work);
+	int ov = new_fs("overlay", (const char *const[]){ "lowerdir", lower_dir, "upperdir", upper_dir,
+							 "workdir", work_dir, NULL });
+	if (ov < 0)
+		return ov;
+	if ((r = attach(ov, t)) < 0) {
+		close(ov);
+		return r;
+	}
+	return ov;
 }
 
+/* A recursive bind of the tree onto itself, so the root is a mount point pivot_root accepts. */
+static int bind_tree(int tree)
+{
+	int b = open_tree(tree, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (b < 0)
+		return -errno;
+	int r = attach(b, tree);
+	if (r < 0) {
+		close(b);
+		return r;
+	}
+	return b;
+}
+
+/* Mounts the container's root and enters it. Works on fds, not on the tree's path: in a user
+ * namespace this process may no longer search the directories above the tree (a 0700 parent
+ * only the host's root may enter), so those were opened before it gave up the host's ids. */
 static int mount_root(struct container *c)
 {
 	/* Nothing done below may propagate back to the host's mount table. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_errno(-errno, "cannot make the container's mounts private");
-	/* With a user namespace the tree is already attached (isolation_enter_child). */
+	_cleanup_close_ int own = -1;
 	int tree = isolation_root_tree_fd(c);
-	if (tree >= 0) {
-		if (fchdir(tree) < 0)
-			return log_errno(-errno, "cannot enter %s", c->root);
-		return 0;
+	if (tree < 0) {
+		tree = own = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (tree < 0)
+			return log_errno(-errno, "cannot open %s", c->root);
 	}
-	if (c->cfg->ephemeral) {
-		int r = mount_ephemeral(c);
-		if (r < 0)
-			return r;
-	} else if (mount(c->root, c->root, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return log_errno(-errno, "cannot bind-mount %s", c->root);
-	if (chdir(c->root) < 0)
+	_cleanup_close_ int root = c->cfg->ephemeral ? mount_ephemeral(tree) : bind_tree(tree);
+	if (root < 0)
+		return log_errno(root, c->cfg->ephemeral ? "cannot mount the ephemeral overlay over %s"
+							 : "cannot bind-mount %s", c->root);
+	if (fchdir(root) < 0)
 		return log_errno(-errno, "cannot enter %s", c->root);
 	return 0;
 }
 
-/* Opens (creating if missing) path inside the new root, never following a symlink out of it. */
 static int make_target(int nfd, const char *path, bool dir)
 {
 	_cleanup_free_ char *p = strdup(path);

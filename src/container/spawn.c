@@ -2,6 +2,7 @@
  * run its hooks while the child waits on a socket, build the file system, drop privileges and
  * exec. Without -b, PID 1 is this process itself acting as a stub init (nspawn's --as-pid2). */
 #include "container/container.h"
+#include "container/isolation.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,13 +25,13 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/proctitle.h"
 #include "base/log.h"
 #include "base/names.h"
 #include "base/util.h"
 #include "cmd/cmd.h"
 #include "container/caps.h"
 #include "container/console.h"
-#include "container/isolation.h"
 #include "container/mounts.h"
 #include "container/user.h"
 
@@ -417,6 +418,8 @@ static _Noreturn void command_main(const struct container *c, int sync_fd)
 static _Noreturn void stub_init(const struct container *c, pid_t cmd, const sigset_t *sigs)
 {
 	close_range(3, ~0U, 0);
+	/* ps inside shows "hako-init", not the host's path and command line of hako. */
+	proc_title_set("hako-init");
 	(void)caps_limit_self(c->caps);
 	for (;;) {
 		siginfo_t si;

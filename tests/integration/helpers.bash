@@ -18,6 +18,11 @@ common_setup() {
 }
 
 common_teardown() {
+	# A failed test shows what its last `run` printed.
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${output:-}" ]; then
+		printf '# last output (status %s):\n' "${status:-?}"
+		printf '#   %s\n' "${lines[@]}"
+	fi
 	remove_test_netns
 	local pid
 	for pid in "${BG_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done

@@ -119,6 +119,19 @@ start_bg() {
 	[ "$(stat -c %u "$ROOT/bin")" = "$base" ]
 }
 
+@test "userns: -U with --ephemeral; chown refuses to write an ephemeral tree" {
+	before=$(cd "$ROOT" && find . -printf '%U:%G %m %p\n' | sort)
+	run "$HAKO" run -q -U -x -M "$NAME" -D "$ROOT" /bin/sh -c 'touch /eph && stat -c %u /eph /bin/busybox && cat /proc/self/uid_map'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ] && [ "${lines[1]}" = 0 ]
+	[ "$(base_of "${lines[2]}")" -ge $((0x80000)) ]
+	[ "$(cd "$ROOT" && find . -printf '%U:%G %m %p\n' | sort)" = "$before" ]
+	run "$HAKO" run -q -U -x --private-users-ownership=chown -M "$NAME" -D "$ROOT" true
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: --private-users-ownership=chown writes the tree: not with --ephemeral or --read-only" ]
+	[ "$(cd "$ROOT" && find . -printf '%U:%G %m %p\n' | sort)" = "$before" ]
+}
+
 @test "userns: --private-users-ownership=off leaves the tree as it is" {
 	before=$(cd "$ROOT" && find . -printf '%U:%G %p\n' | sort)
 	run "$HAKO" run -q -U --private-users-ownership=off -M "$NAME" -D "$ROOT" /bin/sh -c 'stat -c %u /bin/busybox; touch /x'
