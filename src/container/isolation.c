@@ -98,15 +98,16 @@ const size_t run_options_isolation_n = ELEMENTSOF(run_options_isolation);
 /* ---- user namespace ---- */
 
 /* nspawn's defaults, made safe: a booted container gets its own range (pick) unless told
- * --private-users=no; a command keeps the host's ids unless asked. A non-root caller always
- * gets a user namespace: it is the only way it may create the others. */
+ * --private-users=no, where the tree's file system can be idmapped (else nspawn's default, no
+ * user namespace: its tree would show as nobody's); a command keeps the host's ids unless asked.
+ * A non-root caller always gets a user namespace: it is the only way it may create the others. */
 static enum userns_mode effective_userns(const struct run_config *cfg)
 {
 	if (getuid() != 0)
 		return USERNS_FIXED;
 	if (cfg->iso.userns.mode_set)
 		return cfg->iso.userns.mode;
-	return cfg->boot ? USERNS_PICK : USERNS_NO;
+	return cfg->boot && userns_fs_can_idmap(cfg->directory) ? USERNS_PICK : USERNS_NO;
 }
 
 unsigned long isolation_clone_flags(const struct run_config *cfg)
@@ -182,7 +183,8 @@ static bool wants_idmap(const struct container *c, const struct isolation_state 
 {
 	enum userns_ownership o = c->cfg->iso.userns.ownership;
 	return s->userns && getuid() == 0 && s->uid_base != 0 &&
-	       (o == USERNS_OWNERSHIP_AUTO || o == USERNS_OWNERSHIP_MAP);
+	       (o == USERNS_OWNERSHIP_MAP ||
+		(o == USERNS_OWNERSHIP_AUTO && userns_fs_can_idmap(c->root)));
 }
 
 /* Tells the waiting child its maps are written, handing it the idmapped tree (if any) with the

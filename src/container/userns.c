@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -253,6 +254,30 @@ int userns_write_maps(pid_t pid, uint32_t base, uint32_t count)
 }
 
 /* --- ownership --- */
+
+/* File systems whose idmapped mounts this kernel supports (FS_ALLOW_IDMAP), by statfs magic. */
+static const unsigned long idmap_fs_magic[] = {
+	0xEF53,     /* ext2/3/4 */
+	0x58465342, /* xfs */
+	0x9123683E, /* btrfs */
+	0x01021994, /* tmpfs (6.3) */
+	0x794c7630, /* overlayfs (5.19) */
+	0xF2F52010, /* f2fs */
+	0x4d44,     /* vfat, msdos */
+	0xE0F5E1E2, /* erofs */
+	0x73717368, /* squashfs */
+};
+
+bool userns_fs_can_idmap(const char *path)
+{
+	struct statfs sf;
+	if (!path || statfs(path, &sf) < 0)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(idmap_fs_magic); i++)
+		if ((unsigned long)sf.f_type == idmap_fs_magic[i])
+			return true;
+	return false;
+}
 
 int userns_idmapped_tree(const char *dir, int userns_fd)
 {

@@ -164,6 +164,25 @@ start_bg() {
 	[ "$(echo $output)" = "0 0 4294967295" ]
 }
 
+@test "userns: where the file system cannot idmap (ramfs): boot without, -U leaves the tree, map says so" {
+	mkdir "$TEST_TMP/ram"
+	mount -t ramfs none "$TEST_TMP/ram"
+	RAM=$(make_root "$TEST_TMP/ram/root")
+	rm "$RAM/sbin/init"
+	printf '#!/bin/sh\ncat /proc/self/uid_map\n' >"$RAM/sbin/init"
+	chmod 755 "$RAM/sbin/init"
+	run "$HAKO" run -q -b -M "$NAME" -D "$RAM"
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "0 0 4294967295" ]
+	run "$HAKO" run -q -U -M "$NAME" -D "$RAM" stat -c %u /bin/busybox
+	[ "$status" -eq 0 ]
+	[ "$output" = 65534 ]
+	run "$HAKO" run -q -U --private-users-ownership=map -M "$NAME" -D "$RAM" true
+	[ "$status" -eq 126 ]
+	[[ "$output" =~ "cannot make an idmapped mount of $RAM (try --private-users-ownership=chown)" ]]
+	umount "$TEST_TMP/ram"
+}
+
 # ---- rootless ----
 
 # make_user [useradd options]: an unprivileged user of this test, removed in teardown, with a
