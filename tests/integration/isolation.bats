@@ -193,7 +193,8 @@ make_user() {
 	chmod 755 "$TEST_TMP"
 	UHOME=$TEST_TMP/user
 	mkdir -p "$UHOME"/{run,etc,state,machines}
-	URoot=$(make_root "$UHOME/tree")
+	URoot=$UHOME/tree
+	mv "$ROOT" "$URoot"
 	chown -R "$TEST_USER:" "$UHOME"
 }
 
