@@ -20,11 +20,24 @@ teardown() {
 		pkill -KILL -u "$TEST_USER" 2>/dev/null || true
 		userdel "$TEST_USER" 2>/dev/null || true
 	fi
+	# Containers still running are stopped through their hako (SIGTERM reaches the command),
+	# so hako removes their cgroups; a SIGKILLed hako could not.
+	local pid i d alive
+	for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for ((i = 0; i < 100; i++)); do
+		alive=
+		for pid in "${BG_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+		[ -n "$alive" ] || break
+		sleep 0.05
+	done
 	common_teardown
-	# The container's cgroups, wherever a failed test left them.
-	local d
+	# The container's cgroups, wherever a failed test left them (killed tasks leave them
+	# asynchronously: retry for a while).
 	for d in $(find /sys/fs/cgroup -depth -type d -name "$NAME*" -path '*/hako/*' 2>/dev/null); do
-		rmdir "$d" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			rmdir "$d" 2>/dev/null || [ ! -d "$d" ] && break
+			sleep 0.05
+		done
 	done
 }
 
