@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/names.h"
 #include "base/util.h"
 #include "container/userns.h"
 
@@ -114,9 +115,13 @@ static int lock_range(const char *dir, uint32_t base, const char *machine, int *
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? -EBUSY : -errno;
-	/* Who holds it, for people reading the state dir. */
-	if (ftruncate(fd, 0) == 0)
-		dprintf(fd, "%s\n", machine);
+	/* Who holds it, for people reading the state dir. Rewritten only when it changes: a
+	 * truncated and rewritten file costs ext4 a flush on close (auto_da_alloc), on every start. */
+	char held[MACHINE_NAME_MAX + 2] = "", want[MACHINE_NAME_MAX + 2];
+	ssize_t n = pread(fd, held, sizeof(held) - 1, 0);
+	snprintf(want, sizeof(want), "%s\n", machine);
+	if ((n < 0 || !streq(held, want)) && ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, want, strlen(want), 0);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
@@ -144,10 +149,12 @@ int userns_pick(const char *state_dir, const char *machine, uint32_t *ret_base, 
 	int r = mkdir_p(dir, 0755);
 	if (r < 0)
 		return r;
-	uint32_t base;
+	uint32_t base, recorded = 0;
 	int fd = -1;
-	if (read_recorded_base(record, &base) == 0 && lock_range(dir, base, machine, &fd) == 0)
+	if (read_recorded_base(record, &recorded) == 0 && lock_range(dir, recorded, machine, &fd) == 0) {
+		base = recorded;
 		goto found;
+	}
 
 	const uint32_t n_ranges = (USERNS_PICK_LAST - USERNS_PICK_FIRST) / USERNS_RANGE_SIZE;
 	uint32_t start = hash64(machine, strlen(machine)) % n_ranges;
@@ -160,11 +167,13 @@ int userns_pick(const char *state_dir, const char *machine, uint32_t *ret_base, 
 			return r;
 	}
 	return -EADDRINUSE;
-found:;
-	char buf[16];
-	snprintf(buf, sizeof(buf), "%08x", base);
+found:
 	/* Best effort: only makes the next pick for this name stable. */
-	(void)write_file(record, buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (base != recorded) {
+		char buf[16];
+		snprintf(buf, sizeof(buf), "%08x", base);
+		(void)write_file(record, buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	}
 	*ret_base = base;
 	*ret_lock_fd = fd;
 	return 0;
