@@ -12,6 +12,21 @@
 static const struct command commands[] = {
 	{ NULL, NULL, NULL }, /* keeps the table non-empty while families are added */
 	{ "run", cmd_run, "Run a command or boot an init in a container, in the foreground" },
+	{ "network", cmd_network, "Managed networks: create, list, show, rm, up" },
+	{ "start", cmd_start, "Boot machines in the background, each under a small supervisor" },
+	{ "list", cmd_list, "List the running machines" },
+	{ "show", cmd_show, "Show a machine's properties" },
+	{ "status", cmd_status, "Show a machine's status" },
+	{ "stop", cmd_stop, "Shut machines down (as poweroff) and wait until they are gone" },
+	{ "poweroff", cmd_poweroff, "Shut machines down and wait until they are gone" },
+	{ "reboot", cmd_reboot, "Reboot machines" },
+	{ "terminate", cmd_terminate, "Kill machines at once" },
+	{ "kill", cmd_kill, "Send a signal to machines' processes" },
+	{ "shell", cmd_shell, "Run a shell or a command inside a running machine" },
+	{ "login", cmd_login, "Attach to a machine's console" },
+	{ "enable", cmd_enable, "Start machines at boot" },
+	{ "disable", cmd_disable, "No longer start machines at boot" },
+	{ "lab", cmd_lab, "Build, inspect and remove multi-network labs with NAT gateways" },
 };
 
 static void usage(FILE *f)

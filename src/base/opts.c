@@ -105,15 +105,27 @@ static int parse_short(const struct opt_group *g, size_t n, int argc, char **arg
 	return 0;
 }
 
+/* Operands rotated out of the options land at the end in reverse order; this restores it. */
+static void reverse(char **v, int n)
+{
+	for (int i = 0; i < n / 2; i++) {
+		char *t = v[i];
+		v[i] = v[n - 1 - i];
+		v[n - 1 - i] = t;
+	}
+}
+
 int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char **argv,
 	       void *target, unsigned flags, const char *usage, struct opts_seen *seen)
 {
-	int i;
+	int i, all = argc;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		int r;
-		if (streq(a, "--"))
+		if (streq(a, "--")) {
+			reverse(argv + argc, all - argc);
 			return i + 1;
+		}
 		if (streq(a, "--help") || streq(a, "-h")) {
 			opts_help(stdout, usage, groups, n_groups);
 			return -ECANCELED;
@@ -133,6 +145,7 @@ int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char *
 		if (r < 0)
 			return r;
 	}
+	reverse(argv + argc, all - argc);
 	return i;
 }
 

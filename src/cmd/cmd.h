@@ -16,3 +16,20 @@ struct command {
 };
 
 int cmd_run(int argc, char **argv); /* src/cmd/run.c */
+int cmd_network(int argc, char **argv); /* src/cmd/network.c */
+
+/* src/cmd/machine.c */
+int cmd_start(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_poweroff(int argc, char **argv);
+int cmd_reboot(int argc, char **argv);
+int cmd_terminate(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_enable(int argc, char **argv);
+int cmd_disable(int argc, char **argv);
+int cmd_lab(int argc, char **argv); /* src/cmd/lab.c */

@@ -480,14 +480,19 @@ static void kill_remaining(const char *dir)
 	}
 }
 
+void cgroup_remove_path(const char *dir)
+{
+	kill_remaining(dir);
+	/* Killed tasks leave the cgroup asynchronously (slowly on a loaded host): retry on EBUSY
+	 * for up to 5 s. */
+	for (int i = 0; i < 1000 && remove_tree(dir) == -EBUSY; i++)
+		usleep(5000);
+}
+
 static void hierarchy_destroy(struct hierarchy *h)
 {
 	if (h->path) {
-		kill_remaining(h->path);
-		/* Killed tasks leave the cgroup asynchronously (slowly on a loaded host): retry on
-		 * EBUSY for up to 5 s. */
-		for (int i = 0; i < 1000 && remove_tree(h->path) == -EBUSY; i++)
-			usleep(5000);
+		cgroup_remove_path(h->path);
 		if (h->parent)
 			(void)rmdir(h->parent); /* fails while other containers use it: fine */
 	}

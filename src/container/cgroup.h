@@ -51,5 +51,8 @@ int cgroup_attach(struct cgroup *cg, pid_t pid);
 int cgroup_delegate(struct cgroup *cg, uid_t uid, gid_t gid);
 /* Kills what is left, removes every directory made. Safe on NULL. */
 void cgroup_destroy(struct cgroup *cg);
+/* Kills what is left in the cgroup directory dir and removes it with its sub-cgroups: how a
+ * machine's cgroup is collected after its supervisor died (src/machine). */
+void cgroup_remove_path(const char *dir);
 /* The container's cgroup path in the v2 (or first) hierarchy, for messages and tests. */
 const char *cgroup_path(const struct cgroup *cg);

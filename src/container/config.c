@@ -21,6 +21,6 @@ void run_config_free(struct run_config *cfg)
 	free(cfg->user);
 	free(cfg->chdir);
 	strv_free(cfg->iso.syscall_filter);
-	free(cfg->net.namespace_path);
+	net_config_free(&cfg->net);
 	*cfg = (struct run_config){ 0 };
 }

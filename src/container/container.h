@@ -82,3 +82,5 @@ int network_prepare(struct container *c);
 int network_enter_child(struct container *c);
 int network_setup(struct container *c);
 void network_cleanup(struct container *c);
+/* /etc/resolv.conf for a container on a managed network with DNS (its dnsmasq), or NULL. */
+const char *network_resolv_conf(const struct container *c);

@@ -228,13 +228,22 @@ static int clone_host_trees(struct container *c, struct isolation_state *s)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_errno(-errno, "cannot make the container's mounts private");
-	/* The idmapped tree is attached over the tree's own path (mounts stay private to the
-	 * container's namespace); mount_root() works from the fd either way. */
-	if (s->tree_fd >= 0 &&
-	    syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return log_errno(-errno, "cannot attach the idmapped tree %s", c->root);
-	if (s->tree_fd < 0 && (s->tree_fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return log_errno(-errno, "cannot open %s", c->root);
+	if (s->tree_fd < 0 && c->cfg->ephemeral) {
+		/* The overlay's lower layer (mount_ephemeral), a plain directory. */
+		s->tree_fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (s->tree_fd < 0)
+			return log_errno(-errno, "cannot open %s", c->root);
+	} else {
+		if (s->tree_fd < 0)
+			s->tree_fd = syscall(SYS_open_tree, AT_FDCWD, c->root,
+					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (s->tree_fd < 0)
+			return log_errno(-errno, "cannot bind-mount %s", c->root);
+		/* Attached over the tree's own path: mount_root() enters it through the fd. Mounts
+		 * stay private to the container's namespace. */
+		if (syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return log_errno(-errno, "cannot attach the tree %s", c->root);
+	}
 	const struct run_config *cfg = c->cfg;
 	if (cfg->n_binds && !(s->bind_trees = calloc(cfg->n_binds, sizeof(int))))
 		return log_errno(-ENOMEM, "out of memory");
@@ -405,6 +414,11 @@ int isolation_setup_child(struct container *c)
 	log_debug("seccomp filter: %zu instructions, ready in %.3f ms, loaded in %.3f ms", s->filter.n,
 		  s->filter_ms, now_ms() - start);
 	return 0;
+}
+
+const char *isolation_cgroup_path(const struct container *c)
+{
+	return c->iso && c->iso->cgroup ? cgroup_path(c->iso->cgroup) : NULL;
 }
 
 void isolation_cleanup(struct container *c)

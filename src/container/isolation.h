@@ -33,3 +33,6 @@ int isolation_root_tree_fd(const struct container *c);
 int isolation_take_bind_tree(struct container *c, unsigned i);
 /* Whether this process's user namespace denies setgroups(2) (a rootless single-id map). */
 bool isolation_setgroups_denied(void);
+/* The container's cgroup directory (v2, else the first v1 one), NULL if it has none: recorded by
+ * the machines supervisor so a stale machine's cgroup can be collected. */
+const char *isolation_cgroup_path(const struct container *c);

@@ -273,8 +273,14 @@ static int mount_root(struct container *c)
 	/* Nothing done below may propagate back to the host's mount table. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_errno(-errno, "cannot make the container's mounts private");
-	_cleanup_close_ int own = -1;
 	int tree = isolation_root_tree_fd(c);
+	if (tree >= 0 && !c->cfg->ephemeral) {
+		/* Already a mount of its own (isolation_enter_child attached it). */
+		if (fchdir(tree) < 0)
+			return log_errno(-errno, "cannot enter %s", c->root);
+		return 0;
+	}
+	_cleanup_close_ int own = -1;
 	if (tree < 0) {
 		tree = own = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (tree < 0)
@@ -390,7 +396,8 @@ static int mount_binds(struct container *c, int nfd)
 static int copy_resolv_conf(const struct container *c, int nfd)
 {
 	_cleanup_free_ char *data = NULL;
-	if (read_file("/etc/resolv.conf", &data, NULL) < 0)
+	const char *net = network_resolv_conf(c);
+	if (net ? !(data = strdup(net)) : read_file("/etc/resolv.conf", &data, NULL) < 0)
 		return 0; /* the host has none: nothing to copy */
 	_cleanup_close_ int etc = open_in_root(nfd, "/etc", O_PATH | O_DIRECTORY);
 	if (etc < 0)

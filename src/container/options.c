@@ -199,10 +199,3 @@ const struct opt run_options[] = {
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },
 };
 const size_t run_options_n = ELEMENTSOF(run_options);
-
-/* Networking owned by src/net; kept here until that area brings its own table. */
-const struct opt run_net_options[] = {
-	{ "private-network", 0, OPT_NONE, NULL, "Own network namespace with only lo (up)", opt_set_flag, CFG(net.private_network), "Network.Private" },
-	{ "network-namespace-path", 0, OPT_REQUIRED, "PATH", "Join this network namespace (e.g. /run/netns/NAME)", set_absolute_path, CFG(net.namespace_path), NULL },
-};
-const size_t run_net_options_n = ELEMENTSOF(run_net_options);

@@ -1,9 +1,11 @@
 /* Network hooks of the start-up sequence (src/container/container.h): the host's network by
- * default (like nspawn), --private-network (a new namespace with lo up) or
- * --network-namespace-path= (join one). veth, bridges and zones replace these bodies later. */
+ * default (like nspawn), --private-network (a new namespace with lo up),
+ * --network-namespace-path= (join one), and the interfaces hako gives a private namespace:
+ * a veth (plain, on a bridge, on a zone's bridge or on a managed network, which hako also
+ * configures inside), host interfaces moved in, macvlan/ipvlan links, and port forwards. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/nsfs.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -13,11 +15,36 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/dirs.h"
 #include "base/log.h"
+#include "base/names.h"
+#include "base/util.h"
 #include "container/container.h"
+#include "net/dnsmasq.h"
+#include "net/ipam.h"
+#include "net/netns.h"
+#include "net/network.h"
+#include "net/nft.h"
+#include "net/rtnl.h"
+#include "net/rules.h"
 
 struct net_state {
-	int netns_fd; /* --network-namespace-path=, validated and opened before clone */
+	int netns_fd;             /* --network-namespace-path=, validated and opened before clone */
+	int child_ns, host_ns;    /* the container's namespace (kept: interfaces go back) and ours */
+	char host_if[IFNAMSIZ];   /* ve-NAME / vb-NAME: the veth's host end, "" if none */
+	int master;               /* ifindex of the bridge the host end joins, 0 if none */
+	bool veth_made;
+	char *zone_dir;           /* $RUNTIME/zones/Z/members, once this container is one */
+	char zone_bridge[IFNAMSIZ];
+	bool on_network;
+	struct network_def def;
+	char *member_dir;         /* $RUNTIME/networks/NET/members */
+	struct inet_addr addr;    /* the container's address on the network */
+	uint8_t mac[6];
+	bool ports_added;
+	char **port_claims;       /* $RUNTIME/ports/PROTO-PORT files this container holds */
+	char **moved;             /* --network-interface= links moved in */
+	char *resolv_conf;        /* the network's DNS, for /etc/resolv.conf */
 };
 
 unsigned long network_clone_flags(const struct run_config *cfg)
@@ -25,34 +52,140 @@ unsigned long network_clone_flags(const struct run_config *cfg)
 	return cfg->net.private_network ? CLONE_NEWNET : 0;
 }
 
-static int open_netns(const char *path, int *ret)
+static bool wants_veth(const struct net_config *n)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return log_errno(-errno, "cannot open network namespace %s", path);
-	int type = ioctl(fd, NS_GET_NSTYPE);
-	if (type != CLONE_NEWNET) {
-		log_error("%s is not a network namespace", path);
+	return n->veth || n->bridge || n->zone || n->network;
+}
+
+
+static int check_options(const struct net_config *n)
+{
+	if (n->namespace_path && n->private_network) {
+		log_error("--network-namespace-path= cannot be combined with --private-network or "
+			  "options that make interfaces");
 		return -EINVAL;
 	}
-	*ret = TAKE_FD(fd);
+	if (!!n->bridge + !!n->zone + !!n->network > 1) {
+		log_error("--network-bridge=, --network-zone= and --network= exclude each other");
+		return -EINVAL;
+	}
+	if (n->n_ports && !n->network) {
+		log_error("-p/--port needs --network= (a network where hako assigns the address)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The host links named by options must exist now, so a typo is bad input, not a failed set-up. */
+static int check_links(const struct container *c)
+{
+	const struct net_config *n = &c->cfg->net;
+	_cleanup_rtnl_ struct rtnl *r = NULL;
+	int err = rtnl_open(-1, &r);
+	if (err < 0)
+		return log_errno(err, "cannot open rtnetlink");
+	char *const *lists[] = { n->interfaces, n->macvlan, n->ipvlan };
+	for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+		for (char *const *l = lists[i]; l && *l; l++)
+			if (rtnl_ifindex(r, *l) < 0) {
+				log_error("network interface %s does not exist", *l);
+				return -ENODEV;
+			}
+	if (n->bridge && (c->net->master = rtnl_ifindex(r, n->bridge)) < 0) {
+		log_error("bridge %s does not exist", n->bridge);
+		return -ENODEV;
+	}
+	if (c->net->host_if[0] && rtnl_ifindex(r, c->net->host_if) > 0) {
+		log_error("interface %s exists already (is another machine named %s running?)",
+			  c->net->host_if, c->name);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/* Host ports are claimed by files created O_EXCL under the network lock; a claim whose holder
+ * is dead is stale and taken over. */
+static int claim_ports(struct container *c)
+{
+	const struct net_config *n = &c->cfg->net;
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "ports");
+	if (!dir || mkdir_p(dir, 0755) < 0)
+		return log_errno(-ENOMEM, "cannot create %s", dir ? dir : "the ports directory");
+	for (unsigned i = 0; i < n->n_ports; i++) {
+		const struct port_spec *p = &n->ports[i];
+		const char *proto = p->proto == IPPROTO_UDP ? "udp" : "tcp";
+		_cleanup_free_ char *name = xasprintf("%s-%u", proto, p->host_port);
+		if (!name)
+			return log_errno(-ENOMEM, "out of memory");
+		if (members_alive(dir, name) || strv_contains(c->net->port_claims, name)) {
+			log_error("host port %s:%u is already forwarded", proto, p->host_port);
+			return -EADDRINUSE;
+		}
+		int r = members_add(dir, name);
+		if (r < 0 || (r = strv_push(&c->net->port_claims, name)) < 0)
+			return log_errno(r, "cannot claim host port %s:%u", proto, p->host_port);
+	}
+	return 0;
+}
+
+static int join_network_prepare(struct container *c)
+{
+	struct net_state *s = c->net;
+	const char *net = c->cfg->net.network;
+	_cleanup_unlock_ int lock = net_lock();
+	if (lock < 0)
+		return log_errno(lock, "cannot take hako's network lock");
+	int r = network_load(net, &s->def);
+	if (r < 0)
+		return r;
+	s->on_network = true;
+	if (!network_is_up(net)) {
+		log_error("network %s is not up (hako network up %s)", net, net);
+		return -ENETDOWN;
+	}
+	if ((r = claim_ports(c)) < 0)
+		return r;
+	if ((r = ipam_acquire(&s->def, c->name, &s->addr)) < 0)
+		return log_errno(r, "cannot allocate an address on network %s", net);
+	machine_mac(c->name, s->mac);
+	s->member_dir = hako_path(HAKO_DIR_RUNTIME, "networks/%s/members", net);
+	if (!s->member_dir || (r = members_add(s->member_dir, c->name)) < 0)
+		return log_errno(r < 0 ? r : -ENOMEM, "cannot register on network %s", net);
+	if (s->def.dhcp) {
+		char gw[INET_PREFIX_STRLEN];
+		s->resolv_conf = xasprintf("# hako network %s\nnameserver %s\nsearch hako\n", net,
+					   inet_addr_str(&s->def.gateway, gw));
+		if ((r = dnsmasq_update(&s->def)) < 0)
+			log_warning("cannot update the DNS names of network %s: %s", net, strerror(-r));
+	}
 	return 0;
 }
 
 int network_prepare(struct container *c)
 {
 	const struct net_config *n = &c->cfg->net;
-	if (!n->namespace_path)
+	if (!n->namespace_path && !n->private_network)
 		return 0;
-	if (n->private_network) {
-		log_error("--network-namespace-path= cannot be combined with --private-network");
-		return -EINVAL;
-	}
+	int r = check_options(n);
+	if (r < 0)
+		return r;
 	c->net = calloc(1, sizeof(*c->net));
 	if (!c->net)
 		return log_errno(-ENOMEM, "out of memory");
-	c->net->netns_fd = -1;
-	return open_netns(n->namespace_path, &c->net->netns_fd);
+	c->net->netns_fd = c->net->child_ns = c->net->host_ns = -1;
+	if (n->namespace_path) {
+		c->net->netns_fd = netns_open(n->namespace_path);
+		if (c->net->netns_fd == -EINVAL)
+			log_error("%s is not a network namespace", n->namespace_path);
+		else if (c->net->netns_fd < 0)
+			log_errno(c->net->netns_fd, "cannot open network namespace %s", n->namespace_path);
+		return c->net->netns_fd < 0 ? c->net->netns_fd : 0;
+	}
+	if (wants_veth(n))
+		ifname_from(c->net->host_if, n->veth && !n->bridge && !n->zone && !n->network ? "ve-" : "vb-", c->name);
+	if ((r = check_links(c)) < 0)
+		return r;
+	return n->network ? join_network_prepare(c) : 0;
 }
 
 /* In a fresh namespace lo is down; a container expects 127.0.0.1 to work. */
@@ -79,18 +212,203 @@ int network_enter_child(struct container *c)
 	return 0;
 }
 
+/* vz-ZONE exists while a container is in the zone; the lock orders us against a leaving last
+ * member deleting it. */
+static int zone_join(struct container *c, struct rtnl *r)
+{
+	struct net_state *s = c->net;
+	const char *zone = c->cfg->net.zone;
+	_cleanup_unlock_ int lock = net_lock();
+	if (lock < 0)
+		return log_errno(lock, "cannot take hako's network lock");
+	snprintf(s->zone_bridge, sizeof(s->zone_bridge), "vz-%s", zone);
+	s->zone_dir = hako_path(HAKO_DIR_RUNTIME, "zones/%s", zone);
+	int err = s->zone_dir ? members_add(s->zone_dir, c->name) : -ENOMEM;
+	if (err < 0)
+		return log_errno(err, "cannot register in zone %s", zone);
+	err = rtnl_link_add(r, &(struct rtnl_link){ .name = s->zone_bridge, .kind = "bridge", .up = true });
+	if (err < 0 && err != -EEXIST)
+		return log_errno(err, "cannot create bridge %s", s->zone_bridge);
+	s->master = rtnl_ifindex(r, s->zone_bridge);
+	return s->master < 0 ? log_errno(s->master, "cannot find bridge %s", s->zone_bridge) : 0;
+}
+
+static void zone_leave(struct container *c)
+{
+	struct net_state *s = c->net;
+	_cleanup_unlock_ int lock = net_lock();
+	members_remove(s->zone_dir, c->name);
+	if (members_count_live(s->zone_dir) > 0)
+		return;
+	_cleanup_rtnl_ struct rtnl *r = NULL;
+	if (rtnl_open(-1, &r) >= 0)
+		(void)rtnl_link_del(r, s->zone_bridge);
+	rm_rf(s->zone_dir);
+}
+
+/* One batch: the veth (host end up, on its bridge; host0 made directly in the container's
+ * namespace), macvlan/ipvlan links made there, host links moved there. */
+static int make_links(struct container *c, struct rtnl *r)
+{
+	struct net_state *s = c->net;
+	const struct net_config *n = &c->cfg->net;
+	char name[IFNAMSIZ];
+	rtnl_begin(r);
+	if (s->host_if[0]) {
+		rtnl_link_add(r, &(struct rtnl_link){ .name = s->host_if, .kind = "veth", .up = true,
+			.master = s->master, .peer = "host0", .peer_netns_fd = &s->child_ns,
+			.peer_mac = s->on_network ? s->mac : NULL });
+		s->veth_made = true;
+	}
+	const struct { char **list; const char *prefix, *kind; } lowers[] = {
+		{ n->macvlan, "mv-", "macvlan" }, { n->ipvlan, "iv-", "ipvlan" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(lowers); i++)
+		for (char **l = lowers[i].list; l && *l; l++) {
+			ifname_from(name, lowers[i].prefix, *l);
+			rtnl_link_add(r, &(struct rtnl_link){ .name = name, .kind = lowers[i].kind,
+				.parent = rtnl_ifindex(r, *l), .netns_fd = &s->child_ns });
+		}
+	for (char **l = n->interfaces; l && *l; l++) {
+		rtnl_link_change(r, &(struct rtnl_link){ .name = *l, .netns_fd = &s->child_ns });
+		strv_push(&s->moved, *l);
+	}
+	int err = rtnl_commit(r);
+	if (err < 0)
+		return log_errno(err, "cannot create the container's network interfaces%s%s",
+				 *rtnl_error_message(r) ? ": " : "", rtnl_error_message(r));
+	return 0;
+}
+
+/* Inside: host0 up with the network's addresses and default routes. */
+static int configure_host0(struct container *c)
+{
+	struct net_state *s = c->net;
+	_cleanup_rtnl_ struct rtnl *r = NULL;
+	int err = rtnl_open(s->child_ns, &r);
+	int idx = err < 0 ? err : rtnl_ifindex(r, "host0");
+	if (idx < 0)
+		return log_errno(idx, "cannot reach host0 in the container");
+	struct inet_prefix a4 = { .addr = s->addr, .len = s->def.subnet.len }, a6 = { .len = 64 };
+	struct inet_addr gw6;
+	rtnl_begin(r);
+	rtnl_link_change(r, &(struct rtnl_link){ .name = "host0", .up = true });
+	rtnl_addr_add(r, idx, &a4);
+	rtnl_route_add(r, NULL, &s->def.gateway, idx);
+	if (s->def.has_ipv6) {
+		ipam_ipv6_of(&s->def, &s->addr, &a6.addr);
+		network_gateway6(&s->def, &gw6);
+		rtnl_addr_add(r, idx, &a6);
+		rtnl_route_add(r, &(struct inet_prefix){ .addr = { .family = AF_INET6 } }, &gw6, idx);
+	}
+	err = rtnl_commit(r);
+	if (err < 0)
+		return log_errno(err, "cannot configure host0 on network %s%s%s", s->def.name,
+				 *rtnl_error_message(r) ? ": " : "", rtnl_error_message(r));
+	return 0;
+}
+
+static int add_ports(struct container *c)
+{
+	const struct net_config *n = &c->cfg->net;
+	_cleanup_free_ char *text = rules_ports(n->ports, n->n_ports, &c->net->addr, true), *err = NULL;
+	if (!text)
+		return log_errno(-ENOMEM, "out of memory");
+	int r = nft_run(text, &err);
+	if (r < 0) {
+		log_error("cannot forward the ports of %s: %s", c->name, err ? err : "nftables failed");
+		return r;
+	}
+	c->net->ports_added = true;
+	return 0;
+}
+
 int network_setup(struct container *c)
 {
-	(void)c;
+	struct net_state *s = c->net;
+	const struct net_config *n = &c->cfg->net;
+	if (!s || s->netns_fd >= 0)
+		return 0;
+	_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)c->pid);
+	if (!path || (s->child_ns = netns_open(path)) < 0 ||
+	    (s->host_ns = netns_open("/proc/thread-self/ns/net")) < 0)
+		return log_errno(s->child_ns < 0 ? s->child_ns : s->host_ns, "cannot open the container's network namespace");
+	_cleanup_rtnl_ struct rtnl *r = NULL;
+	int err = rtnl_open(-1, &r);
+	if (err < 0)
+		return log_errno(err, "cannot open rtnetlink");
+	if (s->on_network) {
+		s->master = rtnl_ifindex(r, s->def.bridge);
+		if (s->master < 0)
+			return log_errno(s->master, "bridge %s of network %s is gone", s->def.bridge, s->def.name);
+	}
+	if ((n->zone && (err = zone_join(c, r)) < 0) || (err = make_links(c, r)) < 0)
+		return err;
+	if (s->on_network && ((err = configure_host0(c)) < 0 || (n->n_ports && (err = add_ports(c)) < 0)))
+		return err;
 	return 0;
+}
+
+const char *network_resolv_conf(const struct container *c)
+{
+	return c->net ? c->net->resolv_conf : NULL;
+}
+
+static void give_back_interfaces(struct net_state *s)
+{
+	_cleanup_rtnl_ struct rtnl *r = NULL;
+	if (!s->moved || s->child_ns < 0 || rtnl_open(s->child_ns, &r) < 0)
+		return;
+	rtnl_begin(r);
+	for (char **l = s->moved; *l; l++)
+		rtnl_link_change(r, &(struct rtnl_link){ .name = *l, .netns_fd = &s->host_ns, .down = true });
+	int err = rtnl_commit(r);
+	if (err < 0)
+		log_errno(err, "cannot give network interfaces back to the host");
+}
+
+static void leave_network(struct container *c)
+{
+	struct net_state *s = c->net;
+	const struct net_config *n = &c->cfg->net;
+	if (s->ports_added) {
+		_cleanup_free_ char *text = rules_ports(n->ports, n->n_ports, &s->addr, false), *err = NULL;
+		if (text && nft_run(text, &err) < 0)
+			log_warning("cannot remove the port forwards of %s: %s", c->name, err);
+	}
+	_cleanup_unlock_ int lock = net_lock();
+	_cleanup_free_ char *ports = hako_path(HAKO_DIR_RUNTIME, "ports");
+	for (char **p = s->port_claims; ports && p && *p; p++)
+		members_remove(ports, *p);
+	if (s->member_dir)
+		members_remove(s->member_dir, c->name);
 }
 
 void network_cleanup(struct container *c)
 {
-	if (!c->net)
+	struct net_state *s = c->net;
+	if (!s)
 		return;
-	if (c->net->netns_fd >= 0)
-		close(c->net->netns_fd);
-	free(c->net);
+	give_back_interfaces(s);
+	if (s->veth_made) {
+		_cleanup_rtnl_ struct rtnl *r = NULL;
+		if (rtnl_open(-1, &r) >= 0)
+			(void)rtnl_link_del(r, s->host_if);
+	}
+	if (s->zone_dir)
+		zone_leave(c);
+	if (s->on_network)
+		leave_network(c);
+	const int fds[] = { s->netns_fd, s->child_ns, s->host_ns };
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	network_def_done(&s->def);
+	free(s->zone_dir);
+	free(s->member_dir);
+	strv_free(s->port_claims);
+	strv_free(s->moved);
+	free(s->resolv_conf);
+	free(s);
 	c->net = NULL;
 }

@@ -44,6 +44,20 @@ static void test_long_short_and_stop(void)
 	cfg_free(&c);
 }
 
+/* Operands anywhere among the options keep their order. */
+static void test_operands_keep_order(void)
+{
+	struct cfg c = { 0 };
+	char *argv[] = { "status", "lab1", "-b", "node1", "node2", "--directory=/d", NULL };
+	int i = opts_parse(groups, 1, 6, argv, &c, 0, "usage", NULL);
+	CHECK(i == 3);
+	CHECK(c.boot && c.dir);
+	CHECK_STREQ(argv[3], "lab1");
+	CHECK_STREQ(argv[4], "node1");
+	CHECK_STREQ(argv[5], "node2");
+	cfg_free(&c);
+}
+
 static void test_errors(void)
 {
 	struct cfg c = { 0 };
@@ -68,6 +82,7 @@ static void test_settings_lookup(void)
 int main(void)
 {
 	RUN(test_long_short_and_stop);
+	RUN(test_operands_keep_order);
 	RUN(test_errors);
 	RUN(test_settings_lookup);
 	TAP_END();

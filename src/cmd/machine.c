@@ -1,0 +1,771 @@
+/* hako start/list/show/status/stop/poweroff/reboot/terminate/kill/shell/login/enable/disable:
+ * machines managed by name, as machinectl manages them, with no machined on the host. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/log.h"
+#include "base/names.h"
+#include "base/util.h"
+#include "cmd/cmd.h"
+#include "container/isolation.h"
+#include "container/options.h"
+#include "container/specs.h"
+#include "machine/control.h"
+#include "machine/info.h"
+#include "machine/machine.h"
+#include "machine/relay.h"
+#include "machine/shell.h"
+#include "machine/supervisor.h"
+#include "settings/nspawn.h"
+
+#define STOP_GRACE_USEC (5 * 1000000ULL)
+
+static int parse_or_exit(const struct opt *table, size_t n, int argc, char **argv, void *target,
+			 unsigned flags, const char *usage, int *ret_index)
+{
+	const struct opt_group g[] = { { NULL, table, n } };
+	int i = opts_parse(g, 1, argc, argv, target, flags, usage, NULL);
+	if (i == -ECANCELED)
+		return 0;
+	if (i < 0)
+		return EXIT_HAKO_USAGE;
+	*ret_index = i;
+	return -1; /* go on */
+}
+
+static int check_name(const char *name)
+{
+	if (machine_name_valid(name))
+		return 0;
+	log_error("invalid machine name '%s' (letters, digits, '-', '_', '.'; at most %d bytes)", name,
+		  MACHINE_NAME_MAX);
+	return -EINVAL;
+}
+
+/* Reads a running machine's state; logs and returns hako's exit status when there is none. */
+static int get_running(const char *name, struct machine_state *st)
+{
+	if (check_name(name) < 0)
+		return EXIT_HAKO_USAGE;
+	int r = machine_get(name, st);
+	if (r == 0)
+		log_error("no machine %s is running (see hako list)", name);
+	else if (r < 0)
+		log_errno(r, "cannot read the state of machine %s", name);
+	return r > 0 ? 0 : r == 0 ? EXIT_HAKO_USAGE : EXIT_HAKO_FAILED;
+}
+
+/* ---- start ---- */
+
+static const char start_usage[] =
+	"Usage: hako start [OPTIONS] NAME...\n\n"
+	"Boot the machine NAME (the tree $HAKO_IMAGE_DIR/NAME, or -D DIR) in the background, with\n"
+	"the settings of NAME.nspawn; returns once it runs. Options as for hako run.";
+
+/* Exec.Parameters= has no option: the arguments to init (or the command) come after it. */
+static int set_parameters(void *target, const char *value, const char **why)
+{
+	struct run_config *cfg = target;
+	(void)why;
+	if (cfg->command)
+		return 0; /* given on the command line */
+	_cleanup_free_ char *copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		if (strv_push(&cfg->command, w) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static const struct opt file_only_options[] = {
+	{ "parameters", 0, OPT_REQUIRED, "ARGS", "", set_parameters, 0, "Exec.Parameters" },
+};
+
+static int apply_nspawn_file(struct run_config *cfg, const struct opt_group *groups, size_t n,
+			     const struct opts_seen *seen)
+{
+	struct opt_group all[8];
+	memcpy(all, groups, n * sizeof(*groups));
+	all[n] = (struct opt_group)OPT_GROUP(NULL, file_only_options);
+	_cleanup_free_ char *dircopy = strdup(cfg->directory), *path = NULL;
+	bool trusted;
+	int r = dircopy ? nspawn_find(cfg->machine, dirname(dircopy), &path, &trusted) : -ENOMEM;
+	if (r < 0)
+		return log_errno(r, "cannot look for %s.nspawn", cfg->machine);
+	if (r == 0)
+		return 0;
+	log_debug("settings from %s%s", path, trusted ? "" : " (untrusted)");
+	return nspawn_apply_file(path, trusted, all, n + 1, cfg, seen);
+}
+
+static int default_directory(struct run_config *cfg)
+{
+	if (cfg->directory)
+		return 0;
+	cfg->directory = hako_path(HAKO_DIR_IMAGES, "%s", cfg->machine);
+	if (!cfg->directory)
+		return -ENOMEM;
+	struct stat st;
+	if (stat(cfg->directory, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_error("no image %s in %s (see hako image list, or give -D DIR)", cfg->machine,
+			  hako_dir(HAKO_DIR_IMAGES));
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int start_one(const char *name, int argc, char **argv)
+{
+	const struct opt_group groups[] = {
+		{ NULL, run_options, run_options_n },
+		{ "Isolation:", run_options_isolation, run_options_isolation_n },
+		{ "Networking:", run_net_options, run_net_options_n },
+	};
+	_cleanup_(run_config_free) struct run_config cfg = { .boot = true };
+	struct opts_seen seen = { 0 };
+	if (opts_parse(groups, ELEMENTSOF(groups), argc, argv, &cfg, 0, start_usage, &seen) < 0)
+		return EXIT_HAKO_USAGE;
+	if (cfg.machine && !streq(cfg.machine, name)) {
+		log_error("-M %s contradicts the machine name %s", cfg.machine, name);
+		return EXIT_HAKO_USAGE;
+	}
+	free(cfg.machine);
+	if (!(cfg.machine = strdup(name)))
+		return EXIT_HAKO_FAILED;
+	if (default_directory(&cfg) < 0 || apply_nspawn_file(&cfg, groups, ELEMENTSOF(groups), &seen) < 0)
+		return EXIT_HAKO_USAGE;
+	log_set_quiet(cfg.quiet);
+	int lock = machine_lock(name);
+	if (lock == -EBUSY) {
+		log_error("machine %s is already running (hako stop %s first)", name, name);
+		return EXIT_HAKO_USAGE;
+	}
+	if (lock < 0) {
+		log_errno(lock, "cannot lock machine %s", name);
+		return EXIT_HAKO_FAILED;
+	}
+	int code = supervisor_start(&cfg, lock);
+	close(lock);
+	return code;
+}
+
+static int start_enabled(void);
+
+int cmd_start(int argc, char **argv)
+{
+	if (argc == 2 && streq(argv[1], "--all-enabled"))
+		return start_enabled();
+	_cleanup_(run_config_free) struct run_config probe = { 0 };
+	const struct opt_group groups[] = {
+		{ NULL, run_options, run_options_n },
+		{ "Isolation:", run_options_isolation, run_options_isolation_n },
+		{ "Networking:", run_net_options, run_net_options_n },
+	};
+	int i = opts_parse(groups, ELEMENTSOF(groups), argc, argv, &probe, 0, start_usage, NULL);
+	if (i == -ECANCELED)
+		return 0;
+	if (i < 0)
+		return EXIT_HAKO_USAGE;
+	if (i >= argc || (argc - i > 1 && (probe.directory || probe.machine))) {
+		log_error(i >= argc ? "no machine name given (hako start NAME)"
+				    : "-D and -M name one machine: give one NAME");
+		return EXIT_HAKO_USAGE;
+	}
+	for (int k = i; k < argc; k++)
+		if (check_name(argv[k]) < 0)
+			return EXIT_HAKO_USAGE;
+	machines_collect_stale();
+	int status = 0;
+	for (int k = i; k < argc; k++) {
+		int r = start_one(argv[k], i, argv);
+		if (r != 0)
+			status = r;
+	}
+	return status;
+}
+
+/* ---- list, show, status ---- */
+
+struct info {
+	struct machine_state st;
+	char *os, *version, *pretty;
+	char **addresses;
+};
+
+static void info_done(struct info *in)
+{
+	machine_state_done(&in->st);
+	free(in->os);
+	free(in->version);
+	free(in->pretty);
+	strv_free(in->addresses);
+}
+
+static int info_load(const char *name, struct info *in)
+{
+	*in = (struct info){ 0 };
+	int r = machine_get(name, &in->st);
+	if (r <= 0)
+		return r;
+	in->os = machine_os_release(in->st.leader, "ID");
+	in->version = machine_os_release(in->st.leader, "VERSION_ID");
+	in->pretty = machine_os_release(in->st.leader, "PRETTY_NAME");
+	(void)machine_addresses(in->st.leader, &in->addresses);
+	return 1;
+}
+
+static const char *or_dash(const char *s) { return s && *s ? s : "-"; }
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void json_strv(char **v)
+{
+	putchar('[');
+	for (char **p = v; p && *p; p++) {
+		if (p != v)
+			putchar(',');
+		json_string(*p);
+	}
+	putchar(']');
+}
+
+/* The columns of hako list, machinectl's. */
+static const char *const list_headers[] = { "MACHINE", "CLASS", "SERVICE", "OS", "VERSION", "ADDRESSES" };
+#define N_COLS ELEMENTSOF(list_headers)
+
+static void list_row(const struct info *in, char cells[N_COLS][80])
+{
+	const char *v[N_COLS] = { in->st.name, "container", "hako", or_dash(in->os), or_dash(in->version),
+				  in->addresses ? in->addresses[0] : "-" };
+	for (size_t c = 0; c < N_COLS; c++)
+		snprintf(cells[c], 80, "%s%s", v[c],
+			 c == N_COLS - 1 && strv_length(in->addresses) > 1 ? "…" : "");
+}
+
+static void list_json(struct info *infos, size_t n)
+{
+	putchar('[');
+	for (size_t i = 0; i < n; i++) {
+		printf(i ? ",{\"machine\":" : "{\"machine\":");
+		json_string(infos[i].st.name);
+		printf(",\"class\":\"container\",\"service\":\"hako\",\"os\":");
+		json_string(infos[i].os);
+		printf(",\"version\":");
+		json_string(infos[i].version);
+		printf(",\"addresses\":");
+		json_strv(infos[i].addresses);
+		putchar('}');
+	}
+	printf("]\n");
+}
+
+static void list_table(struct info *infos, size_t n)
+{
+	if (n == 0) {
+		printf("No machines.\n");
+		return;
+	}
+	char (*cells)[N_COLS][80] = calloc(n, sizeof(*cells));
+	size_t w[N_COLS];
+	if (!cells)
+		return;
+	for (size_t c = 0; c < N_COLS; c++)
+		w[c] = strlen(list_headers[c]);
+	for (size_t i = 0; i < n; i++) {
+		list_row(&infos[i], cells[i]);
+		for (size_t c = 0; c < N_COLS; c++)
+			if (strlen(cells[i][c]) > w[c])
+				w[c] = strlen(cells[i][c]);
+	}
+	for (size_t i = 0; i <= n; i++)
+		for (size_t c = 0; c < N_COLS; c++) {
+			bool last = c + 1 == N_COLS;
+			printf("%-*s%s", last ? 0 : (int)w[c], i == 0 ? list_headers[c] : cells[i - 1][c],
+			       last ? "\n" : " ");
+		}
+	printf("\n%zu machines listed.\n", n);
+	free(cells);
+}
+
+struct list_opts {
+	bool all, json;
+};
+
+static const struct opt list_options[] = {
+	{ "all", 'a', OPT_NONE, NULL, "Also list machines still starting", opt_set_flag, offsetof(struct list_opts, all), NULL },
+	{ "json", 0, OPT_NONE, NULL, "Print JSON", opt_set_flag, offsetof(struct list_opts, json), NULL },
+};
+
+int cmd_list(int argc, char **argv)
+{
+	struct list_opts o = { 0 };
+	int i, r = parse_or_exit(list_options, ELEMENTSOF(list_options), argc, argv, &o, 0,
+				 "Usage: hako list [--all] [--json]\n\nList the running machines.", &i);
+	if (r >= 0)
+		return r;
+	if (i < argc) {
+		log_error("hako list takes no arguments");
+		return EXIT_HAKO_USAGE;
+	}
+	machines_collect_stale();
+	_cleanup_strv_free_ char **names = NULL;
+	if ((r = machine_names(&names)) < 0) {
+		log_errno(r, "cannot list the machines");
+		return EXIT_HAKO_FAILED;
+	}
+	size_t n = 0, total = strv_length(names);
+	struct info *infos = calloc(total + 1, sizeof(*infos));
+	if (!infos)
+		return EXIT_HAKO_FAILED;
+	for (size_t k = 0; k < total; k++) {
+		if (info_load(names[k], &infos[n]) > 0)
+			n++;
+		else if (o.all && (infos[n].st.name = strdup(names[k])))
+			n++; /* starting: no state yet */
+	}
+	if (o.json)
+		list_json(infos, n);
+	else
+		list_table(infos, n);
+	for (size_t k = 0; k < n; k++)
+		info_done(&infos[k]);
+	free(infos);
+	return 0;
+}
+
+static void format_time(uint64_t usec, char *buf, size_t size)
+{
+	time_t t = (time_t)(usec / 1000000);
+	struct tm tm;
+	strftime(buf, size, "%a %Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+}
+
+/* The uuid without dashes, as machined prints a machine's Id. */
+static void format_id(const char *uuid, char out[33])
+{
+	size_t k = 0;
+	for (const char *p = uuid; p && *p && k < 32; p++)
+		if (*p != '-')
+			out[k++] = *p;
+	out[k] = '\0';
+}
+
+static void show_props(const struct info *in, bool json)
+{
+	char since[64], id[33], leader[16];
+	format_time(in->st.since_usec, since, sizeof(since));
+	format_id(in->st.uuid, id);
+	snprintf(leader, sizeof(leader), "%d", (int)in->st.leader);
+	const char *props[][2] = {
+		{ "Name", in->st.name },  { "Id", id },  { "Timestamp", since },
+		{ "Service", "hako" },    { "Leader", leader }, { "Class", "container" },
+		{ "RootDirectory", in->st.root }, { "State", "running" },
+		{ "ControlGroup", in->st.cgroup }, { "NetworkNamespace", in->st.netns },
+		{ "OS", in->pretty },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(props); i++) {
+		if (!json) {
+			printf("%s=%s\n", props[i][0], props[i][1] ? props[i][1] : "");
+			continue;
+		}
+		printf(i ? ",\"%s\":" : "{\"%s\":", props[i][0]);
+		json_string(props[i][1]);
+	}
+	if (json) {
+		printf(",\"Addresses\":");
+		json_strv(in->addresses);
+		printf("}\n");
+	} else {
+		printf("Addresses=");
+		for (char **a = in->addresses; a && *a; a++)
+			printf("%s%s", a == in->addresses ? "" : " ", *a);
+		putchar('\n');
+	}
+}
+
+static int load_one(int argc, char **argv, int i, struct info *in)
+{
+	if (argc - i != 1) {
+		log_error("give one machine name");
+		return EXIT_HAKO_USAGE;
+	}
+	machines_collect_stale();
+	int r = get_running(argv[i], &in->st);
+	if (r != 0)
+		return r;
+	machine_state_done(&in->st);
+	return info_load(argv[i], in) > 0 ? 0 : EXIT_HAKO_USAGE;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct list_opts o = { 0 };
+	int i, r = parse_or_exit(list_options + 1, 1, argc, argv, &o, 0,
+				 "Usage: hako show [--json] NAME\n\nShow a running machine's properties.", &i);
+	if (r >= 0)
+		return r;
+	struct info in = { 0 };
+	if ((r = load_one(argc, argv, i, &in)) == 0)
+		show_props(&in, o.json);
+	info_done(&in);
+	return r;
+}
+
+static void format_bytes(uint64_t b, char *buf, size_t size)
+{
+	static const char units[] = "BKMGT";
+	double v = (double)b;
+	size_t u = 0;
+	while (v >= 1024 && u < sizeof(units) - 2) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, u ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+static void print_status(const struct info *in)
+{
+	char since[64], id[33], mem[32] = "-";
+	format_time(in->st.since_usec, since, sizeof(since));
+	format_id(in->st.uuid, id);
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t tasks = 0;
+	uint64_t bytes;
+	if (*in->st.cgroup && machine_memory(in->st.cgroup, &bytes) >= 0)
+		format_bytes(bytes, mem, sizeof(mem));
+	if (*in->st.cgroup)
+		(void)machine_cgroup_pids(in->st.cgroup, &pids, &tasks);
+	printf("%s(%s)\n", in->st.name, id);
+	printf("%16s: %s\n", "Since", since);
+	printf("%16s: %d (%s)\n", "Leader", (int)in->st.leader, or_dash(in->st.init));
+	printf("%16s: hako; class container\n", "Service");
+	printf("%16s: %s\n", "Root", in->st.root);
+	for (char **a = in->addresses; a && *a; a++)
+		printf("%16s: %s\n", a == in->addresses ? "Address" : "", *a);
+	printf("%16s: %s\n", "OS", or_dash(in->pretty));
+	if (*in->st.netns)
+		printf("%16s: %s\n", "Network", in->st.netns);
+	printf("%16s: %zu\n", "Tasks", tasks);
+	printf("%16s: %s\n", "Memory", mem);
+	printf("%16s: %s\n", "CGroup", or_dash(in->st.cgroup));
+}
+
+int cmd_status(int argc, char **argv)
+{
+	int i, r = parse_or_exit(NULL, 0, argc, argv, NULL, 0,
+				 "Usage: hako status NAME\n\nShow a running machine's status.", &i);
+	if (r >= 0)
+		return r;
+	struct info in = { 0 };
+	if ((r = load_one(argc, argv, i, &in)) == 0)
+		print_status(&in);
+	info_done(&in);
+	return r;
+}
+
+/* ---- stop, poweroff, reboot, terminate, kill ---- */
+
+struct stop_opts {
+	int timeout_s;
+	int signal;
+	char *whom;
+};
+
+static int set_seconds(void *target, const char *value, const char **why)
+{
+	uint64_t us;
+	if (parse_duration_us(value, &us) < 0 || us / 1000000 > 3600) {
+		*why = "expected a duration up to 1h (e.g. 10, 30s, 2min)";
+		return -EINVAL;
+	}
+	*(int *)target = (int)(us / 1000000);
+	return 0;
+}
+
+static int set_signal(void *target, const char *value, const char **why)
+{
+	int sig = signal_from_string(value);
+	if (sig < 0) {
+		*why = "unknown signal (e.g. SIGTERM, SIGRTMIN+3, 15)";
+		return sig;
+	}
+	*(int *)target = sig;
+	return 0;
+}
+
+static int set_whom(void *target, const char *value, const char **why)
+{
+	if (!streq(value, "all") && !streq(value, "leader")) {
+		*why = "expected all or leader";
+		return -EINVAL;
+	}
+	return opt_set_string(target, value, why);
+}
+
+static const struct opt stop_options[] = {
+	{ "timeout", 0, OPT_REQUIRED, "TIME", "Kill the machine if it has not stopped after TIME (10s)", set_seconds, offsetof(struct stop_opts, timeout_s), NULL },
+	{ "signal", 's', OPT_REQUIRED, "SIGNAL", "The signal for hako kill (SIGTERM)", set_signal, offsetof(struct stop_opts, signal), NULL },
+	{ "kill-whom", 0, OPT_REQUIRED, "WHOM", "hako kill: all (every process) or leader (PID 1)", set_whom, offsetof(struct stop_opts, whom), NULL },
+};
+
+/* How each command asks and whether it waits for the machine to be gone. */
+static const struct {
+	const char *command;
+	enum control_verb verb;
+	bool wait;
+	const char *summary;
+} stop_verbs[] = {
+	{ "stop", CTL_POWEROFF, true, "Shut the machines down in order (kill them after --timeout=), and wait" },
+	{ "poweroff", CTL_POWEROFF, true, "Shut the machines down in order (kill them after --timeout=), and wait" },
+	{ "reboot", CTL_REBOOT, false, "Reboot the machines" },
+	{ "terminate", CTL_TERMINATE, true, "Kill the machines at once, and wait" },
+	{ "kill", CTL_KILL_ALL, false, "Send a signal (--signal=) to the machines' processes" },
+};
+
+static int ask_one(const char *name, const struct control_request *req, int *ret_conn, int *ret_fd)
+{
+	struct machine_state st;
+	int r = get_running(name, &st);
+	if (r != 0)
+		return r;
+	machine_state_done(&st);
+	_cleanup_close_ int fd = control_connect(name);
+	if (fd < 0) {
+		log_errno(fd, "cannot reach the supervisor of %s", name);
+		return EXIT_HAKO_FAILED;
+	}
+	if (control_call(fd, name, req, ret_fd) < 0)
+		return EXIT_HAKO_FAILED;
+	*ret_conn = TAKE_FD(fd);
+	return 0;
+}
+
+static int control_command(int argc, char **argv, size_t which)
+{
+	struct stop_opts o = { .timeout_s = 10, .signal = SIGTERM };
+	char usage[256];
+	snprintf(usage, sizeof(usage), "Usage: hako %s [OPTIONS] NAME...\n\n%s.", stop_verbs[which].command,
+		 stop_verbs[which].summary);
+	int i, r = parse_or_exit(stop_options, ELEMENTSOF(stop_options), argc, argv, &o, 0, usage, &i);
+	_cleanup_free_ char *whom = o.whom;
+	if (r >= 0)
+		return r;
+	if (i >= argc) {
+		log_error("no machine name given (hako %s NAME...)", stop_verbs[which].command);
+		return EXIT_HAKO_USAGE;
+	}
+	machines_collect_stale();
+	struct control_request req = { stop_verbs[which].verb, o.timeout_s };
+	if (req.verb == CTL_KILL_ALL) {
+		req.arg = o.signal;
+		if (whom && streq(whom, "leader"))
+			req.verb = CTL_KILL;
+	}
+	int status = 0, *conns = calloc((size_t)(argc - i), sizeof(int));
+	if (!conns)
+		return EXIT_HAKO_FAILED;
+	/* Ask every machine first, then wait: they shut down in parallel. */
+	for (int k = i; k < argc; k++) {
+		conns[k - i] = -1;
+		if ((r = ask_one(argv[k], &req, &conns[k - i], NULL)) != 0)
+			status = r;
+	}
+	for (int k = i; k < argc; k++) {
+		int fd = conns[k - i];
+		if (fd >= 0 && stop_verbs[which].wait &&
+		    control_wait_closed(fd, (uint64_t)o.timeout_s * 1000000 + STOP_GRACE_USEC) < 0) {
+			log_error("machine %s did not stop in time", argv[k]);
+			status = EXIT_HAKO_FAILED;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	free(conns);
+	return status;
+}
+
+int cmd_stop(int argc, char **argv) { return control_command(argc, argv, 0); }
+int cmd_poweroff(int argc, char **argv) { return control_command(argc, argv, 1); }
+int cmd_reboot(int argc, char **argv) { return control_command(argc, argv, 2); }
+int cmd_terminate(int argc, char **argv) { return control_command(argc, argv, 3); }
+int cmd_kill(int argc, char **argv) { return control_command(argc, argv, 4); }
+
+/* ---- shell, login ---- */
+
+struct shell_opts {
+	char *uid;
+	char **setenv;
+};
+
+static const struct opt shell_options[] = {
+	{ "uid", 0, OPT_REQUIRED, "USER", "Run as USER (also USER@NAME)", opt_set_string, offsetof(struct shell_opts, uid), NULL },
+	{ "setenv", 'E', OPT_REQUIRED, "NAME=VALUE", "Set an environment variable", opt_append_string, offsetof(struct shell_opts, setenv), NULL },
+};
+
+int cmd_shell(int argc, char **argv)
+{
+	struct shell_opts o = { 0 };
+	int i, r = parse_or_exit(shell_options, ELEMENTSOF(shell_options), argc, argv, &o,
+				 OPTS_STOP_AT_ARG,
+				 "Usage: hako shell [OPTIONS] [USER@]NAME [COMMAND [ARGS...]]\n\n"
+				 "Run a login shell or COMMAND inside a running machine.", &i);
+	_cleanup_free_ char *uid = o.uid;
+	_cleanup_strv_free_ char **setenv = o.setenv;
+	if (r >= 0)
+		return r;
+	for (char **e = setenv; e && *e; e++)
+		if (!strchr(*e, '=')) {
+			log_error("invalid --setenv=%s: expected NAME=VALUE", *e);
+			return EXIT_HAKO_USAGE;
+		}
+	if (i >= argc) {
+		log_error("no machine name given (hako shell [USER@]NAME)");
+		return EXIT_HAKO_USAGE;
+	}
+	char *at = strchr(argv[i], '@');
+	const char *name = at ? at + 1 : argv[i];
+	if (at)
+		*at = '\0';
+	machines_collect_stale();
+	struct machine_state st;
+	if ((r = get_running(name, &st)) != 0)
+		return r;
+	struct shell_request req = { at ? argv[i] : uid, argv + i + 1, setenv };
+	r = machine_shell(&st, &req);
+	machine_state_done(&st);
+	return r;
+}
+
+int cmd_login(int argc, char **argv)
+{
+	int i, r = parse_or_exit(NULL, 0, argc, argv, NULL, 0,
+				 "Usage: hako login NAME\n\nAttach to a running machine's console; "
+				 "^] three times within 1s detaches.", &i);
+	if (r >= 0)
+		return r;
+	if (argc - i != 1) {
+		log_error("give one machine name");
+		return EXIT_HAKO_USAGE;
+	}
+	machines_collect_stale();
+	int conn = -1, master = -1;
+	struct control_request req = { CTL_LOGIN, 0 };
+	if ((r = ask_one(argv[i], &req, &conn, &master)) != 0)
+		return r;
+	fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit session.\n", argv[i]);
+	relay_terminal(master, conn, true);
+	close(master);
+	close(conn);
+	fprintf(stderr, "\r\nConnection to machine %s terminated.\n", argv[i]);
+	return 0;
+}
+
+/* ---- enable, disable ---- */
+
+/* Where systemd runs, the template unit starts hako at boot; elsewhere (no systemd) the record
+ * in $HAKO_STATE_DIR/enabled/ is what `hako start --all-enabled` (from an init script) reads. */
+static const char unit_template[] =
+	"[Unit]\nDescription=hako machine %%i\nAfter=network.target\n\n"
+	"[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=%s start %%i\nExecStop=%s stop %%i\n\n"
+	"[Install]\nWantedBy=machines.target\n";
+
+static bool systemd_is_init(void)
+{
+	return access("/run/systemd/system", F_OK) == 0;
+}
+
+static int systemd_unit(const char *name, bool enable)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -errno;
+	self[n] = '\0';
+	_cleanup_free_ char *unit = xasprintf(unit_template, self, self),
+			    *cmd = xasprintf("systemctl %s hako@%s.service", enable ? "enable" : "disable", name);
+	if (!unit || !cmd)
+		return -ENOMEM;
+	int r = enable ? write_file("/etc/systemd/system/hako@.service", unit, O_WRONLY | O_CREAT | O_TRUNC, 0644) : 0;
+	if (r >= 0 && system(cmd) != 0)
+		r = -EIO;
+	return r;
+}
+
+static int set_enabled(int argc, char **argv, bool enable)
+{
+	int i, r = parse_or_exit(NULL, 0, argc, argv, NULL, 0,
+				 enable ? "Usage: hako enable NAME...\n\nStart the machines at boot."
+					: "Usage: hako disable NAME...\n\nNo longer start the machines at boot.", &i);
+	if (r >= 0)
+		return r;
+	if (i >= argc) {
+		log_error("no machine name given");
+		return EXIT_HAKO_USAGE;
+	}
+	for (int k = i; k < argc; k++)
+		if (check_name(argv[k]) < 0)
+			return EXIT_HAKO_USAGE;
+	for (int k = i; k < argc; k++) {
+		_cleanup_free_ char *rec = hako_path(HAKO_DIR_STATE, "enabled/%s", argv[k]);
+		r = rec ? hako_mkdir(HAKO_DIR_STATE, "enabled") : -ENOMEM;
+		if (r >= 0)
+			r = enable ? write_file(rec, "", O_WRONLY | O_CREAT | O_TRUNC, 0644)
+				   : (unlink(rec) < 0 && errno != ENOENT ? -errno : 0);
+		if (r >= 0 && systemd_is_init())
+			r = systemd_unit(argv[k], enable);
+		if (r < 0) {
+			log_errno(r, "cannot %s machine %s", enable ? "enable" : "disable", argv[k]);
+			return EXIT_HAKO_FAILED;
+		}
+	}
+	return 0;
+}
+
+int cmd_enable(int argc, char **argv) { return set_enabled(argc, argv, true); }
+int cmd_disable(int argc, char **argv) { return set_enabled(argc, argv, false); }
+
+static int start_enabled(void)
+{
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_STATE, "enabled");
+	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+	if (!d)
+		return errno == ENOENT ? 0 : EXIT_HAKO_FAILED;
+	machines_collect_stale();
+	int status = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!machine_name_valid(de->d_name))
+			continue;
+		char *argv[] = { "start", de->d_name, NULL };
+		int r = start_one(de->d_name, 1, argv);
+		if (r != 0 && r != EXIT_HAKO_USAGE)
+			status = r;
+	}
+	return status;
+}

@@ -1,0 +1,263 @@
+/* hako network: managed networks (create, list, show, rm, up). See src/net/network.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "cmd/cmd.h"
+#include "net/ipam.h"
+#include "net/network.h"
+
+static const char usage[] =
+	"Usage: hako network create NAME --subnet=CIDR [OPTIONS]\n"
+	"       hako network list [--json] | show NAME | rm NAME | up NAME... | up --all\n\n"
+	"Managed networks: a bridge hk-NAME with the gateway address, forwarding, NAT, port\n"
+	"forwards of containers started with --network=NAME, optionally DHCP/DNS (dnsmasq).";
+
+static void network_def_donep(struct network_def *d) { network_def_done(d); }
+
+static int lock_or_fail(void)
+{
+	int fd = net_lock();
+	if (fd < 0)
+		log_errno(fd, "cannot take hako's network lock");
+	return fd;
+}
+
+/* Another defined network whose addresses overlap d's. */
+static int check_overlaps(const struct network_def *d)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	int r = network_list_names(&names);
+	if (r < 0)
+		return log_errno(r, "cannot list networks");
+	char a[INET_PREFIX_STRLEN], b[INET_PREFIX_STRLEN];
+	for (char **n = names; n && *n; n++) {
+		_cleanup_(network_def_donep) struct network_def o = { 0 };
+		if (streq(*n, d->name) || network_load(*n, &o) < 0)
+			continue;
+		const struct inet_prefix *mine = &d->subnet, *theirs = &o.subnet;
+		if (!inet_prefix_overlaps(mine, theirs) && d->has_ipv6 && o.has_ipv6 &&
+		    inet_prefix_overlaps(&d->ipv6, &o.ipv6))
+			mine = &d->ipv6, theirs = &o.ipv6;
+		if (inet_prefix_overlaps(mine, theirs)) {
+			log_error("subnet %s overlaps %s of network %s", inet_prefix_str(mine, a),
+				  inet_prefix_str(theirs, b), o.name);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+static int do_create(int argc, char **argv)
+{
+	const struct opt_group g[] = { { NULL, network_options, network_options_n } };
+	_cleanup_(network_def_donep) struct network_def d = { .nat = true };
+	int i = opts_parse(g, 1, argc, argv, &d, 0, usage, NULL);
+	if (i == -ECANCELED)
+		return 0;
+	if (i < 0)
+		return EXIT_HAKO_USAGE;
+	if (i != argc - 1) {
+		log_error("network create takes one NAME");
+		return EXIT_HAKO_USAGE;
+	}
+	if (!(d.name = strdup(argv[i])))
+		return EXIT_HAKO_FAILED;
+	_cleanup_unlock_ int lock = lock_or_fail();
+	if (lock < 0)
+		return EXIT_HAKO_FAILED;
+	if (network_def_finish(&d) < 0 || check_overlaps(&d) < 0)
+		return EXIT_HAKO_USAGE;
+	int r = network_save(&d);
+	if (r == -EEXIST) {
+		log_error("network %s already exists", d.name);
+		return EXIT_HAKO_USAGE;
+	}
+	if (r < 0) {
+		log_errno(r, "cannot save network %s", d.name);
+		return EXIT_HAKO_FAILED;
+	}
+	if (network_up(&d) < 0) {
+		_cleanup_free_ char *p = hako_path(HAKO_DIR_CONFIG, "networks/%s.network", d.name);
+		if (p)
+			(void)unlink(p);
+		return EXIT_HAKO_FAILED;
+	}
+	return 0;
+}
+
+static int members_of(const char *name)
+{
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "networks/%s/members", name);
+	return dir ? members_count_live(dir) : -ENOMEM;
+}
+
+static int do_rm(int argc, char **argv)
+{
+	if (argc != 2) {
+		log_error("network rm takes one NAME");
+		return EXIT_HAKO_USAGE;
+	}
+	_cleanup_unlock_ int lock = lock_or_fail();
+	_cleanup_(network_def_donep) struct network_def d = { 0 };
+	if (lock < 0)
+		return EXIT_HAKO_FAILED;
+	if (network_load(argv[1], &d) < 0)
+		return EXIT_HAKO_USAGE;
+	int n = members_of(d.name);
+	if (n > 0) {
+		log_error("network %s is in use by %d container(s)", d.name, n);
+		return EXIT_HAKO_USAGE;
+	}
+	network_down(&d);
+	_cleanup_free_ char *def = hako_path(HAKO_DIR_CONFIG, "networks/%s.network", d.name);
+	_cleanup_free_ char *state = hako_path(HAKO_DIR_STATE, "networks/%s", d.name);
+	if (!def || !state || unlink(def) < 0 || rm_rf(state) < 0) {
+		log_errno(-errno, "cannot remove network %s", d.name);
+		return EXIT_HAKO_FAILED;
+	}
+	return 0;
+}
+
+static int up_one(const char *name)
+{
+	_cleanup_(network_def_donep) struct network_def d = { 0 };
+	if (network_load(name, &d) < 0)
+		return EXIT_HAKO_USAGE;
+	return network_up(&d) < 0 ? EXIT_HAKO_FAILED : 0;
+}
+
+static int do_up(int argc, char **argv)
+{
+	_cleanup_strv_free_ char **all = NULL;
+	bool want_all = argc == 2 && streq(argv[1], "--all");
+	if (argc < 2 || (want_all && network_list_names(&all) < 0)) {
+		log_error("network up takes NAME... or --all");
+		return EXIT_HAKO_USAGE;
+	}
+	_cleanup_unlock_ int lock = lock_or_fail();
+	if (lock < 0)
+		return EXIT_HAKO_FAILED;
+	int status = 0;
+	for (char **n = want_all ? all : argv + 1; n && *n; n++) {
+		int r = up_one(*n);
+		status = status ? status : r;
+	}
+	return status;
+}
+
+static void print_json_string(const char *key, const char *v, bool comma)
+{
+	printf("\"%s\":\"%s\"%s", key, v, comma ? "," : "");
+}
+
+static void print_network(const struct network_def *d, bool json)
+{
+	char s[INET_PREFIX_STRLEN], g[INET_PREFIX_STRLEN], v6[INET_PREFIX_STRLEN] = "";
+	inet_prefix_str(&d->subnet, s);
+	inet_addr_str(&d->gateway, g);
+	if (d->has_ipv6)
+		inet_prefix_str(&d->ipv6, v6);
+	const char *state = network_is_up(d->name) ? "up" : "down";
+	if (!json) {
+		printf("%-12s %-5s %-18s %-15s %-24s %s%s%s\n", d->name, state, s, g, d->has_ipv6 ? v6 : "-",
+		       d->nat ? "nat" : "routed", d->dhcp ? ",dhcp" : "", d->isolated ? ",isolated" : "");
+		return;
+	}
+	printf("{");
+	print_json_string("name", d->name, true);
+	print_json_string("state", state, true);
+	print_json_string("bridge", d->bridge, true);
+	print_json_string("subnet", s, true);
+	print_json_string("gateway", g, true);
+	if (d->has_ipv6)
+		print_json_string("ipv6", v6, true);
+	if (d->external)
+		print_json_string("external", d->external, true);
+	printf("\"nat\":%s,\"dhcp\":%s,\"isolated\":%s,\"containers\":%d}", d->nat ? "true" : "false",
+	       d->dhcp ? "true" : "false", d->isolated ? "true" : "false", members_of(d->name));
+}
+
+static int do_list(int argc, char **argv)
+{
+	bool json = argc == 2 && streq(argv[1], "--json");
+	if (argc > 2 || (argc == 2 && !json)) {
+		log_error("network list takes only --json");
+		return EXIT_HAKO_USAGE;
+	}
+	_cleanup_strv_free_ char **names = NULL;
+	if (network_list_names(&names) < 0)
+		return EXIT_HAKO_FAILED;
+	if (json)
+		printf("[");
+	else
+		printf("%-12s %-5s %-18s %-15s %-24s %s\n", "NAME", "STATE", "SUBNET", "GATEWAY", "IPV6", "MODE");
+	for (char **n = names; n && *n; n++) {
+		_cleanup_(network_def_donep) struct network_def d = { 0 };
+		if (network_load(*n, &d) < 0)
+			continue;
+		if (json && n != names)
+			printf(",");
+		print_network(&d, json);
+	}
+	if (json)
+		printf("]\n");
+	return 0;
+}
+
+static int do_show(int argc, char **argv)
+{
+	_cleanup_(network_def_donep) struct network_def d = { 0 };
+	if (argc != 2) {
+		log_error("network show takes one NAME");
+		return EXIT_HAKO_USAGE;
+	}
+	if (network_load(argv[1], &d) < 0)
+		return EXIT_HAKO_USAGE;
+	char s[INET_PREFIX_STRLEN], g[INET_PREFIX_STRLEN];
+	printf("Name: %s\nState: %s\nBridge: %s\nSubnet: %s\nGateway: %s\n", d.name,
+	       network_is_up(d.name) ? "up" : "down", d.bridge, inet_prefix_str(&d.subnet, s),
+	       inet_addr_str(&d.gateway, g));
+	if (d.has_ipv6)
+		printf("IPv6: %s\n", inet_prefix_str(&d.ipv6, s));
+	printf("NAT: %s\nDHCP: %s\nIsolated: %s\n", d.nat ? "yes" : "no", d.dhcp ? "yes" : "no",
+	       d.isolated ? "yes" : "no");
+	if (d.external)
+		printf("External: %s\n", d.external);
+	printf("Containers: %d\n", members_of(d.name));
+	_cleanup_free_ char *leases = NULL;
+	if (ipam_read(&d, &leases) >= 0 && leases) {
+		char *save = NULL;
+		for (char *l = strtok_r(leases, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			printf("Lease: %s\n", l);
+	}
+	return 0;
+}
+
+static const struct command subcommands[] = {
+	{ "create", do_create, "Define a network and bring it up" },
+	{ "list", do_list, "List networks" },
+	{ "show", do_show, "Show a network's settings and leases" },
+	{ "rm", do_rm, "Take a network down and remove it" },
+	{ "up", do_up, "Bring defined networks up (after a reboot: up --all)" },
+};
+
+int cmd_network(int argc, char **argv)
+{
+	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+		const struct opt_group g[] = { { NULL, network_options, network_options_n } };
+		opts_help(argc < 2 ? stderr : stdout, usage, g, 1);
+		return argc < 2 ? EXIT_HAKO_USAGE : 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(subcommands); i++)
+		if (streq(subcommands[i].name, argv[1]))
+			return subcommands[i].run(argc - 1, argv + 1);
+	log_error("unknown network command '%s' (see hako network --help)", argv[1]);
+	return EXIT_HAKO_USAGE;
+}

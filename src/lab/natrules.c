@@ -1,0 +1,198 @@
+/* nftables text for a NAT gateway; see natrules.h for the mechanism of each behaviour. */
+#include "lab/natrules.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <net/if.h>
+
+#include "base/cleanup.h"
+#include "base/util.h"
+
+/* TCP bindings live as long as an established TCP connection may idle (RFC 5382: 2h4m). */
+#define TCP_BINDING_S 7440
+/* Without UdpTimeout=, UDP bindings last as long as the kernel's conntrack stream timeout. */
+#define UDP_BINDING_DEFAULT_S 120
+
+struct gen {
+	FILE *f;
+	const struct lab_nat *nat;
+	const char *in, *out; /* interface names: the inside and outside networks' names */
+	char ext[16];         /* the external address */
+	unsigned udp_s;
+};
+
+/* Key and value expressions of the maps, as seen after SNAT in the learning chain (the packet's
+ * source port is the external port; the inside endpoint is the conntrack's original source). */
+static const char inside_endpoint[] = "ct original ip saddr . ct original proto-src";
+
+static void map_decl(struct gen *g, const char *name, const char *type)
+{
+	fprintf(g->f, "\tmap %s {\n\t\ttype %s\n\t\tflags dynamic,timeout\n\t}\n", name, type);
+}
+
+static void declare(struct gen *g)
+{
+	static const char *const rev_types[] = {
+		[NAT_EI] = "inet_proto . ipv4_addr . inet_service : inet_service",
+		[NAT_AD] = "inet_proto . ipv4_addr . inet_service . ipv4_addr : inet_service",
+	};
+	static const char *const cone_types[] = {
+		[NAT_EI] = "inet_proto . inet_service : ipv4_addr . inet_service",
+		[NAT_AD] = "inet_proto . inet_service . ipv4_addr : ipv4_addr . inet_service",
+	};
+	if (g->nat->mapping != NAT_APD)
+		map_decl(g, "rev", rev_types[g->nat->mapping]);
+	if (g->nat->mapping == NAT_EI)
+		fprintf(g->f, "\tset used {\n\t\ttype inet_proto . inet_service\n\t\tflags dynamic,timeout\n\t}\n");
+	if (g->nat->filtering != NAT_APD)
+		map_decl(g, "cone", cone_types[g->nat->filtering]);
+}
+
+static void forwards(struct gen *g, const char *iifs)
+{
+	static const struct { unsigned bit; const char *name; } protos[] = {
+		{ PROTO_TCP, "tcp" }, { PROTO_UDP, "udp" },
+	};
+	char to[16];
+	for (size_t i = 0; i < g->nat->n_forwards; i++) {
+		const struct lab_forward *fw = &g->nat->forwards[i];
+		for (size_t p = 0; p < ELEMENTSOF(protos); p++)
+			if (fw->protos & protos[p].bit)
+				fprintf(g->f, "\t\tiifname %s ip daddr %s %s dport %u dnat ip to %s:%u\n", iifs,
+					g->ext, protos[p].name, fw->port, ip_str(fw->to_addr, to), fw->to_port);
+	}
+}
+
+static void chain_dnat(struct gen *g)
+{
+	static const char *const keys[] = {
+		[NAT_EI] = "meta l4proto . th dport",
+		[NAT_AD] = "meta l4proto . th dport . ip saddr",
+	};
+	char out_only[IFNAMSIZ + 2], both[2 * IFNAMSIZ + 8];
+	snprintf(out_only, sizeof(out_only), "\"%s\"", g->out);
+	snprintf(both, sizeof(both), "{ \"%s\", \"%s\" }", g->out, g->in);
+	const char *iifs = g->nat->hairpin ? both : out_only;
+	fprintf(g->f, "\tchain dnat_in {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
+	forwards(g, iifs);
+	if (g->nat->filtering != NAT_APD)
+		/* Hairpinning through the cone map needs a key without the remote address. */
+		fprintf(g->f, "\t\tiifname %s ip daddr %s meta l4proto { tcp, udp } dnat ip to %s map @cone\n",
+			g->nat->filtering == NAT_EI ? iifs : out_only, g->ext, keys[g->nat->filtering]);
+	fprintf(g->f, "\t}\n");
+}
+
+static void chain_snat(struct gen *g)
+{
+	const char *o = g->out;
+	fprintf(g->f, "\tchain snat_out {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+	if (g->nat->hairpin)
+		/* Hairpinned packets leave through the inside; the reply must come back through here. */
+		fprintf(g->f, "\t\toifname \"%s\" ct status dnat ip saddr %s snat ip to %s\n", g->in,
+			"@inside", g->ext);
+	switch (g->nat->mapping) {
+	case NAT_EI:
+		fprintf(g->f, "\t\toifname \"%s\" meta l4proto { tcp, udp } snat ip to %s : meta l4proto . ip saddr . th sport map @rev\n", o, g->ext);
+		fprintf(g->f, "\t\toifname \"%s\" meta l4proto { tcp, udp } meta l4proto . th sport @used snat ip to %s : 1024-65535 fully-random\n", o, g->ext);
+		break;
+	case NAT_AD:
+		fprintf(g->f, "\t\toifname \"%s\" meta l4proto { tcp, udp } snat ip to %s : meta l4proto . ip saddr . th sport . ip daddr map @rev\n", o, g->ext);
+		/* a new remote address gets a fresh random port */
+		__attribute__((fallthrough));
+	case NAT_APD:
+	default:
+		fprintf(g->f, "\t\toifname \"%s\" meta l4proto { tcp, udp } snat ip to %s : 1024-65535 fully-random\n", o, g->ext);
+		break;
+	}
+	fprintf(g->f, "\t\toifname \"%s\" snat ip to %s\n\t}\n", o, g->ext);
+}
+
+/* One update per protocol, so UDP and TCP bindings get their own lifetimes. */
+static void learn(struct gen *g, const char *what, const char *key, const char *value)
+{
+	static const struct { const char *proto; unsigned fixed_s; } protos[] = { { "udp", 0 }, { "tcp", TCP_BINDING_S } };
+	for (size_t i = 0; i < ELEMENTSOF(protos); i++)
+		fprintf(g->f, "\t\toifname \"%s\" ct direction original meta l4proto %s update @%s { %s timeout %us%s%s }\n",
+			g->out, protos[i].proto, what, key, protos[i].fixed_s ? protos[i].fixed_s : g->udp_s,
+			value ? " : " : "", value ? value : "");
+}
+
+static void chain_learn(struct gen *g)
+{
+	fprintf(g->f, "\tchain learn {\n\t\ttype filter hook postrouting priority srcnat + 1; policy accept;\n");
+	if (g->nat->mapping == NAT_EI) {
+		learn(g, "rev", "meta l4proto . ct original ip saddr . ct original proto-src", "th sport");
+		learn(g, "used", "meta l4proto . th sport", NULL);
+	} else if (g->nat->mapping == NAT_AD) {
+		learn(g, "rev", "meta l4proto . ct original ip saddr . ct original proto-src . ip daddr", "th sport");
+	}
+	if (g->nat->filtering == NAT_EI)
+		learn(g, "cone", "meta l4proto . th sport", inside_endpoint);
+	else if (g->nat->filtering == NAT_AD)
+		learn(g, "cone", "meta l4proto . th sport . ip daddr", inside_endpoint);
+	fprintf(g->f, "\t}\n");
+}
+
+/* Unsolicited packets from outside reach the inside only through a DNAT (cone map or
+ * PortForward=); everything else from outside must belong to a flow the inside started. */
+static void chain_filter(struct gen *g)
+{
+	fprintf(g->f, "\tchain filter_in {\n\t\ttype filter hook forward priority filter; policy accept;\n"
+		      "\t\tiifname \"%s\" oifname \"%s\" ct state established,related accept\n"
+		      "\t\tiifname \"%s\" oifname \"%s\" ct status dnat accept\n"
+		      "\t\tiifname \"%s\" oifname \"%s\" drop\n\t}\n",
+		g->out, g->in, g->out, g->in, g->out, g->in);
+	/* Unsolicited datagrams to the NAT itself are dropped before conntrack confirms them: a
+	 * confirmed entry would hold the external port and push a later mapping onto another. */
+	fprintf(g->f, "\tchain filter_local {\n\t\ttype filter hook input priority filter; policy accept;\n"
+		      "\t\tiifname \"%s\" ct state new meta l4proto { tcp, udp } drop\n\t}\n", g->out);
+}
+
+int nat_ruleset(const struct lab_topology *t, const struct lab_nat *nat, char **ret)
+{
+	char *text = NULL, inside[20];
+	size_t len = 0;
+	struct gen g = {
+		.nat = nat,
+		.in = t->networks[nat->inside].name,
+		.out = t->networks[nat->outside].name,
+		.udp_s = nat->udp_timeout_s ? nat->udp_timeout_s : UDP_BINDING_DEFAULT_S,
+	};
+	ip_str(nat->outside_addr, g.ext);
+	const struct lab_cidr *sub = &t->networks[nat->inside].subnet;
+	snprintf(inside, sizeof(inside), "%s/%u", ip_str(sub->addr, (char[16]){ 0 }), sub->prefix);
+	if (!(g.f = open_memstream(&text, &len)))
+		return -ENOMEM;
+	/* "add" then "delete" makes the delete safe when the table does not exist yet. */
+	fprintf(g.f, "add table ip " NAT_TABLE "\ndelete table ip " NAT_TABLE "\ntable ip " NAT_TABLE " {\n");
+	fprintf(g.f, "\tset inside {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { %s }\n\t}\n", inside);
+	declare(&g);
+	chain_dnat(&g);
+	chain_snat(&g);
+	chain_learn(&g);
+	chain_filter(&g);
+	fprintf(g.f, "}\n");
+	if (fclose(g.f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	*ret = text;
+	return 0;
+}
+
+size_t nat_sysctls(const struct lab_nat *nat, struct nat_sysctl *out, size_t max)
+{
+	size_t n = 0;
+	if (n < max)
+		out[n++] = (struct nat_sysctl){ "net/ipv4/ip_forward", "1" };
+	/* The conntrack entry must not outlive the binding, nor die before it. */
+	static const char *const udp[] = { "net/netfilter/nf_conntrack_udp_timeout",
+					   "net/netfilter/nf_conntrack_udp_timeout_stream" };
+	for (size_t i = 0; nat->udp_timeout_s && i < ELEMENTSOF(udp) && n < max; i++) {
+		out[n] = (struct nat_sysctl){ udp[i], "" };
+		snprintf(out[n++].value, sizeof(out[0].value), "%u", nat->udp_timeout_s);
+	}
+	return n;
+}

@@ -1,0 +1,32 @@
+/* The nftables ruleset of one NAT gateway, generated from its mapping × filtering pair (RFC 4787)
+ * as one text that libnftables applies in one transaction. Pure functions: no kernel access.
+ *
+ * How each behaviour is made (see /work/shared/notes/nat-behaviour-in-nftables.md):
+ *   mapping   EI   a reverse map (inside endpoint -> external port) consulted before SNAT keeps
+ *                  one external port per inside endpoint; a new endpoint keeps its port unless
+ *                  another endpoint already holds it (then a random one);
+ *             AD   the reverse map is keyed on the remote address too; new remote address ->
+ *                  fresh random port;
+ *             APD  fully-random SNAT: a new port for every remote endpoint (conntrack).
+ *   filtering EI   a "cone" map (external port -> inside endpoint) learned after SNAT and a
+ *                  prerouting DNAT through it;
+ *             AD   the cone map is keyed on the remote address too;
+ *             APD  conntrack alone: only replies of the exact flow come in.
+ * The maps learn in a filter chain at postrouting priority srcnat + 1, where SNAT has happened. */
+#pragma once
+#include <stddef.h>
+
+#include "lab/topology.h"
+
+#define NAT_TABLE "hako_nat"
+
+/* The whole "table ip hako_nat { ... }" for nat, preceded by a flush of that table so that
+ * applying it again replaces it (lab up is idempotent). *ret is malloc'd. */
+int nat_ruleset(const struct lab_topology *t, const struct lab_nat *nat, char **ret);
+
+/* Sysctls a NAT's namespace needs (path below /proc/sys, value), up to max of them. */
+struct nat_sysctl {
+	const char *path;
+	char value[16];
+};
+size_t nat_sysctls(const struct lab_nat *nat, struct nat_sysctl *out, size_t max);

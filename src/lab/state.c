@@ -1,0 +1,159 @@
+/* Where a lab lives on the host ($HAKO_RUNTIME_DIR/labs/LAB) and how it goes away. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "lab/lab.h"
+#include "net/netns.h"
+
+char *lab_path(const char *lab, const char *fmt, ...)
+{
+	_cleanup_free_ char *sub = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&sub, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		sub = NULL;
+		return NULL;
+	}
+	return hako_path(HAKO_DIR_RUNTIME, "labs/%s%s%s", lab, *sub ? "/" : "", sub);
+}
+
+bool lab_is_up(const char *lab)
+{
+	_cleanup_free_ char *p = lab_path(lab, "up");
+	return p && access(p, F_OK) == 0;
+}
+
+int lab_load(const char *lab, struct lab_topology **ret)
+{
+	if (!machine_name_valid(lab))
+		return -ENOENT;
+	_cleanup_free_ char *p = lab_path(lab, "topology");
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (!p)
+		return log_errno(-ENOMEM, "out of memory");
+	int r = read_file(p, &text, &len);
+	if (r == -ENOENT)
+		return r;
+	if (r < 0)
+		return log_errno(r, "cannot read %s", p);
+	struct lab_topology *t = NULL;
+	if ((r = topology_parse_string(text, p, &t)) < 0)
+		return r;
+	/* Without Name= the name came from the original file's name, not from this copy's. */
+	free(t->name);
+	if (!(t->name = strdup(lab))) {
+		topology_free(t);
+		return log_errno(-ENOMEM, "out of memory");
+	}
+	*ret = t;
+	return 0;
+}
+
+int lab_ns_open(const char *lab, const char *member)
+{
+	_cleanup_free_ char *p = lab_path(lab, "ns/%s", member);
+	if (!p)
+		return log_errno(-ENOMEM, "out of memory");
+	int fd = netns_open(p);
+	if (fd < 0)
+		return log_errno(fd, "lab %s: cannot open the namespace of %s", lab, member);
+	return fd;
+}
+
+/* Kills the programs Exec= started, if they are still the ones we started: a recorded PID counts
+ * only while it runs in the lab's namespace (PIDs are reused). */
+static void kill_programs(const char *lab)
+{
+	_cleanup_free_ char *dir = lab_path(lab, "pids");
+	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *pidfile = xasprintf("%s/%s", dir, e->d_name);
+		_cleanup_free_ char *nsfile = lab_path(lab, "ns/%s", e->d_name);
+		_cleanup_free_ char *line = NULL;
+		int pid;
+		if (!pidfile || !nsfile || read_line_file(pidfile, &line) < 0 || parse_int(line, &pid) < 0 || pid <= 1)
+			continue;
+		_cleanup_free_ char *procns = xasprintf("/proc/%d/ns/net", pid);
+		struct stat a, b;
+		if (procns && stat(procns, &a) == 0 && stat(nsfile, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			kill(pid, SIGKILL);
+	}
+}
+
+/* Unmounts and removes every namespace file (the kernel then frees the namespaces, and with them
+ * every veth and bridge of the lab). */
+static int remove_namespaces(const char *lab)
+{
+	_cleanup_free_ char *dir = lab_path(lab, "ns");
+	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+	int r = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, e->d_name);
+		if (!p)
+			return -ENOMEM;
+		if (umount2(p, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+			r = -errno;
+		if (unlink(p) < 0 && errno != ENOENT && r == 0)
+			r = -errno;
+	}
+	return r;
+}
+
+int lab_down(const char *lab)
+{
+	_cleanup_free_ char *dir = lab_path(lab, "%s", "");
+	if (!dir)
+		return log_errno(-ENOMEM, "out of memory");
+	if (!machine_name_valid(lab) || access(dir, F_OK) < 0)
+		return -ENOENT;
+	kill_programs(lab);
+	int r = remove_namespaces(lab);
+	if (r < 0)
+		return log_errno(r, "lab %s: cannot remove its namespaces", lab);
+	r = rm_rf(dir);
+	if (r < 0)
+		return log_errno(r, "lab %s: cannot remove %s", lab, dir);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int lab_list(char ***ret)
+{
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "labs");
+	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (e->d_name[0] != '.' && strv_push(&names, e->d_name) < 0)
+			return -ENOMEM;
+	if (names)
+		qsort(names, strv_length(names), sizeof(char *), cmp_str);
+	*ret = TAKE_PTR(names);
+	return 0;
+}

@@ -1,0 +1,116 @@
+/* hako lab status: the members of a lab with their addresses, routes and NAT behaviour, as a
+ * table or as JSON. Names in a topology are validated ([A-Za-z0-9._-]), so JSON needs no escaping. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/opts.h"
+#include "base/util.h"
+#include "cmd/cmd.h"
+#include "lab/lab.h"
+#include "lab/labcmd.h"
+
+struct status_cfg {
+	bool json;
+};
+
+static const struct opt status_options[] = {
+	{ "json", 0, OPT_NONE, NULL, "print JSON", opt_set_flag, offsetof(struct status_cfg, json), NULL },
+};
+
+/* "mapping endpoint-independent, filtering address-dependent (restricted-cone)" */
+static void nat_details(const struct lab_nat *n, char *buf, size_t size)
+{
+	const char *type = nat_type_name(n->mapping, n->filtering);
+	snprintf(buf, size, "mapping %s, filtering %s%s%s%s", nat_behaviour_name(n->mapping),
+		 nat_behaviour_name(n->filtering), type ? " (" : "", type ? type : "", type ? ")" : "");
+}
+
+static void print_table(const struct lab_topology *t, const struct lab_member *m, size_t n)
+{
+	char a[16], b[16], c[16], details[160];
+	printf("lab %s: %s\n", t->name, lab_is_up(t->name) ? "up" : "incomplete");
+	for (size_t i = 0; i < t->n_networks; i++) {
+		const struct lab_network *net = &t->networks[i];
+		printf("network %-12s %s/%u", net->name, ip_str(net->subnet.addr, a), net->subnet.prefix);
+		if (network_is_top(net))
+			printf("  internet, nat-check responder %s %s", ip_str(net->responder[0], b),
+			       ip_str(net->responder[1], c));
+		putchar('\n');
+	}
+	for (size_t i = 0; i < n; i++) {
+		printf("%-6s %-16s", member_kind_name(m[i].kind), m[i].name);
+		for (size_t j = 0; j < m[i].n_ifaces; j++)
+			printf(" %s=%s", t->networks[m[i].ifaces[j].network].name, ip_str(m[i].ifaces[j].addr, a));
+		if (m[i].gateway)
+			printf(" via %s", ip_str(m[i].gateway, a));
+		if (m[i].kind == MEMBER_NAT) {
+			nat_details(&t->nats[m[i].index], details, sizeof(details));
+			printf("  %s", details);
+		}
+		putchar('\n');
+	}
+}
+
+static void print_json_member(const struct lab_topology *t, const struct lab_member *m)
+{
+	char a[16];
+	printf("{\"name\":\"%s\",\"kind\":\"%s\",\"interfaces\":[", m->name, member_kind_name(m->kind));
+	for (size_t j = 0; j < m->n_ifaces; j++)
+		printf("%s{\"network\":\"%s\",\"address\":\"%s/%u\"}", j ? "," : "",
+		       t->networks[m->ifaces[j].network].name, ip_str(m->ifaces[j].addr, a),
+		       t->networks[m->ifaces[j].network].subnet.prefix);
+	printf("],\"gateway\":%s%s%s", m->gateway ? "\"" : "", m->gateway ? ip_str(m->gateway, a) : "null",
+	       m->gateway ? "\"" : "");
+	if (m->kind == MEMBER_NAT) {
+		const struct lab_nat *n = &t->nats[m->index];
+		const char *type = nat_type_name(n->mapping, n->filtering);
+		printf(",\"mapping\":\"%s\",\"filtering\":\"%s\",\"type\":%s%s%s,\"hairpin\":%s",
+		       nat_behaviour_name(n->mapping), nat_behaviour_name(n->filtering), type ? "\"" : "",
+		       type ? type : "null", type ? "\"" : "", n->hairpin ? "true" : "false");
+	}
+	printf("}");
+}
+
+static void print_json(const struct lab_topology *t, const struct lab_member *m, size_t n)
+{
+	char a[16];
+	printf("{\"name\":\"%s\",\"up\":%s,\"networks\":[", t->name, lab_is_up(t->name) ? "true" : "false");
+	for (size_t i = 0; i < t->n_networks; i++) {
+		const struct lab_network *net = &t->networks[i];
+		printf("%s{\"name\":\"%s\",\"subnet\":\"%s/%u\",\"internet\":%s}", i ? "," : "", net->name,
+		       ip_str(net->subnet.addr, a), net->subnet.prefix, network_is_top(net) ? "true" : "false");
+	}
+	printf("],\"members\":[");
+	for (size_t i = 0; i < n; i++) {
+		printf(i ? "," : "");
+		print_json_member(t, &m[i]);
+	}
+	printf("]}\n");
+}
+
+int lab_cmd_status(int argc, char **argv)
+{
+	const struct opt_group groups[] = { OPT_GROUP(NULL, status_options) };
+	struct status_cfg cfg = { 0 };
+	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, "Usage: hako lab status LAB [--json]", NULL);
+	if (i == -ECANCELED)
+		return 0;
+	if (i < 0 || argc - i != 1) {
+		if (i >= 0)
+			log_error("usage: hako lab status LAB [--json]");
+		return EXIT_HAKO_USAGE;
+	}
+	_cleanup_topology_ struct lab_topology *t = NULL;
+	if (lab_load_or_fail(argv[i], &t) < 0)
+		return EXIT_HAKO_USAGE;
+	struct lab_member *m = NULL;
+	size_t n = 0;
+	if (lab_members(t, &m, &n) < 0)
+		return log_errno(-ENOMEM, "out of memory"), EXIT_HAKO_FAILED;
+	(cfg.json ? print_json : print_table)(t, m, n);
+	lab_members_free(m, n);
+	return 0;
+}

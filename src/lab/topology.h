@@ -1,0 +1,135 @@
+/* A lab topology: networks, NAT gateways, routers and nodes read from one systemd-style INI file
+ * (see docs/man/hako-lab.5.md). topology_parse_*() reads and validates; every error names
+ * FILE:LINE and nothing is created by hako before a topology has passed. Addresses a file leaves
+ * out are allocated deterministically, so the same file always gives the same lab. */
+#pragma once
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/names.h"
+
+/* RFC 4787 behaviours, used for both mapping and filtering. */
+enum nat_behaviour {
+	NAT_EI,  /* endpoint-independent */
+	NAT_AD,  /* address-dependent */
+	NAT_APD, /* address-and-port-dependent */
+	_NAT_BEHAVIOUR_MAX,
+};
+
+const char *nat_behaviour_name(enum nat_behaviour b); /* "endpoint-independent" ... */
+/* The classic name of a mapping × filtering pair ("full-cone"), or NULL if it has none. */
+const char *nat_type_name(enum nat_behaviour mapping, enum nat_behaviour filtering);
+
+#define LAB_NAME_MAX 32
+
+/* An IPv4 address with its prefix length; addresses in host byte order. */
+struct lab_cidr {
+	uint32_t addr;
+	uint8_t prefix;
+};
+
+struct lab_network {
+	char *name;          /* also the interface name on every member: fits IFNAMSIZ */
+	struct lab_cidr subnet;
+	unsigned line;
+	int inside_of;       /* index of the NAT whose Inside= this is, or -1 */
+	uint32_t responder[2]; /* two addresses for the nat-check responder (top-level networks) */
+	uint32_t gateway;    /* the address members use as default route, 0 if none */
+};
+
+enum { PROTO_TCP = 1 << 0, PROTO_UDP = 1 << 1 };
+
+struct lab_forward {
+	unsigned protos;     /* PROTO_TCP | PROTO_UDP */
+	uint16_t port;       /* on the NAT's outside address */
+	char *node;
+	uint16_t to_port;
+	uint32_t to_addr;    /* resolved after allocation */
+	unsigned line;
+};
+
+struct lab_nat {
+	char *name;
+	unsigned line;
+	char *inside_name, *outside_name;
+	int inside, outside; /* network indexes after validation */
+	enum nat_behaviour mapping, filtering;
+	bool type_set, pair_set;
+	bool hairpin;
+	uint32_t udp_timeout_s; /* 0: the kernel's defaults */
+	uint32_t inside_addr, outside_addr;
+	uint32_t outside_gateway; /* next hop towards the internet, 0 if the outside is top-level */
+	struct lab_forward *forwards;
+	size_t n_forwards;
+};
+
+struct lab_route {
+	struct lab_cidr dest;
+	uint32_t via;
+	unsigned line;
+};
+
+struct lab_router {
+	char *name;
+	unsigned line;
+	char **network_names;
+	int *networks;       /* indexes, one per name */
+	uint32_t *addrs;     /* one per network */
+	size_t n_networks;
+	struct lab_route *routes;
+	size_t n_routes;
+};
+
+struct lab_link {
+	uint64_t delay_us, jitter_us;
+	uint32_t loss_ppm;   /* parts per million */
+	uint64_t rate_bps;   /* bytes per second, 0 = unlimited */
+	bool set;
+	unsigned line;
+};
+
+struct lab_node {
+	char *name;
+	unsigned line;
+	char *network_name;
+	int network;
+	uint32_t addr;       /* 0 until allocated */
+	unsigned addr_line;
+	char *directory, *image;
+	bool ephemeral, boot;
+	char *exec;
+	struct lab_link link;
+};
+
+struct lab_topology {
+	char *file;
+	char *name;
+	struct lab_network *networks;
+	size_t n_networks;
+	struct lab_nat *nats;
+	size_t n_nats;
+	struct lab_router *routers;
+	size_t n_routers;
+	struct lab_node *nodes;
+	size_t n_nodes;
+};
+
+/* Parse + validate + allocate. On error logs one line (FILE:LINE: ...) and returns -EINVAL. */
+int topology_parse_string(const char *text, const char *file, struct lab_topology **ret);
+int topology_parse_file(const char *path, struct lab_topology **ret);
+void topology_free(struct lab_topology *t);
+static inline void topology_freep(struct lab_topology **t) { topology_free(*t); }
+#define _cleanup_topology_ __attribute__((cleanup(topology_freep)))
+
+/* "a.b.c.d" / "a.b.c.d/n" parsing and printing (buf of at least 19 bytes). */
+int cidr_parse(const char *s, struct lab_cidr *ret, bool need_prefix);
+const char *ip_str(uint32_t addr, char buf[static 16]);
+
+int topology_find_network(const struct lab_topology *t, const char *name);
+int topology_find_node(const struct lab_topology *t, const char *name);
+int topology_find_nat(const struct lab_topology *t, const char *name);
+int topology_find_router(const struct lab_topology *t, const char *name);
+/* Is the network "internet" (no NAT has it as Inside=)? */
+static inline bool network_is_top(const struct lab_network *n) { return n->inside_of < 0; }

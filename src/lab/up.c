@@ -1,0 +1,342 @@
+/* lab up: namespaces, then every link in one rtnetlink batch from the switch namespace (each
+ * veth is born with its ends in their namespaces: nothing is moved), then per member one batch
+ * for addresses and routes and one nftables transaction for a NAT. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "lab/lab.h"
+#include "lab/natrules.h"
+#include "net/netns.h"
+#include "net/nft.h"
+#include "net/rtnl.h"
+
+struct build {
+	const struct lab_topology *t;
+	const char *lab;
+	struct lab_member *members;
+	size_t n;
+	int *fds;        /* one per member */
+	int switch_fd;
+	int *bridges;    /* ifindex per network, in the switch namespace */
+};
+
+static void build_done(struct build *b)
+{
+	for (size_t i = 0; b->fds && i < b->n; i++)
+		if (b->fds[i] >= 0)
+			close(b->fds[i]);
+	free(b->fds);
+	free(b->bridges);
+	if (b->switch_fd >= 0)
+		close(b->switch_fd);
+	lab_members_free(b->members, b->n);
+}
+
+/* A new network namespace bound at labs/LAB/ns/NAME. The file is made first: that is the record
+ * lab down goes by. Returns an fd of the namespace. */
+static int ns_create(const char *lab, const char *name)
+{
+	_cleanup_free_ char *p = lab_path(lab, "ns/%s", name);
+	if (!p)
+		return -ENOMEM;
+	_cleanup_close_ int f = open(p, O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC, 0444);
+	if (f < 0)
+		return -errno;
+	_cleanup_close_ int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved < 0)
+		return -errno;
+	if (unshare(CLONE_NEWNET) < 0)
+		return -errno;
+	int r = 0;
+	if (mount("/proc/thread-self/ns/net", p, NULL, MS_BIND, NULL) < 0)
+		r = -errno;
+	int fd = r < 0 ? -1 : open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (r == 0 && fd < 0)
+		r = -errno;
+	netns_leave(TAKE_FD(saved));
+	return r < 0 ? r : fd;
+}
+
+static int make_namespaces(struct build *b)
+{
+	b->switch_fd = ns_create(b->lab, LAB_SWITCH);
+	if (b->switch_fd < 0)
+		return log_errno(b->switch_fd, "lab %s: cannot create the switch namespace", b->lab);
+	for (size_t i = 0; i < b->n; i++) {
+		b->fds[i] = ns_create(b->lab, b->members[i].name);
+		if (b->fds[i] < 0)
+			return log_errno(b->fds[i], "lab %s: cannot create the namespace of %s", b->lab,
+					 b->members[i].name);
+	}
+	return 0;
+}
+
+static struct inet_prefix prefix4(uint32_t addr, unsigned len)
+{
+	struct inet_prefix p = { .addr.family = AF_INET, .len = len };
+	p.addr.v4.s_addr = htonl(addr);
+	return p;
+}
+
+static int rtnl_failed(struct rtnl *r, int err, const char *lab, const char *what)
+{
+	const char *msg = rtnl_error_message(r);
+	if (msg && *msg)
+		log_error("lab %s: %s: %s (%s)", lab, what, strerror(-err), msg);
+	else
+		log_errno(err, "lab %s: %s", lab, what);
+	return err;
+}
+
+/* The switch: a bridge per network, a veth per member interface (port "pN" on the bridge, the
+ * other end named after the network in the member's namespace), responder addresses on the
+ * bridges of top-level networks. */
+static int make_switch(struct build *b)
+{
+	_cleanup_rtnl_ struct rtnl *r = NULL;
+	int k = rtnl_open(b->switch_fd, &r);
+	if (k < 0)
+		return log_errno(k, "lab %s: cannot talk to rtnetlink", b->lab);
+	const struct lab_topology *t = b->t;
+	rtnl_begin(r);
+	rtnl_link_change(r, &(struct rtnl_link){ .name = "lo", .up = true });
+	for (size_t i = 0; i < t->n_networks; i++)
+		rtnl_link_add(r, &(struct rtnl_link){ .name = t->networks[i].name, .kind = "bridge", .up = true });
+	if ((k = rtnl_commit(r)) < 0)
+		return rtnl_failed(r, k, b->lab, "cannot create the bridges");
+	for (size_t i = 0; i < t->n_networks; i++)
+		if ((b->bridges[i] = rtnl_ifindex(r, t->networks[i].name)) < 0)
+			return log_errno(b->bridges[i], "lab %s: bridge %s", b->lab, t->networks[i].name);
+	rtnl_begin(r);
+	unsigned port = 0;
+	for (size_t i = 0; i < b->n; i++)
+		for (size_t j = 0; j < b->members[i].n_ifaces; j++) {
+			char pname[IFNAMSIZ];
+			snprintf(pname, sizeof(pname), "p%u", port++);
+			int net = b->members[i].ifaces[j].network;
+			rtnl_link_add(r, &(struct rtnl_link){
+				.name = pname, .kind = "veth", .master = b->bridges[net], .up = true,
+				.peer = t->networks[net].name, .peer_netns_fd = &b->fds[i] });
+		}
+	for (size_t i = 0; i < t->n_networks; i++)
+		for (int j = 0; j < 2 && t->networks[i].responder[j]; j++) {
+			struct inet_prefix p = prefix4(t->networks[i].responder[j], t->networks[i].subnet.prefix);
+			rtnl_addr_add(r, b->bridges[i], &p);
+		}
+	if ((k = rtnl_commit(r)) < 0)
+		return rtnl_failed(r, k, b->lab, "cannot create the links");
+	return 0;
+}
+
+static int add_routes(struct rtnl *r, const struct build *b, const struct lab_member *m)
+{
+	if (m->gateway) {
+		struct inet_addr gw = prefix4(m->gateway, 32).addr;
+		rtnl_route_add(r, NULL, &gw, 0);
+	}
+	if (m->kind != MEMBER_ROUTER)
+		return 0;
+	const struct lab_router *ro = &b->t->routers[m->index];
+	for (size_t i = 0; i < ro->n_routes; i++) {
+		struct inet_prefix dst = prefix4(ro->routes[i].dest.addr, ro->routes[i].dest.prefix);
+		struct inet_addr gw = prefix4(ro->routes[i].via, 32).addr;
+		rtnl_route_add(r, &dst, &gw, 0);
+	}
+	return 0;
+}
+
+/* lo up, addresses, routes: one batch in the member's namespace. */
+static int configure_member(struct build *b, size_t i)
+{
+	const struct lab_member *m = &b->members[i];
+	_cleanup_rtnl_ struct rtnl *r = NULL;
+	int k = rtnl_open(b->fds[i], &r);
+	if (k < 0)
+		return log_errno(k, "lab %s: %s: cannot talk to rtnetlink", b->lab, m->name);
+	int ifindex[m->n_ifaces];
+	for (size_t j = 0; j < m->n_ifaces; j++)
+		if ((ifindex[j] = rtnl_ifindex(r, b->t->networks[m->ifaces[j].network].name)) < 0)
+			return log_errno(ifindex[j], "lab %s: %s: interface %s", b->lab, m->name,
+					 b->t->networks[m->ifaces[j].network].name);
+	rtnl_begin(r);
+	rtnl_link_change(r, &(struct rtnl_link){ .name = "lo", .up = true });
+	/* The veth ends come up here: the kernel refuses IFF_UP on a peer it is still creating. */
+	for (size_t j = 0; j < m->n_ifaces; j++)
+		rtnl_link_change(r, &(struct rtnl_link){ .name = b->t->networks[m->ifaces[j].network].name, .up = true });
+	for (size_t j = 0; j < m->n_ifaces; j++) {
+		struct inet_prefix p = prefix4(m->ifaces[j].addr, b->t->networks[m->ifaces[j].network].subnet.prefix);
+		rtnl_addr_add(r, ifindex[j], &p);
+	}
+	add_routes(r, b, m);
+	if ((k = rtnl_commit(r)) < 0) {
+		_cleanup_free_ char *what = xasprintf("%s: cannot set addresses and routes", m->name);
+		return rtnl_failed(r, k, b->lab, what ? what : m->name);
+	}
+	return 0;
+}
+
+static int configure_nat(struct build *b, size_t i)
+{
+	const struct lab_member *m = &b->members[i];
+	const struct lab_nat *nat = &b->t->nats[m->index];
+	struct nat_sysctl s[4];
+	size_t n = nat_sysctls(nat, s, ELEMENTSOF(s));
+	for (size_t j = 0; j < n; j++) {
+		int r = sysctl_write(b->fds[i], s[j].path, s[j].value);
+		if (r < 0)
+			return log_errno(r, "lab %s: %s: cannot set %s", b->lab, m->name, s[j].path);
+	}
+	_cleanup_free_ char *rules = NULL, *err = NULL;
+	int r = nat_ruleset(b->t, nat, &rules);
+	if (r < 0)
+		return log_errno(r, "out of memory");
+	r = nft_run_in(b->fds[i], rules, &err);
+	if (r < 0) {
+		if (err)
+			log_error("lab %s: %s: nftables: %s", b->lab, m->name, err);
+		else
+			log_errno(r, "lab %s: %s: cannot apply the NAT rules", b->lab, m->name);
+	}
+	return r;
+}
+
+static int configure_router(struct build *b, size_t i)
+{
+	int r = sysctl_write(b->fds[i], "net/ipv4/ip_forward", "1");
+	if (r < 0)
+		return log_errno(r, "lab %s: %s: cannot enable forwarding", b->lab, b->members[i].name);
+	return 0;
+}
+
+/* Exec=: a shell command line in the node's namespace, detached; its PID recorded for lab down. */
+static int start_program(struct build *b, size_t i)
+{
+	const struct lab_node *node = &b->t->nodes[b->members[i].index];
+	_cleanup_free_ char *pidfile = lab_path(b->lab, "pids/%s", node->name);
+	_cleanup_free_ char *logfile = lab_path(b->lab, "logs/%s", node->name);
+	if (!pidfile || !logfile)
+		return log_errno(-ENOMEM, "out of memory");
+	pid_t pid = fork();
+	if (pid < 0)
+		return log_errno(-errno, "lab %s: %s: cannot start Exec=", b->lab, node->name);
+	if (pid == 0) {
+		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || nul < 0 || setns(b->fds[i], CLONE_NEWNET) < 0 || setsid() < 0)
+			_exit(127);
+		dup2(nul, 0), dup2(fd, 1), dup2(fd, 2);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", node->exec, (char *)NULL);
+		_exit(127);
+	}
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+	int r = write_file(pidfile, buf, O_CREAT | O_TRUNC, 0644);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		return log_errno(r, "lab %s: cannot record %s", b->lab, pidfile);
+	}
+	return 0;
+}
+
+static int configure(struct build *b)
+{
+	int r = make_switch(b);
+	for (size_t i = 0; r >= 0 && i < b->n; i++) {
+		r = configure_member(b, i);
+		if (r >= 0 && b->members[i].kind == MEMBER_NAT)
+			r = configure_nat(b, i);
+		if (r >= 0 && b->members[i].kind == MEMBER_ROUTER)
+			r = configure_router(b, i);
+	}
+	for (size_t i = 0; r >= 0 && i < b->n; i++)
+		if (b->members[i].kind == MEMBER_NODE && b->t->nodes[b->members[i].index].exec)
+			r = start_program(b, i);
+	return r;
+}
+
+static int build(const struct lab_topology *t)
+{
+	struct build b = { .t = t, .lab = t->name, .switch_fd = -1 };
+	int r = lab_members(t, &b.members, &b.n);
+	if (r < 0)
+		return log_errno(r, "out of memory");
+	b.fds = malloc((b.n + 1) * sizeof(int));
+	b.bridges = calloc(t->n_networks + 1, sizeof(int));
+	if (!b.fds || !b.bridges) {
+		build_done(&b);
+		return log_errno(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < b.n; i++)
+		b.fds[i] = -1;
+	r = make_namespaces(&b);
+	if (r >= 0)
+		r = configure(&b);
+	build_done(&b);
+	return r;
+}
+
+/* An existing lab of that name: the same topology and up -> nothing to do (1); another
+ * topology -> -EEXIST; half made -> removed (0). */
+static int check_existing(const struct lab_topology *t, const char *text)
+{
+	_cleanup_free_ char *p = lab_path(t->name, "topology");
+	_cleanup_free_ char *old = NULL;
+	size_t len;
+	if (!p)
+		return log_errno(-ENOMEM, "out of memory");
+	int r = read_file(p, &old, &len);
+	if (r == -ENOENT && !lab_is_up(t->name)) {
+		r = lab_down(t->name);
+		return r == -ENOENT ? 0 : r;
+	}
+	if (r < 0)
+		return log_errno(r, "cannot read %s", p);
+	bool same = streq(old, text);
+	if (same && lab_is_up(t->name))
+		return 1;
+	if (!same && lab_is_up(t->name)) {
+		log_error("lab %s is up with another topology (hako lab down %s first)", t->name, t->name);
+		return -EEXIST;
+	}
+	r = lab_down(t->name);
+	return r == -ENOENT ? 0 : r;
+}
+
+int lab_up(const struct lab_topology *t, const char *text)
+{
+	int r = check_existing(t, text);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	static const char *const dirs[] = { "ns", "pids", "logs" };
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		_cleanup_free_ char *d = lab_path(t->name, "%s", dirs[i]);
+		if (!d || (r = mkdir_p(d, 0755)) < 0)
+			return log_errno(d ? r : -ENOMEM, "lab %s: cannot create its directory", t->name);
+	}
+	_cleanup_free_ char *p = lab_path(t->name, "topology"), *up = lab_path(t->name, "up");
+	if (!p || !up)
+		return log_errno(-ENOMEM, "out of memory");
+	r = write_file(p, text, O_CREAT | O_TRUNC, 0644);
+	if (r < 0)
+		log_errno(r, "cannot write %s", p);
+	if (r >= 0)
+		r = build(t);
+	if (r >= 0 && (r = write_file(up, "", O_CREAT | O_TRUNC, 0644)) < 0)
+		log_errno(r, "cannot write %s", up);
+	if (r < 0)
+		lab_down(t->name);
+	return r;
+}

@@ -1,0 +1,156 @@
+#include "machine/info.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/util.h"
+#include "machine/envfile.h"
+
+static int append_pids(const char *dir, pid_t **pids, size_t *n)
+{
+	_cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", dir), *data = NULL;
+	if (!procs)
+		return -ENOMEM;
+	int r = read_file(procs, &data, NULL);
+	if (r < 0)
+		return r;
+	char *save = NULL;
+	for (char *t = strtok_r(data, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+		int pid;
+		if (parse_int(t, &pid) < 0)
+			continue;
+		pid_t *p = realloc(*pids, (*n + 1) * sizeof(pid_t));
+		if (!p)
+			return -ENOMEM;
+		*pids = p;
+		p[(*n)++] = pid;
+	}
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+			_cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+			if (!sub)
+				return -ENOMEM;
+			(void)append_pids(sub, pids, n);
+		}
+	return 0;
+}
+
+int machine_cgroup_pids(const char *dir, pid_t **ret, size_t *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	int r = append_pids(dir, ret, ret_n);
+	if (r < 0) {
+		free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
+struct lookup {
+	const char *key;
+	char *value;
+};
+
+static int find_key(void *userdata, const char *key, const char *value)
+{
+	struct lookup *l = userdata;
+	if (!streq(key, l->key))
+		return 0;
+	free(l->value);
+	l->value = strdup(value);
+	return l->value ? 0 : -ENOMEM;
+}
+
+char *machine_os_release(pid_t leader, const char *key)
+{
+	static const char *const paths[] = { "etc/os-release", "usr/lib/os-release" };
+	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+		_cleanup_free_ char *p = xasprintf("/proc/%d/root/%s", (int)leader, paths[i]), *text = NULL;
+		if (!p || read_file(p, &text, NULL) < 0)
+			continue;
+		struct lookup l = { key, NULL };
+		(void)envfile_parse(text, find_key, &l);
+		return l.value;
+	}
+	return NULL;
+}
+
+/* In the child, inside the machine's network namespace: one address a line into fd. */
+static _Noreturn void list_addresses(int fd)
+{
+	struct ifaddrs *ifa;
+	if (getifaddrs(&ifa) < 0)
+		_exit(1);
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		char buf[INET6_ADDRSTRLEN + 2];
+		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		int af = i->ifa_addr->sa_family;
+		const void *a = af == AF_INET ? (void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+			      : af == AF_INET6 ? (void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr
+					       : NULL;
+		if (a && inet_ntop(af, a, buf, INET6_ADDRSTRLEN)) {
+			strcat(buf, "\n");
+			(void)!write(fd, buf, strlen(buf));
+		}
+	}
+	_exit(0);
+}
+
+int machine_addresses(pid_t leader, char ***ret)
+{
+	*ret = NULL;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)leader);
+	_cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return -errno;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		if (setns(ns, CLONE_NEWNET) < 0)
+			_exit(1);
+		list_addresses(p[1]);
+	}
+	close(p[1]);
+	_cleanup_fclose_ FILE *f = pid < 0 ? NULL : fdopen(p[0], "re");
+	if (!f) {
+		close(p[0]);
+		return pid < 0 ? -errno : -ENOMEM;
+	}
+	char line[128];
+	int r = 0;
+	while (r >= 0 && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		r = strv_push(ret, line);
+	}
+	waitpid(pid, NULL, 0);
+	return r;
+}
+
+int machine_memory(const char *cgroup, uint64_t *ret)
+{
+	_cleanup_free_ char *p = xasprintf("%s/memory.current", cgroup), *v = NULL;
+	if (!p)
+		return -ENOMEM;
+	int r = read_line_file(p, &v);
+	return r < 0 ? r : parse_u64(v, ret);
+}

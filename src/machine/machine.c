@@ -1,0 +1,153 @@
+/* The runtime directory of machines: locks, state, and collecting what a dead supervisor left. */
+#include "machine/machine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/log.h"
+#include "base/names.h"
+#include "base/util.h"
+#include "container/cgroup.h"
+
+char *machine_path(const char *name, const char *file)
+{
+	return file ? hako_path(HAKO_DIR_RUNTIME, "machines/%s/%s", name, file)
+		    : hako_path(HAKO_DIR_RUNTIME, "machines/%s", name);
+}
+
+int machine_lock(const char *name)
+{
+	_cleanup_free_ char *dir = machine_path(name, NULL), *path = machine_path(name, "lock");
+	if (!dir || !path)
+		return -ENOMEM;
+	/* A collector may remove the directory between our open and flock: retry until the
+	 * locked file is the one at the path. */
+	for (int tries = 0; tries < 100; tries++) {
+		int r = mkdir_p(dir, 0755);
+		if (r < 0)
+			return r;
+		_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return errno == ENOENT ? -EAGAIN : -errno;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			return errno == EWOULDBLOCK ? -EBUSY : -errno;
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return TAKE_FD(fd);
+	}
+	return -EAGAIN;
+}
+
+static int read_state(const char *name, struct machine_state *ret)
+{
+	_cleanup_free_ char *path = machine_path(name, "state"), *text = NULL;
+	if (!path)
+		return -ENOMEM;
+	int r = read_file(path, &text, NULL);
+	return r < 0 ? r : machine_state_parse(text, ret);
+}
+
+/* Undoes what a machine whose supervisor died left: its processes and cgroup (the PID namespace
+ * normally died with its init, which has PDEATHSIG), then the runtime directory. Called with
+ * the machine's lock held. */
+static void reclaim(const char *name)
+{
+	struct machine_state s;
+	if (read_state(name, &s) >= 0) {
+		if (s.cgroup && *s.cgroup)
+			cgroup_remove_path(s.cgroup);
+		log_debug("collected stale machine %s (supervisor %d)", name, (int)s.supervisor);
+		machine_state_done(&s);
+	}
+	_cleanup_free_ char *dir = machine_path(name, NULL);
+	if (dir)
+		(void)rm_rf(dir);
+}
+
+int machine_get(const char *name, struct machine_state *ret)
+{
+	if (!machine_name_valid(name))
+		return -EINVAL;
+	int fd = machine_lock(name);
+	if (fd >= 0) { /* nobody holds it: no such machine, or a stale one */
+		reclaim(name);
+		close(fd);
+		return 0;
+	}
+	if (fd != -EBUSY)
+		return fd;
+	int r = read_state(name, ret);
+	return r == -ENOENT ? 0 : r < 0 ? r : 1; /* no state yet: still starting */
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int machine_names(char ***ret)
+{
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "machines");
+	if (!dir)
+		return -ENOMEM;
+	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d && errno != ENOENT)
+		return -errno;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_type == DT_DIR && machine_name_valid(de->d_name)) {
+			int r = strv_push(&names, de->d_name);
+			if (r < 0)
+				return r;
+		}
+	if (names)
+		qsort(names, strv_length(names), sizeof(char *), cmp_str);
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
+void machines_collect_stale(void)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	if (machine_names(&names) < 0)
+		return;
+	for (char **n = names; n && *n; n++) {
+		int fd = machine_lock(*n);
+		if (fd < 0)
+			continue; /* running (or starting) */
+		reclaim(*n);
+		close(fd);
+	}
+}
+
+/* How to ask an init to power off or reboot, as machinectl does for systemd; busybox init
+ * powers off on SIGUSR2 and reboots on SIGTERM. Anything else gets --kill-signal= (SIGTERM). */
+static const struct {
+	const char *suffix; /* of the executable's path */
+	int poweroff;       /* a signal number, or -N for SIGRTMIN+N (not a constant) */
+	int reboot;
+} inits[] = {
+	{ "/systemd", -4, SIGINT }, /* poweroff.target; ctrl-alt-del.target */
+	{ "/busybox", SIGUSR2, SIGTERM },
+};
+
+void machine_init_signals(const char *init, int kill_signal, int *poweroff, int *reboot)
+{
+	*poweroff = kill_signal ? kill_signal : SIGTERM;
+	*reboot = 0;
+	for (size_t i = 0; init && i < ELEMENTSOF(inits); i++)
+		if (endswith(init, inits[i].suffix)) {
+			*poweroff = inits[i].poweroff < 0 ? SIGRTMIN - inits[i].poweroff : inits[i].poweroff;
+			*reboot = inits[i].reboot;
+		}
+}

@@ -1,0 +1,43 @@
+/* Machines: containers run in the background by a small supervisor (src/machine/supervisor.c)
+ * and managed by name. Everything about a running machine lives in
+ * $HAKO_RUNTIME_DIR/machines/NAME/: "lock" (flock()ed by its supervisor for as long as it
+ * lives: a lock anyone can take means the supervisor is gone), "state", "control" (the
+ * supervisor's socket) and "log". */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct machine_state {
+	char *name;
+	char *uuid;
+	char *root;          /* the tree, as the host sees it */
+	char *cgroup;        /* the machine's cgroup directory, "" if it has none */
+	char *netns;         /* a named network namespace it joined, "" if none */
+	char *init;          /* what PID 1 runs */
+	pid_t leader;        /* PID 1, as the host sees it */
+	pid_t supervisor;
+	uint64_t since_usec; /* CLOCK_REALTIME of the start */
+	int poweroff_signal; /* asks PID 1 for an orderly shutdown */
+	int reboot_signal;   /* 0: the supervisor restarts the machine itself */
+};
+
+void machine_state_done(struct machine_state *s);
+int machine_state_parse(const char *text, struct machine_state *s);
+int machine_state_format(const struct machine_state *s, char **ret);
+
+/* malloc'd $HAKO_RUNTIME_DIR/machines/NAME[/file]. */
+char *machine_path(const char *name, const char *file);
+/* Takes the machine's lock (made with its directory if need be): returns the locked fd, or
+ * -EBUSY when its supervisor holds it (the machine is running). */
+int machine_lock(const char *name);
+/* Reads the state of a running machine: 1 and *ret filled, 0 when no such machine runs (a stale
+ * one is collected on the way), or a negative errno. */
+int machine_get(const char *name, struct machine_state *ret);
+/* The names of the machines with a runtime directory, sorted. */
+int machine_names(char ***ret);
+/* Collects every machine whose supervisor is gone: kills what is left in its cgroup, removes
+ * the cgroup, its network resources and its runtime directory. Every machine command runs it. */
+void machines_collect_stale(void);
+/* The signals that ask an init to power off and to reboot (0 for "none"): by what it is. */
+void machine_init_signals(const char *init, int kill_signal, int *poweroff, int *reboot);

@@ -1,0 +1,333 @@
+/* hako shell: a command (or a login shell) inside a running machine, as if started by its init:
+ * its namespaces, its cgroup, its root, its PID 1's environment and capability bounding set, the
+ * user from the tree's /etc/passwd, and a pty of the machine's own devpts when on a terminal. */
+#include "machine/shell.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "cmd/cmd.h"
+#include "container/caps.h"
+#include "container/user.h"
+#include "machine/control.h"
+#include "machine/relay.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* In setns order: the user namespace first (it grants the rights to join the others), the
+ * mount namespace last (it changes what paths mean). */
+static const struct {
+	const char *name;
+	int type;
+} namespaces[] = {
+	{ "user", CLONE_NEWUSER }, { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC },
+	{ "uts", CLONE_NEWUTS },   { "net", CLONE_NEWNET },       { "pid", CLONE_NEWPID },
+	{ "mnt", CLONE_NEWNS },
+};
+#define N_NS ELEMENTSOF(namespaces)
+
+struct join {
+	const struct shell_request *req;
+	int ns[N_NS];          /* -1: the same as ours, nothing to join */
+	int root_fd;
+	char *cgroup_procs;    /* the leader's cgroup.procs, NULL if none */
+	char **env;            /* PID 1's environment */
+	uint64_t bounding;     /* PID 1's capability bounding set */
+	int pty_sock;          /* the child sends the pty master back over it; -1 without a tty */
+};
+
+static int open_ns(pid_t leader, int i, int *ret)
+{
+	char path[64], self[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)leader, namespaces[i].name);
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", namespaces[i].name);
+	struct stat a, b;
+	*ret = -1;
+	if (stat(path, &a) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (stat(self, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		return 0; /* shared with the host (e.g. no user namespace) */
+	*ret = open(path, O_RDONLY | O_CLOEXEC);
+	return *ret < 0 ? -errno : 0;
+}
+
+static int read_environ(pid_t leader, char ***ret)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/environ", (int)leader), *data = NULL;
+	size_t len;
+	if (!path)
+		return -ENOMEM;
+	int r = read_file(path, &data, &len);
+	for (size_t i = 0; r >= 0 && i < len; i += strlen(data + i) + 1)
+		if (data[i])
+			r = strv_push(ret, data + i);
+	return r;
+}
+
+static int read_bounding(pid_t leader, uint64_t *ret)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/status", (int)leader), *data = NULL;
+	if (!path)
+		return -ENOMEM;
+	int r = read_file(path, &data, NULL);
+	if (r < 0)
+		return r;
+	const char *p = strstr(data, "\nCapBnd:");
+	return p && sscanf(p + 8, "%lx", (unsigned long *)ret) == 1 ? 0 : -EBADMSG;
+}
+
+/* The leader's own cgroup (an init puts itself in a sub-cgroup such as init.scope): the
+ * machine's cgroup directory plus what follows "/hako/NAME" in the leader's "0::" line. */
+static char *leader_cgroup_procs(const struct machine_state *st)
+{
+	if (!st->cgroup || !*st->cgroup)
+		return NULL;
+	_cleanup_free_ char *path = xasprintf("/proc/%d/cgroup", (int)st->leader), *data = NULL,
+			    *mark = xasprintf("/hako/%s", st->name);
+	if (!path || !mark || read_file(path, &data, NULL) < 0)
+		return xasprintf("%s/cgroup.procs", st->cgroup);
+	const char *line = strstr(data, "0::"), *m = line ? strstr(line, mark) : NULL;
+	const char *rest = m ? m + strlen(mark) : "";
+	size_t n = strcspn(rest, "\n");
+	return xasprintf("%s%.*s/cgroup.procs", st->cgroup, (int)n, rest);
+}
+
+static int prepare(struct join *j, const struct machine_state *st)
+{
+	for (size_t i = 0; i < N_NS; i++) {
+		int r = open_ns(st->leader, (int)i, &j->ns[i]);
+		if (r < 0)
+			return log_errno(r, "cannot open the %s namespace of %s", namespaces[i].name, st->name);
+	}
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)st->leader);
+	j->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j->root_fd < 0)
+		return log_errno(-errno, "cannot open the root of %s", st->name);
+	int r = read_environ(st->leader, &j->env);
+	if (r >= 0)
+		r = read_bounding(st->leader, &j->bounding);
+	if (r < 0)
+		return log_errno(r, "cannot read the environment of %s's PID 1", st->name);
+	j->cgroup_procs = leader_cgroup_procs(st);
+	return 0;
+}
+
+static void join_done(struct join *j)
+{
+	for (size_t i = 0; i < N_NS; i++)
+		if (j->ns[i] >= 0)
+			close(j->ns[i]);
+	if (j->root_fd >= 0)
+		close(j->root_fd);
+	free(j->cgroup_procs);
+	strv_free(j->env);
+}
+
+/* ---- in the child ---- */
+
+static int env_set(char ***env, const char *name, const char *value, bool overwrite)
+{
+	size_t n = strlen(name);
+	for (char **e = *env; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') {
+			if (!overwrite)
+				return 0;
+			char *v = xasprintf("%s=%s", name, value);
+			if (!v)
+				return -ENOMEM;
+			free(*e);
+			*e = v;
+			return 0;
+		}
+	char *v = xasprintf("%s=%s", name, value);
+	return v ? strv_push_take(env, v) : -ENOMEM;
+}
+
+static int user_env(struct join *j, const struct tree_user *u)
+{
+	const char *term = getenv("TERM");
+	int r = env_set(&j->env, "PATH", DEFAULT_PATH, false);
+	if (r >= 0 && j->pty_sock >= 0 && term)
+		r = env_set(&j->env, "TERM", term, true);
+	if (r >= 0)
+		r = env_set(&j->env, "HOME", u->home ? u->home : "/", true);
+	if (r >= 0)
+		r = env_set(&j->env, "USER", u->name ? u->name : "root", true);
+	if (r >= 0)
+		r = env_set(&j->env, "LOGNAME", u->name ? u->name : "root", true);
+	if (r >= 0)
+		r = env_set(&j->env, "SHELL", u->shell ? u->shell : "/bin/sh", true);
+	for (char **e = j->req->setenv; r >= 0 && e && *e; e++) {
+		_cleanup_free_ char *name = strndup(*e, strcspn(*e, "="));
+		r = name ? env_set(&j->env, name, strchr(*e, '=') + 1, true) : -ENOMEM;
+	}
+	return r;
+}
+
+/* A pty of the machine's devpts: the master goes to hako outside, the slave becomes stdio. */
+static int take_pty(int sock)
+{
+	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char name[64];
+	if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
+		return -errno;
+	_cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return -errno;
+	int r = control_send(sock, "pty", master);
+	if (r < 0)
+		return r;
+	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+		return -errno;
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			return -errno;
+	return 0;
+}
+
+static int become_user(const struct tree_user *u)
+{
+	if (setgroups(u->n_groups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
+	    setresuid(u->uid, u->uid, u->uid) < 0)
+		return -errno;
+	if (chdir(u->home ? u->home : "/") < 0)
+		(void)chdir("/");
+	return 0;
+}
+
+static _Noreturn void exec_command(struct join *j)
+{
+	struct tree_user u = { 0 };
+	_cleanup_close_ int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *user = j->req->user ? j->req->user : "root";
+	int r = tree_user_lookup(root, user, &u);
+	if (r < 0) {
+		log_errno(r, "unknown user %s in the machine", user);
+		_exit(EXIT_HAKO_USAGE);
+	}
+	if ((r = user_env(j, &u)) < 0 || (j->pty_sock >= 0 && (r = take_pty(j->pty_sock)) < 0) ||
+	    (r = caps_reduce_bounding(j->bounding)) < 0 || (r = become_user(&u)) < 0) {
+		log_errno(r, "cannot set up the shell");
+		_exit(EXIT_HAKO_FAILED);
+	}
+	if (j->pty_sock >= 0)
+		close(j->pty_sock);
+	char **argv = j->req->command;
+	char *login[] = { NULL, NULL };
+	if (!argv || !argv[0]) {
+		const char *sh = u.shell ? u.shell : "/bin/sh";
+		const char *base = strrchr(sh, '/');
+		login[0] = xasprintf("-%s", base ? base + 1 : sh); /* a login shell, as login(1) starts */
+		execve(sh, login, j->env);
+	} else {
+		for (char **e = j->env; *e; e++)
+			if (startswith(*e, "PATH="))
+				setenv("PATH", *e + 5, 1); /* execvpe searches the caller's PATH */
+		execvpe(argv[0], argv, j->env);
+	}
+	int err = errno;
+	log_errno(-err, "cannot execute %s", argv && argv[0] ? argv[0] : u.shell ? u.shell : "/bin/sh");
+	_exit(err == ENOENT ? EXIT_HAKO_NOTFOUND : EXIT_HAKO_FAILED);
+}
+
+static int enter(struct join *j)
+{
+	/* Non-dumpable before joining: nothing inside may open /proc/PID/exe (the host's hako
+	 * binary) or /proc/PID/fd of this process (runc CVE-2019-5736). */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		return -errno;
+	if (j->cgroup_procs) {
+		int r = write_file(j->cgroup_procs, "0", O_WRONLY, 0);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < N_NS; i++)
+		if (j->ns[i] >= 0 && setns(j->ns[i], namespaces[i].type) < 0)
+			return -errno;
+	if (fchdir(j->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return -errno;
+	return 0;
+}
+
+/* Joined; the command is forked so that it is inside the PID namespace. */
+static _Noreturn void joiner(struct join *j)
+{
+	int r = enter(j);
+	if (r < 0) {
+		log_errno(r, "cannot join the machine");
+		_exit(EXIT_HAKO_FAILED);
+	}
+	pid_t pid = fork();
+	if (pid < 0)
+		_exit(EXIT_HAKO_FAILED);
+	if (pid == 0)
+		exec_command(j);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+/* ---- outside ---- */
+
+static int wait_status(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_HAKO_FAILED;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int machine_shell(const struct machine_state *st, const struct shell_request *req)
+{
+	struct join j = { .req = req, .root_fd = -1, .pty_sock = -1 };
+	int sv[2] = { -1, -1 };
+	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	for (size_t i = 0; i < N_NS; i++)
+		j.ns[i] = -1;
+	if (prepare(&j, st) < 0 ||
+	    (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)) {
+		join_done(&j);
+		return EXIT_HAKO_FAILED;
+	}
+	j.pty_sock = sv[1];
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		joiner(&j);
+	}
+	if (sv[1] >= 0)
+		close(sv[1]);
+	int status = EXIT_HAKO_FAILED;
+	if (pid > 0 && tty) {
+		char buf[16];
+		int master = -1;
+		if (control_recv(sv[0], buf, sizeof(buf), &master) > 0 && master >= 0) {
+			relay_terminal(master, -1, false);
+			close(master);
+		}
+	}
+	if (pid > 0)
+		status = wait_status(pid);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	join_done(&j);
+	return status;
+}

@@ -1,0 +1,419 @@
+/* The supervisor of one machine: a process of its own (double fork, own session) that starts
+ * the container, holds its console pty (passive: drained while nobody is logged in), its
+ * cgroup and network through the container library, and answers the control socket. It cleans
+ * up however the machine ends; if the supervisor itself is SIGKILLed, PID 1 dies with it
+ * (PDEATHSIG) and the next hako command collects the rest (machines_collect_stale). */
+#include "machine/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "cmd/cmd.h"
+#include "container/container.h"
+#include "container/isolation.h"
+#include "machine/control.h"
+#include "machine/info.h"
+#include "machine/machine.h"
+
+#define MAX_CLIENTS 32
+#define DEFAULT_STOP_TIMEOUT_S 10
+
+struct supervisor {
+	struct run_config *cfg;
+	struct container *c;
+	struct machine_state st;
+	int sigfd, listen_fd, timer_fd;
+	int clients[MAX_CLIENTS];
+	int login_fd;       /* the client holding the console, or -1 */
+	bool console_gone;  /* nobody has the pty's slave open any more */
+	bool stopping;      /* the machine is to end, not be restarted */
+	bool rebooting;     /* restart it once PID 1 is gone */
+};
+
+static int block_signals(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGCHLD);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &s, NULL) < 0)
+		return -errno;
+	int fd = signalfd(-1, &s, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int listen_control(const char *name)
+{
+	_cleanup_free_ char *path = machine_path(name, "control");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (!path)
+		return -ENOMEM;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	(void)unlink(path);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 16) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+/* The state file, replaced atomically so readers never see half of it. */
+static int write_state(const struct machine_state *st)
+{
+	_cleanup_free_ char *text = NULL, *path = machine_path(st->name, "state"),
+			    *tmp = machine_path(st->name, "state.new");
+	if (!path || !tmp)
+		return -ENOMEM;
+	int r = machine_state_format(st, &text);
+	if (r >= 0)
+		r = write_file(tmp, text, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	return r;
+}
+
+static int record_state(struct supervisor *s)
+{
+	struct container *c = s->c;
+	struct machine_state *st = &s->st;
+	char exe[64], target[PATH_MAX];
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)c->pid);
+	ssize_t n = readlink(exe, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	const char *cg = isolation_cgroup_path(c);
+	machine_state_done(st);
+	st->name = strdup(c->name);
+	st->uuid = strdup(c->uuid);
+	st->root = strdup(c->root);
+	st->init = strdup(s->cfg->boot ? target : "");
+	st->cgroup = strdup(cg ? cg : "");
+	st->netns = strdup(s->cfg->net.namespace_path ? s->cfg->net.namespace_path : "");
+	if (!st->name || !st->uuid || !st->root || !st->init || !st->cgroup || !st->netns)
+		return -ENOMEM;
+	st->leader = c->pid;
+	st->supervisor = getpid();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	st->since_usec = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	machine_init_signals(s->cfg->boot ? st->init : NULL, s->cfg->kill_signal,
+			     &st->poweroff_signal, &st->reboot_signal);
+	return write_state(st);
+}
+
+static int start_container(struct supervisor *s, int *ret_exit)
+{
+	int r = container_start(s->cfg, &s->c, ret_exit);
+	if (r < 0)
+		return r;
+	s->console_gone = false;
+	r = record_state(s);
+	if (r < 0) {
+		*ret_exit = EXIT_HAKO_FAILED;
+		return log_errno(r, "cannot write the state of %s", s->c->name);
+	}
+	return 0;
+}
+
+static void arm_timer(struct supervisor *s, int seconds)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = seconds > 0 ? seconds : 1 } };
+	(void)timerfd_settime(s->timer_fd, 0, &its, NULL);
+}
+
+static void request_stop(struct supervisor *s, int timeout_s)
+{
+	if (!s->stopping)
+		container_kill(s->c, s->st.poweroff_signal);
+	s->stopping = true;
+	arm_timer(s, timeout_s);
+}
+
+static void kill_all(struct supervisor *s, int sig)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	if (s->st.cgroup && *s->st.cgroup && machine_cgroup_pids(s->st.cgroup, &pids, &n) >= 0)
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], sig);
+	else
+		container_kill(s->c, sig);
+}
+
+/* Returns the reply; *pass_fd gets an fd to send with it. Clients stay connected until they
+ * hang up: one that asked for a stop waits for the supervisor to exit. */
+static const char *handle_request(struct supervisor *s, int client, const struct control_request *req,
+				  int *pass_fd)
+{
+	switch (req->verb) {
+	case CTL_POWEROFF:
+		request_stop(s, req->arg);
+		return "ok";
+	case CTL_TERMINATE:
+		s->stopping = true;
+		container_kill(s->c, SIGKILL);
+		return "ok";
+	case CTL_REBOOT:
+		if (s->stopping)
+			return "error the machine is shutting down";
+		s->rebooting = true;
+		container_kill(s->c, s->st.reboot_signal ? s->st.reboot_signal : s->st.poweroff_signal);
+		if (!s->st.reboot_signal)
+			arm_timer(s, DEFAULT_STOP_TIMEOUT_S);
+		return "ok";
+	case CTL_KILL:
+		return container_kill(s->c, req->arg) < 0 ? "error cannot send the signal" : "ok";
+	case CTL_KILL_ALL:
+		kill_all(s, req->arg);
+		return "ok";
+	case CTL_LOGIN:
+		if (s->login_fd >= 0)
+			return "error the console is in use by another login";
+		if (s->c->pty_master < 0)
+			return "error the machine has no console";
+		s->login_fd = client;
+		*pass_fd = s->c->pty_master;
+		return "ok";
+	default:
+		return "error unknown request";
+	}
+}
+
+static void drop_client(struct supervisor *s, int i)
+{
+	if (s->clients[i] == s->login_fd)
+		s->login_fd = -1;
+	close(s->clients[i]);
+	s->clients[i] = -1;
+}
+
+static void serve_client(struct supervisor *s, int i)
+{
+	char buf[CONTROL_MSG_MAX];
+	ssize_t n = recv(s->clients[i], buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		drop_client(s, i);
+		return;
+	}
+	struct control_request req;
+	int pass = -1;
+	const char *reply = control_parse(buf, (size_t)n, &req) < 0
+				    ? "error malformed request"
+				    : handle_request(s, s->clients[i], &req, &pass);
+	(void)control_send(s->clients[i], reply, pass);
+}
+
+static void accept_clients(struct supervisor *s)
+{
+	int fd;
+	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		size_t i;
+		for (i = 0; i < MAX_CLIENTS && s->clients[i] >= 0; i++)
+			;
+		if (i == MAX_CLIENTS) {
+			(void)control_send(fd, "error too many clients", -1);
+			close(fd);
+			continue;
+		}
+		s->clients[i] = fd;
+	}
+}
+
+/* Nobody is logged in: read and drop the console's output so the machine never blocks on it. */
+static void drain_console(struct supervisor *s)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(s->c->pty_master, buf, sizeof(buf))) > 0)
+		;
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		s->console_gone = true;
+}
+
+/* PID 1 is gone. Returns true when the machine is to be started again (a reboot). */
+static bool machine_ended(struct supervisor *s)
+{
+	/* An init that calls reboot(2) in its PID namespace dies of SIGHUP (poweroff: SIGINT). */
+	bool reboot = !s->stopping && (s->rebooting || s->c->status == 128 + SIGHUP);
+	log_info("machine %s ended with status %d%s", s->st.name, s->c->status,
+		 reboot ? ", restarting" : "");
+	return reboot;
+}
+
+static bool restart(struct supervisor *s)
+{
+	container_free(s->c);
+	s->c = NULL;
+	s->rebooting = false;
+	s->login_fd = -1; /* the old console is gone with the old container */
+	struct itimerspec off = { 0 };
+	(void)timerfd_settime(s->timer_fd, 0, &off, NULL);
+	int code;
+	return start_container(s, &code) >= 0;
+}
+
+/* Returns false when the supervisor is done. */
+static bool handle_signals(struct supervisor *s)
+{
+	struct signalfd_siginfo si;
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo != SIGCHLD) {
+			request_stop(s, DEFAULT_STOP_TIMEOUT_S);
+			continue;
+		}
+		if (container_try_reap(s->c) == 1)
+			return machine_ended(s) && restart(s);
+	}
+	return true;
+}
+
+static void loop(struct supervisor *s)
+{
+	for (;;) {
+		struct pollfd p[4 + MAX_CLIENTS];
+		bool drain = s->login_fd < 0 && !s->console_gone && s->c->pty_master >= 0;
+		p[0] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = s->timer_fd, .events = POLLIN };
+		p[3] = (struct pollfd){ .fd = drain ? s->c->pty_master : -1, .events = POLLIN };
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			p[4 + i] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
+		if (poll(p, 4 + MAX_CLIENTS, -1) < 0 && errno != EINTR)
+			return;
+		if (p[0].revents && !handle_signals(s))
+			return;
+		if (p[2].revents) {
+			uint64_t ticks;
+			(void)read(s->timer_fd, &ticks, sizeof(ticks));
+			container_kill(s->c, SIGKILL); /* asked politely, waited long enough */
+		}
+		if (p[3].revents)
+			drain_console(s);
+		if (p[1].revents)
+			accept_clients(s);
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (p[4 + i].revents && s->clients[i] >= 0)
+				serve_client(s, i);
+	}
+}
+
+static void remove_runtime_dir(const char *name)
+{
+	_cleanup_free_ char *dir = machine_path(name, NULL);
+	if (dir)
+		(void)rm_rf(dir);
+}
+
+/* Stdin and stdout to /dev/null at once (a caller reading hako start's output must see EOF);
+ * stderr still reaches the user until the machine runs, then goes to the log. */
+static int detach_stdio(void)
+{
+	_cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
+		return -errno;
+	return 0;
+}
+
+static int log_to_file(const char *name)
+{
+	_cleanup_free_ char *path = machine_path(name, "log");
+	if (!path)
+		return -ENOMEM;
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+		return -errno;
+	return 0;
+}
+
+static int supervise(struct run_config *cfg, int ready_fd)
+{
+	struct supervisor s = { .cfg = cfg, .login_fd = -1 };
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		s.clients[i] = -1;
+	int code = EXIT_HAKO_FAILED;
+	cfg->console = CONSOLE_PASSIVE;
+	s.sigfd = block_signals();
+	s.listen_fd = listen_control(cfg->machine);
+	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s.sigfd < 0 || s.listen_fd < 0 || s.timer_fd < 0 || detach_stdio() < 0)
+		log_errno(-errno, "cannot set up the supervisor of %s", cfg->machine);
+	else if (start_container(&s, &code) >= 0 && log_to_file(cfg->machine) >= 0)
+		code = 0;
+	(void)write(ready_fd, &code, sizeof(code));
+	close(ready_fd);
+	if (code == 0) {
+		(void)chdir("/");
+		malloc_trim(0); /* start-up's allocations are done with: keep the RSS small */
+		loop(&s);
+	}
+	container_free(s.c);
+	remove_runtime_dir(cfg->machine);
+	machine_state_done(&s.st);
+	return code; /* the clients' connections close with this process: "stopped" */
+}
+
+/* Closes every fd but stdio and the two kept: nothing of `hako start`'s caller (a test
+ * harness's pipes, a terminal) may stay open in a process that lives on. */
+static void close_other_fds(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+	close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+}
+
+int supervisor_start(struct run_config *cfg, int lock_fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_errno(-errno, "cannot create a pipe"), EXIT_HAKO_FAILED;
+	pid_t pid = fork();
+	if (pid < 0)
+		return log_errno(-errno, "cannot fork the supervisor"), EXIT_HAKO_FAILED;
+	if (pid == 0) {
+		close(p[0]);
+		close_other_fds(lock_fd, p[1]);
+		if (setsid() < 0)
+			_exit(EXIT_HAKO_FAILED);
+		pid_t g = fork();
+		if (g != 0)
+			_exit(g < 0 ? EXIT_HAKO_FAILED : 0);
+		_exit(supervise(cfg, p[1]));
+	}
+	close(p[1]);
+	int st, code;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	ssize_t n;
+	do
+		n = read(p[0], &code, sizeof(code));
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	return n == sizeof(code) ? code : EXIT_HAKO_FAILED;
+}

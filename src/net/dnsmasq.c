@@ -1,0 +1,184 @@
+#include "net/dnsmasq.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "net/ipam.h"
+
+static char *rt_path(const struct network_def *d, const char *file)
+{
+	return hako_path(HAKO_DIR_RUNTIME, "networks/%s/%s", d->name, file);
+}
+
+/* dnsmasq lives in sbin, which a user's PATH may lack. */
+static char *find_dnsmasq(void)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *dirs = strdup(path ? path : "/usr/sbin:/sbin:/usr/bin:/bin");
+	if (!dirs)
+		return NULL;
+	char *save = NULL;
+	for (char *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/dnsmasq", dir);
+		if (p && access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+static char *config_text(const struct network_def *d)
+{
+	char from[INET_PREFIX_STRLEN], to[INET_PREFIX_STRLEN], gw[INET_PREFIX_STRLEN];
+	struct inet_addr a, b;
+	ipam_dynamic_range(d, &a, &b);
+	_cleanup_free_ char *pid = rt_path(d, "dnsmasq.pid"), *hosts = rt_path(d, "hosts");
+	_cleanup_free_ char *dhcp_hosts = rt_path(d, "dhcp-hosts");
+	_cleanup_free_ char *leases = hako_path(HAKO_DIR_STATE, "networks/%s/dnsmasq.leases", d->name);
+	_cleanup_free_ char *v6 = d->has_ipv6 ?
+		xasprintf("enable-ra\ndhcp-range=::,constructor:%s,ra-stateless,64,12h\n", d->bridge) : strdup("");
+	if (!pid || !hosts || !dhcp_hosts || !leases || !v6)
+		return NULL;
+	return xasprintf(
+		"# written by hako for network %s\n"
+		"interface=%s\nbind-interfaces\nexcept-interface=lo\nlisten-address=%s\n"
+		"user=root\npid-file=%s\n"
+		"dhcp-range=%s,%s,12h\ndhcp-authoritative\ndhcp-leasefile=%s\ndhcp-hostsfile=%s\n"
+		"dhcp-option=option:router,%s\n%s"
+		"domain=hako\nlocal=/hako/\nexpand-hosts\nno-hosts\naddn-hosts=%s\n",
+		d->name, d->bridge, inet_addr_str(&d->gateway, gw), pid, inet_addr_str(&a, from),
+		inet_addr_str(&b, to), leases, dhcp_hosts, gw, v6, hosts);
+}
+
+static int write_rt(const struct network_def *d, const char *file, const char *text)
+{
+	_cleanup_free_ char *p = rt_path(d, file);
+	return p ? write_file(p, text, O_CREAT | O_TRUNC, 0644) : -ENOMEM;
+}
+
+/* hosts: "ADDR NAME NAME.hako" (and the IPv6 address); dhcp-hosts: "MAC,ADDR,NAME". */
+static int hosts_files(const struct network_def *d)
+{
+	_cleanup_free_ char *leases = NULL, *hosts = NULL, *dhcp = NULL;
+	size_t hl = 0, dl = 0;
+	int r = ipam_read(d, &leases);
+	if (r < 0)
+		return r;
+	FILE *h = open_memstream(&hosts, &hl), *dh = open_memstream(&dhcp, &dl);
+	char *save = NULL;
+	for (char *line = leases ? strtok_r(leases, "\n", &save) : NULL; line && h && dh;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' '), a4[INET_PREFIX_STRLEN], a6[INET_PREFIX_STRLEN];
+		struct inet_addr v4, v6;
+		uint8_t m[6];
+		if (!sp)
+			continue;
+		*sp = 0;
+		if (inet_addr_parse(sp + 1, &v4) < 0)
+			continue;
+		machine_mac(line, m);
+		fprintf(h, "%s %s %s.hako\n", inet_addr_str(&v4, a4), line, line);
+		if (d->has_ipv6) {
+			ipam_ipv6_of(d, &v4, &v6);
+			fprintf(h, "%s %s %s.hako\n", inet_addr_str(&v6, a6), line, line);
+		}
+		fprintf(dh, "%02x:%02x:%02x:%02x:%02x:%02x,%s,%s\n", m[0], m[1], m[2], m[3], m[4],
+			m[5], a4, line);
+	}
+	if (!h || !dh || fclose(h) != 0 || fclose(dh) != 0)
+		return -ENOMEM;
+	if ((r = write_rt(d, "hosts", hosts ?: "")) < 0 || (r = write_rt(d, "dhcp-hosts", dhcp ?: "")) < 0)
+		return r;
+	return 0;
+}
+
+/* The pid in the pid file, if that process is still a dnsmasq (pids get reused). */
+static pid_t running_pid(const struct network_def *d)
+{
+	_cleanup_free_ char *path = rt_path(d, "dnsmasq.pid"), *line = NULL, *comm = NULL;
+	int pid;
+	if (!path || read_line_file(path, &line) < 0 || parse_int(line, &pid) < 0 || pid <= 0)
+		return 0;
+	_cleanup_free_ char *cpath = xasprintf("/proc/%d/comm", pid);
+	if (!cpath || read_line_file(cpath, &comm) < 0 || !streq(comm, "dnsmasq"))
+		return 0;
+	return pid;
+}
+
+/* dnsmasq forks into the background itself; the process hako starts exits once the daemon
+ * reports it is serving (or why it is not), so its exit status is the start-up result. */
+static int spawn_dnsmasq(const char *bin, const char *conf)
+{
+	_cleanup_free_ char *arg = xasprintf("--conf-file=%s", conf);
+	if (!arg)
+		return -ENOMEM;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+		}
+		execl(bin, "dnsmasq", arg, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+int dnsmasq_start(const struct network_def *d)
+{
+	_cleanup_free_ char *bin = find_dnsmasq(), *conf = rt_path(d, "dnsmasq.conf");
+	_cleanup_free_ char *text = config_text(d);
+	_cleanup_free_ char *sub = xasprintf("networks/%s", d->name);
+	if (!bin) {
+		log_error("network %s needs dnsmasq for --dhcp: install the package dnsmasq-base", d->name);
+		return -ENOENT;
+	}
+	int r;
+	if (!conf || !text || !sub)
+		return log_errno(-ENOMEM, "out of memory");
+	if ((r = hako_mkdir(HAKO_DIR_STATE, sub)) < 0 || (r = write_file(conf, text, O_CREAT | O_TRUNC, 0644)) < 0 ||
+	    (r = hosts_files(d)) < 0)
+		return log_errno(r, "cannot write dnsmasq's files for network %s", d->name);
+	if ((r = spawn_dnsmasq(bin, conf)) < 0) {
+		log_error("dnsmasq for network %s failed to start (see its message above)", d->name);
+		return r;
+	}
+	return 0;
+}
+
+void dnsmasq_stop(const struct network_def *d)
+{
+	pid_t pid = running_pid(d);
+	if (pid <= 0 || kill(pid, SIGTERM) < 0)
+		return;
+	/* Wait (up to 2 s) so the bridge and the network's addresses are free when we return. */
+	for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+}
+
+int dnsmasq_update(const struct network_def *d)
+{
+	int r = hosts_files(d);
+	if (r < 0)
+		return r;
+	pid_t pid = running_pid(d);
+	return pid > 0 && kill(pid, SIGHUP) < 0 ? -errno : 0;
+}

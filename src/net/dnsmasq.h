@@ -1,0 +1,15 @@
+/* One dnsmasq per --dhcp network, run the way libvirt and LXD run theirs: its own config file in
+ * hako's runtime directory, bound to the bridge only, leases in the state directory, a pid file
+ * hako tracks. It serves DHCPv4 (the dynamic half of the subnet plus a static lease per known
+ * machine), router advertisements with stateless DHCPv6 for the IPv6 prefix, and DNS for machine
+ * names (NAME and NAME.hako), forwarding the rest to the host's resolvers. */
+#pragma once
+#include "net/network.h"
+
+/* -ENOENT with a message naming the package if dnsmasq is not installed. */
+int dnsmasq_start(const struct network_def *d);
+/* Stops it (SIGTERM, then waits for it to go); nothing if it is not running. */
+void dnsmasq_stop(const struct network_def *d);
+/* Rewrites the hosts and dhcp-hosts files from the network's leases and makes dnsmasq re-read
+ * them (SIGHUP). */
+int dnsmasq_update(const struct network_def *d);

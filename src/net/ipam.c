@@ -1,0 +1,126 @@
+#include "net/ipam.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/util.h"
+
+void ipam_pool_of(const struct network_def *d, struct ipam_pool *ret)
+{
+	uint64_t size = inet_prefix_size(&d->subnet);
+	*ret = (struct ipam_pool){ .subnet = d->subnet, .gateway = d->gateway, .first = 2,
+				   .last = d->dhcp ? size / 2 - 1 : size - 2 };
+}
+
+void ipam_dynamic_range(const struct network_def *d, struct inet_addr *from, struct inet_addr *to)
+{
+	struct ipam_pool p;
+	ipam_pool_of(d, &p);
+	uint64_t size = inet_prefix_size(&d->subnet);
+	inet_prefix_nth(&d->subnet, p.last + 1, from);
+	inet_prefix_nth(&d->subnet, size - 2, to);
+}
+
+/* One "MACHINE ADDRESS" line; name and addr point into a copy the caller frees. */
+static int parse_line(char *line, char **name, struct inet_addr *addr)
+{
+	char *sp = strchr(line, ' ');
+	if (!sp)
+		return -EINVAL;
+	*sp = 0;
+	*name = line;
+	return inet_addr_parse(sp + 1, addr);
+}
+
+/* Bitmap of taken offsets in [first, last], walked once per lease. */
+int ipam_pick(const struct ipam_pool *pool, const char *leases, const char *machine,
+	      struct inet_addr *ret, bool *is_new)
+{
+	if (pool->last < pool->first)
+		return -ENOSPC;
+	uint64_t n = pool->last - pool->first + 1;
+	_cleanup_free_ uint8_t *taken = calloc(n / 8 + 1, 1);
+	_cleanup_free_ char *copy = strdup(leases ? leases : "");
+	if (!taken || !copy)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *name;
+		struct inet_addr a;
+		uint64_t off;
+		if (parse_line(line, &name, &a) < 0)
+			return -EINVAL;
+		if (streq(name, machine) && inet_prefix_contains(&pool->subnet, &a)) {
+			*ret = a;
+			*is_new = false;
+			return 0;
+		}
+		if (inet_prefix_offset(&pool->subnet, &a, &off) == 0 && off >= pool->first &&
+		    off <= pool->last)
+			taken[(off - pool->first) / 8] |= (uint8_t)(1u << ((off - pool->first) % 8));
+	}
+	uint64_t gw = 0;
+	(void)inet_prefix_offset(&pool->subnet, &pool->gateway, &gw);
+	for (uint64_t i = 0; i < n; i++)
+		if (!(taken[i / 8] & (1u << (i % 8))) && pool->first + i != gw) {
+			*is_new = true;
+			return inet_prefix_nth(&pool->subnet, pool->first + i, ret);
+		}
+	return -ENOSPC;
+}
+
+static char *leases_path(const struct network_def *d)
+{
+	return hako_path(HAKO_DIR_STATE, "networks/%s/leases", d->name);
+}
+
+int ipam_read(const struct network_def *d, char **ret)
+{
+	_cleanup_free_ char *path = leases_path(d);
+	if (!path)
+		return -ENOMEM;
+	int r = read_file(path, ret, NULL);
+	if (r == -ENOENT) {
+		*ret = NULL;
+		return 0;
+	}
+	return r;
+}
+
+int ipam_acquire(const struct network_def *d, const char *machine, struct inet_addr *ret)
+{
+	_cleanup_free_ char *text = NULL, *path = leases_path(d);
+	_cleanup_free_ char *sub = xasprintf("networks/%s", d->name);
+	struct ipam_pool pool;
+	bool is_new;
+	int r;
+	if (!path || !sub)
+		return -ENOMEM;
+	if ((r = hako_mkdir(HAKO_DIR_STATE, sub)) < 0 || (r = ipam_read(d, &text)) < 0)
+		return r;
+	ipam_pool_of(d, &pool);
+	if ((r = ipam_pick(&pool, text, machine, ret, &is_new)) < 0 || !is_new)
+		return r;
+	char a[INET_PREFIX_STRLEN];
+	_cleanup_free_ char *line = xasprintf("%s %s\n", machine, inet_addr_str(ret, a));
+	return line ? write_file(path, line, O_CREAT | O_APPEND, 0644) : -ENOMEM;
+}
+
+void ipam_ipv6_of(const struct network_def *d, const struct inet_addr *v4, struct inet_addr *ret)
+{
+	uint64_t off = 0;
+	(void)inet_prefix_offset(&d->subnet, v4, &off);
+	inet_prefix_nth(&d->ipv6, off, ret);
+}
+
+void machine_mac(const char *machine, uint8_t mac[6])
+{
+	uint64_t h = hash64(machine, strlen(machine));
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
+}

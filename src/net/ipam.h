@@ -1,0 +1,34 @@
+/* Address management of managed networks: each machine name keeps its address, persisted in
+ * $HAKO_STATE_DIR/networks/NET/leases ("MACHINE ADDRESS" lines). Callers hold net_lock(). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/cidr.h"
+#include "net/network.h"
+
+/* Host offsets hako hands out statically: [2, end]; with DHCP the upper half of the subnet is
+ * left to dnsmasq's dynamic range. The gateway's offset is skipped. */
+struct ipam_pool {
+	struct inet_prefix subnet;
+	struct inet_addr gateway;
+	uint64_t first, last;
+};
+void ipam_pool_of(const struct network_def *d, struct ipam_pool *ret);
+/* dnsmasq's dynamic range: the offsets after the pool's last, up to the broadcast address. */
+void ipam_dynamic_range(const struct network_def *d, struct inet_addr *from, struct inet_addr *to);
+
+/* Pure part, on the lease file's text: machine's address if it has one (*is_new false), else the
+ * lowest free one of the pool (*is_new true). -ENOSPC when the pool is full, -EINVAL on a
+ * malformed line. */
+int ipam_pick(const struct ipam_pool *pool, const char *leases, const char *machine,
+	      struct inet_addr *ret, bool *is_new);
+
+/* Reads, picks, and appends the new lease. */
+int ipam_acquire(const struct network_def *d, const char *machine, struct inet_addr *ret);
+/* The machine's IPv6 address: the network's prefix with the IPv4 address's host offset. */
+void ipam_ipv6_of(const struct network_def *d, const struct inet_addr *v4, struct inet_addr *ret);
+/* A locally administered MAC derived from the machine name: DHCP sees the same client each run. */
+void machine_mac(const char *machine, uint8_t mac[6]);
+/* The lease file's text (NULL if none yet). */
+int ipam_read(const struct network_def *d, char **ret);

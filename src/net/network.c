@@ -1,0 +1,438 @@
+#include "net/network.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/log.h"
+#include "base/names.h"
+#include "base/util.h"
+#include "net/dnsmasq.h"
+#include "net/netns.h"
+#include "net/nft.h"
+#include "net/rtnl.h"
+#include "net/rules.h"
+#include "settings/ini.h"
+
+/* ---- definitions: options of `hako network create`, keys of NAME.network ---- */
+
+static int set_subnet(void *target, const char *value, const char **why)
+{
+	struct network_def *d = target;
+	int r = inet_prefix_parse(value, true, &d->subnet);
+	if (r == -EADDRNOTAVAIL)
+		*why = "host bits are set (give the network address, e.g. 10.88.0.0/24)";
+	else if (r < 0 || d->subnet.addr.family != AF_INET)
+		*why = "expected an IPv4 subnet in CIDR form (e.g. 10.88.0.0/24)";
+	else if (d->subnet.len < 8 || d->subnet.len > 29)
+		*why = "the prefix length must be between 8 and 29";
+	else
+		return 0;
+	d->subnet = (struct inet_prefix){ 0 };
+	return -EINVAL;
+}
+
+static int set_gateway(void *target, const char *value, const char **why)
+{
+	struct network_def *d = target;
+	if (inet_addr_parse(value, &d->gateway) < 0 || d->gateway.family != AF_INET) {
+		*why = "expected an IPv4 address";
+		return -EINVAL;
+	}
+	d->has_gateway = true;
+	return 0;
+}
+
+static int set_no_nat(void *target, const char *value, const char **why)
+{
+	(void)value;
+	(void)why;
+	((struct network_def *)target)->nat = false;
+	return 0;
+}
+
+static int set_ipv6(void *target, const char *value, const char **why)
+{
+	struct network_def *d = target;
+	d->has_ipv6 = true;
+	if (streq(value, "auto")) {
+		d->ipv6_auto = true;
+		return 0;
+	}
+	int r = inet_prefix_parse(value, true, &d->ipv6);
+	if (r < 0 || d->ipv6.addr.family != AF_INET6 || d->ipv6.len != 64) {
+		*why = "expected auto or an IPv6 /64 prefix (e.g. fd42:1:2:3::/64)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_external(void *target, const char *value, const char **why)
+{
+	if (!ifname_valid(value)) {
+		*why = "not a valid interface name";
+		return -EINVAL;
+	}
+	return opt_set_string(target, value, why);
+}
+
+#define DEF(field) offsetof(struct network_def, field)
+
+const struct opt network_options[] = {
+	{ "subnet", 0, OPT_REQUIRED, "CIDR", "IPv4 subnet of the network (required)", set_subnet, 0, "Network.Subnet" },
+	{ "gateway", 0, OPT_REQUIRED, "IP", "The bridge's address (default: the subnet's first)", set_gateway, 0, "Network.Gateway" },
+	{ "nat", 0, OPT_NONE, NULL, "Masquerade traffic leaving the network (default)", opt_set_flag, DEF(nat), "Network.NAT" },
+	{ "no-nat", 0, OPT_NONE, NULL, "Route only, no masquerade", set_no_nat, 0, NULL },
+	{ "ipv6", 0, OPT_REQUIRED, "PREFIX|auto", "IPv6 /64 (auto: a random ULA, with NAT66)", set_ipv6, 0, "Network.IPv6" },
+	{ "dhcp", 0, OPT_NONE, NULL, "Run dnsmasq: DHCP, router advertisements, DNS for machine names", opt_set_flag, DEF(dhcp), "Network.DHCP" },
+	{ "isolated", 0, OPT_NONE, NULL, "No traffic to or from other hako networks", opt_set_flag, DEF(isolated), "Network.Isolated" },
+	{ "external", 0, OPT_REQUIRED, "IFACE", "Masquerade only out of IFACE", set_external, DEF(external), "Network.External" },
+};
+const size_t network_options_n = ELEMENTSOF(network_options);
+
+void network_def_done(struct network_def *d)
+{
+	free(d->name);
+	free(d->external);
+	*d = (struct network_def){ 0 };
+}
+
+bool network_name_valid(const char *name)
+{
+	return machine_name_valid(name) && strlen(name) <= NETWORK_NAME_MAX && !strchr(name, '.');
+}
+
+/* A random fdXX:XXXX:XXXX:XXXX::/64, as RFC 4193 asks for ULA prefixes. */
+static int random_ula(struct inet_prefix *p)
+{
+	char hex[15];
+	int r = random_hex(hex, 7);
+	if (r < 0)
+		return r;
+	char s[48];
+	snprintf(s, sizeof(s), "fd%.2s:%.4s:%.4s:%.4s::/64", hex, hex + 2, hex + 6, hex + 10);
+	return inet_prefix_parse(s, true, p);
+}
+
+int network_def_finish(struct network_def *d)
+{
+	char a[INET_PREFIX_STRLEN], b[INET_PREFIX_STRLEN];
+	if (!network_name_valid(d->name)) {
+		log_error("invalid network name '%s': letters, digits, - and _, at most %d bytes "
+			  "(its bridge hk-NAME must fit an interface name)", d->name, NETWORK_NAME_MAX);
+		return -EINVAL;
+	}
+	snprintf(d->bridge, sizeof(d->bridge), "hk-%s", d->name);
+	if (d->subnet.addr.family != AF_INET) {
+		log_error("network %s: --subnet= is required", d->name);
+		return -EINVAL;
+	}
+	uint64_t off, size = inet_prefix_size(&d->subnet);
+	if (!d->has_gateway)
+		inet_prefix_nth(&d->subnet, 1, &d->gateway);
+	if (inet_prefix_offset(&d->subnet, &d->gateway, &off) < 0 || off == 0 || off == size - 1) {
+		log_error("network %s: gateway %s is not a host address of subnet %s", d->name,
+			  inet_addr_str(&d->gateway, a), inet_prefix_str(&d->subnet, b));
+		return -EINVAL;
+	}
+	if (d->ipv6_auto) {
+		int r = random_ula(&d->ipv6);
+		if (r < 0)
+			return log_errno(r, "cannot pick an IPv6 prefix");
+		d->ipv6_auto = false;
+	}
+	return 0;
+}
+
+void network_gateway6(const struct network_def *d, struct inet_addr *ret)
+{
+	inet_prefix_nth(&d->ipv6, 1, ret);
+}
+
+static char *definition_path(const char *name)
+{
+	return hako_path(HAKO_DIR_CONFIG, "networks/%s.network", name);
+}
+
+static int def_entry(void *userdata, const struct ini_pos *pos, const char *section,
+		     const char *section_arg, const char *key, const char *value)
+{
+	(void)section_arg;
+	const struct opt_group g[] = { { NULL, network_options, network_options_n } };
+	const struct opt *o;
+	const char *why = "invalid value";
+	if (opts_find_setting(g, 1, section, key, &o) < 0) {
+		log_warning("%s:%u: unknown key %s.%s, ignored", pos->file, pos->line, section, key);
+		return 0;
+	}
+	if (o->set((char *)userdata + o->offset, value, &why) < 0) {
+		log_error("%s:%u: invalid %s=%s: %s", pos->file, pos->line, key, value, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int network_load(const char *name, struct network_def *ret)
+{
+	struct network_def d = { .nat = true };
+	if (!network_name_valid(name)) {
+		log_error("invalid network name '%s'", name);
+		return -EINVAL;
+	}
+	_cleanup_free_ char *path = definition_path(name);
+	if (!path || !(d.name = strdup(name)))
+		return log_errno(-ENOMEM, "out of memory");
+	if (access(path, F_OK) < 0) {
+		log_error("no network named %s (hako network create %s --subnet=...)", name, name);
+		network_def_done(&d);
+		return -ENOENT;
+	}
+	static const struct ini_handler h = { .entry = def_entry };
+	int r = ini_parse_file(path, &h, &d);
+	if (r >= 0)
+		r = network_def_finish(&d);
+	if (r < 0) {
+		network_def_done(&d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+int network_save(const struct network_def *d)
+{
+	char s[INET_PREFIX_STRLEN], g[INET_PREFIX_STRLEN], v6[INET_PREFIX_STRLEN + 8] = "";
+	if (d->has_ipv6)
+		snprintf(v6, sizeof(v6), "IPv6=%s\n", inet_prefix_str(&d->ipv6, g));
+	_cleanup_free_ char *ext = d->external ? xasprintf("External=%s\n", d->external) : strdup("");
+	_cleanup_free_ char *text = xasprintf(
+		"# hako network %s\n[Network]\nSubnet=%s\nGateway=%s\nNAT=%s\n%sDHCP=%s\nIsolated=%s\n%s",
+		d->name, inet_prefix_str(&d->subnet, s), inet_addr_str(&d->gateway, g),
+		d->nat ? "yes" : "no", v6, d->dhcp ? "yes" : "no", d->isolated ? "yes" : "no", ext ?: "");
+	_cleanup_free_ char *path = definition_path(d->name);
+	if (!text || !path || !ext)
+		return -ENOMEM;
+	int r = hako_mkdir(HAKO_DIR_CONFIG, "networks");
+	return r < 0 ? r : write_file(path, text, O_CREAT | O_EXCL, 0644);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int network_list_names(char ***ret)
+{
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_CONFIG, "networks");
+	_cleanup_strv_free_ char **names = NULL;
+	if (!dir)
+		return -ENOMEM;
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d && errno != ENOENT)
+		return -errno;
+	for (struct dirent *de; d && (de = readdir(d));) {
+		size_t n = strlen(de->d_name);
+		if (n <= 8 || !endswith(de->d_name, ".network"))
+			continue;
+		_cleanup_free_ char *name = strndup(de->d_name, n - 8);
+		if (!name || strv_push(&names, name) < 0)
+			return -ENOMEM;
+	}
+	if (names)
+		qsort(names, strv_length(names), sizeof(char *), cmp_str);
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
+/* ---- lock and members ---- */
+
+int net_lock(void)
+{
+	int r = hako_mkdir(HAKO_DIR_RUNTIME, "");
+	_cleanup_free_ char *path = hako_path(HAKO_DIR_RUNTIME, "net.lock");
+	if (r < 0 || !path)
+		return r < 0 ? r : -ENOMEM;
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return TAKE_FD(fd);
+}
+
+int members_add(const char *dir, const char *machine)
+{
+	int r = mkdir_p(dir, 0755);
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, machine);
+	_cleanup_free_ char *pid = xasprintf("%d\n", (int)getpid());
+	if (r < 0)
+		return r;
+	if (!path || !pid)
+		return -ENOMEM;
+	return write_file(path, pid, O_CREAT | O_TRUNC, 0644);
+}
+
+void members_remove(const char *dir, const char *machine)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, machine);
+	if (path)
+		(void)unlink(path);
+}
+
+static bool pid_file_alive(int dirfd, const char *name)
+{
+	char buf[32] = "";
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		return false;
+	int pid = atoi(buf);
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+bool members_alive(const char *dir, const char *machine)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 && pid_file_alive(fd, machine);
+}
+
+int members_count_live(const char *dir)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		if (de->d_name[0] != '.' && pid_file_alive(dirfd(d), de->d_name))
+			n++;
+	return n;
+}
+
+/* ---- up and down ---- */
+
+bool network_is_up(const char *name)
+{
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "networks/%s", name);
+	return dir && access(dir, F_OK) == 0;
+}
+
+static int bridge_up(const struct network_def *d)
+{
+	_cleanup_rtnl_ struct rtnl *r = NULL;
+	int err = rtnl_open(-1, &r);
+	if (err < 0)
+		return log_errno(err, "cannot open rtnetlink");
+	err = rtnl_link_add(r, &(struct rtnl_link){ .name = d->bridge, .kind = "bridge", .up = true });
+	if (err < 0)
+		return log_errno(err, "cannot create bridge %s", d->bridge);
+	int idx = rtnl_ifindex(r, d->bridge);
+	struct inet_prefix gw = { .addr = d->gateway, .len = d->subnet.len };
+	struct inet_prefix gw6 = { .len = 64 };
+	network_gateway6(d, &gw6.addr);
+	rtnl_begin(r);
+	rtnl_addr_add(r, idx, &gw);
+	if (d->has_ipv6)
+		rtnl_addr_add(r, idx, &gw6);
+	err = idx < 0 ? idx : rtnl_commit(r);
+	if (err < 0)
+		return log_errno(err, "cannot set the addresses of bridge %s%s%s", d->bridge,
+				 *rtnl_error_message(r) ? ": " : "", rtnl_error_message(r));
+	return 0;
+}
+
+/* Forwarding for the host, and route_localnet on the bridge so 127.0.0.1:PORT can be DNAT'ed
+ * into the network (the source is then masqueraded to the bridge's address). */
+static int sysctls_up(const struct network_def *d)
+{
+	char key[128];
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", d->bridge);
+	int r;
+	if ((r = sysctl_write(-1, "net/ipv4/ip_forward", "1")) < 0 ||
+	    (r = sysctl_write(-1, key, "1")) < 0 ||
+	    (d->has_ipv6 && (r = sysctl_write(-1, "net/ipv6/conf/all/forwarding", "1")) < 0))
+		return log_errno(r, "cannot enable forwarding for network %s", d->name);
+	return 0;
+}
+
+static bool table_exists(void)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	return nft_query("list table " NETWORK_TABLE, &out, &err) == 0;
+}
+
+static int apply(const char *what, char *text)
+{
+	_cleanup_free_ char *t = text, *err = NULL;
+	if (!t)
+		return log_errno(-ENOMEM, "out of memory");
+	int r = nft_run(t, &err);
+	if (r < 0)
+		log_error("cannot %s: %s", what, err ? err : "nftables failed");
+	return r;
+}
+
+static int rules_up(const struct network_def *d)
+{
+	int r = 0;
+	if (!table_exists())
+		r = apply("create hako's nftables table", rules_base());
+	return r < 0 ? r : apply("add the network's nftables rules", rules_network_add(d));
+}
+
+/* The table goes with the last network: nothing of hako's stays in nftables. */
+static void rules_down(const struct network_def *d)
+{
+	_cleanup_free_ char *text = rules_network_del(d), *err = NULL;
+	if (text && nft_run(text, &err) < 0)
+		log_debug("removing rules of %s: %s", d->name, err);
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "networks");
+	_cleanup_closedir_ DIR *dd = dir ? opendir(dir) : NULL;
+	for (struct dirent *de; dd && (de = readdir(dd));)
+		if (de->d_name[0] != '.' && !streq(de->d_name, d->name))
+			return;
+	_cleanup_free_ char *err2 = NULL;
+	(void)nft_run("delete table " NETWORK_TABLE "\n", &err2);
+}
+
+static void bridge_down(const struct network_def *d)
+{
+	_cleanup_rtnl_ struct rtnl *r = NULL;
+	if (rtnl_open(-1, &r) >= 0)
+		(void)rtnl_link_del(r, d->bridge);
+}
+
+int network_down(const struct network_def *d)
+{
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "networks/%s", d->name);
+	if (!dir)
+		return -ENOMEM;
+	dnsmasq_stop(d);
+	rules_down(d);
+	bridge_down(d);
+	return rm_rf(dir);
+}
+
+int network_up(const struct network_def *d)
+{
+	if (network_is_up(d->name))
+		return 0;
+	_cleanup_free_ char *sub = xasprintf("networks/%s", d->name);
+	int r = sub ? hako_mkdir(HAKO_DIR_RUNTIME, sub) : -ENOMEM;
+	if (r < 0)
+		return log_errno(r, "cannot create the runtime directory of network %s", d->name);
+	if ((r = bridge_up(d)) < 0 || (r = sysctls_up(d)) < 0 || (r = rules_up(d)) < 0 ||
+	    (d->dhcp && (r = dnsmasq_start(d)) < 0)) {
+		network_down(d);
+		return r;
+	}
+	return 0;
+}

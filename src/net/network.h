@@ -1,0 +1,69 @@
+/* hako-managed networks: a bridge with the gateway address, forwarding, NAT (masquerade, NAT66
+ * for ULA prefixes), isolation, and optionally a dnsmasq for DHCP/RA/DNS.
+ *
+ * Definitions: $HAKO_CONFIG_DIR/networks/NAME.network (INI, [Network] section, keys of
+ * network_options' settings column). Runtime: $HAKO_RUNTIME_DIR/networks/NAME/ exists while the
+ * network is up and holds dnsmasq's config, pid file, hosts files and one file per member
+ * container. State: $HAKO_STATE_DIR/networks/NAME/ keeps address leases and dnsmasq's leases.
+ *
+ * Every change to networks, their members, zones and port forwards happens under one lock
+ * (net_lock), so concurrent hako processes see each other's claims. */
+#pragma once
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include "base/opts.h"
+#include "net/cidr.h"
+
+#define NETWORK_NAME_MAX (IFNAMSIZ - 1 - 3) /* "hk-NAME" must be an interface name */
+#define NETWORK_TABLE "inet hako"
+
+struct network_def {
+	char *name;
+	char bridge[IFNAMSIZ];       /* hk-NAME */
+	struct inet_prefix subnet;   /* IPv4 */
+	struct inet_addr gateway;    /* the bridge's address; default: the first host */
+	bool has_gateway;
+	bool nat;                    /* masquerade leaving the subnet (default yes) */
+	bool has_ipv6;
+	struct inet_prefix ipv6;     /* /64 (ULA: NAT66); gateway ::1 */
+	bool ipv6_auto;              /* --ipv6=auto: pick a random fd00::/8 /64 at create */
+	bool dhcp;
+	bool isolated;
+	char *external;              /* masquerade only out of this interface */
+};
+
+extern const struct opt network_options[];
+extern const size_t network_options_n;
+
+void network_def_done(struct network_def *d);
+/* Checks a definition on its own (CIDR family, gateway inside, name) and fills defaults. Logs. */
+int network_def_finish(struct network_def *d);
+bool network_name_valid(const char *name);
+int network_load(const char *name, struct network_def *ret);
+int network_save(const struct network_def *d);
+/* Names of the defined networks, sorted. */
+int network_list_names(char ***ret);
+
+/* The IPv6 gateway (PREFIX::1). */
+void network_gateway6(const struct network_def *d, struct inet_addr *ret);
+
+/* Exclusive lock over all of hako's network state; returns an fd to close. */
+int net_lock(void);
+static inline void net_unlockp(const int *fd) { if (*fd >= 0) close(*fd); }
+#define _cleanup_unlock_ __attribute__((cleanup(net_unlockp), unused))
+
+bool network_is_up(const char *name);
+/* Brings d up (bridge, addresses, sysctls, nft rules, dnsmasq); undoes what it did on failure. */
+int network_up(const struct network_def *d);
+/* Takes d down: everything network_up made, and hako's table when no network is left. */
+int network_down(const struct network_def *d);
+
+/* Member containers, one file each under the network's (or zone's) runtime directory holding
+ * hako's pid; files of dead processes do not count. */
+int members_add(const char *dir, const char *machine);
+void members_remove(const char *dir, const char *machine);
+int members_count_live(const char *dir);
+bool members_alive(const char *dir, const char *machine);

@@ -1,0 +1,356 @@
+#include "net/rtnl.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/cleanup.h"
+#include "base/util.h"
+#include "net/netns.h"
+
+/* Messages queued per sendmsg(): each ack takes about 1 KiB of the receive buffer's truesize
+ * accounting, and the default buffer holds ~200; 64 leaves room to spare. */
+#define BATCH_MAX_MSGS 64
+#define BATCH_BYTES (64 * 1024)
+
+struct rtnl {
+	struct mnl_socket *nl;
+	unsigned portid;
+	uint32_t seq;
+	bool batching;
+	size_t len;          /* bytes queued in buf */
+	unsigned queued;     /* messages queued, not sent */
+	int err;             /* first failure of the current batch */
+	char errmsg[256];
+	char buf[BATCH_BYTES];
+	char rbuf[32768];
+};
+
+static int socket_setup(struct rtnl *r)
+{
+	r->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!r->nl)
+		return -errno;
+	int one = 1;
+	/* Acks without a copy of the request, and the kernel's reason text with errors. */
+	(void)mnl_socket_setsockopt(r->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(r->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (mnl_socket_bind(r->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	r->portid = mnl_socket_get_portid(r->nl);
+	return 0;
+}
+
+int rtnl_open(int netns_fd, struct rtnl **ret)
+{
+	struct rtnl *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->seq = (uint32_t)time(NULL);
+	int saved = -1, err;
+	if (netns_fd >= 0 && (err = netns_enter(netns_fd, &saved)) < 0) {
+		free(r);
+		return err;
+	}
+	err = socket_setup(r);
+	if (saved >= 0)
+		netns_leave(saved);
+	if (err < 0) {
+		rtnl_close(r);
+		return err;
+	}
+	*ret = r;
+	return 0;
+}
+
+void rtnl_close(struct rtnl *r)
+{
+	if (r->nl)
+		mnl_socket_close(r->nl);
+	free(r);
+}
+
+const char *rtnl_error_message(const struct rtnl *r) { return r->errmsg; }
+
+void rtnl_begin(struct rtnl *r)
+{
+	r->batching = true;
+	r->err = 0;
+	r->errmsg[0] = 0;
+}
+
+static void note_error(struct rtnl *r, const struct nlmsghdr *nlh, int err)
+{
+	if (r->err)
+		return;
+	r->err = err;
+	/* Extended ack attributes follow the (capped) original header. */
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t off = sizeof(*e);
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || nlh->nlmsg_len < NLMSG_HDRLEN + off)
+		return;
+	const struct nlattr *attr;
+	mnl_attr_for_each_payload((const struct nlattr *)((const char *)e + off), nlh->nlmsg_len - NLMSG_HDRLEN - off) {
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG) {
+			snprintf(r->errmsg, sizeof(r->errmsg), "%s", mnl_attr_get_str(attr));
+			break;
+		}
+	}
+}
+
+/* Reads until every queued message is acked. Replies other than acks (a GETLINK answer) go to
+ * reply_cb. */
+static int collect(struct rtnl *r, unsigned pending, mnl_cb_t reply_cb, void *data)
+{
+	while (pending > 0) {
+		ssize_t n = mnl_socket_recvfrom(r->nl, r->rbuf, sizeof(r->rbuf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)r->rbuf;
+		int len = (int)n;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_pid != r->portid)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+				if (e->error)
+					note_error(r, nlh, e->error);
+				pending--;
+			} else if (reply_cb && reply_cb(nlh, data) < MNL_CB_OK) {
+				return -EIO;
+			}
+		}
+	}
+	return 0;
+}
+
+static int flush(struct rtnl *r)
+{
+	if (r->queued == 0)
+		return 0;
+	unsigned pending = r->queued;
+	ssize_t n = mnl_socket_sendto(r->nl, r->buf, r->len);
+	r->len = 0;
+	r->queued = 0;
+	if (n < 0) {
+		if (!r->err)
+			r->err = -errno;
+		return r->err;
+	}
+	int err = collect(r, pending, NULL, NULL);
+	if (err < 0 && !r->err)
+		r->err = err;
+	return r->err;
+}
+
+int rtnl_commit(struct rtnl *r)
+{
+	flush(r);
+	r->batching = false;
+	return r->err;
+}
+
+/* Starts a message in the batch buffer, flushing it first if a large message might not fit. */
+static struct nlmsghdr *msg_start(struct rtnl *r, uint16_t type, uint16_t flags)
+{
+	if (!r->batching) {
+		r->err = 0;
+		r->errmsg[0] = 0;
+	}
+	if (r->queued >= BATCH_MAX_MSGS || BATCH_BYTES - r->len < 4096)
+		flush(r);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(r->buf + r->len);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = ++r->seq;
+	return nlh;
+}
+
+static int msg_end(struct rtnl *r, struct nlmsghdr *nlh)
+{
+	r->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	r->queued++;
+	return r->batching ? 0 : rtnl_commit(r);
+}
+
+static void put_mac(struct nlmsghdr *nlh, const uint8_t *mac)
+{
+	if (mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+}
+
+/* The attributes an add and a change share. */
+static void put_link_common(struct nlmsghdr *nlh, const struct rtnl_link *l)
+{
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, l->name);
+	if (l->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
+	if (l->master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, l->master == RTNL_NOMASTER ? 0 : (uint32_t)l->master);
+	if (l->netns_fd)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)*l->netns_fd);
+	put_mac(nlh, l->mac);
+}
+
+static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, bool up, bool down)
+{
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	if (up || down) {
+		ifi->ifi_change = IFF_UP;
+		ifi->ifi_flags = up ? IFF_UP : 0;
+	}
+	return ifi;
+}
+
+static void put_link_data(struct nlmsghdr *nlh, const struct rtnl_link *l)
+{
+	if (streq_ptr(l->kind, "veth") && l->peer) {
+		struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+		struct nlattr *peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+		put_ifinfo(nlh, l->peer_up, false);
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, l->peer);
+		if (l->peer_netns_fd)
+			mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)*l->peer_netns_fd);
+		put_mac(nlh, l->peer_mac);
+		mnl_attr_nest_end(nlh, peer);
+		mnl_attr_nest_end(nlh, data);
+	} else if (streq_ptr(l->kind, "macvlan")) {
+		struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+		mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, l->mode ? (uint32_t)l->mode : MACVLAN_MODE_BRIDGE);
+		mnl_attr_nest_end(nlh, data);
+	} else if (streq_ptr(l->kind, "ipvlan")) {
+		struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+		mnl_attr_put_u16(nlh, IFLA_IPVLAN_MODE, (uint16_t)l->mode);
+		mnl_attr_nest_end(nlh, data);
+	}
+}
+
+int rtnl_link_add(struct rtnl *r, const struct rtnl_link *l)
+{
+	struct nlmsghdr *nlh = msg_start(r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	put_ifinfo(nlh, l->up, false);
+	put_link_common(nlh, l);
+	if (l->parent > 0)
+		mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)l->parent);
+	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, l->kind);
+	put_link_data(nlh, l);
+	mnl_attr_nest_end(nlh, info);
+	return msg_end(r, nlh);
+}
+
+int rtnl_link_change(struct rtnl *r, const struct rtnl_link *l)
+{
+	/* By name the kernel takes IFLA_IFNAME as the link to change; a rename carries the new
+	 * name there, so it names the link by index. */
+	int idx = 0;
+	if (l->new_name && (idx = rtnl_ifindex(r, l->name)) < 0)
+		return idx;
+	struct nlmsghdr *nlh = msg_start(r, RTM_SETLINK, 0);
+	struct ifinfomsg *ifi = put_ifinfo(nlh, l->up, l->down);
+	struct rtnl_link copy = *l;
+	if (l->new_name) {
+		ifi->ifi_index = idx;
+		copy.name = l->new_name;
+	}
+	put_link_common(nlh, &copy);
+	return msg_end(r, nlh);
+}
+
+int rtnl_link_del(struct rtnl *r, const char *name)
+{
+	struct nlmsghdr *nlh = msg_start(r, RTM_DELLINK, 0);
+	put_ifinfo(nlh, false, false);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return msg_end(r, nlh);
+}
+
+static int ifindex_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWLINK) {
+		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+		*(int *)data = ifi->ifi_index;
+	}
+	return MNL_CB_OK;
+}
+
+int rtnl_ifindex(struct rtnl *r, const char *name)
+{
+	char buf[512];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++r->seq;
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	/* What a batch queued so far goes first: the answer may depend on it. */
+	int saved_err = r->err;
+	flush(r);
+	saved_err = saved_err ? saved_err : r->err;
+	if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	int idx = 0;
+	r->err = 0;
+	int err = collect(r, 1, ifindex_cb, &idx);
+	int lookup_err = r->err;
+	r->err = saved_err;
+	if (err < 0)
+		return err;
+	if (lookup_err)
+		return lookup_err;
+	return idx > 0 ? idx : -ENODEV;
+}
+
+int rtnl_addr_add(struct rtnl *r, int ifindex, const struct inet_prefix *p)
+{
+	struct nlmsghdr *nlh = msg_start(r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)p->addr.family;
+	ifa->ifa_prefixlen = (uint8_t)p->len;
+	ifa->ifa_index = (uint32_t)ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	size_t size = inet_addr_size(p->addr.family);
+	mnl_attr_put(nlh, IFA_LOCAL, size, p->addr.bytes);
+	mnl_attr_put(nlh, IFA_ADDRESS, size, p->addr.bytes);
+	if (p->addr.family == AF_INET6) {
+		/* No duplicate address detection: the address is hako's to give, and DAD would keep
+		 * it "tentative" (unusable) for a second after the container starts. */
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	}
+	return msg_end(r, nlh);
+}
+
+int rtnl_route_add(struct rtnl *r, const struct inet_prefix *dst, const struct inet_addr *gw,
+		   int oif)
+{
+	int family = dst ? dst->addr.family : gw ? gw->family : AF_INET;
+	struct nlmsghdr *nlh = msg_start(r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = dst ? (uint8_t)dst->len : 0;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	if (dst && dst->len)
+		mnl_attr_put(nlh, RTA_DST, inet_addr_size(family), dst->addr.bytes);
+	if (gw)
+		mnl_attr_put(nlh, RTA_GATEWAY, inet_addr_size(family), gw->bytes);
+	if (oif > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	return msg_end(r, nlh);
+}

@@ -1,0 +1,66 @@
+/* rtnetlink over libmnl: links (veth, bridge, dummy, macvlan, ipvlan), addresses and routes.
+ *
+ * Requests are queued and sent together: between rtnl_begin() and rtnl_commit() every call only
+ * appends a message to one buffer, and rtnl_commit() sends them in as few sendmsg() calls as the
+ * socket buffers allow and collects every ack, so making many links costs a few syscalls. Outside
+ * a begin/commit pair each call is its own batch and returns the kernel's answer directly.
+ * Calls that ask the kernel something (rtnl_ifindex) need no batch open.
+ *
+ * Links are named by name (the kernel looks them up by IFLA_IFNAME), so one batch can create a
+ * link and change it; addresses and routes need an ifindex. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/cidr.h"
+
+struct rtnl;
+
+/* A socket in the current network namespace, or in netns_fd's (>= 0). */
+int rtnl_open(int netns_fd, struct rtnl **ret);
+void rtnl_close(struct rtnl *r);
+static inline void rtnl_closep(struct rtnl **r) { if (*r) rtnl_close(*r); }
+#define _cleanup_rtnl_ __attribute__((cleanup(rtnl_closep)))
+
+void rtnl_begin(struct rtnl *r);
+/* Sends what is queued and waits for every ack. Returns 0 or the first failure's negative errno;
+ * the kernel's extended ack text for it, if any, is in rtnl_error_message(). Ends the batch. */
+int rtnl_commit(struct rtnl *r);
+/* The kernel's message ("Invalid prefix for given prefix length") for the last failure, or "". */
+const char *rtnl_error_message(const struct rtnl *r);
+
+#define RTNL_NOMASTER (-1)
+
+struct rtnl_link {
+	const char *name;
+	const char *kind;       /* rtnl_link_add: "veth", "bridge", "dummy", "macvlan", "ipvlan" */
+	int parent;             /* macvlan/ipvlan: ifindex of the lower link */
+	int mode;               /* macvlan: MACVLAN_MODE_* (0: bridge); ipvlan: IPVLAN_MODE_* */
+	const int *netns_fd;    /* non-NULL: create in, or move into, the namespace of this fd */
+	int master;             /* ifindex to enslave to; 0 unchanged; RTNL_NOMASTER releases */
+	unsigned mtu;           /* 0: unchanged / default */
+	bool up;                /* set IFF_UP (add, change) */
+	bool down;              /* clear IFF_UP (change) */
+	const char *new_name;   /* change: rename */
+	const uint8_t *mac;     /* 6 bytes, or NULL */
+	/* veth only: the other end, created in *peer_netns_fd's namespace if non-NULL. */
+	const char *peer;
+	const int *peer_netns_fd;
+	bool peer_up;
+	const uint8_t *peer_mac;
+};
+
+/* Creates l->name of l->kind (NLM_F_EXCL: an existing link is -EEXIST). */
+int rtnl_link_add(struct rtnl *r, const struct rtnl_link *l);
+/* Changes the existing link l->name: up/down, mtu, master, new_name, netns_fd, mac. */
+int rtnl_link_change(struct rtnl *r, const struct rtnl_link *l);
+int rtnl_link_del(struct rtnl *r, const char *name);
+
+/* ifindex of name (> 0), or -ENODEV. Not batched. */
+int rtnl_ifindex(struct rtnl *r, const char *name);
+
+int rtnl_addr_add(struct rtnl *r, int ifindex, const struct inet_prefix *p);
+/* A route to dst (NULL: default route of gw's family) via gw (NULL: on-link) out of oif
+ * (0: let the kernel pick by gw). */
+int rtnl_route_add(struct rtnl *r, const struct inet_prefix *dst, const struct inet_addr *gw,
+		   int oif);

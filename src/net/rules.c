@@ -1,0 +1,147 @@
+#include "net/rules.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+
+char *rules_base(void)
+{
+	return strdup(
+		"table " NETWORK_TABLE " {\n"
+		"\tmap ports4 { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+		"\tset bridges { type ifname; }\n"
+		"\tmap fwd_in { type ifname : verdict; }\n"
+		"\tmap fwd_out { type ifname : verdict; }\n"
+		"\tmap masq4 { type ipv4_addr : verdict; flags interval; }\n"
+		"\tmap masq6 { type ipv6_addr : verdict; flags interval; }\n"
+		/* Host ports: from outside (prerouting) and from the host itself (output). */
+		"\tchain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
+		"\t\tmeta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n\t}\n"
+		"\tchain output { type nat hook output priority -100; policy accept;\n"
+		"\t\tmeta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n\t}\n"
+		/* 127.0.0.1:PORT DNAT'ed out of a bridge (route_localnet=1 lets it route) must not
+		 * keep the loopback source, which the container could never answer. */
+		"\tchain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
+		"\t\tip saddr 127.0.0.0/8 oifname @bridges masquerade\n"
+		"\t\tip saddr vmap @masq4\n"
+		"\t\tip6 saddr vmap @masq6\n\t}\n"
+		"\tchain forward { type filter hook forward priority filter; policy accept;\n"
+		"\t\tiifname vmap @fwd_in\n"
+		"\t\toifname vmap @fwd_out\n"
+		"\t\tiifname @bridges accept\n\t}\n"
+		"}\n");
+}
+
+bool ipv6_is_ula(const struct inet_prefix *p)
+{
+	return p->addr.family == AF_INET6 && (p->addr.bytes[0] & 0xfe) == 0xfc && p->len >= 7;
+}
+
+/* Masquerade out of any interface but the network's own bridge, or only out of --external. */
+static void put_masq(FILE *f, const struct network_def *d, const char *chain, const char *map,
+		     const struct inet_prefix *p)
+{
+	char buf[INET_PREFIX_STRLEN];
+	fprintf(f, "add chain " NETWORK_TABLE " %s_%s\n", chain, d->name);
+	if (d->external)
+		fprintf(f, "add rule " NETWORK_TABLE " %s_%s oifname \"%s\" masquerade\n", chain, d->name, d->external);
+	else
+		fprintf(f, "add rule " NETWORK_TABLE " %s_%s oifname != \"%s\" masquerade\n", chain, d->name, d->bridge);
+	fprintf(f, "add element " NETWORK_TABLE " %s { %s : jump %s_%s }\n", map, inet_prefix_str(p, buf), chain, d->name);
+}
+
+/* A ruleset text written by w into memory. */
+static char *text_of(void (*w)(FILE *f, const void *arg), const void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	w(f, arg);
+	/* open_memstream() sets buf only at fclose(). */
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void write_network_add(FILE *f, const void *arg)
+{
+	const struct network_def *d = arg;
+	const char *n = d->name, *br = d->bridge;
+	fprintf(f, "add chain " NETWORK_TABLE " in_%s\nadd chain " NETWORK_TABLE " out_%s\n", n, n);
+	if (d->isolated) {
+		fprintf(f, "add rule " NETWORK_TABLE " in_%s oifname != \"%s\" oifname @bridges drop\n", n, br);
+		fprintf(f, "add rule " NETWORK_TABLE " out_%s iifname != \"%s\" iifname @bridges drop\n", n, br);
+	}
+	fprintf(f, "add rule " NETWORK_TABLE " out_%s ct state established,related accept\n", n);
+	fprintf(f, "add rule " NETWORK_TABLE " out_%s ct status dnat accept\n", n);
+	fprintf(f, "add element " NETWORK_TABLE " bridges { \"%s\" }\n", br);
+	fprintf(f, "add element " NETWORK_TABLE " fwd_in { \"%s\" : jump in_%s }\n", br, n);
+	fprintf(f, "add element " NETWORK_TABLE " fwd_out { \"%s\" : jump out_%s }\n", br, n);
+	if (d->nat)
+		put_masq(f, d, "masq", "masq4", &d->subnet);
+	if (d->nat && d->has_ipv6 && ipv6_is_ula(&d->ipv6))
+		put_masq(f, d, "masq6", "masq6", &d->ipv6);
+}
+
+char *rules_network_add(const struct network_def *d)
+{
+	return text_of(write_network_add, d);
+}
+
+static void write_network_del(FILE *f, const void *arg)
+{
+	const struct network_def *d = arg;
+	const char *n = d->name, *br = d->bridge;
+	char p[INET_PREFIX_STRLEN];
+	/* Elements first: they hold the references that keep the chains from being deleted. */
+	fprintf(f, "delete element " NETWORK_TABLE " bridges { \"%s\" }\n", br);
+	fprintf(f, "delete element " NETWORK_TABLE " fwd_in { \"%s\" }\n", br);
+	fprintf(f, "delete element " NETWORK_TABLE " fwd_out { \"%s\" }\n", br);
+	if (d->nat)
+		fprintf(f, "delete element " NETWORK_TABLE " masq4 { %s }\n", inet_prefix_str(&d->subnet, p));
+	if (d->nat && d->has_ipv6 && ipv6_is_ula(&d->ipv6))
+		fprintf(f, "delete element " NETWORK_TABLE " masq6 { %s }\n", inet_prefix_str(&d->ipv6, p));
+	fprintf(f, "delete chain " NETWORK_TABLE " in_%s\ndelete chain " NETWORK_TABLE " out_%s\n", n, n);
+	if (d->nat)
+		fprintf(f, "delete chain " NETWORK_TABLE " masq_%s\n", n);
+	if (d->nat && d->has_ipv6 && ipv6_is_ula(&d->ipv6))
+		fprintf(f, "delete chain " NETWORK_TABLE " masq6_%s\n", n);
+}
+
+char *rules_network_del(const struct network_def *d)
+{
+	return text_of(write_network_del, d);
+}
+
+struct ports_args {
+	const struct port_spec *ports;
+	unsigned n;
+	const struct inet_addr *addr;
+	bool add;
+};
+
+static void write_ports(FILE *f, const void *arg)
+{
+	const struct ports_args *a = arg;
+	char addr[INET_PREFIX_STRLEN];
+	fprintf(f, "%s element " NETWORK_TABLE " ports4 { ", a->add ? "create" : "delete");
+	for (unsigned i = 0; i < a->n; i++) {
+		const char *proto = a->ports[i].proto == IPPROTO_UDP ? "udp" : "tcp";
+		fprintf(f, "%s%s . %u", i ? ", " : "", proto, a->ports[i].host_port);
+		if (a->add)
+			fprintf(f, " : %s . %u", inet_addr_str(a->addr, addr), a->ports[i].container_port);
+	}
+	fprintf(f, " }\n");
+}
+
+char *rules_ports(const struct port_spec *ports, unsigned n, const struct inet_addr *addr, bool add)
+{
+	return text_of(write_ports, &(struct ports_args){ ports, n, addr, add });
+}

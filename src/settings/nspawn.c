@@ -1,0 +1,140 @@
+#include "settings/nspawn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "settings/ini.h"
+
+#define SYSTEMD_NSPAWN_DIRS "/etc/systemd/nspawn:/run/systemd/nspawn"
+
+static const char *const known_sections[] = { "Exec", "Files", "Network" };
+
+/* Keys that grant the container more than its tree: a file beside the image may come with the
+ * image (downloaded, copied from elsewhere), so as with nspawn they count only from a directory
+ * the administrator owns. A trailing '.' names a whole section. */
+static const char *const privileged_keys[] = {
+	"Exec.Capability", "Exec.AmbientCapability", "Exec.PrivateUsers",
+	"Files.Bind", "Files.BindReadOnly", "Files.BindUser", "Files.TemporaryFileSystem",
+	"Files.Inaccessible", "Files.Overlay", "Files.OverlayReadOnly",
+	"Network.",
+};
+
+static bool is_privileged(const char *section, const char *key)
+{
+	char full[128];
+	snprintf(full, sizeof(full), "%s.%s", section, key);
+	for (size_t i = 0; i < ELEMENTSOF(privileged_keys); i++) {
+		const char *p = privileged_keys[i];
+		if (endswith(p, ".") ? startswith(full, p) != NULL : streq(full, p))
+			return true;
+	}
+	return false;
+}
+
+static int try_dir(const char *dir, const char *name, char **ret_path)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s.nspawn", dir, name);
+	if (!p)
+		return -ENOMEM;
+	if (access(p, F_OK) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	*ret_path = TAKE_PTR(p);
+	return 1;
+}
+
+int nspawn_find(const char *name, const char *image_parent, char **ret_path, bool *ret_trusted)
+{
+	const char *env = getenv("HAKO_NSPAWN_DIRS");
+	_cleanup_free_ char *dirs = xasprintf("%s:%s", hako_dir(HAKO_DIR_CONFIG),
+					      env ? env : SYSTEMD_NSPAWN_DIRS);
+	if (!dirs)
+		return -ENOMEM;
+	*ret_trusted = true;
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		int r = try_dir(d, name, ret_path);
+		if (r != 0)
+			return r;
+	}
+	*ret_trusted = false;
+	return image_parent ? try_dir(image_parent, name, ret_path) : 0;
+}
+
+struct apply {
+	bool trusted;
+	const struct opt_group *groups;
+	size_t n_groups;
+	void *target;
+	const struct opts_seen *seen;
+};
+
+static bool section_known(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(known_sections); i++)
+		if (streq(known_sections[i], name))
+			return true;
+	return false;
+}
+
+static int on_section(void *userdata, const struct ini_pos *pos, const char *name, const char *arg)
+{
+	(void)userdata;
+	if (!section_known(name) || arg)
+		log_warning("%s:%u: unknown section [%s%s%s], ignored", pos->file, pos->line, name,
+			    arg ? " " : "", arg ? arg : "");
+	return 0;
+}
+
+static int on_entry(void *userdata, const struct ini_pos *pos, const char *section,
+		    const char *section_arg, const char *key, const char *value)
+{
+	struct apply *a = userdata;
+	if (!section || section_arg || !section_known(section))
+		return 0; /* warned once at the section header */
+	const struct opt *o;
+	int position = opts_find_setting(a->groups, a->n_groups, section, key, &o);
+	if (position < 0) {
+		log_warning("%s:%u: unknown setting %s= in [%s], ignored", pos->file, pos->line, key,
+			    section);
+		return 0;
+	}
+	if (a->seen && opts_was_seen(a->seen, position))
+		return 0; /* the command line wins */
+	if (!a->trusted && is_privileged(section, key)) {
+		log_warning("%s:%u: %s= ignored: the file is not in a trusted directory (%s, %s)",
+			    pos->file, pos->line, key, hako_dir(HAKO_DIR_CONFIG), SYSTEMD_NSPAWN_DIRS);
+		return 0;
+	}
+	const char *why = NULL;
+	int r = o->set((char *)a->target + o->offset, value, &why);
+	if (r < 0) {
+		log_error("%s:%u: invalid %s=%s: %s", pos->file, pos->line, key, value,
+			  why ? why : strerror(-r));
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	return 0;
+}
+
+static const struct ini_handler handler = { on_section, on_entry };
+
+int nspawn_apply_string(const char *text, const char *file, bool trusted,
+			const struct opt_group *groups, size_t n_groups, void *target,
+			const struct opts_seen *seen)
+{
+	struct apply a = { trusted, groups, n_groups, target, seen };
+	return ini_parse_string(text, file, &handler, &a);
+}
+
+int nspawn_apply_file(const char *path, bool trusted, const struct opt_group *groups,
+		      size_t n_groups, void *target, const struct opts_seen *seen)
+{
+	struct apply a = { trusted, groups, n_groups, target, seen };
+	return ini_parse_file(path, &handler, &a);
+}

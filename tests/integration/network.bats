@@ -1,0 +1,287 @@
+#!/usr/bin/env bats
+# Networking: per-container interfaces, managed networks, port forwards, DHCP/DNS, IPv6, NAT.
+# Each case runs in its own network namespace (tests/run), which plays "the host"; an "outside"
+# namespace wired to it by a veth plays the external network (192.0.2.0/24, 2001:db8::/64) and
+# has no route back to any container subnet, so whatever reaches it from a container was NATed.
+load helpers
+
+setup() { common_setup; ROOT=$(make_root); }
+
+teardown() {
+	local pid f
+	for pid in "${BG_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	BG_PIDS=()
+	for f in "$HAKO_CONFIG_DIR"/networks/*.network; do
+		[ -e "$f" ] && "$HAKO" network rm "$(basename "$f" .network)" || true
+	done
+	# A dnsmasq that survived a failed rm: it was started for this test, its pid is ours to end.
+	for f in "$HAKO_RUNTIME_DIR"/networks/*/dnsmasq.pid; do
+		[ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+	done
+	common_teardown
+}
+
+outside() {
+	add_netns out
+	ip link add ext0 type veth peer name eth0 netns out
+	ip addr add 192.0.2.1/24 dev ext0
+	ip -6 addr add 2001:db8::1/64 dev ext0 nodad
+	ip link set ext0 up
+	ip -n out addr add 192.0.2.2/24 dev eth0
+	ip -n out -6 addr add 2001:db8::2/64 dev eth0 nodad
+	ip -n out link set eth0 up
+}
+
+# A web server in the outside namespace whose /cgi-bin/ip answers with the client's address.
+outside_httpd() {
+	mkdir -p "$TEST_TMP/www/cgi-bin"
+	printf '#!/bin/sh\necho Content-Type: text/plain\necho\necho "$REMOTE_ADDR"\n' > "$TEST_TMP/www/cgi-bin/ip"
+	chmod +x "$TEST_TMP/www/cgi-bin/ip"
+	bg ip netns exec out busybox httpd -f -p 80 -h "$TEST_TMP/www"
+	wait_for 5 ip netns exec out timeout 1 busybox wget -q -O /dev/null http://127.0.0.1/cgi-bin/ip
+}
+
+# fetch URL: prints the body (busybox wget -T segfaults: timeout(1) bounds it instead).
+fetch() { timeout 5 busybox wget -q -O- "$1"; }
+
+# web NAME ROOT NET [OPTS...]: a container serving NAME on :80 in the background.
+web() {
+	local name=$1 root=$2 net=$3; shift 3
+	mkdir -p "$root/www" && echo "$name" > "$root/www/index.html"
+	bg "$HAKO" run -q -D "$root" -M "$name" --network="$net" "$@" /bin/httpd -f -p 80 -h /www
+}
+
+hako_links() { ip -o link show | awk -F': ' '{print $2}' | grep -E '^(ve-|vb-|vz-|hk-)' || true; }
+
+# Everything hako may leave: links, nftables of hako, dnsmasq processes, runtime files.
+leftovers() {
+	hako_links
+	nft list tables | grep hako || true
+	pgrep -f -a "[d]nsmasq --conf-file=$HAKO_RUNTIME_DIR" || true
+	find "$HAKO_RUNTIME_DIR" -mindepth 1 -not -type d -not -name net.lock | sort
+}
+
+@test "network: -n makes ve-NAME and host0, both gone at exit" {
+	run "$HAKO" run -D "$ROOT" -M box1 -n /bin/sh -c 'ls /sys/class/net 2>/dev/null; ip -o link show host0 >/dev/null && echo host0-ok'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *host0-ok* ]]
+	[ -z "$(hako_links)" ]
+	bg "$HAKO" run -D "$ROOT" -M box1 -n /bin/sleep 10
+	wait_for 5 ip link show ve-box1
+}
+
+@test "network: a long machine name gives a shortened, stable host interface name" {
+	name=a-machine-name-far-too-long-for-ifnames
+	bg "$HAKO" run -D "$ROOT" -M $name -n /bin/sleep 10
+	wait_for 5 sh -c 'ip -o link show | grep -q " ve-a-machin[0-9a-f]\{4\}@"'
+}
+
+@test "network: --network-bridge joins BR; --network-zone makes vz-ZONE and removes it with the last member" {
+	ip link add br9 type bridge
+	run "$HAKO" run -D "$ROOT" -M b1 --network-bridge=br9 /bin/true
+	[ "$status" -eq 0 ]
+	bg "$HAKO" run -D "$ROOT" -M b1 --network-bridge=br9 /bin/sleep 10
+	wait_for 5 sh -c 'ip -o link show vb-b1 | grep -q "master br9"'
+	kill "${BG_PIDS[0]}"; wait "${BG_PIDS[0]}" || true
+	wait_for 5 sh -c '! ip link show vb-b1 2>/dev/null'
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	bg "$HAKO" run -D "$ROOT" -M z1 --network-zone=lab /bin/sleep 30
+	bg "$HAKO" run -D "$ROOT2" -M z2 --network-zone=lab /bin/sleep 30
+	wait_for 5 sh -c 'ip -o link show vb-z1 | grep -q "master vz-lab" && ip -o link show vb-z2 | grep -q "master vz-lab"'
+	kill "${BG_PIDS[1]}"; wait "${BG_PIDS[1]}" || true
+	ip link show vz-lab
+	kill "${BG_PIDS[2]}"; wait "${BG_PIDS[2]}" || true
+	! ip link show vz-lab 2>/dev/null
+	[ -z "$(hako_links)" ]
+	ip link del br9
+}
+
+@test "network: --network-interface moves a link in and gives it back; --network-macvlan" {
+	ip link add tif0 type veth peer name tif0p
+	run "$HAKO" run -D "$ROOT" --network-interface=tif0 --network-macvlan=tif0p /bin/sh -c 'ip -o link show tif0 >/dev/null && ip -o link show mv-tif0p >/dev/null && echo inside'
+	[ "$status" -eq 0 ]
+	[ "$output" = inside ]
+	ip link show tif0
+	! ip link show mv-tif0p 2>/dev/null
+	run "$HAKO" run -D "$ROOT" --network-interface=nope0 /bin/true
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: network interface nope0 does not exist" ]
+}
+
+@test "network: a set-up failure half-way leaves nothing behind" {
+	"$HAKO" network create n1 --subnet=10.101.0.0/24
+	ip link add tif0 type veth peer name tif0p
+	# This kernel has no ipvlan (if it had, a MAC clash of the macvlan makes the batch fail).
+	run "$HAKO" run -D "$ROOT" -M half --network=n1 --network-ipvlan=tif0 --network-macvlan=tif0 /bin/true
+	[ "$status" -eq 126 ]
+	[[ "$output" == "hako: cannot create the container's network interfaces"* ]]
+	ip link show tif0
+	[ "$(hako_links)" = hk-n1 ]
+	[ -z "$(ls "$HAKO_RUNTIME_DIR/networks/n1/members")" ]
+	run "$HAKO" run -D "$ROOT" -M half --network-zone=z9 --network-ipvlan=tif0 /bin/true
+	[ "$status" -eq 126 ]
+	[ "$(hako_links)" = hk-n1 ]
+}
+
+@test "network: seed 004: port 8080 reached from outside, 127.0.0.1 and the host's address; outside sees the host" {
+	outside
+	outside_httpd
+	"$HAKO" network create web --subnet=10.88.0.0/24
+	web site "$ROOT" web -p 8080:80
+	wait_for 5 fetch http://127.0.0.1:8080/
+	[ "$(fetch http://127.0.0.1:8080/)" = site ]
+	[ "$(fetch http://192.0.2.1:8080/)" = site ]
+	[ "$(ip netns exec out timeout 5 busybox wget -q -O- http://192.0.2.1:8080/)" = site ]
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	run "$HAKO" run -q -D "$ROOT2" -M client --network=web /bin/sh -c 'wget -q -O- http://192.0.2.2/cgi-bin/ip; ip -4 -o addr show host0'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *192.0.2.1* ]]   # busybox httpd may print it v4-mapped
+	[[ "${lines[1]}" == *"inet 10.88.0.3/24"* ]]
+	# The same machine gets the same address next time.
+	run "$HAKO" run -q -D "$ROOT2" -M client --network=web /bin/sh -c 'ip -4 -o addr show host0'
+	[[ "$output" == *"inet 10.88.0.3/24"* ]]
+}
+
+@test "network: seed 002: DHCP, names, IPv6 by RA and NAT66" {
+	outside
+	"$HAKO" network create lan --subnet=10.89.0.0/24 --dhcp --ipv6=auto
+	pgrep -f "[d]nsmasq --conf-file=$HAKO_RUNTIME_DIR"
+	cat > "$ROOT/udhcpc.sh" <<'S'
+#!/bin/sh
+[ "$1" = bound ] && echo "$ip" > /tmp/lease
+exit 0
+S
+	chmod +x "$ROOT/udhcpc.sh"
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	cp "$ROOT/udhcpc.sh" "$ROOT2/"
+	touch "$ROOT/etc/resolv.conf" "$ROOT2/etc/resolv.conf"
+	bg "$HAKO" run -q -D "$ROOT2" -M peer --network=lan /bin/sleep 60
+	wait_for 5 ip link show vb-peer
+	run "$HAKO" run -q -D "$ROOT" -M main --network=lan /bin/sh -c '
+		udhcpc -i host0 -n -q -t 5 -s /udhcpc.sh >/dev/null 2>&1; echo "lease $(cat /tmp/lease)"
+		ip -4 -o addr show host0 | grep -o "inet [0-9.]*"
+		nslookup peer | grep -c "10.89.0.2$"
+		nslookup peer.hako | grep -c "10.89.0.2$"
+		ping -c1 -W2 peer >/dev/null && echo ping-peer
+		# hako set PREFIX::3; the router advertisement adds an EUI-64 address from the MAC.
+		for i in $(seq 20); do [ "$(ip -6 -o addr show dev host0 scope global | wc -l)" -ge 2 ] && break; sleep 0.25; done
+		ip -6 -o addr show dev host0 scope global | grep -vc "::3/64"
+		ping -c1 -W2 2001:db8::2 >/dev/null && echo ping6-outside
+		ping -c1 -W2 192.0.2.2 >/dev/null && echo ping-outside
+		cat /etc/resolv.conf | grep nameserver'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "lease 10.89.0.3" ]
+	[ "${lines[1]}" = "inet 10.89.0.3" ]
+	[ "${lines[2]}" = 1 ]
+	[ "${lines[3]}" = 1 ]
+	[ "${lines[4]}" = ping-peer ]
+	[ "${lines[5]}" = 1 ]
+	[ "${lines[6]}" = ping6-outside ]
+	[ "${lines[7]}" = ping-outside ]
+	[ "${lines[8]}" = "nameserver 10.89.0.1" ]
+}
+
+@test "network: seed 000: a user table with input policy drop does not break containers or port forwards" {
+	outside
+	outside_httpd
+	nft -f - <<'N'
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		iifname "lo" accept
+		meta l4proto { icmp, ipv6-icmp } accept
+		tcp dport 22 accept
+		ip saddr 10.90.0.0/24 accept
+	}
+}
+N
+	"$HAKO" network create fw --subnet=10.90.0.0/24
+	web fwweb "$ROOT" fw -p 8081:80
+	wait_for 5 fetch http://127.0.0.1:8081/
+	[ "$(ip netns exec out timeout 5 busybox wget -q -O- http://192.0.2.1:8081/)" = fwweb ]
+	[ "$(fetch http://192.0.2.1:8081/)" = fwweb ]
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	run "$HAKO" run -q -D "$ROOT2" -M c2 --network=fw /bin/sh -c 'wget -q -O- http://192.0.2.2/cgi-bin/ip'
+	[[ "$output" == *192.0.2.1* ]]
+	"$HAKO" network rm fw 2>/dev/null || true
+	nft list table inet filter >/dev/null
+}
+
+@test "network: two --isolated networks cannot reach each other; two plain ones can" {
+	"$HAKO" network create iso1 --subnet=10.91.0.0/24 --isolated
+	"$HAKO" network create iso2 --subnet=10.92.0.0/24 --isolated
+	"$HAKO" network create pl1 --subnet=10.93.0.0/24
+	"$HAKO" network create pl2 --subnet=10.94.0.0/24
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	web w-iso2 "$ROOT" iso2
+	web w-pl2 "$ROOT2" pl2
+	wait_for 5 fetch http://10.92.0.2/
+	wait_for 5 fetch http://10.94.0.2/
+	R3=$(make_root "$TEST_TMP/root3")
+	run "$HAKO" run -q -D "$R3" -M c-iso1 --network=iso1 /bin/sh -c 'exec 2>/dev/null; timeout 2 wget -q -O- http://10.92.0.2/ || echo blocked; timeout 2 wget -q -O- http://10.94.0.2/ || echo blocked'
+	[ "${lines[0]}" = blocked ]
+	[ "${lines[1]}" = blocked ]
+	run "$HAKO" run -q -D "$R3" -M c-pl1 --network=pl1 /bin/sh -c 'exec 2>/dev/null; timeout 2 wget -q -O- http://10.94.0.2/ || echo blocked; timeout 2 wget -q -O- http://10.92.0.2/ || echo blocked'
+	[ "${lines[0]}" = w-pl2 ]
+	[ "${lines[1]}" = blocked ]
+}
+
+@test "network: bad input is one line, exit 125, nothing created or removed" {
+	"$HAKO" network create n1 --subnet=10.95.0.0/24
+	web held "$ROOT" n1 -p 8082:80
+	wait_for 5 fetch http://127.0.0.1:8082/
+	state() { hako_links; nft list ruleset; ls -R "$HAKO_CONFIG_DIR" "$HAKO_STATE_DIR"; ip -o addr | awk '{print $2, $4}'; }
+	before=$(state)
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	check() { # check EXPECTED-MESSAGE CMD...
+		local want=$1; shift
+		run "$@"
+		[ "$status" -eq 125 ] || { echo "status $status: $output"; return 1; }
+		[ "${#lines[@]}" -eq 1 ] || { echo "lines: $output"; return 1; }
+		[[ "$output" == "hako: "*"$want"* ]] || { echo "message: $output"; return 1; }
+	}
+	check "overlaps 10.95.0.0/24 of network n1" "$HAKO" network create n2 --subnet=10.95.0.128/25
+	check "invalid --subnet=10.96.0.0/33" "$HAKO" network create n2 --subnet=10.96.0.0/33
+	check "invalid --subnet=10.96.0.1/24: host bits" "$HAKO" network create n2 --subnet=10.96.0.1/24
+	check "gateway 10.97.0.1 is not a host address of subnet 10.96.0.0/24" "$HAKO" network create n2 --subnet=10.96.0.0/24 --gateway=10.97.0.1
+	check "invalid network name 'a-name-too-long'" "$HAKO" network create a-name-too-long --subnet=10.96.0.0/24
+	check "host port tcp:8082 is already forwarded" "$HAKO" run -D "$ROOT2" -M other --network=n1 -p 8082:80 /bin/true
+	check "network n1 is in use by 1 container(s)" "$HAKO" network rm n1
+	check "no network named nope" "$HAKO" run -D "$ROOT2" --network=nope /bin/true
+	check "-p/--port needs --network=" "$HAKO" run -D "$ROOT2" -n -p 80 /bin/true
+	check "invalid --port=0" "$HAKO" run -D "$ROOT2" --network=n1 -p 0 /bin/true
+	diff <(echo "$before") <(state)
+}
+
+@test "network: missing dnsmasq names the package and creates nothing" {
+	run env PATH=/nonexistent "$HAKO" network create d1 --subnet=10.98.0.0/24 --dhcp
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"install the package dnsmasq-base"* ]]
+	[ -z "$(hako_links)" ]
+	! nft list tables | grep -q hako
+	[ ! -e "$HAKO_CONFIG_DIR/networks/d1.network" ]
+}
+
+@test "network: up --all brings networks back after a reboot; rm leaves nothing" {
+	"$HAKO" network create r1 --subnet=10.99.0.0/24 --dhcp --ipv6=fd99:1:2:3::/64
+	"$HAKO" network create r2 --subnet=10.100.0.0/24 --no-nat
+	run "$HAKO" network list --json
+	[[ "$output" == '[{"name":"r1","state":"up"'*'"ipv6":"fd99:1:2:3::/64"'*'{"name":"r2"'*'"nat":false'* ]]
+	# A reboot: runtime state, links, rules and processes are gone, definitions stay.
+	kill "$(cat "$HAKO_RUNTIME_DIR/networks/r1/dnsmasq.pid")"
+	wait_for 5 sh -c "! pgrep -f \"[d]nsmasq --conf-file=$HAKO_RUNTIME_DIR\""
+	ip link del hk-r1; ip link del hk-r2; nft delete table inet hako
+	rm -rf "$HAKO_RUNTIME_DIR"/*
+	"$HAKO" network up --all
+	ip -o addr show hk-r1 | grep -q "10.99.0.1/24"
+	ip -o addr show hk-r1 | grep -q "fd99:1:2:3::1/64"
+	pgrep -f "[d]nsmasq --conf-file=$HAKO_RUNTIME_DIR"
+	web w "$ROOT" r2
+	wait_for 5 fetch http://10.100.0.2/
+	kill "${BG_PIDS[0]}"; wait "${BG_PIDS[0]}" || true
+	"$HAKO" network rm r1
+	"$HAKO" network rm r2
+	[ -z "$(leftovers)" ] || { leftovers; false; }
+}

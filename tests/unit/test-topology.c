@@ -1,0 +1,160 @@
+/* Topology files: the issue's example lab, address allocation, and one error per kind of bad
+ * file, each naming FILE:LINE. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab/topology.h"
+#include "tap.h"
+
+static const char natlab[] =
+	"[Lab]\nName=natlab\n\n"
+	"[Network inet]\nSubnet=100.64.0.0/16\n\n"
+	"[Network lan0]\nSubnet=10.0.1.0/24\n\n"
+	"[Network lan1]\nSubnet=10.0.2.0/24\n\n"
+	"[Nat c0-nat]\nInside=lan0\nOutside=inet\nType=full-cone\nPortForward=udp:54321:c0:12345\n\n"
+	"[Nat c1-nat]\nInside=lan1\nOutside=inet\nType=restricted-cone\nUdpTimeout=5s\n\n"
+	"[Node c0]\nNetwork=lan0\n\n"
+	"[Node c1]\nNetwork=lan1\nDirectory=/var/lib/machines/noble\nEphemeral=yes\n";
+
+static char *ip(uint32_t a)
+{
+	static char buf[4][16];
+	static int i;
+	return (char *)ip_str(a, buf[i++ % 4]);
+}
+
+static void test_natlab(void)
+{
+	struct lab_topology *t = NULL;
+	CHECK(topology_parse_string(natlab, "natlab.lab", &t) == 0);
+	if (!t)
+		return;
+	CHECK_STREQ(t->name, "natlab");
+	CHECK(t->n_networks == 3 && t->n_nats == 2 && t->n_nodes == 2);
+	CHECK(t->nats[0].mapping == NAT_EI && t->nats[0].filtering == NAT_EI);
+	CHECK(t->nats[1].mapping == NAT_EI && t->nats[1].filtering == NAT_AD);
+	CHECK_STREQ(nat_type_name(t->nats[1].mapping, t->nats[1].filtering), "restricted-cone");
+	CHECK(t->nats[1].udp_timeout_s == 5);
+	/* Gateways take .1, outside addresses follow in file order, nodes after the gateway. */
+	CHECK_STREQ(ip(t->nats[0].inside_addr), "10.0.1.1");
+	CHECK_STREQ(ip(t->nats[0].outside_addr), "100.64.0.1");
+	CHECK_STREQ(ip(t->nats[1].outside_addr), "100.64.0.2");
+	CHECK_STREQ(ip(t->nodes[0].addr), "10.0.1.2");
+	CHECK_STREQ(ip(t->nodes[1].addr), "10.0.2.2");
+	CHECK_STREQ(ip(t->networks[0].responder[0]), "100.64.255.254");
+	CHECK_STREQ(ip(t->networks[0].responder[1]), "100.64.255.253");
+	CHECK(t->networks[1].responder[0] == 0);
+	CHECK_STREQ(ip(t->networks[1].gateway), "10.0.1.1");
+	CHECK(t->nats[0].outside_gateway == 0);
+	CHECK(t->nats[0].n_forwards == 1 && t->nats[0].forwards[0].protos == PROTO_UDP);
+	CHECK_STREQ(ip(t->nats[0].forwards[0].to_addr), "10.0.1.2");
+	CHECK(t->nodes[1].ephemeral && t->nodes[1].directory);
+	topology_free(t);
+}
+
+static void test_nested_and_router(void)
+{
+	const char *text =
+		"[Network inet]\nSubnet=100.64.0.0/16\n[Network cgn]\nSubnet=100.100.0.0/24\n"
+		"[Network home]\nSubnet=192.168.1.0/24\n"
+		"[Nat isp]\nInside=cgn\nOutside=inet\nMapping=address-dependent\nFiltering=endpoint-independent\n"
+		"[Nat homegw]\nInside=home\nOutside=cgn\nType=symmetric\n"
+		"[Node pc]\nNetwork=home\nAddress=192.168.1.50\n"
+		"[Network dmz]\nSubnet=172.16.0.0/24\n[Router r1]\nNetworks=inet dmz\nRoute=10.9.0.0/16 via 100.64.0.9\n"
+		"[Node web]\nNetwork=dmz\n[Link web]\nDelay=20ms\nLoss=1.5%\nRate=10mbit\n";
+	struct lab_topology *t = NULL;
+	CHECK(topology_parse_string(text, "/x/home.lab", &t) == 0);
+	if (!t)
+		return;
+	CHECK_STREQ(t->name, "home");
+	CHECK(t->nats[0].mapping == NAT_AD && t->nats[0].filtering == NAT_EI);
+	CHECK(nat_type_name(NAT_AD, NAT_EI) == NULL);
+	CHECK_STREQ(ip(t->nats[1].outside_gateway), ip(t->nats[0].inside_addr));
+	CHECK_STREQ(ip(t->nodes[0].addr), "192.168.1.50");
+	CHECK_STREQ(ip(t->networks[3].gateway), ip(t->routers[0].addrs[1]));
+	CHECK(t->routers[0].n_routes == 1 && t->routers[0].routes[0].dest.prefix == 16);
+	CHECK(t->nodes[1].link.delay_us == 20000 && t->nodes[1].link.loss_ppm == 15000);
+	CHECK(t->nodes[1].link.rate_bps == 1250000);
+	CHECK(t->networks[1].responder[0] == 0 && t->networks[0].responder[0] != 0);
+	topology_free(t);
+}
+
+/* Parses text expecting failure; returns the one error line it logged. */
+static const char *error_of(const char *text)
+{
+	static char line[512];
+	fflush(stderr);
+	int saved = dup(2);
+	FILE *f = tmpfile();
+	dup2(fileno(f), 2);
+	struct lab_topology *t = NULL;
+	int r = topology_parse_string(text, "bad.lab", &t);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	line[0] = 0;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	line[strcspn(line, "\n")] = 0;
+	if (r >= 0) {
+		topology_free(t);
+		return "(accepted)";
+	}
+	return line;
+}
+
+static void test_errors(void)
+{
+	static const struct { const char *text, *error; } cases[] = {
+		{ "[Lab]\nName=x\n[Bogus]\n", "hako: bad.lab:3: unknown section [Bogus]" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\nColour=red\n", "hako: bad.lab:3: unknown key Colour= in [Network]" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=b\n", "hako: bad.lab:3: Network=b: no [Network b] in this file" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Network a]\nSubnet=10.0.1.0/24\n", "hako: bad.lab:3: duplicate network 'a' (also on line 1)" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Node n]\nNetwork=a\n", "hako: bad.lab:5: duplicate name 'n' (also on line 3)" },
+		{ "[Network a]\nSubnet=10.0.0.0/16\n[Network b]\nSubnet=10.0.5.0/24\n", "hako: bad.lab:3: subnet of 'b' overlaps 'a' (line 1)" },
+		{ "[Network averyveryverylongname]\nSubnet=10.0.0.0/24\n", "hako: bad.lab:1: network name 'averyveryverylongname' is too long for an interface name (15 characters at most)" },
+		{ "[Network a]\nSubnet=10.0.0.300/24\n", "hako: bad.lab:2: Subnet=10.0.0.300/24: not an IPv4 subnet ADDRESS/PREFIX" },
+		{ "[Network a]\nSubnet=10.0.0.1/24\n", "hako: bad.lab:2: Subnet=10.0.0.1/24: host bits set (not a subnet address)" },
+		{ "[Network a]\n", "hako: bad.lab:1: [Network a] needs Subnet=" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Nat g]\nInside=a\nOutside=a\n", "hako: bad.lab:3: [Nat g] Inside= and Outside= are the same network" },
+		{ "[Nat g]\nType=full-cone\nMapping=endpoint-independent\n", "hako: bad.lab:3: Mapping=endpoint-independent: Type= is already set (use either Type= or Mapping=/Filtering=)" },
+		{ "[Nat g]\nType=half-cone\n", "hako: bad.lab:2: Type=half-cone: not full-cone, restricted-cone, port-restricted-cone or symmetric" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Network b]\nSubnet=10.0.1.0/24\n[Nat x]\nInside=a\nOutside=b\n[Nat y]\nInside=b\nOutside=a\n", "hako: bad.lab:5: NATs form a loop through 'x'" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nAddress=10.0.1.5\n", "hako: bad.lab:5: address is outside a's subnet" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nAddress=10.0.0.5\n[Node m]\nNetwork=a\nAddress=10.0.0.5\n", "hako: bad.lab:8: address is already used (line 5)" },
+		{ "[Network a]\nSubnet=10.0.0.0/30\n[Node n]\nNetwork=a\n", "hako: bad.lab:3: network 'a' has no free address left" },
+		{ "[Link ghost]\nDelay=5ms\n", "hako: bad.lab:1: [Link ghost]: no [Node ghost] in this file" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link n]\nLoss=200%\n", "hako: bad.lab:6: Loss=200%: not a percentage between 0 and 100" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Nat g]\nInside=a\nOutside=b\n", "hako: bad.lab:3: Outside=b: no [Network b] in this file" },
+		{ "[Nat g]\nPortForward=80:web\n", "hako: bad.lab:2: PortForward=80:web: not [tcp:|udp:]PORT:NODE:PORT" },
+		{ "[Node]\n", "hako: bad.lab:1: [Node] needs a name: [Section NAME]" },
+		{ "[Lab]\nName=bad/name\n", "hako: bad.lab:1: lab name 'bad/name' is not valid (letters, digits, '-', '_', '.', at most 32)" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_STREQ(error_of(cases[i].text), cases[i].error);
+}
+
+static void test_cidr(void)
+{
+	struct lab_cidr c;
+	CHECK(cidr_parse("10.1.2.3/8", &c, true) == 0 && c.addr == 0x0a010203 && c.prefix == 8);
+	CHECK(cidr_parse("10.1.2.3", &c, true) == -EINVAL);
+	CHECK(cidr_parse("10.1.2.3", &c, false) == 0 && c.prefix == 32);
+	CHECK(cidr_parse("10.1.2.3/33", &c, true) == -EINVAL);
+	CHECK(cidr_parse("10.1.2.3/", &c, true) == -EINVAL);
+	CHECK(cidr_parse("fe80::1/64", &c, true) == -EINVAL);
+}
+
+int main(void)
+{
+	RUN(test_natlab);
+	RUN(test_nested_and_router);
+	RUN(test_errors);
+	RUN(test_cidr);
+	TAP_END();
+}
