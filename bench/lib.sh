@@ -42,6 +42,25 @@ PY
 	rm -f "$json" "$out"
 }
 
+# measure_debug LABEL RUNS SED_EXPR CMD...: the median of a cost hako times itself (HAKO_DEBUG=1
+# debug lines; SED_EXPR turns the line into milliseconds, several numbers are added up), appended
+# as a row without a memory figure.
+measure_debug() {
+	local label=$1 runs=$2 expr=$3 i vals=()
+	shift 3
+	for ((i = 0; i < runs; i++)); do
+		vals+=("$(HAKO_DEBUG=1 "$@" 2>&1 >/dev/null | sed -n "$expr" | head -1)")
+	done
+	python3 - "$label" "${vals[@]}" >>"$RESULTS" <<'PY'
+import statistics, sys
+v = [sum(float(x) for x in s.split()) for s in sys.argv[2:] if s.strip()]
+if v:
+    print(f"{sys.argv[1]}\t{statistics.median(v):.3f}\t0")
+else:
+    print(f"bench: '{sys.argv[1]}': no timing from hako", file=sys.stderr)
+PY
+}
+
 # report TITLE FLOOR_LABEL: prints $RESULTS as one table with ratios to the floor's row.
 report() {
 	python3 - "$RESULTS" "$1" "$2" <<'PY'
@@ -57,7 +76,7 @@ for label, ms, rss in rows:
     tree = label.split(" | ")[-1]
     f = floor.get(tree) or next(iter(floor.values()), (0, 0))
     tr = f"{float(ms)/f[0]:.2f}" if f[0] else "-"
-    mr = f"{int(rss)/f[1]:.2f}" if f[1] else "-"
-    print(f"{label:58} {float(ms):10.2f} {tr:>8} {int(rss):9d} {mr:>8}")
+    mr = f"{int(rss)/f[1]:.2f}" if f[1] and int(rss) else "-"
+    print(f"{label:58} {float(ms):10.2f} {tr:>8} {int(rss) or '-':>9} {mr:>8}")
 PY
 }

@@ -22,7 +22,7 @@
 #include "container/seccomp.h"
 
 /* Bump when the groups or the special rules change: it is part of the cache key. */
-#define SECCOMP_POLICY_VERSION "hako-seccomp-5"
+#define SECCOMP_POLICY_VERSION "hako-seccomp-6"
 
 struct syscall_group {
 	const char *name;
@@ -453,6 +453,11 @@ int seccomp_compile(const struct seccomp_request *req, uint64_t caps, struct sec
 	/* hako sets no_new_privs itself when asked; the filter must not force it. */
 	if (r >= 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	/* A binary tree of syscall numbers rather than a chain: the kernel emulates the filter for
+	 * every syscall number when it is loaded (its action cache), along the path each one takes:
+	 * O(log n) steps instead of O(n) halves the load time, and every call runs fewer steps. */
+	if (r >= 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	if (r >= 0)
 		r = add_rules(ctx, allowed);
 	if (r >= 0)

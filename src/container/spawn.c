@@ -32,7 +32,6 @@
 #include "cmd/cmd.h"
 #include "container/caps.h"
 #include "container/console.h"
-#include "container/isolation.h"
 #include "container/mounts.h"
 #include "container/user.h"
 
@@ -449,9 +448,8 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
-	/* If hako dies, so does the container. Non-dumpable: /proc/1/exe (this is still the host's
-	 * hako binary) must not be openable from inside (runc CVE-2019-5736). */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0 || setsid() < 0) {
+	/* If hako dies, so does the container. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || setsid() < 0) {
 		log_errno(-errno, "cannot set up the container's PID 1");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
@@ -464,6 +462,14 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 	char go;
 	if (read(sync_fd, &go, 1) != 1) /* the parent's hooks failed, or it is gone */
 		_exit(EXIT_HAKO_FAILED);
+	/* Non-dumpable: /proc/1/exe (this is still the host's hako binary) must not be openable
+	 * from inside (runc CVE-2019-5736). Only now: until the parent's hooks are done, a rootless
+	 * parent must still open this process's /proc files (uid_map, ns/net), which non-dumpable
+	 * hands to the host's root. Nothing of the container has run yet. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+		log_errno(-errno, "cannot set up the container's PID 1");
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
 	if (mounts_setup(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {

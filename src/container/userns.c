@@ -11,11 +11,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/names.h"
 #include "base/util.h"
 #include "container/userns.h"
 
@@ -84,11 +86,26 @@ int userns_parse_ownership(struct userns_config *u, const char *value, const cha
 
 /* --- pick --- */
 
+/* Whether a user or group of the host's files has an id in [base, base + 65536). Read directly:
+ * getpwuid() would go through NSS, whose "systemd" module (loaded for every id the files do not
+ * have) costs milliseconds and a megabyte on each start. */
+static bool range_has_host_ids(uint32_t base)
+{
+	bool used = false;
+	_cleanup_fclose_ FILE *pw = fopen("/etc/passwd", "re");
+	for (struct passwd *p; pw && !used && (p = fgetpwent(pw));)
+		used = p->pw_uid >= base && p->pw_uid - base < USERNS_RANGE_SIZE;
+	_cleanup_fclose_ FILE *gr = fopen("/etc/group", "re");
+	for (struct group *g; gr && !used && (g = fgetgrent(gr));)
+		used = g->gr_gid >= base && g->gr_gid - base < USERNS_RANGE_SIZE;
+	return used;
+}
+
 /* Locks the range file for base; -EBUSY when a running container holds it. */
 static int lock_range(const char *dir, uint32_t base, const char *machine, int *ret_fd)
 {
 	/* The range must not belong to a host user or group either. */
-	if (getpwuid(base) || getgrgid(base))
+	if (range_has_host_ids(base))
 		return -EBUSY;
 	_cleanup_free_ char *path = xasprintf("%s/range-%08x", dir, base);
 	if (!path)
@@ -98,9 +115,13 @@ static int lock_range(const char *dir, uint32_t base, const char *machine, int *
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? -EBUSY : -errno;
-	/* Who holds it, for people reading the state dir. */
-	if (ftruncate(fd, 0) == 0)
-		dprintf(fd, "%s\n", machine);
+	/* Who holds it, for people reading the state dir. Rewritten only when it changes: a
+	 * truncated and rewritten file costs ext4 a flush on close (auto_da_alloc), on every start. */
+	char held[MACHINE_NAME_MAX + 2] = "", want[MACHINE_NAME_MAX + 2];
+	ssize_t n = pread(fd, held, sizeof(held) - 1, 0);
+	snprintf(want, sizeof(want), "%s\n", machine);
+	if ((n < 0 || !streq(held, want)) && ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, want, strlen(want), 0);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
@@ -128,10 +149,12 @@ int userns_pick(const char *state_dir, const char *machine, uint32_t *ret_base, 
 	int r = mkdir_p(dir, 0755);
 	if (r < 0)
 		return r;
-	uint32_t base;
+	uint32_t base, recorded = 0;
 	int fd = -1;
-	if (read_recorded_base(record, &base) == 0 && lock_range(dir, base, machine, &fd) == 0)
+	if (read_recorded_base(record, &recorded) == 0 && lock_range(dir, recorded, machine, &fd) == 0) {
+		base = recorded;
 		goto found;
+	}
 
 	const uint32_t n_ranges = (USERNS_PICK_LAST - USERNS_PICK_FIRST) / USERNS_RANGE_SIZE;
 	uint32_t start = hash64(machine, strlen(machine)) % n_ranges;
@@ -144,11 +167,13 @@ int userns_pick(const char *state_dir, const char *machine, uint32_t *ret_base, 
 			return r;
 	}
 	return -EADDRINUSE;
-found:;
-	char buf[16];
-	snprintf(buf, sizeof(buf), "%08x", base);
+found:
 	/* Best effort: only makes the next pick for this name stable. */
-	(void)write_file(record, buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (base != recorded) {
+		char buf[16];
+		snprintf(buf, sizeof(buf), "%08x", base);
+		(void)write_file(record, buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	}
 	*ret_base = base;
 	*ret_lock_fd = fd;
 	return 0;
@@ -238,6 +263,30 @@ int userns_write_maps(pid_t pid, uint32_t base, uint32_t count)
 }
 
 /* --- ownership --- */
+
+/* File systems whose idmapped mounts this kernel supports (FS_ALLOW_IDMAP), by statfs magic. */
+static const unsigned long idmap_fs_magic[] = {
+	0xEF53,     /* ext2/3/4 */
+	0x58465342, /* xfs */
+	0x9123683E, /* btrfs */
+	0x01021994, /* tmpfs (6.3) */
+	0x794c7630, /* overlayfs (5.19) */
+	0xF2F52010, /* f2fs */
+	0x4d44,     /* vfat, msdos */
+	0xE0F5E1E2, /* erofs */
+	0x73717368, /* squashfs */
+};
+
+bool userns_fs_can_idmap(const char *path)
+{
+	struct statfs sf;
+	if (!path || statfs(path, &sf) < 0)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(idmap_fs_magic); i++)
+		if ((unsigned long)sf.f_type == idmap_fs_magic[i])
+			return true;
+	return false;
+}
 
 int userns_idmapped_tree(const char *dir, int userns_fd)
 {

@@ -51,5 +51,8 @@ int userns_write_maps(pid_t pid, uint32_t base, uint32_t count);
  * sees the on-disk owners shifted into its namespace, the disk is never changed. */
 int userns_idmapped_tree(const char *dir, int userns_fd);
 
+/* Whether the file system holding path supports idmapped mounts (a table of file system types). */
+bool userns_fs_can_idmap(const char *path);
+
 /* Shifts the owners of every file under dir by delta (chown ownership mode). */
 int userns_chown_tree(const char *dir, int64_t delta);

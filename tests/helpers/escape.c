@@ -36,7 +36,7 @@ static const struct {
 	{ EACCES, "EACCES" }, { EBUSY, "EBUSY" },     { EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
 	{ EINVAL, "EINVAL" }, { ETXTBSY, "ETXTBSY" }, { EROFS, "EROFS" },   { ENOSYS, "ENOSYS" },
 	{ ENXIO, "ENXIO" },   { ENOEXEC, "ENOEXEC" }, { ESTALE, "ESTALE" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-	{ EAFNOSUPPORT, "EAFNOSUPPORT" },             { ENOTDIR, "ENOTDIR" },
+	{ EAFNOSUPPORT, "EAFNOSUPPORT" },             { ENOTDIR, "ENOTDIR" },   { EAGAIN, "EAGAIN" },
 };
 
 /* Prints the errno name and returns 0: the attempt failed. */
@@ -351,6 +351,36 @@ static int call(const char *name)
 	return failed(EINVAL);
 }
 
+/* A fork bomb bounded by max rounds: forks children that wait, until fork fails; prints how
+ * many it made and the errno that stopped it, then kills them. */
+static int forkbomb(const char *smax)
+{
+	int max = smax ? atoi(smax) : 0;
+	if (max <= 0 || max > 4096)
+		return failed(EINVAL);
+	pid_t *kids = calloc(max, sizeof(pid_t));
+	int n = 0, err = 0;
+	while (kids && n < max) {
+		pid_t p = fork();
+		if (p < 0) {
+			err = errno;
+			break;
+		}
+		if (p == 0) {
+			pause();
+			_exit(0);
+		}
+		kids[n++] = p;
+	}
+	for (int i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	free(kids);
+	printf("forked %d: ", n);
+	if (!err)
+		return escaped("no limit");
+	return failed(err);
+}
+
 /* The audit subsystem is not namespaced: its netlink socket is refused. */
 static int audit(void)
 {
@@ -400,6 +430,8 @@ int main(int argc, char **argv)
 		return call(arg);
 	if (strcmp(a, "audit") == 0)
 		return audit();
+	if (strcmp(a, "forkbomb") == 0)
+		return forkbomb(arg);
 	fprintf(stderr, "escape: unknown attempt '%s'\n", a);
 	return 2;
 }

@@ -33,7 +33,8 @@ teardown() { common_teardown; }
 # in_mode MODE [--HAKO-OPTION...] ARGS...: runs the escape helper with ARGS in a container of MODE.
 in_mode() {
 	local mode=$1; shift
-	local common=(run -q -D "$ROOT" --bind="$SHARED:/shared")
+	# A machine name of this test's own: other test runs on the host make containers too.
+	local common=(run -q -D "$ROOT" -M "esc-${TEST_TMP##*.}" --bind="$SHARED:/shared")
 	while [[ "$1" == --* ]]; do common+=("$1"); shift; done
 	case $mode in
 	cmd) "$HAKO" "${common[@]}" /escape "$@" ;;
