@@ -104,14 +104,15 @@ static int check_links(const struct container *c)
 	return 0;
 }
 
-/* Host ports are claimed by files created O_EXCL under the network lock; a claim whose holder
- * is dead is stale and taken over. */
+/* Host ports are claimed by files under the network lock, each holding the claiming hako's pid;
+ * a claim whose holder is dead is stale and taken over. */
 static int claim_ports(struct container *c)
 {
 	const struct net_config *n = &c->cfg->net;
 	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "ports");
-	if (!dir || mkdir_p(dir, 0755) < 0)
-		return log_errno(-ENOMEM, "cannot create %s", dir ? dir : "the ports directory");
+	int r = dir ? mkdir_p(dir, 0755) : -ENOMEM;
+	if (r < 0)
+		return log_errno(r, "cannot create the directory of port claims");
 	for (unsigned i = 0; i < n->n_ports; i++) {
 		const struct port_spec *p = &n->ports[i];
 		const char *proto = p->proto == IPPROTO_UDP ? "udp" : "tcp";
@@ -122,7 +123,7 @@ static int claim_ports(struct container *c)
 			log_error("host port %s:%u is already forwarded", proto, p->host_port);
 			return -EADDRINUSE;
 		}
-		int r = members_add(dir, name);
+		r = members_add(dir, name);
 		if (r < 0 || (r = strv_push(&c->net->port_claims, name)) < 0)
 			return log_errno(r, "cannot claim host port %s:%u", proto, p->host_port);
 	}
