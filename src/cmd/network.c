@@ -152,9 +152,13 @@ static int do_up(int argc, char **argv)
 	return status;
 }
 
+/* Values are names and addresses hako validated; an interface name may still hold '"' or '\\'. */
 static void print_json_string(const char *key, const char *v, bool comma)
 {
-	printf("\"%s\":\"%s\"%s", key, v, comma ? "," : "");
+	printf("\"%s\":\"", key);
+	for (; *v; v++)
+		printf(*v == '"' || *v == '\\' ? "\\%c" : "%c", *v);
+	printf("\"%s", comma ? "," : "");
 }
 
 static void print_network(const struct network_def *d, bool json)

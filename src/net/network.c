@@ -181,6 +181,13 @@ static int def_entry(void *userdata, const struct ini_pos *pos, const char *sect
 	return 0;
 }
 
+int network_parse(const char *text, const char *file, struct network_def *d)
+{
+	static const struct ini_handler h = { .entry = def_entry };
+	int r = ini_parse_string(text, file, &h, d);
+	return r < 0 ? r : network_def_finish(d);
+}
+
 int network_load(const char *name, struct network_def *ret)
 {
 	struct network_def d = { .nat = true };
@@ -196,10 +203,12 @@ int network_load(const char *name, struct network_def *ret)
 		network_def_done(&d);
 		return -ENOENT;
 	}
-	static const struct ini_handler h = { .entry = def_entry };
-	int r = ini_parse_file(path, &h, &d);
-	if (r >= 0)
-		r = network_def_finish(&d);
+	_cleanup_free_ char *text = NULL;
+	int r = read_file(path, &text, NULL);
+	if (r < 0)
+		log_errno(r, "cannot read %s", path);
+	else
+		r = network_parse(text, path, &d);
 	if (r < 0) {
 		network_def_done(&d);
 		return r;

@@ -42,6 +42,8 @@ void network_def_done(struct network_def *d);
 /* Checks a definition on its own (CIDR family, gateway inside, name) and fills defaults. Logs. */
 int network_def_finish(struct network_def *d);
 bool network_name_valid(const char *name);
+/* Parses a definition's text into d (name and defaults set by the caller) and finishes it. */
+int network_parse(const char *text, const char *file, struct network_def *d);
 int network_load(const char *name, struct network_def *ret);
 int network_save(const struct network_def *d);
 /* Names of the defined networks, sorted. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "net/netns.h"
 #include "net/nft.h"
 #include "net/rtnl.h"
+#include "net/rules.h"
 #include "tap.h"
 
 static int ns_a = -1, ns_b = -1; /* two fresh namespaces; the test thread sits in ns_a */
@@ -131,6 +133,40 @@ static void test_nft(void)
 	free(out);
 }
 
+/* hako's ruleset texts are accepted by nftables, and removing a network removes exactly what
+ * adding it made. */
+static void test_rules_apply(void)
+{
+	struct network_def a = { .nat = true, .name = strdup("ra") }, b = { .nat = true, .name = strdup("rb") };
+	CHECK(network_parse("[Network]\nSubnet=10.7.0.0/24\nIPv6=fd07::/64\nIsolated=yes\n", "ra", &a) == 0);
+	CHECK(network_parse("[Network]\nSubnet=10.8.0.0/24\nExternal=eth0\n", "rb", &b) == 0);
+	char *err = NULL, *before = NULL, *after = NULL;
+	char *base = rules_base(), *add_a = rules_network_add(&a), *add_b = rules_network_add(&b);
+	char *del_a = rules_network_del(&a);
+	struct port_spec p = { IPPROTO_TCP, 8080, 80 };
+	char *fwd = rules_ports(&p, 1, &a.gateway, true);
+	CHECK(nft_run(base, &err) == 0);
+	CHECK(nft_run(add_b, &err) == 0);
+	CHECK(nft_query("list table inet hako", &before, &err) == 0);
+	CHECK(nft_run(add_a, &err) == 0);
+	CHECK(nft_run(fwd, &err) == 0);
+	CHECK(nft_run(fwd, &err) == -EINVAL); /* the host port is taken */
+	free(err);
+	err = NULL;
+	free(fwd);
+	fwd = rules_ports(&p, 1, &a.gateway, false);
+	CHECK(nft_run(fwd, &err) == 0);
+	CHECK(nft_run(del_a, &err) == 0);
+	CHECK(nft_query("list table inet hako", &after, &err) == 0);
+	CHECK_STREQ(before, after);
+	CHECK(nft_run("delete table inet hako\n", &err) == 0);
+	const char *texts[] = { base, add_a, add_b, del_a, fwd, before, after, err };
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		free((char *)texts[i]);
+	network_def_done(&a);
+	network_def_done(&b);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -146,5 +182,6 @@ int main(void)
 	RUN(test_links_batched);
 	RUN(test_addr_route);
 	RUN(test_nft);
+	RUN(test_rules_apply);
 	TAP_END();
 }
