@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "login", cmd_login, "Attach to a machine's console" },
 	{ "enable", cmd_enable, "Start machines at boot" },
 	{ "disable", cmd_disable, "No longer start machines at boot" },
+	{ "image", cmd_image, "List, clone, rename, remove and bootstrap images" },
 };
 
 static void usage(FILE *f)

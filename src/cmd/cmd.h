@@ -31,3 +31,4 @@ int cmd_shell(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_enable(int argc, char **argv);
 int cmd_disable(int argc, char **argv);
+int cmd_image(int argc, char **argv); /* src/cmd/image.c */

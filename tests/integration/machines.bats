@@ -289,3 +289,45 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	"$HAKO" stop base
 	[ -z "$(ip link show master br0)" ]
 }
+
+# ---- images ----
+
+@test "image: list, clone (a faithful copy with its .nspawn), rename, remove; running images are refused" {
+	image i1
+	printf '[Exec]\nHostname=i1\n' > "$HAKO_IMAGE_DIR/i1.nspawn"
+	chown 1000:1000 "$HAKO_IMAGE_DIR/i1/home/user"
+	"$HAKO" image clone i1 i2
+	[ "$(cd "$HAKO_IMAGE_DIR/i1" && find . -printf '%p %y %s %m %U %G %l\n' | sort)" = \
+	  "$(cd "$HAKO_IMAGE_DIR/i2" && find . -printf '%p %y %s %m %U %G %l\n' | sort)" ]
+	cmp "$HAKO_IMAGE_DIR/i1/bin/busybox" "$HAKO_IMAGE_DIR/i2/bin/busybox"
+	[ -f "$HAKO_IMAGE_DIR/i2.nspawn" ]
+	run "$HAKO" image list
+	[ "${lines[1]%% *}" = i1 ]
+	[ "${lines[2]%% *}" = i2 ]
+	[ "${lines[-1]}" = "2 images listed." ]
+	run "$HAKO" image clone i1 i2
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: image i2 already exists" ]
+	"$HAKO" start --private-network i2
+	run "$HAKO" image remove i2
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: machine i2 is running (hako stop i2 first)" ]
+	"$HAKO" stop i2
+	"$HAKO" image rename i2 i3
+	[ -d "$HAKO_IMAGE_DIR/i3" ] && [ -f "$HAKO_IMAGE_DIR/i3.nspawn" ] && [ ! -e "$HAKO_IMAGE_DIR/i2" ]
+	"$HAKO" image remove i3
+	[ ! -e "$HAKO_IMAGE_DIR/i3" ] && [ ! -e "$HAKO_IMAGE_DIR/i3.nspawn" ]
+	run "$HAKO" image remove ../etc
+	[ "$status" -eq 125 ]
+}
+
+@test "image: bootstrap names the missing tool and leaves nothing" {
+	mkdir -p "$TEST_TMP/bin"
+	ln -s "$(command -v env)" "$TEST_TMP/bin/env"
+	run env PATH="$TEST_TMP/bin" "$HAKO" image bootstrap arch1 --distro=arch
+	[ "$status" -eq 126 ]
+	[ "$output" = "hako: pacstrap is needed to bootstrap arch and is not installed (package arch-install-scripts)" ]
+	run "$HAKO" image bootstrap x1 --distro=plan9
+	[ "$status" -eq 125 ]
+	[ -z "$(ls -A "$HAKO_IMAGE_DIR")" ]
+}
