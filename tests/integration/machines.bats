@@ -151,6 +151,19 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	"$HAKO" stop s1
 }
 
+@test "machines: shell on a terminal gets a pty of the machine's own devpts and the login shell" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	image p1
+	"$HAKO" start --private-network p1
+	run timeout 10 script -qec "$HAKO shell p1 /bin/sh -c 'tty; exit 5'" /dev/null
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"/dev/pts/0"* ]]
+	run timeout 10 script -qec "$HAKO shell p1" /dev/null < <(printf 'echo inner-$((2+3))\nexit 4\n')
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"inner-5"* ]]
+	"$HAKO" stop p1
+}
+
 @test "machines: login shows the console, three ^] detach, a later login attaches again" {
 	image l1
 	"$HAKO" start --private-network l1
