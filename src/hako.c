@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "enable", cmd_enable, "Start machines at boot" },
 	{ "disable", cmd_disable, "No longer start machines at boot" },
 	{ "lab", cmd_lab, "Build, inspect and remove multi-network labs with NAT gateways" },
+	{ "image", cmd_image, "List, clone, rename, remove and bootstrap images" },
 };
 
 static void usage(FILE *f)

@@ -33,3 +33,4 @@ int cmd_login(int argc, char **argv);
 int cmd_enable(int argc, char **argv);
 int cmd_disable(int argc, char **argv);
 int cmd_lab(int argc, char **argv); /* src/cmd/lab.c */
+int cmd_image(int argc, char **argv); /* src/cmd/image.c */

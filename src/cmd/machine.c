@@ -44,14 +44,7 @@ static int parse_or_exit(const struct opt *table, size_t n, int argc, char **arg
 	return -1; /* go on */
 }
 
-static int check_name(const char *name)
-{
-	if (machine_name_valid(name))
-		return 0;
-	log_error("invalid machine name '%s' (letters, digits, '-', '_', '.'; at most %d bytes)", name,
-		  MACHINE_NAME_MAX);
-	return -EINVAL;
-}
+static int check_name(const char *name) { return machine_check_name("machine", name); }
 
 /* Reads a running machine's state; logs and returns hako's exit status when there is none. */
 static int get_running(const char *name, struct machine_state *st)

@@ -371,6 +371,12 @@ int isolation_setup_parent(struct container *c)
 	if (s->userns && (r = userns_write_maps(c->pid, s->uid_base, s->uid_count)) < 0)
 		return log_errno(r, "cannot write the user namespace maps of %s", c->name);
 	s->userns_ms += now_ms() - start;
+	/* The console is a pty of the host's devpts, owned by the host's root: unmapped inside, so
+	 * the container's root could not open /dev/console (a getty fails). Give it to the
+	 * container's root, as nspawn does. */
+	if (s->userns && getuid() == 0 && c->pty_slave >= 0 &&
+	    fchown(c->pty_slave, s->uid_base, s->uid_base) < 0)
+		return log_errno(-errno, "cannot hand the console of %s to its root", c->name);
 	if (s->cgroup) {
 		if ((r = cgroup_attach(s->cgroup, c->pid)) < 0)
 			return log_errno(r, "cannot move %s into its cgroup", c->name);

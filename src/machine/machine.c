@@ -18,6 +18,15 @@
 #include "base/util.h"
 #include "container/cgroup.h"
 
+int machine_check_name(const char *what, const char *name)
+{
+	if (machine_name_valid(name))
+		return 0;
+	log_error("invalid %s name '%s' (letters, digits, '-', '_', '.'; at most %d bytes)", what, name,
+		  MACHINE_NAME_MAX);
+	return -EINVAL;
+}
+
 char *machine_path(const char *name, const char *file)
 {
 	return file ? hako_path(HAKO_DIR_RUNTIME, "machines/%s/%s", name, file)

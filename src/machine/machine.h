@@ -26,6 +26,8 @@ void machine_state_done(struct machine_state *s);
 int machine_state_parse(const char *text, struct machine_state *s);
 int machine_state_format(const struct machine_state *s, char **ret);
 
+/* Hostname rules (base/names.h); logs one line naming the what ("machine", "image") if not. */
+int machine_check_name(const char *what, const char *name);
 /* malloc'd $HAKO_RUNTIME_DIR/machines/NAME[/file]. */
 char *machine_path(const char *name, const char *file);
 /* Takes the machine's lock (made with its directory if need be): returns the locked fd, or

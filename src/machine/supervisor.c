@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -350,6 +352,29 @@ static int log_to_file(const char *name)
 	return 0;
 }
 
+/* Start-up ran most of hako and libc; the loop needs a few pages of it. Dropping the page table
+ * entries of read-only file mappings leaves the RSS to what the loop touches: a page used again
+ * is faulted back from the page cache. Only mappings with no private (Anonymous) pages qualify:
+ * relocated read-only data (RELRO) was written before it was made read-only, and dropping it
+ * would bring back the file's unrelocated bytes. */
+static void trim_resident_code(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512], perms[8] = "";
+	unsigned long lo = 0, hi = 0, anon;
+	bool special = false; /* [vdso], [vvar], [vsyscall]: the kernel's, not a file's */
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		if (sscanf(line, "%lx-%lx %7s", &a, &b, perms) == 3) {
+			lo = a;
+			hi = b;
+			special = strstr(line, "[v") != NULL;
+		} else if (sscanf(line, "Anonymous: %lu kB", &anon) == 1 && anon == 0 && !special &&
+			   perms[1] == '-' && perms[3] == 'p')
+			(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+}
+
 static int supervise(struct run_config *cfg, int ready_fd)
 {
 	struct supervisor s = { .cfg = cfg, .login_fd = -1 };
@@ -369,6 +394,7 @@ static int supervise(struct run_config *cfg, int ready_fd)
 	if (code == 0) {
 		(void)chdir("/");
 		malloc_trim(0); /* start-up's allocations are done with: keep the RSS small */
+		trim_resident_code();
 		loop(&s);
 	}
 	container_free(s.c);

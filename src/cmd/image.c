@@ -1,0 +1,453 @@
+/* hako image list|clone|rename|remove|bootstrap: the trees in $HAKO_IMAGE_DIR (/var/lib/machines),
+ * as machinectl's image commands, with no machined. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/log.h"
+#include "base/names.h"
+#include "base/util.h"
+#include "cmd/cmd.h"
+#include "machine/machine.h"
+
+/* ---- helpers ---- */
+
+static char *image_path(const char *name, const char *suffix)
+{
+	return hako_path(HAKO_DIR_IMAGES, "%s%s", name, suffix ? suffix : "");
+}
+
+static int check_image_name(const char *name) { return machine_check_name("image", name); }
+
+/* An image in use by a running machine may not be renamed, removed or overwritten. */
+static int check_not_running(const char *name)
+{
+	struct machine_state st;
+	int r = machine_get(name, &st);
+	if (r > 0) {
+		machine_state_done(&st);
+		log_error("machine %s is running (hako stop %s first)", name, name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int check_exists(const char *name, bool want)
+{
+	_cleanup_free_ char *p = image_path(name, NULL);
+	struct stat st;
+	bool exists = p && lstat(p, &st) == 0;
+	if (exists == want)
+		return 0;
+	if (want)
+		log_error("no image %s in %s (see hako image list)", name, hako_dir(HAKO_DIR_IMAGES));
+	else
+		log_error("image %s already exists", name);
+	return want ? -ENOENT : -EEXIST;
+}
+
+/* ---- list ---- */
+
+static int image_list(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		log_error("hako image list takes no arguments");
+		return EXIT_HAKO_USAGE;
+	}
+	_cleanup_closedir_ DIR *d = opendir(hako_dir(HAKO_DIR_IMAGES));
+	struct dirent *de;
+	_cleanup_strv_free_ char **names = NULL;
+	while (d && (de = readdir(d)))
+		if (de->d_type == DT_DIR && machine_name_valid(de->d_name) && strv_push(&names, de->d_name) < 0)
+			return EXIT_HAKO_FAILED;
+	if (!names) {
+		printf("No images.\n");
+		return 0;
+	}
+	qsort(names, strv_length(names), sizeof(char *), (int (*)(const void *, const void *))strcmp);
+	int w = 4;
+	for (char **n = names; *n; n++)
+		if ((int)strlen(*n) > w)
+			w = (int)strlen(*n);
+	printf("%-*s TYPE      RO  MODIFIED\n", w, "NAME");
+	for (char **n = names; *n; n++) {
+		_cleanup_free_ char *p = image_path(*n, NULL);
+		struct stat st;
+		char when[64] = "-";
+		if (p && stat(p, &st) == 0) {
+			struct tm tm;
+			strftime(when, sizeof(when), "%a %Y-%m-%d %H:%M:%S %Z", localtime_r(&st.st_mtime, &tm));
+		}
+		printf("%-*s directory %-3s %s\n", w, *n, p && access(p, W_OK) == 0 ? "no" : "yes", when);
+	}
+	printf("\n%zu images listed.\n", strv_length(names));
+	return 0;
+}
+
+/* ---- clone: reflink (FICLONE) each file, else copy, with a progress bar ---- */
+
+struct copy {
+	uint64_t total, done;
+	uint64_t last_draw;
+	bool bar;
+};
+
+static void progress(struct copy *c, bool final)
+{
+	uint64_t now = now_usec();
+	if (!c->bar || (!final && now - c->last_draw < 100000))
+		return;
+	c->last_draw = now;
+	int pct = c->total ? (int)(c->done * 100 / c->total) : 100, fill = pct / 4;
+	fprintf(stderr, "\r[%-25.*s] %3d%% %llu/%llu MiB%s", fill, "#########################", pct,
+		(unsigned long long)(c->done >> 20), (unsigned long long)(c->total >> 20), final ? "\n" : "");
+}
+
+static uint64_t tree_size(int dirfd)
+{
+	_cleanup_closedir_ DIR *d = fdopendir(dirfd);
+	if (!d) {
+		close(dirfd);
+		return 0;
+	}
+	uint64_t sum = 0;
+	struct dirent *de;
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_size;
+		else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				sum += tree_size(sub);
+		}
+	}
+	return sum;
+}
+
+static int copy_data(int in, int out, struct copy *c, off_t size)
+{
+	if (ioctl(out, FICLONE, in) == 0) {
+		c->done += (uint64_t)size;
+		return 0;
+	}
+	for (off_t left = size; left > 0;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)(left < (1 << 24) ? left : 1 << 24), 0);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break; /* the file shrank */
+		left -= n;
+		c->done += (uint64_t)n;
+		progress(c, false);
+	}
+	return 0;
+}
+
+static int copy_tree(int src, int dst, struct copy *c);
+
+/* Copies one entry, then its owner, mode and times (symlinks: owner and times). */
+static int copy_entry(int src, int dst, const char *name, struct copy *c)
+{
+	struct stat st;
+	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	int r = 0;
+	if (S_ISDIR(st.st_mode)) {
+		if (mkdirat(dst, name, 0700) < 0)
+			return -errno;
+		_cleanup_close_ int s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		r = s < 0 || d < 0 ? -errno : copy_tree(s, d, c);
+	} else if (S_ISREG(st.st_mode)) {
+		_cleanup_close_ int s = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int d = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		r = s < 0 || d < 0 ? -errno : copy_data(s, d, c, st.st_size);
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		r = symlinkat(target, dst, name) < 0 ? -errno : 0;
+	} else
+		r = mknodat(dst, name, st.st_mode, st.st_rdev) < 0 ? -errno : 0;
+	if (r < 0)
+		return r;
+	struct timespec times[2] = { st.st_atim, st.st_mtim };
+	if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0) ||
+	    utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return 0;
+}
+
+static int copy_tree(int src, int dst, struct copy *c)
+{
+	int dup_src = dup(src);
+	_cleanup_closedir_ DIR *d = dup_src >= 0 ? fdopendir(dup_src) : NULL;
+	if (!d) {
+		if (dup_src >= 0)
+			close(dup_src);
+		return -errno;
+	}
+	rewinddir(d); /* the dup shares its offset with src, which may have been read */
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		int r = copy_entry(src, dst, de->d_name, c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int image_clone(int argc, char **argv)
+{
+	if (argc != 3) {
+		log_error("usage: hako image clone SRC DST");
+		return EXIT_HAKO_USAGE;
+	}
+	if (check_image_name(argv[1]) < 0 || check_image_name(argv[2]) < 0 ||
+	    check_exists(argv[1], true) < 0 || check_exists(argv[2], false) < 0)
+		return EXIT_HAKO_USAGE;
+	_cleanup_free_ char *src = image_path(argv[1], NULL), *tmp = image_path(argv[2], ".clone-tmp"),
+			    *dst = image_path(argv[2], NULL);
+	if (!src || !tmp || !dst)
+		return EXIT_HAKO_FAILED;
+	(void)rm_rf(tmp);
+	_cleanup_close_ int s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int images = open(hako_dir(HAKO_DIR_IMAGES), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct btrfs_snap {
+		int64_t fd;
+		char name[4088];
+	} snap = { .fd = s };
+	snprintf(snap.name, sizeof(snap.name), "%s", argv[2]);
+	if (s < 0 || images < 0) {
+		log_errno(-errno, "cannot open image %s", argv[1]);
+		return EXIT_HAKO_FAILED;
+	}
+	/* BTRFS_IOC_SNAP_CREATE: an instant copy when the image is a btrfs subvolume. */
+	if (ioctl(images, _IOW(0x94, 1, struct btrfs_snap), &snap) == 0)
+		return 0;
+	struct copy c = { .bar = isatty(STDERR_FILENO) };
+	c.total = tree_size(dup(s));
+	int r = mkdir(tmp, 0700) < 0 ? -errno : 0;
+	_cleanup_close_ int d = r < 0 ? -1 : open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r >= 0)
+		r = d < 0 ? -errno : copy_tree(s, d, &c);
+	struct stat st;
+	if (r >= 0 && fstat(s, &st) == 0 && (fchown(d, st.st_uid, st.st_gid) < 0 || fchmod(d, st.st_mode & 07777) < 0))
+		r = -errno;
+	progress(&c, true);
+	if (r >= 0 && rename(tmp, dst) < 0)
+		r = -errno;
+	if (r < 0) {
+		(void)rm_rf(tmp);
+		log_errno(r, "cannot clone image %s to %s", argv[1], argv[2]);
+		return EXIT_HAKO_FAILED;
+	}
+	_cleanup_free_ char *settings = image_path(argv[1], ".nspawn"), *settings_to = image_path(argv[2], ".nspawn"),
+			    *text = NULL;
+	if (settings && settings_to && read_file(settings, &text, NULL) >= 0)
+		(void)write_file(settings_to, text, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	return 0;
+}
+
+/* ---- rename, remove ---- */
+
+/* Moves or removes NAME and its NAME.nspawn beside it. */
+static int image_rename(int argc, char **argv)
+{
+	if (argc != 3) {
+		log_error("usage: hako image rename NAME NEW");
+		return EXIT_HAKO_USAGE;
+	}
+	if (check_image_name(argv[1]) < 0 || check_image_name(argv[2]) < 0 ||
+	    check_exists(argv[1], true) < 0 || check_exists(argv[2], false) < 0 ||
+	    check_not_running(argv[1]) < 0)
+		return EXIT_HAKO_USAGE;
+	_cleanup_free_ char *from = image_path(argv[1], NULL), *to = image_path(argv[2], NULL),
+			    *sfrom = image_path(argv[1], ".nspawn"), *sto = image_path(argv[2], ".nspawn");
+	if (!from || !to || !sfrom || !sto)
+		return EXIT_HAKO_FAILED;
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0) {
+		log_errno(-errno, "cannot rename image %s", argv[1]);
+		return EXIT_HAKO_FAILED;
+	}
+	(void)renameat2(AT_FDCWD, sfrom, AT_FDCWD, sto, RENAME_NOREPLACE);
+	return 0;
+}
+
+static int image_remove(int argc, char **argv)
+{
+	if (argc < 2) {
+		log_error("usage: hako image remove NAME...");
+		return EXIT_HAKO_USAGE;
+	}
+	for (int i = 1; i < argc; i++)
+		if (check_image_name(argv[i]) < 0 || check_exists(argv[i], true) < 0 ||
+		    check_not_running(argv[i]) < 0)
+			return EXIT_HAKO_USAGE;
+	for (int i = 1; i < argc; i++) {
+		_cleanup_free_ char *p = image_path(argv[i], NULL), *s = image_path(argv[i], ".nspawn");
+		int r = p ? rm_rf(p) : -ENOMEM;
+		if (r < 0) {
+			log_errno(r, "cannot remove image %s", argv[i]);
+			return EXIT_HAKO_FAILED;
+		}
+		if (s)
+			(void)unlink(s);
+	}
+	return 0;
+}
+
+/* ---- bootstrap: the distributions' own tools, as the seeds use them ---- */
+
+static const struct {
+	const char *distro, *tool, *release, *package;
+	/* argv after the tool: %R release, %D directory */
+	const char *args[8];
+} bootstraps[] = {
+	{ "debian", "debootstrap", "bookworm", "debootstrap",
+	  { "--include=systemd,systemd-sysv,dbus", "%R", "%D", "http://deb.debian.org/debian" } },
+	{ "ubuntu", "debootstrap", "noble", "debootstrap",
+	  { "--include=systemd,systemd-sysv,dbus", "%R", "%D", "http://archive.ubuntu.com/ubuntu" } },
+	{ "arch", "pacstrap", "", "arch-install-scripts", { "-c", "%D", "base" } },
+	{ "fedora", "dnf", "40", "dnf",
+	  { "-y", "--releasever=%R", "--installroot=%D", "install", "systemd", "passwd", "dnf", "fedora-release" } },
+};
+
+static bool in_path(const char *tool)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = strdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	char *save = NULL;
+	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", d, tool);
+		if (p && access(p, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static char *expand(const char *arg, const char *release, const char *dir)
+{
+	if (streq(arg, "%D"))
+		return strdup(dir);
+	const char *r = strstr(arg, "%R"), *d = strstr(arg, "%D");
+	if (r)
+		return xasprintf("%.*s%s%s", (int)(r - arg), arg, release, r + 2);
+	if (d)
+		return xasprintf("%.*s%s%s", (int)(d - arg), arg, dir, d + 2);
+	return strdup(arg);
+}
+
+static int run_tool(size_t b, const char *release, const char *dir)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+	int r = strv_push(&argv, bootstraps[b].tool);
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bootstraps[b].args) && bootstraps[b].args[i]; i++)
+		r = strv_push_take(&argv, expand(bootstraps[b].args[i], release, dir));
+	if (r < 0)
+		return r;
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+static int image_bootstrap(int argc, char **argv)
+{
+	const char *distro = NULL, *release = NULL, *name = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (startswith(argv[i], "--distro="))
+			distro = argv[i] + 9;
+		else if (startswith(argv[i], "--release="))
+			release = argv[i] + 10;
+		else if (!name && argv[i][0] != '-')
+			name = argv[i];
+		else {
+			log_error("usage: hako image bootstrap NAME --distro=debian|ubuntu|arch|fedora [--release=R]");
+			return EXIT_HAKO_USAGE;
+		}
+	}
+	size_t b = ELEMENTSOF(bootstraps);
+	for (size_t i = 0; distro && i < ELEMENTSOF(bootstraps); i++)
+		if (streq(bootstraps[i].distro, distro))
+			b = i;
+	if (!name || b == ELEMENTSOF(bootstraps)) {
+		log_error("usage: hako image bootstrap NAME --distro=debian|ubuntu|arch|fedora [--release=R]");
+		return EXIT_HAKO_USAGE;
+	}
+	if (check_image_name(name) < 0 || check_exists(name, false) < 0)
+		return EXIT_HAKO_USAGE;
+	if (!in_path(bootstraps[b].tool)) {
+		log_error("%s is needed to bootstrap %s and is not installed (package %s)", bootstraps[b].tool,
+			  distro, bootstraps[b].package);
+		return EXIT_HAKO_FAILED;
+	}
+	_cleanup_free_ char *tmp = image_path(name, ".bootstrap-tmp"), *dst = image_path(name, NULL);
+	if (!tmp || !dst || hako_mkdir(HAKO_DIR_IMAGES, ".") < 0)
+		return EXIT_HAKO_FAILED;
+	(void)rm_rf(tmp);
+	log_info("bootstrapping %s %s into %s with %s", distro, release ? release : bootstraps[b].release,
+		 dst, bootstraps[b].tool);
+	int r = mkdir(tmp, 0755) < 0 ? -errno : run_tool(b, release ? release : bootstraps[b].release, tmp);
+	if (r >= 0 && rename(tmp, dst) < 0)
+		r = -errno;
+	if (r < 0) {
+		(void)rm_rf(tmp);
+		log_errno(r, "%s failed for image %s", bootstraps[b].tool, name);
+		return EXIT_HAKO_FAILED;
+	}
+	return 0;
+}
+
+static const struct command image_commands[] = {
+	{ "list", image_list, "List the images" },
+	{ "clone", image_clone, "Copy an image (btrfs snapshot, reflinks, or a copy)" },
+	{ "rename", image_rename, "Rename an image and its .nspawn file" },
+	{ "remove", image_remove, "Remove images and their .nspawn files" },
+	{ "bootstrap", image_bootstrap, "Make an image with debootstrap, pacstrap or dnf" },
+};
+
+int cmd_image(int argc, char **argv)
+{
+	if (argc < 2 || streq(argv[1], "--help")) {
+		FILE *f = argc < 2 ? stderr : stdout;
+		fprintf(f, "Usage: hako image COMMAND ...\n\nImages in %s:\n", hako_dir(HAKO_DIR_IMAGES));
+		for (size_t i = 0; i < ELEMENTSOF(image_commands); i++)
+			fprintf(f, "  %-10s %s\n", image_commands[i].name, image_commands[i].summary);
+		return argc < 2 ? EXIT_HAKO_USAGE : 0;
+	}
+	machines_collect_stale();
+	for (size_t i = 0; i < ELEMENTSOF(image_commands); i++)
+		if (streq(image_commands[i].name, argv[1]))
+			return image_commands[i].run(argc - 1, argv + 1);
+	log_error("unknown command 'image %s' (see hako image --help)", argv[1]);
+	return EXIT_HAKO_USAGE;
+}
