@@ -129,8 +129,7 @@ static int lab_cmd_exec(int argc, char **argv)
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	if (lab_load_or_fail(argv[1], &t) < 0)
 		return EXIT_HAKO_USAGE;
-	if (topology_find_node(t, argv[2]) < 0 && topology_find_nat(t, argv[2]) < 0 &&
-	    topology_find_router(t, argv[2]) < 0) {
+	if (!topology_has_member(t, argv[2])) {
 		log_error("lab %s has no node '%s'", argv[1], argv[2]);
 		return EXIT_HAKO_USAGE;
 	}
@@ -156,6 +155,7 @@ static const struct {
 	{ "status", lab_cmd_status },
 	{ "exec", lab_cmd_exec },
 	{ "graph", lab_cmd_graph },
+	{ "conntrack", lab_cmd_conntrack },
 };
 
 int cmd_lab(int argc, char **argv)

@@ -82,17 +82,17 @@ listen() {
 	local out=$TEST_TMP/$1-$2.out node=$1 port=$2
 	shift 2
 	bg in_lab "$node" python3 "$PROBE" recv "$port" "$@" > "$out"
-	wait_for 5 grep -q ready "$out"
+	wait_for 15 grep -q ready "$out"
 }
 
-# echo_on NODE PORT: a reflector answering with the sender's address, for 10 s.
+# echo_on NODE PORT: a reflector answering with the sender's address, for 60 s (teardown ends it).
 echo_on() {
-	bg in_lab "$1" python3 "$PROBE" echo "$2" 10 > "$TEST_TMP/$1-$2.echo"
-	wait_for 5 grep -q ready "$TEST_TMP/$1-$2.echo"
+	bg in_lab "$1" python3 "$PROBE" echo "$2" 60 > "$TEST_TMP/$1-$2.echo"
+	wait_for 15 grep -q ready "$TEST_TMP/$1-$2.echo"
 }
 
 # mapped NODE SPORT HOST PORT: the NODE:SPORT's address as HOST:PORT sees it.
-mapped() { in_lab "$1" python3 "$PROBE" ask "$3" "$4" "$2" 2; }
+mapped() { in_lab "$1" python3 "$PROBE" ask "$3" "$4" "$2" 5; }
 
 send() { in_lab "$1" python3 "$PROBE" send "$2" "$3" "$4" "$5"; }
 
@@ -170,7 +170,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 
 @test "lab: full cone: the port forward reaches the node from any outside host (seed 003)" {
 	"$HAKO" lab up "$LAB"
-	listen fc 12345 10
+	listen fc 12345 60
 	send rc 100.64.0.1 54321 40001 abc
 	send s2 100.64.0.1 54321 40002 xyz
 	wait_for 3 received fc 12345 xyz
@@ -183,11 +183,15 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	echo_on s1 7000
 	run mapped fc 40000 100.64.1.1 7000
 	[ "$output" = "100.64.0.1:40000" ]   # endpoint-independent, port preserved
-	listen fc 40000 10
+	listen fc 40000 60
 	send s2 100.64.0.1 40000 9999 from-s2
 	send s1 100.64.0.1 40000 7001 from-s1-other-port
 	wait_for 3 received fc 40000 from-s2
 	wait_for 3 received fc 40000 from-s1-other-port
+	# The NAT's conntrack shows the inbound flow from s2 translated to fc's endpoint.
+	run "$HAKO" lab conntrack nat4 fc-nat
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"src=100.64.2.2 dst=100.64.0.1 sport=9999 dport=40000 [UNREPLIED] src=10.0.1.2 dst=100.64.2.2 sport=40000 dport=9999"* ]]
 }
 
 @test "lab: restricted cone: unsolicited is dropped; after sending, any port of that address gets through" {
@@ -197,13 +201,16 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	wait "${BG_PIDS[-1]}"
 	! received rc 40000 unsolicited
 	echo_on s1 7000
-	listen rc 40000 10 100.64.1.1 7000
+	listen rc 40000 60 100.64.1.1 7000
 	wait_for 3 received rc 40000 100.64.0.2:40000   # the reflector saw the mapping: port preserved
 	send s1 100.64.0.2 40000 7001 same-address-other-port
 	send s2 100.64.0.2 40000 7000 other-address
 	wait_for 3 received rc 40000 same-address-other-port
 	sleep 0.3
 	! received rc 40000 other-address
+	run "$HAKO" lab conntrack nat4 rc-nat
+	[[ "$output" == *"src=10.0.2.2 dst=100.64.1.1 sport=40000 dport=7000 src=100.64.1.1 dst=100.64.0.2 sport=7000 dport=40000"* ]]
+	[[ "$output" != *"src=100.64.2.2"* ]]   # the datagram from s2 left no entry
 }
 
 @test "lab: port-restricted cone: only the address and port it sent to get through" {
@@ -211,7 +218,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	echo_on s1 7000
 	run mapped prc 40000 100.64.1.1 7000
 	[ "$output" = "100.64.0.3:40000" ]
-	listen prc 40000 10
+	listen prc 40000 60
 	send s1 100.64.0.3 40000 7001 other-port
 	send s2 100.64.0.3 40000 7000 other-address
 	send s1 100.64.0.3 40000 7000 same-endpoint
@@ -232,19 +239,34 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	[ "$m1" != "$m2" ]
 	[ "$m1" != "$m3" ]
 	[ "$m2" != "$m3" ]
+	# Three flows from the one inside port, three external ports in the NAT's conntrack table.
+	run "$HAKO" lab conntrack nat4 sym-nat
+	[ "$(grep -c 'src=10.0.4.2 dst=100.64.[12].[12] sport=40000' <<< "$output")" -eq 3 ]
+	[[ "$output" == *"dport=${m1#*:} "* && "$output" == *"dport=${m2#*:} "* && "$output" == *"dport=${m3#*:} "* ]]
 }
 
 @test "lab: after the UDP timeout the binding is gone" {
 	"$HAKO" lab up "$LAB"
+	bg "$HAKO" lab conntrack nat4 short-nat --follow > "$TEST_TMP/events"
+	sleep 0.5
 	echo_on s1 7000
-	listen short 40000 10 100.64.1.1 7000
+	listen short 40000 60 100.64.1.1 7000
 	wait_for 3 received short 40000 100.64.0.5:40000
 	send s2 100.64.0.5 40000 9999 within
 	wait_for 2 received short 40000 within
 	sleep 4
 	send s2 100.64.0.5 40000 9999 after-timeout
+	# The very endpoint it talked to is refused too; its datagram also makes conntrack reap the
+	# expired entry now rather than at its next garbage collection.
+	send s1 100.64.0.5 40000 7000 after-timeout-same-endpoint
 	sleep 0.5
 	! received short 40000 after-timeout
+	! received short 40000 after-timeout-same-endpoint
+	# conntrack -E style events: the binding was made, answered, and destroyed by the timeout.
+	flow="src=10.0.5.2 dst=100.64.1.1 sport=40000 dport=7000"
+	grep -q "^ *\[NEW\] udp      17 3 $flow \[UNREPLIED\] src=100.64.1.1 dst=100.64.0.5 sport=7000 dport=40000" "$TEST_TMP/events"
+	grep -q "^ *\[UPDATE\] udp      17 3 $flow src=100.64.1.1" "$TEST_TMP/events"
+	wait_for 3 grep -q "^\[DESTROY\] udp      17 $flow src=100.64.1.1" "$TEST_TMP/events"
 }
 
 @test "lab: exec runs in the node's namespace; unknown nodes and labs are one-line errors" {
