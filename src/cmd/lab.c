@@ -156,6 +156,7 @@ static const struct {
 	{ "exec", lab_cmd_exec },
 	{ "graph", lab_cmd_graph },
 	{ "conntrack", lab_cmd_conntrack },
+	{ "nat-check", lab_cmd_nat_check },
 };
 
 int cmd_lab(int argc, char **argv)

@@ -317,3 +317,89 @@ assert m["fc"]["interfaces"] == [{"network": "lan-fc", "address": "10.0.1.2/24"}
 	bad '[Network a]\nSubnet=10.0.0/24\n' "2: Subnet=10.0.0/24: not an IPv4 subnet ADDRESS/PREFIX"
 	[ "$(ip -o link | wc -l)" -eq 1 ]
 }
+
+# nine.lab: one NAT and one node per mapping × filtering pair, nodes named m<M>f<F>.
+nine_lab() {
+	local names=(endpoint-independent address-dependent address-and-port-dependent) m f
+	printf '[Lab]\nName=nine\n[Network inet]\nSubnet=100.64.0.0/16\n'
+	for m in 0 1 2; do
+		for f in 0 1 2; do
+			printf '[Network l%s]\nSubnet=10.%s.%s.0/24\n' "m${m}f$f" "$m" "$f"
+			printf '[Nat n%s]\nInside=l%s\nOutside=inet\nMapping=%s\nFiltering=%s\n' "m${m}f$f" "m${m}f$f" "${names[m]}" "${names[f]}"
+			printf '[Node %s]\nNetwork=l%s\n' "m${m}f$f" "m${m}f$f"
+		done
+	done
+}
+
+@test "lab: nat-check reports the configured mapping and filtering for all nine pairs (UDP)" {
+	local names=(endpoint-independent address-dependent address-and-port-dependent) m f
+	nine_lab > "$TEST_TMP/nine.lab"
+	"$HAKO" lab up "$TEST_TMP/nine.lab"
+	for m in 0 1 2; do
+		for f in 0 1 2; do
+			run "$HAKO" lab nat-check nine "m${m}f$f" --lifetime-max=0
+			echo "m${m}f$f: $output"
+			[ "$status" -eq 0 ]
+			[[ "$output" == *"mapping:           ${names[m]} ("* ]]
+			[[ "$output" == *"filtering:         ${names[f]}"$'\n'* ]]
+			[[ "$output" == *"hairpinning:       no"* ]]
+		done
+	done
+	"$HAKO" lab down nine
+}
+
+@test "lab: nat-check sees port preservation, hairpinning and the UDP binding lifetime" {
+	cat > "$TEST_TMP/hp.lab" <<-'EOF'
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Network home]
+	Subnet=192.168.1.0/24
+	[Nat gw]
+	Inside=home
+	Outside=inet
+	Type=full-cone
+	Hairpin=yes
+	UdpTimeout=3
+	[Node pc]
+	Network=home
+	EOF
+	"$HAKO" lab up "$TEST_TMP/hp.lab"
+	run "$HAKO" lab nat-check hp pc --lifetime-max=6
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"type:              full-cone"* ]]
+	[[ "$output" == *"port preservation: yes"* ]]
+	[[ "$output" == *"hairpinning:       yes"* ]]
+	[[ "$output" == *"binding lifetime:  2 s (gone after 3 s)"* || "$output" == *"binding lifetime:  3 s (gone after 4 s)"* ]]
+	"$HAKO" lab down hp
+}
+
+@test "lab: nat-check through two NATs (carrier-grade NAT behind a home NAT) sees the stricter" {
+	cat > "$TEST_TMP/cgn.lab" <<-'EOF'
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Network carrier]
+	Subnet=100.100.0.0/24
+	[Network home]
+	Subnet=192.168.1.0/24
+	[Nat cgn]
+	Inside=carrier
+	Outside=inet
+	Type=port-restricted-cone
+	[Nat homegw]
+	Inside=home
+	Outside=carrier
+	Type=full-cone
+	[Node pc]
+	Network=home
+	EOF
+	"$HAKO" lab up "$TEST_TMP/cgn.lab"
+	run "$HAKO" lab nat-check cgn pc --lifetime-max=0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"mapping:           endpoint-independent"* ]]
+	[[ "$output" == *"filtering:         address-and-port-dependent"* ]]
+	run "$HAKO" lab exec cgn homegw ip route show default
+	[[ "$output" == "default via 100.100.0.1 dev carrier"* ]]
+	"$HAKO" lab down cgn
+}
