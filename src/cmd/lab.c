@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -27,11 +28,12 @@ static const char usage[] =
 	"  conntrack LAB NODE [--follow]      the node's conntrack table, or its events\n"
 	"  nat-check LAB NODE          measure the NAT behaviour between NODE and the internet";
 
-/* A lab named by a topology file (a path: it has a '/' or names an existing file) or by name.
- * *ret_t gets the parsed file when it was one. */
+/* A lab named by a topology file (a path: it has a '/' or names an existing regular file) or by
+ * name. *ret_t gets the parsed file when it was one. */
 int lab_resolve(const char *arg, char **ret_name, struct lab_topology **ret_t)
 {
-	if (strchr(arg, '/') || access(arg, F_OK) == 0) {
+	struct stat st;
+	if (strchr(arg, '/') || (stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
 		struct lab_topology *t = NULL;
 		int r = topology_parse_file(arg, &t);
 		if (r < 0)
@@ -129,8 +131,7 @@ static int lab_cmd_exec(int argc, char **argv)
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	if (lab_load_or_fail(argv[1], &t) < 0)
 		return EXIT_HAKO_USAGE;
-	if (topology_find_node(t, argv[2]) < 0 && topology_find_nat(t, argv[2]) < 0 &&
-	    topology_find_router(t, argv[2]) < 0) {
+	if (!topology_has_member(t, argv[2])) {
 		log_error("lab %s has no node '%s'", argv[1], argv[2]);
 		return EXIT_HAKO_USAGE;
 	}
@@ -156,6 +157,8 @@ static const struct {
 	{ "status", lab_cmd_status },
 	{ "exec", lab_cmd_exec },
 	{ "graph", lab_cmd_graph },
+	{ "conntrack", lab_cmd_conntrack },
+	{ "nat-check", lab_cmd_nat_check },
 };
 
 int cmd_lab(int argc, char **argv)

@@ -131,6 +131,10 @@ int lab_down(const char *lab)
 		return -ENOENT;
 	kill_programs(lab);
 	int r = remove_namespaces(lab);
+	_cleanup_free_ char *ns = lab_path(lab, "ns");
+	/* The tmpfs under them (absent if up died before mounting it). */
+	if (r >= 0 && ns && umount2(ns, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		r = -errno;
 	if (r < 0)
 		return log_errno(r, "lab %s: cannot remove its namespaces", lab);
 	r = rm_rf(dir);

@@ -131,5 +131,11 @@ int topology_find_network(const struct lab_topology *t, const char *name);
 int topology_find_node(const struct lab_topology *t, const char *name);
 int topology_find_nat(const struct lab_topology *t, const char *name);
 int topology_find_router(const struct lab_topology *t, const char *name);
+/* Is name a node, NAT or router (each has a namespace)? */
+static inline bool topology_has_member(const struct lab_topology *t, const char *name)
+{
+	return topology_find_node(t, name) >= 0 || topology_find_nat(t, name) >= 0 ||
+	       topology_find_router(t, name) >= 0;
+}
 /* Is the network "internet" (no NAT has it as Inside=)? */
 static inline bool network_is_top(const struct lab_network *n) { return n->inside_of < 0; }

@@ -82,17 +82,17 @@ listen() {
 	local out=$TEST_TMP/$1-$2.out node=$1 port=$2
 	shift 2
 	bg in_lab "$node" python3 "$PROBE" recv "$port" "$@" > "$out"
-	wait_for 5 grep -q ready "$out"
+	wait_for 15 grep -q ready "$out"
 }
 
-# echo_on NODE PORT: a reflector answering with the sender's address, for 10 s.
+# echo_on NODE PORT: a reflector answering with the sender's address, for 60 s (teardown ends it).
 echo_on() {
-	bg in_lab "$1" python3 "$PROBE" echo "$2" 10 > "$TEST_TMP/$1-$2.echo"
-	wait_for 5 grep -q ready "$TEST_TMP/$1-$2.echo"
+	bg in_lab "$1" python3 "$PROBE" echo "$2" 60 > "$TEST_TMP/$1-$2.echo"
+	wait_for 15 grep -q ready "$TEST_TMP/$1-$2.echo"
 }
 
 # mapped NODE SPORT HOST PORT: the NODE:SPORT's address as HOST:PORT sees it.
-mapped() { in_lab "$1" python3 "$PROBE" ask "$3" "$4" "$2" 2; }
+mapped() { in_lab "$1" python3 "$PROBE" ask "$3" "$4" "$2" 5; }
 
 send() { in_lab "$1" python3 "$PROBE" send "$2" "$3" "$4" "$5"; }
 
@@ -170,7 +170,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 
 @test "lab: full cone: the port forward reaches the node from any outside host (seed 003)" {
 	"$HAKO" lab up "$LAB"
-	listen fc 12345 10
+	listen fc 12345 60
 	send rc 100.64.0.1 54321 40001 abc
 	send s2 100.64.0.1 54321 40002 xyz
 	wait_for 3 received fc 12345 xyz
@@ -183,11 +183,15 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	echo_on s1 7000
 	run mapped fc 40000 100.64.1.1 7000
 	[ "$output" = "100.64.0.1:40000" ]   # endpoint-independent, port preserved
-	listen fc 40000 10
+	listen fc 40000 60
 	send s2 100.64.0.1 40000 9999 from-s2
 	send s1 100.64.0.1 40000 7001 from-s1-other-port
 	wait_for 3 received fc 40000 from-s2
 	wait_for 3 received fc 40000 from-s1-other-port
+	# The NAT's conntrack shows the inbound flow from s2 translated to fc's endpoint.
+	run "$HAKO" lab conntrack nat4 fc-nat
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"src=100.64.2.2 dst=100.64.0.1 sport=9999 dport=40000 [UNREPLIED] src=10.0.1.2 dst=100.64.2.2 sport=40000 dport=9999"* ]]
 }
 
 @test "lab: restricted cone: unsolicited is dropped; after sending, any port of that address gets through" {
@@ -197,13 +201,16 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	wait "${BG_PIDS[-1]}"
 	! received rc 40000 unsolicited
 	echo_on s1 7000
-	listen rc 40000 10 100.64.1.1 7000
+	listen rc 40000 60 100.64.1.1 7000
 	wait_for 3 received rc 40000 100.64.0.2:40000   # the reflector saw the mapping: port preserved
 	send s1 100.64.0.2 40000 7001 same-address-other-port
 	send s2 100.64.0.2 40000 7000 other-address
 	wait_for 3 received rc 40000 same-address-other-port
 	sleep 0.3
 	! received rc 40000 other-address
+	run "$HAKO" lab conntrack nat4 rc-nat
+	[[ "$output" == *"src=10.0.2.2 dst=100.64.1.1 sport=40000 dport=7000 src=100.64.1.1 dst=100.64.0.2 sport=7000 dport=40000"* ]]
+	[[ "$output" != *"src=100.64.2.2"* ]]   # the datagram from s2 left no entry
 }
 
 @test "lab: port-restricted cone: only the address and port it sent to get through" {
@@ -211,7 +218,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	echo_on s1 7000
 	run mapped prc 40000 100.64.1.1 7000
 	[ "$output" = "100.64.0.3:40000" ]
-	listen prc 40000 10
+	listen prc 40000 60
 	send s1 100.64.0.3 40000 7001 other-port
 	send s2 100.64.0.3 40000 7000 other-address
 	send s1 100.64.0.3 40000 7000 same-endpoint
@@ -232,19 +239,34 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	[ "$m1" != "$m2" ]
 	[ "$m1" != "$m3" ]
 	[ "$m2" != "$m3" ]
+	# Three flows from the one inside port, three external ports in the NAT's conntrack table.
+	run "$HAKO" lab conntrack nat4 sym-nat
+	[ "$(grep -c 'src=10.0.4.2 dst=100.64.[12].[12] sport=40000' <<< "$output")" -eq 3 ]
+	[[ "$output" == *"dport=${m1#*:} "* && "$output" == *"dport=${m2#*:} "* && "$output" == *"dport=${m3#*:} "* ]]
 }
 
 @test "lab: after the UDP timeout the binding is gone" {
 	"$HAKO" lab up "$LAB"
+	bg "$HAKO" lab conntrack nat4 short-nat --follow > "$TEST_TMP/events"
+	sleep 0.5
 	echo_on s1 7000
-	listen short 40000 10 100.64.1.1 7000
+	listen short 40000 60 100.64.1.1 7000
 	wait_for 3 received short 40000 100.64.0.5:40000
 	send s2 100.64.0.5 40000 9999 within
 	wait_for 2 received short 40000 within
 	sleep 4
 	send s2 100.64.0.5 40000 9999 after-timeout
+	# The very endpoint it talked to is refused too; its datagram also makes conntrack reap the
+	# expired entry now rather than at its next garbage collection.
+	send s1 100.64.0.5 40000 7000 after-timeout-same-endpoint
 	sleep 0.5
 	! received short 40000 after-timeout
+	! received short 40000 after-timeout-same-endpoint
+	# conntrack -E style events: the binding was made, answered, and destroyed by the timeout.
+	flow="src=10.0.5.2 dst=100.64.1.1 sport=40000 dport=7000"
+	grep -q "^ *\[NEW\] udp      17 3 $flow \[UNREPLIED\] src=100.64.1.1 dst=100.64.0.5 sport=7000 dport=40000" "$TEST_TMP/events"
+	grep -q "^ *\[UPDATE\] udp      17 3 $flow src=100.64.1.1" "$TEST_TMP/events"
+	wait_for 3 grep -q "^\[DESTROY\] udp      17 $flow src=100.64.1.1" "$TEST_TMP/events"
 }
 
 @test "lab: exec runs in the node's namespace; unknown nodes and labs are one-line errors" {
@@ -294,4 +316,90 @@ assert m["fc"]["interfaces"] == [{"network": "lan-fc", "address": "10.0.1.2/24"}
 	bad '[Network a-very-long-name]\nSubnet=10.0.0.0/24\n' "1: network name 'a-very-long-name' is too long for an interface name (15 characters at most)"
 	bad '[Network a]\nSubnet=10.0.0/24\n' "2: Subnet=10.0.0/24: not an IPv4 subnet ADDRESS/PREFIX"
 	[ "$(ip -o link | wc -l)" -eq 1 ]
+}
+
+# nine.lab: one NAT and one node per mapping × filtering pair, nodes named m<M>f<F>.
+nine_lab() {
+	local names=(endpoint-independent address-dependent address-and-port-dependent) m f
+	printf '[Lab]\nName=nine\n[Network inet]\nSubnet=100.64.0.0/16\n'
+	for m in 0 1 2; do
+		for f in 0 1 2; do
+			printf '[Network l%s]\nSubnet=10.%s.%s.0/24\n' "m${m}f$f" "$m" "$f"
+			printf '[Nat n%s]\nInside=l%s\nOutside=inet\nMapping=%s\nFiltering=%s\n' "m${m}f$f" "m${m}f$f" "${names[m]}" "${names[f]}"
+			printf '[Node %s]\nNetwork=l%s\n' "m${m}f$f" "m${m}f$f"
+		done
+	done
+}
+
+@test "lab: nat-check reports the configured mapping and filtering for all nine pairs (UDP)" {
+	local names=(endpoint-independent address-dependent address-and-port-dependent) m f
+	nine_lab > "$TEST_TMP/nine.lab"
+	"$HAKO" lab up "$TEST_TMP/nine.lab"
+	for m in 0 1 2; do
+		for f in 0 1 2; do
+			run "$HAKO" lab nat-check nine "m${m}f$f" --lifetime-max=0
+			echo "m${m}f$f: $output"
+			[ "$status" -eq 0 ]
+			[[ "$output" == *"mapping:           ${names[m]} ("* ]]
+			[[ "$output" == *"filtering:         ${names[f]}"$'\n'* ]]
+			[[ "$output" == *"hairpinning:       no"* ]]
+		done
+	done
+	"$HAKO" lab down nine
+}
+
+@test "lab: nat-check sees port preservation, hairpinning and the UDP binding lifetime" {
+	cat > "$TEST_TMP/hp.lab" <<-'EOF'
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Network home]
+	Subnet=192.168.1.0/24
+	[Nat gw]
+	Inside=home
+	Outside=inet
+	Type=full-cone
+	Hairpin=yes
+	UdpTimeout=3
+	[Node pc]
+	Network=home
+	EOF
+	"$HAKO" lab up "$TEST_TMP/hp.lab"
+	run "$HAKO" lab nat-check hp pc --lifetime-max=6
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"type:              full-cone"* ]]
+	[[ "$output" == *"port preservation: yes"* ]]
+	[[ "$output" == *"hairpinning:       yes"* ]]
+	[[ "$output" == *"binding lifetime:  2 s (gone after 3 s)"* || "$output" == *"binding lifetime:  3 s (gone after 4 s)"* ]]
+	"$HAKO" lab down hp
+}
+
+@test "lab: nat-check through two NATs (carrier-grade NAT behind a home NAT) sees the stricter" {
+	cat > "$TEST_TMP/cgn.lab" <<-'EOF'
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Network carrier]
+	Subnet=100.100.0.0/24
+	[Network home]
+	Subnet=192.168.1.0/24
+	[Nat cgn]
+	Inside=carrier
+	Outside=inet
+	Type=port-restricted-cone
+	[Nat homegw]
+	Inside=home
+	Outside=carrier
+	Type=full-cone
+	[Node pc]
+	Network=home
+	EOF
+	"$HAKO" lab up "$TEST_TMP/cgn.lab"
+	run "$HAKO" lab nat-check cgn pc --lifetime-max=0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"mapping:           endpoint-independent"* ]]
+	[[ "$output" == *"filtering:         address-and-port-dependent"* ]]
+	run "$HAKO" lab exec cgn homegw ip route show default
+	[[ "$output" == "default via 100.100.0.1 dev carrier"* ]]
+	"$HAKO" lab down cgn
 }

@@ -1,0 +1,149 @@
+/* hako lab conntrack LAB NODE [--follow]: a member's conntrack table, or its events as they
+ * happen, in conntrack-tools' format ([NEW] udp 17 30 src=... [UNREPLIED] src=...), through
+ * libnetfilter_conntrack. The library is dlopen()ed: only this command needs it. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "base/opts.h"
+#include "base/util.h"
+#include "cmd/cmd.h"
+#include "lab/lab.h"
+#include "lab/labcmd.h"
+
+typedef int (*nfct_cb)(enum nf_conntrack_msg_type, struct nf_conntrack *, void *);
+
+static struct {
+	struct nfct_handle *(*open)(uint8_t, unsigned);
+	int (*close)(struct nfct_handle *);
+	int (*callback_register)(struct nfct_handle *, enum nf_conntrack_msg_type, nfct_cb, void *);
+	int (*query)(struct nfct_handle *, const enum nf_conntrack_query, const void *);
+	int (*catch)(struct nfct_handle *);
+	int (*snprintf)(char *, unsigned, const struct nf_conntrack *, const unsigned, const unsigned,
+			const unsigned);
+	int (*fd)(struct nfct_handle *);
+} ct;
+
+static const struct { const char *name; size_t offset; } ct_symbols[] = {
+	{ "nfct_open", offsetof(__typeof__(ct), open) },
+	{ "nfct_close", offsetof(__typeof__(ct), close) },
+	{ "nfct_callback_register", offsetof(__typeof__(ct), callback_register) },
+	{ "nfct_query", offsetof(__typeof__(ct), query) },
+	{ "nfct_catch", offsetof(__typeof__(ct), catch) },
+	{ "nfct_snprintf", offsetof(__typeof__(ct), snprintf) },
+	{ "nfct_fd", offsetof(__typeof__(ct), fd) },
+};
+
+static int ct_load(void)
+{
+	void *h = dlopen("libnetfilter_conntrack.so.3", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return -ENOPKG;
+	for (size_t i = 0; i < ELEMENTSOF(ct_symbols); i++) {
+		void *f = dlsym(h, ct_symbols[i].name);
+		if (!f)
+			return -ENOPKG; /* the process ends soon; the handle may stay */
+		memcpy((char *)&ct + ct_symbols[i].offset, &f, sizeof(f));
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t stop;
+static bool cfg_events = true; /* print_entry's data for events */
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+/* One line per entry or event; for events (data non-NULL) the type adds "[NEW]" in front. */
+static int print_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *c, void *data)
+{
+	char buf[1024];
+	ct.snprintf(buf, sizeof(buf), c, data ? type : NFCT_T_UNKNOWN, NFCT_O_DEFAULT, 0);
+	printf("%s\n", buf);
+	fflush(stdout);
+	return stop ? NFCT_CB_STOP : NFCT_CB_CONTINUE;
+}
+
+static int dump(void)
+{
+	struct nfct_handle *h = ct.open(CONNTRACK, 0);
+	if (!h)
+		return -errno;
+	uint32_t family = AF_INET;
+	ct.callback_register(h, NFCT_T_ALL, print_entry, NULL);
+	int r = ct.query(h, NFCT_Q_DUMP, &family) < 0 ? -errno : 0;
+	ct.close(h);
+	return r;
+}
+
+/* Events until SIGINT/SIGTERM. */
+static int follow(void)
+{
+	struct nfct_handle *h = ct.open(CONNTRACK, NFCT_ALL_CT_GROUPS);
+	if (!h)
+		return -errno;
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: recv returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* A large buffer: a burst of events must not overflow it (ENOBUFS loses events). */
+	int size = 4 << 20;
+	setsockopt(ct.fd(h), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	ct.callback_register(h, NFCT_T_ALL, print_entry, &cfg_events);
+	int r = 0;
+	while (!stop && r == 0)
+		if (ct.catch(h) < 0 && errno != EINTR && errno != ENOBUFS)
+			r = -errno;
+	ct.close(h);
+	return r;
+}
+
+struct ct_cfg {
+	bool follow;
+};
+
+static const struct opt ct_options[] = {
+	{ "follow", 'f', OPT_NONE, NULL, "print events as they happen, like conntrack -E", opt_set_flag,
+	  offsetof(struct ct_cfg, follow), NULL },
+};
+
+int lab_cmd_conntrack(int argc, char **argv)
+{
+	const struct opt_group groups[] = { OPT_GROUP(NULL, ct_options) };
+	struct ct_cfg cfg = { 0 };
+	static const char use[] = "Usage: hako lab conntrack LAB NODE [--follow]";
+	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, use, NULL);
+	if (i == -ECANCELED)
+		return 0;
+	if (i >= 0 && argc - i != 2) {
+		log_error("usage: hako lab conntrack LAB NODE [--follow]");
+		i = -EINVAL;
+	}
+	if (i < 0)
+		return EXIT_HAKO_USAGE;
+	_cleanup_topology_ struct lab_topology *t = NULL;
+	if (lab_load_or_fail(argv[i], &t) < 0)
+		return EXIT_HAKO_USAGE;
+	if (!topology_has_member(t, argv[i + 1])) {
+		log_error("lab %s has no node '%s'", argv[i], argv[i + 1]);
+		return EXIT_HAKO_USAGE;
+	}
+	int r = ct_load();
+	if (r < 0)
+		return log_errno(r, "cannot load libnetfilter_conntrack.so.3"), EXIT_HAKO_FAILED;
+	_cleanup_close_ int fd = lab_ns_open(argv[i], argv[i + 1]);
+	if (fd < 0)
+		return EXIT_HAKO_FAILED;
+	if (setns(fd, CLONE_NEWNET) < 0)
+		return log_errno(-errno, "cannot join the namespace of %s", argv[i + 1]), EXIT_HAKO_FAILED;
+	r = cfg.follow ? follow() : dump();
+	if (r < 0)
+		return log_errno(r, "lab %s: %s: conntrack", argv[i], argv[i + 1]), EXIT_HAKO_FAILED;
+	return 0;
+}
