@@ -67,5 +67,5 @@ step "A network removed leaves no link or rule behind" "$HAKO" network rm demo
 # --- a lab: two hosts behind NATs of different behaviour ---
 step "Seed 003's lab from examples/natlab.lab" "$HAKO" lab up examples/natlab.lab
 step "hako lab status" "$HAKO" lab status natlab
-step "What c1's NAT does, measured" "$HAKO" lab nat-check natlab c1
+step "What c1's NAT does, measured" "$HAKO" lab nat-check natlab c1 --lifetime-max=5
 step "Down again" "$HAKO" lab down natlab
