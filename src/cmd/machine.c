@@ -455,7 +455,11 @@ static void print_status(const struct info *in)
 	if (*in->st.cgroup)
 		(void)machine_cgroup_pids(in->st.cgroup, &pids, &tasks);
 	printf("%s(%s)\n", in->st.name, id);
-	printf("%16s: %s\n", "Since", since);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t ago = ((uint64_t)now.tv_sec * 1000000 - in->st.since_usec) / 1000000;
+	printf("%16s: %s; %llumin %llus ago\n", "Since", since, (unsigned long long)(ago / 60),
+	       (unsigned long long)(ago % 60));
 	printf("%16s: %d (%s)\n", "Leader", (int)in->st.leader, or_dash(in->st.init));
 	printf("%16s: hako; class container\n", "Service");
 	printf("%16s: %s\n", "Root", in->st.root);

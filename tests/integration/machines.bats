@@ -155,7 +155,7 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	command -v script >/dev/null || skip "script(1) is not installed"
 	image p1
 	"$HAKO" start --private-network p1
-	run timeout 10 script -qec "$HAKO shell p1 /bin/sh -c 'tty; exit 5'" /dev/null
+	run timeout 10 script -qec "$HAKO shell p1 /bin/sh -c 'tty; exit 5'" /dev/null < /dev/null
 	[ "$status" -eq 5 ]
 	[[ "$output" == *"/dev/pts/0"* ]]
 	run timeout 10 script -qec "$HAKO shell p1" /dev/null < <(printf 'echo inner-$((2+3))\nexit 4\n')
@@ -219,7 +219,7 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	image e2
 	"$HAKO" enable e1 e2
 	"$HAKO" disable e2
-	"$HAKO" start --private-network --all-enabled || "$HAKO" start --all-enabled
+	"$HAKO" start --all-enabled # the test's own network namespace is shared
 	listed e1
 	! listed e2
 	"$HAKO" stop e1
