@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/mount.h>
@@ -281,6 +282,11 @@ int isolation_enter_child(struct container *c, int sync_fd)
 	 * (files it created would fail with EOVERFLOW): become the namespace's root. */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return log_errno(-errno, "cannot become root in the user namespace");
+	/* Changing credentials clears the parent-death signal: set it again, or PID 1 would
+	 * outlive a supervisor killed with SIGKILL. Had the parent died in between, the read of
+	 * its "go" that follows sees the socket closed and this process exits. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return log_errno(-errno, "cannot set the parent-death signal");
 	return 0;
 }
 
