@@ -45,3 +45,7 @@ int random_hex(char *buf, size_t n);
 uint64_t hash64(const void *data, size_t len);
 
 uint64_t now_usec(void);   /* CLOCK_MONOTONIC */
+
+/* Whether pid is a live process: one that exists and is not a zombie waiting to be reaped (a
+ * killed supervisor's parent may reap it late; its resources are free already). */
+bool pid_alive(pid_t pid);

@@ -1,4 +1,5 @@
 /* The runtime directory of machines: locks, state, and collecting what a dead supervisor left. */
+#include "net/network.h"
 #include "machine/machine.h"
 
 #include <dirent.h>
@@ -137,6 +138,7 @@ void machines_collect_stale(void)
 		reclaim(*n);
 		close(fd);
 	}
+	network_collect_stale();
 }
 
 /* How to ask an init to power off or reboot, as machinectl does for systemd; busybox init

@@ -3,11 +3,13 @@
  * --network-namespace-path= (join one), and the interfaces hako gives a private namespace:
  * a veth (plain, on a bridge, on a zone's bridge or on a managed network, which hako also
  * configures inside), host interfaces moved in, macvlan/ipvlan links, and port forwards. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -104,6 +106,54 @@ static int check_links(const struct container *c)
 	return 0;
 }
 
+/* A claim left by a container whose hako died (SIGKILL of a supervisor) may have left its map
+ * element behind: remove it, or the new forward could not be made. Errors are fine: the
+ * element is usually gone with its claim's owner, or was never made. */
+static void drop_stale_forward(const char *dir, const char *name, const char *proto, unsigned port)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+	if (!path || access(path, F_OK) < 0)
+		return;
+	_cleanup_free_ char *text = xasprintf("delete element " NETWORK_TABLE " ports4 { %s . %u }\n",
+					      proto, port), *err = NULL;
+	if (text)
+		(void)nft_run(text, &err);
+}
+
+/* What containers whose hako died left behind (a supervisor killed with SIGKILL): their port
+ * forwards and the bridges of zones nobody is in any more. Their veths went with their network
+ * namespaces. Called by the next hako command that looks at machines. */
+void network_collect_stale(void)
+{
+	_cleanup_unlock_ int lock = net_lock();
+	if (lock < 0)
+		return;
+	_cleanup_free_ char *ports = hako_path(HAKO_DIR_RUNTIME, "ports");
+	_cleanup_closedir_ DIR *d = ports ? opendir(ports) : NULL;
+	for (struct dirent *de; d && (de = readdir(d));) {
+		char proto[4];
+		unsigned port;
+		if (sscanf(de->d_name, "%3[a-z]-%u", proto, &port) != 2 || members_alive(ports, de->d_name))
+			continue;
+		drop_stale_forward(ports, de->d_name, proto, port);
+		members_remove(ports, de->d_name);
+	}
+	_cleanup_free_ char *zones = hako_path(HAKO_DIR_RUNTIME, "zones");
+	_cleanup_closedir_ DIR *z = zones ? opendir(zones) : NULL;
+	for (struct dirent *de; z && (de = readdir(z));) {
+		_cleanup_free_ char *dir = de->d_name[0] != '.' ? xasprintf("%s/%s", zones, de->d_name) : NULL;
+		if (!dir || members_count_live(dir) > 0)
+			continue;
+		_cleanup_free_ char *bridge = xasprintf("vz-%s", de->d_name);
+		_cleanup_rtnl_ struct rtnl *r = NULL;
+		if (!bridge || strlen(bridge) >= IFNAMSIZ)
+			continue;
+		if (rtnl_open(-1, &r) >= 0)
+			(void)rtnl_link_del(r, bridge);
+		rm_rf(dir);
+	}
+}
+
 /* Host ports are claimed by files under the network lock, each holding the claiming hako's pid;
  * a claim whose holder is dead is stale and taken over. */
 static int claim_ports(struct container *c)
@@ -123,6 +173,7 @@ static int claim_ports(struct container *c)
 			log_error("host port %s:%u is already forwarded", proto, p->host_port);
 			return -EADDRINUSE;
 		}
+		drop_stale_forward(dir, name, proto, p->host_port);
 		r = members_add(dir, name);
 		if (r < 0 || (r = strv_push(&c->net->port_claims, name)) < 0)
 			return log_errno(r, "cannot claim host port %s:%u", proto, p->host_port);

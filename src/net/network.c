@@ -305,7 +305,7 @@ static bool pid_file_alive(int dirfd, const char *name)
 	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
 		return false;
 	int pid = atoi(buf);
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	return pid_alive(pid);
 }
 
 bool members_alive(const char *dir, const char *machine)

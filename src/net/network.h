@@ -54,6 +54,8 @@ void network_gateway6(const struct network_def *d, struct inet_addr *ret);
 
 /* Exclusive lock over all of hako's network state; returns an fd to close. */
 int net_lock(void);
+/* Removes the port forwards and zone bridges of containers whose hako died. */
+void network_collect_stale(void);
 static inline void net_unlockp(const int *fd) { if (*fd >= 0) close(*fd); }
 #define _cleanup_unlock_ __attribute__((cleanup(net_unlockp), unused))
 

@@ -37,13 +37,14 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 @test "machines: 20 machines start, list, answer through shell, stop; nothing is left" {
 	for i in $(seq 20); do image "m$i"; done
 	before_cg=$(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/hako/m*' | sort)
-	for i in $(seq 20); do "$HAKO" start --private-network "m$i"; done
+	"$HAKO" network create mnet --subnet=10.99.0.0/24
+	for i in $(seq 20); do "$HAKO" start --network=mnet "m$i"; done
 	echo "# started after $SECONDS s" >&3
 	run "$HAKO" list
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "MACHINE CLASS     SERVICE OS      VERSION ADDRESSES" ]
-	[ "$(echo "$output" | grep -c '^m[0-9]* *container hako *busybox 1.35')" = 20 ]
+	[ "$(echo "$output" | grep -c '^m[0-9]* *container hako *busybox 1.35 *10\.99\.0\.')" = 20 ]
 	[ "${lines[-1]}" = "20 machines listed." ]
 	run "$HAKO" shell m7 hostname
 	[ "$status" -eq 0 ]
@@ -60,6 +61,10 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	[ -z "$(ls -A "$HAKO_RUNTIME_DIR/machines")" ]
 	[ "$(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/hako/m*' | sort)" = "$before_cg" ]
 	! grep -F "$HAKO_IMAGE_DIR" /proc/self/mountinfo
+	[ "$(ip -o link | grep -c ' vb-')" = 0 ]
+	"$HAKO" network rm mnet
+	[ "$(ip -o link show | awk -F': ' '{print $2}')" = lo ]
+	! nft list tables | grep -q hako
 }
 
 @test "machines: kill -9 of a supervisor: the next list forgets the machine, its cgroup and files are gone" {
@@ -76,6 +81,24 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	[ ! -e "$HAKO_RUNTIME_DIR/machines/k1" ]
 	"$HAKO" start --private-network k1 # the name is free again
 	"$HAKO" terminate k1
+}
+
+@test "machines: kill -9 of a supervisor on a network: its veth and port forward are gone, the port is free" {
+	image k2
+	"$HAKO" network create knet --subnet=10.98.0.0/24
+	"$HAKO" start --network=knet -p 8080:80 k2
+	sup=$(state k2 SUPERVISOR)
+	nft list map inet hako ports4 | grep -q 'tcp . 8080'
+	kill -KILL "$sup"
+	wait_for 5 gone "$sup"
+	run "$HAKO" list
+	[ "$output" = "No machines." ]
+	wait_for 5 bash -c '! ip -o link | grep -q " vb-"'
+	! nft list map inet hako ports4 | grep -q 'tcp . 8080'
+	"$HAKO" start --network=knet -p 8080:80 k2 # the port can be forwarded again
+	nft list map inet hako ports4 | grep -q 'tcp . 8080'
+	"$HAKO" terminate k2
+	"$HAKO" network rm knet
 }
 
 @test "machines: SIGKILL of the machine's init, or poweroff from inside: the supervisor cleans up" {
