@@ -403,3 +403,26 @@ nine_lab() {
 	[[ "$output" == "default via 100.100.0.1 dev carrier"* ]]
 	"$HAKO" lab down cgn
 }
+
+@test "lab: graph of a file and of a running lab renders with dot -Tsvg" {
+	run "$HAKO" lab graph "$LAB"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "graph \"nat4\" {"* ]]
+	[[ "$output" == *'"nat:rc-nat" [shape=box'*'restricted-cone\nmapping EI, filtering AD'* ]]
+	[[ "$output" == *'"node:fc" -- "net:lan-fc" [label="10.0.1.2"];'* ]]
+	"$HAKO" lab graph "$LAB" | dot -Tsvg > "$TEST_TMP/g.svg"
+	grep -q '<svg' "$TEST_TMP/g.svg"
+	grep -q '>sym&#45;nat<' "$TEST_TMP/g.svg"
+	"$HAKO" lab up "$LAB"
+	run "$HAKO" lab graph nat4 --format=svg
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"<svg"*"port&#45;restricted&#45;cone"* ]]
+	run "$HAKO" lab graph nat4 --format=png
+	[ "$status" -eq 125 ]
+}
+
+@test "lab: every example topology parses and renders" {
+	for f in "$BATS_TEST_DIRNAME"/../../examples/*.lab; do
+		"$HAKO" lab graph "$f" | dot -Tsvg > "$TEST_TMP/x.svg" || { echo "bad: $f"; return 1; }
+	done
+}
