@@ -426,3 +426,23 @@ nine_lab() {
 		"$HAKO" lab graph "$f" | dot -Tsvg > "$TEST_TMP/x.svg" || { echo "bad: $f"; return 1; }
 	done
 }
+
+@test "lab: Exec= starts a program in the node; lab down ends it" {
+	cat > "$TEST_TMP/ex.lab" <<-EOF
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Node srv]
+	Network=inet
+	Exec=python3 $PROBE echo 7000 600
+	[Node cli]
+	Network=inet
+	EOF
+	"$HAKO" lab up "$TEST_TMP/ex.lab"
+	pid=$(cat "$HAKO_RUNTIME_DIR/labs/ex/pids/srv")
+	[ "$(readlink /proc/$pid/ns/net)" != "$(readlink /proc/self/ns/net)" ]
+	wait_for 10 grep -q ready "$HAKO_RUNTIME_DIR/labs/ex/logs/srv"
+	run "$HAKO" lab exec ex cli python3 "$PROBE" ask 100.64.0.1 7000 40000 5
+	[ "$output" = "100.64.0.2:40000" ]
+	"$HAKO" lab down ex
+	! kill -0 "$pid" 2>/dev/null || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
+}
