@@ -262,8 +262,12 @@ static int start_program(struct build *b, size_t i)
 		if (fd < 0 || nul < 0 || setns(b->fds[i], CLONE_NEWNET) < 0 || setsid() < 0)
 			_exit(127);
 		dup2(nul, 0), dup2(fd, 1), dup2(fd, 2);
+		/* Nothing of hako's caller (a pipe a test waits on) may stay open in the program. */
+		close_range(3, ~0U, 0);
 		signal(SIGPIPE, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", node->exec, (char *)NULL);
+		/* "exec": the recorded PID is the program's, not a shell's waiting for it. */
+		_cleanup_free_ char *cmd = xasprintf("exec %s", node->exec);
+		execl("/bin/sh", "sh", "-c", cmd ? cmd : node->exec, (char *)NULL);
 		_exit(127);
 	}
 	char buf[16];

@@ -403,3 +403,46 @@ nine_lab() {
 	[[ "$output" == "default via 100.100.0.1 dev carrier"* ]]
 	"$HAKO" lab down cgn
 }
+
+@test "lab: graph of a file and of a running lab renders with dot -Tsvg" {
+	run "$HAKO" lab graph "$LAB"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "graph \"nat4\" {"* ]]
+	[[ "$output" == *'"nat:rc-nat" [shape=box'*'restricted-cone\nmapping EI, filtering AD'* ]]
+	[[ "$output" == *'"node:fc" -- "net:lan-fc" [label="10.0.1.2"];'* ]]
+	"$HAKO" lab graph "$LAB" | dot -Tsvg > "$TEST_TMP/g.svg"
+	grep -q '<svg' "$TEST_TMP/g.svg"
+	grep -q '>sym&#45;nat<' "$TEST_TMP/g.svg"
+	"$HAKO" lab up "$LAB"
+	run "$HAKO" lab graph nat4 --format=svg
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"<svg"*"port&#45;restricted&#45;cone"* ]]
+	run "$HAKO" lab graph nat4 --format=png
+	[ "$status" -eq 125 ]
+}
+
+@test "lab: every example topology parses and renders" {
+	for f in "$BATS_TEST_DIRNAME"/../../examples/*.lab; do
+		"$HAKO" lab graph "$f" | dot -Tsvg > "$TEST_TMP/x.svg" || { echo "bad: $f"; return 1; }
+	done
+}
+
+@test "lab: Exec= starts a program in the node; lab down ends it" {
+	cat > "$TEST_TMP/ex.lab" <<-EOF
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Node srv]
+	Network=inet
+	Exec=python3 $PROBE echo 7000 600
+	[Node cli]
+	Network=inet
+	EOF
+	"$HAKO" lab up "$TEST_TMP/ex.lab"
+	pid=$(cat "$HAKO_RUNTIME_DIR/labs/ex/pids/srv")
+	[ "$(readlink /proc/$pid/ns/net)" != "$(readlink /proc/self/ns/net)" ]
+	wait_for 10 grep -q ready "$HAKO_RUNTIME_DIR/labs/ex/logs/srv"
+	run "$HAKO" lab exec ex cli python3 "$PROBE" ask 100.64.0.1 7000 40000 5
+	[ "$output" = "100.64.0.2:40000" ]
+	"$HAKO" lab down ex
+	! kill -0 "$pid" 2>/dev/null || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
+}
