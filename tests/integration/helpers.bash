@@ -15,6 +15,19 @@ common_setup() {
 	ip link set lo up
 	BG_PIDS=()
 	TEST_NETNS=()
+	CGROUPS_BEFORE=$(hako_cgroups)
+}
+
+# The cgroups hako made (one per container, in each hierarchy).
+hako_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 5 -type d -path '*/hako/*' 2>/dev/null | sort; }
+
+# A container whose hako a test killed with SIGKILL leaves its (empty) cgroup: remove those this
+# test made, deepest first, once their killed tasks are gone.
+remove_test_cgroups() {
+	local cg i
+	comm -13 <(echo "$CGROUPS_BEFORE") <(hako_cgroups) | sort -r | while read -r cg; do
+		for i in $(seq 50); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
+	done
 }
 
 common_teardown() {
@@ -27,6 +40,7 @@ common_teardown() {
 	local pid
 	for pid in "${BG_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	remove_test_cgroups
 	[ -n "${TEST_TMP:-}" ] || return 0
 	# Unmount anything left below the test dir (deepest first), then remove it.
 	grep -F " $TEST_TMP" /proc/self/mountinfo | awk '{print $5}' | sort -r |
