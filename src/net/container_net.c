@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,13 +111,12 @@ static int check_links(const struct container *c)
 /* A claim left by a container whose hako died (SIGKILL of a supervisor) may have left its map
  * element behind: remove it, or the new forward could not be made. Errors are fine: the
  * element is usually gone with its claim's owner, or was never made. */
-static void drop_stale_forward(const char *dir, const char *name, const char *proto, unsigned port)
+static void drop_stale_forward(const char *dir, const char *name, const struct port_spec *p)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
 	if (!path || access(path, F_OK) < 0)
 		return;
-	_cleanup_free_ char *text = xasprintf("delete element " NETWORK_TABLE " ports4 { %s . %u }\n",
-					      proto, port), *err = NULL;
+	_cleanup_free_ char *text = rules_ports(p, 1, NULL, false), *err = NULL;
 	if (text)
 		(void)nft_run(text, &err);
 }
@@ -133,9 +134,12 @@ void network_collect_stale(void)
 	for (struct dirent *de; d && (de = readdir(d));) {
 		char proto[4];
 		unsigned port;
-		if (sscanf(de->d_name, "%3[a-z]-%u", proto, &port) != 2 || members_alive(ports, de->d_name))
+		if (sscanf(de->d_name, "%3[a-z]-%u", proto, &port) != 2 || port > UINT16_MAX ||
+		    members_alive(ports, de->d_name))
 			continue;
-		drop_stale_forward(ports, de->d_name, proto, port);
+		struct port_spec p = { .proto = streq(proto, "udp") ? IPPROTO_UDP : IPPROTO_TCP,
+				       .host_port = (uint16_t)port };
+		drop_stale_forward(ports, de->d_name, &p);
 		members_remove(ports, de->d_name);
 	}
 	_cleanup_free_ char *zones = hako_path(HAKO_DIR_RUNTIME, "zones");
@@ -173,7 +177,7 @@ static int claim_ports(struct container *c)
 			log_error("host port %s:%u is already forwarded", proto, p->host_port);
 			return -EADDRINUSE;
 		}
-		drop_stale_forward(dir, name, proto, p->host_port);
+		drop_stale_forward(dir, name, p);
 		r = members_add(dir, name);
 		if (r < 0 || (r = strv_push(&c->net->port_claims, name)) < 0)
 			return log_errno(r, "cannot claim host port %s:%u", proto, p->host_port);
