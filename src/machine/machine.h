@@ -20,6 +20,11 @@ struct machine_state {
 	uint64_t since_usec; /* CLOCK_REALTIME of the start */
 	int poweroff_signal; /* asks PID 1 for an orderly shutdown */
 	int reboot_signal;   /* 0: the supervisor restarts the machine itself */
+	/* How its processes are confined, so `hako shell` confines its command the same way. */
+	uint64_t caps;       /* the bounding set the container started with */
+	int no_new_privs;
+	char *seccomp_add;   /* the system call filter's request (seccomp.h): names and @groups, */
+	char *seccomp_remove; /* space separated */
 };
 
 void machine_state_done(struct machine_state *s);

@@ -1,6 +1,8 @@
 /* hako shell: a command (or a login shell) inside a running machine, as if started by its init:
  * its namespaces, its cgroup, its root, its PID 1's environment and capability bounding set, the
- * user from the tree's /etc/passwd, and a pty of the machine's own devpts when on a terminal. */
+ * machine's no_new_privs and system call filter, the user from the tree's /etc/passwd, and a pty
+ * of the machine's own devpts when on a terminal. The command is confined exactly as the
+ * machine's own processes are (they all inherit PID 1's filter): a shell is no way around it. */
 #include "machine/shell.h"
 
 #include <errno.h>
@@ -19,10 +21,12 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/dirs.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "cmd/cmd.h"
 #include "container/caps.h"
+#include "container/seccomp.h"
 #include "container/user.h"
 #include "machine/control.h"
 #include "machine/relay.h"
@@ -48,6 +52,8 @@ struct join {
 	char *cgroup_procs;    /* the leader's cgroup.procs, NULL if none */
 	char **env;            /* PID 1's environment */
 	uint64_t bounding;     /* PID 1's capability bounding set */
+	bool no_new_privs;     /* the machine's */
+	struct seccomp_program filter; /* the machine's, loaded last before the user switch */
 	int pty_sock;          /* the child sends the pty master back over it; -1 without a tty */
 };
 
@@ -107,6 +113,23 @@ static char *leader_cgroup_procs(const struct machine_state *st)
 	return xasprintf("%s%.*s/cgroup.procs", st->cgroup, (int)n, rest);
 }
 
+/* The machine's filter, built from the request and bounding set it started with: the same
+ * cache entry (state directory) its start used, so usually only a read. */
+static int machine_filter(const struct machine_state *st, struct seccomp_program *ret)
+{
+	_cleanup_(seccomp_request_done) struct seccomp_request req = {};
+	_cleanup_free_ char *removals = st->seccomp_remove && *st->seccomp_remove
+						? xasprintf("~%s", st->seccomp_remove) : NULL;
+	_cleanup_free_ char *cache = hako_path(HAKO_DIR_STATE, "seccomp");
+	const char *why = NULL;
+	int r = 0;
+	if (st->seccomp_add && *st->seccomp_add)
+		r = seccomp_request_add(&req, st->seccomp_add, &why);
+	if (r >= 0 && st->seccomp_remove && *st->seccomp_remove)
+		r = removals ? seccomp_request_add(&req, removals, &why) : -ENOMEM;
+	return r < 0 ? r : seccomp_get_program(&req, st->caps, cache, ret);
+}
+
 static int prepare(struct join *j, const struct machine_state *st)
 {
 	for (size_t i = 0; i < N_NS; i++) {
@@ -125,6 +148,9 @@ static int prepare(struct join *j, const struct machine_state *st)
 	if (r < 0)
 		return log_errno(r, "cannot read the environment of %s's PID 1", st->name);
 	j->cgroup_procs = leader_cgroup_procs(st);
+	j->no_new_privs = st->no_new_privs;
+	if ((r = machine_filter(st, &j->filter)) < 0)
+		return log_errno(r, "cannot build the system call filter of %s", st->name);
 	return 0;
 }
 
@@ -137,6 +163,7 @@ static void join_done(struct join *j)
 		close(j->root_fd);
 	free(j->cgroup_procs);
 	strv_free(j->env);
+	seccomp_program_done(&j->filter);
 }
 
 /* ---- in the child ---- */
@@ -221,8 +248,12 @@ static _Noreturn void exec_command(struct join *j)
 		log_errno(r, "unknown user %s in the machine", user);
 		_exit(EXIT_HAKO_USAGE);
 	}
+	/* As the machine's PID 1 was set up (spawn.c): the filter before the user switch, while
+	 * CAP_SYS_ADMIN is still effective, so no_new_privs stays what the machine has. */
 	if ((r = user_env(j, &u)) < 0 || (j->pty_sock >= 0 && (r = take_pty(j->pty_sock)) < 0) ||
-	    (r = caps_reduce_bounding(j->bounding)) < 0 || (r = become_user(&u)) < 0) {
+	    (r = caps_reduce_bounding(j->bounding)) < 0 ||
+	    (j->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 && (r = -errno) < 0) ||
+	    (r = seccomp_load_program(&j->filter)) < 0 || (r = become_user(&u)) < 0) {
 		log_errno(r, "cannot set up the shell");
 		_exit(EXIT_HAKO_FAILED);
 	}

@@ -25,7 +25,9 @@ static const struct {
 	{ "NETNS", F_STRING, S(netns) },       { "INIT", F_STRING, S(init) },
 	{ "LEADER", F_PID, S(leader) },        { "SUPERVISOR", F_PID, S(supervisor) },
 	{ "SINCE", F_U64, S(since_usec) },     { "POWEROFF_SIGNAL", F_INT, S(poweroff_signal) },
-	{ "REBOOT_SIGNAL", F_INT, S(reboot_signal) },
+	{ "REBOOT_SIGNAL", F_INT, S(reboot_signal) }, { "CAPS", F_U64, S(caps) },
+	{ "NO_NEW_PRIVS", F_INT, S(no_new_privs) }, { "SECCOMP_ADD", F_STRING, S(seccomp_add) },
+	{ "SECCOMP_REMOVE", F_STRING, S(seccomp_remove) },
 #undef S
 };
 

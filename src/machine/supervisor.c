@@ -98,6 +98,21 @@ static int write_state(const struct machine_state *st)
 	return r;
 }
 
+/* The --system-call-filter= values of one kind (removals: those with a leading "~"), as one
+ * space separated list: the request is only ever the union of each kind. */
+static char *filter_entries(char *const *values, bool removals)
+{
+	char *list = strdup("");
+	for (char *const *v = values; list && v && *v; v++) {
+		if ((**v == '~') != removals)
+			continue;
+		char *more = xasprintf("%s%s%s", list, *list ? " " : "", *v + removals);
+		free(list);
+		list = more;
+	}
+	return list;
+}
+
 static int record_state(struct supervisor *s)
 {
 	struct container *c = s->c;
@@ -114,8 +129,13 @@ static int record_state(struct supervisor *s)
 	st->init = strdup(s->cfg->boot ? target : "");
 	st->cgroup = strdup(cg ? cg : "");
 	st->netns = strdup(s->cfg->net.namespace_path ? s->cfg->net.namespace_path : "");
-	if (!st->name || !st->uuid || !st->root || !st->init || !st->cgroup || !st->netns)
+	st->seccomp_add = filter_entries(s->cfg->iso.syscall_filter, false);
+	st->seccomp_remove = filter_entries(s->cfg->iso.syscall_filter, true);
+	if (!st->name || !st->uuid || !st->root || !st->init || !st->cgroup || !st->netns ||
+	    !st->seccomp_add || !st->seccomp_remove)
 		return -ENOMEM;
+	st->caps = c->caps;
+	st->no_new_privs = s->cfg->iso.no_new_privileges;
 	st->leader = c->pid;
 	st->supervisor = getpid();
 	struct timespec ts;

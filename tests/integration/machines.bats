@@ -3,6 +3,8 @@
 # their own supervisors; teardown kills every supervisor these tests started.
 load helpers
 
+ESCAPE=${ESCAPE:-$BATS_TEST_DIRNAME/../../build/tests/escape}
+
 setup() {
 	common_setup
 	export HAKO_NSPAWN_DIRS=$TEST_TMP/systemd-nspawn
@@ -25,6 +27,7 @@ image() {
 	if [ ! -d "$TEST_TMP/template" ]; then
 		make_root "$TEST_TMP/template" >/dev/null
 		sed -i '/hostname -F/d' "$TEST_TMP/template/etc/inittab"
+		[ ! -x "$ESCAPE" ] || cp "$ESCAPE" "$TEST_TMP/template/escape"
 	fi
 	cp -a "$TEST_TMP/template" "$HAKO_IMAGE_DIR/$1"
 }
@@ -172,6 +175,41 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	run -127 "$HAKO" shell s1 nosuchcommand
 	[ "$status" -eq 127 ]
 	"$HAKO" stop s1
+}
+
+# confinement: the Seccomp, NoNewPrivs and CapBnd lines of a process's status.
+confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$1/status"; }
+
+@test "machines: a shell'd command is confined as the machine's own processes: filter, no_new_privs, bounding set" {
+	[ -x "$ESCAPE" ] || skip "build the escape helper first (scripts/build.sh)"
+	image f1
+	"$HAKO" start --private-network --system-call-filter='~@sync' --no-new-privileges=yes \
+		--drop-capability=CAP_NET_RAW f1
+	leader=$(state f1 LEADER)
+	run "$HAKO" shell f1 cat /proc/self/status
+	[ "$status" -eq 0 ]
+	[ "$(grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' <<<"$output")" = "$(confinement "$leader")" ]
+	[[ "$output" == *"Seccomp:	2"* ]] && [[ "$output" == *"NoNewPrivs:	1"* ]]
+	# The machine's user namespace, and its root is not the host's.
+	run "$HAKO" shell f1 /bin/sh -c 'cat /proc/self/uid_map /proc/self/gid_map'
+	[ "$output" = "$(cat "/proc/$leader/uid_map" "/proc/$leader/gid_map")" ]
+	[ "$(awk '{print $1, $2}' <<<"${lines[0]}")" != "0 0" ]
+	# Refused what the machine is refused: the default's and the machine's own removals.
+	run "$HAKO" shell f1 /bin/sh -c 'for c in kexec_load bpf keyctl swapon sync getpid; do echo "$c $(/escape syscall $c)"; done'
+	[ "$output" = "$(printf '%s EPERM\n' kexec_load bpf keyctl swapon sync; echo 'getpid ok')" ]
+	run "$HAKO" shell f1 /escape audit
+	[ "$output" = EAFNOSUPPORT ]
+	# Also as another user of the machine, and for what the shell's children start.
+	run "$HAKO" shell user@f1 /bin/sh -c '/escape syscall sync; grep NoNewPrivs /proc/self/status'
+	[ "$output" = "$(printf 'EPERM\nNoNewPrivs:\t1')" ]
+	"$HAKO" stop f1
+	# A machine without those settings: the default filter, no_new_privs off, sync allowed.
+	"$HAKO" start --private-network f1
+	run "$HAKO" shell f1 /bin/sh -c '/escape syscall sync; /escape syscall kexec_load; grep NoNewPrivs /proc/self/status'
+	[ "$output" = "$(printf 'ok\nEPERM\nNoNewPrivs:\t0')" ]
+	[ "$("$HAKO" shell f1 cat /proc/self/status | grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):')" = \
+	  "$(confinement "$(state f1 LEADER)")" ]
+	"$HAKO" stop f1
 }
 
 @test "machines: shell on a terminal gets a pty of the machine's own devpts and the login shell" {
