@@ -196,6 +196,8 @@ struct info {
 	struct machine_state st;
 	char *os, *version, *pretty;
 	char **addresses;
+	bool has_memory, has_tasks;
+	uint64_t memory, tasks;
 };
 
 static void info_done(struct info *in)
@@ -218,6 +220,17 @@ static int info_load(const char *name, struct info *in)
 	in->pretty = machine_os_release(in->st.leader, "PRETTY_NAME");
 	(void)machine_addresses(in->st.leader, &in->addresses);
 	return 1;
+}
+
+/* Memory and tasks from the machine's cgroups (show and status, not list: every hierarchy is
+ * read). */
+static void info_load_usage(struct info *in)
+{
+	_cleanup_strv_free_ char **dirs = NULL;
+	if (machine_cgroup_dirs(&in->st, &dirs) < 0)
+		return;
+	in->has_memory = machine_memory(dirs, &in->memory) >= 0;
+	in->has_tasks = machine_tasks(dirs, &in->tasks) >= 0;
 }
 
 static const char *or_dash(const char *s) { return s && *s ? s : "-"; }
@@ -390,6 +403,17 @@ static void show_props(const struct info *in, bool json)
 		printf(i ? ",\"%s\":" : "{\"%s\":", props[i][0]);
 		json_string(props[i][1]);
 	}
+	/* systemctl show's names; absent when no hierarchy counts them. */
+	const struct {
+		const char *name;
+		bool has;
+		uint64_t value;
+	} usage[] = { { "MemoryCurrent", in->has_memory, in->memory },
+		      { "TasksCurrent", in->has_tasks, in->tasks } };
+	for (size_t i = 0; i < ELEMENTSOF(usage); i++)
+		if (usage[i].has)
+			printf(json ? ",\"%s\":%llu" : "%s=%llu\n", usage[i].name,
+			       (unsigned long long)usage[i].value);
 	if (json) {
 		printf(",\"Addresses\":");
 		json_strv(in->addresses);
@@ -413,7 +437,10 @@ static int load_one(int argc, char **argv, int i, struct info *in)
 	if (r != 0)
 		return r;
 	machine_state_done(&in->st);
-	return info_load(argv[i], in) > 0 ? 0 : EXIT_HAKO_USAGE;
+	if (info_load(argv[i], in) <= 0)
+		return EXIT_HAKO_USAGE;
+	info_load_usage(in);
+	return 0;
 }
 
 int cmd_show(int argc, char **argv)
@@ -444,16 +471,13 @@ static void format_bytes(uint64_t b, char *buf, size_t size)
 
 static void print_status(const struct info *in)
 {
-	char since[64], id[33], mem[32] = "-";
+	char since[64], id[33], mem[32] = "-", tasks[32] = "-";
 	format_time(in->st.since_usec, since, sizeof(since));
 	format_id(in->st.uuid, id);
-	_cleanup_free_ pid_t *pids = NULL;
-	size_t tasks = 0;
-	uint64_t bytes;
-	if (*in->st.cgroup && machine_memory(in->st.cgroup, &bytes) >= 0)
-		format_bytes(bytes, mem, sizeof(mem));
-	if (*in->st.cgroup)
-		(void)machine_cgroup_pids(in->st.cgroup, &pids, &tasks);
+	if (in->has_memory)
+		format_bytes(in->memory, mem, sizeof(mem));
+	if (in->has_tasks)
+		snprintf(tasks, sizeof(tasks), "%llu", (unsigned long long)in->tasks);
 	printf("%s(%s)\n", in->st.name, id);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -468,7 +492,7 @@ static void print_status(const struct info *in)
 	printf("%16s: %s\n", "OS", or_dash(in->pretty));
 	if (*in->st.netns)
 		printf("%16s: %s\n", "Network", in->st.netns);
-	printf("%16s: %zu\n", "Tasks", tasks);
+	printf("%16s: %s\n", "Tasks", tasks);
 	printf("%16s: %s\n", "Memory", mem);
 	printf("%16s: %s\n", "CGroup", or_dash(in->st.cgroup));
 }

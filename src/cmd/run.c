@@ -12,6 +12,7 @@
 #include "container/container.h"
 #include "container/isolation.h"
 #include "container/options.h"
+#include "machine/machine.h"
 
 static const char usage[] =
 	"Usage: hako run [OPTIONS] [--] [COMMAND [ARGS...]]\n\n"
@@ -52,6 +53,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_HAKO_FAILED;
 	}
 	log_set_quiet(cfg.quiet);
+	machines_collect_stale_quick(); /* as every machine command does, if it is cheap */
 
 	_cleanup_close_ int sigfd = block_signals();
 	if (sigfd < 0) {

@@ -332,10 +332,12 @@ static int setup_layout(struct cgroup *cg, const char *machine, const struct cgr
 	} else
 		r = find_mounts(&v2, v1);
 
-	bool wanted[_CTRL_MAX] = {};
+	bool wanted[_CTRL_MAX] = {}, limited[_CTRL_MAX] = {};
 	for (size_t p = 0; p < _CG_PROPERTY_MAX; p++)
 		if (l && l->set[p])
-			wanted[properties[p].controller] = true;
+			wanted[properties[p].controller] = limited[properties[p].controller] = true;
+	if (l && l->accounting)
+		wanted[CTRL_MEMORY] = wanted[CTRL_PIDS] = true;
 
 	if (r >= 0 && v2) {
 		_cleanup_free_ char *own = NULL;
@@ -359,6 +361,8 @@ static int setup_layout(struct cgroup *cg, const char *machine, const struct cgr
 		if (!wanted[c] || cg->v2_has[c])
 			continue;
 		if (!v1[c]) {
+			if (!limited[c])
+				continue; /* only for accounting: measured nowhere, fine */
 			r = -EOPNOTSUPP; /* no hierarchy offers this controller */
 			break;
 		}
@@ -445,6 +449,19 @@ const char *cgroup_path(const struct cgroup *cg)
 		if (cg->v1[c].path)
 			return cg->v1[c].path;
 	return NULL;
+}
+
+int cgroup_paths(const struct cgroup *cg, char ***ret)
+{
+	_cleanup_strv_free_ char **v = NULL;
+	int r = cg->v2.path ? strv_push(&v, cg->v2.path) : 0;
+	for (int c = 0; r >= 0 && c < _CTRL_MAX; c++)
+		if (cg->v1[c].path && !strv_contains(v, cg->v1[c].path))
+			r = strv_push(&v, cg->v1[c].path);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(v);
+	return 0;
 }
 
 /* Removes dir and any sub-cgroups (a booted init makes its own), deepest first. */

@@ -27,6 +27,8 @@ struct cgroup_limits {
 	uint64_t value[_CG_PROPERTY_MAX]; /* the parsed value, CG_INFINITY for "infinity" */
 	bool set[_CG_PROPERTY_MAX];
 	bool has_cpu_affinity;            /* --cpu-affinity= given */
+	bool accounting;                  /* memory and tasks measured even without limits (machines:
+					   * on a hybrid host, a v1 memory and pids cgroup too) */
 	cpu_set_t cpu_affinity;
 };
 
@@ -56,3 +58,6 @@ void cgroup_destroy(struct cgroup *cg);
 void cgroup_remove_path(const char *dir);
 /* The container's cgroup path in the v2 (or first) hierarchy, for messages and tests. */
 const char *cgroup_path(const struct cgroup *cg);
+/* Every cgroup directory of the container, in each hierarchy (v2 first): what must be collected
+ * if its owner dies. */
+int cgroup_paths(const struct cgroup *cg, char ***ret);

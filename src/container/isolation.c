@@ -433,6 +433,12 @@ const char *isolation_cgroup_path(const struct container *c)
 	return c->iso && c->iso->cgroup ? cgroup_path(c->iso->cgroup) : NULL;
 }
 
+int isolation_cgroup_paths(const struct container *c, char ***ret)
+{
+	*ret = NULL;
+	return c->iso && c->iso->cgroup ? cgroup_paths(c->iso->cgroup, ret) : 0;
+}
+
 void isolation_cleanup(struct container *c)
 {
 	struct isolation_state *s = c->iso;

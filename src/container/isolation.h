@@ -36,3 +36,5 @@ bool isolation_setgroups_denied(void);
 /* The container's cgroup directory (v2, else the first v1 one), NULL if it has none: recorded by
  * the machines supervisor so a stale machine's cgroup can be collected. */
 const char *isolation_cgroup_path(const struct container *c);
+/* All of its cgroup directories, one a hierarchy (NULL: none). */
+int isolation_cgroup_paths(const struct container *c, char ***ret);

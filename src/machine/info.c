@@ -146,11 +146,36 @@ int machine_addresses(pid_t leader, char ***ret)
 	return r;
 }
 
-int machine_memory(const char *cgroup, uint64_t *ret)
+/* The first of files found in the first directory that has one: a counter's value. */
+static int read_counter(char *const *dirs, const char *const *files, size_t n, uint64_t *ret)
 {
-	_cleanup_free_ char *p = xasprintf("%s/memory.current", cgroup), *v = NULL;
-	if (!p)
-		return -ENOMEM;
-	int r = read_line_file(p, &v);
-	return r < 0 ? r : parse_u64(v, ret);
+	for (char *const *d = dirs; d && *d; d++)
+		for (size_t i = 0; i < n; i++) {
+			_cleanup_free_ char *p = xasprintf("%s/%s", *d, files[i]), *v = NULL;
+			if (!p)
+				return -ENOMEM;
+			if (read_line_file(p, &v) >= 0)
+				return parse_u64(v, ret);
+		}
+	return -ENOENT;
+}
+
+int machine_memory(char *const *dirs, uint64_t *ret)
+{
+	/* v2's counter where the unified hierarchy has the memory controller, else v1's (systemd
+	 * reads the same on a legacy or hybrid host). */
+	static const char *const files[] = { "memory.current", "memory.usage_in_bytes" };
+	return read_counter(dirs, files, ELEMENTSOF(files), ret);
+}
+
+int machine_tasks(char *const *dirs, uint64_t *ret)
+{
+	static const char *const files[] = { "pids.current" }; /* the same file in v1 and v2 */
+	if (read_counter(dirs, files, ELEMENTSOF(files), ret) >= 0)
+		return 0;
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	int r = dirs && dirs[0] ? machine_cgroup_pids(dirs[0], &pids, &n) : -ENOENT;
+	*ret = n;
+	return r;
 }

@@ -12,5 +12,9 @@ char *machine_os_release(pid_t leader, const char *key);
 /* The addresses on the machine's interfaces but loopback, read in its network namespace
  * (a forked child joins it), as text. */
 int machine_addresses(pid_t leader, char ***ret);
-/* memory.current of the cgroup, or -ENOENT (v1 without memory accounting). */
-int machine_memory(const char *cgroup, uint64_t *ret);
+/* The memory the machine uses, from the first of its cgroup directories dirs (one a hierarchy)
+ * that counts it: v2 memory.current, v1 memory.usage_in_bytes; -ENOENT if none does. */
+int machine_memory(char *const *dirs, uint64_t *ret);
+/* Its tasks (threads): pids.current of the first directory that has one (v2 or v1 pids), else
+ * the processes in the first directory. */
+int machine_tasks(char *const *dirs, uint64_t *ret);

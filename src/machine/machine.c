@@ -73,8 +73,10 @@ static void reclaim(const char *name)
 {
 	struct machine_state s;
 	if (read_state(name, &s) >= 0) {
-		if (s.cgroup && *s.cgroup)
-			cgroup_remove_path(s.cgroup);
+		_cleanup_strv_free_ char **dirs = NULL;
+		if (machine_cgroup_dirs(&s, &dirs) >= 0)
+			for (char **d = dirs; *d; d++)
+				cgroup_remove_path(*d); /* every hierarchy: v2, v1 memory, pids, cpu */
 		log_debug("collected stale machine %s (supervisor %d)", name, (int)s.supervisor);
 		machine_state_done(&s);
 	}
@@ -126,19 +128,34 @@ int machine_names(char ***ret)
 	return 0;
 }
 
-void machines_collect_stale(void)
+/* Returns how many machines were collected. */
+static int collect_machines(void)
 {
 	_cleanup_strv_free_ char **names = NULL;
+	int n_collected = 0;
 	if (machine_names(&names) < 0)
-		return;
+		return 0;
 	for (char **n = names; n && *n; n++) {
 		int fd = machine_lock(*n);
 		if (fd < 0)
 			continue; /* running (or starting) */
 		reclaim(*n);
 		close(fd);
+		n_collected++;
 	}
+	return n_collected;
+}
+
+void machines_collect_stale(void)
+{
+	(void)collect_machines();
 	network_collect_stale();
+}
+
+void machines_collect_stale_quick(void)
+{
+	if (collect_machines() > 0)
+		network_collect_stale();
 }
 
 /* How to ask an init to power off or reboot, as machinectl does for systemd; busybox init

@@ -13,6 +13,7 @@ struct machine_state {
 	char *uuid;
 	char *root;          /* the tree, as the host sees it */
 	char *cgroup;        /* the machine's cgroup directory, "" if it has none */
+	char *cgroups;       /* its directories in every hierarchy (cgroup first), space separated */
 	char *netns;         /* a named network namespace it joined, "" if none */
 	char *init;          /* what PID 1 runs */
 	pid_t leader;        /* PID 1, as the host sees it */
@@ -30,6 +31,8 @@ struct machine_state {
 void machine_state_done(struct machine_state *s);
 int machine_state_parse(const char *text, struct machine_state *s);
 int machine_state_format(const struct machine_state *s, char **ret);
+/* The machine's cgroup directories, one a hierarchy, cgroup first (none: an empty vector). */
+int machine_cgroup_dirs(const struct machine_state *s, char ***ret);
 
 /* Hostname rules (base/names.h); logs one line naming the what ("machine", "image") if not. */
 int machine_check_name(const char *what, const char *name);
@@ -46,5 +49,8 @@ int machine_names(char ***ret);
 /* Collects every machine whose supervisor is gone: kills what is left in its cgroup, removes
  * the cgroup, its network resources and its runtime directory. Every machine command runs it. */
 void machines_collect_stale(void);
+/* The same for `hako run`, whose start-up must stay fast: with no machine directories it costs
+ * one opendir(); the network's stale state is looked at only when a machine was collected. */
+void machines_collect_stale_quick(void);
 /* The signals that ask an init to power off and to reboot (0 for "none"): by what it is. */
 void machine_init_signals(const char *init, int kill_signal, int *poweroff, int *reboot);

@@ -49,7 +49,8 @@ struct join {
 	const struct shell_request *req;
 	int ns[N_NS];          /* -1: the same as ours, nothing to join */
 	int root_fd;
-	char *cgroup_procs;    /* the leader's cgroup.procs, NULL if none */
+	char **cgroup_procs;   /* the leader's cgroup.procs, then the machine's in the other
+				* hierarchies (v1 memory, pids...: its limits hold for the shell too) */
 	char **env;            /* PID 1's environment */
 	uint64_t bounding;     /* PID 1's capability bounding set */
 	bool no_new_privs;     /* the machine's */
@@ -130,6 +131,17 @@ static int machine_filter(const struct machine_state *st, struct seccomp_program
 	return r < 0 ? r : seccomp_get_program(&req, st->caps, cache, ret);
 }
 
+static int join_cgroups(struct join *j, const struct machine_state *st)
+{
+	_cleanup_strv_free_ char **dirs = NULL;
+	int r = machine_cgroup_dirs(st, &dirs);
+	for (size_t i = 0; r >= 0 && dirs[i]; i++) {
+		char *procs = i == 0 ? leader_cgroup_procs(st) : xasprintf("%s/cgroup.procs", dirs[i]);
+		r = procs ? strv_push_take(&j->cgroup_procs, procs) : -ENOMEM;
+	}
+	return r;
+}
+
 static int prepare(struct join *j, const struct machine_state *st)
 {
 	for (size_t i = 0; i < N_NS; i++) {
@@ -147,7 +159,8 @@ static int prepare(struct join *j, const struct machine_state *st)
 		r = read_bounding(st->leader, &j->bounding);
 	if (r < 0)
 		return log_errno(r, "cannot read the environment of %s's PID 1", st->name);
-	j->cgroup_procs = leader_cgroup_procs(st);
+	if ((r = join_cgroups(j, st)) < 0)
+		return log_errno(r, "cannot find the cgroups of %s", st->name);
 	j->no_new_privs = st->no_new_privs;
 	if ((r = machine_filter(st, &j->filter)) < 0)
 		return log_errno(r, "cannot build the system call filter of %s", st->name);
@@ -161,7 +174,7 @@ static void join_done(struct join *j)
 			close(j->ns[i]);
 	if (j->root_fd >= 0)
 		close(j->root_fd);
-	free(j->cgroup_procs);
+	strv_free(j->cgroup_procs);
 	strv_free(j->env);
 	seccomp_program_done(&j->filter);
 }
@@ -283,8 +296,8 @@ static int enter(struct join *j)
 	 * binary) or /proc/PID/fd of this process (runc CVE-2019-5736). */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		return -errno;
-	if (j->cgroup_procs) {
-		int r = write_file(j->cgroup_procs, "0", O_WRONLY, 0);
+	for (char **p = j->cgroup_procs; p && *p; p++) {
+		int r = write_file(*p, "0", O_WRONLY, 0);
 		if (r < 0)
 			return r;
 	}

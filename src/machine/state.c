@@ -22,6 +22,7 @@ static const struct {
 #define S(f) offsetof(struct machine_state, f)
 	{ "NAME", F_STRING, S(name) },         { "UUID", F_STRING, S(uuid) },
 	{ "ROOT", F_STRING, S(root) },         { "CGROUP", F_STRING, S(cgroup) },
+	{ "CGROUPS", F_STRING, S(cgroups) },
 	{ "NETNS", F_STRING, S(netns) },       { "INIT", F_STRING, S(init) },
 	{ "LEADER", F_PID, S(leader) },        { "SUPERVISOR", F_PID, S(supervisor) },
 	{ "SINCE", F_U64, S(since_usec) },     { "POWEROFF_SIGNAL", F_INT, S(poweroff_signal) },
@@ -105,5 +106,25 @@ int machine_state_format(const struct machine_state *s, char **ret)
 			return r;
 	}
 	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int machine_cgroup_dirs(const struct machine_state *s, char ***ret)
+{
+	/* A state from before CGROUPS= was recorded names the one directory. */
+	_cleanup_free_ char *copy = strdup(s->cgroups && *s->cgroups ? s->cgroups
+							: s->cgroup ? s->cgroup : "");
+	_cleanup_strv_free_ char **dirs = NULL;
+	if (!copy)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		int r = strv_push(&dirs, w);
+		if (r < 0)
+			return r;
+	}
+	if (!dirs && !(dirs = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+	*ret = TAKE_PTR(dirs);
 	return 0;
 }

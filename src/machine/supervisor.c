@@ -98,15 +98,19 @@ static int write_state(const struct machine_state *st)
 	return r;
 }
 
-/* The --system-call-filter= values of one kind (removals: those with a leading "~"), as one
- * space separated list: the request is only ever the union of each kind. */
-static char *filter_entries(char *const *values, bool removals)
+enum pick { PICK_ALL, PICK_ADDS, PICK_REMOVALS };
+
+/* words as one space separated list, for the state file. Of --system-call-filter= values,
+ * PICK_ADDS/PICK_REMOVALS keep one kind (removals have a leading "~", dropped here): the request
+ * is only ever the union of each kind. */
+static char *join_words(char *const *words, enum pick pick)
 {
 	char *list = strdup("");
-	for (char *const *v = values; list && v && *v; v++) {
-		if ((**v == '~') != removals)
+	for (char *const *w = words; list && w && *w; w++) {
+		bool removal = **w == '~';
+		if (pick != PICK_ALL && removal != (pick == PICK_REMOVALS))
 			continue;
-		char *more = xasprintf("%s%s%s", list, *list ? " " : "", *v + removals);
+		char *more = xasprintf("%s%s%s", list, *list ? " " : "", *w + (pick == PICK_REMOVALS));
 		free(list);
 		list = more;
 	}
@@ -129,10 +133,15 @@ static int record_state(struct supervisor *s)
 	st->init = strdup(s->cfg->boot ? target : "");
 	st->cgroup = strdup(cg ? cg : "");
 	st->netns = strdup(s->cfg->net.namespace_path ? s->cfg->net.namespace_path : "");
-	st->seccomp_add = filter_entries(s->cfg->iso.syscall_filter, false);
-	st->seccomp_remove = filter_entries(s->cfg->iso.syscall_filter, true);
+	st->seccomp_add = join_words(s->cfg->iso.syscall_filter, PICK_ADDS);
+	st->seccomp_remove = join_words(s->cfg->iso.syscall_filter, PICK_REMOVALS);
+	_cleanup_strv_free_ char **cgroups = NULL;
+	int r = isolation_cgroup_paths(c, &cgroups);
+	if (r < 0)
+		return r;
+	st->cgroups = join_words(cgroups, PICK_ALL);
 	if (!st->name || !st->uuid || !st->root || !st->init || !st->cgroup || !st->netns ||
-	    !st->seccomp_add || !st->seccomp_remove)
+	    !st->seccomp_add || !st->seccomp_remove || !st->cgroups)
 		return -ENOMEM;
 	st->caps = c->caps;
 	st->no_new_privs = s->cfg->iso.no_new_privileges;
@@ -402,6 +411,7 @@ static int supervise(struct run_config *cfg, int ready_fd)
 		s.clients[i] = -1;
 	int code = EXIT_HAKO_FAILED;
 	cfg->console = CONSOLE_PASSIVE;
+	cfg->iso.limits.accounting = true; /* hako status shows its memory and tasks */
 	s.sigfd = block_signals();
 	s.listen_fd = listen_control(cfg->machine);
 	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

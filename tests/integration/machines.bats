@@ -70,20 +70,38 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	! nft list tables | grep -q hako
 }
 
-@test "machines: kill -9 of a supervisor: the next list forgets the machine, its cgroup and files are gone" {
+@test "machines: kill -9 of a supervisor: the next list forgets the machine, its cgroups in every hierarchy and files are gone" {
 	image k1
-	"$HAKO" start --private-network k1
+	# A CPU limit: on a hybrid host a v1 cpu cgroup too, beside memory, pids and the v2 one.
+	"$HAKO" start --private-network --property=CPUQuota=50% k1
 	sup=$(state k1 SUPERVISOR) leader=$(state k1 LEADER) cg=$(state k1 CGROUP)
 	[ -d "$cg" ]
+	all=$(machine_cgroups k1)
+	echo "$all"
+	[ "$(tr ' ' '\n' <<<"$(state k1 CGROUPS)" | sort)" = "$all" ]
 	kill -KILL "$sup"
 	wait_for 5 gone "$sup"
 	run "$HAKO" list
 	[ "$output" = "No machines." ]
 	gone "$leader"
-	[ ! -e "$cg" ]
+	[ -z "$(machine_cgroups k1)" ]
 	[ ! -e "$HAKO_RUNTIME_DIR/machines/k1" ]
 	"$HAKO" start --private-network k1 # the name is free again
 	"$HAKO" terminate k1
+}
+
+@test "machines: hako run collects a machine whose supervisor was killed, too" {
+	image k3
+	"$HAKO" start --private-network k3
+	sup=$(state k3 SUPERVISOR)
+	[ -n "$(machine_cgroups k3)" ]
+	kill -KILL "$sup"
+	wait_for 5 gone "$sup"
+	[ -d "$HAKO_RUNTIME_DIR/machines/k3" ]
+	run "$HAKO" run -q --private-network -D "$HAKO_IMAGE_DIR/k3" -M k3run true
+	[ "$status" -eq 0 ]
+	[ ! -e "$HAKO_RUNTIME_DIR/machines/k3" ]
+	[ -z "$(machine_cgroups k3)" ]
 }
 
 @test "machines: kill -9 of a supervisor on a network: its veth and port forward are gone, the port is free" {
@@ -256,6 +274,39 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 	tasks=$(echo "$output" | sed -n 's/^ *Tasks: //p')
 	[ "$tasks" -ge 2 ]
 	"$HAKO" stop j1
+}
+
+# machine_cgroups NAME: the machine's cgroup directories in every hierarchy, v1 and v2.
+machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*/hako/$1" 2>/dev/null | sort; }
+
+@test "machines: status and show report memory and tasks from the memory and pids controllers (v1 on a hybrid host)" {
+	image u2
+	"$HAKO" start --private-network u2
+	dirs=$(state u2 CGROUPS)
+	[ "$(tr ' ' '\n' <<<"$dirs" | sort)" = "$(machine_cgroups u2)" ]
+	mem=
+	for d in $dirs; do
+		[ -n "$mem" ] || mem=$(cat "$d/memory.current" 2>/dev/null || cat "$d/memory.usage_in_bytes" 2>/dev/null) || true
+	done
+	awk '$1 == "memory" && $4 == 1 { f = 1 } END { exit !f }' /proc/cgroups ||
+		skip "the kernel has no memory controller"
+	[ -n "$mem" ]
+	# 16 MiB more in a tmpfs inside, one more process: the figures follow.
+	"$HAKO" shell u2 /bin/sh -c 'sleep 60 </dev/null >/dev/null 2>&1 &'
+	"$HAKO" shell u2 /bin/sh -c 'mkdir -p /run/m && mount -t tmpfs tmpfs /run/m && dd if=/dev/zero of=/run/m/f bs=1M count=16 2>/dev/null'
+	run "$HAKO" show u2
+	bytes=$(sed -n 's/^MemoryCurrent=//p' <<<"$output")
+	tasks=$(sed -n 's/^TasksCurrent=//p' <<<"$output")
+	echo "memory $mem -> $bytes, tasks $tasks"
+	[ "$bytes" -ge $((mem + 16 * 1024 * 1024)) ]
+	[ "$tasks" -ge 3 ] # init, its shell, the sleep
+	run "$HAKO" status u2
+	[[ "$(sed -n 's/^ *Memory: //p' <<<"$output")" =~ ^[0-9.]+M$ ]]
+	[ "$(sed -n 's/^ *Tasks: //p' <<<"$output")" -ge 3 ]
+	run "$HAKO" show --json u2
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["MemoryCurrent"] > 16<<20 and d["TasksCurrent"] >= 3' "$output"
+	"$HAKO" stop u2
+	[ -z "$(machine_cgroups u2)" ]
 }
 
 @test "machines: list shows the addresses of the machine's own network namespace" {

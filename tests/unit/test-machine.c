@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "machine/control.h"
 #include "machine/envfile.h"
 #include "machine/machine.h"
@@ -37,6 +38,8 @@ static void test_state_round_trip(void)
 		.name = "m1", .uuid = "0123", .root = "/var/lib/machines/a \"b\" $c", .cgroup = "",
 		.netns = "/run/netns/x", .init = "/bin/busybox", .leader = 42, .supervisor = 41,
 		.since_usec = 1700000000123456ULL, .poweroff_signal = SIGUSR2, .reboot_signal = SIGTERM,
+		.caps = 0xa80425fbULL, .no_new_privs = 1, .seccomp_add = "keyctl @sync",
+		.seccomp_remove = "getpid", .cgroups = "/sys/fs/cgroup/unified/hako/m1 /sys/fs/cgroup/memory/hako/m1",
 	};
 	char *text = NULL;
 	struct machine_state b;
@@ -46,6 +49,23 @@ static void test_state_round_trip(void)
 	CHECK_STREQ(b.netns, a.netns);
 	CHECK(b.leader == 42 && b.supervisor == 41 && b.since_usec == a.since_usec);
 	CHECK(b.poweroff_signal == SIGUSR2 && b.reboot_signal == SIGTERM);
+	CHECK(b.caps == a.caps && b.no_new_privs == 1);
+	CHECK_STREQ(b.seccomp_add, a.seccomp_add);
+	CHECK_STREQ(b.seccomp_remove, a.seccomp_remove);
+	char **dirs = NULL;
+	CHECK(machine_cgroup_dirs(&b, &dirs) == 0 && strv_length(dirs) == 2);
+	CHECK_STREQ(dirs[1], "/sys/fs/cgroup/memory/hako/m1");
+	strv_free(dirs);
+	machine_state_done(&b);
+	/* A state without CGROUPS= (an older supervisor's): the one CGROUP=; none: empty. */
+	CHECK(machine_state_parse("NAME=x\nROOT=/r\nLEADER=2\nSUPERVISOR=1\nCGROUP=/cg/x\n", &b) == 0);
+	CHECK(machine_cgroup_dirs(&b, &dirs) == 0 && strv_length(dirs) == 1);
+	CHECK_STREQ(dirs[0], "/cg/x");
+	strv_free(dirs);
+	machine_state_done(&b);
+	CHECK(machine_state_parse("NAME=x\nROOT=/r\nLEADER=2\nSUPERVISOR=1\n", &b) == 0);
+	CHECK(machine_cgroup_dirs(&b, &dirs) == 0 && dirs && !dirs[0]);
+	strv_free(dirs);
 	machine_state_done(&b);
 	free(text);
 	CHECK(machine_state_parse("NAME=x\nROOT=/r\n", &b) == -EBADMSG); /* no leader */
