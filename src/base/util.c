@@ -82,6 +82,17 @@ char **strv_copy(char *const *strv)
 	return copy;
 }
 
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(char **strv)
+{
+	if (strv)
+		qsort(strv, strv_length(strv), sizeof(char *), cmp_strp);
+}
+
 int parse_u64(const char *s, uint64_t *ret)
 {
 	if (!s || !isdigit((unsigned char)*s))

@@ -18,6 +18,7 @@ int strv_push_take(char ***strv, char *s);      /* appends s itself */
 bool strv_contains(char *const *strv, const char *s);
 void strv_free(char **strv);
 char **strv_copy(char *const *strv);
+void strv_sort(char **strv);                     /* strcmp order; NULL is fine */
 
 /* Returns 0 and sets *ret, or -EINVAL / -ERANGE. Whole string must be a number. */
 int parse_u64(const char *s, uint64_t *ret);

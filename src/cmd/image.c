@@ -67,17 +67,16 @@ static int image_list(int argc, char **argv)
 		log_error("hako image list takes no arguments");
 		return EXIT_HAKO_USAGE;
 	}
-	_cleanup_closedir_ DIR *d = opendir(hako_dir(HAKO_DIR_IMAGES));
-	struct dirent *de;
 	_cleanup_strv_free_ char **names = NULL;
-	while (d && (de = readdir(d)))
-		if (de->d_type == DT_DIR && machine_name_valid(de->d_name) && strv_push(&names, de->d_name) < 0)
-			return EXIT_HAKO_FAILED;
+	int r = machine_image_names(&names);
+	if (r < 0) {
+		log_errno(r, "cannot list the images in %s", hako_dir(HAKO_DIR_IMAGES));
+		return EXIT_HAKO_FAILED;
+	}
 	if (!names) {
 		printf("No images.\n");
 		return 0;
 	}
-	qsort(names, strv_length(names), sizeof(char *), (int (*)(const void *, const void *))strcmp);
 	int w = 4;
 	for (char **n = names; *n; n++)
 		if ((int)strlen(*n) > w)

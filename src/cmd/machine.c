@@ -192,8 +192,13 @@ int cmd_start(int argc, char **argv)
 
 /* ---- list, show, status ---- */
 
+/* What hako list --all says of a name (machinectl's states, "stopped" for an image). */
+enum machine_phase { PHASE_RUNNING, PHASE_STARTING, PHASE_STOPPED };
+static const char *const phase_names[] = { "running", "opening", "stopped" };
+
 struct info {
 	struct machine_state st;
+	enum machine_phase phase;
 	char *os, *version, *pretty;
 	char **addresses;
 	bool has_memory, has_tasks;
@@ -209,16 +214,34 @@ static void info_done(struct info *in)
 	strv_free(in->addresses);
 }
 
+/* The OS of the tree: of the image directory dir, else seen through the running leader. */
+static void info_load_os(struct info *in, const char *dir)
+{
+	_cleanup_close_ int root = machine_open_root(dir, in->st.leader);
+	in->os = machine_os_release(root, "ID");
+	in->version = machine_os_release(root, "VERSION_ID");
+	in->pretty = machine_os_release(root, "PRETTY_NAME");
+}
+
 static int info_load(const char *name, struct info *in)
 {
 	*in = (struct info){ 0 };
 	int r = machine_get(name, &in->st);
 	if (r <= 0)
 		return r;
-	in->os = machine_os_release(in->st.leader, "ID");
-	in->version = machine_os_release(in->st.leader, "VERSION_ID");
-	in->pretty = machine_os_release(in->st.leader, "PRETTY_NAME");
+	info_load_os(in, NULL);
 	(void)machine_addresses(in->st.leader, &in->addresses);
+	return 1;
+}
+
+/* An image that is not running (hako list --all): its name, and its OS from the tree. */
+static int info_load_image(const char *name, struct info *in)
+{
+	*in = (struct info){ .phase = PHASE_STOPPED };
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_IMAGES, "%s", name);
+	if (!dir || !(in->st.name = strdup(name)))
+		return -ENOMEM;
+	info_load_os(in, dir);
 	return 1;
 }
 
@@ -261,26 +284,32 @@ static void json_strv(char **v)
 	putchar(']');
 }
 
-/* The columns of hako list, machinectl's. */
-static const char *const list_headers[] = { "MACHINE", "CLASS", "SERVICE", "OS", "VERSION", "ADDRESSES" };
-#define N_COLS ELEMENTSOF(list_headers)
+/* The columns of hako list, machinectl's; STATE only with --all, where stopped machines (the
+ * images) and starting ones are listed too. */
+enum { COL_MACHINE, COL_CLASS, COL_SERVICE, COL_STATE, COL_OS, COL_VERSION, COL_ADDRESSES, N_COLS };
+static const char *const list_headers[N_COLS] = { "MACHINE", "CLASS", "SERVICE", "STATE", "OS", "VERSION", "ADDRESSES" };
 
 static void list_row(const struct info *in, char cells[N_COLS][80])
 {
-	const char *v[N_COLS] = { in->st.name, "container", "hako", or_dash(in->os), or_dash(in->version),
+	const char *v[N_COLS] = { in->st.name, "container", in->phase == PHASE_STOPPED ? "-" : "hako",
+				  phase_names[in->phase], or_dash(in->os), or_dash(in->version),
 				  in->addresses ? in->addresses[0] : "-" };
 	for (size_t c = 0; c < N_COLS; c++)
 		snprintf(cells[c], 80, "%s%s", v[c],
-			 c == N_COLS - 1 && strv_length(in->addresses) > 1 ? "…" : "");
+			 c == COL_ADDRESSES && strv_length(in->addresses) > 1 ? "…" : "");
 }
 
-static void list_json(struct info *infos, size_t n)
+static void list_json(struct info *infos, size_t n, bool all)
 {
 	putchar('[');
 	for (size_t i = 0; i < n; i++) {
 		printf(i ? ",{\"machine\":" : "{\"machine\":");
 		json_string(infos[i].st.name);
-		printf(",\"class\":\"container\",\"service\":\"hako\",\"os\":");
+		printf(",\"class\":\"container\",\"service\":");
+		json_string(infos[i].phase == PHASE_STOPPED ? NULL : "hako");
+		if (all)
+			printf(",\"state\":\"%s\"", phase_names[infos[i].phase]);
+		printf(",\"os\":");
 		json_string(infos[i].os);
 		printf(",\"version\":");
 		json_string(infos[i].version);
@@ -291,7 +320,7 @@ static void list_json(struct info *infos, size_t n)
 	printf("]\n");
 }
 
-static void list_table(struct info *infos, size_t n)
+static void list_table(struct info *infos, size_t n, bool all)
 {
 	if (n == 0) {
 		printf("No machines.\n");
@@ -311,6 +340,8 @@ static void list_table(struct info *infos, size_t n)
 	}
 	for (size_t i = 0; i <= n; i++)
 		for (size_t c = 0; c < N_COLS; c++) {
+			if (c == COL_STATE && !all)
+				continue;
 			bool last = c + 1 == N_COLS;
 			printf("%-*s%s", last ? 0 : (int)w[c], i == 0 ? list_headers[c] : cells[i - 1][c],
 			       last ? "\n" : " ");
@@ -324,9 +355,26 @@ struct list_opts {
 };
 
 static const struct opt list_options[] = {
-	{ "all", 'a', OPT_NONE, NULL, "Also list machines still starting", opt_set_flag, offsetof(struct list_opts, all), NULL },
+	{ "all", 'a', OPT_NONE, NULL, "Also list stopped machines (the images) and those starting", opt_set_flag, offsetof(struct list_opts, all), NULL },
 	{ "json", 0, OPT_NONE, NULL, "Print JSON", opt_set_flag, offsetof(struct list_opts, json), NULL },
 };
+
+/* The names to list, sorted: the machines' runtime directories, and with --all the images. */
+static int list_names(bool all, char ***ret)
+{
+	_cleanup_strv_free_ char **names = NULL, **images = NULL;
+	int r = machine_names(&names);
+	if (r >= 0 && all)
+		r = machine_image_names(&images);
+	for (char **n = images; r >= 0 && n && *n; n++)
+		if (!strv_contains(names, *n))
+			r = strv_push(&names, *n);
+	if (r < 0)
+		return r;
+	strv_sort(names);
+	*ret = TAKE_PTR(names);
+	return 0;
+}
 
 int cmd_list(int argc, char **argv)
 {
@@ -340,8 +388,8 @@ int cmd_list(int argc, char **argv)
 		return EXIT_HAKO_USAGE;
 	}
 	machines_collect_stale();
-	_cleanup_strv_free_ char **names = NULL;
-	if ((r = machine_names(&names)) < 0) {
+	_cleanup_strv_free_ char **names = NULL, **live = NULL;
+	if ((r = list_names(o.all, &names)) < 0 || (r = machine_names(&live)) < 0) {
 		log_errno(r, "cannot list the machines");
 		return EXIT_HAKO_FAILED;
 	}
@@ -350,15 +398,21 @@ int cmd_list(int argc, char **argv)
 	if (!infos)
 		return EXIT_HAKO_FAILED;
 	for (size_t k = 0; k < total; k++) {
-		if (info_load(names[k], &infos[n]) > 0)
+		if (!strv_contains(live, names[k])) {
+			if (info_load_image(names[k], &infos[n]) > 0) /* only listed with --all */
+				n++;
+		} else if (info_load(names[k], &infos[n]) > 0)
 			n++;
-		else if (o.all && (infos[n].st.name = strdup(names[k])))
-			n++; /* starting: no state yet */
+		else if (o.all) { /* starting: no state yet */
+			infos[n].phase = PHASE_STARTING;
+			if ((infos[n].st.name = strdup(names[k])))
+				n++;
+		}
 	}
 	if (o.json)
-		list_json(infos, n);
+		list_json(infos, n, o.all);
 	else
-		list_table(infos, n);
+		list_table(infos, n, o.all);
 	for (size_t k = 0; k < n; k++)
 		info_done(&infos[k]);
 	free(infos);

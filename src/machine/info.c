@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/util.h"
+#include "container/user.h"
 #include "machine/envfile.h"
 
 static int append_pids(const char *dir, pid_t **pids, size_t *n)
@@ -76,11 +78,17 @@ static int find_key(void *userdata, const char *key, const char *value)
 	return l->value ? 0 : -ENOMEM;
 }
 
-char *machine_os_release(pid_t leader, const char *key)
+char *machine_os_release(int rootfd, const char *key)
 {
 	static const char *const paths[] = { "etc/os-release", "usr/lib/os-release" };
-	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
-		_cleanup_free_ char *p = xasprintf("/proc/%d/root/%s", (int)leader, paths[i]), *text = NULL;
+	for (size_t i = 0; rootfd >= 0 && i < ELEMENTSOF(paths); i++) {
+		/* Inside the tree only (an absolute symlink must not read the host's file), and a
+		 * regular file only (a FIFO would block hako list). */
+		_cleanup_close_ int fd = open_in_root(rootfd, paths[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		_cleanup_free_ char *p = xasprintf("/proc/self/fd/%d", fd), *text = NULL;
 		if (!p || read_file(p, &text, NULL) < 0)
 			continue;
 		struct lookup l = { key, NULL };
@@ -88,6 +96,15 @@ char *machine_os_release(pid_t leader, const char *key)
 		return l.value;
 	}
 	return NULL;
+}
+
+int machine_open_root(const char *dir_or_null, pid_t leader)
+{
+	_cleanup_free_ char *p = dir_or_null ? strdup(dir_or_null) : xasprintf("/proc/%d/root", (int)leader);
+	if (!p)
+		return -ENOMEM;
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 /* In the child, inside the machine's network namespace: one address a line into fd. */

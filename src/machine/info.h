@@ -6,9 +6,12 @@
 
 /* Every process in the cgroup directory dir and below. */
 int machine_cgroup_pids(const char *dir, pid_t **ret, size_t *ret_n);
-/* A key of the tree's os-release (etc/, else usr/lib/), seen through /proc/LEADER/root;
- * NULL when absent. */
-char *machine_os_release(pid_t leader, const char *key);
+/* The tree of an image directory, or (dir NULL) of a running machine through /proc/LEADER/root,
+ * as a directory fd. */
+int machine_open_root(const char *dir, pid_t leader);
+/* A key of the tree's os-release (etc/, else usr/lib/), resolved inside the tree rootfd; NULL
+ * when absent. */
+char *machine_os_release(int rootfd, const char *key);
 /* The addresses on the machine's interfaces but loopback, read in its network namespace
  * (a forked child joins it), as text. */
 int machine_addresses(pid_t leader, char ***ret);

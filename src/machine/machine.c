@@ -101,14 +101,9 @@ int machine_get(const char *name, struct machine_state *ret)
 	return r == -ENOENT ? 0 : r < 0 ? r : 1; /* no state yet: still starting */
 }
 
-static int cmp_str(const void *a, const void *b)
+/* The directories in dir whose names are machine names, sorted. */
+static int dir_names(const char *dir, char ***ret)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int machine_names(char ***ret)
-{
-	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "machines");
 	if (!dir)
 		return -ENOMEM;
 	_cleanup_strv_free_ char **names = NULL;
@@ -122,10 +117,20 @@ int machine_names(char ***ret)
 			if (r < 0)
 				return r;
 		}
-	if (names)
-		qsort(names, strv_length(names), sizeof(char *), cmp_str);
+	strv_sort(names);
 	*ret = TAKE_PTR(names);
 	return 0;
+}
+
+int machine_names(char ***ret)
+{
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "machines");
+	return dir_names(dir, ret);
+}
+
+int machine_image_names(char ***ret)
+{
+	return dir_names(hako_dir(HAKO_DIR_IMAGES), ret);
 }
 
 /* Returns how many machines were collected. */

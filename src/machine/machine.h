@@ -46,6 +46,8 @@ int machine_lock(const char *name);
 int machine_get(const char *name, struct machine_state *ret);
 /* The names of the machines with a runtime directory, sorted. */
 int machine_names(char ***ret);
+/* The images (directories) in $HAKO_IMAGE_DIR, sorted. */
+int machine_image_names(char ***ret);
 /* Collects every machine whose supervisor is gone: kills what is left in its cgroup, removes
  * the cgroup, its network resources and its runtime directory. Every machine command runs it. */
 void machines_collect_stale(void);

@@ -309,6 +309,32 @@ machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*
 	[ -z "$(machine_cgroups u2)" ]
 }
 
+@test "machines: list --all also lists the stopped machines (the images) with their OS, and a STATE column" {
+	image la1
+	image la2
+	"$HAKO" start --private-network la2
+	# An image whose os-release is an absolute symlink: read inside the tree, never the host's.
+	image la3
+	printf 'ID=hostleak\nVERSION_ID=6.6\n' > "$TEST_TMP/host-os-release"
+	rm "$HAKO_IMAGE_DIR/la3/etc/os-release"
+	ln -s "$TEST_TMP/host-os-release" "$HAKO_IMAGE_DIR/la3/etc/os-release"
+	run "$HAKO" list
+	[ "${lines[0]}" = "MACHINE CLASS     SERVICE OS      VERSION ADDRESSES" ]
+	[ "${lines[-1]}" = "1 machines listed." ]
+	run "$HAKO" list --all
+	echo "$output"
+	[ "${lines[0]}" = "MACHINE CLASS     SERVICE STATE   OS      VERSION ADDRESSES" ]
+	[ "${lines[1]}" = "la1     container -       stopped busybox 1.35    -" ]
+	[ "${lines[2]}" = "la2     container hako    running busybox 1.35    -" ]
+	[ "${lines[3]}" = "la3     container -       stopped -       -       -" ]
+	[ "${lines[-1]}" = "3 machines listed." ]
+	run "$HAKO" list --all --json
+	[ "$output" = '[{"machine":"la1","class":"container","service":"","state":"stopped","os":"busybox","version":"1.35","addresses":[]},{"machine":"la2","class":"container","service":"hako","state":"running","os":"busybox","version":"1.35","addresses":[]},{"machine":"la3","class":"container","service":"","state":"stopped","os":"","version":"","addresses":[]}]' ]
+	"$HAKO" stop la2
+	run "$HAKO" list --all
+	[ "${lines[2]}" = "la2     container -       stopped busybox 1.35    -" ]
+}
+
 @test "machines: list shows the addresses of the machine's own network namespace" {
 	image a1
 	ip netns add hako-a1
