@@ -366,17 +366,15 @@ static int run_tool(size_t b, const char *release, const char *dir)
 	int r = strv_push(&argv, bootstraps[b].tool);
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bootstraps[b].args) && bootstraps[b].args[i]; i++)
 		r = strv_push_take(&argv, expand(bootstraps[b].args[i], release, dir));
-	if (r < 0)
-		return r;
-	pid_t pid = fork();
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st;
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return -errno;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+	return r < 0 ? r : machine_run_tool(argv);
+}
+
+/* A release is passed to the tool as an argument of its own: never an option ("-..."). */
+static bool release_valid(const char *r)
+{
+	size_t n = strlen(r);
+	return n > 0 && n <= 64 && r[0] != '-' &&
+	       strspn(r, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
 static int image_bootstrap(int argc, char **argv)
@@ -402,6 +400,10 @@ static int image_bootstrap(int argc, char **argv)
 		log_error("usage: hako image bootstrap NAME --distro=debian|ubuntu|arch|fedora [--release=R]");
 		return EXIT_HAKO_USAGE;
 	}
+	if (release && !release_valid(release)) {
+		log_error("invalid --release=%s (a release name such as bookworm or 40)", release);
+		return EXIT_HAKO_USAGE;
+	}
 	if (check_image_name(name) < 0 || check_exists(name, false) < 0)
 		return EXIT_HAKO_USAGE;
 	if (!in_path(bootstraps[b].tool)) {
@@ -420,7 +422,10 @@ static int image_bootstrap(int argc, char **argv)
 		r = -errno;
 	if (r < 0) {
 		(void)rm_rf(tmp);
-		log_errno(r, "%s failed for image %s", bootstraps[b].tool, name);
+		if (r == -EIO)
+			log_error("%s failed for image %s (its messages are above)", bootstraps[b].tool, name);
+		else
+			log_errno(r, "%s failed for image %s", bootstraps[b].tool, name);
 		return EXIT_HAKO_FAILED;
 	}
 	return 0;

@@ -764,18 +764,31 @@ int cmd_login(int argc, char **argv)
 /* ---- enable, disable ---- */
 
 /* Where systemd runs, the template unit starts hako at boot; elsewhere (no systemd) the record
- * in $HAKO_STATE_DIR/enabled/ is what `hako start --all-enabled` (from an init script) reads. */
+ * in $HAKO_STATE_DIR/enabled/ is what `hako start --all-enabled` (from an init script) reads.
+ * The unit is written and enabled as `systemctl enable` would (a symlink in the [Install]
+ * target's .wants/), then systemd is told to reload. HAKO_SYSTEMD_UNIT_DIR (/etc/systemd/system)
+ * and HAKO_SYSTEMD_RUNTIME_DIR (/run/systemd/system: it exists iff systemd is PID 1, as
+ * sd_booted() checks) are overridable for tests. */
 static const char unit_template[] =
-	"[Unit]\nDescription=hako machine %%i\nAfter=network.target\n\n"
-	"[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=%s start %%i\nExecStop=%s stop %%i\n\n"
+	"[Unit]\nDescription=hako machine %%i\nDocumentation=man:hako-machine(1)\n"
+	"Wants=network.target\nAfter=network.target\nPartOf=machines.target\nBefore=machines.target\n\n"
+	"[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=%s start %%i\nExecStop=%s stop %%i\n"
+	"Delegate=yes\n\n"
 	"[Install]\nWantedBy=machines.target\n";
+#define UNIT_TARGET "machines.target"
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
 
 static bool systemd_is_init(void)
 {
-	return access("/run/systemd/system", F_OK) == 0;
+	return access(env_or("HAKO_SYSTEMD_RUNTIME_DIR", "/run/systemd/system"), F_OK) == 0;
 }
 
-static int systemd_unit(const char *name, bool enable)
+static int write_template_unit(const char *dir)
 {
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -783,13 +796,33 @@ static int systemd_unit(const char *name, bool enable)
 		return -errno;
 	self[n] = '\0';
 	_cleanup_free_ char *unit = xasprintf(unit_template, self, self),
-			    *cmd = xasprintf("systemctl %s hako@%s.service", enable ? "enable" : "disable", name);
-	if (!unit || !cmd)
+			    *path = xasprintf("%s/hako@.service", dir);
+	if (!unit || !path)
 		return -ENOMEM;
-	int r = enable ? write_file("/etc/systemd/system/hako@.service", unit, O_WRONLY | O_CREAT | O_TRUNC, 0644) : 0;
-	if (r >= 0 && system(cmd) != 0)
-		r = -EIO;
-	return r;
+	int r = mkdir_p(dir, 0755);
+	return r < 0 ? r : write_file(path, unit, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+}
+
+static int systemd_unit(const char *name, bool enable)
+{
+	const char *dir = env_or("HAKO_SYSTEMD_UNIT_DIR", "/etc/systemd/system");
+	_cleanup_free_ char *wants = xasprintf("%s/" UNIT_TARGET ".wants", dir),
+			    *link = xasprintf("%s/" UNIT_TARGET ".wants/hako@%s.service", dir, name);
+	if (!wants || !link)
+		return -ENOMEM;
+	int r = enable ? write_template_unit(dir) : 0;
+	if (r >= 0 && enable)
+		r = mkdir_p(wants, 0755);
+	if (r >= 0 && unlink(link) < 0 && errno != ENOENT)
+		r = -errno;
+	if (r >= 0 && enable && symlink("../hako@.service", link) < 0)
+		r = -errno;
+	if (r < 0)
+		return r;
+	char *reload[] = { "systemctl", "daemon-reload", NULL };
+	if (machine_run_tool(reload) < 0)
+		log_warning("systemd did not reload its units: run systemctl daemon-reload");
+	return 0;
 }
 
 static int set_enabled(int argc, char **argv, bool enable)

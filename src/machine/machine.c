@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -183,4 +184,22 @@ void machine_init_signals(const char *init, int kill_signal, int *poweroff, int 
 			*poweroff = inits[i].poweroff < 0 ? SIGRTMIN - inits[i].poweroff : inits[i].poweroff;
 			*reboot = inits[i].reboot;
 		}
+}
+
+int machine_run_tool(char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return -ENOENT;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }

@@ -56,3 +56,6 @@ void machines_collect_stale(void);
 void machines_collect_stale_quick(void);
 /* The signals that ask an init to power off and to reboot (0 for "none"): by what it is. */
 void machine_init_signals(const char *init, int kill_signal, int *poweroff, int *reboot);
+/* Runs an outside tool (debootstrap, systemctl) found in $PATH with hako's stdio and waits:
+ * 0 when it exits 0, -ENOENT when it cannot be executed, -EIO when it fails. */
+int machine_run_tool(char *const *argv);

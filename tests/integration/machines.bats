@@ -9,6 +9,17 @@ setup() {
 	common_setup
 	export HAKO_NSPAWN_DIRS=$TEST_TMP/systemd-nspawn
 	mkdir -p "$HAKO_NSPAWN_DIRS"
+	# Never the host's systemd: no systemd unless a test says so, units in the test's directory.
+	export HAKO_SYSTEMD_RUNTIME_DIR=$TEST_TMP/no-systemd HAKO_SYSTEMD_UNIT_DIR=$TEST_TMP/units
+}
+
+# fake_tool NAME [SCRIPT]: an executable NAME in $TEST_TMP/bin (put first on PATH) that appends
+# its arguments, one line a call, to $TEST_TMP/NAME.calls, then runs SCRIPT.
+fake_tool() {
+	mkdir -p "$TEST_TMP/bin"
+	printf '#!/bin/sh\necho "$*" >> %s/%s.calls\n%s\n' "$TEST_TMP" "$1" "${2:-}" > "$TEST_TMP/bin/$1"
+	chmod 755 "$TEST_TMP/bin/$1"
+	export PATH=$TEST_TMP/bin:$PATH
 }
 
 teardown() {
@@ -363,6 +374,38 @@ machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*
 	"$HAKO" stop e1
 }
 
+@test "machines: enable where systemd runs writes hako@.service and the machines.target.wants link; disable removes it" {
+	image e3
+	mkdir -p "$TEST_TMP/systemd"
+	export HAKO_SYSTEMD_RUNTIME_DIR=$TEST_TMP/systemd
+	fake_tool systemctl
+	units=$HAKO_SYSTEMD_UNIT_DIR
+	"$HAKO" enable e3
+	[ "$(readlink "$units/machines.target.wants/hako@e3.service")" = ../hako@.service ]
+	self=$(readlink -f "$HAKO")
+	grep -qx "ExecStart=$self start %i" "$units/hako@.service"
+	grep -qx "ExecStop=$self stop %i" "$units/hako@.service"
+	grep -qx "WantedBy=machines.target" "$units/hako@.service"
+	grep -qx "Delegate=yes" "$units/hako@.service"
+	[ "$(cat "$TEST_TMP/systemctl.calls")" = daemon-reload ]
+	[ -e "$HAKO_STATE_DIR/enabled/e3" ]
+	"$HAKO" enable e3 # again: the same state, no error
+	[ "$(readlink "$units/machines.target.wants/hako@e3.service")" = ../hako@.service ]
+	"$HAKO" disable e3
+	[ ! -e "$units/machines.target.wants/hako@e3.service" ] && [ ! -L "$units/machines.target.wants/hako@e3.service" ]
+	[ ! -e "$HAKO_STATE_DIR/enabled/e3" ]
+	[ "$(wc -l < "$TEST_TMP/systemctl.calls")" = 3 ]
+	# No systemd: only the record for hako start --all-enabled, no unit.
+	rm -rf "$units"
+	export HAKO_SYSTEMD_RUNTIME_DIR=$TEST_TMP/no-systemd
+	"$HAKO" enable e3
+	[ -e "$HAKO_STATE_DIR/enabled/e3" ]
+	[ ! -e "$units" ]
+	# A bad name changes nothing.
+	run "$HAKO" enable ../x
+	[ "$status" -eq 125 ]
+}
+
 # ---- .nspawn files ----
 
 @test "nspawn: the config directory wins over the systemd directories, which win over the image's" {
@@ -480,6 +523,47 @@ machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*
 	[ "$output" = "hako: pacstrap is needed to bootstrap arch and is not installed (package arch-install-scripts)" ]
 	run "$HAKO" image bootstrap x1 --distro=plan9
 	[ "$status" -eq 125 ]
+	[ -z "$(ls -A "$HAKO_IMAGE_DIR")" ]
+}
+
+@test "image: bootstrap runs debootstrap with the seeds' command line and registers the tree" {
+	# The fake debootstrap makes a tree at its third argument (the target directory).
+	fake_tool debootstrap 'mkdir -p "$3/etc" && printf "ID=debian\nVERSION_ID=13\n" > "$3/etc/os-release"'
+	run "$HAKO" image bootstrap deb1 --distro=debian --release=trixie
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TEST_TMP/debootstrap.calls")" = \
+	  "--include=systemd,systemd-sysv,dbus trixie $HAKO_IMAGE_DIR/deb1.bootstrap-tmp http://deb.debian.org/debian" ]
+	[ -f "$HAKO_IMAGE_DIR/deb1/etc/os-release" ] && [ ! -e "$HAKO_IMAGE_DIR/deb1.bootstrap-tmp" ]
+	run "$HAKO" image list
+	[ "${lines[1]%% *}" = deb1 ]
+	run "$HAKO" list --all
+	[[ "${lines[1]}" =~ ^deb1\ +container\ +-\ +stopped\ +debian\ +13 ]]
+	# ubuntu: its default release and mirror.
+	"$HAKO" image bootstrap ub1 --distro=ubuntu
+	[ "$(tail -1 "$TEST_TMP/debootstrap.calls")" = \
+	  "--include=systemd,systemd-sysv,dbus noble $HAKO_IMAGE_DIR/ub1.bootstrap-tmp http://archive.ubuntu.com/ubuntu" ]
+	# An existing image, a release that would be an option: refused before running anything.
+	run "$HAKO" image bootstrap deb1 --distro=debian
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: image deb1 already exists" ]
+	run "$HAKO" image bootstrap deb2 --distro=debian --release=--foreign
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: invalid --release=--foreign (a release name such as bookworm or 40)" ]
+	[ "$(wc -l < "$TEST_TMP/debootstrap.calls")" = 2 ]
+	# The tool fails: one line, nothing left.
+	fake_tool debootstrap 'mkdir -p "$3/half"; exit 1'
+	run "$HAKO" image bootstrap deb3 --distro=debian
+	[ "$status" -eq 126 ]
+	[ "${lines[-1]}" = "hako: debootstrap failed for image deb3 (its messages are above)" ]
+	[ ! -e "$HAKO_IMAGE_DIR/deb3" ] && [ ! -e "$HAKO_IMAGE_DIR/deb3.bootstrap-tmp" ]
+}
+
+@test "image: bootstrap of debian without debootstrap names the package" {
+	mkdir -p "$TEST_TMP/empty"
+	run env PATH="$TEST_TMP/empty" "$HAKO" image bootstrap deb4 --distro=debian
+	[ "$status" -eq 126 ]
+	[ "$output" = "hako: debootstrap is needed to bootstrap debian and is not installed (package debootstrap)" ]
 	[ -z "$(ls -A "$HAKO_IMAGE_DIR")" ]
 }
 
