@@ -359,11 +359,12 @@ static const struct opt list_options[] = {
 	{ "json", 0, OPT_NONE, NULL, "Print JSON", opt_set_flag, offsetof(struct list_opts, json), NULL },
 };
 
-/* The names to list, sorted: the machines' runtime directories, and with --all the images. */
-static int list_names(bool all, char ***ret)
+/* The names to list, sorted: the machines with a runtime directory (live), and with --all the
+ * images. */
+static int list_names(char *const *live, bool all, char ***ret)
 {
-	_cleanup_strv_free_ char **names = NULL, **images = NULL;
-	int r = machine_names(&names);
+	_cleanup_strv_free_ char **names = strv_copy(live), **images = NULL;
+	int r = names ? 0 : -ENOMEM;
 	if (r >= 0 && all)
 		r = machine_image_names(&images);
 	for (char **n = images; r >= 0 && n && *n; n++)
@@ -374,6 +375,14 @@ static int list_names(bool all, char ***ret)
 	strv_sort(names);
 	*ret = TAKE_PTR(names);
 	return 0;
+}
+
+/* Not running, yet its directory is there: its supervisor is starting it (a stale one was just
+ * collected). A machine that ended meanwhile is no longer starting. */
+static bool is_starting(const char *name)
+{
+	_cleanup_free_ char *dir = machine_path(name, NULL);
+	return dir && access(dir, F_OK) == 0;
 }
 
 int cmd_list(int argc, char **argv)
@@ -389,7 +398,7 @@ int cmd_list(int argc, char **argv)
 	}
 	machines_collect_stale();
 	_cleanup_strv_free_ char **names = NULL, **live = NULL;
-	if ((r = list_names(o.all, &names)) < 0 || (r = machine_names(&live)) < 0) {
+	if ((r = machine_names(&live)) < 0 || (r = list_names(live, o.all, &names)) < 0) {
 		log_errno(r, "cannot list the machines");
 		return EXIT_HAKO_FAILED;
 	}
@@ -398,16 +407,14 @@ int cmd_list(int argc, char **argv)
 	if (!infos)
 		return EXIT_HAKO_FAILED;
 	for (size_t k = 0; k < total; k++) {
-		if (!strv_contains(live, names[k])) {
-			if (info_load_image(names[k], &infos[n]) > 0) /* only listed with --all */
-				n++;
-		} else if (info_load(names[k], &infos[n]) > 0)
+		if (strv_contains(live, names[k]) && info_load(names[k], &infos[n]) > 0)
 			n++;
-		else if (o.all) { /* starting: no state yet */
+		else if (o.all && is_starting(names[k])) {
 			infos[n].phase = PHASE_STARTING;
 			if ((infos[n].st.name = strdup(names[k])))
 				n++;
-		}
+		} else if (o.all && info_load_image(names[k], &infos[n]) > 0)
+			n++;
 	}
 	if (o.json)
 		list_json(infos, n, o.all);
