@@ -137,5 +137,7 @@ static inline bool topology_has_member(const struct lab_topology *t, const char 
 	return topology_find_node(t, name) >= 0 || topology_find_nat(t, name) >= 0 ||
 	       topology_find_router(t, name) >= 0;
 }
+/* A node with a root tree runs as a container in its namespace. */
+static inline bool node_is_container(const struct lab_node *n) { return n->directory || n->image; }
 /* Is the network "internet" (no NAT has it as Inside=)? */
 static inline bool network_is_top(const struct lab_network *n) { return n->inside_of < 0; }

@@ -293,9 +293,19 @@ static int configure(struct build *b)
 			r = configure_router(b, i);
 	}
 	log_debug("lab %s: members configured at %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
-	for (size_t i = 0; r >= 0 && i < b->n; i++)
-		if (b->members[i].kind == MEMBER_NODE && b->t->nodes[b->members[i].index].exec)
+	/* A container node's Exec= is its container's command. */
+	for (size_t i = 0; r >= 0 && i < b->n; i++) {
+		if (b->members[i].kind != MEMBER_NODE)
+			continue;
+		const struct lab_node *node = &b->t->nodes[b->members[i].index];
+		if (node->exec && !node_is_container(node))
 			r = start_program(b, i);
+	}
+	if (r >= 0) {
+		t0 = now_usec();
+		r = lab_start_containers(b->t);
+		log_debug("lab %s: containers started in %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
+	}
 	return r;
 }
 
@@ -354,7 +364,7 @@ int lab_up(const struct lab_topology *t, const char *text)
 	int r = check_existing(t, text);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	static const char *const dirs[] = { "ns", "pids", "logs" };
+	static const char *const dirs[] = { "ns", "pids", "logs", "machines" };
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
 		_cleanup_free_ char *d = lab_path(t->name, "%s", dirs[i]);
 		if (!d || (r = mkdir_p(d, 0755)) < 0)

@@ -174,6 +174,14 @@ static int check_nodes(struct topo_parse *p)
 			return bad(p, n->line, "[Node %s] Ephemeral=/Boot= need Directory= or Image=", n->name);
 		if (n->directory && n->directory[0] != '/')
 			return bad(p, n->line, "[Node %s] Directory= is not an absolute path", n->name);
+		if (n->image && !machine_name_valid(n->image))
+			return bad(p, n->line, "[Node %s] Image=%s is not a valid image name", n->name, n->image);
+		if (n->boot && n->exec)
+			return bad(p, n->line, "[Node %s] Exec= and Boot= exclude each other (a booted container's init runs)", n->name);
+		/* The node's machine is LAB.NODE. */
+		if (node_is_container(n) && strlen(t->name) + 1 + strlen(n->name) > MACHINE_NAME_MAX)
+			return bad(p, n->line, "[Node %s] the machine name %s.%s is longer than %d characters",
+				   n->name, t->name, n->name, MACHINE_NAME_MAX);
 	}
 	for (size_t i = 0; i < p->n_links; i++) {
 		struct topo_link_section *l = &p->links[i];

@@ -70,7 +70,14 @@ setup() {
 }
 
 teardown() {
-	"$HAKO" lab down nat4 >/dev/null 2>&1 || true
+	local l st
+	for l in "${HAKO_RUNTIME_DIR:-/nonexistent}"/labs/*; do
+		[ -e "$l" ] && { "$HAKO" lab down "${l##*/}" >/dev/null 2>&1 || true; }
+	done
+	# Supervisors of container nodes a failed test left running.
+	for st in "${HAKO_RUNTIME_DIR:-/nonexistent}"/machines/*/state; do
+		[ -f "$st" ] && (. "$st"; kill -KILL "$SUPERVISOR" 2>/dev/null || true)
+	done
 	common_teardown
 }
 
@@ -300,7 +307,7 @@ assert m["fc"]["interfaces"] == [{"network": "lan-fc", "address": "10.0.1.2/24"}
 '
 }
 
-@test "lab: bad topology files name FILE:LINE and create nothing" {
+@test "lab: bad topology files name FILE:LINE and create nothing (also container node keys)" {
 	bad() {
 		printf '%b' "$1" > "$TEST_TMP/bad.lab"
 		run "$HAKO" lab up "$TEST_TMP/bad.lab"
@@ -315,6 +322,9 @@ assert m["fc"]["interfaces"] == [{"network": "lan-fc", "address": "10.0.1.2/24"}
 	bad '[Network a]\nSubnet=10.0.0.0/16\n[Network b]\nSubnet=10.0.9.0/24\n' "3: subnet of 'b' overlaps 'a' (line 1)"
 	bad '[Network a-very-long-name]\nSubnet=10.0.0.0/24\n' "1: network name 'a-very-long-name' is too long for an interface name (15 characters at most)"
 	bad '[Network a]\nSubnet=10.0.0/24\n' "2: Subnet=10.0.0/24: not an IPv4 subnet ADDRESS/PREFIX"
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nImage=x\nBoot=yes\nExec=sleep 1\n' "3: [Node n] Exec= and Boot= exclude each other (a booted container's init runs)"
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nImage=../x\n' "3: [Node n] Image=../x is not a valid image name"
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nDirectory=rel\n' "3: [Node n] Directory= is not an absolute path"
 	[ "$(ip -o link | wc -l)" -eq 1 ]
 }
 
@@ -445,4 +455,126 @@ nine_lab() {
 	[ "$output" = "100.64.0.2:40000" ]
 	"$HAKO" lab down ex
 	! kill -0 "$pid" 2>/dev/null || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
+}
+
+# ct.lab: container nodes behind a NAT and on the internet, and a plain node.
+ct_lab() {
+	cat > "$TEST_TMP/ct.lab" <<-EOF
+	[Lab]
+	Name=ctlab
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Network lan]
+	Subnet=10.0.1.0/24
+	[Nat gw]
+	Inside=lan
+	Outside=inet
+	OutsideAddress=100.64.0.1
+	Type=full-cone
+	[Node c1]
+	Network=lan
+	Directory=$TEST_TMP/tree
+	Ephemeral=yes
+	[Node c2]
+	Network=inet
+	Address=100.64.0.9
+	Image=img
+	Boot=yes
+	Ephemeral=yes
+	[Node plain]
+	Network=inet
+	Address=100.64.1.1
+	EOF
+	printf '%s\n' "$@" >> "$TEST_TMP/ct.lab"
+}
+
+machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
+
+@test "lab: container nodes run their tree in the node's namespace; exec enters them; down stops them" {
+	make_root "$TEST_TMP/tree" >/dev/null
+	make_root "$HAKO_IMAGE_DIR/img" >/dev/null
+	sed -i '/hostname -F/d' "$HAKO_IMAGE_DIR/img/etc/inittab"
+	ct_lab
+	"$HAKO" lab up "$TEST_TMP/ct.lab"
+	run "$HAKO" list
+	[[ "$output" == *"ctlab.c1 "*"busybox"*"10.0.1.2"* ]]
+	[[ "$output" == *"ctlab.c2 "*"busybox"*"100.64.0.9"* ]]
+	# c1: its own root, hostname and PID namespace; its interface is the node's.
+	run "$HAKO" lab exec ctlab c1 sh -c 'hostname; cat /etc/os-release | grep ^ID=; ip -o -4 addr show lan; echo $$'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = c1 ]
+	[ "${lines[1]}" = ID=busybox ]
+	[[ "${lines[2]}" == *"10.0.1.2/24"* ]]
+	[ "${lines[3]}" -lt 10 ]
+	# The container's netns is the node's: what the lab sees from outside.
+	leader=$(machine_pid ctlab.c1 LEADER)
+	[ "$(stat -L -c %i /proc/$leader/ns/net)" = "$(stat -c %i "$HAKO_RUNTIME_DIR/labs/ctlab/ns/c1")" ]
+	# Through the NAT to the internet, and a booted container (busybox init) answers too.
+	run "$HAKO" lab exec ctlab c1 ping -c1 -W2 100.64.1.1
+	[ "$status" -eq 0 ]   # the tree's busybox ping
+	run "$HAKO" lab exec ctlab c2 sh -c 'hostname; cat /proc/1/cmdline | tr "\0" " "'
+	[ "${lines[0]}" = c2 ]
+	[[ "${lines[1]}" == "init"* || "${lines[1]}" == "/sbin/init"* ]]
+	run "$HAKO" lab exec ctlab plain "$TEST_TMP/tree/bin/busybox" ping -c1 -W2 100.64.0.9
+	[ "$status" -eq 0 ]
+	# Ephemeral: what the container writes never reaches the tree.
+	"$HAKO" lab exec ctlab c1 touch /written
+	"$HAKO" lab exec ctlab c1 test -e /written
+	[ ! -e "$TEST_TMP/tree/written" ]
+	run "$HAKO" lab exec ctlab c1 sh -c 'exit 5'
+	[ "$status" -eq 5 ]
+	# A pty of the container's devpts only when on a terminal.
+	run "$HAKO" lab exec ctlab c1 tty
+	[ "$output" = "not a tty" ]
+	run timeout 10 script -qec "$HAKO lab exec ctlab c1 sh -c 'tty; exit 6'" /dev/null < /dev/null
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"/dev/pts/"* ]]
+	run "$HAKO" lab status ctlab
+	[[ "$output" == *"node   c1               lan=10.0.1.2 via 10.0.1.1  container ctlab.c1"* ]]
+	sup=$(machine_pid ctlab.c2 SUPERVISOR)
+	"$HAKO" lab down ctlab
+	! kill -0 "$sup" 2>/dev/null
+	! kill -0 "$leader" 2>/dev/null
+	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
+	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+}
+
+@test "lab: a container node that cannot start fails lab up, which stops the others; a missing tree creates nothing" {
+	make_root "$TEST_TMP/tree" >/dev/null
+	make_root "$HAKO_IMAGE_DIR/img" >/dev/null
+	ct_lab '[Node c3]' 'Network=inet' "Directory=$TEST_TMP/tree" 'Exec=no-such-program'
+	run "$HAKO" lab up "$TEST_TMP/ct.lab"
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"lab ctlab: c3: its container did not start"* ]]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
+	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
+	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+	rm -r "$HAKO_IMAGE_DIR/img"
+	ct_lab
+	run "$HAKO" lab up "$TEST_TMP/ct.lab"
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: $TEST_TMP/ct.lab:16: [Node c2] no such image: $HAKO_IMAGE_DIR/img" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
+}
+
+@test "lab: down stops the containers of a lab up killed half way" {
+	make_root "$TEST_TMP/tree" >/dev/null
+	make_root "$HAKO_IMAGE_DIR/img" >/dev/null
+	ct_lab '[Node c3]' 'Network=inet' "Directory=$TEST_TMP/tree" 'Ephemeral=yes' \
+		'[Node c4]' 'Network=inet' "Directory=$TEST_TMP/tree" 'Ephemeral=yes'
+	(
+		"$HAKO" lab up "$TEST_TMP/ct.lab" &
+		pid=$!
+		wait_for 10 test -s "$HAKO_RUNTIME_DIR/machines/ctlab.c1/state"
+		kill -KILL $pid
+		wait $pid
+	) || true
+	sup=$(machine_pid ctlab.c1 SUPERVISOR)
+	kill -0 "$sup"   # the container outlived the killed lab up
+	run "$HAKO" lab down ctlab
+	[ "$status" -eq 0 ]
+	! kill -0 "$sup" 2>/dev/null
+	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
 }
