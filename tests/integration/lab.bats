@@ -578,3 +578,54 @@ machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
 }
+
+@test "lab: Route= gives a router static routes: a chain of three networks is reachable both ways" {
+	chain() {
+		cat > "$TEST_TMP/chain.lab" <<-EOF
+		[Network neta]
+		Subnet=10.1.0.0/24
+		[Network netb]
+		Subnet=10.2.0.0/24
+		[Network netc]
+		Subnet=10.3.0.0/24
+		[Router r1]
+		Networks=neta netb
+		$1
+		[Router r2]
+		Networks=netb netc
+		[Node x]
+		Network=neta
+		[Node m]
+		Network=netb
+		[Node y]
+		Network=netc
+		EOF
+	}
+	# r1 is netb's gateway; r2 (10.2.0.2) routes netc, and r2's default route is r1.
+	chain ""
+	"$HAKO" lab up "$TEST_TMP/chain.lab"
+	"$HAKO" lab exec chain y ip -o -4 addr show netc | grep -q 10.3.0.2/24
+	bg "$HAKO" lab exec chain y python3 "$PROBE" echo 7000 60 > "$TEST_TMP/y.echo"
+	wait_for 15 grep -q ready "$TEST_TMP/y.echo"
+	run "$HAKO" lab exec chain x python3 "$PROBE" ask 10.3.0.2 7000 40000 1
+	[ "$output" = timeout ]   # r1 knows no way to netc
+	"$HAKO" lab down chain
+	chain "Route=10.3.0.0/24 via 10.2.0.2"
+	"$HAKO" lab up "$TEST_TMP/chain.lab"
+	run "$HAKO" lab exec chain r1 ip route show 10.3.0.0/24
+	[[ "$output" == "10.3.0.0/24 via 10.2.0.2 dev netb"* ]]
+	run "$HAKO" lab exec chain r2 ip route show default
+	[[ "$output" == "default via 10.2.0.1 dev netb"* ]]
+	bg "$HAKO" lab exec chain y python3 "$PROBE" echo 7000 60 > "$TEST_TMP/y2.echo"
+	wait_for 15 grep -q ready "$TEST_TMP/y2.echo"
+	bg "$HAKO" lab exec chain x python3 "$PROBE" echo 7000 60 > "$TEST_TMP/x.echo"
+	wait_for 15 grep -q ready "$TEST_TMP/x.echo"
+	# Routed, not NATed: each end sees the other's own address, both ways.
+	run "$HAKO" lab exec chain x python3 "$PROBE" ask 10.3.0.2 7000 40000 5
+	[ "$output" = "10.1.0.2:40000" ]
+	run "$HAKO" lab exec chain y python3 "$PROBE" ask 10.1.0.2 7000 40001 5
+	[ "$output" = "10.3.0.2:40001" ]
+	run "$HAKO" lab exec chain m python3 "$PROBE" ask 10.3.0.2 7000 40002 5
+	[ "$output" = "10.2.0.3:40002" ]
+	"$HAKO" lab down chain
+}
