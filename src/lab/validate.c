@@ -190,9 +190,10 @@ static int check_nodes(struct topo_parse *p)
 			return bad(p, l->line, "[Link %s]: no [Node %s] in this file", l->node, l->node);
 		if (t->nodes[k].link.set)
 			return bad(p, l->line, "duplicate [Link %s] (also on line %u)", l->node, t->nodes[k].link.line);
-		/* The values are checked above, so files can be written now; applying them needs
-		 * tc netem/tbf through rtnetlink, which lab up does not do yet. */
-		return bad(p, l->line, "[Link %s]: link impairments are not implemented yet", l->node);
+		if (!l->link.delay_us && !l->link.jitter_us && !l->link.loss_ppm && !l->link.rate_bps)
+			return bad(p, l->line, "[Link %s] sets none of Delay=, Jitter=, Loss=, Rate=", l->node);
+		if (l->link.jitter_us && !l->link.delay_us)
+			return bad(p, l->line, "[Link %s] Jitter= needs Delay=", l->node);
 		t->nodes[k].link = l->link;
 		t->nodes[k].link.set = true;
 		t->nodes[k].link.line = l->line;

@@ -354,3 +354,18 @@ int rtnl_route_add(struct rtnl *r, const struct inet_prefix *dst, const struct i
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
 	return msg_end(r, nlh);
 }
+
+int rtnl_qdisc_add(struct rtnl *r, int ifindex, uint32_t handle, uint32_t parent, const char *kind,
+		   const void *opts, size_t opts_len)
+{
+	struct nlmsghdr *nlh = msg_start(r, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE);
+	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_handle = handle;
+	tcm->tcm_parent = parent;
+	mnl_attr_put_strz(nlh, TCA_KIND, kind);
+	/* Not mnl_attr_nest_*: netem's TCA_OPTIONS is a struct followed by attributes. */
+	mnl_attr_put(nlh, TCA_OPTIONS, opts_len, opts);
+	return msg_end(r, nlh);
+}

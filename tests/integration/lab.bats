@@ -325,6 +325,9 @@ assert m["fc"]["interfaces"] == [{"network": "lan-fc", "address": "10.0.1.2/24"}
 	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nImage=x\nBoot=yes\nExec=sleep 1\n' "3: [Node n] Exec= and Boot= exclude each other (a booted container's init runs)"
 	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nImage=../x\n' "3: [Node n] Image=../x is not a valid image name"
 	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nDirectory=rel\n' "3: [Node n] Directory= is not an absolute path"
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link n]\nJitter=2ms\n' "5: [Link n] Jitter= needs Delay="
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link m]\nRate=1mbit\n' "5: [Link m]: no [Node m] in this file"
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link n]\nRate=fast\n' "6: Rate=fast: not a rate such as 10mbit, 512kbit or 1gbit (1kbit..100gbit)"
 	[ "$(ip -o link | wc -l)" -eq 1 ]
 }
 
@@ -628,4 +631,70 @@ machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 	run "$HAKO" lab exec chain m python3 "$PROBE" ask 10.3.0.2 7000 40002 5
 	[ "$output" = "10.2.0.3:40002" ]
 	"$HAKO" lab down chain
+}
+
+link_lab() {
+	cat > "$TEST_TMP/link.lab" <<-EOF
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Node a]
+	Network=inet
+	[Node b]
+	Network=inet
+	[Link a]
+	$1
+	EOF
+}
+
+@test "lab: [Link] Rate= is a tbf qdisc on both ends of the node's link, and it limits the rate" {
+	link_lab "Rate=2mbit"
+	"$HAKO" lab up "$TEST_TMP/link.lab"
+	run "$HAKO" lab exec link a tc qdisc show dev inet
+	[[ "$output" == "qdisc tbf "*" root "*"rate 2Mbit burst 3200b"* ]]
+	# The switch's port towards a (the first port: a is the first member).
+	run nsenter --net="$HAKO_RUNTIME_DIR/labs/link/ns/.switch" tc qdisc show dev p0
+	[[ "$output" == "qdisc tbf "*"rate 2Mbit"* ]]
+	run "$HAKO" lab exec link b tc qdisc show dev inet
+	[[ "$output" != *tbf* ]]
+	# 500 kB from a to b over TCP at 2 Mbit/s (250 kB/s) take about 2 s; unlimited, a few ms.
+	bg "$HAKO" lab exec link b python3 -c '
+import socket, time
+s = socket.create_server(("", 9000))
+print("ready", flush=True)
+c, _ = s.accept()
+n, t0 = 0, None
+while d := c.recv(65536):
+    t0 = t0 or time.monotonic()
+    n += len(d)
+print(n, round(time.monotonic() - t0, 2), flush=True)' > "$TEST_TMP/recv.out"
+	wait_for 15 grep -q ready "$TEST_TMP/recv.out"
+	"$HAKO" lab exec link a python3 -c '
+import socket
+c = socket.create_connection(("100.64.0.2", 9000))
+c.sendall(b"x" * 500000)
+c.close()'
+	wait_for 10 grep -q "^500000 " "$TEST_TMP/recv.out"
+	read -r n secs < <(tail -1 "$TEST_TMP/recv.out")
+	echo "500 kB in $secs s"
+	python3 -c "import sys; sys.exit(not 1.4 <= $secs <= 4)"
+}
+
+@test "lab: [Link] Delay=, Jitter=, Loss= need netem: without sch_netem up fails first and makes nothing" {
+	[ ! -d /sys/module/sch_netem ] && ! modinfo sch_netem >/dev/null 2>&1 || skip "this kernel has sch_netem"
+	for keys in "Delay=20ms" "Loss=1%" "Delay=20ms\nJitter=5ms\nRate=1mbit"; do
+		link_lab "$(printf '%b' "$keys")"
+		run "$HAKO" lab up "$TEST_TMP/link.lab"
+		[ "$status" -eq 126 ]
+		[ "$output" = "hako: $TEST_TMP/link.lab:7: [Link a] Delay=, Jitter= and Loss= need tc netem: the kernel has no sch_netem" ]
+		[ ! -e "$HAKO_RUNTIME_DIR/labs/link" ]
+		! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+		[ "$(ip -o link | wc -l)" -eq 1 ]
+	done
+	# An existing lab of that name is left as it was: the probe comes before everything.
+	link_lab "Rate=1mbit"
+	"$HAKO" lab up "$TEST_TMP/link.lab"
+	link_lab "Delay=1ms"
+	run "$HAKO" lab up "$TEST_TMP/link.lab"
+	[ "$status" -eq 126 ]
+	"$HAKO" lab exec link a tc qdisc show dev inet | grep -q "tbf.*rate 1Mbit"
 }
