@@ -331,20 +331,21 @@ assert m["fc"]["interfaces"] == [{"network": "lan-fc", "address": "10.0.1.2/24"}
 	[ "$(ip -o link | wc -l)" -eq 1 ]
 }
 
-# nine.lab: one NAT and one node per mapping × filtering pair, nodes named m<M>f<F>.
+# nine.lab: one NAT and one node per mapping × filtering pair, nodes named m<M>f<F>; the NATs
+# with M+F odd hairpin.
 nine_lab() {
 	local names=(endpoint-independent address-dependent address-and-port-dependent) m f
 	printf '[Lab]\nName=nine\n[Network inet]\nSubnet=100.64.0.0/16\n'
 	for m in 0 1 2; do
 		for f in 0 1 2; do
 			printf '[Network l%s]\nSubnet=10.%s.%s.0/24\n' "m${m}f$f" "$m" "$f"
-			printf '[Nat n%s]\nInside=l%s\nOutside=inet\nMapping=%s\nFiltering=%s\n' "m${m}f$f" "m${m}f$f" "${names[m]}" "${names[f]}"
+			printf '[Nat n%s]\nInside=l%s\nOutside=inet\nMapping=%s\nFiltering=%s\nHairpin=%s\n' "m${m}f$f" "m${m}f$f" "${names[m]}" "${names[f]}" $(((m + f) % 2))
 			printf '[Node %s]\nNetwork=l%s\n' "m${m}f$f" "m${m}f$f"
 		done
 	done
 }
 
-@test "lab: nat-check reports the configured mapping and filtering for all nine pairs (UDP)" {
+@test "lab: nat-check reports the configured mapping, filtering and hairpinning for all nine pairs (UDP)" {
 	local names=(endpoint-independent address-dependent address-and-port-dependent) m f
 	nine_lab > "$TEST_TMP/nine.lab"
 	"$HAKO" lab up "$TEST_TMP/nine.lab"
@@ -355,7 +356,8 @@ nine_lab() {
 			[ "$status" -eq 0 ]
 			[[ "$output" == *"mapping:           ${names[m]} ("* ]]
 			[[ "$output" == *"filtering:         ${names[f]}"$'\n'* ]]
-			[[ "$output" == *"hairpinning:       no"* ]]
+			hp=(no yes)
+			[[ "$output" == *"hairpinning:       ${hp[(m + f) % 2]}"* ]]
 		done
 	done
 	"$HAKO" lab down nine
@@ -697,4 +699,45 @@ c.close()'
 	run "$HAKO" lab up "$TEST_TMP/link.lab"
 	[ "$status" -eq 126 ]
 	"$HAKO" lab exec link a tc qdisc show dev inet | grep -q "tbf.*rate 1Mbit"
+}
+
+@test "lab: Hairpin= for every NAT type: an inside host reaches another through its external mapping" {
+	{
+		printf '[Lab]\nName=hp4\n[Network inet]\nSubnet=100.64.0.0/16\n[Node s1]\nNetwork=inet\nAddress=100.64.1.1\n'
+		local i=0 type
+		for type in full-cone restricted-cone port-restricted-cone symmetric; do
+			i=$((i + 1))
+			printf '[Network l%s]\nSubnet=10.0.%s.0/24\n' $i $i
+			printf '[Nat n%s]\nInside=l%s\nOutside=inet\nOutsideAddress=100.64.0.%s\nType=%s\nHairpin=yes\n' $i $i $i $type
+			printf '[Node a%s]\nNetwork=l%s\n[Node b%s]\nNetwork=l%s\n' $i $i $i $i
+		done
+	} > "$TEST_TMP/hp4.lab"
+	"$HAKO" lab up "$TEST_TMP/hp4.lab"
+	for i in 1 2 3 4; do
+		# b opens a mapping towards s1 and listens on it; a sends to that external address.
+		bg "$HAKO" lab exec hp4 s1 python3 "$PROBE" echo $((7000 + i)) 60 > "$TEST_TMP/s1-$i.echo"
+		wait_for 15 grep -q ready "$TEST_TMP/s1-$i.echo"
+		bg "$HAKO" lab exec hp4 b$i python3 "$PROBE" recv 40000 60 100.64.1.1 $((7000 + i)) > "$TEST_TMP/b$i.out"
+		wait_for 15 grep -q ready "$TEST_TMP/b$i.out"
+		# The mapping b's datagram got, as conntrack in the NAT shows it.
+		wait_for 3 sh -c "'$HAKO' lab conntrack hp4 n$i | grep -q 'src=10.0.$i.3 dst=100.64.1.1 sport=40000'"
+		ext=$("$HAKO" lab conntrack hp4 n$i | sed -n "s/.*src=10.0.$i.3 dst=100.64.1.1 sport=40000 .* dport=\([0-9]*\).*/\1/p" | head -1)
+		[ -n "$ext" ]
+		"$HAKO" lab exec hp4 a$i python3 "$PROBE" send 100.64.0.$i "$ext" 41000 "hairpin-$i"
+		wait_for 3 grep -q " hairpin-$i\$" "$TEST_TMP/b$i.out"
+		# It came from the NAT's external address, not from a's inside address.
+		grep -q "^100.64.0.$i:[0-9]* hairpin-$i\$" "$TEST_TMP/b$i.out"
+	done
+	# Without Hairpin= the same datagram does not come round.
+	sed -i 's/^Hairpin=yes/Hairpin=no/' "$TEST_TMP/hp4.lab"
+	"$HAKO" lab down hp4
+	"$HAKO" lab up "$TEST_TMP/hp4.lab"
+	bg "$HAKO" lab exec hp4 s1 python3 "$PROBE" echo 7001 60 > "$TEST_TMP/s1-x.echo"
+	wait_for 15 grep -q ready "$TEST_TMP/s1-x.echo"
+	bg "$HAKO" lab exec hp4 b1 python3 "$PROBE" recv 40000 60 100.64.1.1 7001 > "$TEST_TMP/b1x.out"
+	wait_for 15 grep -q ready "$TEST_TMP/b1x.out"
+	wait_for 3 grep -q "100.64.0.1:40000" "$TEST_TMP/b1x.out"   # full cone, port preserved
+	"$HAKO" lab exec hp4 a1 python3 "$PROBE" send 100.64.0.1 40000 41000 no-hairpin
+	sleep 0.5
+	! grep -q no-hairpin "$TEST_TMP/b1x.out"
 }
