@@ -26,7 +26,7 @@ static const char usage[] =
 	"  exec LAB NODE COMMAND...    run COMMAND in a node's namespace (or container)\n"
 	"  graph LAB|FILE [--format=dot|svg]  the topology as a Graphviz picture\n"
 	"  conntrack LAB NODE [--follow]      the node's conntrack table, or its events\n"
-	"  nat-check LAB NODE          measure the NAT behaviour between NODE and the internet";
+	"  nat-check LAB NODE [--proto=udp|tcp|both]  measure the NAT behaviour (UDP and TCP)";
 
 /* A lab named by a topology file (a path: it has a '/' or names an existing regular file) or by
  * name. *ret_t gets the parsed file when it was one. */
