@@ -28,6 +28,7 @@ struct lab_member {
 	struct member_iface *ifaces;
 	size_t n_ifaces;
 	uint32_t gateway;        /* 0: none */
+	const struct lab_routes *routes; /* Route= of a router or NAT, or NULL */
 };
 
 /* Every member: NATs, then routers, then nodes, in file order. */

@@ -188,7 +188,12 @@ int nat_ruleset(const struct lab_topology *t, const struct lab_nat *nat, char **
 		return -ENOMEM;
 	/* "add" then "delete" makes the delete safe when the table does not exist yet. */
 	fprintf(g.f, "add table ip " NAT_TABLE "\ndelete table ip " NAT_TABLE "\ntable ip " NAT_TABLE " {\n");
-	fprintf(g.f, "\tset inside {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { %s }\n\t}\n", inside);
+	/* The inside: its network and the ones behind routers there (Route=), overlaps merged. */
+	fprintf(g.f, "\tset inside {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { %s", inside);
+	for (size_t i = 0; i < nat->routes.n; i++)
+		fprintf(g.f, ", %s/%u", ip_str(nat->routes.items[i].dest.addr, (char[16]){ 0 }),
+			nat->routes.items[i].dest.prefix);
+	fprintf(g.f, " }\n\t}\n");
 	declare(&g);
 	chain_dnat(&g);
 	chain_snat(&g);

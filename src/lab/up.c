@@ -189,21 +189,18 @@ static int make_switch(struct build *b)
 	return impair_ports(b, r);
 }
 
-static int add_routes(struct rtnl *r, const struct build *b, const struct lab_member *m)
+static void add_routes(struct rtnl *r, const struct lab_member *m)
 {
 	if (m->gateway) {
 		struct inet_addr gw = prefix4(m->gateway, 32).addr;
 		rtnl_route_add(r, NULL, &gw, 0);
 	}
-	if (m->kind != MEMBER_ROUTER)
-		return 0;
-	const struct lab_router *ro = &b->t->routers[m->index];
-	for (size_t i = 0; i < ro->n_routes; i++) {
-		struct inet_prefix dst = prefix4(ro->routes[i].dest.addr, ro->routes[i].dest.prefix);
-		struct inet_addr gw = prefix4(ro->routes[i].via, 32).addr;
+	for (size_t i = 0; m->routes && i < m->routes->n; i++) {
+		const struct lab_route *rt = &m->routes->items[i];
+		struct inet_prefix dst = prefix4(rt->dest.addr, rt->dest.prefix);
+		struct inet_addr gw = prefix4(rt->via, 32).addr;
 		rtnl_route_add(r, &dst, &gw, 0);
 	}
-	return 0;
 }
 
 /* lo up, addresses, routes: one batch in the member's namespace. */
@@ -228,7 +225,7 @@ static int configure_member(struct build *b, size_t i)
 		struct inet_prefix p = prefix4(m->ifaces[j].addr, b->t->networks[m->ifaces[j].network].subnet.prefix);
 		rtnl_addr_add(r, ifindex[j], &p);
 	}
-	add_routes(r, b, m);
+	add_routes(r, m);
 	if (m->kind == MEMBER_NODE)
 		link_add_qdiscs(r, ifindex[0], &b->t->nodes[m->index].link);
 	if ((k = rtnl_commit(r)) < 0) {

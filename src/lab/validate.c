@@ -337,19 +337,31 @@ static void resolve_gateways(struct lab_topology *t)
 				t->nodes[topology_find_node(t, t->nats[i].forwards[j].node)].addr;
 }
 
+/* Every Route= gateway must be on one of the member's networks. */
+static int check_route_list(struct topo_parse *p, const char *name, const struct lab_routes *routes,
+			    const int *networks, size_t n_networks)
+{
+	for (size_t j = 0; j < routes->n; j++) {
+		bool direct = false;
+		for (size_t k = 0; k < n_networks; k++)
+			direct |= cidr_contains(&p->t->networks[networks[k]].subnet, routes->items[j].via);
+		if (!direct)
+			return bad(p, routes->items[j].line, "Route=: gateway is on none of %s's networks", name);
+	}
+	return 0;
+}
+
 static int check_routes(struct topo_parse *p)
 {
 	struct lab_topology *t = p->t;
-	for (size_t i = 0; i < t->n_routers; i++)
-		for (size_t j = 0; j < t->routers[i].n_routes; j++) {
-			const struct lab_route *rt = &t->routers[i].routes[j];
-			bool direct = false;
-			for (size_t k = 0; k < t->routers[i].n_networks; k++)
-				direct |= cidr_contains(&t->networks[t->routers[i].networks[k]].subnet, rt->via);
-			if (!direct)
-				return bad(p, rt->line, "Route=: gateway is on none of %s's networks", t->routers[i].name);
-		}
-	return 0;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < t->n_routers; i++)
+		r = check_route_list(p, t->routers[i].name, &t->routers[i].routes, t->routers[i].networks,
+				     t->routers[i].n_networks);
+	for (size_t i = 0; r >= 0 && i < t->n_nats; i++)
+		r = check_route_list(p, t->nats[i].name, &t->nats[i].routes,
+				     (int[]){ t->nats[i].inside, t->nats[i].outside }, 2);
+	return r;
 }
 
 int topology_validate(struct topo_parse *p)

@@ -92,11 +92,13 @@ listen() {
 	wait_for 15 grep -q ready "$out"
 }
 
-# echo_on NODE PORT: a reflector answering with the sender's address, for 60 s (teardown ends it).
-echo_on() {
-	bg in_lab "$1" python3 "$PROBE" echo "$2" 60 > "$TEST_TMP/$1-$2.echo"
-	wait_for 15 grep -q ready "$TEST_TMP/$1-$2.echo"
+# echo_in LAB NODE PORT: a reflector answering with the sender's address, for 60 s (teardown
+# ends it); echo_on NODE PORT: the same in nat4.
+echo_in() {
+	bg "$HAKO" lab exec "$1" "$2" python3 "$PROBE" echo "$3" 60 > "$TEST_TMP/$1-$2-$3.echo"
+	wait_for 15 grep -q ready "$TEST_TMP/$1-$2-$3.echo"
 }
+echo_on() { echo_in nat4 "$@"; }
 
 # mapped NODE SPORT HOST PORT: the NODE:SPORT's address as HOST:PORT sees it.
 mapped() { in_lab "$1" python3 "$PROBE" ask "$3" "$4" "$2" 5; }
@@ -345,8 +347,8 @@ nine_lab() {
 	done
 }
 
-@test "lab: nat-check reports the configured mapping, filtering and hairpinning for all nine pairs (UDP)" {
-	local names=(endpoint-independent address-dependent address-and-port-dependent) m f
+@test "lab: nat-check reports the configured mapping, filtering and hairpinning for all nine pairs, UDP and TCP" {
+	local names=(endpoint-independent address-dependent address-and-port-dependent) hp=(no yes) m f block
 	nine_lab > "$TEST_TMP/nine.lab"
 	"$HAKO" lab up "$TEST_TMP/nine.lab"
 	for m in 0 1 2; do
@@ -354,12 +356,19 @@ nine_lab() {
 			run "$HAKO" lab nat-check nine "m${m}f$f" --lifetime-max=0
 			echo "m${m}f$f: $output"
 			[ "$status" -eq 0 ]
-			[[ "$output" == *"mapping:           ${names[m]} ("* ]]
-			[[ "$output" == *"filtering:         ${names[f]}"$'\n'* ]]
-			hp=(no yes)
-			[[ "$output" == *"hairpinning:       ${hp[(m + f) % 2]}"* ]]
+			[[ "$output" == *"protocol:          udp"*"protocol:          tcp"* ]]
+			# Each protocol's block on its own.
+			for block in "${output%%protocol:          tcp*}" "protocol:          tcp${output#*protocol:          tcp}"; do
+				[[ "$block" == *"mapping:           ${names[m]} ("* ]]
+				[[ "$block" == *"filtering:         ${names[f]}"$'\n'* ]]
+				[[ "$block" == *"hairpinning:       ${hp[(m + f) % 2]}"* ]]
+			done
 		done
 	done
+	run "$HAKO" lab nat-check nine m0f0 --proto=tcp --lifetime-max=0
+	[[ "$output" != *"protocol:          udp"* && "$output" == *"type:              full-cone"* ]]
+	run "$HAKO" lab nat-check nine m0f0 --proto=sctp
+	[ "$status" -eq 125 ]
 	"$HAKO" lab down nine
 }
 
@@ -610,8 +619,7 @@ machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 	chain ""
 	"$HAKO" lab up "$TEST_TMP/chain.lab"
 	"$HAKO" lab exec chain y ip -o -4 addr show netc | grep -q 10.3.0.2/24
-	bg "$HAKO" lab exec chain y python3 "$PROBE" echo 7000 60 > "$TEST_TMP/y.echo"
-	wait_for 15 grep -q ready "$TEST_TMP/y.echo"
+	echo_in chain y 7000
 	run "$HAKO" lab exec chain x python3 "$PROBE" ask 10.3.0.2 7000 40000 1
 	[ "$output" = timeout ]   # r1 knows no way to netc
 	"$HAKO" lab down chain
@@ -621,10 +629,8 @@ machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 	[[ "$output" == "10.3.0.0/24 via 10.2.0.2 dev netb"* ]]
 	run "$HAKO" lab exec chain r2 ip route show default
 	[[ "$output" == "default via 10.2.0.1 dev netb"* ]]
-	bg "$HAKO" lab exec chain y python3 "$PROBE" echo 7000 60 > "$TEST_TMP/y2.echo"
-	wait_for 15 grep -q ready "$TEST_TMP/y2.echo"
-	bg "$HAKO" lab exec chain x python3 "$PROBE" echo 7000 60 > "$TEST_TMP/x.echo"
-	wait_for 15 grep -q ready "$TEST_TMP/x.echo"
+	echo_in chain y 7000
+	echo_in chain x 7000
 	# Routed, not NATed: each end sees the other's own address, both ways.
 	run "$HAKO" lab exec chain x python3 "$PROBE" ask 10.3.0.2 7000 40000 5
 	[ "$output" = "10.1.0.2:40000" ]
@@ -715,8 +721,7 @@ c.close()'
 	"$HAKO" lab up "$TEST_TMP/hp4.lab"
 	for i in 1 2 3 4; do
 		# b opens a mapping towards s1 and listens on it; a sends to that external address.
-		bg "$HAKO" lab exec hp4 s1 python3 "$PROBE" echo $((7000 + i)) 60 > "$TEST_TMP/s1-$i.echo"
-		wait_for 15 grep -q ready "$TEST_TMP/s1-$i.echo"
+		echo_in hp4 s1 $((7000 + i))
 		bg "$HAKO" lab exec hp4 b$i python3 "$PROBE" recv 40000 60 100.64.1.1 $((7000 + i)) > "$TEST_TMP/b$i.out"
 		wait_for 15 grep -q ready "$TEST_TMP/b$i.out"
 		# The mapping b's datagram got, as conntrack in the NAT shows it.
@@ -732,12 +737,61 @@ c.close()'
 	sed -i 's/^Hairpin=yes/Hairpin=no/' "$TEST_TMP/hp4.lab"
 	"$HAKO" lab down hp4
 	"$HAKO" lab up "$TEST_TMP/hp4.lab"
-	bg "$HAKO" lab exec hp4 s1 python3 "$PROBE" echo 7001 60 > "$TEST_TMP/s1-x.echo"
-	wait_for 15 grep -q ready "$TEST_TMP/s1-x.echo"
+	echo_in hp4 s1 7001
 	bg "$HAKO" lab exec hp4 b1 python3 "$PROBE" recv 40000 60 100.64.1.1 7001 > "$TEST_TMP/b1x.out"
 	wait_for 15 grep -q ready "$TEST_TMP/b1x.out"
 	wait_for 3 grep -q "100.64.0.1:40000" "$TEST_TMP/b1x.out"   # full cone, port preserved
 	"$HAKO" lab exec hp4 a1 python3 "$PROBE" send 100.64.0.1 40000 41000 no-hairpin
 	sleep 0.5
 	! grep -q no-hairpin "$TEST_TMP/b1x.out"
+}
+
+behind_lab() {
+	cat > "$TEST_TMP/behind.lab" <<-EOF
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Network office]
+	Subnet=10.1.0.0/24
+	[Network lab]
+	Subnet=10.2.0.0/24
+	[Nat gw]
+	Inside=office
+	Outside=inet
+	OutsideAddress=100.64.0.1
+	Type=port-restricted-cone
+	Hairpin=yes
+	$1
+	[Router r1]
+	Networks=office lab
+	[Node desk]
+	Network=office
+	[Node bench]
+	Network=lab
+	[Node s1]
+	Network=inet
+	Address=100.64.1.1
+	EOF
+}
+
+@test "lab: Route= on a NAT reaches networks behind a router on its inside, and NATs them" {
+	behind_lab ""
+	"$HAKO" lab up "$TEST_TMP/behind.lab"
+	run "$HAKO" lab exec behind r1 ip route show default
+	[[ "$output" == "default via 10.1.0.1 dev office"* ]]   # r1 goes out through the NAT
+	echo_in behind s1 7000
+	run "$HAKO" lab exec behind bench python3 "$PROBE" ask 100.64.1.1 7000 40000 1
+	[ "$output" = timeout ]   # the NAT knows no way back to lab
+	"$HAKO" lab down behind
+	behind_lab "Route=10.2.0.0/24 via 10.1.0.2"
+	"$HAKO" lab up "$TEST_TMP/behind.lab"
+	echo_in behind s1 7000
+	run "$HAKO" lab exec behind bench python3 "$PROBE" ask 100.64.1.1 7000 40000 5
+	[ "$output" = "100.64.0.1:40000" ]   # NATed like the NAT's own inside network
+	run "$HAKO" lab exec behind desk python3 "$PROBE" ask 100.64.1.1 7000 40001 5
+	[ "$output" = "100.64.0.1:40001" ]
+	# Unsolicited from outside still stops at the NAT; the networks behind r1 count as inside.
+	"$HAKO" lab exec behind gw nft list set ip hako_nat inside | grep -q "10.1.0.0/24, 10.2.0.0/24"
+	run "$HAKO" lab exec behind gw ip route show 10.2.0.0/24
+	[[ "$output" == "10.2.0.0/24 via 10.1.0.2 dev office"* ]]
+	"$HAKO" lab down behind
 }

@@ -75,7 +75,7 @@ static void test_nested_and_router(void)
 	CHECK_STREQ(ip(t->nats[1].outside_gateway), ip(t->nats[0].inside_addr));
 	CHECK_STREQ(ip(t->nodes[0].addr), "192.168.1.50");
 	CHECK_STREQ(ip(t->networks[3].gateway), ip(t->routers[0].addrs[1]));
-	CHECK(t->routers[0].n_routes == 1 && t->routers[0].routes[0].dest.prefix == 16);
+	CHECK(t->routers[0].routes.n == 1 && t->routers[0].routes.items[0].dest.prefix == 16);
 	CHECK(t->networks[1].responder[0] == 0 && t->networks[0].responder[0] != 0);
 	topology_free(t);
 }
