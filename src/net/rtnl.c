@@ -214,6 +214,15 @@ static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, bool up, bool down)
 	return ifi;
 }
 
+/* One queue each way, as veth uses anyway: the kernel's default (one per CPU) makes it cut the
+ * queues down right after registering the link, which waits for an RCU grace period per veth
+ * end, a good part of the time it takes to make one. */
+static void put_one_queue(struct nlmsghdr *nlh)
+{
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
+}
+
 static void put_link_data(struct nlmsghdr *nlh, const struct rtnl_link *l)
 {
 	if (streq_ptr(l->kind, "veth") && l->peer) {
@@ -221,6 +230,7 @@ static void put_link_data(struct nlmsghdr *nlh, const struct rtnl_link *l)
 		struct nlattr *peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 		put_ifinfo(nlh, l->peer_up, false);
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, l->peer);
+		put_one_queue(nlh);
 		if (l->peer_netns_fd)
 			mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)*l->peer_netns_fd);
 		put_mac(nlh, l->peer_mac);
@@ -244,6 +254,8 @@ int rtnl_link_add(struct rtnl *r, const struct rtnl_link *l)
 	put_link_common(nlh, l);
 	if (l->parent > 0)
 		mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)l->parent);
+	if (streq_ptr(l->kind, "veth"))
+		put_one_queue(nlh);
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, l->kind);
 	put_link_data(nlh, l);
