@@ -8,6 +8,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/pkt_sched.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,6 +27,35 @@
 bool link_needs_netem(const struct lab_link *l)
 {
 	return l->set && (l->delay_us || l->jitter_us || l->loss_ppm);
+}
+
+/* Milliseconds, with up to three decimals only when needed. */
+static void put_ms(FILE *f, const char *what, uint64_t us)
+{
+	if (us % 1000)
+		fprintf(f, " %s %.3gms", what, (double)us / 1000);
+	else
+		fprintf(f, " %s %llums", what, (unsigned long long)(us / 1000));
+}
+
+void link_describe(const struct lab_link *l, char *buf, size_t size)
+{
+	FILE *f = fmemopen(buf, size, "w");
+	if (!f) {
+		*buf = 0;
+		return;
+	}
+	if (l->delay_us)
+		put_ms(f, "delay", l->delay_us);
+	if (l->jitter_us)
+		put_ms(f, "jitter", l->jitter_us);
+	if (l->loss_ppm)
+		fprintf(f, " loss %g%%", (double)l->loss_ppm / 10000);
+	if (l->rate_bps)
+		fprintf(f, " rate %gmbit", (double)l->rate_bps * 8 / 1000000);
+	fclose(f);
+	if (*buf == ' ')
+		memmove(buf, buf + 1, strlen(buf));
 }
 
 /* The attributes are built on a scratch message so that mnl lays them out; the qdisc's options

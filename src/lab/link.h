@@ -22,6 +22,8 @@ struct qdisc_spec {
 bool link_needs_netem(const struct lab_link *l);
 /* The qdiscs for l, root first (netem, then tbf under it; or one of them): how many. Pure. */
 size_t link_qdiscs(const struct lab_link *l, struct qdisc_spec out[static 2]);
+/* "delay 20ms jitter 5ms loss 1.5% rate 10mbit" (the parts that are set) into buf. */
+void link_describe(const struct lab_link *l, char *buf, size_t size);
 /* Queues l's qdiscs on ifindex in r's batch. */
 int link_add_qdiscs(struct rtnl *r, int ifindex, const struct lab_link *l);
 /* Tries every kind of impairment t uses in a scratch namespace; logs "this kernel has no

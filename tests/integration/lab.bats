@@ -664,6 +664,10 @@ link_lab() {
 	[[ "$output" == "qdisc tbf "*"rate 2Mbit"* ]]
 	run "$HAKO" lab exec link b tc qdisc show dev inet
 	[[ "$output" != *tbf* ]]
+	run "$HAKO" lab status link
+	[[ "$output" == *"node   a                inet=100.64.0.1  link rate 2mbit"* ]]
+	run "$HAKO" lab graph link
+	[[ "$output" == *'"node:a" -- "net:inet" [label="100.64.0.1\nrate 2mbit", style=dashed];'* ]]
 	# 500 kB from a to b over TCP at 2 Mbit/s (250 kB/s) take about 2 s; unlimited, a few ms.
 	bg "$HAKO" lab exec link b python3 -c '
 import socket, time

@@ -41,6 +41,9 @@ static void test_rate_only(void)
 	CHECK(link_qdiscs(&t->nodes[0].link, q) == 1);
 	CHECK_STREQ(q[0].kind, "tbf");
 	CHECK(q[0].parent == TC_H_ROOT);
+	char text[96];
+	link_describe(&t->nodes[0].link, text, sizeof(text));
+	CHECK_STREQ(text, "rate 8mbit");
 	const struct nlattr *tb[TCA_TBF_MAX + 1];
 	attrs(&q[0], 0, tb, TCA_TBF_MAX + 1);
 	CHECK(tb[TCA_TBF_PARMS] && mnl_attr_get_payload_len(tb[TCA_TBF_PARMS]) == sizeof(struct tc_tbf_qopt));
@@ -78,6 +81,9 @@ static void test_netem_and_rate(void)
 	CHECK(tb[TCA_NETEM_JITTER64] && mnl_attr_get_u64(tb[TCA_NETEM_JITTER64]) == 5000000);
 	attrs(&q[1], 0, tb, TCA_TBF_MAX + 1);
 	CHECK(tb[TCA_TBF_RATE64] && mnl_attr_get_u64(tb[TCA_TBF_RATE64]) == 125000000);
+	char text[96];
+	link_describe(&t->nodes[0].link, text, sizeof(text));
+	CHECK_STREQ(text, "delay 20ms jitter 5ms loss 1.5% rate 1000mbit");
 	topology_free(t);
 }
 
