@@ -23,10 +23,10 @@ static const char usage[] =
 	"  down LAB|FILE               remove everything of a lab\n"
 	"  list                        the labs on this host\n"
 	"  status LAB [--json]         nodes, addresses, NAT gateways and their behaviour\n"
-	"  exec LAB NODE COMMAND...    run COMMAND in a node's namespace\n"
+	"  exec LAB NODE COMMAND...    run COMMAND in a node's namespace (or container)\n"
 	"  graph LAB|FILE [--format=dot|svg]  the topology as a Graphviz picture\n"
 	"  conntrack LAB NODE [--follow]      the node's conntrack table, or its events\n"
-	"  nat-check LAB NODE          measure the NAT behaviour between NODE and the internet";
+	"  nat-check LAB NODE [--proto=udp|tcp|both]  measure the NAT behaviour (UDP and TCP)";
 
 /* A lab named by a topology file (a path: it has a '/' or names an existing regular file) or by
  * name. *ret_t gets the parsed file when it was one. */
@@ -77,7 +77,8 @@ static int lab_cmd_up(int argc, char **argv)
 		log_errno(r, "cannot read %s", argv[1]);
 		return EXIT_HAKO_USAGE;
 	}
-	if (topology_parse_file(argv[1], &t) < 0)
+	/* Bad input, like a bad file: refused before anything is made. */
+	if (topology_parse_file(argv[1], &t) < 0 || lab_check_trees(t) < 0)
 		return EXIT_HAKO_USAGE;
 	return lab_up(t, text) < 0 ? EXIT_HAKO_FAILED : 0;
 }
@@ -121,7 +122,8 @@ static int lab_cmd_list(int argc, char **argv)
 	return 0;
 }
 
-/* exec: join the node's network namespace and exec the command (the terminal is inherited). */
+/* exec: a container node's command runs in its container (a pty when on a terminal); others join
+ * the node's network namespace and exec the command (the terminal is inherited). */
 static int lab_cmd_exec(int argc, char **argv)
 {
 	if (argc < 4) {
@@ -135,6 +137,9 @@ static int lab_cmd_exec(int argc, char **argv)
 		log_error("lab %s has no node '%s'", argv[1], argv[2]);
 		return EXIT_HAKO_USAGE;
 	}
+	int node = topology_find_node(t, argv[2]);
+	if (node >= 0 && node_is_container(&t->nodes[node]))
+		return lab_container_exec(argv[1], argv[2], argv + 3);
 	_cleanup_close_ int fd = lab_ns_open(argv[1], argv[2]);
 	if (fd < 0)
 		return EXIT_HAKO_FAILED;

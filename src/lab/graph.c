@@ -14,6 +14,7 @@
 #include "cmd/cmd.h"
 #include "lab/graph.h"
 #include "lab/lab.h"
+#include "lab/link.h"
 #include "lab/labcmd.h"
 
 /* Short forms for labels. */
@@ -34,8 +35,10 @@ static void member_label(FILE *f, const struct lab_topology *t, const struct lab
 		fprintf(f, " %s\\nmapping %s, filtering %s%s", type ? type : "", behaviour_short[n->mapping],
 			behaviour_short[n->filtering], n->hairpin ? ", hairpin" : "");
 	}
-	if (m->kind == MEMBER_NODE && t->nodes[m->index].directory)
-		fprintf(f, "\\ncontainer %s", t->nodes[m->index].directory);
+	const struct lab_node *node = m->kind == MEMBER_NODE ? &t->nodes[m->index] : NULL;
+	if (node && node_is_container(node))
+		fprintf(f, "\\ncontainer %s%s%s", node->directory ? node->directory : node->image,
+			node->ephemeral ? ", ephemeral" : "", node->boot ? ", boot" : "");
 }
 
 int lab_graph_dot(FILE *f, const struct lab_topology *t)
@@ -62,9 +65,13 @@ int lab_graph_dot(FILE *f, const struct lab_topology *t)
 		fprintf(f, "\t\"%s:%s\" [%s, label=\"", member_kind_name(m[i].kind), m[i].name, style);
 		member_label(f, t, &m[i]);
 		fprintf(f, "\"];\n");
+		char impaired[96] = "";
+		if (m[i].kind == MEMBER_NODE && t->nodes[m[i].index].link.set)
+			link_describe(&t->nodes[m[i].index].link, impaired, sizeof(impaired));
 		for (size_t j = 0; j < m[i].n_ifaces; j++)
-			fprintf(f, "\t\"%s:%s\" -- \"net:%s\" [label=\"%s\"];\n", member_kind_name(m[i].kind),
-				m[i].name, t->networks[m[i].ifaces[j].network].name, ip_str(m[i].ifaces[j].addr, a));
+			fprintf(f, "\t\"%s:%s\" -- \"net:%s\" [label=\"%s%s%s\"%s];\n", member_kind_name(m[i].kind),
+				m[i].name, t->networks[m[i].ifaces[j].network].name, ip_str(m[i].ifaces[j].addr, a),
+				*impaired ? "\\n" : "", impaired, *impaired ? ", style=dashed" : "");
 	}
 	fprintf(f, "}\n");
 	lab_members_free(m, n);

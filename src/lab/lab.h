@@ -28,6 +28,7 @@ struct lab_member {
 	struct member_iface *ifaces;
 	size_t n_ifaces;
 	uint32_t gateway;        /* 0: none */
+	const struct lab_routes *routes; /* Route= of a router or NAT, or NULL */
 };
 
 /* Every member: NATs, then routers, then nodes, in file order. */
@@ -52,3 +53,14 @@ int lab_up(const struct lab_topology *t, const char *text);
 int lab_down(const char *lab);
 /* Names of the labs that exist (up or half made), sorted. */
 int lab_list(char ***ret);
+
+/* Container nodes (containers.c). The machine of a node: "LAB.NODE" (malloc'd). */
+char *lab_machine_name(const char *lab, const char *node);
+/* Every container node's tree exists (hako lab up checks it before lab_up). Logs. */
+int lab_check_trees(const struct lab_topology *t);
+/* Starts the machine of every container node in its node's namespace. Logs. */
+int lab_start_containers(const struct lab_topology *t);
+/* Stops the machines recorded for the lab and waits for them to be gone. Logs. */
+int lab_stop_containers(const char *lab);
+/* Runs argv in the running container of node; returns hako's exit status (the command's). */
+int lab_container_exec(const char *lab, const char *node, char **argv);

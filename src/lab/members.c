@@ -40,14 +40,16 @@ static int fill(const struct lab_topology *t, struct lab_member *m)
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < t->n_nats; i++, k++) {
 		const struct lab_nat *n = &t->nats[i];
-		m[k] = (struct lab_member){ n->name, MEMBER_NAT, i, .gateway = n->outside_gateway };
+		m[k] = (struct lab_member){ n->name, MEMBER_NAT, i, .gateway = n->outside_gateway,
+					    .routes = &n->routes };
 		r = add_iface(&m[k], n->inside, n->inside_addr);
 		if (r >= 0)
 			r = add_iface(&m[k], n->outside, n->outside_addr);
 	}
 	for (size_t i = 0; r >= 0 && i < t->n_routers; i++, k++) {
 		const struct lab_router *ro = &t->routers[i];
-		m[k] = (struct lab_member){ ro->name, MEMBER_ROUTER, i, .gateway = router_gateway(t, ro) };
+		m[k] = (struct lab_member){ ro->name, MEMBER_ROUTER, i, .gateway = router_gateway(t, ro),
+					    .routes = &ro->routes };
 		for (size_t j = 0; r >= 0 && j < ro->n_networks; j++)
 			r = add_iface(&m[k], ro->networks[j], ro->addrs[j]);
 	}

@@ -34,10 +34,23 @@ struct ep {
 	uint16_t port;
 };
 
+#define KEEP_MAX 16
+
+/* One end of the exchanges, in its namespace: for UDP a socket; for TCP a listener, whose
+ * outgoing connections are made from its very address and port (SO_REUSEPORT). */
+struct end {
+	int fd;
+	struct ep local;
+	int ns;
+};
+
 struct check {
-	int responder[4]; /* [address index * 2 + port index] */
+	bool tcp;
+	struct end responder[4]; /* [address index * 2 + port index] */
 	struct ep resp[4];
-	int node_fd;      /* the node's namespace, for new client sockets */
+	int node_fd;             /* the node's namespace, for new client sockets */
+	int keep[KEEP_MAX];      /* TCP connections of the check under way */
+	size_t n_keep;
 };
 
 static bool ep_eq(struct ep a, struct ep b) { return a.addr == b.addr && a.port == b.port; }
@@ -48,13 +61,24 @@ static struct sockaddr_in sin_of(struct ep e)
 				     .sin_addr.s_addr = htonl(e.addr) };
 }
 
-static int udp_socket(struct ep local)
+/* A socket bound to local in namespace ns (-1: the current one). */
+static int bound_socket(int ns, bool tcp, struct ep local)
 {
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	struct sockaddr_in sa = sin_of(local);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	_cleanup_close_ int saved = -1, fd = -1;
+	if (ns >= 0 && ((saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 ||
+			setns(ns, CLONE_NEWNET) < 0))
 		return -errno;
-	return TAKE_FD(fd);
+	fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int r = fd < 0 ? -errno : 0, one = 1;
+	struct sockaddr_in sa = sin_of(local);
+	if (r == 0 && tcp && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+			      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0))
+		r = -errno;
+	if (r == 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		r = -errno;
+	if (saved >= 0 && setns(saved, CLONE_NEWNET) < 0)
+		abort(); /* acting on in the wrong namespace would mislead */
+	return r < 0 ? r : TAKE_FD(fd);
 }
 
 static uint16_t local_port(int fd)
@@ -70,66 +94,126 @@ static int send_to(int fd, struct ep to)
 	return sendto(fd, "hako", 4, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 }
 
-/* Waits up to ms for a datagram on fd; *from gets its source. 1 if one came, 0 if not. */
-static int receive(int fd, int ms, struct ep *from)
+static void keep(struct check *c, int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (c->n_keep < KEEP_MAX)
+		c->keep[c->n_keep++] = fd;
+	else
+		close(fd);
+}
+
+/* Closes the TCP connections of the check that is done. */
+static void drop_kept(struct check *c)
+{
+	while (c->n_keep > 0)
+		close(c->keep[--c->n_keep]);
+}
+
+/* from sends to (UDP) or connects to it (TCP, without waiting for the handshake). */
+static int contact(struct check *c, const struct end *from, struct ep to)
+{
+	if (!c->tcp)
+		return send_to(from->fd, to);
+	int fd = bound_socket(from->ns, true, from->local);
+	if (fd < 0)
+		return fd;
+	struct sockaddr_in sa = sin_of(to);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	keep(c, fd);
+	return 0;
+}
+
+/* Waits up to ms for a datagram or a connection at `at`; *from gets its source. 1 if one came. */
+static int heard(struct check *c, const struct end *at, int ms, struct ep *from)
+{
+	struct pollfd p = { .fd = at->fd, .events = POLLIN };
 	char buf[64];
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
 	if (poll(&p, 1, ms) <= 0)
 		return 0;
-	if (recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sa, &len) < 0)
+	if (c->tcp) {
+		int fd = accept4(at->fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		keep(c, fd);
+	} else if (recvfrom(at->fd, buf, sizeof(buf), 0, (struct sockaddr *)&sa, &len) < 0)
 		return 0;
 	if (from)
 		*from = (struct ep){ ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port) };
 	return 1;
 }
 
-/* A new client socket on an ephemeral port, in the node's namespace. */
-static int client(struct check *c)
+/* A new client end on an ephemeral port, in the node's namespace. */
+static int client(struct check *c, struct end *ret)
 {
-	_cleanup_close_ int saved = -1;
-	int fd;
-	saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (saved < 0 || setns(c->node_fd, CLONE_NEWNET) < 0)
-		return -errno;
-	fd = udp_socket((struct ep){ 0, 0 });
-	if (setns(saved, CLONE_NEWNET) < 0)
-		abort(); /* acting on in the wrong namespace would mislead */
-	return fd;
+	int fd = bound_socket(c->node_fd, c->tcp, (struct ep){ 0, 0 });
+	if (fd < 0)
+		return fd;
+	if (c->tcp && listen(fd, 8) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	*ret = (struct end){ fd, { 0, local_port(fd) }, c->node_fd };
+	return 0;
+}
+
+static void client_close(struct end *e)
+{
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -1;
 }
 
 /* The client's mapped address as responder `to` sees it; 0 if nothing arrived. With reply_from
- * >= 0, that responder socket answers and the result says whether the client got it. */
-static int exchange(struct check *c, int fd, int to, int reply_from, struct ep *mapped)
+ * >= 0, that responder end answers and the result says whether the client got it. */
+static int exchange(struct check *c, const struct end *cl, int to, int reply_from, struct ep *mapped)
 {
-	if (send_to(fd, c->resp[to]) < 0 || !receive(c->responder[to], WAIT_MS, mapped))
+	if (contact(c, cl, c->resp[to]) < 0 || !heard(c, &c->responder[to], WAIT_MS, mapped))
 		return -EHOSTUNREACH;
-	if (reply_from < 0 || send_to(c->responder[reply_from], *mapped) < 0)
+	if (reply_from < 0)
 		return 0;
-	return receive(fd, WAIT_MS, NULL);
+	if (c->tcp && reply_from == to)
+		return 1; /* the connection's handshake came back */
+	if (contact(c, &c->responder[reply_from], *mapped) < 0)
+		return 0;
+	return heard(c, cl, WAIT_MS, NULL);
 }
 
 static const char *behaviour(enum nat_behaviour b) { return nat_behaviour_name(b); }
 
-static int check_mapping(struct check *c, enum nat_behaviour *ret, bool *preserved, struct ep *m1)
+/* Same client port to three responder ends: the mapped addresses tell the mapping. */
+static int mapping_of(struct check *c, const struct end *cl, enum nat_behaviour *ret, struct ep *m1)
 {
-	_cleanup_close_ int fd = client(c);
 	struct ep m2, m3;
-	if (fd < 0)
-		return fd;
-	if (exchange(c, fd, 0, 0, m1) <= 0 || exchange(c, fd, 2, 2, &m2) <= 0)
+	if (exchange(c, cl, 0, 0, m1) <= 0 || exchange(c, cl, 2, 2, &m2) <= 0)
 		return -EHOSTUNREACH;
-	*preserved = m1->port == local_port(fd);
 	if (ep_eq(*m1, m2)) {
 		*ret = NAT_EI;
 		return 0;
 	}
-	if (exchange(c, fd, 3, 3, &m3) <= 0)
+	if (exchange(c, cl, 3, 3, &m3) <= 0)
 		return -EHOSTUNREACH;
 	*ret = ep_eq(m2, m3) ? NAT_AD : NAT_APD;
 	return 0;
+}
+
+static int check_mapping(struct check *c, enum nat_behaviour *ret, bool *preserved, struct ep *m1)
+{
+	struct end cl;
+	int r = client(c, &cl);
+	if (r < 0)
+		return r;
+	r = mapping_of(c, &cl, ret, m1);
+	*preserved = r >= 0 && m1->port == cl.local.port;
+	client_close(&cl);
+	drop_kept(c);
+	return r;
 }
 
 /* Each question on a fresh binding: an earlier answer must not open the door for a later one. */
@@ -139,12 +223,16 @@ static int check_filtering(struct check *c, enum nat_behaviour *ret)
 		{ 3, NAT_EI },  /* other address, other port */
 		{ 1, NAT_AD },  /* same address, other port */
 	};
+	*ret = NAT_APD;
 	for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
-		_cleanup_close_ int fd = client(c);
+		struct end cl;
 		struct ep m;
-		if (fd < 0)
-			return fd;
-		int r = exchange(c, fd, 0, steps[i].reply_from, &m);
+		int r = client(c, &cl);
+		if (r < 0)
+			return r;
+		r = exchange(c, &cl, 0, steps[i].reply_from, &m);
+		client_close(&cl);
+		drop_kept(c);
 		if (r < 0)
 			return r;
 		if (r > 0) {
@@ -152,50 +240,54 @@ static int check_filtering(struct check *c, enum nat_behaviour *ret)
 			return 0;
 		}
 	}
-	*ret = NAT_APD;
 	return 0;
 }
 
-/* Another inside socket sends to the first one's mapped address: does it come back round? */
+/* Another inside end sends to the first one's mapped address: does it come back round? */
 static int check_hairpin(struct check *c, bool *ret)
 {
-	_cleanup_close_ int a = client(c), b = client(c);
+	struct end a = { .fd = -1 }, b = { .fd = -1 };
 	struct ep m;
-	if (a < 0 || b < 0)
-		return a < 0 ? a : b;
-	if (exchange(c, a, 0, 0, &m) <= 0)
-		return -EHOSTUNREACH;
-	*ret = send_to(b, m) == 0 && receive(a, WAIT_MS, NULL);
-	return 0;
+	*ret = false;
+	int r = client(c, &a);
+	if (r >= 0)
+		r = client(c, &b);
+	if (r >= 0 && exchange(c, &a, 0, -1, &m) < 0)
+		r = -EHOSTUNREACH;
+	if (r >= 0)
+		*ret = contact(c, &b, m) == 0 && heard(c, &a, WAIT_MS, NULL);
+	client_close(&a);
+	client_close(&b);
+	drop_kept(c);
+	return r;
 }
 
 /* n bindings made at once; binding i is answered (by the endpoint it talked to) i+1 seconds
- * later. The lifetime is the last delay that still got through before the first that did not. */
+ * later. The lifetime is the last delay that still got through before the first that did not.
+ * UDP only. */
 static int check_lifetime(struct check *c, unsigned n, unsigned *ret)
 {
-	int fds[LIFETIME_SOCKETS_MAX];
+	struct end cl[LIFETIME_SOCKETS_MAX];
 	struct ep mapped[LIFETIME_SOCKETS_MAX];
 	size_t made = 0;
 	int r = 0;
-	for (; made < n && r == 0; made++) {
-		fds[made] = client(c);
-		if (fds[made] < 0 || send_to(fds[made], c->resp[0]) < 0 ||
-		    !receive(c->responder[0], WAIT_MS, &mapped[made]))
-			r = fds[made] < 0 ? fds[made] : -EHOSTUNREACH;
-	}
+	for (; made < n && r == 0; made++)
+		if ((r = client(c, &cl[made])) < 0)
+			cl[made].fd = -1;
+		else if (exchange(c, &cl[made], 0, -1, &mapped[made]) < 0)
+			r = -EHOSTUNREACH;
 	uint64_t start = now_usec();
 	*ret = 0;
 	for (size_t i = 0; r == 0 && i < made; i++) {
 		uint64_t due = start + (i + 1) * 1000000ULL, now = now_usec();
 		if (due > now)
 			usleep((useconds_t)(due - now));
-		if (send_to(c->responder[0], mapped[i]) < 0 || !receive(fds[i], WAIT_MS, NULL))
+		if (contact(c, &c->responder[0], mapped[i]) < 0 || !heard(c, &cl[i], WAIT_MS, NULL))
 			break;
 		*ret = (unsigned)i + 1;
 	}
 	for (size_t i = 0; i < made; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+		client_close(&cl[i]);
 	return r;
 }
 
@@ -208,27 +300,32 @@ static const struct lab_network *internet_of(const struct lab_topology *t, const
 	return net;
 }
 
-static int responders(struct check *c, const char *lab, const struct lab_network *inet)
+/* The responder's four ends in the switch namespace, sw (kept open while they are used). */
+static int responders(struct check *c, int sw, const struct lab_network *inet)
 {
-	_cleanup_close_ int sw = lab_ns_open(lab, LAB_SWITCH);
-	_cleanup_close_ int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (sw < 0 || saved < 0)
-		return sw < 0 ? sw : -errno;
-	if (setns(sw, CLONE_NEWNET) < 0)
-		return -errno;
-	int r = 0;
 	for (int i = 0; i < 4; i++) {
 		c->resp[i] = (struct ep){ inet->responder[i / 2], i % 2 ? PORT2 : PORT1 };
-		if ((c->responder[i] = udp_socket(c->resp[i])) < 0 && r == 0)
-			r = c->responder[i];
+		int fd = bound_socket(sw, c->tcp, c->resp[i]);
+		if (fd >= 0 && c->tcp && listen(fd, 8) < 0) {
+			close(fd);
+			fd = -errno;
+		}
+		if (fd < 0)
+			return fd;
+		c->responder[i] = (struct end){ fd, c->resp[i], sw };
 	}
-	if (setns(saved, CLONE_NEWNET) < 0)
-		abort();
-	return r;
+	return 0;
+}
+
+static void responders_close(struct check *c)
+{
+	for (int i = 0; i < 4; i++)
+		client_close(&c->responder[i]);
 }
 
 struct natcheck_cfg {
 	unsigned lifetime_max;
+	unsigned protos; /* PROTO_UDP | PROTO_TCP */
 };
 
 static int set_seconds(void *target, const char *value, const char **why)
@@ -242,10 +339,26 @@ static int set_seconds(void *target, const char *value, const char **why)
 	return 0;
 }
 
+static int set_proto(void *target, const char *value, const char **why)
+{
+	static const struct { const char *name; unsigned protos; } names[] = {
+		{ "udp", PROTO_UDP }, { "tcp", PROTO_TCP }, { "both", PROTO_UDP | PROTO_TCP },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (streq(value, names[i].name)) {
+			*(unsigned *)target = names[i].protos;
+			return 0;
+		}
+	*why = "not udp, tcp or both";
+	return -EINVAL;
+}
+
 static const struct opt natcheck_options[] = {
 	{ "lifetime-max", 0, OPT_REQUIRED, "SECONDS",
 	  "measure the UDP binding lifetime up to SECONDS (default 60; 0: do not measure)", set_seconds,
 	  offsetof(struct natcheck_cfg, lifetime_max), NULL },
+	{ "proto", 0, OPT_REQUIRED, "udp|tcp|both", "which protocol to check (default both)", set_proto,
+	  offsetof(struct natcheck_cfg, protos), NULL },
 };
 
 static int run_checks(struct check *c, const struct natcheck_cfg *cfg)
@@ -254,6 +367,7 @@ static int run_checks(struct check *c, const struct natcheck_cfg *cfg)
 	bool preserved, hairpin;
 	struct ep m1;
 	char a[16];
+	printf("protocol:          %s\n", c->tcp ? "tcp" : "udp");
 	int r = check_mapping(c, &mapping, &preserved, &m1);
 	if (r < 0)
 		return r;
@@ -269,8 +383,8 @@ static int run_checks(struct check *c, const struct natcheck_cfg *cfg)
 		return r;
 	printf("hairpinning:       %s\n", hairpin ? "yes" : "no");
 	fflush(stdout);
-	if (cfg->lifetime_max == 0)
-		return 0;
+	if (cfg->lifetime_max == 0 || c->tcp)
+		return 0; /* a TCP binding lasts as long as its connection (2 h 4 min idle) */
 	unsigned lifetime;
 	if ((r = check_lifetime(c, cfg->lifetime_max, &lifetime)) < 0)
 		return r;
@@ -281,16 +395,33 @@ static int run_checks(struct check *c, const struct natcheck_cfg *cfg)
 	return 0;
 }
 
+/* One protocol's checks, with its own responder ends. */
+static int check_proto(struct check *c, const struct natcheck_cfg *cfg, int sw, const char *lab,
+		       const char *node, const struct lab_network *inet)
+{
+	int r = responders(c, sw, inet);
+	if (r >= 0)
+		r = run_checks(c, cfg);
+	if (r == -EHOSTUNREACH)
+		log_error("lab %s: %s gets no %s answer from the responder on %s", lab, node,
+			  c->tcp ? "TCP" : "UDP", inet->name);
+	else if (r < 0)
+		log_errno(r, "lab %s: nat-check from %s", lab, node);
+	responders_close(c);
+	drop_kept(c);
+	return r;
+}
+
 int lab_cmd_nat_check(int argc, char **argv)
 {
 	const struct opt_group groups[] = { OPT_GROUP(NULL, natcheck_options) };
-	struct natcheck_cfg cfg = { .lifetime_max = 60 };
-	static const char use[] = "Usage: hako lab nat-check LAB NODE [--lifetime-max=SECONDS]";
+	struct natcheck_cfg cfg = { .lifetime_max = 60, .protos = PROTO_UDP | PROTO_TCP };
+	static const char use[] = "Usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]";
 	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, use, NULL);
 	if (i == -ECANCELED)
 		return 0;
 	if (i >= 0 && argc - i != 2) {
-		log_error("usage: hako lab nat-check LAB NODE [--lifetime-max=SECONDS]");
+		log_error("usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]");
 		i = -EINVAL;
 	}
 	if (i < 0)
@@ -305,23 +436,20 @@ int lab_cmd_nat_check(int argc, char **argv)
 		return EXIT_HAKO_USAGE;
 	}
 	const struct lab_network *inet = internet_of(t, &t->nodes[k]);
-	struct check c = { .responder = { -1, -1, -1, -1 } };
+	_cleanup_close_ int node_fd = lab_ns_open(lab, node), sw = lab_ns_open(lab, LAB_SWITCH);
+	if (node_fd < 0 || sw < 0)
+		return EXIT_HAKO_FAILED;
 	char a1[16], a2[16];
-	int r = (c.node_fd = lab_ns_open(lab, node)) < 0 ? c.node_fd : responders(&c, lab, inet);
-	if (r >= 0) {
-		printf("nat-check: %s in lab %s, against %s and %s ports %u and %u on %s\n", node, lab,
-		       ip_str(inet->responder[0], a1), ip_str(inet->responder[1], a2), PORT1, PORT2, inet->name);
-		fflush(stdout);
-		r = run_checks(&c, &cfg);
-		if (r == -EHOSTUNREACH)
-			log_error("lab %s: %s gets no UDP answer from the responder on %s", lab, node, inet->name);
-		else if (r < 0)
-			log_errno(r, "lab %s: nat-check from %s", lab, node);
-	}
-	for (int j = 0; j < 4; j++)
-		if (c.responder[j] >= 0)
-			close(c.responder[j]);
-	if (c.node_fd >= 0)
-		close(c.node_fd);
+	printf("nat-check: %s in lab %s, against %s and %s ports %u and %u on %s\n", node, lab,
+	       ip_str(inet->responder[0], a1), ip_str(inet->responder[1], a2), PORT1, PORT2, inet->name);
+	fflush(stdout);
+	int r = 0;
+	for (unsigned p = PROTO_UDP; r >= 0 && p; p = p == PROTO_UDP ? PROTO_TCP : 0)
+		if (cfg.protos & p) {
+			struct check c = { .tcp = p == PROTO_TCP, .node_fd = node_fd };
+			for (int j = 0; j < 4; j++)
+				c.responder[j].fd = -1;
+			r = check_proto(&c, &cfg, sw, lab, node, inet);
+		}
 	return r < 0 ? EXIT_HAKO_FAILED : 0;
 }

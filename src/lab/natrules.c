@@ -2,6 +2,7 @@
 #include "lab/natrules.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -27,6 +28,14 @@ struct gen {
  * source port is the external port; the inside endpoint is the conntrack's original source). */
 static const char inside_endpoint[] = "ct original ip saddr . ct original proto-src";
 
+/* Hairpinned packets find their inside endpoint by external port alone, whatever the filtering
+ * (as RFC 5780's hairpin test expects): endpoint-independent filtering's cone map is keyed that
+ * way already; the others get a map of their own, learned like it. */
+static bool hairpin_map(const struct lab_nat *nat)
+{
+	return nat->hairpin && nat->filtering != NAT_EI;
+}
+
 static void map_decl(struct gen *g, const char *name, const char *type)
 {
 	fprintf(g->f, "\tmap %s {\n\t\ttype %s\n\t\tflags dynamic,timeout\n\t}\n", name, type);
@@ -48,6 +57,8 @@ static void declare(struct gen *g)
 		fprintf(g->f, "\tset used {\n\t\ttype inet_proto . inet_service\n\t\tflags dynamic,timeout\n\t}\n");
 	if (g->nat->filtering != NAT_APD)
 		map_decl(g, "cone", cone_types[g->nat->filtering]);
+	if (hairpin_map(g->nat))
+		map_decl(g, "hairpin", cone_types[NAT_EI]);
 }
 
 static void forwards(struct gen *g, const char *iifs)
@@ -81,6 +92,9 @@ static void chain_dnat(struct gen *g)
 		/* Hairpinning through the cone map needs a key without the remote address. */
 		fprintf(g->f, "\t\tiifname %s ip daddr %s meta l4proto { tcp, udp } dnat ip to %s map @cone\n",
 			g->nat->filtering == NAT_EI ? iifs : out_only, g->ext, keys[g->nat->filtering]);
+	if (hairpin_map(g->nat))
+		fprintf(g->f, "\t\tiifname \"%s\" ip daddr %s meta l4proto { tcp, udp } dnat ip to %s map @hairpin\n",
+			g->in, g->ext, keys[NAT_EI]);
 	fprintf(g->f, "\t}\n");
 }
 
@@ -88,6 +102,11 @@ static void chain_snat(struct gen *g)
 {
 	const char *o = g->out;
 	fprintf(g->f, "\tchain snat_out {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+	if (g->nat->hairpin && g->nat->mapping == NAT_EI)
+		/* The sender's own mapping when it has one (RFC 4787 REQ-9: hairpinned packets carry
+		 * the external address and port). */
+		fprintf(g->f, "\t\toifname \"%s\" ct status dnat ip saddr @inside meta l4proto { tcp, udp } snat ip to %s : meta l4proto . ip saddr . th sport map @rev\n",
+			g->in, g->ext);
 	if (g->nat->hairpin)
 		/* Hairpinned packets leave through the inside; the reply must come back through here. */
 		fprintf(g->f, "\t\toifname \"%s\" ct status dnat ip saddr %s snat ip to %s\n", g->in,
@@ -132,6 +151,8 @@ static void chain_learn(struct gen *g)
 		learn(g, "cone", "meta l4proto . th sport", inside_endpoint);
 	else if (g->nat->filtering == NAT_AD)
 		learn(g, "cone", "meta l4proto . th sport . ip daddr", inside_endpoint);
+	if (hairpin_map(g->nat))
+		learn(g, "hairpin", "meta l4proto . th sport", inside_endpoint);
 	fprintf(g->f, "\t}\n");
 }
 
@@ -167,7 +188,12 @@ int nat_ruleset(const struct lab_topology *t, const struct lab_nat *nat, char **
 		return -ENOMEM;
 	/* "add" then "delete" makes the delete safe when the table does not exist yet. */
 	fprintf(g.f, "add table ip " NAT_TABLE "\ndelete table ip " NAT_TABLE "\ntable ip " NAT_TABLE " {\n");
-	fprintf(g.f, "\tset inside {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { %s }\n\t}\n", inside);
+	/* The inside: its network and the ones behind routers there (Route=), overlaps merged. */
+	fprintf(g.f, "\tset inside {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { %s", inside);
+	for (size_t i = 0; i < nat->routes.n; i++)
+		fprintf(g.f, ", %s/%u", ip_str(nat->routes.items[i].dest.addr, (char[16]){ 0 }),
+			nat->routes.items[i].dest.prefix);
+	fprintf(g.f, " }\n\t}\n");
 	declare(&g);
 	chain_dnat(&g);
 	chain_snat(&g);

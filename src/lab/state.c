@@ -130,7 +130,11 @@ int lab_down(const char *lab)
 	if (!machine_name_valid(lab) || access(dir, F_OK) < 0)
 		return -ENOENT;
 	kill_programs(lab);
-	int r = remove_namespaces(lab);
+	/* The containers first: they hold their nodes' namespaces. */
+	int r = lab_stop_containers(lab);
+	if (r < 0)
+		return r;
+	r = remove_namespaces(lab);
 	_cleanup_free_ char *ns = lab_path(lab, "ns");
 	/* The tmpfs under them (absent if up died before mounting it). */
 	if (r >= 0 && ns && umount2(ns, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)

@@ -10,6 +10,7 @@
 #include "base/util.h"
 #include "cmd/cmd.h"
 #include "lab/lab.h"
+#include "lab/link.h"
 #include "lab/labcmd.h"
 
 struct status_cfg {
@@ -50,6 +51,12 @@ static void print_table(const struct lab_topology *t, const struct lab_member *m
 			nat_details(&t->nats[m[i].index], details, sizeof(details));
 			printf("  %s", details);
 		}
+		if (m[i].kind == MEMBER_NODE && t->nodes[m[i].index].link.set) {
+			link_describe(&t->nodes[m[i].index].link, details, sizeof(details));
+			printf("  link %s", details);
+		}
+		if (m[i].kind == MEMBER_NODE && node_is_container(&t->nodes[m[i].index]))
+			printf("  container %s.%s", t->name, m[i].name);
 		putchar('\n');
 	}
 }
@@ -71,6 +78,8 @@ static void print_json_member(const struct lab_topology *t, const struct lab_mem
 		       nat_behaviour_name(n->mapping), nat_behaviour_name(n->filtering), type ? "\"" : "",
 		       type ? type : "null", type ? "\"" : "", n->hairpin ? "true" : "false");
 	}
+	if (m->kind == MEMBER_NODE && node_is_container(&t->nodes[m->index]))
+		printf(",\"machine\":\"%s.%s\"", t->name, m->name);
 	printf("}");
 }
 

@@ -248,7 +248,7 @@ static int set_words(struct topo_parse *p, void *field, const char *v, const cha
 /* Route=DEST/PREFIX [via] GATEWAY */
 static int add_route(struct topo_parse *p, void *field, const char *v, const char **why)
 {
-	struct lab_router *r = field;
+	struct lab_routes *r = field;
 	char dest[40], w2[40], w3[40];
 	int n = sscanf(v, "%39s %39s %39s", dest, w2, w3);
 	const char *gw = n == 3 && streq(w2, "via") ? w3 : n == 2 ? w2 : NULL;
@@ -261,11 +261,11 @@ static int add_route(struct topo_parse *p, void *field, const char *v, const cha
 	}
 	route.dest.addr &= cidr_mask(route.dest.prefix);
 	route.via = g.addr;
-	struct lab_route *a = realloc(r->routes, (r->n_routes + 1) * sizeof(*a));
+	struct lab_route *a = realloc(r->items, (r->n + 1) * sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	r->routes = a;
-	a[r->n_routes++] = route;
+	r->items = a;
+	a[r->n++] = route;
 	return 0;
 }
 
@@ -340,8 +340,9 @@ static const struct key keys[] = {
 	K(SEC_NAT, "Hairpin", set_bool, struct lab_nat, hairpin),
 	K(SEC_NAT, "InsideAddress", set_address, struct lab_nat, inside_addr),
 	K(SEC_NAT, "OutsideAddress", set_address, struct lab_nat, outside_addr),
+	K(SEC_NAT, "Route", add_route, struct lab_nat, routes),
 	K(SEC_ROUTER, "Networks", set_words, struct lab_router, network_names),
-	WHOLE(SEC_ROUTER, "Route", add_route),
+	K(SEC_ROUTER, "Route", add_route, struct lab_router, routes),
 	K(SEC_NODE, "Network", set_string, struct lab_node, network_name),
 	WHOLE(SEC_NODE, "Address", set_node_address),
 	K(SEC_NODE, "Directory", set_string, struct lab_node, directory),
@@ -459,10 +460,11 @@ void topology_free(struct lab_topology *t)
 		for (size_t j = 0; j < n->n_forwards; j++)
 			free(n->forwards[j].node);
 		free(n->forwards);
+		free(n->routes.items);
 	}
 	for (size_t i = 0; i < t->n_routers; i++) {
 		struct lab_router *r = &t->routers[i];
-		free(r->name), strv_free(r->network_names), free(r->networks), free(r->addrs), free(r->routes);
+		free(r->name), strv_free(r->network_names), free(r->networks), free(r->addrs), free(r->routes.items);
 	}
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		struct lab_node *n = &t->nodes[i];

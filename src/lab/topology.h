@@ -50,6 +50,18 @@ struct lab_forward {
 	unsigned line;
 };
 
+struct lab_route {
+	struct lab_cidr dest;
+	uint32_t via;
+	unsigned line;
+};
+
+/* Route= lines of a router or NAT: static routes beyond the default one. */
+struct lab_routes {
+	struct lab_route *items;
+	size_t n;
+};
+
 struct lab_nat {
 	char *name;
 	unsigned line;
@@ -63,12 +75,7 @@ struct lab_nat {
 	uint32_t outside_gateway; /* next hop towards the internet, 0 if the outside is top-level */
 	struct lab_forward *forwards;
 	size_t n_forwards;
-};
-
-struct lab_route {
-	struct lab_cidr dest;
-	uint32_t via;
-	unsigned line;
+	struct lab_routes routes; /* back to networks behind routers on the inside */
 };
 
 struct lab_router {
@@ -78,8 +85,7 @@ struct lab_router {
 	int *networks;       /* indexes, one per name */
 	uint32_t *addrs;     /* one per network */
 	size_t n_networks;
-	struct lab_route *routes;
-	size_t n_routes;
+	struct lab_routes routes;
 };
 
 struct lab_link {
@@ -137,5 +143,7 @@ static inline bool topology_has_member(const struct lab_topology *t, const char 
 	return topology_find_node(t, name) >= 0 || topology_find_nat(t, name) >= 0 ||
 	       topology_find_router(t, name) >= 0;
 }
+/* A node with a root tree runs as a container in its namespace. */
+static inline bool node_is_container(const struct lab_node *n) { return n->directory || n->image; }
 /* Is the network "internet" (no NAT has it as Inside=)? */
 static inline bool network_is_top(const struct lab_network *n) { return n->inside_of < 0; }

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "lab/lab.h"
+#include "lab/link.h"
 #include "lab/natrules.h"
 #include "net/netns.h"
 #include "net/nft.h"
@@ -125,6 +126,29 @@ static int rtnl_failed(struct rtnl *r, int err, const char *lab, const char *wha
 	return err;
 }
 
+/* The switch's end of an impaired node's link: what the node receives ([Link NODE]). Ports are
+ * numbered in member order, one per interface, as make_switch made them. */
+static int impair_ports(struct build *b, struct rtnl *r)
+{
+	unsigned port = 0;
+	/* No batch: few links are impaired, and rtnl_ifindex asks the kernel in between. */
+	for (size_t i = 0; i < b->n; i++) {
+		unsigned first = port;
+		port += (unsigned)b->members[i].n_ifaces;
+		if (b->members[i].kind != MEMBER_NODE || !b->t->nodes[b->members[i].index].link.set)
+			continue;
+		char pname[IFNAMSIZ];
+		snprintf(pname, sizeof(pname), "p%u", first);
+		int ifindex = rtnl_ifindex(r, pname);
+		if (ifindex < 0)
+			return log_errno(ifindex, "lab %s: switch port %s", b->lab, pname);
+		int k = link_add_qdiscs(r, ifindex, &b->t->nodes[b->members[i].index].link);
+		if (k < 0)
+			return rtnl_failed(r, k, b->lab, "cannot set the link impairments");
+	}
+	return 0;
+}
+
 /* The switch: a bridge per network, a veth per member interface (port "pN" on the bridge, the
  * other end named after the network in the member's namespace), responder addresses on the
  * bridges of top-level networks. */
@@ -162,24 +186,21 @@ static int make_switch(struct build *b)
 		}
 	if ((k = rtnl_commit(r)) < 0)
 		return rtnl_failed(r, k, b->lab, "cannot create the links");
-	return 0;
+	return impair_ports(b, r);
 }
 
-static int add_routes(struct rtnl *r, const struct build *b, const struct lab_member *m)
+static void add_routes(struct rtnl *r, const struct lab_member *m)
 {
 	if (m->gateway) {
 		struct inet_addr gw = prefix4(m->gateway, 32).addr;
 		rtnl_route_add(r, NULL, &gw, 0);
 	}
-	if (m->kind != MEMBER_ROUTER)
-		return 0;
-	const struct lab_router *ro = &b->t->routers[m->index];
-	for (size_t i = 0; i < ro->n_routes; i++) {
-		struct inet_prefix dst = prefix4(ro->routes[i].dest.addr, ro->routes[i].dest.prefix);
-		struct inet_addr gw = prefix4(ro->routes[i].via, 32).addr;
+	for (size_t i = 0; m->routes && i < m->routes->n; i++) {
+		const struct lab_route *rt = &m->routes->items[i];
+		struct inet_prefix dst = prefix4(rt->dest.addr, rt->dest.prefix);
+		struct inet_addr gw = prefix4(rt->via, 32).addr;
 		rtnl_route_add(r, &dst, &gw, 0);
 	}
-	return 0;
 }
 
 /* lo up, addresses, routes: one batch in the member's namespace. */
@@ -204,9 +225,11 @@ static int configure_member(struct build *b, size_t i)
 		struct inet_prefix p = prefix4(m->ifaces[j].addr, b->t->networks[m->ifaces[j].network].subnet.prefix);
 		rtnl_addr_add(r, ifindex[j], &p);
 	}
-	add_routes(r, b, m);
+	add_routes(r, m);
+	if (m->kind == MEMBER_NODE)
+		link_add_qdiscs(r, ifindex[0], &b->t->nodes[m->index].link);
 	if ((k = rtnl_commit(r)) < 0) {
-		_cleanup_free_ char *what = xasprintf("%s: cannot set addresses and routes", m->name);
+		_cleanup_free_ char *what = xasprintf("%s: cannot set addresses, routes and link impairments", m->name);
 		return rtnl_failed(r, k, b->lab, what ? what : m->name);
 	}
 	return 0;
@@ -293,9 +316,19 @@ static int configure(struct build *b)
 			r = configure_router(b, i);
 	}
 	log_debug("lab %s: members configured at %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
-	for (size_t i = 0; r >= 0 && i < b->n; i++)
-		if (b->members[i].kind == MEMBER_NODE && b->t->nodes[b->members[i].index].exec)
+	/* A container node's Exec= is its container's command. */
+	for (size_t i = 0; r >= 0 && i < b->n; i++) {
+		if (b->members[i].kind != MEMBER_NODE)
+			continue;
+		const struct lab_node *node = &b->t->nodes[b->members[i].index];
+		if (node->exec && !node_is_container(node))
 			r = start_program(b, i);
+	}
+	if (r >= 0) {
+		t0 = now_usec();
+		r = lab_start_containers(b->t);
+		log_debug("lab %s: containers started in %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
+	}
 	return r;
 }
 
@@ -351,10 +384,14 @@ static int check_existing(const struct lab_topology *t, const char *text)
 
 int lab_up(const struct lab_topology *t, const char *text)
 {
-	int r = check_existing(t, text);
+	/* Before anything is made or removed: the kernel must have every qdisc [Link] needs. */
+	int r = link_probe(t);
+	if (r < 0)
+		return r;
+	r = check_existing(t, text);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	static const char *const dirs[] = { "ns", "pids", "logs" };
+	static const char *const dirs[] = { "ns", "pids", "logs", "machines" };
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
 		_cleanup_free_ char *d = lab_path(t->name, "%s", dirs[i]);
 		if (!d || (r = mkdir_p(d, 0755)) < 0)

@@ -174,6 +174,14 @@ static int check_nodes(struct topo_parse *p)
 			return bad(p, n->line, "[Node %s] Ephemeral=/Boot= need Directory= or Image=", n->name);
 		if (n->directory && n->directory[0] != '/')
 			return bad(p, n->line, "[Node %s] Directory= is not an absolute path", n->name);
+		if (n->image && !machine_name_valid(n->image))
+			return bad(p, n->line, "[Node %s] Image=%s is not a valid image name", n->name, n->image);
+		if (n->boot && n->exec)
+			return bad(p, n->line, "[Node %s] Exec= and Boot= exclude each other (a booted container's init runs)", n->name);
+		/* The node's machine is LAB.NODE. */
+		if (node_is_container(n) && strlen(t->name) + 1 + strlen(n->name) > MACHINE_NAME_MAX)
+			return bad(p, n->line, "[Node %s] the machine name %s.%s is longer than %d characters",
+				   n->name, t->name, n->name, MACHINE_NAME_MAX);
 	}
 	for (size_t i = 0; i < p->n_links; i++) {
 		struct topo_link_section *l = &p->links[i];
@@ -182,9 +190,10 @@ static int check_nodes(struct topo_parse *p)
 			return bad(p, l->line, "[Link %s]: no [Node %s] in this file", l->node, l->node);
 		if (t->nodes[k].link.set)
 			return bad(p, l->line, "duplicate [Link %s] (also on line %u)", l->node, t->nodes[k].link.line);
-		/* The values are checked above, so files can be written now; applying them needs
-		 * tc netem/tbf through rtnetlink, which lab up does not do yet. */
-		return bad(p, l->line, "[Link %s]: link impairments are not implemented yet", l->node);
+		if (!l->link.delay_us && !l->link.jitter_us && !l->link.loss_ppm && !l->link.rate_bps)
+			return bad(p, l->line, "[Link %s] sets none of Delay=, Jitter=, Loss=, Rate=", l->node);
+		if (l->link.jitter_us && !l->link.delay_us)
+			return bad(p, l->line, "[Link %s] Jitter= needs Delay=", l->node);
 		t->nodes[k].link = l->link;
 		t->nodes[k].link.set = true;
 		t->nodes[k].link.line = l->line;
@@ -328,19 +337,31 @@ static void resolve_gateways(struct lab_topology *t)
 				t->nodes[topology_find_node(t, t->nats[i].forwards[j].node)].addr;
 }
 
+/* Every Route= gateway must be on one of the member's networks. */
+static int check_route_list(struct topo_parse *p, const char *name, const struct lab_routes *routes,
+			    const int *networks, size_t n_networks)
+{
+	for (size_t j = 0; j < routes->n; j++) {
+		bool direct = false;
+		for (size_t k = 0; k < n_networks; k++)
+			direct |= cidr_contains(&p->t->networks[networks[k]].subnet, routes->items[j].via);
+		if (!direct)
+			return bad(p, routes->items[j].line, "Route=: gateway is on none of %s's networks", name);
+	}
+	return 0;
+}
+
 static int check_routes(struct topo_parse *p)
 {
 	struct lab_topology *t = p->t;
-	for (size_t i = 0; i < t->n_routers; i++)
-		for (size_t j = 0; j < t->routers[i].n_routes; j++) {
-			const struct lab_route *rt = &t->routers[i].routes[j];
-			bool direct = false;
-			for (size_t k = 0; k < t->routers[i].n_networks; k++)
-				direct |= cidr_contains(&t->networks[t->routers[i].networks[k]].subnet, rt->via);
-			if (!direct)
-				return bad(p, rt->line, "Route=: gateway is on none of %s's networks", t->routers[i].name);
-		}
-	return 0;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < t->n_routers; i++)
+		r = check_route_list(p, t->routers[i].name, &t->routers[i].routes, t->routers[i].networks,
+				     t->routers[i].n_networks);
+	for (size_t i = 0; r >= 0 && i < t->n_nats; i++)
+		r = check_route_list(p, t->nats[i].name, &t->nats[i].routes,
+				     (int[]){ t->nats[i].inside, t->nats[i].outside }, 2);
+	return r;
 }
 
 int topology_validate(struct topo_parse *p)

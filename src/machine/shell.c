@@ -104,8 +104,10 @@ static char *leader_cgroup_procs(const struct machine_state *st)
 {
 	if (!st->cgroup || !*st->cgroup)
 		return NULL;
+	/* The cgroup is named after the container (an --ephemeral one's has a random suffix). */
+	const char *dir = strrchr(st->cgroup, '/');
 	_cleanup_free_ char *path = xasprintf("/proc/%d/cgroup", (int)st->leader), *data = NULL,
-			    *mark = xasprintf("/hako/%s", st->name);
+			    *mark = xasprintf("/hako/%s", dir ? dir + 1 : st->name);
 	if (!path || !mark || read_file(path, &data, NULL) < 0)
 		return xasprintf("%s/cgroup.procs", st->cgroup);
 	const char *line = strstr(data, "0::"), *m = line ? strstr(line, mark) : NULL;

@@ -127,7 +127,9 @@ static int record_state(struct supervisor *s)
 	target[n > 0 ? n : 0] = '\0';
 	const char *cg = isolation_cgroup_path(c);
 	machine_state_done(st);
-	st->name = strdup(c->name);
+	/* cfg->machine, not c->name: an --ephemeral container's name has a random suffix, but its
+	 * lock, control socket and state live under the name it was started as. */
+	st->name = strdup(s->cfg->machine);
 	st->uuid = strdup(c->uuid);
 	st->root = strdup(c->root);
 	st->init = strdup(s->cfg->boot ? target : "");

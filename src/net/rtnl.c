@@ -214,6 +214,15 @@ static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, bool up, bool down)
 	return ifi;
 }
 
+/* One queue each way, as veth uses anyway: the kernel's default (one per CPU) makes it cut the
+ * queues down right after registering the link, which waits for an RCU grace period per veth
+ * end, a good part of the time it takes to make one. */
+static void put_one_queue(struct nlmsghdr *nlh)
+{
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
+}
+
 static void put_link_data(struct nlmsghdr *nlh, const struct rtnl_link *l)
 {
 	if (streq_ptr(l->kind, "veth") && l->peer) {
@@ -221,6 +230,7 @@ static void put_link_data(struct nlmsghdr *nlh, const struct rtnl_link *l)
 		struct nlattr *peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 		put_ifinfo(nlh, l->peer_up, false);
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, l->peer);
+		put_one_queue(nlh);
 		if (l->peer_netns_fd)
 			mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)*l->peer_netns_fd);
 		put_mac(nlh, l->peer_mac);
@@ -244,6 +254,8 @@ int rtnl_link_add(struct rtnl *r, const struct rtnl_link *l)
 	put_link_common(nlh, l);
 	if (l->parent > 0)
 		mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)l->parent);
+	if (streq_ptr(l->kind, "veth"))
+		put_one_queue(nlh);
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, l->kind);
 	put_link_data(nlh, l);
@@ -352,5 +364,20 @@ int rtnl_route_add(struct rtnl *r, const struct inet_prefix *dst, const struct i
 		mnl_attr_put(nlh, RTA_GATEWAY, inet_addr_size(family), gw->bytes);
 	if (oif > 0)
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	return msg_end(r, nlh);
+}
+
+int rtnl_qdisc_add(struct rtnl *r, int ifindex, uint32_t handle, uint32_t parent, const char *kind,
+		   const void *opts, size_t opts_len)
+{
+	struct nlmsghdr *nlh = msg_start(r, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE);
+	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_handle = handle;
+	tcm->tcm_parent = parent;
+	mnl_attr_put_strz(nlh, TCA_KIND, kind);
+	/* Not mnl_attr_nest_*: netem's TCA_OPTIONS is a struct followed by attributes. */
+	mnl_attr_put(nlh, TCA_OPTIONS, opts_len, opts);
 	return msg_end(r, nlh);
 }

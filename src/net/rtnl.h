@@ -1,4 +1,5 @@
-/* rtnetlink over libmnl: links (veth, bridge, dummy, macvlan, ipvlan), addresses and routes.
+/* rtnetlink over libmnl: links (veth, bridge, dummy, macvlan, ipvlan), addresses, routes and
+ * qdiscs.
  *
  * Requests are queued and sent together: between rtnl_begin() and rtnl_commit() every call only
  * appends a message to one buffer, and rtnl_commit() sends them in as few sendmsg() calls as the
@@ -10,6 +11,7 @@
  * link and change it; addresses and routes need an ifindex. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "net/cidr.h"
@@ -64,3 +66,9 @@ int rtnl_addr_add(struct rtnl *r, int ifindex, const struct inet_prefix *p);
  * (0: let the kernel pick by gw). */
 int rtnl_route_add(struct rtnl *r, const struct inet_prefix *dst, const struct inet_addr *gw,
 		   int oif);
+
+/* A qdisc of kind ("tbf", "netem") on ifindex at parent (TC_H_ROOT or a class) with handle (0:
+ * the kernel picks); opts is the TCA_OPTIONS payload, as the qdisc's kind defines it. Replaces
+ * one already there. */
+int rtnl_qdisc_add(struct rtnl *r, int ifindex, uint32_t handle, uint32_t parent, const char *kind,
+		   const void *opts, size_t opts_len);

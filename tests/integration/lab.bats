@@ -70,7 +70,14 @@ setup() {
 }
 
 teardown() {
-	"$HAKO" lab down nat4 >/dev/null 2>&1 || true
+	local l st
+	for l in "${HAKO_RUNTIME_DIR:-/nonexistent}"/labs/*; do
+		[ -e "$l" ] && { "$HAKO" lab down "${l##*/}" >/dev/null 2>&1 || true; }
+	done
+	# Supervisors of container nodes a failed test left running.
+	for st in "${HAKO_RUNTIME_DIR:-/nonexistent}"/machines/*/state; do
+		[ -f "$st" ] && (. "$st"; kill -KILL "$SUPERVISOR" 2>/dev/null || true)
+	done
 	common_teardown
 }
 
@@ -85,11 +92,13 @@ listen() {
 	wait_for 15 grep -q ready "$out"
 }
 
-# echo_on NODE PORT: a reflector answering with the sender's address, for 60 s (teardown ends it).
-echo_on() {
-	bg in_lab "$1" python3 "$PROBE" echo "$2" 60 > "$TEST_TMP/$1-$2.echo"
-	wait_for 15 grep -q ready "$TEST_TMP/$1-$2.echo"
+# echo_in LAB NODE PORT: a reflector answering with the sender's address, for 60 s (teardown
+# ends it); echo_on NODE PORT: the same in nat4.
+echo_in() {
+	bg "$HAKO" lab exec "$1" "$2" python3 "$PROBE" echo "$3" 60 > "$TEST_TMP/$1-$2-$3.echo"
+	wait_for 15 grep -q ready "$TEST_TMP/$1-$2-$3.echo"
 }
+echo_on() { echo_in nat4 "$@"; }
 
 # mapped NODE SPORT HOST PORT: the NODE:SPORT's address as HOST:PORT sees it.
 mapped() { in_lab "$1" python3 "$PROBE" ask "$3" "$4" "$2" 5; }
@@ -300,7 +309,7 @@ assert m["fc"]["interfaces"] == [{"network": "lan-fc", "address": "10.0.1.2/24"}
 '
 }
 
-@test "lab: bad topology files name FILE:LINE and create nothing" {
+@test "lab: bad topology files name FILE:LINE and create nothing (also container node keys)" {
 	bad() {
 		printf '%b' "$1" > "$TEST_TMP/bad.lab"
 		run "$HAKO" lab up "$TEST_TMP/bad.lab"
@@ -315,24 +324,31 @@ assert m["fc"]["interfaces"] == [{"network": "lan-fc", "address": "10.0.1.2/24"}
 	bad '[Network a]\nSubnet=10.0.0.0/16\n[Network b]\nSubnet=10.0.9.0/24\n' "3: subnet of 'b' overlaps 'a' (line 1)"
 	bad '[Network a-very-long-name]\nSubnet=10.0.0.0/24\n' "1: network name 'a-very-long-name' is too long for an interface name (15 characters at most)"
 	bad '[Network a]\nSubnet=10.0.0/24\n' "2: Subnet=10.0.0/24: not an IPv4 subnet ADDRESS/PREFIX"
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nImage=x\nBoot=yes\nExec=sleep 1\n' "3: [Node n] Exec= and Boot= exclude each other (a booted container's init runs)"
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nImage=../x\n' "3: [Node n] Image=../x is not a valid image name"
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nDirectory=rel\n' "3: [Node n] Directory= is not an absolute path"
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link n]\nJitter=2ms\n' "5: [Link n] Jitter= needs Delay="
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link m]\nRate=1mbit\n' "5: [Link m]: no [Node m] in this file"
+	bad '[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link n]\nRate=fast\n' "6: Rate=fast: not a rate such as 10mbit, 512kbit or 1gbit (1kbit..100gbit)"
 	[ "$(ip -o link | wc -l)" -eq 1 ]
 }
 
-# nine.lab: one NAT and one node per mapping × filtering pair, nodes named m<M>f<F>.
+# nine.lab: one NAT and one node per mapping × filtering pair, nodes named m<M>f<F>; the NATs
+# with M+F odd hairpin.
 nine_lab() {
 	local names=(endpoint-independent address-dependent address-and-port-dependent) m f
 	printf '[Lab]\nName=nine\n[Network inet]\nSubnet=100.64.0.0/16\n'
 	for m in 0 1 2; do
 		for f in 0 1 2; do
 			printf '[Network l%s]\nSubnet=10.%s.%s.0/24\n' "m${m}f$f" "$m" "$f"
-			printf '[Nat n%s]\nInside=l%s\nOutside=inet\nMapping=%s\nFiltering=%s\n' "m${m}f$f" "m${m}f$f" "${names[m]}" "${names[f]}"
+			printf '[Nat n%s]\nInside=l%s\nOutside=inet\nMapping=%s\nFiltering=%s\nHairpin=%s\n' "m${m}f$f" "m${m}f$f" "${names[m]}" "${names[f]}" $(((m + f) % 2))
 			printf '[Node %s]\nNetwork=l%s\n' "m${m}f$f" "m${m}f$f"
 		done
 	done
 }
 
-@test "lab: nat-check reports the configured mapping and filtering for all nine pairs (UDP)" {
-	local names=(endpoint-independent address-dependent address-and-port-dependent) m f
+@test "lab: nat-check reports the configured mapping, filtering and hairpinning for all nine pairs, UDP and TCP" {
+	local names=(endpoint-independent address-dependent address-and-port-dependent) hp=(no yes) m f block
 	nine_lab > "$TEST_TMP/nine.lab"
 	"$HAKO" lab up "$TEST_TMP/nine.lab"
 	for m in 0 1 2; do
@@ -340,11 +356,19 @@ nine_lab() {
 			run "$HAKO" lab nat-check nine "m${m}f$f" --lifetime-max=0
 			echo "m${m}f$f: $output"
 			[ "$status" -eq 0 ]
-			[[ "$output" == *"mapping:           ${names[m]} ("* ]]
-			[[ "$output" == *"filtering:         ${names[f]}"$'\n'* ]]
-			[[ "$output" == *"hairpinning:       no"* ]]
+			[[ "$output" == *"protocol:          udp"*"protocol:          tcp"* ]]
+			# Each protocol's block on its own.
+			for block in "${output%%protocol:          tcp*}" "protocol:          tcp${output#*protocol:          tcp}"; do
+				[[ "$block" == *"mapping:           ${names[m]} ("* ]]
+				[[ "$block" == *"filtering:         ${names[f]}"$'\n'* ]]
+				[[ "$block" == *"hairpinning:       ${hp[(m + f) % 2]}"* ]]
+			done
 		done
 	done
+	run "$HAKO" lab nat-check nine m0f0 --proto=tcp --lifetime-max=0
+	[[ "$output" != *"protocol:          udp"* && "$output" == *"type:              full-cone"* ]]
+	run "$HAKO" lab nat-check nine m0f0 --proto=sctp
+	[ "$status" -eq 125 ]
 	"$HAKO" lab down nine
 }
 
@@ -445,4 +469,333 @@ nine_lab() {
 	[ "$output" = "100.64.0.2:40000" ]
 	"$HAKO" lab down ex
 	! kill -0 "$pid" 2>/dev/null || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
+}
+
+# ct.lab: container nodes behind a NAT and on the internet, and a plain node.
+ct_lab() {
+	cat > "$TEST_TMP/ct.lab" <<-EOF
+	[Lab]
+	Name=ctlab
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Network lan]
+	Subnet=10.0.1.0/24
+	[Nat gw]
+	Inside=lan
+	Outside=inet
+	OutsideAddress=100.64.0.1
+	Type=full-cone
+	[Node c1]
+	Network=lan
+	Directory=$TEST_TMP/tree
+	Ephemeral=yes
+	[Node c2]
+	Network=inet
+	Address=100.64.0.9
+	Image=img
+	Boot=yes
+	Ephemeral=yes
+	[Node plain]
+	Network=inet
+	Address=100.64.1.1
+	EOF
+	printf '%s\n' "$@" >> "$TEST_TMP/ct.lab"
+}
+
+machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
+
+@test "lab: container nodes run their tree in the node's namespace; exec enters them; down stops them" {
+	make_root "$TEST_TMP/tree" >/dev/null
+	make_root "$HAKO_IMAGE_DIR/img" >/dev/null
+	sed -i '/hostname -F/d' "$HAKO_IMAGE_DIR/img/etc/inittab"
+	ct_lab
+	"$HAKO" lab up "$TEST_TMP/ct.lab"
+	run "$HAKO" list
+	[[ "$output" == *"ctlab.c1 "*"busybox"*"10.0.1.2"* ]]
+	[[ "$output" == *"ctlab.c2 "*"busybox"*"100.64.0.9"* ]]
+	# c1: its own root, hostname and PID namespace; its interface is the node's.
+	run "$HAKO" lab exec ctlab c1 sh -c 'hostname; cat /etc/os-release | grep ^ID=; ip -o -4 addr show lan; echo $$'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = c1 ]
+	[ "${lines[1]}" = ID=busybox ]
+	[[ "${lines[2]}" == *"10.0.1.2/24"* ]]
+	[ "${lines[3]}" -lt 10 ]
+	# The container's netns is the node's: what the lab sees from outside.
+	leader=$(machine_pid ctlab.c1 LEADER)
+	[ "$(stat -L -c %i /proc/$leader/ns/net)" = "$(stat -c %i "$HAKO_RUNTIME_DIR/labs/ctlab/ns/c1")" ]
+	# Through the NAT to the internet, and a booted container (busybox init) answers too.
+	run "$HAKO" lab exec ctlab c1 ping -c1 -W2 100.64.1.1
+	[ "$status" -eq 0 ]   # the tree's busybox ping
+	run "$HAKO" lab exec ctlab c2 sh -c 'hostname; cat /proc/1/cmdline | tr "\0" " "'
+	[ "${lines[0]}" = c2 ]
+	[[ "${lines[1]}" == "init"* || "${lines[1]}" == "/sbin/init"* ]]
+	run "$HAKO" lab exec ctlab plain "$TEST_TMP/tree/bin/busybox" ping -c1 -W2 100.64.0.9
+	[ "$status" -eq 0 ]
+	# Ephemeral: what the container writes never reaches the tree.
+	"$HAKO" lab exec ctlab c1 touch /written
+	"$HAKO" lab exec ctlab c1 test -e /written
+	[ ! -e "$TEST_TMP/tree/written" ]
+	run "$HAKO" lab exec ctlab c1 sh -c 'exit 5'
+	[ "$status" -eq 5 ]
+	# A pty of the container's devpts only when on a terminal.
+	run "$HAKO" lab exec ctlab c1 tty
+	[ "$output" = "not a tty" ]
+	run timeout 10 script -qec "$HAKO lab exec ctlab c1 sh -c 'tty; exit 6'" /dev/null < /dev/null
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"/dev/pts/"* ]]
+	run "$HAKO" lab status ctlab
+	[[ "$output" == *"node   c1               lan=10.0.1.2 via 10.0.1.1  container ctlab.c1"* ]]
+	sup=$(machine_pid ctlab.c2 SUPERVISOR)
+	"$HAKO" lab down ctlab
+	! kill -0 "$sup" 2>/dev/null
+	! kill -0 "$leader" 2>/dev/null
+	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
+	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+}
+
+@test "lab: a container node that cannot start fails lab up, which stops the others; a missing tree creates nothing" {
+	make_root "$TEST_TMP/tree" >/dev/null
+	make_root "$HAKO_IMAGE_DIR/img" >/dev/null
+	ct_lab '[Node c3]' 'Network=inet' "Directory=$TEST_TMP/tree" 'Exec=no-such-program'
+	run "$HAKO" lab up "$TEST_TMP/ct.lab"
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"lab ctlab: c3: its container did not start"* ]]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
+	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
+	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+	rm -r "$HAKO_IMAGE_DIR/img"
+	ct_lab
+	run "$HAKO" lab up "$TEST_TMP/ct.lab"
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: $TEST_TMP/ct.lab:16: [Node c2] no such image: $HAKO_IMAGE_DIR/img" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
+}
+
+@test "lab: down stops the containers of a lab up killed half way" {
+	make_root "$TEST_TMP/tree" >/dev/null
+	make_root "$HAKO_IMAGE_DIR/img" >/dev/null
+	ct_lab '[Node c3]' 'Network=inet' "Directory=$TEST_TMP/tree" 'Ephemeral=yes' \
+		'[Node c4]' 'Network=inet' "Directory=$TEST_TMP/tree" 'Ephemeral=yes'
+	(
+		"$HAKO" lab up "$TEST_TMP/ct.lab" &
+		pid=$!
+		wait_for 10 test -s "$HAKO_RUNTIME_DIR/machines/ctlab.c1/state"
+		kill -KILL $pid
+		wait $pid
+	) || true
+	sup=$(machine_pid ctlab.c1 SUPERVISOR)
+	kill -0 "$sup"   # the container outlived the killed lab up
+	run "$HAKO" lab down ctlab
+	[ "$status" -eq 0 ]
+	! kill -0 "$sup" 2>/dev/null
+	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
+}
+
+@test "lab: Route= gives a router static routes: a chain of three networks is reachable both ways" {
+	chain() {
+		cat > "$TEST_TMP/chain.lab" <<-EOF
+		[Network neta]
+		Subnet=10.1.0.0/24
+		[Network netb]
+		Subnet=10.2.0.0/24
+		[Network netc]
+		Subnet=10.3.0.0/24
+		[Router r1]
+		Networks=neta netb
+		$1
+		[Router r2]
+		Networks=netb netc
+		[Node x]
+		Network=neta
+		[Node m]
+		Network=netb
+		[Node y]
+		Network=netc
+		EOF
+	}
+	# r1 is netb's gateway; r2 (10.2.0.2) routes netc, and r2's default route is r1.
+	chain ""
+	"$HAKO" lab up "$TEST_TMP/chain.lab"
+	"$HAKO" lab exec chain y ip -o -4 addr show netc | grep -q 10.3.0.2/24
+	echo_in chain y 7000
+	run "$HAKO" lab exec chain x python3 "$PROBE" ask 10.3.0.2 7000 40000 1
+	[ "$output" = timeout ]   # r1 knows no way to netc
+	"$HAKO" lab down chain
+	chain "Route=10.3.0.0/24 via 10.2.0.2"
+	"$HAKO" lab up "$TEST_TMP/chain.lab"
+	run "$HAKO" lab exec chain r1 ip route show 10.3.0.0/24
+	[[ "$output" == "10.3.0.0/24 via 10.2.0.2 dev netb"* ]]
+	run "$HAKO" lab exec chain r2 ip route show default
+	[[ "$output" == "default via 10.2.0.1 dev netb"* ]]
+	echo_in chain y 7000
+	echo_in chain x 7000
+	# Routed, not NATed: each end sees the other's own address, both ways.
+	run "$HAKO" lab exec chain x python3 "$PROBE" ask 10.3.0.2 7000 40000 5
+	[ "$output" = "10.1.0.2:40000" ]
+	run "$HAKO" lab exec chain y python3 "$PROBE" ask 10.1.0.2 7000 40001 5
+	[ "$output" = "10.3.0.2:40001" ]
+	run "$HAKO" lab exec chain m python3 "$PROBE" ask 10.3.0.2 7000 40002 5
+	[ "$output" = "10.2.0.3:40002" ]
+	"$HAKO" lab down chain
+}
+
+link_lab() {
+	cat > "$TEST_TMP/link.lab" <<-EOF
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Node a]
+	Network=inet
+	[Node b]
+	Network=inet
+	[Link a]
+	$1
+	EOF
+}
+
+@test "lab: [Link] Rate= is a tbf qdisc on both ends of the node's link, and it limits the rate" {
+	link_lab "Rate=2mbit"
+	"$HAKO" lab up "$TEST_TMP/link.lab"
+	run "$HAKO" lab exec link a tc qdisc show dev inet
+	[[ "$output" == "qdisc tbf "*" root "*"rate 2Mbit burst 3200b"* ]]
+	# The switch's port towards a (the first port: a is the first member).
+	run nsenter --net="$HAKO_RUNTIME_DIR/labs/link/ns/.switch" tc qdisc show dev p0
+	[[ "$output" == "qdisc tbf "*"rate 2Mbit"* ]]
+	run "$HAKO" lab exec link b tc qdisc show dev inet
+	[[ "$output" != *tbf* ]]
+	run "$HAKO" lab status link
+	[[ "$output" == *"node   a                inet=100.64.0.1  link rate 2mbit"* ]]
+	run "$HAKO" lab graph link
+	[[ "$output" == *'"node:a" -- "net:inet" [label="100.64.0.1\nrate 2mbit", style=dashed];'* ]]
+	# 500 kB from a to b over TCP at 2 Mbit/s (250 kB/s) take about 2 s; unlimited, a few ms.
+	bg "$HAKO" lab exec link b python3 -c '
+import socket, time
+s = socket.create_server(("", 9000))
+print("ready", flush=True)
+c, _ = s.accept()
+n, t0 = 0, None
+while d := c.recv(65536):
+    t0 = t0 or time.monotonic()
+    n += len(d)
+print(n, round(time.monotonic() - t0, 2), flush=True)' > "$TEST_TMP/recv.out"
+	wait_for 15 grep -q ready "$TEST_TMP/recv.out"
+	"$HAKO" lab exec link a python3 -c '
+import socket
+c = socket.create_connection(("100.64.0.2", 9000))
+c.sendall(b"x" * 500000)
+c.close()'
+	wait_for 10 grep -q "^500000 " "$TEST_TMP/recv.out"
+	read -r n secs < <(tail -1 "$TEST_TMP/recv.out")
+	echo "500 kB in $secs s"
+	python3 -c "import sys; sys.exit(not 1.4 <= $secs <= 4)"
+}
+
+@test "lab: [Link] Delay=, Jitter=, Loss= need netem: without sch_netem up fails first and makes nothing" {
+	[ ! -d /sys/module/sch_netem ] && ! modinfo sch_netem >/dev/null 2>&1 || skip "this kernel has sch_netem"
+	for keys in "Delay=20ms" "Loss=1%" "Delay=20ms\nJitter=5ms\nRate=1mbit"; do
+		link_lab "$(printf '%b' "$keys")"
+		run "$HAKO" lab up "$TEST_TMP/link.lab"
+		[ "$status" -eq 126 ]
+		[ "$output" = "hako: $TEST_TMP/link.lab:7: [Link a] Delay=, Jitter= and Loss= need tc netem: the kernel has no sch_netem" ]
+		[ ! -e "$HAKO_RUNTIME_DIR/labs/link" ]
+		! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+		[ "$(ip -o link | wc -l)" -eq 1 ]
+	done
+	# An existing lab of that name is left as it was: the probe comes before everything.
+	link_lab "Rate=1mbit"
+	"$HAKO" lab up "$TEST_TMP/link.lab"
+	link_lab "Delay=1ms"
+	run "$HAKO" lab up "$TEST_TMP/link.lab"
+	[ "$status" -eq 126 ]
+	"$HAKO" lab exec link a tc qdisc show dev inet | grep -q "tbf.*rate 1Mbit"
+}
+
+@test "lab: Hairpin= for every NAT type: an inside host reaches another through its external mapping" {
+	{
+		printf '[Lab]\nName=hp4\n[Network inet]\nSubnet=100.64.0.0/16\n[Node s1]\nNetwork=inet\nAddress=100.64.1.1\n'
+		local i=0 type
+		for type in full-cone restricted-cone port-restricted-cone symmetric; do
+			i=$((i + 1))
+			printf '[Network l%s]\nSubnet=10.0.%s.0/24\n' $i $i
+			printf '[Nat n%s]\nInside=l%s\nOutside=inet\nOutsideAddress=100.64.0.%s\nType=%s\nHairpin=yes\n' $i $i $i $type
+			printf '[Node a%s]\nNetwork=l%s\n[Node b%s]\nNetwork=l%s\n' $i $i $i $i
+		done
+	} > "$TEST_TMP/hp4.lab"
+	"$HAKO" lab up "$TEST_TMP/hp4.lab"
+	for i in 1 2 3 4; do
+		# b opens a mapping towards s1 and listens on it; a sends to that external address.
+		echo_in hp4 s1 $((7000 + i))
+		bg "$HAKO" lab exec hp4 b$i python3 "$PROBE" recv 40000 60 100.64.1.1 $((7000 + i)) > "$TEST_TMP/b$i.out"
+		wait_for 15 grep -q ready "$TEST_TMP/b$i.out"
+		# The mapping b's datagram got, as conntrack in the NAT shows it.
+		wait_for 3 sh -c "'$HAKO' lab conntrack hp4 n$i | grep -q 'src=10.0.$i.3 dst=100.64.1.1 sport=40000'"
+		ext=$("$HAKO" lab conntrack hp4 n$i | sed -n "s/.*src=10.0.$i.3 dst=100.64.1.1 sport=40000 .* dport=\([0-9]*\).*/\1/p" | head -1)
+		[ -n "$ext" ]
+		"$HAKO" lab exec hp4 a$i python3 "$PROBE" send 100.64.0.$i "$ext" 41000 "hairpin-$i"
+		wait_for 3 grep -q " hairpin-$i\$" "$TEST_TMP/b$i.out"
+		# It came from the NAT's external address, not from a's inside address.
+		grep -q "^100.64.0.$i:[0-9]* hairpin-$i\$" "$TEST_TMP/b$i.out"
+	done
+	# Without Hairpin= the same datagram does not come round.
+	sed -i 's/^Hairpin=yes/Hairpin=no/' "$TEST_TMP/hp4.lab"
+	"$HAKO" lab down hp4
+	"$HAKO" lab up "$TEST_TMP/hp4.lab"
+	echo_in hp4 s1 7001
+	bg "$HAKO" lab exec hp4 b1 python3 "$PROBE" recv 40000 60 100.64.1.1 7001 > "$TEST_TMP/b1x.out"
+	wait_for 15 grep -q ready "$TEST_TMP/b1x.out"
+	wait_for 3 grep -q "100.64.0.1:40000" "$TEST_TMP/b1x.out"   # full cone, port preserved
+	"$HAKO" lab exec hp4 a1 python3 "$PROBE" send 100.64.0.1 40000 41000 no-hairpin
+	sleep 0.5
+	! grep -q no-hairpin "$TEST_TMP/b1x.out"
+}
+
+behind_lab() {
+	cat > "$TEST_TMP/behind.lab" <<-EOF
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Network office]
+	Subnet=10.1.0.0/24
+	[Network lab]
+	Subnet=10.2.0.0/24
+	[Nat gw]
+	Inside=office
+	Outside=inet
+	OutsideAddress=100.64.0.1
+	Type=port-restricted-cone
+	Hairpin=yes
+	$1
+	[Router r1]
+	Networks=office lab
+	[Node desk]
+	Network=office
+	[Node bench]
+	Network=lab
+	[Node s1]
+	Network=inet
+	Address=100.64.1.1
+	EOF
+}
+
+@test "lab: Route= on a NAT reaches networks behind a router on its inside, and NATs them" {
+	behind_lab ""
+	"$HAKO" lab up "$TEST_TMP/behind.lab"
+	run "$HAKO" lab exec behind r1 ip route show default
+	[[ "$output" == "default via 10.1.0.1 dev office"* ]]   # r1 goes out through the NAT
+	echo_in behind s1 7000
+	run "$HAKO" lab exec behind bench python3 "$PROBE" ask 100.64.1.1 7000 40000 1
+	[ "$output" = timeout ]   # the NAT knows no way back to lab
+	"$HAKO" lab down behind
+	behind_lab "Route=10.2.0.0/24 via 10.1.0.2"
+	"$HAKO" lab up "$TEST_TMP/behind.lab"
+	echo_in behind s1 7000
+	run "$HAKO" lab exec behind bench python3 "$PROBE" ask 100.64.1.1 7000 40000 5
+	[ "$output" = "100.64.0.1:40000" ]   # NATed like the NAT's own inside network
+	run "$HAKO" lab exec behind desk python3 "$PROBE" ask 100.64.1.1 7000 40001 5
+	[ "$output" = "100.64.0.1:40001" ]
+	# Unsolicited from outside still stops at the NAT; the networks behind r1 count as inside.
+	"$HAKO" lab exec behind gw nft list set ip hako_nat inside | grep -q "10.1.0.0/24, 10.2.0.0/24"
+	run "$HAKO" lab exec behind gw ip route show 10.2.0.0/24
+	[[ "$output" == "10.2.0.0/24 via 10.1.0.2 dev office"* ]]
+	"$HAKO" lab down behind
 }

@@ -72,7 +72,8 @@ static void test_matrix(void)
 
 static void test_extras(void)
 {
-	struct lab_topology *t = lab("Type=full-cone\nHairpin=yes\nUdpTimeout=5\nPortForward=udp:54321:c0:12345\n");
+	struct lab_topology *t = lab("Type=full-cone\nHairpin=yes\nUdpTimeout=5\nPortForward=udp:54321:c0:12345\n"
+				     "Route=10.9.0.0/16 via 10.0.1.7\n");
 	char *rules = NULL;
 	CHECK(t && nat_ruleset(t, &t->nats[0], &rules) == 0);
 	if (rules) {
@@ -80,9 +81,12 @@ static void test_extras(void)
 		CHECK(strstr(rules, "iifname { \"inet\", \"lan0\" } ip daddr 100.64.0.1 udp dport 54321 dnat ip to 10.0.1.2:12345\n") != NULL);
 		CHECK(strstr(rules, "tcp dport 54321") == NULL);
 		CHECK(strstr(rules, "oifname \"lan0\" ct status dnat ip saddr @inside snat ip to 100.64.0.1\n") != NULL);
-		CHECK(strstr(rules, "elements = { 10.0.1.0/24 }") != NULL);
+		CHECK(strstr(rules, "elements = { 10.0.1.0/24, 10.9.0.0/16 }") != NULL);
 		CHECK(strstr(rules, "meta l4proto udp update @cone { meta l4proto . th sport timeout 5s : ct original ip saddr") != NULL);
 		CHECK(strstr(rules, "meta l4proto tcp update @cone { meta l4proto . th sport timeout 7440s") != NULL);
+		/* Endpoint-independent filtering hairpins through the cone map itself. */
+		CHECK(strstr(rules, "@hairpin") == NULL);
+		CHECK(strstr(rules, "snat ip to 100.64.0.1 : meta l4proto . ip saddr . th sport map @rev\n") != NULL);
 	}
 	struct nat_sysctl s[4];
 	CHECK(t && nat_sysctls(&t->nats[0], s, 4) == 3);
@@ -93,9 +97,19 @@ static void test_extras(void)
 	}
 	free(rules);
 	topology_free(t);
-	/* Without UdpTimeout= the kernel's conntrack timeouts stay. */
-	t = lab("Type=symmetric\n");
+	/* Without UdpTimeout= the kernel's conntrack timeouts stay. A symmetric NAT hairpins
+	 * through a map of its own, keyed on the external port alone. */
+	t = lab("Type=symmetric\nHairpin=yes\n");
 	CHECK(t && nat_sysctls(&t->nats[0], s, 4) == 1);
+	rules = NULL;
+	CHECK(t && nat_ruleset(t, &t->nats[0], &rules) == 0);
+	if (rules) {
+		dump("symmetric-hairpin", rules);
+		CHECK(strstr(rules, "iifname \"lan0\" ip daddr 100.64.0.1 meta l4proto { tcp, udp } dnat ip to meta l4proto . th dport map @hairpin\n") != NULL);
+		CHECK(strstr(rules, "meta l4proto udp update @hairpin { meta l4proto . th sport timeout 120s : ct original ip saddr") != NULL);
+		CHECK(strstr(rules, "map @rev") == NULL);
+	}
+	free(rules);
 	topology_free(t);
 }
 

@@ -75,7 +75,7 @@ static void test_nested_and_router(void)
 	CHECK_STREQ(ip(t->nats[1].outside_gateway), ip(t->nats[0].inside_addr));
 	CHECK_STREQ(ip(t->nodes[0].addr), "192.168.1.50");
 	CHECK_STREQ(ip(t->networks[3].gateway), ip(t->routers[0].addrs[1]));
-	CHECK(t->routers[0].n_routes == 1 && t->routers[0].routes[0].dest.prefix == 16);
+	CHECK(t->routers[0].routes.n == 1 && t->routers[0].routes.items[0].dest.prefix == 16);
 	CHECK(t->networks[1].responder[0] == 0 && t->networks[0].responder[0] != 0);
 	topology_free(t);
 }
@@ -127,7 +127,8 @@ static void test_errors(void)
 		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nAddress=10.0.0.5\n[Node m]\nNetwork=a\nAddress=10.0.0.5\n", "hako: bad.lab:8: address is already used (line 5)" },
 		{ "[Network a]\nSubnet=10.0.0.0/30\n[Node n]\nNetwork=a\n", "hako: bad.lab:3: network 'a' has no free address left" },
 		{ "[Link ghost]\nDelay=5ms\n", "hako: bad.lab:1: [Link ghost]: no [Node ghost] in this file" },
-		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link n]\nDelay=20ms\nLoss=1.5%\nRate=10mbit\n", "hako: bad.lab:5: [Link n]: link impairments are not implemented yet" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link n]\nDelay=20ms\n[Link n]\nRate=10mbit\n", "hako: bad.lab:7: duplicate [Link n] (also on line 5)" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link n]\nJitter=3ms\n", "hako: bad.lab:5: [Link n] Jitter= needs Delay=" },
 		{ "[Link n]\nRate=10furlongs\n", "hako: bad.lab:2: Rate=10furlongs: not a rate such as 10mbit, 512kbit or 1gbit (1kbit..100gbit)" },
 		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\n[Link n]\nLoss=200%\n", "hako: bad.lab:6: Loss=200%: not a percentage between 0 and 100" },
 		{ "[Network a]\nSubnet=10.0.0.0/24\n[Nat g]\nInside=a\nOutside=b\n", "hako: bad.lab:3: Outside=b: no [Network b] in this file" },
