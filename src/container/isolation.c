@@ -96,6 +96,51 @@ const struct opt run_options_isolation[] = {
 };
 const size_t run_options_isolation_n = ELEMENTSOF(run_options_isolation);
 
+/* ---- what a user who is not root may ask for ---- */
+
+/* A rootless container lives in a user namespace of the caller's: it may make namespaces of its
+ * own, but nothing on the host side (links, bridges, nftables rules, cgroups) that needs the
+ * host's CAP_NET_ADMIN or write access to hako's system state. Each option that would need it is
+ * refused up front, by name, before anything is made. */
+static bool wants_veth(const struct run_config *c) { return c->net.veth; }
+static bool wants_bridge(const struct run_config *c) { return c->net.bridge; }
+static bool wants_zone(const struct run_config *c) { return c->net.zone; }
+static bool wants_network(const struct run_config *c) { return c->net.network; }
+static bool wants_ports(const struct run_config *c) { return c->net.n_ports > 0; }
+static bool wants_interface(const struct run_config *c) { return c->net.interfaces; }
+static bool wants_macvlan(const struct run_config *c) { return c->net.macvlan; }
+static bool wants_ipvlan(const struct run_config *c) { return c->net.ipvlan; }
+static bool wants_limits(const struct run_config *c) { return cgroup_limits_any(&c->iso.limits); }
+
+#define NO_HOST_LINKS "a user's container gets only a network namespace of its own: --private-network"
+static const struct {
+	const char *option;
+	bool (*given)(const struct run_config *cfg);
+	const char *why;
+} root_only[] = {
+	{ "-n/--network-veth", wants_veth, NO_HOST_LINKS },
+	{ "--network-bridge=", wants_bridge, NO_HOST_LINKS },
+	{ "--network-zone=", wants_zone, NO_HOST_LINKS },
+	{ "--network=", wants_network, NO_HOST_LINKS },
+	{ "-p/--port=", wants_ports, "port forwarding is nftables rules on the host" },
+	{ "--network-interface=", wants_interface, NO_HOST_LINKS },
+	{ "--network-macvlan=", wants_macvlan, NO_HOST_LINKS },
+	{ "--network-ipvlan=", wants_ipvlan, NO_HOST_LINKS },
+	{ "--property=", wants_limits, "hako makes no cgroups when run by a user" },
+};
+
+int isolation_check_caller(const struct run_config *cfg)
+{
+	if (getuid() == 0)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(root_only); i++)
+		if (root_only[i].given(cfg)) {
+			log_error("%s needs root (%s)", root_only[i].option, root_only[i].why);
+			return -EPERM;
+		}
+	return 0;
+}
+
 /* ---- user namespace ---- */
 
 /* nspawn's defaults, made safe: a booted container gets its own range (pick) unless told
@@ -352,13 +397,8 @@ int isolation_prepare(struct container *c)
 	}
 	if (r < 0)
 		return r;
-	if (getuid() != 0) {
-		if (cgroup_limits_any(&c->cfg->iso.limits)) {
-			log_error("--property= needs root (hako makes no cgroups when run by a user)");
-			return -EPERM;
-		}
-		return 0;
-	}
+	if (getuid() != 0)
+		return 0; /* isolation_check_caller refused --property= */
 	r = cgroup_create(c->name, &c->cfg->iso.limits, &s->cgroup);
 	if (r == -EOPNOTSUPP)
 		log_error("cannot apply --property=: no cgroup hierarchy offers the controller it needs");

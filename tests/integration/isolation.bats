@@ -247,11 +247,39 @@ as_user() {
 	[ "${lines[2]}" = hi ]
 }
 
-@test "rootless: what needs root says so" {
+@test "rootless: each option that needs root is refused by name, and nothing is made" {
 	make_user -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0
-	run as_user "$HAKO" run -q -D "$URoot" --property=TasksMax=10 true
-	[ "$status" -eq 125 ]
-	[ "$output" = "hako: --property= needs root (hako makes no cgroups when run by a user)" ]
+	local links="a user's container gets only a network namespace of its own: --private-network"
+	local -a cases=(
+		"-n|-n/--network-veth|$links"
+		"--network-veth|-n/--network-veth|$links"
+		"--network-bridge=br0|--network-bridge=|$links"
+		"--network-zone=z|--network-zone=|$links"
+		"--network=lan|--network=|$links"
+		"-p 8080|-p/--port=|port forwarding is nftables rules on the host"
+		"--network-interface=eth9|--network-interface=|$links"
+		"--network-macvlan=eth9|--network-macvlan=|$links"
+		"--network-ipvlan=eth9|--network-ipvlan=|$links"
+		"--property=TasksMax=10|--property=|hako makes no cgroups when run by a user"
+	)
+	local c args name why links_before
+	links_before=$(ip -o link | wc -l)
+	for c in "${cases[@]}"; do
+		IFS='|' read -r args name why <<<"$c"
+		# shellcheck disable=SC2086 # args is one option, maybe with its value
+		run as_user "$HAKO" run -q -D "$URoot" $args true
+		echo "$args: $status: $output"
+		[ "$status" -eq 125 ]
+		[ "$output" = "hako: $name needs root ($why)" ]
+	done
+	# Nothing was made: no link, no rule, no cgroup, no state.
+	[ "$(ip -o link | wc -l)" = "$links_before" ]
+	[ -z "$(nft list ruleset)" ]
+	[ "$(hako_cgroups)" = "$CGROUPS_BEFORE" ]
+	[ -z "$(find "$UHOME/state" "$UHOME/run" -mindepth 1)" ]
+	# The same run without them works.
+	run as_user "$HAKO" run -q -D "$URoot" --private-network true
+	[ "$status" -eq 0 ]
 }
 
 # ---- cgroups ----
