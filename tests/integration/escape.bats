@@ -197,14 +197,16 @@ proc_write_errno() {
 	attempt boot ESRCH ptrace "$HOST_PID"
 }
 
+# The container has no /dev/kmsg; making one (char 1:11) is refused by the filter (EPERM, a
+# known call refused: never the unknown call's ENOSYS), even for boot's CAP_MKNOD.
 @test "escape[cmd]: write the host's /dev/kmsg" {
-	attempt cmd ENOENT kmsg
+	attempt cmd "mknod: EPERM" kmsg
 }
 @test "escape[userns]: write the host's /dev/kmsg" {
-	attempt userns ENOENT kmsg
+	attempt userns "mknod: EPERM" kmsg
 }
 @test "escape[boot]: write the host's /dev/kmsg" {
-	attempt boot ENOENT kmsg
+	attempt boot "mknod: EPERM" kmsg
 }
 
 @test "escape[cmd]: unshare a user namespace to regain capabilities" {

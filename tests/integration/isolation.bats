@@ -377,6 +377,28 @@ EOF
 	[ "$output" = "$(printf '%s EPERM\n' kexec_load bpf keyctl add_key swapon perf_event_open fanotify_init quotactl; echo 'cachestat ENOSYS'; echo 'getpid ok')" ]
 }
 
+# With CAP_MKNOD and no user namespace only the filter stands between root and the host's devices:
+# every device it does not allow is refused with EPERM (never ENOSYS), on either side of and
+# between the harmless ones; those and plain nodes are made.
+@test "seccomp: mknod of a device the filter does not allow fails with EPERM, even with CAP_MKNOD" {
+	need_escape
+	local dev want=() got
+	local -a devs=("c 1:3 ok" "c 1:5 ok" "c 5:2 ok" "c 0:0 ok" "c 1:1 EPERM" "c 1:4 EPERM" "c 1:6 EPERM"
+		"c 1:11 EPERM" "c 0:1 EPERM" "c 4:1 EPERM" "c 5:3 EPERM" "c 10:200 EPERM" "c 4095:1048575 EPERM"
+		"b 8:0 EPERM" "b 7:0 EPERM")
+	local script='mkfifo /tmp/fifo && echo fifo ok;'
+	for dev in "${devs[@]}"; do
+		read -r t d w <<<"$dev"
+		script+=" echo \"$t $d \$(/escape mknod $t $d)\";"
+		want+=("$t $d $w")
+	done
+	run "$HAKO" run -q -M "$NAME" --capability=CAP_MKNOD -D "$ROOT" /bin/sh -c "$script"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	got=$(printf '%s\n' "fifo ok" "${want[@]}")
+	[ "$output" = "$got" ]
+}
+
 @test "seccomp: audit netlink sockets fail with EAFNOSUPPORT" {
 	need_escape
 	run "$HAKO" run -q -M "$NAME" -D "$ROOT" /escape audit
