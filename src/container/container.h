@@ -72,6 +72,9 @@ int container_foreground(struct container *c, int sigfd);
  *   parent: network_cleanup, isolation_cleanup        after the container is gone
  */
 unsigned long isolation_clone_flags(const struct run_config *cfg);
+/* Refuses, by option name, what the caller may not ask for (a user who is not root: anything
+ * that makes host links, forwards or cgroups). Called first: nothing is made yet. */
+int isolation_check_caller(const struct run_config *cfg);
 int isolation_prepare(struct container *c);
 int isolation_setup_parent(struct container *c);
 int isolation_setup_child(struct container *c);

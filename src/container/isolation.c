@@ -33,7 +33,7 @@ struct isolation_state {
 	int *bind_trees;        /* child: the bind sources' trees, by bind index */
 	unsigned n_bind_trees;
 	double filter_ms;       /* time to get the compiled filter (HAKO_DEBUG=1 shows it) */
-	double userns_ms;       /* the parent's user namespace work: pick, maps, idmapped tree */
+	double pick_ms, maps_ms, tree_ms; /* the parent's user namespace work, by step */
 };
 
 static double now_ms(void)
@@ -95,6 +95,51 @@ const struct opt run_options_isolation[] = {
 	{ "cpu-affinity", 0, OPT_REQUIRED, "CPUS", "Run on these CPUs only (e.g. 0,2-3)", set_cpu_affinity, ISO(limits), "Exec.CPUAffinity" },
 };
 const size_t run_options_isolation_n = ELEMENTSOF(run_options_isolation);
+
+/* ---- what a user who is not root may ask for ---- */
+
+/* A rootless container lives in a user namespace of the caller's: it may make namespaces of its
+ * own, but nothing on the host side (links, bridges, nftables rules, cgroups) that needs the
+ * host's CAP_NET_ADMIN or write access to hako's system state. Each option that would need it is
+ * refused up front, by name, before anything is made. */
+static bool wants_veth(const struct run_config *c) { return c->net.veth; }
+static bool wants_bridge(const struct run_config *c) { return c->net.bridge; }
+static bool wants_zone(const struct run_config *c) { return c->net.zone; }
+static bool wants_network(const struct run_config *c) { return c->net.network; }
+static bool wants_ports(const struct run_config *c) { return c->net.n_ports > 0; }
+static bool wants_interface(const struct run_config *c) { return c->net.interfaces; }
+static bool wants_macvlan(const struct run_config *c) { return c->net.macvlan; }
+static bool wants_ipvlan(const struct run_config *c) { return c->net.ipvlan; }
+static bool wants_limits(const struct run_config *c) { return cgroup_limits_any(&c->iso.limits); }
+
+#define NO_HOST_LINKS "a user's container gets only a network namespace of its own: --private-network"
+static const struct {
+	const char *option;
+	bool (*given)(const struct run_config *cfg);
+	const char *why;
+} root_only[] = {
+	{ "-n/--network-veth", wants_veth, NO_HOST_LINKS },
+	{ "--network-bridge=", wants_bridge, NO_HOST_LINKS },
+	{ "--network-zone=", wants_zone, NO_HOST_LINKS },
+	{ "--network=", wants_network, NO_HOST_LINKS },
+	{ "-p/--port=", wants_ports, "port forwarding is nftables rules on the host" },
+	{ "--network-interface=", wants_interface, NO_HOST_LINKS },
+	{ "--network-macvlan=", wants_macvlan, NO_HOST_LINKS },
+	{ "--network-ipvlan=", wants_ipvlan, NO_HOST_LINKS },
+	{ "--property=", wants_limits, "hako makes no cgroups when run by a user" },
+};
+
+int isolation_check_caller(const struct run_config *cfg)
+{
+	if (getuid() == 0)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(root_only); i++)
+		if (root_only[i].given(cfg)) {
+			log_error("%s needs root (%s)", root_only[i].option, root_only[i].why);
+			return -EPERM;
+		}
+	return 0;
+}
 
 /* ---- user namespace ---- */
 
@@ -341,7 +386,7 @@ int isolation_prepare(struct container *c)
 	double start = now_ms();
 	if (r >= 0 && s->userns)
 		r = prepare_userns(c, s);
-	s->userns_ms = now_ms() - start;
+	s->pick_ms = now_ms() - start;
 	if (r >= 0 && s->userns && getuid() == 0 &&
 	    c->cfg->iso.userns.ownership == USERNS_OWNERSHIP_CHOWN) {
 		if (c->cfg->ephemeral || c->cfg->read_only) {
@@ -352,13 +397,8 @@ int isolation_prepare(struct container *c)
 	}
 	if (r < 0)
 		return r;
-	if (getuid() != 0) {
-		if (cgroup_limits_any(&c->cfg->iso.limits)) {
-			log_error("--property= needs root (hako makes no cgroups when run by a user)");
-			return -EPERM;
-		}
-		return 0;
-	}
+	if (getuid() != 0)
+		return 0; /* isolation_check_caller refused --property= */
 	r = cgroup_create(c->name, &c->cfg->iso.limits, &s->cgroup);
 	if (r == -EOPNOTSUPP)
 		log_error("cannot apply --property=: no cgroup hierarchy offers the controller it needs");
@@ -376,7 +416,7 @@ int isolation_setup_parent(struct container *c)
 	double start = now_ms();
 	if (s->userns && (r = userns_write_maps(c->pid, s->uid_base, s->uid_count)) < 0)
 		return log_errno(r, "cannot write the user namespace maps of %s", c->name);
-	s->userns_ms += now_ms() - start;
+	s->maps_ms = now_ms() - start;
 	/* The console is a pty of the host's devpts, owned by the host's root: unmapped inside, so
 	 * the container's root could not open /dev/console (a getty fails). Give it to the
 	 * container's root, as nspawn does. */
@@ -398,9 +438,10 @@ int isolation_setup_parent(struct container *c)
 		return 0;
 	start = now_ms();
 	r = send_userns_ready(c, wants_idmap(c, s));
+	s->tree_ms = now_ms() - start;
 	/* bench/startup reads this line: what -U costs the parent. */
-	log_debug("user namespace: set up in %.3f ms (range, maps, idmapped tree)",
-		  s->userns_ms + now_ms() - start);
+	log_debug("user namespace: set up in %.3f ms (range %.3f, maps %.3f, idmapped tree %.3f)",
+		  s->pick_ms + s->maps_ms + s->tree_ms, s->pick_ms, s->maps_ms, s->tree_ms);
 	return r;
 }
 

@@ -39,22 +39,31 @@ struct mount_entry {
 #define NOSUID_NODEV_NOEXEC (MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 /* The API file systems, in order, relative to the new root. What is read-only or masked in /proc
- * follows docker/runc: writable /proc/sys or sysrq-trigger reconfigures or crashes the host,
- * /proc/kcore and friends leak kernel memory and timing. */
+ * and /sys follows docker/runc and nspawn: writable /proc/sys or sysrq-trigger reconfigures or
+ * crashes the host (both are masked whether or not this kernel has them: the list is the
+ * policy), /proc/kcore and friends leak kernel memory and timing, /proc/kmsg the host's kernel
+ * log, /sys/firmware the host's firmware tables, powercap the energy counters (PLATYPUS). */
 static const struct mount_entry api_mounts[] = {
 	{ MNT_FS, "proc", "proc", "proc", NOSUID_NODEV_NOEXEC, NULL, false },
 	{ MNT_RO_SELF, NULL, "proc/sys", NULL, 0, NULL, false },
 	{ MNT_RO_SELF, NULL, "proc/sysrq-trigger", NULL, 0, NULL, true }, /* CONFIG_MAGIC_SYSRQ */
 	{ MNT_RO_SELF, NULL, "proc/irq", NULL, 0, NULL, true },
 	{ MNT_RO_SELF, NULL, "proc/bus", NULL, 0, NULL, true },
+	{ MNT_RO_SELF, NULL, "proc/fs", NULL, 0, NULL, true },
 	{ MNT_MASK_FILE, NULL, "proc/kcore", NULL, 0, NULL, true },
 	{ MNT_MASK_FILE, NULL, "proc/keys", NULL, 0, NULL, true },
+	{ MNT_MASK_FILE, NULL, "proc/kmsg", NULL, 0, NULL, true },
 	{ MNT_MASK_FILE, NULL, "proc/timer_list", NULL, 0, NULL, true },
+	{ MNT_MASK_FILE, NULL, "proc/timer_stats", NULL, 0, NULL, true },
 	{ MNT_MASK_FILE, NULL, "proc/sched_debug", NULL, 0, NULL, true },
 	{ MNT_MASK_FILE, NULL, "proc/latency_stats", NULL, 0, NULL, true },
 	{ MNT_MASK_DIR, NULL, "proc/acpi", NULL, 0, NULL, true },
+	{ MNT_MASK_DIR, NULL, "proc/apm", NULL, 0, NULL, true },
+	{ MNT_MASK_DIR, NULL, "proc/asound", NULL, 0, NULL, true },
 	{ MNT_MASK_DIR, NULL, "proc/scsi", NULL, 0, NULL, true },
 	{ MNT_SYSFS, "sysfs", "sys", "sysfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, NULL, false },
+	{ MNT_MASK_DIR, NULL, "sys/firmware", NULL, 0, NULL, true },
+	{ MNT_MASK_DIR, NULL, "sys/devices/virtual/powercap", NULL, 0, NULL, true },
 	{ MNT_FS, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=4m", false },
 	{ MNT_DEV_NODE, "/dev/null", "dev/null", NULL, 0, NULL, false },
 	{ MNT_DEV_NODE, "/dev/zero", "dev/zero", NULL, 0, NULL, false },

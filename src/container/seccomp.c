@@ -22,7 +22,7 @@
 #include "container/seccomp.h"
 
 /* Bump when the groups or the special rules change: it is part of the cache key. */
-#define SECCOMP_POLICY_VERSION "hako-seccomp-6"
+#define SECCOMP_POLICY_VERSION "hako-seccomp-7"
 
 struct syscall_group {
 	const char *name;
@@ -33,15 +33,16 @@ struct syscall_group {
 
 static const struct syscall_group groups[] = {
 	GROUP("@default", "arch_prctl", "brk", "cacheflush", "clock_getres", "clock_getres_time64",
-	      "clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64", "execve",
-	      "exit", "exit_group", "futex", "futex_time64", "futex_waitv", "get_robust_list",
-	      "get_thread_area", "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32",
-	      "getgroups", "getgroups32", "getpgid", "getpgrp", "getpid", "getppid", "getrandom",
-	      "getresgid", "getresgid32", "getresuid", "getresuid32", "getrlimit", "getsid", "gettid",
-	      "gettimeofday", "getuid", "getuid32", "membarrier", "mmap", "mmap2", "mprotect",
-	      "munmap", "nanosleep", "pause", "prlimit64", "restart_syscall", "rseq", "rt_sigreturn",
-	      "sched_getaffinity", "sched_yield", "set_robust_list", "set_thread_area",
-	      "set_tid_address", "set_tls", "sigreturn", "time", "ugetrlimit"),
+	      "clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64",
+	      "execve", "exit", "exit_group", "futex", "futex_requeue", "futex_time64",
+	      "futex_wait", "futex_waitv", "futex_wake", "get_robust_list", "get_thread_area",
+	      "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32", "getgroups",
+	      "getgroups32", "getpgid", "getpgrp", "getpid", "getppid", "getrandom", "getresgid",
+	      "getresgid32", "getresuid", "getresuid32", "getrlimit", "getsid", "gettid",
+	      "gettimeofday", "getuid", "getuid32", "map_shadow_stack", "membarrier", "mmap",
+	      "mmap2", "mprotect", "munmap", "nanosleep", "pause", "prlimit64", "restart_syscall",
+	      "rseq", "rt_sigreturn", "sched_getaffinity", "sched_yield", "set_robust_list",
+	      "set_thread_area", "set_tid_address", "set_tls", "sigreturn", "time", "ugetrlimit"),
 	GROUP("@basic-io", "_llseek", "close", "close_range", "dup", "dup2", "dup3", "lseek",
 	      "pread64", "preadv", "preadv2", "pwrite64", "pwritev", "pwritev2", "read", "readv",
 	      "write", "writev"),
@@ -50,11 +51,12 @@ static const struct syscall_group groups[] = {
 	      "fallocate", "fchdir", "fchmod", "fchmodat", "fchmodat2", "fcntl", "fcntl64",
 	      "fgetxattr", "flistxattr", "fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64",
 	      "fstatfs", "fstatfs64", "ftruncate", "ftruncate64", "futimesat", "getcwd", "getdents",
-	      "getdents64", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1",
-	      "inotify_rm_watch", "lgetxattr", "link", "linkat", "listxattr", "llistxattr",
+	      "getdents64", "getxattr", "getxattrat", "inotify_add_watch", "inotify_init", "inotify_init1",
+	      "inotify_rm_watch", "lgetxattr", "link", "linkat", "listxattr", "listxattrat", "llistxattr",
 	      "lremovexattr", "lsetxattr", "lstat", "lstat64", "mkdir", "mkdirat", "newfstatat",
 	      "oldfstat", "oldlstat", "oldstat", "open", "openat", "openat2", "readlink",
-	      "readlinkat", "removexattr", "rename", "renameat", "renameat2", "rmdir", "setxattr",
+	      "readlinkat", "removexattr", "removexattrat", "rename", "renameat", "renameat2", "rmdir",
+	      "setxattr", "setxattrat",
 	      "stat", "stat64", "statfs", "statfs64", "statx", "symlink", "symlinkat", "truncate",
 	      "truncate64", "unlink", "unlinkat", "utime", "utimensat", "utimensat_time64", "utimes"),
 	GROUP("@chown", "chown", "chown32", "fchown", "fchown32", "fchownat", "lchown", "lchown32"),
@@ -73,7 +75,7 @@ static const struct syscall_group groups[] = {
 	      "socketpair"),
 	/* clone is a special rule (namespace flags); clone3, unshare and setns need CAP_SYS_ADMIN. */
 	GROUP("@process", "capget", "execveat", "fork", "getrusage", "kill", "pidfd_open",
-	      "pidfd_send_signal", "prctl", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "tgkill",
+	      "pidfd_send_signal", "prctl", "process_mrelease", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "tgkill",
 	      "times", "tkill", "vfork", "wait4", "waitid", "waitpid"),
 	GROUP("@signal", "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigsuspend",
 	      "rt_sigtimedwait", "rt_sigtimedwait_time64", "sigaction", "sigaltstack", "signal",
@@ -89,20 +91,27 @@ static const struct syscall_group groups[] = {
 	      "setreuid32", "setuid", "setuid32", "setfsgid", "setfsgid32", "setfsuid", "setfsuid32",
 	      "capset"),
 	GROUP("@resources", "ioprio_get", "ioprio_set", "get_mempolicy", "mbind", "set_mempolicy",
+	      "set_mempolicy_home_node",
 	      "migrate_pages", "move_pages", "nice", "getpriority", "setpriority", "setrlimit",
 	      "sched_get_priority_max", "sched_get_priority_min", "sched_getattr", "sched_getparam",
 	      "sched_getscheduler", "sched_rr_get_interval", "sched_rr_get_interval_time64",
 	      "sched_setaffinity", "sched_setattr", "sched_setparam", "sched_setscheduler"),
 	GROUP("@aio", "io_cancel", "io_destroy", "io_getevents", "io_pgetevents",
 	      "io_pgetevents_time64", "io_setup", "io_submit"),
-	/* io_uring bypasses this filter for the operations it performs: only on request. */
+	/* io_uring bypasses this filter for the operations it performs: only on request. Refused
+	 * with EPERM, the answer the kernel itself gives when io_uring is disabled by sysctl
+	 * (kernel.io_uring_disabled), so programs that use it already fall back on EPERM. */
 	GROUP("@io-uring", "io_uring_enter", "io_uring_register", "io_uring_setup"),
 	GROUP("@system-service", "@default", "@basic-io", "@file-system", "@chown", "@io-event",
 	      "@ipc", "@network-io", "@process", "@signal", "@timer", "@sync", "@setuid",
 	      "@resources", "@aio", "copy_file_range", "flock", "get_mempolicy", "getcpu",
 	      "ioctl", "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self",
-	      "madvise", "mincore", "mremap", "name_to_handle_at", "personality", "readahead",
+	      "madvise", "mincore", "mremap", "mseal", "name_to_handle_at", "oldolduname", "olduname",
+	      "personality", "readahead",
 	      "remap_file_pages", "sendfile", "sendfile64", "setpgid", "setsid", "splice",
+	      /* A filter of the container's own (systemd's SystemCallFilter=, browser sandboxes)
+	       * can only narrow this one; nspawn allows it too. */
+	      "seccomp",
 	      "sysinfo", "tee", "umask", "uname", "vmsplice", "memfd_secret", "process_madvise",
 	      "pkey_alloc", "pkey_free", "pkey_mprotect", "fadvise64", "fadvise64_64",
 	      "arm_fadvise64_64", "kcmp"),
@@ -298,40 +307,72 @@ static int add_socket_rules(scmp_filter_ctx ctx)
 
 /* Character devices a container may create even when it keeps CAP_MKNOD (boot mode does): the
  * harmless ones an init sets up. Any block device or other char device would reach host
- * hardware (e.g. a raw view of the host's disk). */
+ * hardware (e.g. a raw view of the host's disk, /dev/mem 1:1, /dev/kmsg 1:11). */
 static const struct {
 	unsigned major, minor;
 } harmless_char_devices[] = {
+	{ 0, 0 },                                         /* whiteout (overlayfs) */
 	{ 1, 3 }, { 1, 5 }, { 1, 7 }, { 1, 8 }, { 1, 9 }, /* null zero full random urandom */
 	{ 5, 0 }, { 5, 1 }, { 5, 2 },                     /* tty console ptmx */
-	{ 0, 0 },                                         /* whiteout (overlayfs) */
 };
 
+/* The kernel's dev argument is new_encode_dev(): (major << 8) | minor for these. */
+static uint32_t harmless_dev(size_t i)
+{
+	return (harmless_char_devices[i].major << 8) | harmless_char_devices[i].minor;
+}
+
+/* Refuses (EPERM) mknod of the char devices [lo, hi]. libseccomp has no "otherwise" on one
+ * argument and no two comparisons of one argument in a rule, so the range is cut into aligned
+ * blocks, each one masked compare (dev & ~(size - 1)) == lo, the way a CIDR range is. The mask
+ * looks at the low 32 bits only: the kernel reads dev as an unsigned int. */
+static int refuse_char_range(scmp_filter_ctx ctx, int nr, unsigned mode_arg, uint32_t lo, uint32_t hi)
+{
+	for (;;) {
+		uint32_t size = lo ? lo & -lo : UINT32_C(1) << 31;
+		while (size - 1 > hi - lo)
+			size >>= 1;
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 2,
+					 SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR),
+					 SCMP_CMP(mode_arg + 1, SCMP_CMP_MASKED_EQ, UINT32_MAX & ~(size - 1), lo));
+		if (r < 0 || hi - lo == size - 1)
+			return r;
+		lo += size;
+	}
+}
+
+/* Every mknod(at) call gets an answer of its own, never the unknown-call default (ENOSYS): files,
+ * fifos and sockets are allowed, so are the harmless char devices; any other char device, any
+ * block device and any other file type is refused with EPERM. */
 static int add_mknod_rules(scmp_filter_ctx ctx, int nr, unsigned mode_arg)
 {
-	/* Regular files, fifos and sockets: no device behind them. */
 	static const unsigned plain_types[] = { 0, S_IFREG, S_IFIFO, S_IFSOCK };
 	int r = 0;
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(plain_types); i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-				     SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, plain_types[i]));
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(harmless_char_devices); i++) {
-		/* The kernel's dev argument is new_encode_dev(): (major << 8) | minor here. */
-		uint64_t dev = (harmless_char_devices[i].major << 8) | harmless_char_devices[i].minor;
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
-				     SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR),
-				     SCMP_CMP(mode_arg + 1, SCMP_CMP_EQ, dev));
+	for (unsigned type = 0; r >= 0 && type <= S_IFMT; type += S_IFMT & -S_IFMT) {
+		bool plain = false;
+		for (size_t i = 0; i < ELEMENTSOF(plain_types); i++)
+			plain = plain || type == plain_types[i];
+		if (type != S_IFCHR)
+			r = seccomp_rule_add(ctx, plain ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EPERM), nr, 1,
+					     SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, type));
 	}
-	/* libseccomp cannot say "otherwise" on one argument, so the refusals are spelled out: block
-	 * devices, and char devices past the harmless majors, get EPERM; the unlisted minors of
-	 * majors 1-5 (/dev/mem 1:1, /dev/port 1:4 ...) fall to the default and fail with ENOSYS. */
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
-				     SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFBLK));
+	/* The harmless devices (the table is sorted) and the gaps between them. */
+	uint32_t next = 0;
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(harmless_char_devices); i++) {
+		uint32_t dev = harmless_dev(i);
+		if (dev > next)
+			r = refuse_char_range(ctx, nr, mode_arg, next, dev - 1);
+		if (r >= 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
+					     SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR),
+					     SCMP_CMP(mode_arg + 1, SCMP_CMP_EQ, dev));
+		next = dev + 1;
+	}
+	/* Past the last one, compared on all 64 bits (so also a dev with stray high bits). */
 	if (r >= 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 2,
 				     SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR),
-				     SCMP_CMP(mode_arg + 1, SCMP_CMP_GT, (5 << 8) | 2));
+				     SCMP_CMP(mode_arg + 1, SCMP_CMP_GT, next - 1));
 	return r;
 }
 

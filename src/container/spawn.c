@@ -282,7 +282,7 @@ static int validate(struct container *c, int *ret_exit)
 {
 	int r;
 	*ret_exit = EXIT_HAKO_USAGE;
-	if ((r = open_root(c, c->cfg->directory)) < 0 || (r = pick_names(c)) < 0 ||
+	if ((r = isolation_check_caller(c->cfg)) < 0 || (r = open_root(c, c->cfg->directory)) < 0 || (r = pick_names(c)) < 0 ||
 	    (r = resolve_user(c)) < 0 || (r = resolve_command(c, ret_exit)) < 0 ||
 	    (r = check_binds(c->cfg)) < 0 || (r = lock_tree(c)) < 0)
 		return r;

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <grp.h>
 #include <linux/mount.h>
 #include <pwd.h>
 #include <spawn.h>
@@ -86,31 +85,63 @@ int userns_parse_ownership(struct userns_config *u, const char *value, const cha
 
 /* --- pick --- */
 
-/* Whether a user or group of the host's files has an id in [base, base + 65536). Read directly:
- * getpwuid() would go through NSS, whose "systemd" module (loaded for every id the files do not
- * have) costs milliseconds and a megabyte on each start. */
-static bool range_has_host_ids(uint32_t base)
+/* The host's own users and groups (/etc/passwd, /etc/group), read once per pick: a range that
+ * holds one of their ids is not free. Parsed directly: getpwuid() would go through NSS, whose
+ * "systemd" module (loaded for every id the files do not have) costs milliseconds and a megabyte
+ * on each start, and fgetpwent() costs two lseek(2)s per line. */
+struct host_ids {
+	char *passwd, *group;
+};
+
+static void host_ids_done(struct host_ids *h)
 {
-	bool used = false;
-	_cleanup_fclose_ FILE *pw = fopen("/etc/passwd", "re");
-	for (struct passwd *p; pw && !used && (p = fgetpwent(pw));)
-		used = p->pw_uid >= base && p->pw_uid - base < USERNS_RANGE_SIZE;
-	_cleanup_fclose_ FILE *gr = fopen("/etc/group", "re");
-	for (struct group *g; gr && !used && (g = fgetgrent(gr));)
-		used = g->gr_gid >= base && g->gr_gid - base < USERNS_RANGE_SIZE;
-	return used;
+	free(h->passwd);
+	free(h->group);
 }
 
-/* Locks the range file for base; -EBUSY when a running container holds it. */
-static int lock_range(const char *dir, uint32_t base, const char *machine, int *ret_fd)
+static int host_ids_read(struct host_ids *h)
+{
+	int r = read_file("/etc/passwd", &h->passwd, NULL);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = read_file("/etc/group", &h->group, NULL);
+	return r < 0 && r != -ENOENT ? r : 0;
+}
+
+/* The third field of the line at l ("name:x:ID:..."), or -1. */
+static int64_t line_id(const char *l)
+{
+	for (int i = 0; i < 2; i++) {
+		l += strcspn(l, ":\n");
+		if (*l++ != ':')
+			return -1;
+	}
+	if (*l < '0' || *l > '9')
+		return -1;
+	char *end;
+	unsigned long long id = strtoull(l, &end, 10);
+	return (*end == ':' || *end == '\n' || !*end) && id <= UINT32_MAX ? (int64_t)id : -1;
+}
+
+bool userns_text_has_id_in(const char *text, uint32_t base)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		int64_t id = line_id(l);
+		if (id >= base && id - base < USERNS_RANGE_SIZE)
+			return true;
+	}
+	return false;
+}
+
+/* Locks the range file for base in dirfd; -EBUSY when a running container holds it. */
+static int lock_range(int dirfd, const struct host_ids *host, uint32_t base, const char *machine, int *ret_fd)
 {
 	/* The range must not belong to a host user or group either. */
-	if (range_has_host_ids(base))
+	if (userns_text_has_id_in(host->passwd, base) || userns_text_has_id_in(host->group, base))
 		return -EBUSY;
-	_cleanup_free_ char *path = xasprintf("%s/range-%08x", dir, base);
-	if (!path)
-		return -ENOMEM;
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	char name[32];
+	snprintf(name, sizeof(name), "range-%08x", base);
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -126,53 +157,73 @@ static int lock_range(const char *dir, uint32_t base, const char *machine, int *
 	return 0;
 }
 
-static int read_recorded_base(const char *path, uint32_t *ret)
+static int read_recorded_base(int dirfd, const char *name, uint32_t *ret)
 {
-	_cleanup_free_ char *line = NULL;
-	int r = read_line_file(path, &line);
-	if (r < 0)
-		return r;
+	char line[32];
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, line, sizeof(line) - 1);
+	if (n < 0)
+		return -errno;
+	line[n] = 0;
+	line[strcspn(line, "\n")] = 0;
 	char *end;
 	unsigned long v = strtoul(line, &end, 16);
-	if (*end || v < USERNS_PICK_FIRST || v > USERNS_PICK_LAST || v % USERNS_RANGE_SIZE)
+	if (*end || end == line || v < USERNS_PICK_FIRST || v > USERNS_PICK_LAST || v % USERNS_RANGE_SIZE)
 		return -EBADMSG;
 	*ret = v;
 	return 0;
 }
 
-int userns_pick(const char *state_dir, const char *machine, uint32_t *ret_base, int *ret_lock_fd)
+/* state_dir/userns, made on first use. */
+static int open_userns_dir(const char *state_dir)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/userns", state_dir);
-	_cleanup_free_ char *record = xasprintf("%s/userns/machine-%s", state_dir, machine);
-	if (!dir || !record)
+	if (!dir)
 		return -ENOMEM;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : -errno;
 	int r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return r;
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 ? fd : -errno;
+}
+
+int userns_pick(const char *state_dir, const char *machine, uint32_t *ret_base, int *ret_lock_fd)
+{
+	_cleanup_close_ int dirfd = open_userns_dir(state_dir);
+	if (dirfd < 0)
+		return dirfd;
+	_cleanup_free_ char *record = xasprintf("machine-%s", machine);
+	if (!record)
+		return -ENOMEM;
+	_cleanup_(host_ids_done) struct host_ids host = {};
+	int r = host_ids_read(&host);
 	if (r < 0)
 		return r;
 	uint32_t base, recorded = 0;
 	int fd = -1;
-	if (read_recorded_base(record, &recorded) == 0 && lock_range(dir, recorded, machine, &fd) == 0) {
+	if (read_recorded_base(dirfd, record, &recorded) == 0 &&
+	    lock_range(dirfd, &host, recorded, machine, &fd) == 0)
 		base = recorded;
-		goto found;
-	}
-
-	const uint32_t n_ranges = (USERNS_PICK_LAST - USERNS_PICK_FIRST) / USERNS_RANGE_SIZE;
-	uint32_t start = hash64(machine, strlen(machine)) % n_ranges;
-	for (uint32_t i = 0; i < n_ranges; i++) {
-		base = USERNS_PICK_FIRST + ((start + i) % n_ranges) * USERNS_RANGE_SIZE;
-		r = lock_range(dir, base, machine, &fd);
-		if (r == 0)
-			goto found;
-		if (r != -EBUSY)
-			return r;
-	}
-	return -EADDRINUSE;
-found:
-	/* Best effort: only makes the next pick for this name stable. */
-	if (base != recorded) {
+	else {
+		const uint32_t n_ranges = (USERNS_PICK_LAST - USERNS_PICK_FIRST) / USERNS_RANGE_SIZE;
+		uint32_t start = hash64(machine, strlen(machine)) % n_ranges;
+		for (uint32_t i = 0; i < n_ranges; i++) {
+			base = USERNS_PICK_FIRST + ((start + i) % n_ranges) * USERNS_RANGE_SIZE;
+			r = lock_range(dirfd, &host, base, machine, &fd);
+			if (r != -EBUSY)
+				break;
+		}
+		if (r < 0)
+			return r == -EBUSY ? -EADDRINUSE : r;
+		/* Best effort: only makes the next pick for this name stable. */
 		char buf[16];
 		snprintf(buf, sizeof(buf), "%08x", base);
-		(void)write_file(record, buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		(void)write_file_at(dirfd, record, buf, O_CREAT | O_TRUNC, 0644);
 	}
 	*ret_base = base;
 	*ret_lock_fd = fd;

@@ -43,6 +43,10 @@ int userns_parse_ownership(struct userns_config *u, const char *value, const cha
  * an fd holding a lock on the range for as long as the container runs (close it to release). */
 int userns_pick(const char *state_dir, const char *machine, uint32_t *ret_base, int *ret_lock_fd);
 
+/* Whether a line of text in passwd or group format ("name:x:ID:...") has an ID in
+ * [base, base + 65536): such a range belongs to the host. */
+bool userns_text_has_id_in(const char *text, uint32_t base);
+
 /* Writes uid_map/gid_map of pid: "0 base count" (as root), or for rootless (getuid() != 0) the
  * calling user's ranges through newuidmap/newgidmap when /etc/subuid has them, else "0 uid 1". */
 int userns_write_maps(pid_t pid, uint32_t base, uint32_t count);

@@ -247,11 +247,39 @@ as_user() {
 	[ "${lines[2]}" = hi ]
 }
 
-@test "rootless: what needs root says so" {
+@test "rootless: each option that needs root is refused by name, and nothing is made" {
 	make_user -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0
-	run as_user "$HAKO" run -q -D "$URoot" --property=TasksMax=10 true
-	[ "$status" -eq 125 ]
-	[ "$output" = "hako: --property= needs root (hako makes no cgroups when run by a user)" ]
+	local links="a user's container gets only a network namespace of its own: --private-network"
+	local -a cases=(
+		"-n|-n/--network-veth|$links"
+		"--network-veth|-n/--network-veth|$links"
+		"--network-bridge=br0|--network-bridge=|$links"
+		"--network-zone=z|--network-zone=|$links"
+		"--network=lan|--network=|$links"
+		"-p 8080|-p/--port=|port forwarding is nftables rules on the host"
+		"--network-interface=eth9|--network-interface=|$links"
+		"--network-macvlan=eth9|--network-macvlan=|$links"
+		"--network-ipvlan=eth9|--network-ipvlan=|$links"
+		"--property=TasksMax=10|--property=|hako makes no cgroups when run by a user"
+	)
+	local c args name why links_before
+	links_before=$(ip -o link | wc -l)
+	for c in "${cases[@]}"; do
+		IFS='|' read -r args name why <<<"$c"
+		# shellcheck disable=SC2086 # args is one option, maybe with its value
+		run as_user "$HAKO" run -q -D "$URoot" $args true
+		echo "$args: $status: $output"
+		[ "$status" -eq 125 ]
+		[ "$output" = "hako: $name needs root ($why)" ]
+	done
+	# Nothing was made: no link, no rule, no cgroup, no state.
+	[ "$(ip -o link | wc -l)" = "$links_before" ]
+	[ -z "$(nft list ruleset)" ]
+	[ "$(hako_cgroups)" = "$CGROUPS_BEFORE" ]
+	[ -z "$(find "$UHOME/state" "$UHOME/run" -mindepth 1)" ]
+	# The same run without them works.
+	run as_user "$HAKO" run -q -D "$URoot" --private-network true
+	[ "$status" -eq 0 ]
 }
 
 # ---- cgroups ----
@@ -347,6 +375,28 @@ EOF
 	run "$HAKO" run -q -M "$NAME" -D "$ROOT" /bin/sh -c 'for c in kexec_load bpf keyctl add_key swapon perf_event_open fanotify_init quotactl cachestat getpid; do echo "$c $(/escape syscall $c)"; done'
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf '%s EPERM\n' kexec_load bpf keyctl add_key swapon perf_event_open fanotify_init quotactl; echo 'cachestat ENOSYS'; echo 'getpid ok')" ]
+}
+
+# With CAP_MKNOD and no user namespace only the filter stands between root and the host's devices:
+# every device it does not allow is refused with EPERM (never ENOSYS), on either side of and
+# between the harmless ones; those and plain nodes are made.
+@test "seccomp: mknod of a device the filter does not allow fails with EPERM, even with CAP_MKNOD" {
+	need_escape
+	local dev want=() got
+	local -a devs=("c 1:3 ok" "c 1:5 ok" "c 5:2 ok" "c 0:0 ok" "c 1:1 EPERM" "c 1:4 EPERM" "c 1:6 EPERM"
+		"c 1:11 EPERM" "c 0:1 EPERM" "c 4:1 EPERM" "c 5:3 EPERM" "c 10:200 EPERM" "c 4095:1048575 EPERM"
+		"b 8:0 EPERM" "b 7:0 EPERM")
+	local script='mkfifo /tmp/fifo && echo fifo ok;'
+	for dev in "${devs[@]}"; do
+		read -r t d w <<<"$dev"
+		script+=" echo \"$t $d \$(/escape mknod $t $d)\";"
+		want+=("$t $d $w")
+	done
+	run "$HAKO" run -q -M "$NAME" --capability=CAP_MKNOD -D "$ROOT" /bin/sh -c "$script"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	got=$(printf '%s\n' "fifo ok" "${want[@]}")
+	[ "$output" = "$got" ]
 }
 
 @test "seccomp: audit netlink sockets fail with EAFNOSUPPORT" {

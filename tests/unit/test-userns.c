@@ -33,6 +33,18 @@ static void test_parse_mode(void)
 	CHECK(userns_parse_ownership(&u, "idmap", &why) == -EINVAL);
 }
 
+static void test_host_ids(void)
+{
+	const uint32_t base = 0x00100000;
+	CHECK(!userns_text_has_id_in(NULL, base));
+	CHECK(!userns_text_has_id_in("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n", base));
+	CHECK(userns_text_has_id_in("root:x:0:0::/:/bin/sh\nsvc:x:1048577:1048577::/:/bin/false\n", base));
+	CHECK(userns_text_has_id_in("grp:x:1114111:", base)); /* the last id, no newline */
+	CHECK(!userns_text_has_id_in("grp:x:1114112:\n", base));
+	/* Broken lines count for nothing. */
+	CHECK(!userns_text_has_id_in("x\n:\nbad:x:1048577x:\nempty:x::\n\n", base));
+}
+
 static void test_pick(void)
 {
 	char dir[] = "/tmp/hako-test-userns-XXXXXX";
@@ -137,6 +149,7 @@ static void test_chown_tree(void)
 int main(void)
 {
 	RUN(test_parse_mode);
+	RUN(test_host_ids);
 	RUN(test_pick);
 	RUN(test_idmapped_tree);
 	RUN(test_chown_tree);
