@@ -29,6 +29,7 @@
 #include "net/netns.h"
 #include "net/network.h"
 #include "net/nft.h"
+#include "net/relay.h"
 #include "net/rtnl.h"
 #include "net/rules.h"
 
@@ -44,8 +45,10 @@ struct net_state {
 	struct network_def def;
 	char *member_dir;         /* $RUNTIME/networks/NET/members */
 	struct inet_addr addr;    /* the container's address on the network */
+	struct inet_addr addr6;   /* and its IPv6 address, if the network has IPv6 */
 	uint8_t mac[6];
 	bool ports_added;
+	pid_t relay;              /* the [::1] port relay (src/net/relay.h), 0 if none */
 	char **port_claims;       /* $RUNTIME/ports/PROTO-PORT files this container holds */
 	char **moved;             /* --network-interface= links moved in */
 	char *resolv_conf;        /* the network's DNS, for /etc/resolv.conf */
@@ -116,9 +119,13 @@ static void drop_stale_forward(const char *dir, const char *name, const struct p
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
 	if (!path || access(path, F_OK) < 0)
 		return;
-	_cleanup_free_ char *text = rules_ports(p, 1, NULL, false), *err = NULL;
-	if (text)
-		(void)nft_run(text, &err);
+	/* Each family alone: the container's network may have had no IPv6. */
+	const struct inet_addr families[] = { { .family = AF_INET }, { .family = AF_INET6 } };
+	for (size_t i = 0; i < ELEMENTSOF(families); i++) {
+		_cleanup_free_ char *text = rules_ports(p, 1, &families[i], NULL, false), *err = NULL;
+		if (text)
+			(void)nft_run(text, &err);
+	}
 }
 
 /* What containers whose hako died left behind (a supervisor killed with SIGKILL): their port
@@ -204,6 +211,8 @@ static int join_network_prepare(struct container *c)
 		return r;
 	if ((r = ipam_acquire(&s->def, c->name, &s->addr)) < 0)
 		return log_errno(r, "cannot allocate an address on network %s", net);
+	if (s->def.has_ipv6)
+		ipam_ipv6_of(&s->def, &s->addr, &s->addr6);
 	machine_mac(c->name, s->mac);
 	s->member_dir = hako_path(HAKO_DIR_RUNTIME, "networks/%s/members", net);
 	if (!s->member_dir || (r = members_add(s->member_dir, c->name)) < 0)
@@ -348,14 +357,14 @@ static int configure_host0(struct container *c)
 	int idx = err < 0 ? err : rtnl_ifindex(r, "host0");
 	if (idx < 0)
 		return log_errno(idx, "cannot reach host0 in the container");
-	struct inet_prefix a4 = { .addr = s->addr, .len = s->def.subnet.len }, a6 = { .len = 64 };
+	struct inet_prefix a4 = { .addr = s->addr, .len = s->def.subnet.len };
+	struct inet_prefix a6 = { .addr = s->addr6, .len = 64 };
 	struct inet_addr gw6;
 	rtnl_begin(r);
 	rtnl_link_change(r, &(struct rtnl_link){ .name = "host0", .up = true });
 	rtnl_addr_add(r, idx, &a4);
 	rtnl_route_add(r, NULL, &s->def.gateway, idx);
 	if (s->def.has_ipv6) {
-		ipam_ipv6_of(&s->def, &s->addr, &a6.addr);
 		network_gateway6(&s->def, &gw6);
 		rtnl_addr_add(r, idx, &a6);
 		rtnl_route_add(r, &(struct inet_prefix){ .addr = { .family = AF_INET6 } }, &gw6, idx);
@@ -367,10 +376,17 @@ static int configure_host0(struct container *c)
 	return 0;
 }
 
+static const struct inet_addr *addr6_of(const struct net_state *s)
+{
+	return s->def.has_ipv6 ? &s->addr6 : NULL;
+}
+
+/* Both families' DNAT in one transaction; with IPv6, [::1] is relayed (src/net/relay.h). */
 static int add_ports(struct container *c)
 {
+	struct net_state *s = c->net;
 	const struct net_config *n = &c->cfg->net;
-	_cleanup_free_ char *text = rules_ports(n->ports, n->n_ports, &c->net->addr, true), *err = NULL;
+	_cleanup_free_ char *text = rules_ports(n->ports, n->n_ports, &s->addr, addr6_of(s), true), *err = NULL;
 	if (!text)
 		return log_errno(-ENOMEM, "out of memory");
 	int r = nft_run(text, &err);
@@ -378,8 +394,8 @@ static int add_ports(struct container *c)
 		log_error("cannot forward the ports of %s: %s", c->name, err ? err : "nftables failed");
 		return r;
 	}
-	c->net->ports_added = true;
-	return 0;
+	s->ports_added = true;
+	return s->def.has_ipv6 ? relay_start(n->ports, n->n_ports, &s->addr, &s->relay) : 0;
 }
 
 int network_setup(struct container *c)
@@ -433,8 +449,9 @@ static void leave_network(struct container *c)
 {
 	struct net_state *s = c->net;
 	const struct net_config *n = &c->cfg->net;
+	relay_stop(s->relay);
 	if (s->ports_added) {
-		_cleanup_free_ char *text = rules_ports(n->ports, n->n_ports, &s->addr, false), *err = NULL;
+		_cleanup_free_ char *text = rules_ports(n->ports, n->n_ports, &s->addr, addr6_of(s), false), *err = NULL;
 		if (text && nft_run(text, &err) < 0)
 			log_warning("cannot remove the port forwards of %s: %s", c->name, err);
 	}

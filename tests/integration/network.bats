@@ -143,6 +143,25 @@ leftovers() {
 	[[ "$output" == *"inet 10.88.0.3/24"* ]]
 }
 
+@test "network: IPv6 port forward: [::1] (relayed), the host's IPv6 address and from outside over v6" {
+	outside
+	"$HAKO" network create web6 --subnet=10.87.0.0/24 --ipv6=fd87:1:2:3::/64
+	web site6 "$ROOT" web6 -p 8090:80
+	wait_for 5 fetch http://[::1]:8090/
+	[ "$(fetch http://[::1]:8090/)" = site6 ]
+	[ "$(fetch http://[2001:db8::1]:8090/)" = site6 ]
+	[ "$(ip netns exec out timeout 5 busybox wget -q -O- http://[2001:db8::1]:8090/)" = site6 ]
+	[ "$(fetch http://127.0.0.1:8090/)" = site6 ]
+	nft list map inet hako ports6 | grep -q "tcp . 8090 : fd87:1:2:3::2 . 80"
+	relay=$(pgrep -x -P "${BG_PIDS[0]}" hako-relay)
+	# The relay and the v6 forward go with the container.
+	kill "${BG_PIDS[0]}"; wait "${BG_PIDS[0]}" || true
+	[ ! -e "/proc/$relay" ]
+	[ -z "$(nft list map inet hako ports6 | grep 8090)" ]
+	run fetch http://[::1]:8090/
+	[ "$status" -ne 0 ]
+}
+
 @test "network: seed 002: DHCP, names, IPv6 by RA and NAT66" {
 	outside
 	"$HAKO" network create lan --subnet=10.89.0.0/24 --dhcp --ipv6=auto

@@ -90,11 +90,16 @@ static void test_mac_and_rules(void)
 	free(add);
 	free(del);
 	struct port_spec ports[] = { { IPPROTO_TCP, 8080, 80 }, { IPPROTO_UDP, 53, 5353 } };
-	struct inet_addr ip;
+	struct inet_addr ip, ip6;
 	inet_addr_parse("10.3.0.2", &ip);
-	char *p = rules_ports(ports, 2, &ip, true), *q = rules_ports(ports, 2, &ip, false);
+	inet_addr_parse("fd00:9::2", &ip6);
+	char *p = rules_ports(ports, 2, &ip, NULL, true), *q = rules_ports(ports, 2, &ip, &ip6, false);
 	CHECK_STREQ(p, "create element inet hako ports4 { tcp . 8080 : 10.3.0.2 . 80, udp . 53 : 10.3.0.2 . 5353 }\n");
-	CHECK_STREQ(q, "delete element inet hako ports4 { tcp . 8080, udp . 53 }\n");
+	CHECK_STREQ(q, "delete element inet hako ports4 { tcp . 8080, udp . 53 }\n"
+		       "delete element inet hako ports6 { tcp . 8080, udp . 53 }\n");
+	free(p);
+	p = rules_ports(ports, 1, NULL, &ip6, true);
+	CHECK_STREQ(p, "create element inet hako ports6 { tcp . 8080 : fd00:9::2 . 80 }\n");
 	free(p);
 	free(q);
 	struct inet_prefix ula, gua;
