@@ -42,6 +42,12 @@ outside_httpd() {
 	wait_for 5 ip netns exec out timeout 1 busybox wget -q -O /dev/null http://127.0.0.1/cgi-bin/ip
 }
 
+# udhcpc_script ROOT: /udhcpc.sh, for busybox udhcpc -s, writes the address it got to /tmp/lease.
+udhcpc_script() {
+	printf '#!/bin/sh\n[ "$1" = bound ] && echo "$ip" > /tmp/lease\nexit 0\n' > "$1/udhcpc.sh"
+	chmod +x "$1/udhcpc.sh"
+}
+
 # fetch URL: prints the body (busybox wget -T segfaults: timeout(1) bounds it instead).
 fetch() { timeout 5 busybox wget -q -O- "$1"; }
 
@@ -166,14 +172,9 @@ leftovers() {
 	outside
 	"$HAKO" network create lan --subnet=10.89.0.0/24 --dhcp --ipv6=auto
 	pgrep -f "[d]nsmasq --conf-file=$HAKO_RUNTIME_DIR"
-	cat > "$ROOT/udhcpc.sh" <<'S'
-#!/bin/sh
-[ "$1" = bound ] && echo "$ip" > /tmp/lease
-exit 0
-S
-	chmod +x "$ROOT/udhcpc.sh"
+	udhcpc_script "$ROOT"
 	ROOT2=$(make_root "$TEST_TMP/root2")
-	cp "$ROOT/udhcpc.sh" "$ROOT2/"
+	udhcpc_script "$ROOT2"
 	touch "$ROOT/etc/resolv.conf" "$ROOT2/etc/resolv.conf"
 	bg "$HAKO" run -q -D "$ROOT2" -M peer --network=lan /bin/sleep 60
 	wait_for 5 ip link show vb-peer
@@ -199,6 +200,36 @@ S
 	[ "${lines[6]}" = ping6-outside ]
 	[ "${lines[7]}" = ping-outside ]
 	[ "${lines[8]}" = "nameserver 10.89.0.1" ]
+}
+
+@test "network: a dnsmasq killed with SIGKILL is restarted by the next join or show; DHCP and DNS work" {
+	"$HAKO" network create dn --subnet=10.86.0.0/24 --dhcp
+	pidfile=$HAKO_RUNTIME_DIR/networks/dn/dnsmasq.pid
+	gone() { ! grep -q dnsmasq "/proc/$1/cmdline" 2>/dev/null; }
+	old=$(cat "$pidfile"); kill -KILL "$old"; wait_for 5 gone "$old"
+	udhcpc_script "$ROOT"
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	touch "$ROOT/etc/resolv.conf" "$ROOT2/etc/resolv.conf"
+	bg "$HAKO" run -q -D "$ROOT2" -M dpeer --network=dn /bin/sleep 60
+	wait_for 5 ip link show vb-dpeer
+	new=$(cat "$pidfile")
+	[ "$new" != "$old" ] && grep -q dnsmasq "/proc/$new/cmdline"
+	run "$HAKO" run -q -D "$ROOT" -M dmain --network=dn /bin/sh -c '
+		udhcpc -i host0 -n -q -t 5 -s /udhcpc.sh >/dev/null 2>&1; echo "lease $(cat /tmp/lease)"
+		nslookup dpeer | grep -c "10.86.0.2$"'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "lease 10.86.0.3" ]
+	[ "${lines[1]}" = 1 ]
+	# show notices it too, once; then it runs again.
+	kill -KILL "$new"; wait_for 5 gone "$new"
+	run "$HAKO" network show dn
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"dnsmasq of network dn is not running, restarting it"* ]]
+	[[ "$output" == *"Dnsmasq: restarted (pid $(cat "$pidfile"))"* ]]
+	run "$HAKO" network show dn
+	[[ "$output" == *"Dnsmasq: running (pid $(cat "$pidfile"))"* ]]
+	run "$HAKO" network list --json
+	[[ "$output" == *'"dnsmasq":"running"'* ]]
 }
 
 @test "network: seed 000: a user table with input policy drop does not break containers or port forwards" {
