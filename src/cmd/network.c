@@ -200,6 +200,8 @@ static void print_network(const struct network_def *d, bool json)
 		print_json_string("external", d->external, true);
 	if (dns)
 		print_json_string("dnsmasq", dns, true);
+	if (d->mtu)
+		printf("\"mtu\":%u,", d->mtu);
 	printf("\"nat\":%s,\"dhcp\":%s,\"isolated\":%s,\"containers\":%d}", d->nat ? "true" : "false",
 	       d->dhcp ? "true" : "false", d->isolated ? "true" : "false", members_of(d->name));
 }
@@ -250,6 +252,8 @@ static int do_show(int argc, char **argv)
 	       d.isolated ? "yes" : "no");
 	if (d.external)
 		printf("External: %s\n", d.external);
+	if (d.mtu)
+		printf("MTU: %u\n", d.mtu);
 	pid_t pid;
 	const char *dns = dnsmasq_state(&d, &pid);
 	if (dns && pid > 0)

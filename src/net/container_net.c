@@ -325,7 +325,7 @@ static int make_links(struct container *c, struct rtnl *r)
 	if (s->host_if[0]) {
 		rtnl_link_add(r, &(struct rtnl_link){ .name = s->host_if, .kind = "veth", .up = true,
 			.master = s->master, .peer = "host0", .peer_netns_fd = &s->child_ns,
-			.peer_mac = s->on_network ? s->mac : NULL });
+			.peer_mac = s->on_network ? s->mac : NULL, .mtu = s->def.mtu });
 		s->veth_made = true;
 	}
 	const struct { char **list; const char *prefix, *kind; } lowers[] = {

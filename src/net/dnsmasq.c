@@ -48,17 +48,18 @@ static char *config_text(const struct network_def *d)
 	_cleanup_free_ char *leases = hako_path(HAKO_DIR_STATE, "networks/%s/dnsmasq.leases", d->name);
 	_cleanup_free_ char *v6 = d->has_ipv6 ?
 		xasprintf("enable-ra\ndhcp-range=::,constructor:%s,ra-stateless,64,12h\n", d->bridge) : strdup("");
-	if (!pid || !hosts || !dhcp_hosts || !leases || !v6)
+	_cleanup_free_ char *mtu = d->mtu ? xasprintf("dhcp-option=option:mtu,%u\n", d->mtu) : strdup("");
+	if (!pid || !hosts || !dhcp_hosts || !leases || !v6 || !mtu)
 		return NULL;
 	return xasprintf(
 		"# written by hako for network %s\n"
 		"interface=%s\nbind-interfaces\nexcept-interface=lo\nlisten-address=%s\n"
 		"user=root\npid-file=%s\n"
 		"dhcp-range=%s,%s,12h\ndhcp-authoritative\ndhcp-leasefile=%s\ndhcp-hostsfile=%s\n"
-		"dhcp-option=option:router,%s\n%s"
+		"dhcp-option=option:router,%s\n%s%s"
 		"domain=hako\nlocal=/hako/\nexpand-hosts\nno-hosts\naddn-hosts=%s\n",
 		d->name, d->bridge, inet_addr_str(&d->gateway, gw), pid, inet_addr_str(&a, from),
-		inet_addr_str(&b, to), leases, dhcp_hosts, gw, v6, hosts);
+		inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, hosts);
 }
 
 static int write_rt(const struct network_def *d, const char *file, const char *text)

@@ -221,6 +221,8 @@ static void put_link_data(struct nlmsghdr *nlh, const struct rtnl_link *l)
 		struct nlattr *peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 		put_ifinfo(nlh, l->peer_up, false);
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, l->peer);
+		if (l->mtu)
+			mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
 		if (l->peer_netns_fd)
 			mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)*l->peer_netns_fd);
 		put_mac(nlh, l->peer_mac);

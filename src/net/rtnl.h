@@ -38,7 +38,7 @@ struct rtnl_link {
 	int mode;               /* macvlan: MACVLAN_MODE_* (0: bridge); ipvlan: IPVLAN_MODE_* */
 	const int *netns_fd;    /* non-NULL: create in, or move into, the namespace of this fd */
 	int master;             /* ifindex to enslave to; 0 unchanged; RTNL_NOMASTER releases */
-	unsigned mtu;           /* 0: unchanged / default */
+	unsigned mtu;           /* 0: unchanged / default; a veth's add sets both ends */
 	bool up;                /* set IFF_UP (add, change) */
 	bool down;              /* clear IFF_UP (change) */
 	const char *new_name;   /* change: rename */

@@ -232,6 +232,32 @@ leftovers() {
 	[[ "$output" == *'"dnsmasq":"running"'* ]]
 }
 
+@test "network: --mtu sets the bridge, both veth ends and host0; out of range is refused" {
+	"$HAKO" network create mt --subnet=10.85.0.0/24 --ipv6=fd85::/64 --mtu=1400
+	grep -qx "MTU=1400" "$HAKO_CONFIG_DIR/networks/mt.network"
+	"$HAKO" network show mt | grep -qx "MTU: 1400"
+	ip -o link show hk-mt | grep -q "mtu 1400 "
+	bg "$HAKO" run -q -D "$ROOT" -M mtu1 --network=mt /bin/sleep 30
+	wait_for 5 ip link show vb-mtu1
+	ip -o link show vb-mtu1 | grep -q "mtu 1400 "
+	ip -o link show hk-mt | grep -q "mtu 1400 "
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	run "$HAKO" run -q -D "$ROOT2" -M mtu2 --network=mt /bin/sh -c 'cat /sys/class/net/host0/mtu; ping -c1 -W2 -s 1372 10.85.0.2 >/dev/null && echo ping'
+	[ "$status" -eq 0 ]
+	[ "$output" = "1400
+ping" ]
+	run "$HAKO" network create m2 --subnet=10.84.0.0/24 --mtu=67
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: invalid --mtu=67: expected a number from 68 to 65535" ]
+	run "$HAKO" network create m2 --subnet=10.84.0.0/24 --mtu=1279 --ipv6=auto
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: network m2: MTU 1279 is below IPv6's minimum of 1280" ]
+	run "$HAKO" network create m2 --subnet=10.84.0.0/24 --mtu=65536
+	[ "$status" -eq 125 ]
+	[ ! -e "$HAKO_CONFIG_DIR/networks/m2.network" ]
+	[ -z "$(ip -o link show | grep hk-m2)" ]
+}
+
 @test "network: seed 000: a user table with input policy drop does not break containers or port forwards" {
 	outside
 	outside_httpd

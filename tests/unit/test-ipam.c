@@ -61,10 +61,15 @@ static void test_definitions(void)
 	ipam_ipv6_of(&d, &v4, &v6);
 	CHECK_STREQ(inet_addr_str(&v6, buf), "fd00:1:2:3::7");
 	network_def_done(&d);
+	d = def("[Network]\nSubnet=10.2.0.0/24\nMTU=1279\n");
+	CHECK(d.mtu == 1279);
+	network_def_done(&d);
 	const char *bad[] = { "[Network]\nSubnet=10.2.0.1/24\n", "[Network]\nSubnet=fd00::/64\n",
 			      "[Network]\nSubnet=10.2.0.0/24\nGateway=10.3.0.1\n",
 			      "[Network]\nSubnet=10.2.0.0/24\nGateway=10.2.0.255\n",
-			      "[Network]\nSubnet=10.2.0.0/24\nIPv6=fd00::/48\n", "[Network]\n" };
+			      "[Network]\nSubnet=10.2.0.0/24\nIPv6=fd00::/48\n", "[Network]\n",
+			      "[Network]\nSubnet=10.2.0.0/24\nMTU=67\n", "[Network]\nSubnet=10.2.0.0/24\nMTU=65536\n",
+			      "[Network]\nSubnet=10.2.0.0/24\nMTU=1279\nIPv6=fd00::/64\n" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		d = def(bad[i]);
 		CHECK(d.subnet.len == 0);
