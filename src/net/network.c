@@ -283,12 +283,16 @@ int network_list_names(char ***ret)
 
 int net_lock(void)
 {
-	int r = hako_mkdir(HAKO_DIR_RUNTIME, "");
 	_cleanup_free_ char *path = hako_path(HAKO_DIR_RUNTIME, "net.lock");
-	if (r < 0 || !path)
-		return r < 0 ? r : -ENOMEM;
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
+	if (!path)
+		return -ENOMEM;
+	const int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+	/* The directory exists but on the first call: no mkdir walk on every container start. */
+	_cleanup_close_ int fd = open(path, flags, 0600);
+	int r;
+	if (fd < 0 && errno == ENOENT && (r = hako_mkdir(HAKO_DIR_RUNTIME, "")) < 0)
+		return r;
+	if (fd < 0 && (fd = open(path, flags, 0600)) < 0)
 		return -errno;
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
@@ -298,14 +302,14 @@ int net_lock(void)
 
 int members_add(const char *dir, const char *machine)
 {
-	int r = mkdir_p(dir, 0755);
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, machine);
 	_cleanup_free_ char *pid = xasprintf("%d\n", (int)getpid());
-	if (r < 0)
-		return r;
 	if (!path || !pid)
 		return -ENOMEM;
-	return write_file(path, pid, O_CREAT | O_TRUNC, 0644);
+	int r = write_file(path, pid, O_CREAT | O_TRUNC, 0644);
+	if (r == -ENOENT && (r = mkdir_p(dir, 0755)) >= 0)
+		r = write_file(path, pid, O_CREAT | O_TRUNC, 0644);
+	return r;
 }
 
 void members_remove(const char *dir, const char *machine)

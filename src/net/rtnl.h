@@ -48,6 +48,7 @@ struct rtnl_link {
 	const int *peer_netns_fd;
 	bool peer_up;
 	const uint8_t *peer_mac;
+	bool no_ipv6_ll;        /* change (before up): no IPv6 link-local address */
 };
 
 /* Creates l->name of l->kind (NLM_F_EXCL: an existing link is -EEXIST). */
