@@ -90,10 +90,11 @@ static int check_options(const struct net_config *n)
  * host end. Waits (up to 2 s) for it to go; one that stays belongs to a running machine. */
 static bool link_gone_soon(struct rtnl *r, const char *name)
 {
-	for (int i = 0; i < 200; i++) {
+	/* Polled every ms: the namespace is usually gone within a few. */
+	for (int i = 0; i < 2000; i++) {
 		if (rtnl_ifindex(r, name) < 0)
 			return true;
-		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = 1000 * 1000 }, NULL);
 	}
 	return false;
 }
