@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "cmd/cmd.h"
+#include "net/dnsmasq.h"
 #include "net/ipam.h"
 #include "net/network.h"
 
@@ -161,6 +162,17 @@ static void print_json_string(const char *key, const char *v, bool comma)
 	printf("\"%s", comma ? "," : "");
 }
 
+/* The state of an up --dhcp network's dnsmasq, restarting one that died; NULL without --dhcp. */
+static const char *dnsmasq_state(const struct network_def *d, pid_t *pid)
+{
+	*pid = 0;
+	if (!d->dhcp || !network_is_up(d->name))
+		return NULL;
+	_cleanup_unlock_ int lock = lock_or_fail();
+	int r = lock < 0 ? lock : dnsmasq_check(d, pid);
+	return r < 0 ? "failed" : r > 0 ? "restarted" : "running";
+}
+
 static void print_network(const struct network_def *d, bool json)
 {
 	char s[INET_PREFIX_STRLEN], g[INET_PREFIX_STRLEN], v6[INET_PREFIX_STRLEN] = "";
@@ -169,6 +181,8 @@ static void print_network(const struct network_def *d, bool json)
 	if (d->has_ipv6)
 		inet_prefix_str(&d->ipv6, v6);
 	const char *state = network_is_up(d->name) ? "up" : "down";
+	pid_t pid;
+	const char *dns = dnsmasq_state(d, &pid);
 	if (!json) {
 		printf("%-12s %-5s %-18s %-15s %-24s %s%s%s\n", d->name, state, s, g, d->has_ipv6 ? v6 : "-",
 		       d->nat ? "nat" : "routed", d->dhcp ? ",dhcp" : "", d->isolated ? ",isolated" : "");
@@ -184,6 +198,10 @@ static void print_network(const struct network_def *d, bool json)
 		print_json_string("ipv6", v6, true);
 	if (d->external)
 		print_json_string("external", d->external, true);
+	if (dns)
+		print_json_string("dnsmasq", dns, true);
+	if (d->mtu)
+		printf("\"mtu\":%u,", d->mtu);
 	printf("\"nat\":%s,\"dhcp\":%s,\"isolated\":%s,\"containers\":%d}", d->nat ? "true" : "false",
 	       d->dhcp ? "true" : "false", d->isolated ? "true" : "false", members_of(d->name));
 }
@@ -234,6 +252,14 @@ static int do_show(int argc, char **argv)
 	       d.isolated ? "yes" : "no");
 	if (d.external)
 		printf("External: %s\n", d.external);
+	if (d.mtu)
+		printf("MTU: %u\n", d.mtu);
+	pid_t pid;
+	const char *dns = dnsmasq_state(&d, &pid);
+	if (dns && pid > 0)
+		printf("Dnsmasq: %s (pid %d)\n", dns, (int)pid);
+	else if (dns)
+		printf("Dnsmasq: %s\n", dns);
 	printf("Containers: %d\n", members_of(d.name));
 	_cleanup_free_ char *leases = NULL;
 	if (ipam_read(&d, &leases) >= 0 && leases) {

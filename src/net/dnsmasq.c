@@ -48,17 +48,18 @@ static char *config_text(const struct network_def *d)
 	_cleanup_free_ char *leases = hako_path(HAKO_DIR_STATE, "networks/%s/dnsmasq.leases", d->name);
 	_cleanup_free_ char *v6 = d->has_ipv6 ?
 		xasprintf("enable-ra\ndhcp-range=::,constructor:%s,ra-stateless,64,12h\n", d->bridge) : strdup("");
-	if (!pid || !hosts || !dhcp_hosts || !leases || !v6)
+	_cleanup_free_ char *mtu = d->mtu ? xasprintf("dhcp-option=option:mtu,%u\n", d->mtu) : strdup("");
+	if (!pid || !hosts || !dhcp_hosts || !leases || !v6 || !mtu)
 		return NULL;
 	return xasprintf(
 		"# written by hako for network %s\n"
 		"interface=%s\nbind-interfaces\nexcept-interface=lo\nlisten-address=%s\n"
 		"user=root\npid-file=%s\n"
 		"dhcp-range=%s,%s,12h\ndhcp-authoritative\ndhcp-leasefile=%s\ndhcp-hostsfile=%s\n"
-		"dhcp-option=option:router,%s\n%s"
+		"dhcp-option=option:router,%s\n%s%s"
 		"domain=hako\nlocal=/hako/\nexpand-hosts\nno-hosts\naddn-hosts=%s\n",
 		d->name, d->bridge, inet_addr_str(&d->gateway, gw), pid, inet_addr_str(&a, from),
-		inet_addr_str(&b, to), leases, dhcp_hosts, gw, v6, hosts);
+		inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, hosts);
 }
 
 static int write_rt(const struct network_def *d, const char *file, const char *text)
@@ -103,30 +104,54 @@ static int hosts_files(const struct network_def *d)
 	return 0;
 }
 
-/* The pid in the pid file, if that process is still a dnsmasq (pids get reused). */
+/* Whether pid runs dnsmasq with our config file: a pid file outlives its dnsmasq, and pids get
+ * reused (also by the dnsmasq of another network). */
+static bool is_our_dnsmasq(pid_t pid, const char *conf_arg)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/cmdline", (int)pid), *cmdline = NULL;
+	size_t len = 0;
+	if (!path || read_file(path, &cmdline, &len) < 0)
+		return false;
+	const char *argv0 = strrchr(cmdline, '/');
+	if (!streq(argv0 ? argv0 + 1 : cmdline, "dnsmasq"))
+		return false;
+	for (size_t off = strlen(cmdline) + 1; off < len; off += strlen(cmdline + off) + 1)
+		if (streq(cmdline + off, conf_arg))
+			return true;
+	return false;
+}
+
+static char *conf_arg(const struct network_def *d)
+{
+	_cleanup_free_ char *conf = rt_path(d, "dnsmasq.conf");
+	return conf ? xasprintf("--conf-file=%s", conf) : NULL;
+}
+
+/* The pid in the pid file, if that process is still the network's dnsmasq. */
 static pid_t running_pid(const struct network_def *d)
 {
-	_cleanup_free_ char *path = rt_path(d, "dnsmasq.pid"), *line = NULL, *comm = NULL;
+	_cleanup_free_ char *path = rt_path(d, "dnsmasq.pid"), *line = NULL, *arg = conf_arg(d);
 	int pid;
-	if (!path || read_line_file(path, &line) < 0 || parse_int(line, &pid) < 0 || pid <= 0)
+	if (!path || !arg || read_line_file(path, &line) < 0 || parse_int(line, &pid) < 0 || pid <= 0)
 		return 0;
-	_cleanup_free_ char *cpath = xasprintf("/proc/%d/comm", pid);
-	if (!cpath || read_line_file(cpath, &comm) < 0 || !streq(comm, "dnsmasq"))
-		return 0;
-	return pid;
+	return is_our_dnsmasq(pid, arg) ? pid : 0;
 }
 
 /* dnsmasq forks into the background itself; the process hako starts exits once the daemon
  * reports it is serving (or why it is not), so its exit status is the start-up result. */
-static int spawn_dnsmasq(const char *bin, const char *conf)
+static int spawn_dnsmasq(const char *bin, const char *arg)
 {
-	_cleanup_free_ char *arg = xasprintf("--conf-file=%s", conf);
 	if (!arg)
 		return -ENOMEM;
 	pid_t pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		/* A hako run restarting a dead dnsmasq blocks the signals it reads from a signalfd;
+		 * the mask survives exec, and dnsmasq must get SIGHUP (reload) and SIGTERM (stop). */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (null >= 0) {
 			dup2(null, STDIN_FILENO);
@@ -145,19 +170,19 @@ static int spawn_dnsmasq(const char *bin, const char *conf)
 int dnsmasq_start(const struct network_def *d)
 {
 	_cleanup_free_ char *bin = find_dnsmasq(), *conf = rt_path(d, "dnsmasq.conf");
-	_cleanup_free_ char *text = config_text(d);
+	_cleanup_free_ char *text = config_text(d), *arg = conf_arg(d);
 	_cleanup_free_ char *sub = xasprintf("networks/%s", d->name);
 	if (!bin) {
 		log_error("network %s needs dnsmasq for --dhcp: install the package dnsmasq-base", d->name);
 		return -ENOENT;
 	}
 	int r;
-	if (!conf || !text || !sub)
+	if (!conf || !text || !sub || !arg)
 		return log_errno(-ENOMEM, "out of memory");
 	if ((r = hako_mkdir(HAKO_DIR_STATE, sub)) < 0 || (r = write_file(conf, text, O_CREAT | O_TRUNC, 0644)) < 0 ||
 	    (r = hosts_files(d)) < 0)
 		return log_errno(r, "cannot write dnsmasq's files for network %s", d->name);
-	if ((r = spawn_dnsmasq(bin, conf)) < 0) {
+	if ((r = spawn_dnsmasq(bin, arg)) < 0) {
 		log_error("dnsmasq for network %s failed to start (see its message above)", d->name);
 		return r;
 	}
@@ -176,9 +201,25 @@ void dnsmasq_stop(const struct network_def *d)
 
 int dnsmasq_update(const struct network_def *d)
 {
-	int r = hosts_files(d);
+	pid_t pid;
+	int r = dnsmasq_check(d, &pid);
+	if (r != 0) /* restarted: it read the files as it started; or it cannot run */
+		return r < 0 ? r : 0;
+	if ((r = hosts_files(d)) < 0)
+		return r;
+	return pid > 0 && kill(pid, SIGHUP) < 0 ? -errno : 0;
+}
+
+int dnsmasq_check(const struct network_def *d, pid_t *ret_pid)
+{
+	*ret_pid = d->dhcp ? running_pid(d) : 0;
+	if (!d->dhcp || *ret_pid > 0)
+		return 0;
+	/* Same config, same lease file: clients keep their addresses. */
+	log_warning("dnsmasq of network %s is not running, restarting it", d->name);
+	int r = dnsmasq_start(d);
 	if (r < 0)
 		return r;
-	pid_t pid = running_pid(d);
-	return pid > 0 && kill(pid, SIGHUP) < 0 ? -errno : 0;
+	*ret_pid = running_pid(d);
+	return 1;
 }

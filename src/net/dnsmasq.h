@@ -4,6 +4,8 @@
  * machine), router advertisements with stateless DHCPv6 for the IPv6 prefix, and DNS for machine
  * names (NAME and NAME.hako), forwarding the rest to the host's resolvers. */
 #pragma once
+#include <sys/types.h>
+
 #include "net/network.h"
 
 /* -ENOENT with a message naming the package if dnsmasq is not installed. */
@@ -11,5 +13,9 @@ int dnsmasq_start(const struct network_def *d);
 /* Stops it (SIGTERM, then waits for it to go); nothing if it is not running. */
 void dnsmasq_stop(const struct network_def *d);
 /* Rewrites the hosts and dhcp-hosts files from the network's leases and makes dnsmasq re-read
- * them (SIGHUP). */
+ * them (SIGHUP); a dnsmasq that died is restarted (dnsmasq_check). */
 int dnsmasq_update(const struct network_def *d);
+/* For an up --dhcp network: whether its dnsmasq still runs (the pid file's process is dnsmasq
+ * with the network's config); if not, starts it again with the same config and lease file.
+ * 0: running (or no --dhcp), 1: restarted; *ret_pid its pid (0 if none). Caller holds net_lock(). */
+int dnsmasq_check(const struct network_def *d, pid_t *ret_pid);

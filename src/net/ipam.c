@@ -100,14 +100,20 @@ int ipam_acquire(const struct network_def *d, const char *machine, struct inet_a
 	int r;
 	if (!path || !sub)
 		return -ENOMEM;
-	if ((r = hako_mkdir(HAKO_DIR_STATE, sub)) < 0 || (r = ipam_read(d, &text)) < 0)
+	if ((r = ipam_read(d, &text)) < 0)
 		return r;
 	ipam_pool_of(d, &pool);
 	if ((r = ipam_pick(&pool, text, machine, ret, &is_new)) < 0 || !is_new)
 		return r;
 	char a[INET_PREFIX_STRLEN];
 	_cleanup_free_ char *line = xasprintf("%s %s\n", machine, inet_addr_str(ret, a));
-	return line ? write_file(path, line, O_CREAT | O_APPEND, 0644) : -ENOMEM;
+	if (!line)
+		return -ENOMEM;
+	/* The network's state directory is made with its first lease. */
+	r = write_file(path, line, O_CREAT | O_APPEND, 0644);
+	if (r == -ENOENT && (r = hako_mkdir(HAKO_DIR_STATE, sub)) >= 0)
+		r = write_file(path, line, O_CREAT | O_APPEND, 0644);
+	return r;
 }
 
 void ipam_ipv6_of(const struct network_def *d, const struct inet_addr *v4, struct inet_addr *ret)

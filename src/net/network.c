@@ -85,6 +85,17 @@ static int set_external(void *target, const char *value, const char **why)
 	return opt_set_string(target, value, why);
 }
 
+static int set_mtu(void *target, const char *value, const char **why)
+{
+	uint32_t mtu;
+	if (parse_u32(value, &mtu) < 0 || mtu < NETWORK_MTU_MIN || mtu > NETWORK_MTU_MAX) {
+		*why = "expected a number from 68 to 65535";
+		return -EINVAL;
+	}
+	((struct network_def *)target)->mtu = mtu;
+	return 0;
+}
+
 #define DEF(field) offsetof(struct network_def, field)
 
 const struct opt network_options[] = {
@@ -96,6 +107,7 @@ const struct opt network_options[] = {
 	{ "dhcp", 0, OPT_NONE, NULL, "Run dnsmasq: DHCP, router advertisements, DNS for machine names", opt_set_flag, DEF(dhcp), "Network.DHCP" },
 	{ "isolated", 0, OPT_NONE, NULL, "No traffic to or from other hako networks", opt_set_flag, DEF(isolated), "Network.Isolated" },
 	{ "external", 0, OPT_REQUIRED, "IFACE", "Masquerade only out of IFACE", set_external, DEF(external), "Network.External" },
+	{ "mtu", 0, OPT_REQUIRED, "N", "MTU of the bridge, the veths and host0 (68-65535)", set_mtu, 0, "Network.MTU" },
 };
 const size_t network_options_n = ELEMENTSOF(network_options);
 
@@ -142,6 +154,10 @@ int network_def_finish(struct network_def *d)
 	if (inet_prefix_offset(&d->subnet, &d->gateway, &off) < 0 || off == 0 || off == size - 1) {
 		log_error("network %s: gateway %s is not a host address of subnet %s", d->name,
 			  inet_addr_str(&d->gateway, a), inet_prefix_str(&d->subnet, b));
+		return -EINVAL;
+	}
+	if (d->has_ipv6 && d->mtu && d->mtu < NETWORK_MTU_MIN6) {
+		log_error("network %s: MTU %u is below IPv6's minimum of %d", d->name, d->mtu, NETWORK_MTU_MIN6);
 		return -EINVAL;
 	}
 	if (d->ipv6_auto) {
@@ -223,12 +239,13 @@ int network_save(const struct network_def *d)
 	if (d->has_ipv6)
 		snprintf(v6, sizeof(v6), "IPv6=%s\n", inet_prefix_str(&d->ipv6, g));
 	_cleanup_free_ char *ext = d->external ? xasprintf("External=%s\n", d->external) : strdup("");
-	_cleanup_free_ char *text = xasprintf(
-		"# hako network %s\n[Network]\nSubnet=%s\nGateway=%s\nNAT=%s\n%sDHCP=%s\nIsolated=%s\n%s",
+	_cleanup_free_ char *mtu = d->mtu ? xasprintf("MTU=%u\n", d->mtu) : strdup("");
+	_cleanup_free_ char *text = !ext || !mtu ? NULL : xasprintf(
+		"# hako network %s\n[Network]\nSubnet=%s\nGateway=%s\nNAT=%s\n%sDHCP=%s\nIsolated=%s\n%s%s",
 		d->name, inet_prefix_str(&d->subnet, s), inet_addr_str(&d->gateway, g),
-		d->nat ? "yes" : "no", v6, d->dhcp ? "yes" : "no", d->isolated ? "yes" : "no", ext ?: "");
+		d->nat ? "yes" : "no", v6, d->dhcp ? "yes" : "no", d->isolated ? "yes" : "no", ext, mtu);
 	_cleanup_free_ char *path = definition_path(d->name);
-	if (!text || !path || !ext)
+	if (!text || !path)
 		return -ENOMEM;
 	int r = hako_mkdir(HAKO_DIR_CONFIG, "networks");
 	return r < 0 ? r : write_file(path, text, O_CREAT | O_EXCL, 0644);
@@ -266,12 +283,16 @@ int network_list_names(char ***ret)
 
 int net_lock(void)
 {
-	int r = hako_mkdir(HAKO_DIR_RUNTIME, "");
 	_cleanup_free_ char *path = hako_path(HAKO_DIR_RUNTIME, "net.lock");
-	if (r < 0 || !path)
-		return r < 0 ? r : -ENOMEM;
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
+	if (!path)
+		return -ENOMEM;
+	const int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+	/* The directory exists but on the first call: no mkdir walk on every container start. */
+	_cleanup_close_ int fd = open(path, flags, 0600);
+	int r;
+	if (fd < 0 && errno == ENOENT && (r = hako_mkdir(HAKO_DIR_RUNTIME, "")) < 0)
+		return r;
+	if (fd < 0 && (fd = open(path, flags, 0600)) < 0)
 		return -errno;
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
@@ -281,14 +302,14 @@ int net_lock(void)
 
 int members_add(const char *dir, const char *machine)
 {
-	int r = mkdir_p(dir, 0755);
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, machine);
 	_cleanup_free_ char *pid = xasprintf("%d\n", (int)getpid());
-	if (r < 0)
-		return r;
 	if (!path || !pid)
 		return -ENOMEM;
-	return write_file(path, pid, O_CREAT | O_TRUNC, 0644);
+	int r = write_file(path, pid, O_CREAT | O_TRUNC, 0644);
+	if (r == -ENOENT && (r = mkdir_p(dir, 0755)) >= 0)
+		r = write_file(path, pid, O_CREAT | O_TRUNC, 0644);
+	return r;
 }
 
 void members_remove(const char *dir, const char *machine)
@@ -340,7 +361,7 @@ static int bridge_up(const struct network_def *d)
 	int err = rtnl_open(-1, &r);
 	if (err < 0)
 		return log_errno(err, "cannot open rtnetlink");
-	err = rtnl_link_add(r, &(struct rtnl_link){ .name = d->bridge, .kind = "bridge", .up = true });
+	err = rtnl_link_add(r, &(struct rtnl_link){ .name = d->bridge, .kind = "bridge", .up = true, .mtu = d->mtu });
 	if (err < 0)
 		return log_errno(err, "cannot create bridge %s", d->bridge);
 	int idx = rtnl_ifindex(r, d->bridge);

@@ -33,7 +33,13 @@ struct network_def {
 	bool dhcp;
 	bool isolated;
 	char *external;              /* masquerade only out of this interface */
+	unsigned mtu;                /* bridge, veths and host0; 0: the kernel's default */
 };
+
+/* --mtu= range: IPv4's minimum; a network with IPv6 needs IPv6's (1280). */
+#define NETWORK_MTU_MIN 68
+#define NETWORK_MTU_MIN6 1280
+#define NETWORK_MTU_MAX 65535
 
 extern const struct opt network_options[];
 extern const size_t network_options_n;

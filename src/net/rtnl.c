@@ -20,6 +20,7 @@
  * accounting, and the default buffer holds ~200; 64 leaves room to spare. */
 #define BATCH_MAX_MSGS 64
 #define BATCH_BYTES (64 * 1024)
+#define RBUF_BYTES (32 * 1024)
 
 struct rtnl {
 	struct mnl_socket *nl;
@@ -30,8 +31,10 @@ struct rtnl {
 	unsigned queued;     /* messages queued, not sent */
 	int err;             /* first failure of the current batch */
 	char errmsg[256];
-	char buf[BATCH_BYTES];
-	char rbuf[32768];
+	/* malloc()ed, not part of a calloc()ed struct: zeroing ~100 KiB cost a container's start
+	 * 0.3-1.5 ms in page faults; untouched pages cost nothing. */
+	char *buf;           /* BATCH_BYTES */
+	char *rbuf;          /* RBUF_BYTES */
 };
 
 static int socket_setup(struct rtnl *r)
@@ -54,10 +57,16 @@ int rtnl_open(int netns_fd, struct rtnl **ret)
 	struct rtnl *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	r->buf = malloc(BATCH_BYTES);
+	r->rbuf = malloc(RBUF_BYTES);
+	if (!r->buf || !r->rbuf) {
+		rtnl_close(r);
+		return -ENOMEM;
+	}
 	r->seq = (uint32_t)time(NULL);
 	int saved = -1, err;
 	if (netns_fd >= 0 && (err = netns_enter(netns_fd, &saved)) < 0) {
-		free(r);
+		rtnl_close(r);
 		return err;
 	}
 	err = socket_setup(r);
@@ -75,6 +84,8 @@ void rtnl_close(struct rtnl *r)
 {
 	if (r->nl)
 		mnl_socket_close(r->nl);
+	free(r->buf);
+	free(r->rbuf);
 	free(r);
 }
 
@@ -111,7 +122,7 @@ static void note_error(struct rtnl *r, const struct nlmsghdr *nlh, int err)
 static int collect(struct rtnl *r, unsigned pending, mnl_cb_t reply_cb, void *data)
 {
 	while (pending > 0) {
-		ssize_t n = mnl_socket_recvfrom(r->nl, r->rbuf, sizeof(r->rbuf));
+		ssize_t n = mnl_socket_recvfrom(r->nl, r->rbuf, RBUF_BYTES);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -231,6 +242,8 @@ static void put_link_data(struct nlmsghdr *nlh, const struct rtnl_link *l)
 		put_ifinfo(nlh, l->peer_up, false);
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, l->peer);
 		put_one_queue(nlh);
+		if (l->mtu)
+			mnl_attr_put_u32(nlh, IFLA_MTU, l->mtu);
 		if (l->peer_netns_fd)
 			mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)*l->peer_netns_fd);
 		put_mac(nlh, l->peer_mac);
@@ -278,6 +291,15 @@ int rtnl_link_change(struct rtnl *r, const struct rtnl_link *l)
 		copy.name = l->new_name;
 	}
 	put_link_common(nlh, &copy);
+	if (l->no_ipv6_ll) {
+		/* Without an address the link also skips DAD, MLD reports and router solicitations.
+		 * (The kernel refuses IFLA_AF_SPEC when creating a link.) */
+		struct nlattr *af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+		struct nlattr *in6 = mnl_attr_nest_start(nlh, AF_INET6);
+		mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+		mnl_attr_nest_end(nlh, in6);
+		mnl_attr_nest_end(nlh, af);
+	}
 	return msg_end(r, nlh);
 }
 

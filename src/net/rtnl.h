@@ -40,7 +40,7 @@ struct rtnl_link {
 	int mode;               /* macvlan: MACVLAN_MODE_* (0: bridge); ipvlan: IPVLAN_MODE_* */
 	const int *netns_fd;    /* non-NULL: create in, or move into, the namespace of this fd */
 	int master;             /* ifindex to enslave to; 0 unchanged; RTNL_NOMASTER releases */
-	unsigned mtu;           /* 0: unchanged / default */
+	unsigned mtu;           /* 0: unchanged / default; a veth's add sets both ends */
 	bool up;                /* set IFF_UP (add, change) */
 	bool down;              /* clear IFF_UP (change) */
 	const char *new_name;   /* change: rename */
@@ -50,6 +50,7 @@ struct rtnl_link {
 	const int *peer_netns_fd;
 	bool peer_up;
 	const uint8_t *peer_mac;
+	bool no_ipv6_ll;        /* change (before up): no IPv6 link-local address */
 };
 
 /* Creates l->name of l->kind (NLM_F_EXCL: an existing link is -EEXIST). */

@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/util.h"
 
 char *rules_base(void)
 {
 	return strdup(
 		"table " NETWORK_TABLE " {\n"
 		"\tmap ports4 { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+		"\tmap ports6 { type inet_proto . inet_service : ipv6_addr . inet_service; }\n"
 		"\tset bridges { type ifname; }\n"
 		"\tmap fwd_in { type ifname : verdict; }\n"
 		"\tmap fwd_out { type ifname : verdict; }\n"
@@ -19,9 +21,13 @@ char *rules_base(void)
 		"\tmap masq6 { type ipv6_addr : verdict; flags interval; }\n"
 		/* Host ports: from outside (prerouting) and from the host itself (output). */
 		"\tchain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
-		"\t\tmeta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n\t}\n"
+		"\t\tmeta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n"
+		"\t\tmeta nfproto ipv6 fib daddr type local dnat ip6 to meta l4proto . th dport map @ports6\n\t}\n"
+		/* Not [::1]: IPv6 has no route_localnet, the reply (de-NATed to ::1 on arrival from
+		 * the bridge) fails the input route lookup. hako relays [::1]:PORT in user space. */
 		"\tchain output { type nat hook output priority -100; policy accept;\n"
-		"\t\tmeta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n\t}\n"
+		"\t\tmeta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n"
+		"\t\tmeta nfproto ipv6 ip6 daddr != ::1 fib daddr type local dnat ip6 to meta l4proto . th dport map @ports6\n\t}\n"
 		/* 127.0.0.1:PORT DNAT'ed out of a bridge (route_localnet=1 lets it route) must not
 		 * keep the loopback source, which the container could never answer. */
 		"\tchain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
@@ -131,7 +137,8 @@ static void write_ports(FILE *f, const void *arg)
 {
 	const struct ports_args *a = arg;
 	char addr[INET_PREFIX_STRLEN];
-	fprintf(f, "%s element " NETWORK_TABLE " ports4 { ", a->add ? "create" : "delete");
+	fprintf(f, "%s element " NETWORK_TABLE " ports%c { ", a->add ? "create" : "delete",
+		a->addr->family == AF_INET6 ? '6' : '4');
 	for (unsigned i = 0; i < a->n; i++) {
 		const char *proto = a->ports[i].proto == IPPROTO_UDP ? "udp" : "tcp";
 		fprintf(f, "%s%s . %u", i ? ", " : "", proto, a->ports[i].host_port);
@@ -141,7 +148,10 @@ static void write_ports(FILE *f, const void *arg)
 	fprintf(f, " }\n");
 }
 
-char *rules_ports(const struct port_spec *ports, unsigned n, const struct inet_addr *addr, bool add)
+char *rules_ports(const struct port_spec *ports, unsigned n, const struct inet_addr *addr4,
+		  const struct inet_addr *addr6, bool add)
 {
-	return text_of(write_ports, &(struct ports_args){ ports, n, addr, add });
+	_cleanup_free_ char *v4 = addr4 ? text_of(write_ports, &(struct ports_args){ ports, n, addr4, add }) : strdup("");
+	_cleanup_free_ char *v6 = addr6 ? text_of(write_ports, &(struct ports_args){ ports, n, addr6, add }) : strdup("");
+	return v4 && v6 ? xasprintf("%s%s", v4, v6) : NULL;
 }

@@ -3,7 +3,7 @@
  * through maps, so adding or removing a network or a container's port forwards only adds or
  * removes map elements and the network's own chains, never touching another's rules:
  *
- *   ports4   inet_proto . port : container address . port   DNAT (prerouting and output)
+ *   ports4 / ports6   inet_proto . port : container address . port   DNAT (prerouting and output)
  *   bridges  every hako bridge      (localhost-originated DNAT is masqueraded towards them)
  *   fwd_in / fwd_out   bridge : jump in_NET / out_NET        isolation, established, DNAT'ed
  *   masq4 / masq6      subnet : jump masq_NET / masq6_NET    masquerade, NAT66
@@ -21,7 +21,10 @@
 char *rules_base(void);
 char *rules_network_add(const struct network_def *d);
 char *rules_network_del(const struct network_def *d);
-/* create (fails with EEXIST if a host port is taken) or delete a container's port forwards. */
-char *rules_ports(const struct port_spec *ports, unsigned n, const struct inet_addr *addr, bool add);
+/* One transaction: create (fails with EEXIST if a host port is taken) or delete a container's
+ * port forwards, in ports4 if addr4 is given and in ports6 if addr6 is (the container's
+ * addresses; delete looks only at their family). */
+char *rules_ports(const struct port_spec *ports, unsigned n, const struct inet_addr *addr4,
+		  const struct inet_addr *addr6, bool add);
 /* Whether p is in fc00::/7 (unique local): NAT66 applies only to those. */
 bool ipv6_is_ula(const struct inet_prefix *p);

@@ -75,7 +75,8 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	[ -z "$(ls -A "$HAKO_RUNTIME_DIR/machines")" ]
 	[ "$(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/hako/m*' | sort)" = "$before_cg" ]
 	! grep -F "$HAKO_IMAGE_DIR" /proc/self/mountinfo
-	[ "$(ip -o link | grep -c ' vb-')" = 0 ]
+	# Veths go with their containers' namespaces, which the kernel destroys in the background.
+	wait_for 5 sh -c '! ip -o link | grep -q " vb-"'
 	"$HAKO" network rm mnet
 	[ "$(ip -o link show | awk -F': ' '{print $2}')" = lo ]
 	! nft list tables | grep -q hako
@@ -484,7 +485,7 @@ machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*
 	[[ "$output" != *warning* ]]
 	ip link show master br0 | grep -q 'vb-base'
 	"$HAKO" stop base
-	[ -z "$(ip link show master br0)" ]
+	wait_for 5 sh -c '[ -z "$(ip link show master br0)" ]'
 }
 
 # ---- images ----

@@ -42,6 +42,12 @@ outside_httpd() {
 	wait_for 5 ip netns exec out timeout 1 busybox wget -q -O /dev/null http://127.0.0.1/cgi-bin/ip
 }
 
+# udhcpc_script ROOT: /udhcpc.sh, for busybox udhcpc -s, writes the address it got to /tmp/lease.
+udhcpc_script() {
+	printf '#!/bin/sh\n[ "$1" = bound ] && echo "$ip" > /tmp/lease\nexit 0\n' > "$1/udhcpc.sh"
+	chmod +x "$1/udhcpc.sh"
+}
+
 # fetch URL: prints the body (busybox wget -T segfaults: timeout(1) bounds it instead).
 fetch() { timeout 5 busybox wget -q -O- "$1"; }
 
@@ -53,6 +59,10 @@ web() {
 }
 
 hako_links() { ip -o link show | awk -F': ' '{print $2}' | grep -E '^(ve-|vb-|vz-|hk-)' || true; }
+# links_are WANT: hako's links become WANT. A container's veth goes with its network namespace,
+# which the kernel destroys in the background a few ms after the container ended.
+links_match() { [ "$(hako_links)" = "$1" ]; }
+links_are() { wait_for 5 links_match "$1" || { hako_links; return 1; }; }
 
 # Everything hako may leave: links, nftables of hako, dnsmasq processes, runtime files.
 leftovers() {
@@ -66,7 +76,7 @@ leftovers() {
 	run "$HAKO" run -D "$ROOT" -M box1 -n /bin/sh -c 'ls /sys/class/net 2>/dev/null; ip -o link show host0 >/dev/null && echo host0-ok'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *host0-ok* ]]
-	[ -z "$(hako_links)" ]
+	links_are ""
 	bg "$HAKO" run -D "$ROOT" -M box1 -n /bin/sleep 10
 	wait_for 5 ip link show ve-box1
 }
@@ -93,7 +103,7 @@ leftovers() {
 	ip link show vz-lab
 	kill "${BG_PIDS[2]}"; wait "${BG_PIDS[2]}" || true
 	! ip link show vz-lab 2>/dev/null
-	[ -z "$(hako_links)" ]
+	links_are ""
 	ip link del br9
 }
 
@@ -117,11 +127,11 @@ leftovers() {
 	[ "$status" -eq 126 ]
 	[[ "$output" == "hako: cannot create the container's network interfaces"* ]]
 	ip link show tif0
-	[ "$(hako_links)" = hk-n1 ]
+	links_are hk-n1
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/networks/n1/members")" ]
 	run "$HAKO" run -D "$ROOT" -M half --network-zone=z9 --network-ipvlan=tif0 /bin/true
 	[ "$status" -eq 126 ]
-	[ "$(hako_links)" = hk-n1 ]
+	links_are hk-n1
 }
 
 @test "network: seed 004: port 8080 reached from outside, 127.0.0.1 and the host's address; outside sees the host" {
@@ -143,18 +153,42 @@ leftovers() {
 	[[ "$output" == *"inet 10.88.0.3/24"* ]]
 }
 
+@test "network: IPv6 port forward: [::1] (relayed), the host's IPv6 address and from outside over v6" {
+	outside
+	"$HAKO" network create web6 --subnet=10.87.0.0/24 --ipv6=fd87:1:2:3::/64
+	web site6 "$ROOT" web6 -p 8090:80
+	wait_for 5 fetch http://[::1]:8090/
+	[ "$(fetch http://[::1]:8090/)" = site6 ]
+	[ "$(fetch http://[2001:db8::1]:8090/)" = site6 ]
+	[ "$(ip netns exec out timeout 5 busybox wget -q -O- http://[2001:db8::1]:8090/)" = site6 ]
+	[ "$(fetch http://127.0.0.1:8090/)" = site6 ]
+	nft list map inet hako ports6 | grep -q "tcp . 8090 : fd87:1:2:3::2 . 80"
+	relay=$(pgrep -x -P "${BG_PIDS[0]}" hako-relay)
+	# The relay and the v6 forward go with the container.
+	kill "${BG_PIDS[0]}"; wait "${BG_PIDS[0]}" || true
+	[ ! -e "/proc/$relay" ]
+	[ -z "$(nft list map inet hako ports6 | grep 8090)" ]
+	run fetch http://[::1]:8090/
+	[ "$status" -ne 0 ]
+	# [::1]:PORT taken on the host: an error, and the forward is not left half-made.
+	bg python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET6); s.bind(("::1", 8091)); s.listen(); time.sleep(30)'
+	wait_for 5 sh -c 'ss -Htln | grep -q "\[::1\]:8091"'
+	run "$HAKO" run -q -D "$ROOT" -M site6 --network=web6 -p 8091:80 /bin/true
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"cannot listen on [::1]:8091: Address already in use"* ]]
+	[ -z "$(nft list map inet hako ports6 | grep 8091)" ]
+	[ -z "$(nft list map inet hako ports4 | grep 8091)" ]
+	[ -z "$(ls "$HAKO_RUNTIME_DIR/ports")" ]
+}
+
 @test "network: seed 002: DHCP, names, IPv6 by RA and NAT66" {
 	outside
 	"$HAKO" network create lan --subnet=10.89.0.0/24 --dhcp --ipv6=auto
 	pgrep -f "[d]nsmasq --conf-file=$HAKO_RUNTIME_DIR"
-	cat > "$ROOT/udhcpc.sh" <<'S'
-#!/bin/sh
-[ "$1" = bound ] && echo "$ip" > /tmp/lease
-exit 0
-S
-	chmod +x "$ROOT/udhcpc.sh"
+	udhcpc_script "$ROOT"
 	ROOT2=$(make_root "$TEST_TMP/root2")
-	cp "$ROOT/udhcpc.sh" "$ROOT2/"
+	udhcpc_script "$ROOT2"
 	touch "$ROOT/etc/resolv.conf" "$ROOT2/etc/resolv.conf"
 	bg "$HAKO" run -q -D "$ROOT2" -M peer --network=lan /bin/sleep 60
 	wait_for 5 ip link show vb-peer
@@ -180,6 +214,62 @@ S
 	[ "${lines[6]}" = ping6-outside ]
 	[ "${lines[7]}" = ping-outside ]
 	[ "${lines[8]}" = "nameserver 10.89.0.1" ]
+}
+
+@test "network: a dnsmasq killed with SIGKILL is restarted by the next join or show; DHCP and DNS work" {
+	"$HAKO" network create dn --subnet=10.86.0.0/24 --dhcp
+	pidfile=$HAKO_RUNTIME_DIR/networks/dn/dnsmasq.pid
+	gone() { ! grep -q dnsmasq "/proc/$1/cmdline" 2>/dev/null; }
+	old=$(cat "$pidfile"); kill -KILL "$old"; wait_for 5 gone "$old"
+	udhcpc_script "$ROOT"
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	touch "$ROOT/etc/resolv.conf" "$ROOT2/etc/resolv.conf"
+	bg "$HAKO" run -q -D "$ROOT2" -M dpeer --network=dn /bin/sleep 60
+	wait_for 5 ip link show vb-dpeer
+	new=$(cat "$pidfile")
+	[ "$new" != "$old" ] && grep -q dnsmasq "/proc/$new/cmdline"
+	run "$HAKO" run -q -D "$ROOT" -M dmain --network=dn /bin/sh -c '
+		udhcpc -i host0 -n -q -t 5 -s /udhcpc.sh >/dev/null 2>&1; echo "lease $(cat /tmp/lease)"
+		nslookup dpeer | grep -c "10.86.0.2$"'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "lease 10.86.0.3" ]
+	[ "${lines[1]}" = 1 ]
+	# show notices it too, once; then it runs again.
+	kill -KILL "$new"; wait_for 5 gone "$new"
+	run "$HAKO" network show dn
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"dnsmasq of network dn is not running, restarting it"* ]]
+	[[ "$output" == *"Dnsmasq: restarted (pid $(cat "$pidfile"))"* ]]
+	run "$HAKO" network show dn
+	[[ "$output" == *"Dnsmasq: running (pid $(cat "$pidfile"))"* ]]
+	run "$HAKO" network list --json
+	[[ "$output" == *'"dnsmasq":"running"'* ]]
+}
+
+@test "network: --mtu sets the bridge, both veth ends and host0; out of range is refused" {
+	"$HAKO" network create mt --subnet=10.85.0.0/24 --ipv6=fd85::/64 --mtu=1400
+	grep -qx "MTU=1400" "$HAKO_CONFIG_DIR/networks/mt.network"
+	"$HAKO" network show mt | grep -qx "MTU: 1400"
+	ip -o link show hk-mt | grep -q "mtu 1400 "
+	bg "$HAKO" run -q -D "$ROOT" -M mtu1 --network=mt /bin/sleep 30
+	wait_for 5 ip link show vb-mtu1
+	ip -o link show vb-mtu1 | grep -q "mtu 1400 "
+	ip -o link show hk-mt | grep -q "mtu 1400 "
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	run "$HAKO" run -q -D "$ROOT2" -M mtu2 --network=mt /bin/sh -c 'cat /sys/class/net/host0/mtu; ping -c1 -W2 -s 1372 10.85.0.2 >/dev/null && echo ping'
+	[ "$status" -eq 0 ]
+	[ "$output" = "1400
+ping" ]
+	run "$HAKO" network create m2 --subnet=10.84.0.0/24 --mtu=67
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: invalid --mtu=67: expected a number from 68 to 65535" ]
+	run "$HAKO" network create m2 --subnet=10.84.0.0/24 --mtu=1279 --ipv6=auto
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: network m2: MTU 1279 is below IPv6's minimum of 1280" ]
+	run "$HAKO" network create m2 --subnet=10.84.0.0/24 --mtu=65536
+	[ "$status" -eq 125 ]
+	[ ! -e "$HAKO_CONFIG_DIR/networks/m2.network" ]
+	[ -z "$(ip -o link show | grep hk-m2)" ]
 }
 
 @test "network: seed 000: a user table with input policy drop does not break containers or port forwards" {
@@ -283,5 +373,6 @@ N
 	kill "${BG_PIDS[0]}"; wait "${BG_PIDS[0]}" || true
 	"$HAKO" network rm r1
 	"$HAKO" network rm r2
+	links_are ""
 	[ -z "$(leftovers)" ] || { leftovers; false; }
 }

@@ -61,10 +61,15 @@ static void test_definitions(void)
 	ipam_ipv6_of(&d, &v4, &v6);
 	CHECK_STREQ(inet_addr_str(&v6, buf), "fd00:1:2:3::7");
 	network_def_done(&d);
+	d = def("[Network]\nSubnet=10.2.0.0/24\nMTU=1279\n");
+	CHECK(d.mtu == 1279);
+	network_def_done(&d);
 	const char *bad[] = { "[Network]\nSubnet=10.2.0.1/24\n", "[Network]\nSubnet=fd00::/64\n",
 			      "[Network]\nSubnet=10.2.0.0/24\nGateway=10.3.0.1\n",
 			      "[Network]\nSubnet=10.2.0.0/24\nGateway=10.2.0.255\n",
-			      "[Network]\nSubnet=10.2.0.0/24\nIPv6=fd00::/48\n", "[Network]\n" };
+			      "[Network]\nSubnet=10.2.0.0/24\nIPv6=fd00::/48\n", "[Network]\n",
+			      "[Network]\nSubnet=10.2.0.0/24\nMTU=67\n", "[Network]\nSubnet=10.2.0.0/24\nMTU=65536\n",
+			      "[Network]\nSubnet=10.2.0.0/24\nMTU=1279\nIPv6=fd00::/64\n" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		d = def(bad[i]);
 		CHECK(d.subnet.len == 0);
@@ -90,11 +95,16 @@ static void test_mac_and_rules(void)
 	free(add);
 	free(del);
 	struct port_spec ports[] = { { IPPROTO_TCP, 8080, 80 }, { IPPROTO_UDP, 53, 5353 } };
-	struct inet_addr ip;
+	struct inet_addr ip, ip6;
 	inet_addr_parse("10.3.0.2", &ip);
-	char *p = rules_ports(ports, 2, &ip, true), *q = rules_ports(ports, 2, &ip, false);
+	inet_addr_parse("fd00:9::2", &ip6);
+	char *p = rules_ports(ports, 2, &ip, NULL, true), *q = rules_ports(ports, 2, &ip, &ip6, false);
 	CHECK_STREQ(p, "create element inet hako ports4 { tcp . 8080 : 10.3.0.2 . 80, udp . 53 : 10.3.0.2 . 5353 }\n");
-	CHECK_STREQ(q, "delete element inet hako ports4 { tcp . 8080, udp . 53 }\n");
+	CHECK_STREQ(q, "delete element inet hako ports4 { tcp . 8080, udp . 53 }\n"
+		       "delete element inet hako ports6 { tcp . 8080, udp . 53 }\n");
+	free(p);
+	p = rules_ports(ports, 1, NULL, &ip6, true);
+	CHECK_STREQ(p, "create element inet hako ports6 { tcp . 8080 : fd00:9::2 . 80 }\n");
 	free(p);
 	free(q);
 	struct inet_prefix ula, gua;

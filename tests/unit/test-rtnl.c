@@ -144,7 +144,9 @@ static void test_rules_apply(void)
 	char *base = rules_base(), *add_a = rules_network_add(&a), *add_b = rules_network_add(&b);
 	char *del_a = rules_network_del(&a);
 	struct port_spec p = { IPPROTO_TCP, 8080, 80 };
-	char *fwd = rules_ports(&p, 1, &a.gateway, true);
+	struct inet_addr a6;
+	network_gateway6(&a, &a6);
+	char *fwd = rules_ports(&p, 1, &a.gateway, &a6, true);
 	CHECK(nft_run(base, &err) == 0);
 	CHECK(nft_run(add_b, &err) == 0);
 	CHECK(nft_query("list table inet hako", &before, &err) == 0);
@@ -154,7 +156,7 @@ static void test_rules_apply(void)
 	free(err);
 	err = NULL;
 	free(fwd);
-	fwd = rules_ports(&p, 1, &a.gateway, false);
+	fwd = rules_ports(&p, 1, &a.gateway, &a6, false);
 	CHECK(nft_run(fwd, &err) == 0);
 	CHECK(nft_run(del_a, &err) == 0);
 	CHECK(nft_query("list table inet hako", &after, &err) == 0);
