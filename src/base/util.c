@@ -373,3 +373,24 @@ bool pid_alive(pid_t pid)
 	const char *paren = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
 	return !(paren && paren[1] == ' ' && paren[2] == 'Z');
 }
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+void close_fds_except(const int *keep, unsigned n)
+{
+	int sorted[n ? n : 1];
+	memcpy(sorted, keep, n * sizeof(*keep));
+	qsort(sorted, n, sizeof(*sorted), cmp_int);
+	int from = 3;
+	for (unsigned i = 0; i < n; i++) {
+		if (sorted[i] < from) /* stdio, a duplicate, or no fd (-1) */
+			continue;
+		if (sorted[i] > from)
+			close_range((unsigned)from, (unsigned)sorted[i] - 1, 0);
+		from = sorted[i] + 1;
+	}
+	close_range((unsigned)from, ~0U, 0);
+}

@@ -50,3 +50,6 @@ uint64_t now_usec(void);   /* CLOCK_MONOTONIC */
 /* Whether pid is a live process: one that exists and is not a zombie waiting to be reaped (a
  * killed supervisor's parent may reap it late; its resources are free already). */
 bool pid_alive(pid_t pid);
+/* Closes every fd from 3 up but keep[0..n-1] (any order): a forked child that lives on must not
+ * hold its parent's pipes, sockets or terminal, whose EOF someone waits for. */
+void close_fds_except(const int *keep, unsigned n);

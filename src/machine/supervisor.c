@@ -435,17 +435,6 @@ static int supervise(struct run_config *cfg, int ready_fd)
 	return code; /* the clients' connections close with this process: "stopped" */
 }
 
-/* Closes every fd but stdio and the two kept: nothing of `hako start`'s caller (a test
- * harness's pipes, a terminal) may stay open in a process that lives on. */
-static void close_other_fds(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-	close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0U, 0);
-}
-
 int supervisor_start(struct run_config *cfg, int lock_fd)
 {
 	int p[2];
@@ -456,7 +445,9 @@ int supervisor_start(struct run_config *cfg, int lock_fd)
 		return log_errno(-errno, "cannot fork the supervisor"), EXIT_HAKO_FAILED;
 	if (pid == 0) {
 		close(p[0]);
-		close_other_fds(lock_fd, p[1]);
+		/* Nothing of `hako start`'s caller (a test harness's pipes, a terminal) may stay open
+		 * in a process that lives on. */
+		close_fds_except((int[]){ lock_fd, p[1] }, 2);
 		if (setsid() < 0)
 			_exit(EXIT_HAKO_FAILED);
 		pid_t g = fork();

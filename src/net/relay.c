@@ -16,19 +16,6 @@
 #include "base/proctitle.h"
 #include "base/util.h"
 
-/* Closes every fd from 3 up except keep[0..n-1] (ascending): a forked child of hako must not
- * hold the container's sync socket or terminal, whose EOF the parent waits for. */
-static void close_all_but(const int *keep, unsigned n)
-{
-	unsigned from = 3;
-	for (unsigned i = 0; i < n; i++) {
-		if ((unsigned)keep[i] > from)
-			close_range(from, (unsigned)keep[i] - 1, 0);
-		from = (unsigned)keep[i] + 1;
-	}
-	close_range(from, ~0U, 0);
-}
-
 /* A child that dies with its parent, with default signal handling (hako blocks the signals it
  * reads from a signalfd). */
 static pid_t fork_tied(void)
@@ -96,7 +83,7 @@ static _Noreturn void relay_main(const struct listener *l, unsigned n, const str
 		keep[i] = l[i].fd;
 		pfd[i] = (struct pollfd){ .fd = l[i].fd, .events = POLLIN };
 	}
-	close_all_but(keep, n);
+	close_fds_except(keep, n);
 	proc_title_set("hako-relay");
 	/* Connection processes are reaped by the kernel. */
 	signal(SIGCHLD, SIG_IGN);
@@ -132,11 +119,6 @@ static int listen_loopback6(uint16_t port)
 	return TAKE_FD(fd);
 }
 
-static int cmp_fd(const void *a, const void *b)
-{
-	return ((const struct listener *)a)->fd - ((const struct listener *)b)->fd;
-}
-
 int relay_start(const struct port_spec *ports, unsigned n, const struct inet_addr *to, pid_t *ret_pid)
 {
 	struct listener l[n ? n : 1];
@@ -154,8 +136,6 @@ int relay_start(const struct port_spec *ports, unsigned n, const struct inet_add
 	}
 	pid_t pid = 0;
 	if (r >= 0 && k > 0) {
-		/* close_all_but() wants the fds ascending. */
-		qsort(l, k, sizeof(l[0]), cmp_fd);
 		pid = fork_tied();
 		if (pid == 0)
 			relay_main(l, k, to);

@@ -1,6 +1,9 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "tap.h"
@@ -54,11 +57,31 @@ static void test_strv(void)
 	strv_free(v);
 }
 
+/* In a child (the closing is for good): only the kept fds, in any order and with a -1 among
+ * them, stay open. */
+static void test_close_fds_except(void)
+{
+	int a = open("/dev/null", O_RDONLY | O_CLOEXEC), b = open("/dev/null", O_RDONLY | O_CLOEXEC),
+	    c = open("/dev/null", O_RDONLY | O_CLOEXEC), d = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK(a > 2 && b > a && c > b && d > c);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close_fds_except((int[]){ d, -1, b }, 3);
+		bool ok = fcntl(a, F_GETFD) < 0 && fcntl(b, F_GETFD) >= 0 && fcntl(c, F_GETFD) < 0 &&
+			  fcntl(d, F_GETFD) >= 0 && fcntl(d + 1, F_GETFD) < 0 && fcntl(1, F_GETFD) >= 0;
+		_exit(ok ? 0 : 1);
+	}
+	int status = -1;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(a), close(b), close(c), close(d);
+}
+
 int main(void)
 {
 	RUN(test_parse_numbers);
 	RUN(test_parse_size_and_duration);
 	RUN(test_boolean);
 	RUN(test_strv);
+	RUN(test_close_fds_except);
 	TAP_END();
 }
