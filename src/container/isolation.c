@@ -17,6 +17,7 @@
 
 #include "base/cleanup.h"
 #include "base/dirs.h"
+#include "base/fdpass.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "container/container.h"
@@ -249,21 +250,9 @@ static int send_userns_ready(struct container *c, bool idmap)
 			return log_errno(tree, "cannot make an idmapped mount of %s (try --private-users-ownership=chown)",
 					 c->root);
 	}
-	char cbuf[CMSG_SPACE(sizeof(int))] = {};
-	char byte = 'U';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (tree >= 0) {
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &tree, sizeof(int));
-	}
-	if (sendmsg(c->sync_fd, &msg, MSG_NOSIGNAL) != 1)
-		return log_errno(-errno, "cannot hand the idmapped tree to the container");
+	int r = fd_send(c->sync_fd, "U", 1, tree);
+	if (r < 0)
+		return log_errno(r, "cannot hand the idmapped tree to the container");
 	return 0;
 }
 
@@ -309,17 +298,9 @@ int isolation_enter_child(struct container *c, int sync_fd)
 	struct isolation_state *s = c->iso;
 	if (!s || !s->userns)
 		return 0;
-	char cbuf[CMSG_SPACE(sizeof(int))] = {};
 	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	ssize_t n = recvmsg(sync_fd, &msg, MSG_CMSG_CLOEXEC);
-	if (n != 1)
+	if (fd_recv(sync_fd, &byte, 1, &s->tree_fd) != 1) /* s->tree_fd: the idmapped tree, if any */
 		_exit(EXIT_FAILURE); /* the parent failed and said why */
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&s->tree_fd, CMSG_DATA(cm), sizeof(int)); /* the idmapped tree */
 	int r = clone_host_trees(c, s);
 	if (r < 0)
 		return r;
