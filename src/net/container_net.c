@@ -37,7 +37,7 @@
 struct net_state {
 	int netns_fd;             /* --network-namespace-path=, validated and opened before clone */
 	int child_ns, host_ns;    /* the container's namespace (kept: interfaces go back) and ours */
-	struct rtnl *rtnl;        /* ours, from network_prepare to network_setup */
+	struct rtnl *rtnl;        /* ours from network_prepare on; the container's for host0 */
 	char host_if[IFNAMSIZ];   /* ve-NAME / vb-NAME: the veth's host end, "" if none */
 	int master;               /* ifindex of the bridge the host end joins, 0 if none */
 	char *zone_dir;           /* $RUNTIME/zones/Z/members, once this container is one */
@@ -289,7 +289,8 @@ int network_enter_child(struct container *c)
 {
 	if (c->net && c->net->netns_fd >= 0 && setns(c->net->netns_fd, CLONE_NEWNET) < 0)
 		return log_errno(-errno, "cannot join network namespace %s", c->cfg->net.namespace_path);
-	if (c->cfg->net.private_network) {
+	/* On a managed network hako brings lo up with host0 (configure_host0). */
+	if (c->cfg->net.private_network && !(c->net && c->net->on_network)) {
 		int r = loopback_up();
 		if (r < 0)
 			return log_errno(r, "cannot bring up lo");
@@ -367,12 +368,13 @@ static int make_links(struct container *c, struct rtnl *r)
 	return 0;
 }
 
-/* Inside: host0 up with the network's addresses and default routes. */
+/* Inside: lo and host0 up, host0 with the network's addresses and default routes. Our socket
+ * moves into the container's namespace for it: nothing here needs the host's any more. */
 static int configure_host0(struct container *c)
 {
 	struct net_state *s = c->net;
-	_cleanup_rtnl_ struct rtnl *r = NULL;
-	int err = rtnl_open(s->child_ns, &r);
+	struct rtnl *r = s->rtnl;
+	int err = rtnl_reopen(r, s->child_ns);
 	int idx = err < 0 ? err : rtnl_ifindex(r, "host0");
 	if (idx < 0)
 		return log_errno(idx, "cannot reach host0 in the container");
@@ -380,6 +382,7 @@ static int configure_host0(struct container *c)
 	struct inet_prefix a6 = { .addr = s->addr6, .len = 64 };
 	struct inet_addr gw6;
 	rtnl_begin(r);
+	rtnl_link_change(r, &(struct rtnl_link){ .name = "lo", .up = true });
 	rtnl_link_change(r, &(struct rtnl_link){ .name = "host0", .up = true });
 	rtnl_addr_add(r, idx, &a4);
 	rtnl_route_add(r, NULL, &s->def.gateway, idx);

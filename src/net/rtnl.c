@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/util.h"
@@ -23,7 +26,7 @@
 #define RBUF_BYTES (32 * 1024)
 
 struct rtnl {
-	struct mnl_socket *nl;
+	int fd;
 	unsigned portid;
 	uint32_t seq;
 	bool batching;
@@ -37,19 +40,29 @@ struct rtnl {
 	char *rbuf;          /* RBUF_BYTES */
 };
 
-static int socket_setup(struct rtnl *r)
+/* A bound rtnetlink socket in netns_fd's namespace (-1: ours), its port id in *ret_portid. */
+static int open_socket(int netns_fd, unsigned *ret_portid)
 {
-	r->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!r->nl)
+	int saved = -1, err;
+	if (netns_fd >= 0 && (err = netns_enter(netns_fd, &saved)) < 0)
+		return err;
+	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (saved >= 0)
+		netns_leave(saved);
+	if (fd < 0)
 		return -errno;
 	int one = 1;
 	/* Acks without a copy of the request, and the kernel's reason text with errors. */
-	(void)mnl_socket_setsockopt(r->nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	(void)mnl_socket_setsockopt(r->nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	if (mnl_socket_bind(r->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* Port id 0: the kernel picks one. */
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	socklen_t len = sizeof(sa);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
 		return -errno;
-	r->portid = mnl_socket_get_portid(r->nl);
-	return 0;
+	*ret_portid = sa.nl_pid;
+	return TAKE_FD(fd);
 }
 
 int rtnl_open(int netns_fd, struct rtnl **ret)
@@ -57,33 +70,36 @@ int rtnl_open(int netns_fd, struct rtnl **ret)
 	struct rtnl *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	r->fd = -1;
 	r->buf = malloc(BATCH_BYTES);
 	r->rbuf = malloc(RBUF_BYTES);
-	if (!r->buf || !r->rbuf) {
-		rtnl_close(r);
-		return -ENOMEM;
-	}
 	r->seq = (uint32_t)time(NULL);
-	int saved = -1, err;
-	if (netns_fd >= 0 && (err = netns_enter(netns_fd, &saved)) < 0) {
-		rtnl_close(r);
-		return err;
-	}
-	err = socket_setup(r);
-	if (saved >= 0)
-		netns_leave(saved);
+	int err = r->buf && r->rbuf ? open_socket(netns_fd, &r->portid) : -ENOMEM;
 	if (err < 0) {
 		rtnl_close(r);
 		return err;
 	}
+	r->fd = err;
 	*ret = r;
+	return 0;
+}
+
+int rtnl_reopen(struct rtnl *r, int netns_fd)
+{
+	unsigned portid;
+	int fd = open_socket(netns_fd, &portid);
+	if (fd < 0)
+		return fd;
+	close(r->fd);
+	r->fd = fd;
+	r->portid = portid;
 	return 0;
 }
 
 void rtnl_close(struct rtnl *r)
 {
-	if (r->nl)
-		mnl_socket_close(r->nl);
+	if (r->fd >= 0)
+		close(r->fd);
 	free(r->buf);
 	free(r->rbuf);
 	free(r);
@@ -117,12 +133,12 @@ static void note_error(struct rtnl *r, const struct nlmsghdr *nlh, int err)
 	}
 }
 
-/* Reads until every queued message is acked. Replies other than acks (a GETLINK answer) go to
- * reply_cb. */
-static int collect(struct rtnl *r, unsigned pending, mnl_cb_t reply_cb, void *data)
+/* Reads until every queued message is acked (every request asks for an ack; none asks for
+ * anything else). */
+static int collect(struct rtnl *r, unsigned pending)
 {
 	while (pending > 0) {
-		ssize_t n = mnl_socket_recvfrom(r->nl, r->rbuf, RBUF_BYTES);
+		ssize_t n = recv(r->fd, r->rbuf, RBUF_BYTES, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -138,8 +154,6 @@ static int collect(struct rtnl *r, unsigned pending, mnl_cb_t reply_cb, void *da
 				if (e->error)
 					note_error(r, nlh, e->error);
 				pending--;
-			} else if (reply_cb && reply_cb(nlh, data) < MNL_CB_OK) {
-				return -EIO;
 			}
 		}
 	}
@@ -151,7 +165,8 @@ static int flush(struct rtnl *r)
 	if (r->queued == 0)
 		return 0;
 	unsigned pending = r->queued;
-	ssize_t n = mnl_socket_sendto(r->nl, r->buf, r->len);
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	ssize_t n = sendto(r->fd, r->buf, r->len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
 	r->len = 0;
 	r->queued = 0;
 	if (n < 0) {
@@ -159,7 +174,7 @@ static int flush(struct rtnl *r)
 			r->err = -errno;
 		return r->err;
 	}
-	int err = collect(r, pending, NULL, NULL);
+	int err = collect(r, pending);
 	if (err < 0 && !r->err)
 		r->err = err;
 	return r->err;
@@ -311,42 +326,23 @@ int rtnl_link_del(struct rtnl *r, const char *name)
 	return msg_end(r, nlh);
 }
 
-static int ifindex_cb(const struct nlmsghdr *nlh, void *data)
-{
-	if (nlh->nlmsg_type == RTM_NEWLINK) {
-		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-		*(int *)data = ifi->ifi_index;
-	}
-	return MNL_CB_OK;
-}
-
+/* SIOCGIFINDEX, not RTM_GETLINK: the ioctl is a lookup by name under RCU, while RTM_GETLINK
+ * takes the rtnl lock, fills in every attribute of the link and, since Linux 6.x, first runs
+ * the link's pending link-watch events (linkwatch_sync_dev) with their notifier chains: for a
+ * veth just made, most of what configuring it costs. A netlink socket passes the ioctl down
+ * to its own network namespace's devices. */
 int rtnl_ifindex(struct rtnl *r, const char *name)
 {
-	char buf[512];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = ++r->seq;
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	struct ifreq ifr = { 0 };
+	if (strlen(name) >= sizeof(ifr.ifr_name))
+		return -ENODEV;
+	strcpy(ifr.ifr_name, name);
 	/* What a batch queued so far goes first: the answer may depend on it. */
-	int saved_err = r->err;
-	flush(r);
-	saved_err = saved_err ? saved_err : r->err;
-	if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0)
+	if (r->queued)
+		(void)flush(r);
+	if (ioctl(r->fd, SIOCGIFINDEX, &ifr) < 0)
 		return -errno;
-	int idx = 0;
-	r->err = 0;
-	int err = collect(r, 1, ifindex_cb, &idx);
-	int lookup_err = r->err;
-	r->err = saved_err;
-	if (err < 0)
-		return err;
-	if (lookup_err)
-		return lookup_err;
-	return idx > 0 ? idx : -ENODEV;
+	return ifr.ifr_ifindex > 0 ? ifr.ifr_ifindex : -ENODEV;
 }
 
 int rtnl_addr_add(struct rtnl *r, int ifindex, const struct inet_prefix *p)

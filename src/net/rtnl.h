@@ -5,7 +5,7 @@
  * appends a message to one buffer, and rtnl_commit() sends them in as few sendmsg() calls as the
  * socket buffers allow and collects every ack, so making many links costs a few syscalls. Outside
  * a begin/commit pair each call is its own batch and returns the kernel's answer directly.
- * Calls that ask the kernel something (rtnl_ifindex) need no batch open.
+ * rtnl_ifindex() needs no batch open.
  *
  * Links are named by name (the kernel looks them up by IFLA_IFNAME), so one batch can create a
  * link and change it; addresses and routes need an ifindex. */
@@ -20,6 +20,10 @@ struct rtnl;
 
 /* A socket in the current network namespace, or in netns_fd's (>= 0). */
 int rtnl_open(int netns_fd, struct rtnl **ret);
+/* Moves r to a new socket in netns_fd's namespace, keeping what it allocated: a process that
+ * just forked pays a page fault for every page it touches first, which on a VM with shadow
+ * page tables costs more than the netlink work of configuring a container's host0. */
+int rtnl_reopen(struct rtnl *r, int netns_fd);
 void rtnl_close(struct rtnl *r);
 static inline void rtnl_closep(struct rtnl **r) { if (*r) rtnl_close(*r); }
 #define _cleanup_rtnl_ __attribute__((cleanup(rtnl_closep)))
