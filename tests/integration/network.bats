@@ -176,9 +176,51 @@ s = socket.socket(socket.AF_INET6); s.bind(("::1", 8091)); s.listen(); time.slee
 	wait_for 5 sh -c 'ss -Htln | grep -q "\[::1\]:8091"'
 	run "$HAKO" run -q -D "$ROOT" -M site6 --network=web6 -p 8091:80 /bin/true
 	[ "$status" -eq 126 ]
-	[[ "$output" == *"cannot listen on [::1]:8091: Address already in use"* ]]
+	[[ "$output" == *"cannot listen on [::1]:8091 (tcp): Address already in use"* ]]
 	[ -z "$(nft list map inet hako ports6 | grep 8091)" ]
 	[ -z "$(nft list map inet hako ports4 | grep 8091)" ]
+	[ -z "$(ls "$HAKO_RUNTIME_DIR/ports")" ]
+}
+
+UDPECHO=${UDPECHO:-$BATS_TEST_DIRNAME/../../build/tests/udpecho}
+udp_ask() { "$BATS_TEST_DIRNAME/udp-ask.py" "$@"; }
+
+@test "network: UDP port forwards: 127.0.0.1, the host's addresses, [::1] (relayed), outside" {
+	[ -x "$UDPECHO" ] || skip "build the udpecho helper first (scripts/build.sh)"
+	outside
+	cp "$UDPECHO" "$ROOT/udpecho"
+	"$HAKO" network create dgram --subnet=10.86.0.0/24 --ipv6=fd86:1:2:3::/64
+	bg "$HAKO" run -q -D "$ROOT" -M echo --network=dgram -p udp:5353:53 /udpecho 53 echo
+	wait_for 5 udp_ask 127.0.0.1 5353 ping
+	[ "$(udp_ask 127.0.0.1 5353 ping)" = echo:ping ]
+	[ "$(udp_ask 192.0.2.1 5353 ping)" = echo:ping ]
+	[ "$(udp_ask 2001:db8::1 5353 ping)" = echo:ping ]
+	[ "$(ip netns exec out "$BATS_TEST_DIRNAME/udp-ask.py" 192.0.2.1 5353 ping)" = echo:ping ]
+	[ "$(ip netns exec out "$BATS_TEST_DIRNAME/udp-ask.py" 2001:db8::1 5353 ping)" = echo:ping ]
+	nft list map inet hako ports6 | grep -q "udp . 5353 : fd86:1:2:3::2 . 53"
+	# [::1] goes through the relay; clients at the same time each get their own answers.
+	[ "$(udp_ask ::1 5353 ping)" = echo:ping ]
+	run udp_ask ::1 5353 one two three
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'echo:one\necho:two\necho:three')" ]
+	# TCP on the same port number is not forwarded.
+	[ -z "$(nft list map inet hako ports4 | grep 'tcp . 5353')" ]
+	relay=$(pgrep -x -P "${BG_PIDS[0]}" hako-relay)
+	kill "${BG_PIDS[0]}"; wait "${BG_PIDS[0]}" || true
+	[ ! -e "/proc/$relay" ]
+	[ -z "$(nft list map inet hako ports4 | grep 5353)" ]
+	[ -z "$(nft list map inet hako ports6 | grep 5353)" ]
+	run udp_ask ::1 5353 ping
+	[ "$status" -ne 0 ]
+	# [::1]:PORT taken for UDP on the host: an error, nothing left half-made.
+	bg python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 5354)); time.sleep(30)'
+	wait_for 5 sh -c 'ss -Hunl | grep -q "\[::1\]:5354"'
+	run "$HAKO" run -q -D "$ROOT" -M echo --network=dgram -p udp:5354:53 /bin/true
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"cannot listen on [::1]:5354 (udp): Address already in use"* ]]
+	[ -z "$(nft list map inet hako ports4 | grep 5354)" ]
+	[ -z "$(nft list map inet hako ports6 | grep 5354)" ]
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/ports")" ]
 }
 
