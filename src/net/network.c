@@ -393,29 +393,24 @@ static int sysctls_up(const struct network_def *d)
 	return 0;
 }
 
-static bool table_exists(void)
-{
-	_cleanup_free_ char *out = NULL, *err = NULL;
-	return nft_query("list table " NETWORK_TABLE, &out, &err) == 0;
-}
-
-static int apply(const char *what, char *text)
+static int apply(const char *what, const struct network_def *d, char *text)
 {
 	_cleanup_free_ char *t = text, *err = NULL;
 	if (!t)
 		return log_errno(-ENOMEM, "out of memory");
 	int r = nft_run(t, &err);
 	if (r < 0)
-		log_error("cannot %s: %s", what, err ? err : "nftables failed");
+		log_error("cannot %s of network %s: %s", what, d->name, err ? err : "nftables failed");
 	return r;
 }
 
+/* Two transactions, not one: the kernel refuses (ENOENT) an element of an interval map (masq4)
+ * that jumps to a chain made in the same transaction as the map. A failure in the second is
+ * undone by network_down(), which deletes the table with the last network. */
 static int rules_up(const struct network_def *d)
 {
-	int r = 0;
-	if (!table_exists())
-		r = apply("create hako's nftables table", rules_base());
-	return r < 0 ? r : apply("add the network's nftables rules", rules_network_add(d));
+	int r = apply("bring hako's nftables table up to date for the rules", d, rules_base());
+	return r < 0 ? r : apply("add the nftables rules", d, rules_network_add(d));
 }
 
 /* The table goes with the last network: nothing of hako's stays in nftables. */

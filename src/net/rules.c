@@ -8,37 +8,55 @@
 #include "base/cleanup.h"
 #include "base/util.h"
 
-char *rules_base(void)
+/* hako's maps and sets. "add" leaves one that exists as it is, with its elements. */
+static const struct { const char *kind, *name, *spec; } base_objects[] = {
+	{ "map", "ports4", "type inet_proto . inet_service : ipv4_addr . inet_service;" },
+	{ "map", "ports6", "type inet_proto . inet_service : ipv6_addr . inet_service;" },
+	{ "set", "bridges", "type ifname;" },
+	{ "map", "fwd_in", "type ifname : verdict;" },
+	{ "map", "fwd_out", "type ifname : verdict;" },
+	{ "map", "masq4", "type ipv4_addr : verdict; flags interval;" },
+	{ "map", "masq6", "type ipv6_addr : verdict; flags interval;" },
+};
+
+/* The base chains hold only these rules, which dispatch through the maps: they are flushed and
+ * written again each time, so a table made by an older hako gets the current ones. */
+static const struct { const char *name, *hook, *rules[4]; } base_chains[] = {
+	/* Host ports: from outside (prerouting) and from the host itself (output). */
+	{ "prerouting", "type nat hook prerouting priority dstnat; policy accept;", {
+		"meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @ports4",
+		"meta nfproto ipv6 fib daddr type local dnat ip6 to meta l4proto . th dport map @ports6" } },
+	/* Not [::1]: IPv6 has no route_localnet, the reply (de-NATed to ::1 on arrival from the
+	 * bridge) fails the input route lookup. hako relays [::1]:PORT in user space. */
+	{ "output", "type nat hook output priority -100; policy accept;", {
+		"meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @ports4",
+		"meta nfproto ipv6 ip6 daddr != ::1 fib daddr type local dnat ip6 to meta l4proto . th dport map @ports6" } },
+	/* 127.0.0.1:PORT DNAT'ed out of a bridge (route_localnet=1 lets it route) must not keep
+	 * the loopback source, which the container could never answer. */
+	{ "postrouting", "type nat hook postrouting priority srcnat; policy accept;", {
+		"ip saddr 127.0.0.0/8 oifname @bridges masquerade",
+		"ip saddr vmap @masq4",
+		"ip6 saddr vmap @masq6" } },
+	{ "forward", "type filter hook forward priority filter; policy accept;", {
+		"iifname vmap @fwd_in",
+		"oifname vmap @fwd_out",
+		"iifname @bridges accept" } },
+};
+
+static void write_base(FILE *f, const void *arg)
 {
-	return strdup(
-		"table " NETWORK_TABLE " {\n"
-		"\tmap ports4 { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
-		"\tmap ports6 { type inet_proto . inet_service : ipv6_addr . inet_service; }\n"
-		"\tset bridges { type ifname; }\n"
-		"\tmap fwd_in { type ifname : verdict; }\n"
-		"\tmap fwd_out { type ifname : verdict; }\n"
-		"\tmap masq4 { type ipv4_addr : verdict; flags interval; }\n"
-		"\tmap masq6 { type ipv6_addr : verdict; flags interval; }\n"
-		/* Host ports: from outside (prerouting) and from the host itself (output). */
-		"\tchain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
-		"\t\tmeta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n"
-		"\t\tmeta nfproto ipv6 fib daddr type local dnat ip6 to meta l4proto . th dport map @ports6\n\t}\n"
-		/* Not [::1]: IPv6 has no route_localnet, the reply (de-NATed to ::1 on arrival from
-		 * the bridge) fails the input route lookup. hako relays [::1]:PORT in user space. */
-		"\tchain output { type nat hook output priority -100; policy accept;\n"
-		"\t\tmeta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n"
-		"\t\tmeta nfproto ipv6 ip6 daddr != ::1 fib daddr type local dnat ip6 to meta l4proto . th dport map @ports6\n\t}\n"
-		/* 127.0.0.1:PORT DNAT'ed out of a bridge (route_localnet=1 lets it route) must not
-		 * keep the loopback source, which the container could never answer. */
-		"\tchain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
-		"\t\tip saddr 127.0.0.0/8 oifname @bridges masquerade\n"
-		"\t\tip saddr vmap @masq4\n"
-		"\t\tip6 saddr vmap @masq6\n\t}\n"
-		"\tchain forward { type filter hook forward priority filter; policy accept;\n"
-		"\t\tiifname vmap @fwd_in\n"
-		"\t\toifname vmap @fwd_out\n"
-		"\t\tiifname @bridges accept\n\t}\n"
-		"}\n");
+	(void)arg;
+	fprintf(f, "add table " NETWORK_TABLE "\n");
+	for (size_t i = 0; i < ELEMENTSOF(base_objects); i++)
+		fprintf(f, "add %s " NETWORK_TABLE " %s { %s }\n", base_objects[i].kind,
+			base_objects[i].name, base_objects[i].spec);
+	for (size_t i = 0; i < ELEMENTSOF(base_chains); i++) {
+		const char *name = base_chains[i].name;
+		fprintf(f, "add chain " NETWORK_TABLE " %s { %s }\nflush chain " NETWORK_TABLE " %s\n",
+			name, base_chains[i].hook, name);
+		for (const char *const *rule = base_chains[i].rules; *rule; rule++)
+			fprintf(f, "add rule " NETWORK_TABLE " %s %s\n", name, *rule);
+	}
 }
 
 bool ipv6_is_ula(const struct inet_prefix *p)
@@ -74,6 +92,11 @@ static char *text_of(void (*w)(FILE *f, const void *arg), const void *arg)
 		return NULL;
 	}
 	return buf;
+}
+
+char *rules_base(void)
+{
+	return text_of(write_base, NULL);
 }
 
 static void write_network_add(FILE *f, const void *arg)

@@ -17,7 +17,8 @@
 #include "net/netconfig.h"
 #include "net/network.h"
 
-/* The table with its maps and base chains: applied once, when it does not exist yet. */
+/* The table with its maps and base chains, made or brought up to date (the base chains' rules
+ * rewritten; maps, sets and their elements kept): applied by every network's up. */
 char *rules_base(void);
 char *rules_network_add(const struct network_def *d);
 char *rules_network_del(const struct network_def *d);

@@ -169,6 +169,52 @@ static void test_rules_apply(void)
 	network_def_done(&b);
 }
 
+/* rules_base() again changes nothing; on the table of an older hako (a map missing, a base
+ * chain with a rule since changed) it writes today's base chains and keeps the elements. */
+static void test_rules_base_upgrade(void)
+{
+	char *err = NULL, *fresh = NULL, *again = NULL, *upgraded = NULL, *base = rules_base();
+	const char *forward = "add element inet hako ports4 { tcp . 8080 : 10.9.0.2 . 80 }\n";
+	CHECK(nft_run(base, &err) == 0);
+	CHECK(nft_run(forward, &err) == 0);
+	CHECK(nft_query("list table inet hako", &fresh, &err) == 0);
+	CHECK(nft_run(base, &err) == 0);
+	CHECK(nft_query("list table inet hako", &again, &err) == 0);
+	CHECK_STREQ(fresh, again);
+	CHECK(nft_run("delete table inet hako\n"
+		      "table inet hako {\n"
+		      "\tmap ports4 { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+		      "\tchain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
+		      "\t\tfib daddr type local dnat ip to meta l4proto . th dport map @ports4\n\t}\n"
+		      "}\n", &err) == 0);
+	CHECK(nft_run(forward, &err) == 0);
+	CHECK(nft_run(base, &err) == 0);
+	CHECK(nft_query("list table inet hako", &upgraded, &err) == 0);
+	CHECK_STREQ(fresh, upgraded);
+	CHECK(nft_run("delete table inet hako\n", &err) == 0);
+	const char *texts[] = { base, fresh, again, upgraded, err };
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		free((char *)texts[i]);
+}
+
+/* rtnl_reopen() moves a handle to another namespace: it then sees that namespace's links. */
+static void test_reopen(void)
+{
+	struct rtnl *r;
+	CHECK(rtnl_open(-1, &r) == 0);
+	CHECK(rtnl_link_add(r, &(struct rtnl_link){ .name = "only-a", .kind = "bridge" }) == 0);
+	CHECK(rtnl_reopen(r, ns_b) == 0);
+	CHECK(rtnl_ifindex(r, "only-a") == -ENODEV);
+	CHECK(rtnl_link_add(r, &(struct rtnl_link){ .name = "only-b", .kind = "bridge" }) == 0);
+	CHECK(rtnl_ifindex(r, "only-b") > 0);
+	CHECK(rtnl_link_del(r, "only-b") == 0);
+	CHECK(rtnl_reopen(r, -1) == 0);
+	CHECK(rtnl_ifindex(r, "only-a") > 0);
+	CHECK(rtnl_link_del(r, "only-a") == 0);
+	CHECK(if_in(ns_b, "only-b") == -ENODEV);
+	rtnl_close(r);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -185,5 +231,7 @@ int main(void)
 	RUN(test_addr_route);
 	RUN(test_nft);
 	RUN(test_rules_apply);
+	RUN(test_rules_base_upgrade);
+	RUN(test_reopen);
 	TAP_END();
 }
