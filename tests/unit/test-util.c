@@ -2,9 +2,12 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/fdpass.h"
 #include "base/util.h"
 #include "tap.h"
 
@@ -76,6 +79,37 @@ static void test_close_fds_except(void)
 	close(a), close(b), close(c), close(d);
 }
 
+/* A message and its fd arrive together; a message without one leaves *fd alone; an fd nobody
+ * asked for is closed, not leaked. */
+static void test_fd_pass(void)
+{
+	int sv[2], pipefd[2];
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK(pipe2(pipefd, O_CLOEXEC) == 0);
+	CHECK(fd_send(sv[0], "hello", 5, pipefd[1]) == 0);
+	close(pipefd[1]);
+	char buf[16] = "";
+	int fd = -1;
+	CHECK(fd_recv(sv[1], buf, sizeof(buf), &fd) == 5 && memcmp(buf, "hello", 5) == 0);
+	CHECK(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC));
+	CHECK(write(fd, "x", 1) == 1);
+	close(fd);
+	CHECK(read(pipefd[0], buf, sizeof(buf)) == 1 && buf[0] == 'x');
+	CHECK(read(pipefd[0], buf, sizeof(buf)) == 0); /* every write end is closed */
+	CHECK(fd_send(sv[0], "no fd", 5, -1) == 0);
+	fd = -1;
+	CHECK(fd_recv(sv[1], buf, sizeof(buf), &fd) == 5 && fd == -1);
+	CHECK(pipe2(pipefd, O_CLOEXEC) == 0);
+	CHECK(fd_send(sv[0], "u", 1, pipefd[1]) == 0);
+	close(pipefd[1]);
+	CHECK(fd_recv(sv[1], buf, sizeof(buf), NULL) == 1);
+	CHECK(read(pipefd[0], buf, sizeof(buf)) == 0); /* the unwanted copy was closed */
+	close(pipefd[0]);
+	close(sv[0]);
+	CHECK(fd_recv(sv[1], buf, sizeof(buf), &fd) == 0); /* EOF */
+	close(sv[1]);
+}
+
 int main(void)
 {
 	RUN(test_parse_numbers);
@@ -83,5 +117,6 @@ int main(void)
 	RUN(test_boolean);
 	RUN(test_strv);
 	RUN(test_close_fds_except);
+	RUN(test_fd_pass);
 	TAP_END();
 }
