@@ -47,10 +47,11 @@ static int open_socket(int netns_fd, unsigned *ret_portid)
 	if (netns_fd >= 0 && (err = netns_enter(netns_fd, &saved)) < 0)
 		return err;
 	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	err = fd < 0 ? -errno : 0;
 	if (saved >= 0)
 		netns_leave(saved);
-	if (fd < 0)
-		return -errno;
+	if (err < 0)
+		return err;
 	int one = 1;
 	/* Acks without a copy of the request, and the kernel's reason text with errors. */
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
