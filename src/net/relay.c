@@ -78,7 +78,8 @@ struct listener {
 
 /* UDP has no connections: a client (its address and port) gets a socket connected to the
  * container's port, the way back for the answers, until it is idle for as long as the kernel's
- * conntrack keeps a UDP stream (docker-proxy does the same). The oldest goes when all are taken. */
+ * conntrack keeps a UDP stream (docker-proxy does the same). The longest idle goes when all are
+ * taken. */
 #define UDP_FLOWS 256
 #define UDP_IDLE_USEC (120ULL * 1000 * 1000)
 
@@ -99,6 +100,8 @@ static struct sockaddr_in container_addr(const struct inet_addr *to, uint16_t po
 	return sin;
 }
 
+/* The client's flow; a new one (in a free slot, else the longest idle one's) if it has none.
+ * NULL if no socket could be made. */
 static struct udp_flow *udp_flow_of(unsigned listener, const struct sockaddr_in6 *client,
 				    const struct listener *l, const struct inet_addr *to)
 {
