@@ -81,6 +81,20 @@ leftovers() {
 	wait_for 5 ip link show ve-box1
 }
 
+# The namespace is the container's user namespace's: with CAP_NET_ADMIN its root may change it.
+@test "network: with -U, hako configures host0 and lo, and the container's root owns its network" {
+	"$HAKO" network create un --subnet=10.84.0.0/24 --ipv6=fd84::/64
+	run "$HAKO" run -q -U --capability=CAP_NET_ADMIN -D "$ROOT" -M u1 --network=un /bin/sh -c '
+		awk "{ print \$2 == 0 ? \"host ids\" : \"mapped\" }" /proc/self/uid_map
+		ip -o addr show host0 | grep -o "inet6\? [0-9a-f.:]*/[0-9]*" | grep -v fe80
+		ping -c1 -W2 10.84.0.1 >/dev/null && echo gateway
+		ping -c1 -W2 127.0.0.1 >/dev/null && echo lo
+		ip addr add 10.84.0.200/24 dev host0 && ip link add d0 type bridge && echo owns-net'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'mapped\ninet 10.84.0.2/24\ninet6 fd84::2/64\ngateway\nlo\nowns-net')" ]
+	links_are hk-un
+}
+
 @test "network: a long machine name gives a shortened, stable host interface name" {
 	name=a-machine-name-far-too-long-for-ifnames
 	bg "$HAKO" run -D "$ROOT" -M $name -n /bin/sleep 10
