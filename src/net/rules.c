@@ -37,6 +37,12 @@ static const struct { const char *name, *hook, *rules[4]; } base_chains[] = {
 		"ip saddr 127.0.0.0/8 oifname @bridges masquerade",
 		"ip saddr vmap @masq4",
 		"ip6 saddr vmap @masq6" } },
+	/* CVE-2020-8558 (kube-proxy's fix): route_localnet on the bridges lets a container send a
+	 * frame to the gateway's MAC with destination 127.0.0.1 and reach the host's loopback-only
+	 * services. From a bridge, 127.0.0.0/8 may only be a port forward's own traffic: the replies
+	 * of connections the output chain DNAT'ed. */
+	{ "input", "type filter hook input priority filter; policy accept;", {
+		"iifname @bridges ip daddr 127.0.0.0/8 ct status & dnat == 0 drop" } },
 	{ "forward", "type filter hook forward priority filter; policy accept;", {
 		"iifname vmap @fwd_in",
 		"oifname vmap @fwd_out",

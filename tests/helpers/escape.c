@@ -13,7 +13,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
 #include <linux/netlink.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <linux/reboot.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,7 +43,7 @@ static const struct {
 	{ EACCES, "EACCES" }, { EBUSY, "EBUSY" },     { EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
 	{ EINVAL, "EINVAL" }, { ETXTBSY, "ETXTBSY" }, { EROFS, "EROFS" },   { ENOSYS, "ENOSYS" },
 	{ ENXIO, "ENXIO" },   { ENOEXEC, "ENOEXEC" }, { ESTALE, "ESTALE" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-	{ EAFNOSUPPORT, "EAFNOSUPPORT" },             { ENOTDIR, "ENOTDIR" },   { EAGAIN, "EAGAIN" },
+	{ EAFNOSUPPORT, "EAFNOSUPPORT" },             { ENOTDIR, "ENOTDIR" },   { EAGAIN, "EAGAIN" }, { EHOSTUNREACH, "EHOSTUNREACH" },
 };
 
 /* Prints the errno name and returns 0: the attempt failed. */
@@ -417,6 +424,117 @@ static int audit(void)
 	return escaped("audit netlink socket");
 }
 
+/* The CVE-2020-8558 family: hako sets route_localnet on its bridges (port forwards from
+ * 127.0.0.1), so a frame sent to the gateway's MAC with destination 127.0.0.1 is routed to the
+ * host's loopback-only services unless hako drops it. Learns the gateway's MAC (a datagram to
+ * GATEWAY:MARKER resolves it), sends through a raw socket on host0 a UDP datagram from the
+ * container's address to 127.0.0.1:PORT via that MAC, then "marker" to GATEWAY:MARKER, which the
+ * test waits for before it checks that nothing reached 127.0.0.1:PORT. Prints "sent"; harmless:
+ * the datagram carries only a word. */
+static uint16_t ip_checksum(const void *data, size_t len)
+{
+	const uint16_t *w = data;
+	uint32_t sum = 0;
+	for (; len > 1; len -= 2)
+		sum += *w++;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static int send_raw_localnet(const char *mac, unsigned port)
+{
+	struct {
+		struct ether_header eth;
+		struct iphdr ip;
+		struct udphdr udp;
+		char data[8];
+	} __attribute__((packed)) f = { .data = "ESCAPED" };
+	struct ifreq ifr = { .ifr_name = "host0" };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP));
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		return -errno;
+	memcpy(f.eth.ether_shost, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	if (ioctl(fd, SIOCGIFADDR, &ifr) < 0)
+		return -errno;
+	f.ip.saddr = ((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr.s_addr;
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		return -errno;
+	if (sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &f.eth.ether_dhost[0], &f.eth.ether_dhost[1],
+		   &f.eth.ether_dhost[2], &f.eth.ether_dhost[3], &f.eth.ether_dhost[4], &f.eth.ether_dhost[5]) != 6)
+		return -EINVAL;
+	f.eth.ether_type = htons(ETH_P_IP);
+	f.ip = (struct iphdr){ .version = 4, .ihl = 5, .ttl = 64, .protocol = IPPROTO_UDP,
+			       .tot_len = htons(sizeof(f) - sizeof(f.eth)), .saddr = f.ip.saddr,
+			       .daddr = htonl(INADDR_LOOPBACK) };
+	f.ip.check = ip_checksum(&f.ip, sizeof(f.ip));
+	f.udp = (struct udphdr){ .source = htons(40000), .dest = htons(port),
+				 .len = htons(sizeof(f.udp) + sizeof(f.data)) }; /* no UDP checksum: 0 */
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = ifr.ifr_ifindex,
+				  .sll_halen = ETH_ALEN };
+	memcpy(to.sll_addr, f.eth.ether_dhost, ETH_ALEN);
+	int r = sendto(fd, &f, sizeof(f), 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+static int send_udp(const struct sockaddr_in *to, const char *msg)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int r = sendto(fd, msg, strlen(msg), 0, (const struct sockaddr *)to, sizeof(*to)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/* The gateway's MAC from the neighbour table, once a datagram to it has resolved it (2 s at most). */
+static int gateway_mac(const char *gateway, char mac[18])
+{
+	for (int i = 0; i < 200; i++, usleep(10000)) {
+		FILE *f = fopen("/proc/net/arp", "re");
+		char line[256], ip[64], hw[18];
+		unsigned flags;
+		if (!f)
+			return -errno;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "%63s %*s %x %17s", ip, &flags, hw) == 3 && strcmp(ip, gateway) == 0 &&
+			    (flags & 0x2)) {
+				fclose(f);
+				memcpy(mac, hw, sizeof(hw));
+				return 0;
+			}
+		fclose(f);
+	}
+	return -EHOSTUNREACH;
+}
+
+static int localnet(char **argv)
+{
+	unsigned port, marker;
+	char mac[18];
+	struct sockaddr_in gw = { .sin_family = AF_INET };
+	if (!argv[0] || !argv[1] || !argv[2] || sscanf(argv[1], "%u", &port) != 1 ||
+	    sscanf(argv[2], "%u", &marker) != 1 || inet_pton(AF_INET, argv[0], &gw.sin_addr) != 1) {
+		fprintf(stderr, "usage: escape localnet GATEWAY PORT MARKER_PORT\n");
+		return 2;
+	}
+	gw.sin_port = htons(marker);
+	int r = send_udp(&gw, "hello");
+	if (r >= 0)
+		r = gateway_mac(argv[0], mac);
+	if (r >= 0)
+		r = send_raw_localnet(mac, port);
+	if (r >= 0)
+		r = send_udp(&gw, "marker");
+	if (r < 0)
+		return failed(-r);
+	puts("sent");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *a = argc > 1 ? argv[1] : "";
@@ -458,6 +576,8 @@ int main(int argc, char **argv)
 		return call(arg);
 	if (strcmp(a, "audit") == 0)
 		return audit();
+	if (strcmp(a, "localnet") == 0)
+		return localnet(argv + 2);
 	if (strcmp(a, "forkbomb") == 0)
 		return forkbomb(arg);
 	fprintf(stderr, "escape: unknown attempt '%s'\n", a);

@@ -28,7 +28,10 @@ setup() {
 	DISK=$(mountpoint -d /)
 }
 
-teardown() { common_teardown; }
+teardown() {
+	[ -z "${NET:-}" ] || "$HAKO" network rm "$NET" || true
+	common_teardown
+}
 
 # in_mode MODE [--HAKO-OPTION...] ARGS...: runs the escape helper with ARGS in a container of MODE.
 in_mode() {
@@ -339,4 +342,33 @@ chdir_fds() {
 }
 @test "escape[boot]: --chdir through a leaked fd" {
 	chdir_fds boot
+}
+
+# CVE-2020-8558 (kube-proxy's fix): hako sets route_localnet on its bridges so that port forwards
+# work from 127.0.0.1; a raw frame from the container to the gateway's MAC with destination
+# 127.0.0.1 must still never reach the host's loopback-only services. The container then sends an
+# ordinary datagram to the gateway: once it has arrived, the raw one would have too.
+localnet_attempt() {
+	local mode=$1
+	NET=el${TEST_TMP##*.}
+	"$HAKO" network create "$NET" --subnet=10.231.0.0/24
+	bg python3 "$BATS_TEST_DIRNAME/udp-sink.py" "$TEST_TMP/sink" 127.0.0.1:7001 10.231.0.1:7002
+	wait_for 5 test -e "$TEST_TMP/sink.ready"
+	run in_mode "$mode" --network="$NET" localnet 10.231.0.1 7001 7002
+	echo "$mode: $output (status $status)"
+	[ "$status" -eq 0 ]
+	[ "$output" = sent ]
+	wait_for 5 grep -q "^10.231.0.1:7002 marker" "$TEST_TMP/sink"
+	run cat "$TEST_TMP/sink"
+	echo "$output"
+	[[ "$output" != *"127.0.0.1:7001"* ]]
+}
+@test "escape[cmd]: reach the host's 127.0.0.1-only services through the gateway (route_localnet)" {
+	localnet_attempt cmd
+}
+@test "escape[userns]: reach the host's 127.0.0.1-only services through the gateway (route_localnet)" {
+	localnet_attempt userns
+}
+@test "escape[boot]: reach the host's 127.0.0.1-only services through the gateway (route_localnet)" {
+	localnet_attempt boot
 }
