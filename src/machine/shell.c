@@ -243,6 +243,16 @@ static int take_pty(int sock)
 	return 0;
 }
 
+/* Never the admin's terminal as the controlling tty (bubblewrap's CVE-2017-5226: TIOCSTI would
+ * push input into the admin's shell): a pty of the machine's own when hako is on a terminal, else
+ * a session of its own with no controlling tty at all. */
+static int detach_from_host_tty(int pty_sock)
+{
+	if (pty_sock >= 0)
+		return take_pty(pty_sock);
+	return setsid() < 0 ? -errno : 0;
+}
+
 static int become_user(const struct tree_user *u)
 {
 	if (setgroups(u->n_groups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
@@ -265,7 +275,7 @@ static _Noreturn void exec_command(struct join *j)
 	}
 	/* As the machine's PID 1 was set up (spawn.c): the filter before the user switch, while
 	 * CAP_SYS_ADMIN is still effective, so no_new_privs stays what the machine has. */
-	if ((r = user_env(j, &u)) < 0 || (j->pty_sock >= 0 && (r = take_pty(j->pty_sock)) < 0) ||
+	if ((r = user_env(j, &u)) < 0 || (r = detach_from_host_tty(j->pty_sock)) < 0 ||
 	    (r = caps_reduce_bounding(j->bounding)) < 0 ||
 	    (j->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 && (r = -errno) < 0) ||
 	    (r = seccomp_load_program(&j->filter)) < 0 || (r = become_user(&u)) < 0) {

@@ -258,6 +258,21 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 	"$HAKO" stop p1
 }
 
+# bubblewrap's CVE-2017-5226: a command that keeps the admin's terminal as its controlling tty
+# can push input into the admin's shell with TIOCSTI. Stdin is a terminal here, stdout a pipe, so
+# hako allocates no pty: the command must still run in a session of its own, with no controlling
+# tty (field 7 of /proc/self/stat is 0).
+@test "machines: shell without a pty gives the command no controlling tty of the host (lab exec too: same path)" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	image c1
+	"$HAKO" start --private-network c1
+	run timeout 10 script -qec "$HAKO shell c1 /bin/sh -c 'read pid comm state ppid pgrp sid tty rest < /proc/self/stat; echo tty=\$tty' | cat" /dev/null < /dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"tty=0"* ]]
+	"$HAKO" stop c1
+}
+
 @test "machines: login shows the console, three ^] detach, a later login attaches again" {
 	image l1
 	"$HAKO" start --private-network l1
