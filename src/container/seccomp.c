@@ -22,7 +22,7 @@
 #include "container/seccomp.h"
 
 /* Bump when the groups or the special rules change: it is part of the cache key. */
-#define SECCOMP_POLICY_VERSION "hako-seccomp-7"
+#define SECCOMP_POLICY_VERSION "hako-seccomp-8"
 
 struct syscall_group {
 	const char *name;
@@ -68,7 +68,7 @@ static const struct syscall_group groups[] = {
 	      "mq_unlink", "msgctl", "msgget", "msgrcv", "msgsnd", "pipe", "pipe2", "semctl",
 	      "semget", "semop", "semtimedop", "semtimedop_time64", "shmat", "shmctl", "shmdt",
 	      "shmget"),
-	/* socket is a special rule (audit netlink), see special_rules[]. */
+	/* socket is a special rule (audit netlink, vsock), see special_rules[]. */
 	GROUP("@network-io", "accept", "accept4", "bind", "connect", "getpeername", "getsockname",
 	      "getsockopt", "listen", "recv", "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg",
 	      "send", "sendmmsg", "sendmsg", "sendto", "setsockopt", "shutdown", "socketcall",
@@ -289,19 +289,35 @@ int seccomp_resolve_allowed(const struct seccomp_request *req, uint64_t caps, ch
 	return 0;
 }
 
-/* The argument-dependent rules. Each is added only when its call is allowed at all. */
+/* The argument-dependent rules. Each is added only when its call is allowed at all.
+ *
+ * The kernel reads socket's family and protocol as ints: every rule compares the low 32 bits
+ * only, or 2^32 + AF_VSOCK would pass a 64-bit compare (the bypass of CVE-2019-10063). */
+#define LOW32(arg, value) SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, 0xffffffffULL, (scmp_datum_t)(value))
+
+/* Netlink: every protocol but NETLINK_AUDIT. The audit subsystem is not namespaced: a container
+ * must not log as the host (nspawn refuses it the same way). EAFNOSUPPORT makes tools like login
+ * carry on without audit. */
+static int add_netlink_rules(scmp_filter_ctx ctx, int nr)
+{
+	int r = 0;
+	for (int protocol = 0; r >= 0 && protocol < MAX_LINKS; protocol++)
+		r = seccomp_rule_add(ctx, protocol == NETLINK_AUDIT ? SCMP_ACT_ERRNO(EAFNOSUPPORT) : SCMP_ACT_ALLOW,
+				     nr, 2, LOW32(0, AF_NETLINK), LOW32(2, protocol));
+	return r;
+}
+
+/* Every family the kernel knows but AF_VSOCK: vsock is machine-wide, not namespaced, so a
+ * container could bind ports the host then cannot, and talk to the hypervisor (Docker's profile
+ * refuses it too). */
 static int add_socket_rules(scmp_filter_ctx ctx)
 {
 	int nr = SCMP_SYS(socket);
-	/* The audit subsystem is not namespaced: a container must not log as the host (nspawn
-	 * refuses it the same way). EAFNOSUPPORT makes tools like login carry on without audit. */
-	int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), nr, 2,
-				 SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_EQ, NETLINK_AUDIT));
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_NE, AF_NETLINK));
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
-				     SCMP_A2(SCMP_CMP_NE, NETLINK_AUDIT));
+	int r = add_netlink_rules(ctx, nr);
+	for (int family = 0; r >= 0 && family < AF_MAX; family++)
+		if (family != AF_NETLINK)
+			r = seccomp_rule_add(ctx, family == AF_VSOCK ? SCMP_ACT_ERRNO(EAFNOSUPPORT) : SCMP_ACT_ALLOW,
+					     nr, 1, LOW32(0, family));
 	return r;
 }
 

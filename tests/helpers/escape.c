@@ -44,6 +44,7 @@ static const struct {
 	{ EINVAL, "EINVAL" }, { ETXTBSY, "ETXTBSY" }, { EROFS, "EROFS" },   { ENOSYS, "ENOSYS" },
 	{ ENXIO, "ENXIO" },   { ENOEXEC, "ENOEXEC" }, { ESTALE, "ESTALE" }, { EOPNOTSUPP, "EOPNOTSUPP" },
 	{ EAFNOSUPPORT, "EAFNOSUPPORT" },             { ENOTDIR, "ENOTDIR" },   { EAGAIN, "EAGAIN" }, { EHOSTUNREACH, "EHOSTUNREACH" },
+	{ ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
 };
 
 /* Prints the errno name and returns 0: the attempt failed. */
@@ -535,6 +536,30 @@ static int localnet(char **argv)
 	return 0;
 }
 
+/* socket(FAMILY, a stream, datagram or raw type, PROTOCOL), through syscall(2) so that "high" can set bit 32 of the
+ * family: the kernel reads an int, so a filter comparing 64 bits would let 2^32 + AF_VSOCK
+ * through (the bypass of CVE-2019-10063). AF_VSOCK is machine-wide, not namespaced. */
+static int open_socket(char **argv)
+{
+	long family, protocol = 0;
+	if (!argv[0] || sscanf(argv[0], "%ld", &family) != 1 || (argv[1] && sscanf(argv[1], "%ld", &protocol) != 1)) {
+		fprintf(stderr, "usage: escape socket FAMILY [PROTOCOL [high]]\n");
+		return 2;
+	}
+	if (argv[1] && argv[2] && strcmp(argv[2], "high") == 0) {
+		family |= 1L << 32;
+		protocol |= 1L << 32;
+	}
+	static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_RAW };
+	long fd = -1;
+	for (size_t i = 0; fd < 0 && i < sizeof(types) / sizeof(types[0]); i++)
+		fd = syscall(SYS_socket, family, (long)(types[i] | SOCK_CLOEXEC), protocol);
+	if (fd < 0)
+		return failed(errno);
+	close((int)fd);
+	return escaped("socket");
+}
+
 int main(int argc, char **argv)
 {
 	const char *a = argc > 1 ? argv[1] : "";
@@ -576,6 +601,8 @@ int main(int argc, char **argv)
 		return call(arg);
 	if (strcmp(a, "audit") == 0)
 		return audit();
+	if (strcmp(a, "socket") == 0)
+		return open_socket(argv + 2);
 	if (strcmp(a, "localnet") == 0)
 		return localnet(argv + 2);
 	if (strcmp(a, "forkbomb") == 0)
