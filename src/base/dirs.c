@@ -3,18 +3,24 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/util.h"
 
+/* The images are 0700, as systemd's tmpfiles.d makes /var/lib/machines: the root of a -U
+ * machine writes real setuid-root files into its tree, which no other user may reach. */
 static const struct {
 	const char *env;
 	const char *fallback;
+	mode_t mode;
 } dirs[] = {
-	[HAKO_DIR_RUNTIME] = { "HAKO_RUNTIME_DIR", "/run/hako" },
-	[HAKO_DIR_CONFIG] = { "HAKO_CONFIG_DIR", "/etc/hako" },
-	[HAKO_DIR_STATE] = { "HAKO_STATE_DIR", "/var/lib/hako" },
-	[HAKO_DIR_IMAGES] = { "HAKO_IMAGE_DIR", "/var/lib/machines" },
+	[HAKO_DIR_RUNTIME] = { "HAKO_RUNTIME_DIR", "/run/hako", 0755 },
+	[HAKO_DIR_CONFIG] = { "HAKO_CONFIG_DIR", "/etc/hako", 0755 },
+	[HAKO_DIR_STATE] = { "HAKO_STATE_DIR", "/var/lib/hako", 0755 },
+	[HAKO_DIR_IMAGES] = { "HAKO_IMAGE_DIR", "/var/lib/machines", 0700 },
 };
 
 const char *hako_dir(enum hako_dir dir)
@@ -37,6 +43,15 @@ char *hako_path(enum hako_dir dir, const char *fmt, ...)
 
 int hako_mkdir(enum hako_dir dir, const char *sub)
 {
-	_cleanup_free_ char *p = hako_path(dir, "%s", sub);
-	return p ? mkdir_p(p, 0755) : -ENOMEM;
+	_cleanup_free_ char *top = strdup(hako_dir(dir)), *p = hako_path(dir, "%s", sub);
+	if (!top || !p)
+		return -ENOMEM;
+	int r = access(top, F_OK) == 0 ? 0 : mkdir_p(top, dirs[dir].mode);
+	return r < 0 ? r : mkdir_p(p, 0755);
+}
+
+bool hako_dir_open_to_others(enum hako_dir dir)
+{
+	struct stat st;
+	return stat(hako_dir(dir), &st) == 0 && (st.st_mode & 0077 & ~dirs[dir].mode);
 }

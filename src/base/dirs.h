@@ -1,5 +1,6 @@
 /* hako's directories, each movable by an environment variable (tests point them into a temp dir). */
 #pragma once
+#include <stdbool.h>
 
 enum hako_dir {
 	HAKO_DIR_RUNTIME, /* /run/hako          HAKO_RUNTIME_DIR */
@@ -11,5 +12,8 @@ enum hako_dir {
 const char *hako_dir(enum hako_dir dir);
 /* malloc'd "<dir>/<printf(fmt)>"; NULL on OOM. */
 char *hako_path(enum hako_dir dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Creates <dir>/<sub> (and parents), mode 0755. */
+/* Creates <dir>/<sub> (and parents), mode 0755; <dir> itself, when missing, with its own mode
+ * (0700 for the images). */
 int hako_mkdir(enum hako_dir dir, const char *sub);
+/* Whether dir lets other users in more than its own mode would (the images: anything but 0700). */
+bool hako_dir_open_to_others(enum hako_dir dir);

@@ -117,6 +117,9 @@ static int default_directory(struct run_config *cfg)
 			  hako_dir(HAKO_DIR_IMAGES));
 		return -ENOENT;
 	}
+	if (hako_dir_open_to_others(HAKO_DIR_IMAGES))
+		log_warning("%s is open to other users: setuid files written by -U machines can be run by them (chmod 0700 it)",
+			    hako_dir(HAKO_DIR_IMAGES));
 	return 0;
 }
 

@@ -12,6 +12,7 @@ common_setup() {
 	export HAKO_RUNTIME_DIR=$TEST_TMP/run HAKO_CONFIG_DIR=$TEST_TMP/etc
 	export HAKO_STATE_DIR=$TEST_TMP/state HAKO_IMAGE_DIR=$TEST_TMP/machines
 	mkdir -p "$HAKO_RUNTIME_DIR" "$HAKO_CONFIG_DIR" "$HAKO_STATE_DIR" "$HAKO_IMAGE_DIR"
+	chmod 700 "$HAKO_IMAGE_DIR" # as hako makes it
 	ip link set lo up
 	BG_PIDS=()
 	TEST_NETNS=()

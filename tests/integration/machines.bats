@@ -578,6 +578,27 @@ machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*
 	[ ! -e "$HAKO_IMAGE_DIR/deb3" ] && [ ! -e "$HAKO_IMAGE_DIR/deb3.bootstrap-tmp" ]
 }
 
+# A -U machine's root writes real setuid-root files into its tree: the images directory is made
+# 0700 (systemd's tmpfiles.d does the same for /var/lib/machines), and start warns when it is not.
+@test "image: the images directory is made 0700, and start warns while others can enter it" {
+	rmdir "$HAKO_IMAGE_DIR"
+	fake_tool debootstrap 'mkdir -p "$3/etc" "$3/sbin" && printf "ID=debian\n" > "$3/etc/os-release"'
+	"$HAKO" image bootstrap w1 --distro=debian
+	[ "$(stat -c %a "$HAKO_IMAGE_DIR")" = 700 ]
+	make_root "$HAKO_IMAGE_DIR/w2" >/dev/null
+	chmod 755 "$HAKO_IMAGE_DIR"
+	run "$HAKO" start --private-network w2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hako: warning: $HAKO_IMAGE_DIR is open to other users: setuid files written by -U machines can be run by them (chmod 0700 it)" ]
+	"$HAKO" stop w2
+	chmod 700 "$HAKO_IMAGE_DIR"
+	run "$HAKO" start --private-network w2
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	"$HAKO" stop w2
+}
+
 @test "image: bootstrap of debian without debootstrap names the package" {
 	mkdir -p "$TEST_TMP/empty"
 	run env PATH="$TEST_TMP/empty" "$HAKO" image bootstrap deb4 --distro=debian
