@@ -75,7 +75,8 @@ static const struct mount_entry api_mounts[] = {
 	{ MNT_FS, "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620,gid=5", false },
 	{ MNT_SYMLINK, "pts/ptmx", "dev/ptmx", NULL, 0, NULL, false },
 	{ MNT_DIR, NULL, "dev/shm", NULL, 0, NULL, false },
-	{ MNT_FS, "tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false },
+	/* nspawn's NESTED_TMPFS_LIMITS: without them a container can fill half the host's RAM. */
+	{ MNT_FS, "tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=10%,nr_inodes=400k", false },
 	{ MNT_DIR, NULL, "dev/mqueue", NULL, 0, NULL, false },
 	{ MNT_FS, "mqueue", "dev/mqueue", "mqueue", NOSUID_NODEV_NOEXEC, NULL, false },
 	{ MNT_SYMLINK, "/proc/self/fd", "dev/fd", NULL, 0, NULL, false },

@@ -434,3 +434,16 @@ EOF
 	run "$HAKO" run -q -M "$NAME" -D "$ROOT" grep NoNewPrivs /proc/self/status
 	[ "$(echo $output)" = "NoNewPrivs: 0" ]
 }
+
+# nspawn's limits for the tmpfs it makes: /dev/shm at 10% of RAM and 400k inodes, not the
+# kernel's 50% of RAM, which one container could fill.
+@test "limits: /dev/shm is a tmpfs of 10% of RAM and 400k inodes, as nspawn's" {
+	run "$HAKO" run -q -M "$NAME" -D "$ROOT" /bin/sh -c 'grep " /dev/shm " /proc/mounts; df -k /dev/shm | tail -1'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *"nr_inodes=409600"* ]]
+	total_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+	shm_kb=$(echo "${lines[1]}" | awk '{print $2}')
+	# 10% of RAM, rounded to pages by the kernel.
+	[ $((shm_kb * 100 / total_kb)) -ge 9 ] && [ $((shm_kb * 100 / total_kb)) -le 10 ]
+}
