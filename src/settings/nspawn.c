@@ -18,9 +18,12 @@ static const char *const known_sections[] = { "Exec", "Files", "Network" };
 
 /* Keys that grant the container more than its tree: a file beside the image may come with the
  * image (downloaded, copied from elsewhere), so as with nspawn they count only from a directory
- * the administrator owns. A trailing '.' names a whole section. */
+ * the administrator owns: an allow-list filter could re-enable keyctl or io_uring, chown re-owns
+ * the tree on disk, CPUAffinity= pins onto the admin's reserved CPUs. A trailing '.' names a
+ * whole section. */
 static const char *const privileged_keys[] = {
 	"Exec.Capability", "Exec.AmbientCapability", "Exec.PrivateUsers",
+	"Exec.SystemCallFilter", "Exec.CPUAffinity", "Files.PrivateUsersOwnership",
 	"Files.Bind", "Files.BindReadOnly", "Files.BindUser", "Files.TemporaryFileSystem",
 	"Files.Inaccessible", "Files.Overlay", "Files.OverlayReadOnly",
 	"Network.",

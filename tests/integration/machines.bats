@@ -448,6 +448,32 @@ machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*
 	"$HAKO" stop n1
 }
 
+# nspawn's rule for an untrusted file: every setting that grants privileges is ignored, also
+# SystemCallFilter= (an allow-list could re-enable keyctl), PrivateUsersOwnership=chown (re-owns
+# the tree on disk) and CPUAffinity=.
+@test "nspawn: an untrusted file's SystemCallFilter=, PrivateUsersOwnership= and CPUAffinity= are ignored" {
+	image u1
+	cp "$ESCAPE" "$HAKO_IMAGE_DIR/u1/escape"
+	printf '[Exec]\nSystemCallFilter=keyctl\nCPUAffinity=0\nPrivateUsers=pick\n[Files]\nPrivateUsersOwnership=chown\n[Network]\nPrivate=yes\n' > "$HAKO_IMAGE_DIR/u1.nspawn"
+	run "$HAKO" start --private-network u1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	for key in SystemCallFilter CPUAffinity PrivateUsers PrivateUsersOwnership; do
+		[[ "$output" == *"u1.nspawn:"*": $key= ignored: the file is not in a trusted directory"* ]]
+	done
+	run "$HAKO" shell u1 /escape syscall keyctl
+	[ "$output" = EPERM ]
+	[ "$(stat -c %u "$HAKO_IMAGE_DIR/u1/bin/busybox")" = 0 ]
+	"$HAKO" stop u1
+	# The same file from the config directory applies.
+	mv "$HAKO_IMAGE_DIR/u1.nspawn" "$HAKO_CONFIG_DIR/u1.nspawn"
+	sed -i '/Ownership/d' "$HAKO_CONFIG_DIR/u1.nspawn"
+	"$HAKO" start u1
+	run "$HAKO" shell u1 /escape syscall keyctl
+	[ "$output" = EINVAL ]
+	"$HAKO" stop u1
+}
+
 @test "nspawn: the command line overrides the file; Boot=no with Parameters= runs a command" {
 	image o1
 	printf '[Exec]\nHostname=file\nBoot=no\nParameters=/bin/sleep 1000\n[Network]\nPrivate=yes\n' > "$HAKO_CONFIG_DIR/o1.nspawn"
