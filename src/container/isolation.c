@@ -363,6 +363,9 @@ int isolation_prepare(struct container *c)
 	s->range_lock_fd = s->tree_fd = -1;
 	c->iso = s;
 	s->userns = effective_userns(c->cfg) != USERNS_NO;
+	if (c->cfg->boot && !s->userns && !c->cfg->iso.userns.mode_set)
+		log_warning("%s has no idmapped mounts: %s boots without a user namespace (its root is the host's root; -U=pick to map it anyway)",
+			    c->cfg->directory, c->name);
 	int r = prepare_filter(c, s);
 	double start = now_ms();
 	if (r >= 0 && s->userns)
