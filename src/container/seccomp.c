@@ -22,7 +22,7 @@
 #include "container/seccomp.h"
 
 /* Bump when the groups or the special rules change: it is part of the cache key. */
-#define SECCOMP_POLICY_VERSION "hako-seccomp-8"
+#define SECCOMP_POLICY_VERSION "hako-seccomp-9"
 
 struct syscall_group {
 	const char *name;
@@ -107,7 +107,7 @@ static const struct syscall_group groups[] = {
 	      "@resources", "@aio", "copy_file_range", "flock", "get_mempolicy", "getcpu",
 	      "ioctl", "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self",
 	      "madvise", "mincore", "mremap", "mseal", "name_to_handle_at", "oldolduname", "olduname",
-	      "personality", "readahead",
+	      "readahead", /* personality is a special rule (a few personas) */
 	      "remap_file_pages", "sendfile", "sendfile64", "setpgid", "setsid", "splice",
 	      /* A filter of the container's own (systemd's SystemCallFilter=, browser sandboxes)
 	       * can only narrow this one; nspawn allows it too. */
@@ -125,12 +125,12 @@ static const struct syscall_group groups[] = {
 	GROUP("@debug", "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd",
 	      "userfaultfd"),
 	GROUP("@reboot", "reboot"),
-	GROUP("@mount", "chroot", "fsconfig", "fsmount", "fsopen", "fspick", "mount",
+	GROUP("@mount", "fsconfig", "fsmount", "fsopen", "fspick", "mount",
 	      "mount_setattr", "move_mount", "open_tree", "pivot_root", "umount", "umount2"),
 	GROUP("@namespaces", "clone3", "setns", "unshare"),
 	GROUP("@hostname", "sethostname", "setdomainname"),
 	/* Single calls behind one capability each (see cap_groups[]). */
-	GROUP("@privileged-misc", "syslog", "acct", "vhangup"),
+	GROUP("@privileged-misc", "syslog", "acct", "vhangup", "chroot"),
 	/* Never part of a default: host-wide kernel state, or known container escapes. */
 	GROUP("@privileged-never", "kexec_load", "kexec_file_load", "swapon", "swapoff", "keyctl",
 	      "add_key", "request_key", "bpf", "perf_event_open",
@@ -161,10 +161,11 @@ static const struct {
 	{ CAP_SYSLOG, "syslog" },
 	{ CAP_SYS_PACCT, "acct" },
 	{ CAP_SYS_TTY_CONFIG, "vhangup" },
+	{ CAP_SYS_CHROOT, "chroot" }, /* Docker's profile: chroot with its capability */
 };
 
 /* Calls allowed only with conditions on their arguments, and handled by build_special_rules(). */
-static const char *const special_calls[] = { "socket", "mknod", "mknodat", "clone", NULL };
+static const char *const special_calls[] = { "socket", "mknod", "mknodat", "clone", "personality", NULL };
 
 static const struct syscall_group *find_group(const char *name)
 {
@@ -400,16 +401,32 @@ static int add_mknod_rules(scmp_filter_ctx ctx, int nr, unsigned mode_arg)
 	 0x08000000UL /* NEWIPC */ | 0x10000000UL /* NEWUSER */ | 0x20000000UL /* NEWPID */ |  \
 	 0x40000000UL /* NEWNET */ | 0x00000080UL /* NEWTIME */)
 
+/* Any one namespace flag is refused with EPERM, the kernel's own answer without the capability
+ * (one rule per flag: a rule's masked compare matches only when all its bits are set). */
 static int add_clone_rules(scmp_filter_ctx ctx, bool allow_namespaces)
 {
 	if (allow_namespaces)
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
 	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NAMESPACE_FLAGS, 0));
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NAMESPACE_FLAGS,
-					     CLONE_NAMESPACE_FLAGS));
+	for (unsigned long flag = 1; r >= 0 && flag <= CLONE_NAMESPACE_FLAGS; flag <<= 1)
+		if (CLONE_NAMESPACE_FLAGS & flag)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+					     SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+	return r;
+}
+
+/* personality(2): the personas Docker's profile allows (Linux, 32-bit uname, UNAME26 and the
+ * query); others, such as READ_IMPLIES_EXEC or ADDR_NO_RANDOMIZE, weaken the container's own
+ * exploit mitigations, and get the filter's default answer, ENOSYS. */
+static const uint32_t allowed_personas[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
+
+static int add_personality_rules(scmp_filter_ctx ctx)
+{
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(allowed_personas); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
+				     LOW32(0, allowed_personas[i]));
 	return r;
 }
 
@@ -464,6 +481,8 @@ static int add_rules(scmp_filter_ctx ctx, char *const *allowed)
 		r = add_mknod_rules(ctx, SCMP_SYS(mknodat), 2);
 	if (r >= 0 && strv_contains(allowed, "clone"))
 		r = add_clone_rules(ctx, strv_contains(allowed, "unshare"));
+	if (r >= 0 && strv_contains(allowed, "personality"))
+		r = add_personality_rules(ctx);
 	return r;
 }
 

@@ -44,7 +44,7 @@ static const struct {
 	{ EINVAL, "EINVAL" }, { ETXTBSY, "ETXTBSY" }, { EROFS, "EROFS" },   { ENOSYS, "ENOSYS" },
 	{ ENXIO, "ENXIO" },   { ENOEXEC, "ENOEXEC" }, { ESTALE, "ESTALE" }, { EOPNOTSUPP, "EOPNOTSUPP" },
 	{ EAFNOSUPPORT, "EAFNOSUPPORT" },             { ENOTDIR, "ENOTDIR" },   { EAGAIN, "EAGAIN" }, { EHOSTUNREACH, "EHOSTUNREACH" },
-	{ ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
+	{ ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT" }, { EFAULT, "EFAULT" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
 };
 
 /* Prints the errno name and returns 0: the attempt failed. */
@@ -359,8 +359,10 @@ static int cwd(void)
 	return 0;
 }
 
-/* System calls the filter refuses, called with zero arguments (harmless whatever they answer):
- * the errno tells the filter's answer (EPERM, ENOSYS) from the kernel's. */
+/* System calls the filter refuses, called with zero arguments or the first one given (harmless
+ * whatever they answer: chroot(NULL) is EFAULT, clone's namespace flags are refused, personality
+ * only reads or sets a flag): the errno tells the filter's answer (EPERM, ENOSYS) from the
+ * kernel's. */
 static const struct {
 	const char *name;
 	long nr;
@@ -368,16 +370,18 @@ static const struct {
 	{ "kexec_load", SYS_kexec_load }, { "bpf", SYS_bpf },         { "keyctl", SYS_keyctl },
 	{ "add_key", SYS_add_key },       { "swapon", SYS_swapon },   { "perf_event_open", SYS_perf_event_open },
 	{ "fanotify_init", SYS_fanotify_init }, { "quotactl", SYS_quotactl }, { "sync", SYS_sync },
-	{ "getpid", SYS_getpid },
+	{ "getpid", SYS_getpid }, { "chroot", SYS_chroot }, { "clone", SYS_clone },
+	{ "personality", SYS_personality },
 	/* cachestat (Linux 6.5) is in none of the filter's groups: unknown to it. */
 	{ "cachestat", 451 },
 };
 
-static int call(const char *name)
+static int call(const char *name, const char *sarg)
 {
+	unsigned long arg = sarg ? strtoul(sarg, NULL, 0) : 0;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		if (strcmp(calls[i].name, name) == 0) {
-			if (syscall(calls[i].nr, 0, 0, 0, 0, 0) < 0)
+			if (syscall(calls[i].nr, arg, 0, 0, 0, 0) < 0)
 				return failed(errno);
 			puts("ok");
 			return 0;
@@ -598,7 +602,7 @@ int main(int argc, char **argv)
 	if (strcmp(a, "cwd") == 0)
 		return cwd();
 	if (strcmp(a, "syscall") == 0 && arg)
-		return call(arg);
+		return call(arg, argc > 3 ? argv[3] : NULL);
 	if (strcmp(a, "audit") == 0)
 		return audit();
 	if (strcmp(a, "socket") == 0)

@@ -416,6 +416,21 @@ EOF
 		"16 0 high: ESCAPED: socket" "2 0: ESCAPED: socket" "10 0: ESCAPED: socket")" ]
 }
 
+# As Docker's profile: chroot with CAP_SYS_CHROOT (the kernel answers EFAULT for NULL), EPERM
+# without it; clone with any one namespace flag is EPERM (the kernel's own answer), not ENOSYS;
+# personality only for Docker's personas.
+@test "seccomp: chroot follows CAP_SYS_CHROOT, clone's namespace flags are EPERM, personality a few personas" {
+	need_escape
+	run "$HAKO" run -q -M "$NAME" -D "$ROOT" /bin/sh -c 'for c in chroot "clone 0x10000000" "clone 0x20000000" \
+		"clone 0x40000000" "personality 0xffffffff" "personality 8" "personality 0x0400000"; do
+		echo "$c: $(/escape syscall $c)"; done'
+	echo "$output"
+	[ "$output" = "$(printf '%s\n' "chroot: EFAULT" "clone 0x10000000: EPERM" "clone 0x20000000: EPERM" \
+		"clone 0x40000000: EPERM" "personality 0xffffffff: ok" "personality 8: ok" "personality 0x0400000: ENOSYS")" ]
+	run "$HAKO" run -q -M "$NAME" --drop-capability=CAP_SYS_CHROOT -D "$ROOT" /escape syscall chroot
+	[ "$output" = EPERM ]
+}
+
 @test "seccomp: --system-call-filter= adds and removes" {
 	need_escape
 	# keyctl added: the kernel answers (EINVAL for keyring 0), not the filter.
