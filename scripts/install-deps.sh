@@ -8,6 +8,8 @@ packages=(
 	# tests and demo
 	bats busybox-static iproute2 nftables conntrack dnsmasq-base uidmap file procps psmisc
 	util-linux graphviz
+	# the VM lane (tests/vm/): a stock Debian 12 host in QEMU, its disks made with e2fsprogs
+	qemu-system-x86 e2fsprogs debootstrap
 	# benchmarks: the peers hako is measured against
 	hyperfine systemd-container bubblewrap debootstrap time python3
 )

@@ -369,6 +369,7 @@ localnet_attempt() {
 @test "escape[userns]: reach the host's 127.0.0.1-only services through the gateway (route_localnet)" {
 	localnet_attempt userns
 }
+# lane: vm
 @test "escape[boot]: reach the host's 127.0.0.1-only services through the gateway (route_localnet)" {
 	localnet_attempt boot
 }

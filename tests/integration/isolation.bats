@@ -63,6 +63,7 @@ start_bg() {
 
 # ---- user namespaces ----
 
+# lane: vm
 @test "userns: -U maps root inside to an unprivileged host range" {
 	run "$HAKO" run -q -U -M "$NAME" -D "$ROOT" /bin/sh -c 'id -u; cat /proc/self/uid_map /proc/self/gid_map'
 	[ "$status" -eq 0 ]
@@ -165,6 +166,7 @@ start_bg() {
 	[[ "$output" =~ "UID 0 would map root to the host's root" ]]
 }
 
+# lane: vm
 @test "userns: boot mode defaults to pick, --private-users=no turns it off" {
 	rm "$ROOT/sbin/init"
 	printf '#!/bin/sh\ncat /proc/self/uid_map\n' >"$ROOT/sbin/init"
@@ -286,6 +288,7 @@ as_user() {
 
 # ---- cgroups ----
 
+# lane: vm
 @test "cgroup: each container has its own cgroup, removed when it ends" {
 	start_bg -M "$NAME" --property=TasksMax=50 -D "$ROOT" sleep 30
 	[ -d "$V2/hako/$NAME" ] && [ -d "$(cgroup_dir pids "$NAME")" ]
@@ -295,6 +298,7 @@ as_user() {
 	[ ! -e "$V2/hako/$NAME" ] && [ ! -e "$(cgroup_dir pids "$NAME")" ]
 }
 
+# lane: vm
 @test "cgroup: --property= and --cpu-affinity= are applied (v1 memory, pids, cpu here)" {
 	start_bg -M "$NAME" --property=MemoryMax=64M --property=MemoryHigh=48M --property=TasksMax=33 \
 		--property=CPUQuota=50% --property=CPUWeight=200 --cpu-affinity=1 -D "$ROOT" sleep 30
@@ -308,6 +312,7 @@ as_user() {
 	grep -qx "$CPID" "$(cgroup_dir memory "$NAME")/cgroup.procs"
 }
 
+# lane: vm
 @test "cgroup: a fork bomb stops at TasksMax" {
 	need_escape
 	# Bounded twice: by TasksMax and by the bomb's 500 rounds. The stub init and the bomb
@@ -321,6 +326,7 @@ as_user() {
 	[ "$output" = "forked 500: ESCAPED: no limit" ]
 }
 
+# lane: vm
 @test "cgroup: a memory hog is OOM-killed inside the container only" {
 	run "$HAKO" run -q -M "$NAME" --property=MemoryMax=32M -D "$ROOT" /bin/sh -c '
 		dd if=/dev/zero of=/dev/null bs=128M count=1 2>/dev/null; echo "hog: $?"; echo shell alive'
@@ -353,6 +359,7 @@ as_user() {
 	umount "$TEST_TMP/cg2"
 }
 
+# lane: vm
 @test "cgroup: a booted init gets a cgroup namespace at its cgroup and may manage the subtree" {
 	rm "$ROOT/sbin/init"
 	cat >"$ROOT/sbin/init" <<'EOF'
@@ -372,6 +379,7 @@ EOF
 
 # ---- system call filter ----
 
+# lane: vm
 @test "seccomp: refused calls fail with EPERM, unknown ones with ENOSYS" {
 	need_escape
 	run "$HAKO" run -q -M "$NAME" -D "$ROOT" /bin/sh -c 'for c in kexec_load bpf keyctl add_key swapon perf_event_open fanotify_init quotactl cachestat getpid; do echo "$c $(/escape syscall $c)"; done'

@@ -82,6 +82,7 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	! nft list tables | grep -q hako
 }
 
+# lane: vm
 @test "machines: kill -9 of a supervisor: the next list forgets the machine, its cgroups in every hierarchy and files are gone" {
 	image k1
 	# A CPU limit: on a hybrid host a v1 cpu cgroup too, beside memory, pids and the v2 one.
@@ -134,6 +135,7 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	"$HAKO" network rm knet
 }
 
+# lane: vm
 @test "machines: SIGKILL of the machine's init, or poweroff from inside: the supervisor cleans up" {
 	image c1
 	"$HAKO" start --private-network c1
@@ -190,6 +192,7 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	"$HAKO" terminate d1
 }
 
+# lane: vm
 @test "machines: shell passes the exit status, runs as USER@, with PID 1's environment and bounding set" {
 	image s1
 	"$HAKO" start --private-network s1
@@ -273,6 +276,7 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 	"$HAKO" stop c1
 }
 
+# lane: vm
 @test "machines: login shows the console, three ^] detach, a later login attaches again" {
 	image l1
 	"$HAKO" start --private-network l1
@@ -309,6 +313,7 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 # machine_cgroups NAME: the machine's cgroup directories in every hierarchy, v1 and v2.
 machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*/hako/$1" 2>/dev/null | sort; }
 
+# lane: vm
 @test "machines: status and show report memory and tasks from the memory and pids controllers (v1 on a hybrid host)" {
 	image u2
 	"$HAKO" start --private-network u2
@@ -365,6 +370,7 @@ machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*
 	[ "${lines[2]}" = "la2     container -       stopped busybox 1.35    -" ]
 }
 
+# lane: vm
 @test "machines: list shows the addresses of the machine's own network namespace" {
 	image a1
 	ip netns add hako-a1

@@ -72,6 +72,7 @@ leftovers() {
 	find "$HAKO_RUNTIME_DIR" -mindepth 1 -not -type d -not -name net.lock | sort
 }
 
+# lane: vm
 @test "network: -n makes ve-NAME and host0, both gone at exit" {
 	run "$HAKO" run -D "$ROOT" -M box1 -n /bin/sh -c 'ls /sys/class/net 2>/dev/null; ip -o link show host0 >/dev/null && echo host0-ok'
 	[ "$status" -eq 0 ]
@@ -82,6 +83,7 @@ leftovers() {
 }
 
 # The namespace is the container's user namespace's: with CAP_NET_ADMIN its root may change it.
+# lane: vm
 @test "network: with -U, hako configures host0 and lo, and the container's root owns its network" {
 	"$HAKO" network create un --subnet=10.84.0.0/24 --ipv6=fd84::/64
 	run "$HAKO" run -q -U --capability=CAP_NET_ADMIN -D "$ROOT" -M u1 --network=un /bin/sh -c '
@@ -121,6 +123,7 @@ leftovers() {
 	ip link del br9
 }
 
+# lane: vm
 @test "network: --network-interface moves a link in and gives it back; --network-macvlan" {
 	ip link add tif0 type veth peer name tif0p
 	run "$HAKO" run -D "$ROOT" --network-interface=tif0 --network-macvlan=tif0p /bin/sh -c 'ip -o link show tif0 >/dev/null && ip -o link show mv-tif0p >/dev/null && echo inside'
@@ -131,6 +134,20 @@ leftovers() {
 	run "$HAKO" run -D "$ROOT" --network-interface=nope0 /bin/true
 	[ "$status" -eq 125 ]
 	[ "$output" = "hako: network interface nope0 does not exist" ]
+}
+
+# The stock kernel has ipvlan (this project's test machine has not): the VM lane runs it.
+# lane: vm-only
+@test "network: --network-ipvlan makes iv-IF on the lower link inside the container, gone at exit" {
+	ip link add tif0 type veth peer name tif0p
+	ip link set tif0 up
+	run "$HAKO" run -D "$ROOT" --network-ipvlan=tif0 /bin/sh -c 'ip -o link show iv-tif0 >/dev/null && echo inside'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = inside ]
+	ip link show tif0
+	run ip link show iv-tif0
+	[ "$status" -ne 0 ]
 }
 
 @test "network: a set-up failure half-way leaves nothing behind" {
@@ -148,6 +165,7 @@ leftovers() {
 	links_are hk-n1
 }
 
+# lane: vm
 @test "network: seed 004: port 8080 reached from outside, 127.0.0.1 and the host's address; outside sees the host" {
 	outside
 	outside_httpd
@@ -199,6 +217,7 @@ s = socket.socket(socket.AF_INET6); s.bind(("::1", 8091)); s.listen(); time.slee
 UDPECHO=${UDPECHO:-$BATS_TEST_DIRNAME/../../build/tests/udpecho}
 udp_ask() { "$BATS_TEST_DIRNAME/udp-ask.py" "$@"; }
 
+# lane: vm
 @test "network: UDP port forwards: 127.0.0.1, the host's addresses, [::1] (relayed), outside" {
 	[ -x "$UDPECHO" ] || skip "build the udpecho helper first (scripts/build.sh)"
 	outside
@@ -238,6 +257,7 @@ s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 5354)); ti
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/ports")" ]
 }
 
+# lane: vm
 @test "network: seed 002: DHCP, names, IPv6 by RA and NAT66" {
 	outside
 	"$HAKO" network create lan --subnet=10.89.0.0/24 --dhcp --ipv6=auto

@@ -25,6 +25,7 @@ test_processes() {
 
 tree_hash() { (cd "$1" && find . -printf '%p %s %m\n' | sort | sha256sum); }
 
+# lane: vm
 @test "run: own PID namespace, hostname, no host processes" {
 	# Builtins only, so the listing shows no process of its own making.
 	run "$HAKO" run -D "$ROOT" -M box1 /bin/sh -c 'echo $$; hostname; for p in /proc/[0-9]*; do echo -n "${p#/proc/} "; done'
@@ -184,6 +185,7 @@ tree_hash() { (cd "$1" && find . -printf '%p %s %m\n' | sort | sha256sum); }
 	[ "$output" = "hako: /proc/self/ns/uts is not a network namespace" ]
 }
 
+# lane: vm
 @test "run: -b boots the tree's init with container=hako" {
 	cat > "$ROOT/sbin/init2" <<'I'
 #!/bin/sh

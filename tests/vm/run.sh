@@ -1,0 +1,107 @@
+#!/bin/bash
+# The VM lane: boots the stock Debian 12 host (tests/vm/build-image.sh) in QEMU and runs, inside
+# it as root, the integration cases tagged for it ("# lane: vm" or "# lane: vm-only" above their
+# @test) on this checkout's build/hako. Prints their TAP (names prefixed "vm: "); the caller
+# counts it. What goes wrong around the tests (no image, no QEMU, a guest that never reports) is
+# printed as a failed case, never a skip.
+#   tests/vm/run.sh [FILE.bats...]     the tagged cases of these files (default: all)
+#   tests/vm/run.sh --exec SCRIPT      run SCRIPT in the guest instead (the payload is its cwd)
+# HAKO_VM_TIMEOUT (seconds, default 2700) bounds the whole VM; HAKO_VM_ACCEL=kvm|tcg skips the probe.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${HAKO_TEST_CACHE:-/var/cache/hako-tests}
+work=
+qemu_pid=
+
+fail() {
+	echo "not ok 1 vm: $1"
+	shift
+	printf '# %s\n' "$@"
+	exit 1
+}
+
+cleanup() {
+	[ -z "$qemu_pid" ] || kill -KILL "$qemu_pid" 2>/dev/null
+	[ -z "$work" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+# make_payload DIR: the second disk's tree: hako, its test helpers, the tests and examples.
+make_payload() {
+	local p=$1
+	mkdir -p "$p/build/tests"
+	cp -a "$top/tests" "$top/examples" "$p/"
+	cp "${HAKO_VM_BINARY:-$top/build/hako}" "$p/build/hako"
+	cp "$top/build/tests/escape" "$top/build/tests/udpecho" "$p/build/tests/"
+}
+
+# boot ACCEL SECONDS PAYLOAD_IMG: runs the image with the payload until it powers off; the
+# root disk is a snapshot, so the cached image never changes.
+boot() {
+	local accel=$1 limit=$2 payload=$3 cpu=max
+	[ "$accel" = kvm ] && cpu=host
+	qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m 3072 -display none -monitor none \
+		-no-reboot -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
+		-append "root=/dev/vda rw console=ttyS0 quiet panic=-1" \
+		-drive file="$image/disk.img",if=virtio,format=raw,snapshot=on \
+		-drive file="$payload",if=virtio,format=raw \
+		-serial file:"$work/console.log" -serial file:"$work/live.tap" -nic none &
+	qemu_pid=$!
+	local deadline=$((SECONDS + limit))
+	while kill -0 "$qemu_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+		sleep 1
+	done
+	kill -KILL "$qemu_pid" 2>/dev/null && echo "# vm: killed after ${limit}s"
+	wait "$qemu_pid" 2>/dev/null
+	qemu_pid=
+}
+
+# result PAYLOAD_IMG FILE: a file the guest wrote at the payload's root.
+result() { debugfs -R "cat /$2" "$1" 2>/dev/null; }
+
+# The accelerator: KVM only where a KVM guest really boots (on some hosts /dev/kvm exists but
+# the guest hangs or QEMU aborts); the answer is cached per host kernel and QEMU.
+choose_accel() {
+	[ -n "${HAKO_VM_ACCEL:-}" ] && { echo "$HAKO_VM_ACCEL"; return; }
+	[ -w /dev/kvm ] || { echo tcg; return; }
+	local key file
+	key=$( { uname -r; qemu-system-x86_64 --version | head -1; grep -m1 'model name' /proc/cpuinfo; } | sha256sum | cut -c1-12)
+	file=$cache/vm-accel-$key
+	if [ ! -f "$file" ]; then
+		mkdir -p "$work/probe"
+		printf '#!/bin/sh\necho kvm-ok\n' >"$work/probe/exec.sh"
+		chmod +x "$work/probe/exec.sh"
+		mkdir -p "$work/probe/tests/vm" && cp "$top/tests/vm/guest.sh" "$work/probe/tests/vm/"
+		mkfs.ext4 -q -F -d "$work/probe" "$work/probe.img" 64M >/dev/null 2>&1
+		boot kvm 90 "$work/probe.img" >/dev/null
+		if result "$work/probe.img" out.tap | grep -q kvm-ok; then echo kvm; else echo tcg; fi >"$file"
+	fi
+	cat "$file"
+}
+
+command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is not installed (package qemu-system-x86)"
+command -v debugfs >/dev/null || fail "debugfs is not installed (package e2fsprogs)"
+image=$("$top/tests/vm/build-image.sh" "$cache" 2>&1 | tail -1)
+[ -f "$image/disk.img" ] || fail "the VM image could not be built" "$image"
+[ -x "${HAKO_VM_BINARY:-$top/build/hako}" ] || fail "build hako first (scripts/build.sh)"
+work=$(mktemp -d /var/tmp/hako-vm.XXXXXX)
+
+make_payload "$work/payload"
+if [ "${1:-}" = --exec ]; then
+	cp "$2" "$work/payload/exec.sh" && chmod +x "$work/payload/exec.sh"
+else
+	: >"$work/payload/args"
+	[ $# -eq 0 ] || printf '%s\n' "$@" >"$work/payload/args"
+fi
+mkfs.ext4 -q -F -d "$work/payload" "$work/payload.img" 2G >/dev/null 2>&1 || fail "cannot make the payload disk"
+accel=$(choose_accel)
+start=$SECONDS
+echo "# vm: booting a stock Debian 12 host ($accel), running the lane's cases"
+boot "$accel" "${HAKO_VM_TIMEOUT:-2700}" "$work/payload.img"
+echo "# vm: $((SECONDS - start)) s in the VM"
+out=$(result "$work/payload.img" out.tap)
+[ -n "$out" ] || fail "the guest wrote no results" "console, last lines:" "$(tail -15 "$work/console.log")"
+printf '%s\n' "$out" | sed -e 's/^ok \([0-9]*\) /ok \1 vm: /' -e 's/^not ok \([0-9]*\) /not ok \1 vm: /' \
+	-e '/^[0-9]* passed, [0-9]* failed/s/^/# vm: /'
+grep -q '^# vm: done' <<<"$out" || fail "the guest stopped before the end of the lane" \
+	"console, last lines:" "$(tail -15 "$work/console.log")"
