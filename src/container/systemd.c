@@ -182,6 +182,9 @@ static int append_scope_properties(sd_bus_message *m, const struct scope_request
 	int r = lib.append(m, "(sv)", "Slice", "s", req->slice ? req->slice : "machine.slice");
 	if (r >= 0)
 		r = lib.append(m, "(sv)", "Description", "s", "hako container");
+	/* A scope whose processes were killed may end "failed": collected all the same. */
+	if (r >= 0)
+		r = lib.append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(common); i++)
 		r = append_property(m, &common[i]);
 	for (size_t i = 0; r >= 0 && i < req->n_properties; i++)

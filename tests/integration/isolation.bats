@@ -31,6 +31,13 @@ teardown() {
 		sleep 0.05
 	done
 	common_teardown
+	# What the --keep-unit test made for a unit, payload and supervisor first.
+	for d in "$V2/keep-$NAME/payload" "$V2/keep-$NAME/supervisor" "$V2/keep-$NAME"; do
+		for ((i = 0; i < 100; i++)); do
+			rmdir "$d" 2>/dev/null || [ ! -d "$d" ] && break
+			sleep 0.05
+		done
+	done
 	# The container's cgroups, wherever a failed test left them (killed tasks leave them
 	# asynchronously: retry for a while).
 	for d in $(find /sys/fs/cgroup -depth -type d -name "$NAME*" -path '*/hako/*' 2>/dev/null); do
@@ -304,6 +311,30 @@ as_user() {
 	[ "$(cat "$(cgroup_dir cpu "$NAME")/cpu.shares")" = 2048 ]
 	[ "$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/$CPID/status)" = 1 ]
 	grep -qx "$CPID" "$(cgroup_dir memory "$NAME")/cgroup.procs"
+}
+
+@test "cgroup: every container gets TasksMax=16384 unless told otherwise, as nspawn's" {
+	start_bg -M "$NAME" -D "$ROOT" sleep 30
+	[ "$(cat "$(cgroup_dir pids "$NAME")/pids.max")" = 16384 ]
+	grep -qx "$CPID" "$(cgroup_dir pids "$NAME")/cgroup.procs"
+}
+
+# A unit with Delegate=yes is a cgroup of hako's own: cgroup v2 allows no process in a cgroup
+# whose children take controllers, so hako moves to a leaf and the container goes beside it.
+@test "cgroup: --keep-unit: hako moves itself to the unit's leaf supervisor, the container to payload beside it" {
+	local unit=$V2/keep-$NAME
+	mkdir "$unit"
+	bg sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" run -q -M "$3" --keep-unit -D "$4" sleep 30' \
+		_ "$unit" "$HAKO" "$NAME" "$ROOT"
+	wait_for 10 grep -q . "$unit/payload/cgroup.procs"
+	grep -qx "${BG_PIDS[0]}" "$unit/supervisor/cgroup.procs"
+	[ -z "$(cat "$unit/cgroup.procs")" ]
+	cpid=$(head -1 "$unit/payload/cgroup.procs")
+	grep -qx "0::/keep-$NAME/payload" "/proc/$cpid/cgroup"
+	[ ! -e "$V2/hako/$NAME" ] # no cgroup of its own beside the unit
+	kill -TERM "${BG_PIDS[0]}"
+	wait "${BG_PIDS[0]}" || true
+	[ ! -e "$unit/payload" ]
 }
 
 @test "cgroup: a fork bomb stops at TasksMax" {
