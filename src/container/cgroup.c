@@ -325,6 +325,17 @@ static int collect_stale(const char *path)
 	return remove_tree(path);
 }
 
+static void enable_controllers(const char *dir, const bool enable[_CTRL_MAX])
+{
+	_cleanup_free_ char *p = xasprintf("%s/cgroup.subtree_control", dir);
+	for (int c = 0; p && c < _CTRL_MAX; c++)
+		if (enable[c]) {
+			char ctl[16];
+			snprintf(ctl, sizeof(ctl), "+%s", controller_names[c]);
+			(void)write_file(p, ctl, O_WRONLY, 0); /* a limit then finds its file missing */
+		}
+}
+
 /* Makes <mount><own>/hako/<machine>; v2 also enables the wanted controllers down the path. */
 static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char *mount,
 			  const char *own, const char *machine, const bool enable[_CTRL_MAX])
@@ -336,27 +347,14 @@ static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char
 	if (v == CGROUP_V2 && enable) {
 		/* Controllers must be enabled in the parent of every cgroup that uses them. */
 		_cleanup_free_ char *own_dir = xasprintf("%s%s", mount, streq(own, "/") ? "" : own);
-		for (int c = 0; own_dir && c < _CTRL_MAX; c++)
-			if (enable[c]) {
-				char ctl[16];
-				snprintf(ctl, sizeof(ctl), "+%s", controller_names[c]);
-				_cleanup_free_ char *p = xasprintf("%s/cgroup.subtree_control", own_dir);
-				if (p)
-					(void)write_file(p, ctl, O_WRONLY, 0);
-			}
+		if (!own_dir)
+			return -ENOMEM;
+		enable_controllers(own_dir, enable);
 	}
 	if (mkdir(h->parent, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	if (v == CGROUP_V2 && enable)
-		for (int c = 0; c < _CTRL_MAX; c++)
-			if (enable[c]) {
-				char ctl[16];
-				snprintf(ctl, sizeof(ctl), "+%s", controller_names[c]);
-				_cleanup_free_ char *p = xasprintf("%s/cgroup.subtree_control", h->parent);
-				int r = p ? write_file(p, ctl, O_WRONLY, 0) : -ENOMEM;
-				if (r < 0)
-					return r;
-			}
+		enable_controllers(h->parent, enable);
 	h->path = xasprintf("%s/%s", h->parent, machine);
 	if (!h->path)
 		return -ENOMEM;
@@ -368,17 +366,6 @@ static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char
 		return r;
 	}
 	return 0;
-}
-
-static void enable_controllers(const char *dir, const bool enable[_CTRL_MAX])
-{
-	_cleanup_free_ char *p = xasprintf("%s/cgroup.subtree_control", dir);
-	for (int c = 0; p && c < _CTRL_MAX; c++)
-		if (enable[c]) {
-			char ctl[16];
-			snprintf(ctl, sizeof(ctl), "+%s", controller_names[c]);
-			(void)write_file(p, ctl, O_WRONLY, 0); /* a limit then finds its file missing */
-		}
 }
 
 /* --keep-unit: hako's own cgroup is delegated to it (Delegate=yes). cgroup v2 allows no
@@ -502,10 +489,13 @@ static int write_limits(struct cgroup *cg, const struct cgroup_limits *l)
 		if (!limit_of(l, p, &v))
 			continue;
 		struct hierarchy *h = hierarchy_for(cg, properties[p].controller);
-		if (h)
-			r = write_limit(h, p, v);
-		else if (l && l->set[p])
+		r = h ? write_limit(h, p, v) : -EOPNOTSUPP;
+		/* No file: the controller could not be enabled down to the cgroup (cgroup v2's
+		 * no-internal-process rule in a cgroup hako does not own). */
+		if (r == -ENOENT)
 			r = -EOPNOTSUPP;
+		if (!(l && l->set[p]))
+			r = 0; /* a default, where it can be had */
 	}
 	return r;
 }
@@ -563,7 +553,7 @@ static int adopt_scope(struct cgroup *cg, pid_t leader)
 }
 
 /* The systemd path: systemd (or machined) makes the scope with the limits as its properties and
- * moves the leader in; --keep-unit uses hako's own unit as the cgroupfs path does. */
+ * moves the leader in. */
 int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cgroup **ret,
 		       char **ret_why)
 {
@@ -575,14 +565,6 @@ int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cg
 		.ifindices = req->ifindices, .n_ifindices = req->n_ifindices, .properties = props,
 		.n_properties = cgroup_unit_properties(req->limits, props, cpus, sizeof(cpus)),
 	};
-	if (req->keep_unit) {
-		int r = cgroup_create(req, ret);
-		if (r >= 0)
-			r = cgroup_attach(*ret, leader);
-		if (r >= 0 && req->register_machine)
-			r = systemd_register_machine(&sr, ret_why);
-		return r;
-	}
 	struct cgroup *cg = calloc(1, sizeof(*cg));
 	bool registered;
 	int r = cg ? systemd_create_scope(&sr, &registered, ret_why) : -ENOMEM;
@@ -596,6 +578,15 @@ int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cg
 	}
 	*ret = cg;
 	return 0;
+}
+
+int cgroup_register_unit(const struct cgroup_request *req, pid_t leader, char **ret_why)
+{
+	struct scope_request sr = {
+		.machine = req->machine, .leader = leader, .directory = req->directory,
+		.uuid = req->uuid, .ifindices = req->ifindices, .n_ifindices = req->n_ifindices,
+	};
+	return systemd_register_machine(&sr, ret_why);
 }
 
 static int hierarchy_attach(const struct hierarchy *h, pid_t pid)

@@ -80,6 +80,9 @@ bool cgroup_systemd_host(void);
 struct cgroup;
 /* The cgroupfs path: made before the container's process exists, cgroup_attach() later. */
 int cgroup_create(const struct cgroup_request *req, struct cgroup **ret);
+/* --keep-unit on a systemd host: registers the unit hako runs in as the machine's with machined
+ * (nothing to register with: 0). */
+int cgroup_register_unit(const struct cgroup_request *req, pid_t leader, char **ret_why);
 /* The systemd path: a scope with leader in it. -ENOPKG/-ENOMEDIUM: no libsystemd or no bus, use
  * the cgroupfs path; other errors may come with the bus's message in *ret_why. */
 int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cgroup **ret,

@@ -421,13 +421,14 @@ int isolation_prepare(struct container *c)
 		return r;
 	if (getuid() != 0)
 		return 0; /* isolation_check_caller refused --property= */
-	s->systemd = cgroup_systemd_host();
+	/* --keep-unit's cgroups are made before the clone on both paths: hako's unit must hold no
+	 * process (the child would be one) when it enables controllers for payload. */
+	s->systemd = cgroup_systemd_host() && !c->cfg->iso.keep_unit;
 	return s->systemd ? 0 : create_cgroupfs(c, s);
 }
 
 static int create_unit(struct container *c, struct isolation_state *s)
 {
-	const struct isolation_config *iso = &c->cfg->iso;
 	struct cgroup_request req = request_of(c);
 	_cleanup_free_ char *why = NULL;
 	int r = cgroup_create_unit(&req, c->pid, &s->cgroup, &why);
@@ -435,10 +436,23 @@ static int create_unit(struct container *c, struct isolation_state *s)
 		return create_cgroupfs(c, s);
 	if (r == -EEXIST)
 		log_error("machine %s is already running (its unit exists)", c->name);
-	else if (r < 0 && iso->keep_unit && !why)
-		log_errno(r, "cannot use the unit hako runs in for %s (has it Delegate=yes?)", c->name);
 	else if (r < 0)
 		log_error("cannot create the scope of %s: %s", c->name, why ? why : strerror(-r));
+	return r;
+}
+
+/* --keep-unit on a systemd host: machined learns that hako's unit is the machine's. */
+static int register_unit(struct container *c)
+{
+	struct cgroup_request req = request_of(c);
+	_cleanup_free_ char *why = NULL;
+	if (!req.keep_unit || !req.register_machine || !cgroup_systemd_host())
+		return 0;
+	int r = cgroup_register_unit(&req, c->pid, &why);
+	if (r == -ENOPKG || r == -ENOMEDIUM)
+		return 0; /* nobody to register with */
+	if (r < 0)
+		log_error("cannot register %s with systemd-machined: %s", c->name, why ? why : strerror(-r));
 	return r;
 }
 
@@ -446,6 +460,10 @@ static int create_cgroupfs(struct container *c, struct isolation_state *s)
 {
 	struct cgroup_request req = request_of(c);
 	int r = cgroup_create(&req, &s->cgroup);
+	if (r < 0 && req.keep_unit && r != -EOPNOTSUPP) {
+		log_errno(r, "cannot use the cgroup hako runs in for %s (is it delegated, Delegate=yes?)", c->name);
+		return r;
+	}
 	if (r == -EOPNOTSUPP)
 		log_error("cannot apply --property=: no cgroup hierarchy offers the controller it needs");
 	else if (r == -EBUSY || r == -EEXIST)
@@ -478,6 +496,8 @@ int isolation_setup_parent(struct container *c)
 		if (c->cfg->boot && (r = cgroup_delegate(s->cgroup, s->userns ? s->uid_base : 0,
 							 s->userns ? s->uid_base : 0)) < 0)
 			return log_errno(r, "cannot delegate the cgroup of %s", c->name);
+		if ((r = register_unit(c)) < 0)
+			return r;
 	}
 	const struct cgroup_limits *l = &c->cfg->iso.limits;
 	if (l->has_cpu_affinity && sched_setaffinity(c->pid, sizeof(l->cpu_affinity), &l->cpu_affinity) < 0)
@@ -502,7 +522,7 @@ int isolation_setup_child(struct container *c)
 	}
 	/* The container's cgroup namespace starts at its own cgroup (the parent moved it there
 	 * after clone): an init sees "/" and manages the subtree below. */
-	if (s->cgroup && unshare(CLONE_NEWCGROUP) < 0)
+	if ((s->cgroup || s->systemd) && unshare(CLONE_NEWCGROUP) < 0)
 		return log_errno(-errno, "cannot root the cgroup namespace at the container's cgroup");
 	if (c->cfg->iso.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return log_errno(-errno, "cannot set no_new_privs");

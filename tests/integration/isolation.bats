@@ -4,7 +4,9 @@
 load helpers
 
 ESCAPE=${ESCAPE:-$BATS_TEST_DIRNAME/../../build/tests/escape}
+# The unified hierarchy: beside v1 here (hybrid), the whole of /sys/fs/cgroup on a pure v2 host.
 V2=/sys/fs/cgroup/unified
+[ -e "$V2/cgroup.procs" ] || V2=/sys/fs/cgroup
 
 setup() {
 	common_setup
@@ -53,9 +55,22 @@ need_escape() { [ -x "$ESCAPE" ] || skip "build the escape helper first (scripts
 # base_of OUTPUT: the host id that root inside maps to, from a uid_map line.
 base_of() { awk '$1 == 0 { print $2 }' <<<"$1"; }
 
-# cgroup_dir CONTROLLER NAME: the container's cgroup in the v1 hierarchy of CONTROLLER.
+# container_cg NAME: the container's cgroup in the unified hierarchy: its scope on a systemd
+# host (machine-NAME.scope, "-" escaped as systemd does), else hako/NAME below hako's own
+# cgroup (the root here).
+container_cg() {
+	if [ -d /run/systemd/system ]; then
+		echo "$V2/machine.slice/machine-${1//-/\\x2d}.scope"
+	else
+		echo "$V2/hako/$1"
+	fi
+}
+
+# cgroup_dir CONTROLLER NAME: the container's cgroup in the v1 hierarchy of CONTROLLER, or in the
+# unified one where there is no v1 hierarchy.
 cgroup_dir() {
 	local own
+	[ -d "/sys/fs/cgroup/$1" ] || { container_cg "$2"; return; }
 	own=$(awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup)
 	echo "/sys/fs/cgroup/$1${own%/}/hako/$2"
 }
@@ -64,8 +79,8 @@ cgroup_dir() {
 # the command (the container's sleep), then sets CPID to its PID 1 on the host.
 start_bg() {
 	bg "$HAKO" run -q "$@"
-	wait_for 10 grep -q . "$V2/hako/$NAME/cgroup.procs"
-	CPID=$(head -1 "$V2/hako/$NAME/cgroup.procs")
+	wait_for 20 grep -q . "$(container_cg "$NAME")/cgroup.procs"
+	CPID=$(head -1 "$(container_cg "$NAME")/cgroup.procs")
 }
 
 # ---- user namespaces ----
@@ -291,18 +306,34 @@ as_user() {
 
 # ---- cgroups ----
 
+# lane: vm
 @test "cgroup: each container has its own cgroup, removed when it ends" {
 	start_bg -M "$NAME" --property=TasksMax=50 -D "$ROOT" sleep 30
-	[ -d "$V2/hako/$NAME" ] && [ -d "$(cgroup_dir pids "$NAME")" ]
+	[ -d "$(container_cg "$NAME")" ] && [ -d "$(cgroup_dir pids "$NAME")" ]
 	grep -qx "$CPID" "$(cgroup_dir pids "$NAME")/cgroup.procs"
 	kill "$CPID"
 	wait "${BG_PIDS[0]}" || true
-	[ ! -e "$V2/hako/$NAME" ] && [ ! -e "$(cgroup_dir pids "$NAME")" ]
+	# A scope is systemd's to remove, once it saw it empty.
+	wait_for 10 test ! -e "$(container_cg "$NAME")"
+	[ ! -e "$(cgroup_dir pids "$NAME")" ]
 }
 
+# lane: vm
 @test "cgroup: --property= and --cpu-affinity= are applied (v1 memory, pids, cpu here)" {
 	start_bg -M "$NAME" --property=MemoryMax=64M --property=MemoryHigh=48M --property=TasksMax=33 \
 		--property=CPUQuota=50% --property=CPUWeight=200 --cpu-affinity=1 -D "$ROOT" sleep 30
+	[ "$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/$CPID/status)" = 1 ]
+	if [ ! -d /sys/fs/cgroup/memory ]; then # pure v2: the unified hierarchy's files
+		local cg
+		cg=$(container_cg "$NAME")
+		[ "$(cat "$cg/memory.max")" = $((64 << 20)) ]
+		[ "$(cat "$cg/memory.high")" = $((48 << 20)) ]
+		[ "$(cat "$cg/pids.max")" = 33 ]
+		[ "$(cat "$cg/cpu.max")" = "50000 100000" ]
+		[ "$(cat "$cg/cpu.weight")" = 200 ]
+		grep -qx "$CPID" "$cg/cgroup.procs"
+		return
+	fi
 	[ "$(cat "$(cgroup_dir memory "$NAME")/memory.limit_in_bytes")" = $((64 << 20)) ]
 	[ "$(cat "$(cgroup_dir memory "$NAME")/memory.soft_limit_in_bytes")" = $((48 << 20)) ]
 	[ "$(cat "$(cgroup_dir pids "$NAME")/pids.max")" = 33 ]
@@ -313,6 +344,7 @@ as_user() {
 	grep -qx "$CPID" "$(cgroup_dir memory "$NAME")/cgroup.procs"
 }
 
+# lane: vm
 @test "cgroup: every container gets TasksMax=16384 unless told otherwise, as nspawn's" {
 	start_bg -M "$NAME" -D "$ROOT" sleep 30
 	[ "$(cat "$(cgroup_dir pids "$NAME")/pids.max")" = 16384 ]
@@ -337,6 +369,7 @@ as_user() {
 	[ ! -e "$unit/payload" ]
 }
 
+# lane: vm
 @test "cgroup: a fork bomb stops at TasksMax" {
 	need_escape
 	# Bounded twice: by TasksMax and by the bomb's 500 rounds. The stub init and the bomb
@@ -350,6 +383,7 @@ as_user() {
 	[ "$output" = "forked 500: ESCAPED: no limit" ]
 }
 
+# lane: vm
 @test "cgroup: a memory hog is OOM-killed inside the container only" {
 	run "$HAKO" run -q -M "$NAME" --property=MemoryMax=32M -D "$ROOT" /bin/sh -c '
 		dd if=/dev/zero of=/dev/null bs=128M count=1 2>/dev/null; echo "hog: $?"; echo shell alive'
@@ -382,6 +416,7 @@ as_user() {
 	umount "$TEST_TMP/cg2"
 }
 
+# lane: vm
 @test "cgroup: a booted init gets a cgroup namespace at its cgroup and may manage the subtree" {
 	rm "$ROOT/sbin/init"
 	cat >"$ROOT/sbin/init" <<'EOF'
@@ -396,7 +431,7 @@ EOF
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "0::/" ]
 	[ "${lines[1]}" = "0::/sub" ]
-	[ ! -e "$V2/hako/$NAME" ]       # the subtree went with it
+	wait_for 10 test ! -e "$(container_cg "$NAME")" # the subtree went with it
 }
 
 # ---- system call filter ----

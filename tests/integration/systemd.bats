@@ -41,6 +41,8 @@ image() {
 state() { (. "$HAKO_RUNTIME_DIR/machines/$NAME/state" && eval "echo \$$1"); }
 unit_active() { systemctl is-active -q "$1"; }
 unit_gone() { [ "$(systemctl show -P LoadState "$1")" = not-found ]; }
+# mprop PROPERTY: the machine's property as machined says (systemd 252's machinectl has no -P).
+mprop() { machinectl show --property="$1" --value "$NAME"; }
 # in_unit PID UNIT: PID's cgroup is the unit's (or below it).
 in_unit() { grep -qF "/$2" "/proc/$1/cgroup"; }
 
@@ -64,8 +66,8 @@ in_unit() { grep -qF "/$2" "/proc/$1/cgroup"; }
 	[ "$(systemctl show -P TasksMax "$UNIT")" = 16384 ] # nspawn's default
 	in_unit "$(state LEADER)" "machine.slice/$UNIT"
 	# machined knows the container's root directory and its UUID as the machine's id.
-	[ "$(machinectl show -P RootDirectory "$NAME")" = "$(realpath "$HAKO_IMAGE_DIR/$NAME")" ]
-	[ "$(machinectl show -P Id "$NAME")" = "$(state UUID | tr -d -)" ] || [ -z "$(state UUID)" ]
+	[ "$(mprop RootDirectory)" = "$(realpath "$HAKO_IMAGE_DIR/$NAME")" ]
+	[ "$(mprop Id)" = "$(state UUID | tr -d -)" ]
 	"$HAKO" stop "$NAME"
 }
 
@@ -153,7 +155,7 @@ in_unit() { grep -qF "/$2" "/proc/$1/cgroup"; }
 	[ -z "$(cat "$cg/cgroup.procs")" ] # cgroup v2: no process beside the children
 	run systemctl show -P LoadState "$UNIT"
 	[ "$output" = not-found ] # no scope of its own
-	[ "$(machinectl show -P Unit "$NAME")" = "$KEEP_UNIT" ]
+	[ "$(mprop Unit)" = "$KEEP_UNIT" ]
 	kill -TERM "${BG_PIDS[0]}"
 	wait "${BG_PIDS[0]}" || true
 	wait_for 10 unit_gone "$KEEP_UNIT"
