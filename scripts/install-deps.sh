@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential meson ninja-build pkg-config clang
-	libmnl-dev libnftables-dev libnetfilter-conntrack-dev libseccomp-dev
+	libmnl-dev libnftables-dev libnetfilter-conntrack-dev libseccomp-dev libsystemd-dev
 	# tests and demo
 	bats busybox-static iproute2 nftables conntrack dnsmasq-base uidmap file procps psmisc
 	util-linux graphviz

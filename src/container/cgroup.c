@@ -13,6 +13,7 @@
 #include "base/cleanup.h"
 #include "base/util.h"
 #include "container/cgroup.h"
+#include "container/systemd.h"
 
 enum cgroup_controller { CTRL_MEMORY, CTRL_PIDS, CTRL_CPU, _CTRL_MAX };
 static const char *const controller_names[_CTRL_MAX] = { "memory", "pids", "cpu" };
@@ -21,18 +22,22 @@ enum value_kind { KIND_SIZE, KIND_COUNT, KIND_PERCENT, KIND_WEIGHT };
 
 #define CPU_PERIOD_USEC 100000
 
+/* One row a property: hako's (systemd's) name, the cgroupfs files on the cgroupfs path, and the
+ * unit property on a systemd host (D-Bus type 't' for all; CPUQuota is a rate there). */
 static const struct property_info {
 	const char *name;
 	enum value_kind kind;
 	enum cgroup_controller controller;
 	const char *v2_file;
 	const char *v1_file;
+	const char *bus_name;
+	char bus_type;
 } properties[_CG_PROPERTY_MAX] = {
-	[CG_MEMORY_MAX] = { "MemoryMax", KIND_SIZE, CTRL_MEMORY, "memory.max", "memory.limit_in_bytes" },
-	[CG_MEMORY_HIGH] = { "MemoryHigh", KIND_SIZE, CTRL_MEMORY, "memory.high", "memory.soft_limit_in_bytes" },
-	[CG_TASKS_MAX] = { "TasksMax", KIND_COUNT, CTRL_PIDS, "pids.max", "pids.max" },
-	[CG_CPU_QUOTA] = { "CPUQuota", KIND_PERCENT, CTRL_CPU, "cpu.max", "cpu.cfs_quota_us" },
-	[CG_CPU_WEIGHT] = { "CPUWeight", KIND_WEIGHT, CTRL_CPU, "cpu.weight", "cpu.shares" },
+	[CG_MEMORY_MAX] = { "MemoryMax", KIND_SIZE, CTRL_MEMORY, "memory.max", "memory.limit_in_bytes", "MemoryMax", 't' },
+	[CG_MEMORY_HIGH] = { "MemoryHigh", KIND_SIZE, CTRL_MEMORY, "memory.high", "memory.soft_limit_in_bytes", "MemoryHigh", 't' },
+	[CG_TASKS_MAX] = { "TasksMax", KIND_COUNT, CTRL_PIDS, "pids.max", "pids.max", "TasksMax", 't' },
+	[CG_CPU_QUOTA] = { "CPUQuota", KIND_PERCENT, CTRL_CPU, "cpu.max", "cpu.cfs_quota_us", "CPUQuotaPerSecUSec", 't' },
+	[CG_CPU_WEIGHT] = { "CPUWeight", KIND_WEIGHT, CTRL_CPU, "cpu.weight", "cpu.shares", "CPUWeight", 't' },
 };
 
 static int parse_value(enum value_kind kind, const char *s, uint64_t *ret)
@@ -164,6 +169,60 @@ int cgroup_property_file(enum cgroup_property p, enum cgroup_version v, uint64_t
 	}
 }
 
+int cgroup_property_bus(enum cgroup_property p, uint64_t value, struct unit_property *ret)
+{
+	if (p >= _CG_PROPERTY_MAX)
+		return -EOPNOTSUPP;
+	const struct property_info *info = &properties[p];
+	*ret = (struct unit_property){ .name = info->bus_name, .type = info->bus_type, .u64 = value };
+	/* CPUQuota=50% is 500000 us of CPU time a second; infinity is USEC_INFINITY either way. */
+	if (p == CG_CPU_QUOTA && value != CG_INFINITY)
+		ret->u64 = value * 100;
+	return 0;
+}
+
+/* The limit in force for p: the one given, else nspawn's default (TasksMax=16384, what
+ * nspawn's register_machine() and allocate_scope() set on every container), else none. */
+static bool limit_of(const struct cgroup_limits *l, enum cgroup_property p, uint64_t *ret)
+{
+	if (l && l->set[p]) {
+		*ret = l->value[p];
+		return true;
+	}
+	*ret = CG_DEFAULT_TASKS_MAX;
+	return p == CG_TASKS_MAX;
+}
+
+/* AllowedCPUs' bitmask: byte i bit j is CPU 8i+j, trailing zero bytes cut. */
+static size_t cpu_mask(const cpu_set_t *set, uint8_t *buf, size_t size)
+{
+	size_t n = 0;
+	memset(buf, 0, size);
+	for (size_t c = 0; c < size * 8 && c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, set)) {
+			buf[c / 8] |= (uint8_t)(1u << (c % 8));
+			n = c / 8 + 1;
+		}
+	return n;
+}
+
+size_t cgroup_unit_properties(const struct cgroup_limits *l, struct unit_property *props,
+			      uint8_t *cpus, size_t cpus_size)
+{
+	size_t n = 0;
+	for (size_t p = 0; p < _CG_PROPERTY_MAX; p++) {
+		uint64_t v;
+		if (limit_of(l, p, &v))
+			(void)cgroup_property_bus(p, v, &props[n++]);
+	}
+	if (l && l->has_cpu_affinity) {
+		size_t bytes = cpu_mask(&l->cpu_affinity, cpus, cpus_size);
+		props[n++] = (struct unit_property){ .name = "AllowedCPUs", .type = 'a', .bytes = cpus,
+						     .n_bytes = bytes };
+	}
+	return n;
+}
+
 /* --- hierarchies --- */
 
 struct hierarchy {
@@ -176,14 +235,18 @@ struct cgroup {
 	struct hierarchy v2;               /* the unified hierarchy, when mounted */
 	struct hierarchy v1[_CTRL_MAX];    /* v1 hierarchies used for controllers v2 lacks */
 	bool v2_has[_CTRL_MAX];
+	char *unit;                        /* the scope systemd made for it, stopped at the end */
 };
 
-/* hako's own cgroup in the hierarchy named by key ("" for v2, "memory" for v1) in
- * /proc/self/cgroup. */
-static int own_cgroup(const char *key, char **ret)
+/* The cgroup of pid (0: hako) in the hierarchy named by key ("" for v2, "memory" for v1) in
+ * /proc/PID/cgroup. */
+static int cgroup_of(pid_t pid, const char *key, char **ret)
 {
-	_cleanup_free_ char *data = NULL;
-	int r = read_file("/proc/self/cgroup", &data, NULL);
+	_cleanup_free_ char *data = NULL, *file = pid ? xasprintf("/proc/%d/cgroup", (int)pid)
+							: strdup("/proc/self/cgroup");
+	if (!file)
+		return -ENOMEM;
+	int r = read_file(file, &data, NULL);
 	if (r < 0)
 		return r;
 	char *save = NULL;
@@ -242,6 +305,11 @@ static void v2_controllers(const char *dir, bool has[_CTRL_MAX])
 				has[c] = true;
 }
 
+static int own_cgroup(const char *key, char **ret)
+{
+	return cgroup_of(0, key, ret);
+}
+
 static int remove_tree(const char *dir);
 
 /* A cgroup left by a container whose hako was SIGKILLed stays behind, empty: collect it. One
@@ -257,6 +325,17 @@ static int collect_stale(const char *path)
 	return remove_tree(path);
 }
 
+static void enable_controllers(const char *dir, const bool enable[_CTRL_MAX])
+{
+	_cleanup_free_ char *p = xasprintf("%s/cgroup.subtree_control", dir);
+	for (int c = 0; p && c < _CTRL_MAX; c++)
+		if (enable[c]) {
+			char ctl[16];
+			snprintf(ctl, sizeof(ctl), "+%s", controller_names[c]);
+			(void)write_file(p, ctl, O_WRONLY, 0); /* a limit then finds its file missing */
+		}
+}
+
 /* Makes <mount><own>/hako/<machine>; v2 also enables the wanted controllers down the path. */
 static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char *mount,
 			  const char *own, const char *machine, const bool enable[_CTRL_MAX])
@@ -268,27 +347,14 @@ static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char
 	if (v == CGROUP_V2 && enable) {
 		/* Controllers must be enabled in the parent of every cgroup that uses them. */
 		_cleanup_free_ char *own_dir = xasprintf("%s%s", mount, streq(own, "/") ? "" : own);
-		for (int c = 0; own_dir && c < _CTRL_MAX; c++)
-			if (enable[c]) {
-				char ctl[16];
-				snprintf(ctl, sizeof(ctl), "+%s", controller_names[c]);
-				_cleanup_free_ char *p = xasprintf("%s/cgroup.subtree_control", own_dir);
-				if (p)
-					(void)write_file(p, ctl, O_WRONLY, 0);
-			}
+		if (!own_dir)
+			return -ENOMEM;
+		enable_controllers(own_dir, enable);
 	}
 	if (mkdir(h->parent, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	if (v == CGROUP_V2 && enable)
-		for (int c = 0; c < _CTRL_MAX; c++)
-			if (enable[c]) {
-				char ctl[16];
-				snprintf(ctl, sizeof(ctl), "+%s", controller_names[c]);
-				_cleanup_free_ char *p = xasprintf("%s/cgroup.subtree_control", h->parent);
-				int r = p ? write_file(p, ctl, O_WRONLY, 0) : -ENOMEM;
-				if (r < 0)
-					return r;
-			}
+		enable_controllers(h->parent, enable);
 	h->path = xasprintf("%s/%s", h->parent, machine);
 	if (!h->path)
 		return -ENOMEM;
@@ -297,6 +363,39 @@ static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char
 		int r = errno == EEXIST ? -EBUSY : -errno;
 		free(h->path);
 		h->path = NULL; /* not ours: never remove a cgroup another container made */
+		return r;
+	}
+	return 0;
+}
+
+/* --keep-unit: hako's own cgroup is delegated to it (Delegate=yes). cgroup v2 allows no
+ * processes in a cgroup whose children get controllers, so hako moves itself to a leaf
+ * "supervisor" and the container gets the sibling "payload", as nspawn does. */
+static int make_keep_unit(struct hierarchy *h, const char *mount, const char *own,
+			  const bool enable[_CTRL_MAX])
+{
+	h->version = CGROUP_V2;
+	_cleanup_free_ char *own_dir = xasprintf("%s%s", mount, streq(own, "/") ? "" : own);
+	_cleanup_free_ char *sup = own_dir ? xasprintf("%s/supervisor", own_dir) : NULL;
+	_cleanup_free_ char *procs = sup ? xasprintf("%s/cgroup.procs", sup) : NULL;
+	char pid[16];
+	if (!procs)
+		return -ENOMEM;
+	if (mkdir(sup, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	int r = write_file(procs, pid, O_WRONLY, 0);
+	if (r < 0)
+		return r;
+	enable_controllers(own_dir, enable);
+	h->path = xasprintf("%s/payload", own_dir);
+	if (!h->path)
+		return -ENOMEM;
+	if (mkdir(h->path, 0755) < 0 && !(errno == EEXIST && collect_stale(h->path) == 0 &&
+					    mkdir(h->path, 0755) == 0)) {
+		r = errno == EEXIST ? -EBUSY : -errno;
+		free(h->path);
+		h->path = NULL;
 		return r;
 	}
 	return 0;
@@ -320,7 +419,8 @@ static struct hierarchy *hierarchy_for(struct cgroup *cg, enum cgroup_controller
 	return cg->v1[c].path ? &cg->v1[c] : NULL;
 }
 
-static int setup_layout(struct cgroup *cg, const char *machine, const struct cgroup_limits *l)
+static int setup_layout(struct cgroup *cg, const char *machine, const struct cgroup_limits *l,
+			bool keep_unit)
 {
 	_cleanup_free_ char *v2 = NULL;
 	char *v1[_CTRL_MAX] = {};
@@ -338,6 +438,7 @@ static int setup_layout(struct cgroup *cg, const char *machine, const struct cgr
 			wanted[properties[p].controller] = limited[properties[p].controller] = true;
 	if (l && l->accounting)
 		wanted[CTRL_MEMORY] = wanted[CTRL_PIDS] = true;
+	wanted[CTRL_PIDS] = true; /* the default TasksMax, where a hierarchy offers pids */
 
 	if (r >= 0 && v2) {
 		_cleanup_free_ char *own = NULL;
@@ -354,7 +455,9 @@ static int setup_layout(struct cgroup *cg, const char *machine, const struct cgr
 		bool enable[_CTRL_MAX] = {};
 		for (int c = 0; c < _CTRL_MAX; c++)
 			enable[c] = wanted[c] && cg->v2_has[c];
-		if (r >= 0)
+		if (r >= 0 && keep_unit)
+			r = make_keep_unit(&cg->v2, v2, own, enable);
+		else if (r >= 0)
 			r = make_hierarchy(&cg->v2, CGROUP_V2, v2, own, machine, enable);
 	}
 	for (int c = 0; r >= 0 && c < _CTRL_MAX; c++) {
@@ -376,18 +479,36 @@ static int setup_layout(struct cgroup *cg, const char *machine, const struct cgr
 	return r;
 }
 
-int cgroup_create(const char *machine, const struct cgroup_limits *l, struct cgroup **ret)
+/* Every limit in force (given or default) to its file; a given one with no hierarchy to hold
+ * it is -EOPNOTSUPP, a default one is skipped. */
+static int write_limits(struct cgroup *cg, const struct cgroup_limits *l)
 {
+	int r = 0;
+	for (size_t p = 0; r >= 0 && p < _CG_PROPERTY_MAX; p++) {
+		uint64_t v;
+		if (!limit_of(l, p, &v))
+			continue;
+		struct hierarchy *h = hierarchy_for(cg, properties[p].controller);
+		r = h ? write_limit(h, p, v) : -EOPNOTSUPP;
+		/* No file: the controller could not be enabled down to the cgroup (cgroup v2's
+		 * no-internal-process rule in a cgroup hako does not own). */
+		if (r == -ENOENT)
+			r = -EOPNOTSUPP;
+		if (!(l && l->set[p]))
+			r = 0; /* a default, where it can be had */
+	}
+	return r;
+}
+
+int cgroup_create(const struct cgroup_request *req, struct cgroup **ret)
+{
+	const struct cgroup_limits *l = req->limits;
 	struct cgroup *cg = calloc(1, sizeof(*cg));
 	if (!cg)
 		return -ENOMEM;
-	int r = setup_layout(cg, machine, l);
-	for (size_t p = 0; r >= 0 && p < _CG_PROPERTY_MAX; p++) {
-		if (!l || !l->set[p])
-			continue;
-		struct hierarchy *h = hierarchy_for(cg, properties[p].controller);
-		r = h ? write_limit(h, p, l->value[p]) : -EOPNOTSUPP;
-	}
+	int r = setup_layout(cg, req->machine, l, req->keep_unit);
+	if (r >= 0)
+		r = write_limits(cg, l);
 	/* v1 memory: swap must not let a hog escape MemoryMax. The file exists only with swap
 	 * accounting; without it there is nothing to escape through. */
 	if (r >= 0 && l && l->set[CG_MEMORY_MAX] && cg->v1[CTRL_MEMORY].path) {
@@ -404,6 +525,68 @@ int cgroup_create(const char *machine, const struct cgroup_limits *l, struct cgr
 	}
 	*ret = cg;
 	return 0;
+}
+
+bool cgroup_systemd_host(void)
+{
+	const char *root = getenv("HAKO_CGROUP_ROOT");
+	return !(root && *root) && systemd_booted();
+}
+
+/* The scope systemd made holds the leader now: its directory in the unified hierarchy. */
+static int adopt_scope(struct cgroup *cg, pid_t leader)
+{
+	_cleanup_free_ char *v2 = NULL, *own = NULL;
+	char *v1[_CTRL_MAX] = {};
+	int r = find_mounts(&v2, v1);
+	for (int c = 0; c < _CTRL_MAX; c++)
+		free(v1[c]);
+	if (r >= 0 && !v2)
+		r = -ENOENT;
+	if (r >= 0)
+		r = cgroup_of(leader, "", &own);
+	if (r < 0)
+		return r;
+	cg->v2.version = CGROUP_V2;
+	cg->v2.path = xasprintf("%s%s", v2, own);
+	return cg->v2.path ? 0 : -ENOMEM;
+}
+
+/* The systemd path: systemd (or machined) makes the scope with the limits as its properties and
+ * moves the leader in. */
+int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cgroup **ret,
+		       char **ret_why)
+{
+	struct unit_property props[_CG_PROPERTY_MAX + 1];
+	uint8_t cpus[CPU_SETSIZE / 8];
+	struct scope_request sr = {
+		.machine = req->machine, .slice = req->slice, .leader = leader,
+		.register_machine = req->register_machine, .directory = req->directory, .uuid = req->uuid,
+		.ifindices = req->ifindices, .n_ifindices = req->n_ifindices, .properties = props,
+		.n_properties = cgroup_unit_properties(req->limits, props, cpus, sizeof(cpus)),
+	};
+	struct cgroup *cg = calloc(1, sizeof(*cg));
+	bool registered;
+	int r = cg ? systemd_create_scope(&sr, &registered, ret_why) : -ENOMEM;
+	if (r >= 0)
+		r = (cg->unit = systemd_scope_name(req->machine)) ? 0 : -ENOMEM;
+	if (r >= 0)
+		r = adopt_scope(cg, leader);
+	if (r < 0) {
+		cgroup_destroy(cg);
+		return r;
+	}
+	*ret = cg;
+	return 0;
+}
+
+int cgroup_register_unit(const struct cgroup_request *req, pid_t leader, char **ret_why)
+{
+	struct scope_request sr = {
+		.machine = req->machine, .leader = leader, .directory = req->directory,
+		.uuid = req->uuid, .ifindices = req->ifindices, .n_ifindices = req->n_ifindices,
+	};
+	return systemd_register_machine(&sr, ret_why);
 }
 
 static int hierarchy_attach(const struct hierarchy *h, pid_t pid)
@@ -497,9 +680,21 @@ static void kill_remaining(const char *dir)
 	}
 }
 
+/* A scope's directory is systemd's: stop the unit (and so the machine), systemd removes it. */
+static bool stop_scope(const char *dir)
+{
+	const char *base = strrchr(dir, '/');
+	if (!base || !endswith(base, ".scope") || !cgroup_systemd_host())
+		return false;
+	_cleanup_free_ char *why = NULL;
+	return systemd_stop_unit(base + 1, &why) >= 0;
+}
+
 void cgroup_remove_path(const char *dir)
 {
 	kill_remaining(dir);
+	if (stop_scope(dir))
+		return;
 	/* Killed tasks leave the cgroup asynchronously (slowly on a loaded host): retry on EBUSY
 	 * for up to 5 s. */
 	for (int i = 0; i < 1000 && remove_tree(dir) == -EBUSY; i++)
@@ -522,6 +717,14 @@ void cgroup_destroy(struct cgroup *cg)
 {
 	if (!cg)
 		return;
+	if (cg->unit && cg->v2.path) { /* systemd's: never rmdir it behind systemd's back */
+		kill_remaining(cg->v2.path);
+		_cleanup_free_ char *why = NULL;
+		(void)systemd_stop_unit(cg->unit, &why);
+		free(cg->v2.path);
+		cg->v2.path = NULL;
+	}
+	free(cg->unit);
 	hierarchy_destroy(&cg->v2);
 	for (int c = 0; c < _CTRL_MAX; c++)
 		hierarchy_destroy(&cg->v1[c]);

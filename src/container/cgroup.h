@@ -5,7 +5,14 @@
  * /sys/fs/cgroup/unified without controllers, v1 memory/pids/cpu beside it) limits go to v1 and
  * the unified hierarchy still holds the container's cgroup (what its cgroup namespace shows).
  * The container's cgroup is "<hako's own cgroup>/hako/<machine>" in each hierarchy used.
- * HAKO_CGROUP_ROOT=PATH replaces the whole layout with the pure v2 hierarchy mounted at PATH. */
+ * HAKO_CGROUP_ROOT=PATH replaces the whole layout with the pure v2 hierarchy mounted at PATH.
+ *
+ * On a systemd host (PID 1 is systemd, cgroup_systemd_host()) hako's own cgroup is systemd's and
+ * not delegated: the container's cgroup is a transient scope machine-NAME.scope that systemd (or
+ * machined, which registers the machine) makes in machine.slice with Delegate=yes, and the limits
+ * are its unit properties (cgroup_create_unit(), src/container/systemd.c). --keep-unit: the unit
+ * hako runs in is delegated to it; hako moves itself to its leaf "supervisor" and the container
+ * gets "payload" beside it, on both paths. */
 #pragma once
 #include <sched.h>
 #include <stdbool.h>
@@ -22,6 +29,7 @@ enum cgroup_property {
 };
 
 #define CG_INFINITY UINT64_MAX  /* "infinity" */
+#define CG_DEFAULT_TASKS_MAX 16384 /* nspawn's TasksMax for every container, when none is given */
 
 struct cgroup_limits {
 	uint64_t value[_CG_PROPERTY_MAX]; /* the parsed value, CG_INFINITY for "infinity" */
@@ -46,8 +54,39 @@ enum cgroup_version { CGROUP_V1 = 1, CGROUP_V2 = 2 };
 int cgroup_property_file(enum cgroup_property p, enum cgroup_version v, uint64_t value,
 			 const char **ret_file, char *buf, size_t size);
 
+/* The D-Bus unit property for property p (the same table as cgroup_property_file()). */
+struct unit_property;
+int cgroup_property_bus(enum cgroup_property p, uint64_t value, struct unit_property *ret);
+/* Every unit property for the limits in force (given, or TasksMax's default) into props (room for
+ * _CG_PROPERTY_MAX + 1), AllowedCPUs' mask in cpus; returns how many. l may be NULL. */
+size_t cgroup_unit_properties(const struct cgroup_limits *l, struct unit_property *props,
+			      uint8_t *cpus, size_t cpus_size);
+
+struct cgroup_request {
+	const char *machine;
+	const struct cgroup_limits *limits;
+	bool keep_unit;          /* --keep-unit */
+	bool register_machine;   /* --register= (systemd host only) */
+	const char *slice;       /* --slice=, NULL: machine.slice (systemd host only) */
+	const char *directory;   /* the root directory, for machined */
+	const char *uuid;        /* the container's UUID (container_uuid=), machined's id */
+	const int *ifindices;    /* the host side of its links, for machined */
+	size_t n_ifindices;
+};
+
+/* PID 1 is systemd and no HAKO_CGROUP_ROOT replaces the layout. */
+bool cgroup_systemd_host(void);
+
 struct cgroup;
-int cgroup_create(const char *machine, const struct cgroup_limits *l, struct cgroup **ret);
+/* The cgroupfs path: made before the container's process exists, cgroup_attach() later. */
+int cgroup_create(const struct cgroup_request *req, struct cgroup **ret);
+/* --keep-unit on a systemd host: registers the unit hako runs in as the machine's with machined
+ * (nothing to register with: 0). */
+int cgroup_register_unit(const struct cgroup_request *req, pid_t leader, char **ret_why);
+/* The systemd path: a scope with leader in it. -ENOPKG/-ENOMEDIUM: no libsystemd or no bus, use
+ * the cgroupfs path; other errors may come with the bus's message in *ret_why. */
+int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cgroup **ret,
+		       char **ret_why);
 int cgroup_attach(struct cgroup *cg, pid_t pid);
 /* Lets the container's root (uid/gid on the host) manage its subtree (boot mode). */
 int cgroup_delegate(struct cgroup *cg, uid_t uid, gid_t gid);

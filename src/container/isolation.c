@@ -27,6 +27,7 @@
 struct isolation_state {
 	struct seccomp_program filter;
 	struct cgroup *cgroup;
+	bool systemd;           /* a systemd host: the scope is made once the leader exists */
 	bool userns;            /* the container has its own user namespace */
 	uint32_t uid_base, uid_count;
 	int range_lock_fd;      /* holds a picked range while the container runs */
@@ -87,12 +88,40 @@ static int set_cpu_affinity(void *target, const char *value, const char **why)
 	return cgroup_limits_parse_cpu_affinity(target, value, why);
 }
 
+static int set_register(void *target, const char *value, const char **why)
+{
+	int b = parse_boolean(value);
+	if (b < 0) {
+		*why = "expected a boolean (yes/no)";
+		return -EINVAL;
+	}
+	*(bool *)target = !b;
+	return 0;
+}
+
+/* A slice unit's name, as systemd accepts it: NAME.slice of unit name characters. */
+static int set_slice(void *target, const char *value, const char **why)
+{
+	size_t n = strlen(value);
+	if (!endswith(value, ".slice") || n == strlen(".slice") || n >= sizeof(((struct isolation_config *)0)->slice) ||
+	    value[strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\")] != '\0') {
+		*why = "expected a slice unit name like machine.slice";
+		return -EINVAL;
+	}
+	memcpy(target, value, n + 1);
+	return 0;
+}
+
 const struct opt run_options_isolation[] = {
 	{ "private-users", 'U', OPT_OPTIONAL, "MODE", "User namespace: no, yes, pick (-U), identity or UID[:COUNT]", set_private_users, ISO(userns), "Exec.PrivateUsers" },
 	{ "private-users-ownership", 0, OPT_REQUIRED, "MODE", "The tree's ownership with --private-users: auto, map, chown or off", set_private_users_ownership, ISO(userns), "Files.PrivateUsersOwnership" },
 	{ "system-call-filter", 0, OPT_REQUIRED, "LIST", "Allow (@group or name) or with ~ refuse system calls", set_system_call_filter, ISO(syscall_filter), "Exec.SystemCallFilter" },
 	{ "no-new-privileges", 0, OPT_OPTIONAL, "BOOL", "Set no_new_privs: setuid binaries gain nothing", set_no_new_privileges, ISO(no_new_privileges), "Exec.NoNewPrivileges" },
 	{ "property", 0, OPT_REQUIRED, "NAME=VALUE", "Cgroup limit: MemoryMax=, MemoryHigh= (memory), TasksMax= (pids), CPUQuota=, CPUWeight= (cpu); each controller from cgroup v2 where the unified hierarchy has it, else from v1", set_property, ISO(limits), NULL },
+	/* nspawn has these on the command line only, in no .nspawn section. */
+	{ "register", 0, OPT_REQUIRED, "BOOL", "On a systemd host, register the machine with systemd-machined (default yes)", set_register, ISO(no_register), NULL },
+	{ "keep-unit", 0, OPT_NONE, NULL, "On a systemd host, use the unit hako runs in (it must have Delegate=yes) for the container's cgroup, no scope of its own", opt_set_flag, ISO(keep_unit), NULL },
+	{ "slice", 0, OPT_REQUIRED, "SLICE", "On a systemd host, the slice of the container's scope (default machine.slice)", set_slice, ISO(slice), NULL },
 	{ "cpu-affinity", 0, OPT_REQUIRED, "CPUS", "Run on these CPUs only (e.g. 0,2-3)", set_cpu_affinity, ISO(limits), "Exec.CPUAffinity" },
 };
 const size_t run_options_isolation_n = ELEMENTSOF(run_options_isolation);
@@ -339,6 +368,18 @@ int isolation_root_tree_fd(const struct container *c)
 
 /* ---- hooks ---- */
 
+static struct cgroup_request request_of(const struct container *c)
+{
+	const struct isolation_config *iso = &c->cfg->iso;
+	return (struct cgroup_request){
+		.machine = c->name, .limits = &iso->limits, .keep_unit = iso->keep_unit,
+		.register_machine = !iso->no_register, .slice = *iso->slice ? iso->slice : NULL,
+		.directory = c->root, .uuid = c->uuid,
+	};
+}
+
+static int create_cgroupfs(struct container *c, struct isolation_state *s);
+
 static int prepare_filter(struct container *c, struct isolation_state *s)
 {
 	struct seccomp_request req = {};
@@ -383,7 +424,49 @@ int isolation_prepare(struct container *c)
 		return r;
 	if (getuid() != 0)
 		return 0; /* isolation_check_caller refused --property= */
-	r = cgroup_create(c->name, &c->cfg->iso.limits, &s->cgroup);
+	/* --keep-unit's cgroups are made before the clone on both paths: hako's unit must hold no
+	 * process (the child would be one) when it enables controllers for payload. */
+	s->systemd = cgroup_systemd_host() && !c->cfg->iso.keep_unit;
+	return s->systemd ? 0 : create_cgroupfs(c, s);
+}
+
+static int create_unit(struct container *c, struct isolation_state *s)
+{
+	struct cgroup_request req = request_of(c);
+	_cleanup_free_ char *why = NULL;
+	int r = cgroup_create_unit(&req, c->pid, &s->cgroup, &why);
+	if (r == -ENOPKG || r == -ENOMEDIUM) /* no libsystemd or no bus to ask: the cgroupfs path */
+		return create_cgroupfs(c, s);
+	if (r == -EEXIST)
+		log_error("machine %s is already running (its unit exists)", c->name);
+	else if (r < 0)
+		log_error("cannot create the scope of %s: %s", c->name, why ? why : strerror(-r));
+	return r;
+}
+
+/* --keep-unit on a systemd host: machined learns that hako's unit is the machine's. */
+static int register_unit(struct container *c)
+{
+	struct cgroup_request req = request_of(c);
+	_cleanup_free_ char *why = NULL;
+	if (!req.keep_unit || !req.register_machine || !cgroup_systemd_host())
+		return 0;
+	int r = cgroup_register_unit(&req, c->pid, &why);
+	if (r == -ENOPKG || r == -ENOMEDIUM)
+		return 0; /* nobody to register with */
+	if (r < 0)
+		log_error("cannot register %s with systemd-machined: %s", c->name, why ? why : strerror(-r));
+	return r;
+}
+
+static int create_cgroupfs(struct container *c, struct isolation_state *s)
+{
+	struct cgroup_request req = request_of(c);
+	int r = cgroup_create(&req, &s->cgroup);
+	if (r < 0 && req.keep_unit && r != -EOPNOTSUPP) {
+		log_errno(r, "cannot use the cgroup hako runs in for %s (is it delegated, Delegate=yes?)", c->name);
+		return r;
+	}
 	if (r == -EOPNOTSUPP)
 		log_error("cannot apply --property=: no cgroup hierarchy offers the controller it needs");
 	else if (r == -EBUSY || r == -EEXIST)
@@ -407,6 +490,8 @@ int isolation_setup_parent(struct container *c)
 	if (s->userns && getuid() == 0 && c->pty_slave >= 0 &&
 	    fchown(c->pty_slave, s->uid_base, s->uid_base) < 0)
 		return log_errno(-errno, "cannot hand the console of %s to its root", c->name);
+	if (s->systemd && (r = create_unit(c, s)) < 0)
+		return r;
 	if (s->cgroup) {
 		if ((r = cgroup_attach(s->cgroup, c->pid)) < 0)
 			return log_errno(r, "cannot move %s into its cgroup", c->name);
@@ -414,6 +499,8 @@ int isolation_setup_parent(struct container *c)
 		if (c->cfg->boot && (r = cgroup_delegate(s->cgroup, s->userns ? s->uid_base : 0,
 							 s->userns ? s->uid_base : 0)) < 0)
 			return log_errno(r, "cannot delegate the cgroup of %s", c->name);
+		if ((r = register_unit(c)) < 0)
+			return r;
 	}
 	const struct cgroup_limits *l = &c->cfg->iso.limits;
 	if (l->has_cpu_affinity && sched_setaffinity(c->pid, sizeof(l->cpu_affinity), &l->cpu_affinity) < 0)
@@ -438,7 +525,7 @@ int isolation_setup_child(struct container *c)
 	}
 	/* The container's cgroup namespace starts at its own cgroup (the parent moved it there
 	 * after clone): an init sees "/" and manages the subtree below. */
-	if (s->cgroup && unshare(CLONE_NEWCGROUP) < 0)
+	if ((s->cgroup || s->systemd) && unshare(CLONE_NEWCGROUP) < 0)
 		return log_errno(-errno, "cannot root the cgroup namespace at the container's cgroup");
 	if (c->cfg->iso.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return log_errno(-errno, "cannot set no_new_privs");

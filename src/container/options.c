@@ -154,17 +154,6 @@ static int set_resolv_conf(void *target, const char *value, const char **why)
 	return -EINVAL;
 }
 
-static int set_register(void *target, const char *value, const char **why)
-{
-	(void)target;
-	/* Accepted for nspawn compatibility: hako has no machined to register with. */
-	if (parse_boolean(value) < 0) {
-		*why = "expected a boolean (yes/no)";
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int set_absolute_path(void *target, const char *value, const char **why)
 {
 	if (value[0] != '/') {
@@ -195,7 +184,6 @@ const struct opt run_options[] = {
 	{ "kill-signal", 0, OPT_REQUIRED, "SIGNAL", "Signal sent to PID 1 when hako is asked to stop", set_kill_signal, CFG(kill_signal), "Exec.KillSignal" },
 	{ "resolv-conf", 0, OPT_REQUIRED, "MODE", "auto, off, copy-host, replace-host, bind-host, delete", set_resolv_conf, CFG(resolv_conf), "Exec.ResolvConf" },
 	{ "console", 0, OPT_REQUIRED, "MODE", "interactive, read-only, passive or pipe", set_console, CFG(console), NULL },
-	{ "register", 0, OPT_REQUIRED, "BOOL", "Accepted for compatibility, ignored", set_register, WHOLE, NULL },
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },
 };
 const size_t run_options_n = ELEMENTSOF(run_options);

@@ -4,7 +4,9 @@
 load helpers
 
 ESCAPE=${ESCAPE:-$BATS_TEST_DIRNAME/../../build/tests/escape}
+# The unified hierarchy: beside v1 here (hybrid), the whole of /sys/fs/cgroup on a pure v2 host.
 V2=/sys/fs/cgroup/unified
+[ -e "$V2/cgroup.procs" ] || V2=/sys/fs/cgroup
 
 setup() {
 	common_setup
@@ -31,6 +33,13 @@ teardown() {
 		sleep 0.05
 	done
 	common_teardown
+	# What the --keep-unit test made for a unit, payload and supervisor first.
+	for d in "$V2/keep-$NAME/payload" "$V2/keep-$NAME/supervisor" "$V2/keep-$NAME"; do
+		for ((i = 0; i < 100; i++)); do
+			rmdir "$d" 2>/dev/null || [ ! -d "$d" ] && break
+			sleep 0.05
+		done
+	done
 	# The container's cgroups, wherever a failed test left them (killed tasks leave them
 	# asynchronously: retry for a while).
 	for d in $(find /sys/fs/cgroup -depth -type d -name "$NAME*" -path '*/hako/*' 2>/dev/null); do
@@ -46,9 +55,22 @@ need_escape() { [ -x "$ESCAPE" ] || skip "build the escape helper first (scripts
 # base_of OUTPUT: the host id that root inside maps to, from a uid_map line.
 base_of() { awk '$1 == 0 { print $2 }' <<<"$1"; }
 
-# cgroup_dir CONTROLLER NAME: the container's cgroup in the v1 hierarchy of CONTROLLER.
+# container_cg NAME: the container's cgroup in the unified hierarchy: its scope on a systemd
+# host (machine-NAME.scope, "-" escaped as systemd does), else hako/NAME below hako's own
+# cgroup (the root here).
+container_cg() {
+	if [ -d /run/systemd/system ]; then
+		echo "$V2/machine.slice/machine-${1//-/\\x2d}.scope"
+	else
+		echo "$V2/hako/$1"
+	fi
+}
+
+# cgroup_dir CONTROLLER NAME: the container's cgroup in the v1 hierarchy of CONTROLLER, or in the
+# unified one where there is no v1 hierarchy.
 cgroup_dir() {
 	local own
+	[ -d "/sys/fs/cgroup/$1" ] || { container_cg "$2"; return; }
 	own=$(awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup)
 	echo "/sys/fs/cgroup/$1${own%/}/hako/$2"
 }
@@ -57,8 +79,8 @@ cgroup_dir() {
 # the command (the container's sleep), then sets CPID to its PID 1 on the host.
 start_bg() {
 	bg "$HAKO" run -q "$@"
-	wait_for 10 grep -q . "$V2/hako/$NAME/cgroup.procs"
-	CPID=$(head -1 "$V2/hako/$NAME/cgroup.procs")
+	wait_for 20 grep -q . "$(container_cg "$NAME")/cgroup.procs"
+	CPID=$(head -1 "$(container_cg "$NAME")/cgroup.procs")
 }
 
 # ---- user namespaces ----
@@ -291,17 +313,31 @@ as_user() {
 # lane: vm
 @test "cgroup: each container has its own cgroup, removed when it ends" {
 	start_bg -M "$NAME" --property=TasksMax=50 -D "$ROOT" sleep 30
-	[ -d "$V2/hako/$NAME" ] && [ -d "$(cgroup_dir pids "$NAME")" ]
+	[ -d "$(container_cg "$NAME")" ] && [ -d "$(cgroup_dir pids "$NAME")" ]
 	grep -qx "$CPID" "$(cgroup_dir pids "$NAME")/cgroup.procs"
 	kill "$CPID"
 	wait "${BG_PIDS[0]}" || true
-	[ ! -e "$V2/hako/$NAME" ] && [ ! -e "$(cgroup_dir pids "$NAME")" ]
+	# A scope is systemd's to remove, once it saw it empty.
+	wait_for 10 test ! -e "$(container_cg "$NAME")"
+	[ ! -e "$(cgroup_dir pids "$NAME")" ]
 }
 
 # lane: vm
 @test "cgroup: --property= and --cpu-affinity= are applied (v1 memory, pids, cpu here)" {
 	start_bg -M "$NAME" --property=MemoryMax=64M --property=MemoryHigh=48M --property=TasksMax=33 \
 		--property=CPUQuota=50% --property=CPUWeight=200 --cpu-affinity=1 -D "$ROOT" sleep 30
+	[ "$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/$CPID/status)" = 1 ]
+	if [ ! -d /sys/fs/cgroup/memory ]; then # pure v2: the unified hierarchy's files
+		local cg
+		cg=$(container_cg "$NAME")
+		[ "$(cat "$cg/memory.max")" = $((64 << 20)) ]
+		[ "$(cat "$cg/memory.high")" = $((48 << 20)) ]
+		[ "$(cat "$cg/pids.max")" = 33 ]
+		[ "$(cat "$cg/cpu.max")" = "50000 100000" ]
+		[ "$(cat "$cg/cpu.weight")" = 200 ]
+		grep -qx "$CPID" "$cg/cgroup.procs"
+		return
+	fi
 	[ "$(cat "$(cgroup_dir memory "$NAME")/memory.limit_in_bytes")" = $((64 << 20)) ]
 	[ "$(cat "$(cgroup_dir memory "$NAME")/memory.soft_limit_in_bytes")" = $((48 << 20)) ]
 	[ "$(cat "$(cgroup_dir pids "$NAME")/pids.max")" = 33 ]
@@ -310,6 +346,31 @@ as_user() {
 	[ "$(cat "$(cgroup_dir cpu "$NAME")/cpu.shares")" = 2048 ]
 	[ "$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/$CPID/status)" = 1 ]
 	grep -qx "$CPID" "$(cgroup_dir memory "$NAME")/cgroup.procs"
+}
+
+# lane: vm
+@test "cgroup: every container gets TasksMax=16384 unless told otherwise, as nspawn's" {
+	start_bg -M "$NAME" -D "$ROOT" sleep 30
+	[ "$(cat "$(cgroup_dir pids "$NAME")/pids.max")" = 16384 ]
+	grep -qx "$CPID" "$(cgroup_dir pids "$NAME")/cgroup.procs"
+}
+
+# A unit with Delegate=yes is a cgroup of hako's own: cgroup v2 allows no process in a cgroup
+# whose children take controllers, so hako moves to a leaf and the container goes beside it.
+@test "cgroup: --keep-unit: hako moves itself to the unit's leaf supervisor, the container to payload beside it" {
+	local unit=$V2/keep-$NAME
+	mkdir "$unit"
+	bg sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" run -q -M "$3" --keep-unit -D "$4" sleep 30' \
+		_ "$unit" "$HAKO" "$NAME" "$ROOT"
+	wait_for 10 grep -q . "$unit/payload/cgroup.procs"
+	grep -qx "${BG_PIDS[0]}" "$unit/supervisor/cgroup.procs"
+	[ -z "$(cat "$unit/cgroup.procs")" ]
+	cpid=$(head -1 "$unit/payload/cgroup.procs")
+	grep -qx "0::/keep-$NAME/payload" "/proc/$cpid/cgroup"
+	[ ! -e "$V2/hako/$NAME" ] # no cgroup of its own beside the unit
+	kill -TERM "${BG_PIDS[0]}"
+	wait "${BG_PIDS[0]}" || true
+	[ ! -e "$unit/payload" ]
 }
 
 # lane: vm
@@ -374,7 +435,7 @@ EOF
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "0::/" ]
 	[ "${lines[1]}" = "0::/sub" ]
-	[ ! -e "$V2/hako/$NAME" ]       # the subtree went with it
+	wait_for 10 test ! -e "$(container_cg "$NAME")" # the subtree went with it
 }
 
 # ---- system call filter ----

@@ -1,7 +1,9 @@
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "container/cgroup.h"
+#include "container/systemd.h"
 #include "tap.h"
 
 static void test_parse_properties(void)
@@ -74,10 +76,91 @@ static void test_cpu_affinity(void)
 	CHECK(cgroup_limits_parse_cpu_affinity(&l, "99999", &why) == -EINVAL);
 }
 
+/* The same table's D-Bus side: systemd's property names, CPUQuota as a rate per second. */
+static void test_property_bus(void)
+{
+	struct unit_property u;
+	CHECK(cgroup_property_bus(CG_MEMORY_MAX, 32ULL << 20, &u) == 0);
+	CHECK_STREQ(u.name, "MemoryMax");
+	CHECK(u.type == 't' && u.u64 == 32ULL << 20);
+	CHECK(cgroup_property_bus(CG_MEMORY_HIGH, CG_INFINITY, &u) == 0);
+	CHECK_STREQ(u.name, "MemoryHigh");
+	CHECK(u.u64 == UINT64_MAX);
+	CHECK(cgroup_property_bus(CG_TASKS_MAX, 20, &u) == 0);
+	CHECK_STREQ(u.name, "TasksMax");
+	CHECK(u.u64 == 20);
+	CHECK(cgroup_property_bus(CG_CPU_QUOTA, 5000, &u) == 0); /* 50% */
+	CHECK_STREQ(u.name, "CPUQuotaPerSecUSec");
+	CHECK(u.u64 == 500000);
+	CHECK(cgroup_property_bus(CG_CPU_QUOTA, 25000, &u) == 0 && u.u64 == 2500000);
+	CHECK(cgroup_property_bus(CG_CPU_QUOTA, CG_INFINITY, &u) == 0 && u.u64 == UINT64_MAX);
+	CHECK(cgroup_property_bus(CG_CPU_WEIGHT, 200, &u) == 0);
+	CHECK_STREQ(u.name, "CPUWeight");
+	CHECK(u.u64 == 200);
+	CHECK(cgroup_property_bus(_CG_PROPERTY_MAX, 1, &u) == -EOPNOTSUPP);
+}
+
+static const struct unit_property *find(const struct unit_property *p, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(p[i].name, name) == 0)
+			return &p[i];
+	return NULL;
+}
+
+/* What a scope gets: the limits given, TasksMax=16384 when none is (nspawn's default), and the
+ * CPU affinity as AllowedCPUs' byte mask. */
+static void test_unit_properties(void)
+{
+	struct unit_property props[_CG_PROPERTY_MAX + 1];
+	uint8_t cpus[CPU_SETSIZE / 8];
+	size_t n = cgroup_unit_properties(NULL, props, cpus, sizeof(cpus));
+	CHECK(n == 1);
+	CHECK_STREQ(props[0].name, "TasksMax");
+	CHECK(props[0].u64 == 16384);
+
+	struct cgroup_limits l = {};
+	const char *why;
+	CHECK(cgroup_limits_parse_property(&l, "MemoryMax=64M", &why) == 0);
+	CHECK(cgroup_limits_parse_property(&l, "TasksMax=33", &why) == 0);
+	CHECK(cgroup_limits_parse_cpu_affinity(&l, "1,8-9", &why) == 0);
+	n = cgroup_unit_properties(&l, props, cpus, sizeof(cpus));
+	CHECK(n == 3);
+	const struct unit_property *p = find(props, n, "MemoryMax");
+	CHECK(p && p->u64 == 64ULL << 20);
+	p = find(props, n, "TasksMax");
+	CHECK(p && p->u64 == 33);
+	p = find(props, n, "AllowedCPUs");
+	CHECK(p && p->type == 'a' && p->n_bytes == 2 && p->bytes[0] == 0x02 && p->bytes[1] == 0x03);
+	CHECK(!find(props, n, "CPUWeight"));
+}
+
+/* machined's and nspawn's unit names: "machine-" + unit_name_escape(name) + ".scope". */
+static void test_scope_name(void)
+{
+	static const struct {
+		const char *machine, *unit;
+	} cases[] = {
+		{ "deb", "machine-deb.scope" },
+		{ "my-box", "machine-my\\x2dbox.scope" },
+		{ "a.b_c:1", "machine-a.b_c:1.scope" },
+		{ ".x", "machine-\\x2ex.scope" },
+		{ "a/b", "machine-a-b.scope" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *u = systemd_scope_name(cases[i].machine);
+		CHECK_STREQ(u, cases[i].unit);
+		free(u);
+	}
+}
+
 int main(void)
 {
 	RUN(test_parse_properties);
 	RUN(test_property_files);
 	RUN(test_cpu_affinity);
+	RUN(test_property_bus);
+	RUN(test_unit_properties);
+	RUN(test_scope_name);
 	TAP_END();
 }
