@@ -4,6 +4,8 @@
 
 HAKO=${HAKO:-$BATS_TEST_DIRNAME/../../build/hako}
 FIXTURES=$BATS_TEST_DIRNAME/../fixtures
+# `run !` and `run -N` (assertions in mid-test; a bare `! cmd` there can never fail).
+bats_require_minimum_version 1.5.0
 
 common_setup() {
 	[ "$(id -u)" = 0 ] || skip "needs root"

@@ -239,7 +239,7 @@ as_user() {
 
 @test "rootless: without subordinate ids, the single-uid map" {
 	make_user -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0
-	! grep -q "^$TEST_USER:" /etc/subuid
+	run ! grep -q "^$TEST_USER:" /etc/subuid
 	uid=$(id -u "$TEST_USER")
 	run as_user "$HAKO" run -q -D "$URoot" --private-network /bin/sh -c 'id -u; cat /proc/self/uid_map; echo hi > /tmp/f && cat /tmp/f'
 	echo "$output"

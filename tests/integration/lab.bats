@@ -129,7 +129,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	run "$HAKO" lab down "$LAB"
 	[ "$status" -eq 0 ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/nat4" ]
-	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+	run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 	run "$HAKO" lab down nat4
 	[ "$status" -eq 125 ]
 	[ "$output" = "hako: no lab 'nat4' (see hako lab list)" ]
@@ -156,7 +156,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	run "$HAKO" lab down nat4
 	[ "$status" -eq 0 ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/nat4" ]
-	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+	run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 	run "$HAKO" lab up "$LAB"
 	[ "$status" -eq 0 ]
 }
@@ -208,7 +208,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	listen rc 40000 1
 	send s1 100.64.0.2 40000 7000 unsolicited
 	wait "${BG_PIDS[-1]}"
-	! received rc 40000 unsolicited
+	run ! received rc 40000 unsolicited
 	echo_on s1 7000
 	listen rc 40000 60 100.64.1.1 7000
 	wait_for 3 received rc 40000 100.64.0.2:40000   # the reflector saw the mapping: port preserved
@@ -216,7 +216,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	send s2 100.64.0.2 40000 7000 other-address
 	wait_for 3 received rc 40000 same-address-other-port
 	sleep 0.3
-	! received rc 40000 other-address
+	run ! received rc 40000 other-address
 	run "$HAKO" lab conntrack nat4 rc-nat
 	[[ "$output" == *"src=10.0.2.2 dst=100.64.1.1 sport=40000 dport=7000 src=100.64.1.1 dst=100.64.0.2 sport=7000 dport=40000"* ]]
 	[[ "$output" != *"src=100.64.2.2"* ]]   # the datagram from s2 left no entry
@@ -232,8 +232,8 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	send s2 100.64.0.3 40000 7000 other-address
 	send s1 100.64.0.3 40000 7000 same-endpoint
 	wait_for 3 received prc 40000 same-endpoint
-	! received prc 40000 other-port
-	! received prc 40000 other-address
+	run ! received prc 40000 other-port
+	run ! received prc 40000 other-address
 }
 
 @test "lab: symmetric: a new external port per destination" {
@@ -269,8 +269,8 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	# expired entry now rather than at its next garbage collection.
 	send s1 100.64.0.5 40000 7000 after-timeout-same-endpoint
 	sleep 0.5
-	! received short 40000 after-timeout
-	! received short 40000 after-timeout-same-endpoint
+	run ! received short 40000 after-timeout
+	run ! received short 40000 after-timeout-same-endpoint
 	# conntrack -E style events: the binding was made, answered, and destroyed by the timeout.
 	flow="src=10.0.5.2 dst=100.64.1.1 sport=40000 dport=7000"
 	grep -q "^ *\[NEW\] udp      17 3 $flow \[UNREPLIED\] src=100.64.1.1 dst=100.64.0.5 sport=7000 dport=40000" "$TEST_TMP/events"
@@ -547,11 +547,11 @@ machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 	[[ "$output" == *"node   c1               lan=10.0.1.2 via 10.0.1.1  container ctlab.c1"* ]]
 	sup=$(machine_pid ctlab.c2 SUPERVISOR)
 	"$HAKO" lab down ctlab
-	! kill -0 "$sup" 2>/dev/null
-	! kill -0 "$leader" 2>/dev/null
+	run ! kill -0 "$sup" 2>/dev/null
+	run ! kill -0 "$leader" 2>/dev/null
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
-	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+	run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 }
 
 @test "lab: a container node that cannot start fails lab up, which stops the others; a missing tree creates nothing" {
@@ -563,7 +563,7 @@ machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 	[[ "$output" == *"lab ctlab: c3: its container did not start"* ]]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
-	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+	run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 	rm -r "$HAKO_IMAGE_DIR/img"
 	ct_lab
 	run "$HAKO" lab up "$TEST_TMP/ct.lab"
@@ -588,7 +588,7 @@ machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 	kill -0 "$sup"   # the container outlived the killed lab up
 	run "$HAKO" lab down ctlab
 	[ "$status" -eq 0 ]
-	! kill -0 "$sup" 2>/dev/null
+	run ! kill -0 "$sup" 2>/dev/null
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
 }
@@ -699,7 +699,7 @@ c.close()'
 		[ "$status" -eq 126 ]
 		[ "$output" = "hako: $TEST_TMP/link.lab:7: [Link a] Delay=, Jitter= and Loss= need tc netem: the kernel has no sch_netem" ]
 		[ ! -e "$HAKO_RUNTIME_DIR/labs/link" ]
-		! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+		run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 		[ "$(ip -o link | wc -l)" -eq 1 ]
 	done
 	# An existing lab of that name is left as it was: the probe comes before everything.
@@ -747,7 +747,7 @@ c.close()'
 	wait_for 3 grep -q "100.64.0.1:40000" "$TEST_TMP/b1x.out"   # full cone, port preserved
 	"$HAKO" lab exec hp4 a1 python3 "$PROBE" send 100.64.0.1 40000 41000 no-hairpin
 	sleep 0.5
-	! grep -q no-hairpin "$TEST_TMP/b1x.out"
+	run ! grep -q no-hairpin "$TEST_TMP/b1x.out"
 }
 
 behind_lab() {

@@ -74,12 +74,14 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	for c in $cgroups; do [ ! -e "$c" ]; done
 	[ -z "$(ls -A "$HAKO_RUNTIME_DIR/machines")" ]
 	[ "$(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/hako/m*' | sort)" = "$before_cg" ]
-	! grep -F "$HAKO_IMAGE_DIR" /proc/self/mountinfo
+	run ! grep -F "$HAKO_IMAGE_DIR" /proc/self/mountinfo
 	# Veths go with their containers' namespaces, which the kernel destroys in the background.
 	wait_for 5 sh -c '! ip -o link | grep -q " vb-"'
 	"$HAKO" network rm mnet
 	[ "$(ip -o link show | awk -F': ' '{print $2}')" = lo ]
-	! nft list tables | grep -q hako
+	run nft list tables
+	[ "$status" -eq 0 ]
+	[[ "$output" != *hako* ]]
 }
 
 @test "machines: kill -9 of a supervisor: the next list forgets the machine, its cgroups in every hierarchy and files are gone" {
@@ -127,7 +129,8 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	run "$HAKO" list
 	[ "$output" = "No machines." ]
 	wait_for 5 bash -c '! ip -o link | grep -q " vb-"'
-	! nft list map inet hako ports4 | grep -q 'tcp . 8080'
+	run nft list map inet hako ports4
+	[[ "$output" != *'tcp . 8080'* ]]
 	"$HAKO" start --network=knet -p 8080:80 k2 # the port can be forwarded again
 	nft list map inet hako ports4 | grep -q 'tcp . 8080'
 	"$HAKO" terminate k2
@@ -389,7 +392,7 @@ machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*
 	"$HAKO" disable e2
 	"$HAKO" start --all-enabled # the test's own network namespace is shared
 	listed e1
-	! listed e2
+	run ! listed e2
 	"$HAKO" stop e1
 }
 

@@ -116,7 +116,7 @@ leftovers() {
 	kill "${BG_PIDS[1]}"; wait "${BG_PIDS[1]}" || true
 	ip link show vz-lab
 	kill "${BG_PIDS[2]}"; wait "${BG_PIDS[2]}" || true
-	! ip link show vz-lab 2>/dev/null
+	run ! ip link show vz-lab 2>/dev/null
 	links_are ""
 	ip link del br9
 }
@@ -127,7 +127,7 @@ leftovers() {
 	[ "$status" -eq 0 ]
 	[ "$output" = inside ]
 	ip link show tif0
-	! ip link show mv-tif0p 2>/dev/null
+	run ! ip link show mv-tif0p 2>/dev/null
 	run "$HAKO" run -D "$ROOT" --network-interface=nope0 /bin/true
 	[ "$status" -eq 125 ]
 	[ "$output" = "hako: network interface nope0 does not exist" ]
@@ -406,7 +406,9 @@ N
 	[ "$status" -eq 126 ]
 	[[ "$output" == *"install the package dnsmasq-base"* ]]
 	[ -z "$(hako_links)" ]
-	! nft list tables | grep -q hako
+	run nft list tables
+	[ "$status" -eq 0 ]
+	[[ "$output" != *hako* ]]
 	[ ! -e "$HAKO_CONFIG_DIR/networks/d1.network" ]
 }
 
