@@ -107,6 +107,23 @@ send() { in_lab "$1" python3 "$PROBE" send "$2" "$3" "$4" "$5"; }
 
 received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 
+# marker NODE PORT FROM HOST SPORT: a datagram that gets through, sent after ones that must not,
+# and waited for: the kernel handles a sender's datagram within its sendto (in order), and the
+# receiver prints in arrival order, so once the marker is printed a datagram sent before it
+# would have been too.
+marker() {
+	local m=marker-$RANDOM
+	send "$3" "$4" "$2" "$5" "$m"
+	wait_for 3 received "$1" "$2" "$m"
+}
+
+# follower_ready NODE: `lab conntrack nat4 NODE-nat --follow` (into $TEST_TMP/events) has
+# subscribed: a datagram from NODE out to s1, from a new source port each try, makes a NEW event.
+follower_ready() {
+	send "$1" 100.64.1.1 7009 $((20000 + RANDOM % 20000)) sync
+	grep -q " dport=7009 " "$TEST_TMP/events"
+}
+
 @test "lab: up builds namespaces, addresses and routes; up again changes nothing; down removes all" {
 	run "$HAKO" lab up "$LAB"
 	[ "$status" -eq 0 ]
@@ -144,15 +161,17 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 }
 
 @test "lab: down cleans up after an up killed half way" {
-	# Stop lab up after it has made some namespaces (SIGKILL: no cleanup of its own).
-	(
-		"$HAKO" lab up "$LAB" &
-		pid=$!
-		wait_for 5 test -e "$HAKO_RUNTIME_DIR/labs/nat4/ns/fc-nat"
-		kill -KILL $pid
-		wait $pid
-	) || true
-	[ -d "$HAKO_RUNTIME_DIR/labs/nat4" ]
+	# lab up dies by SIGKILL (no cleanup of its own) once the NAT fc-nat is configured: every
+	# namespace is made, the members after fc-nat are not configured, the lab is not up.
+	run env HAKO_TEST_LAB_KILL_AFTER=fc-nat "$HAKO" lab up "$LAB"
+	[ "$status" -eq 137 ]
+	[ -e "$HAKO_RUNTIME_DIR/labs/nat4/ns/fc-nat" ]
+	[ -e "$HAKO_RUNTIME_DIR/labs/nat4/ns/s2" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/nat4/up" ]
+	run in_lab fc-nat nft list ruleset
+	[[ "$output" == *"100.64.0.1"* ]]
+	run in_lab sym-nat nft list ruleset
+	[[ "$output" != *"100.64.0.4"* ]]
 	run "$HAKO" lab down nat4
 	[ "$status" -eq 0 ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/nat4" ]
@@ -215,7 +234,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	send s1 100.64.0.2 40000 7001 same-address-other-port
 	send s2 100.64.0.2 40000 7000 other-address
 	wait_for 3 received rc 40000 same-address-other-port
-	sleep 0.3
+	marker rc 40000 s1 100.64.0.2 7002
 	run ! received rc 40000 other-address
 	run "$HAKO" lab conntrack nat4 rc-nat
 	[[ "$output" == *"src=10.0.2.2 dst=100.64.1.1 sport=40000 dport=7000 src=100.64.1.1 dst=100.64.0.2 sport=7000 dport=40000"* ]]
@@ -257,7 +276,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 @test "lab: after the UDP timeout the binding is gone" {
 	"$HAKO" lab up "$LAB"
 	bg "$HAKO" lab conntrack nat4 short-nat --follow > "$TEST_TMP/events"
-	sleep 0.5
+	wait_for 5 follower_ready short
 	echo_on s1 7000
 	listen short 40000 60 100.64.1.1 7000
 	wait_for 3 received short 40000 100.64.0.5:40000
@@ -268,7 +287,9 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	# The very endpoint it talked to is refused too; its datagram also makes conntrack reap the
 	# expired entry now rather than at its next garbage collection.
 	send s1 100.64.0.5 40000 7000 after-timeout-same-endpoint
-	sleep 0.5
+	# Nothing from outside gets through now, so the marker comes from short itself (over lo): the
+	# NAT handled both datagrams within their senders' sendto, before it.
+	marker short 40000 short 127.0.0.1 7010
 	run ! received short 40000 after-timeout
 	run ! received short 40000 after-timeout-same-endpoint
 	# conntrack -E style events: the binding was made, answered, and destroyed by the timeout.
@@ -746,7 +767,9 @@ c.close()'
 	wait_for 15 grep -q ready "$TEST_TMP/b1x.out"
 	wait_for 3 grep -q "100.64.0.1:40000" "$TEST_TMP/b1x.out"   # full cone, port preserved
 	"$HAKO" lab exec hp4 a1 python3 "$PROBE" send 100.64.0.1 40000 41000 no-hairpin
-	sleep 0.5
+	# A marker from outside through the full cone, sent after it: once it is there, so would be.
+	"$HAKO" lab exec hp4 s1 python3 "$PROBE" send 100.64.0.1 40000 7002 marker-hp
+	wait_for 3 grep -q " marker-hp\$" "$TEST_TMP/b1x.out"
 	run ! grep -q no-hairpin "$TEST_TMP/b1x.out"
 }
 
