@@ -303,6 +303,16 @@ static int start_program(struct build *b, size_t i)
 	return 0;
 }
 
+/* For the tests only: HAKO_TEST_LAB_KILL_AFTER=MEMBER makes lab up die by SIGKILL once MEMBER is
+ * configured, the others not yet, as a kill -9 half way would, but at a point it reaches for sure
+ * (tests/integration/lab.bats checks that down cleans up after it). */
+static void test_kill_point(const char *member)
+{
+	const char *at = getenv("HAKO_TEST_LAB_KILL_AFTER");
+	if (at && streq(at, member))
+		raise(SIGKILL);
+}
+
 static int configure(struct build *b)
 {
 	uint64_t t0 = now_usec();
@@ -314,6 +324,8 @@ static int configure(struct build *b)
 			r = configure_nat(b, i);
 		if (r >= 0 && b->members[i].kind == MEMBER_ROUTER)
 			r = configure_router(b, i);
+		if (r >= 0)
+			test_kill_point(b->members[i].name);
 	}
 	log_debug("lab %s: members configured at %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
 	/* A container node's Exec= is its container's command. */

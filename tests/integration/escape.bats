@@ -11,7 +11,7 @@ ESCAPE=${ESCAPE:-$BATS_TEST_DIRNAME/../../build/tests/escape}
 
 setup() {
 	common_setup
-	[ -x "$ESCAPE" ] || skip "build the escape helper first (scripts/build.sh)"
+	[ -x "$ESCAPE" ] || { echo "build the escape helper first (scripts/build.sh)"; false; }
 	ROOT=$(make_root)
 	cp "$ESCAPE" "$ROOT/escape"
 	# Boot mode: the tree's init is a small program that runs the attempt named by its
@@ -96,14 +96,17 @@ need_sysrq() {
 	attempt boot EPERM mount-sysfs
 }
 
+# lane: vm
 @test "escape[cmd]: write /proc/sysrq-trigger" {
 	need_sysrq
 	attempt cmd "$(proc_write_errno cmd)" sysrq
 }
+# lane: vm
 @test "escape[userns]: write /proc/sysrq-trigger" {
 	need_sysrq
 	attempt userns "$(proc_write_errno userns)" sysrq
 }
+# lane: vm
 @test "escape[boot]: write /proc/sysrq-trigger" {
 	need_sysrq
 	attempt boot "$(proc_write_errno boot)" sysrq

@@ -4,10 +4,12 @@
 
 HAKO=${HAKO:-$BATS_TEST_DIRNAME/../../build/hako}
 FIXTURES=$BATS_TEST_DIRNAME/../fixtures
+# `run !` and `run -N` (assertions in mid-test; a bare `! cmd` there can never fail).
+bats_require_minimum_version 1.5.0
 
 common_setup() {
-	[ "$(id -u)" = 0 ] || skip "needs root"
-	[ -n "${HAKO_TEST_NS:-}" ] || skip "run through tests/run (needs a private namespace)"
+	[ "$(id -u)" = 0 ] || { echo "needs root"; false; }
+	[ -n "${HAKO_TEST_NS:-}" ] || { echo "run through tests/run (needs a private namespace)"; false; }
 	TEST_TMP=$(mktemp -d /tmp/hako-test.XXXXXX)
 	export HAKO_RUNTIME_DIR=$TEST_TMP/run HAKO_CONFIG_DIR=$TEST_TMP/etc
 	export HAKO_STATE_DIR=$TEST_TMP/state HAKO_IMAGE_DIR=$TEST_TMP/machines

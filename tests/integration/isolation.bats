@@ -50,7 +50,7 @@ teardown() {
 	done
 }
 
-need_escape() { [ -x "$ESCAPE" ] || skip "build the escape helper first (scripts/build.sh)"; }
+need_escape() { [ -x "$ESCAPE" ] || { echo "build the escape helper first (scripts/build.sh)"; false; }; }
 
 # base_of OUTPUT: the host id that root inside maps to, from a uid_map line.
 base_of() { awk '$1 == 0 { print $2 }' <<<"$1"; }
@@ -244,9 +244,9 @@ as_user() {
 }
 
 @test "rootless: a user runs a container with its subordinate ids (newuidmap)" {
-	command -v newuidmap >/dev/null || skip "no newuidmap"
+	command -v newuidmap >/dev/null || { echo "no newuidmap (package uidmap, scripts/install-deps.sh)"; false; }
 	make_user -K SUB_UID_COUNT=65536 -K SUB_GID_COUNT=65536
-	grep -q "^$TEST_USER:" /etc/subuid || skip "useradd made no subuid range"
+	grep -q "^$TEST_USER:" /etc/subuid || { echo "useradd made no subuid range"; false; }
 	IFS=: read -r _ start count < <(grep "^$TEST_USER:" /etc/subuid)
 	uid=$(id -u "$TEST_USER")
 	run as_user "$HAKO" run -q -D "$URoot" --private-network /bin/sh -c 'id -u; cat /proc/self/uid_map; hostname; ip -o link | wc -l'
@@ -263,7 +263,7 @@ as_user() {
 
 @test "rootless: without subordinate ids, the single-uid map" {
 	make_user -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0
-	! grep -q "^$TEST_USER:" /etc/subuid
+	run ! grep -q "^$TEST_USER:" /etc/subuid
 	uid=$(id -u "$TEST_USER")
 	run as_user "$HAKO" run -q -D "$URoot" --private-network /bin/sh -c 'id -u; cat /proc/self/uid_map; echo hi > /tmp/f && cat /tmp/f'
 	echo "$output"

@@ -107,6 +107,23 @@ send() { in_lab "$1" python3 "$PROBE" send "$2" "$3" "$4" "$5"; }
 
 received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 
+# marker NODE PORT FROM HOST SPORT: a datagram that gets through, sent after ones that must not,
+# and waited for: the kernel handles a sender's datagram within its sendto (in order), and the
+# receiver prints in arrival order, so once the marker is printed a datagram sent before it
+# would have been too.
+marker() {
+	local m=marker-$RANDOM
+	send "$3" "$4" "$2" "$5" "$m"
+	wait_for 3 received "$1" "$2" "$m"
+}
+
+# follower_ready NODE: `lab conntrack nat4 NODE-nat --follow` (into $TEST_TMP/events) has
+# subscribed: a datagram from NODE out to s1, from a new source port each try, makes a NEW event.
+follower_ready() {
+	send "$1" 100.64.1.1 7009 $((20000 + RANDOM % 20000)) sync
+	grep -q " dport=7009 " "$TEST_TMP/events"
+}
+
 # lane: vm
 @test "lab: up builds namespaces, addresses and routes; up again changes nothing; down removes all" {
 	run "$HAKO" lab up "$LAB"
@@ -130,7 +147,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	run "$HAKO" lab down "$LAB"
 	[ "$status" -eq 0 ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/nat4" ]
-	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+	run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 	run "$HAKO" lab down nat4
 	[ "$status" -eq 125 ]
 	[ "$output" = "hako: no lab 'nat4' (see hako lab list)" ]
@@ -145,19 +162,21 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 }
 
 @test "lab: down cleans up after an up killed half way" {
-	# Stop lab up after it has made some namespaces (SIGKILL: no cleanup of its own).
-	(
-		"$HAKO" lab up "$LAB" &
-		pid=$!
-		wait_for 5 test -e "$HAKO_RUNTIME_DIR/labs/nat4/ns/fc-nat"
-		kill -KILL $pid
-		wait $pid
-	) || true
-	[ -d "$HAKO_RUNTIME_DIR/labs/nat4" ]
+	# lab up dies by SIGKILL (no cleanup of its own) once the NAT fc-nat is configured: every
+	# namespace is made, the members after fc-nat are not configured, the lab is not up.
+	run env HAKO_TEST_LAB_KILL_AFTER=fc-nat "$HAKO" lab up "$LAB"
+	[ "$status" -eq 137 ]
+	[ -e "$HAKO_RUNTIME_DIR/labs/nat4/ns/fc-nat" ]
+	[ -e "$HAKO_RUNTIME_DIR/labs/nat4/ns/s2" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/nat4/up" ]
+	run in_lab fc-nat nft list ruleset
+	[[ "$output" == *"100.64.0.1"* ]]
+	run in_lab sym-nat nft list ruleset
+	[[ "$output" != *"100.64.0.4"* ]]
 	run "$HAKO" lab down nat4
 	[ "$status" -eq 0 ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/nat4" ]
-	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+	run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 	run "$HAKO" lab up "$LAB"
 	[ "$status" -eq 0 ]
 }
@@ -209,15 +228,15 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	listen rc 40000 1
 	send s1 100.64.0.2 40000 7000 unsolicited
 	wait "${BG_PIDS[-1]}"
-	! received rc 40000 unsolicited
+	run ! received rc 40000 unsolicited
 	echo_on s1 7000
 	listen rc 40000 60 100.64.1.1 7000
 	wait_for 3 received rc 40000 100.64.0.2:40000   # the reflector saw the mapping: port preserved
 	send s1 100.64.0.2 40000 7001 same-address-other-port
 	send s2 100.64.0.2 40000 7000 other-address
 	wait_for 3 received rc 40000 same-address-other-port
-	sleep 0.3
-	! received rc 40000 other-address
+	marker rc 40000 s1 100.64.0.2 7002
+	run ! received rc 40000 other-address
 	run "$HAKO" lab conntrack nat4 rc-nat
 	[[ "$output" == *"src=10.0.2.2 dst=100.64.1.1 sport=40000 dport=7000 src=100.64.1.1 dst=100.64.0.2 sport=7000 dport=40000"* ]]
 	[[ "$output" != *"src=100.64.2.2"* ]]   # the datagram from s2 left no entry
@@ -234,8 +253,8 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	send s2 100.64.0.3 40000 7000 other-address
 	send s1 100.64.0.3 40000 7000 same-endpoint
 	wait_for 3 received prc 40000 same-endpoint
-	! received prc 40000 other-port
-	! received prc 40000 other-address
+	run ! received prc 40000 other-port
+	run ! received prc 40000 other-address
 }
 
 @test "lab: symmetric: a new external port per destination" {
@@ -259,7 +278,7 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 @test "lab: after the UDP timeout the binding is gone" {
 	"$HAKO" lab up "$LAB"
 	bg "$HAKO" lab conntrack nat4 short-nat --follow > "$TEST_TMP/events"
-	sleep 0.5
+	wait_for 5 follower_ready short
 	echo_on s1 7000
 	listen short 40000 60 100.64.1.1 7000
 	wait_for 3 received short 40000 100.64.0.5:40000
@@ -270,9 +289,11 @@ received() { grep -q " $3\$" "$TEST_TMP/$1-$2.out"; }
 	# The very endpoint it talked to is refused too; its datagram also makes conntrack reap the
 	# expired entry now rather than at its next garbage collection.
 	send s1 100.64.0.5 40000 7000 after-timeout-same-endpoint
-	sleep 0.5
-	! received short 40000 after-timeout
-	! received short 40000 after-timeout-same-endpoint
+	# Nothing from outside gets through now, so the marker comes from short itself (over lo): the
+	# NAT handled both datagrams within their senders' sendto, before it.
+	marker short 40000 short 127.0.0.1 7010
+	run ! received short 40000 after-timeout
+	run ! received short 40000 after-timeout-same-endpoint
 	# conntrack -E style events: the binding was made, answered, and destroyed by the timeout.
 	flow="src=10.0.5.2 dst=100.64.1.1 sport=40000 dport=7000"
 	grep -q "^ *\[NEW\] udp      17 3 $flow \[UNREPLIED\] src=100.64.1.1 dst=100.64.0.5 sport=7000 dport=40000" "$TEST_TMP/events"
@@ -550,11 +571,11 @@ machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 	[[ "$output" == *"node   c1               lan=10.0.1.2 via 10.0.1.1  container ctlab.c1"* ]]
 	sup=$(machine_pid ctlab.c2 SUPERVISOR)
 	"$HAKO" lab down ctlab
-	! kill -0 "$sup" 2>/dev/null
-	! kill -0 "$leader" 2>/dev/null
+	run ! kill -0 "$sup" 2>/dev/null
+	run ! kill -0 "$leader" 2>/dev/null
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
-	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+	run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 }
 
 @test "lab: a container node that cannot start fails lab up, which stops the others; a missing tree creates nothing" {
@@ -566,7 +587,7 @@ machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 	[[ "$output" == *"lab ctlab: c3: its container did not start"* ]]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
-	! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+	run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 	rm -r "$HAKO_IMAGE_DIR/img"
 	ct_lab
 	run "$HAKO" lab up "$TEST_TMP/ct.lab"
@@ -591,7 +612,7 @@ machine_pid() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 	kill -0 "$sup"   # the container outlived the killed lab up
 	run "$HAKO" lab down ctlab
 	[ "$status" -eq 0 ]
-	! kill -0 "$sup" 2>/dev/null
+	run ! kill -0 "$sup" 2>/dev/null
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/machines")" ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/ctlab" ]
 }
@@ -703,7 +724,7 @@ c.close()'
 		[ "$status" -eq 126 ]
 		[ "$output" = "hako: $TEST_TMP/link.lab:7: [Link a] Delay=, Jitter= and Loss= need tc netem: the kernel has no sch_netem" ]
 		[ ! -e "$HAKO_RUNTIME_DIR/labs/link" ]
-		! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
+		run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 		[ "$(ip -o link | wc -l)" -eq 1 ]
 	done
 	# An existing lab of that name is left as it was: the probe comes before everything.
@@ -773,8 +794,10 @@ c.close()'
 	wait_for 15 grep -q ready "$TEST_TMP/b1x.out"
 	wait_for 3 grep -q "100.64.0.1:40000" "$TEST_TMP/b1x.out"   # full cone, port preserved
 	"$HAKO" lab exec hp4 a1 python3 "$PROBE" send 100.64.0.1 40000 41000 no-hairpin
-	sleep 0.5
-	! grep -q no-hairpin "$TEST_TMP/b1x.out"
+	# A marker from outside through the full cone, sent after it: once it is there, so would be.
+	"$HAKO" lab exec hp4 s1 python3 "$PROBE" send 100.64.0.1 40000 7002 marker-hp
+	wait_for 3 grep -q " marker-hp\$" "$TEST_TMP/b1x.out"
+	run ! grep -q no-hairpin "$TEST_TMP/b1x.out"
 }
 
 behind_lab() {
