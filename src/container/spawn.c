@@ -470,7 +470,7 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		log_errno(-errno, "cannot set up the container's PID 1");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
-	if (mounts_setup(c) < 0)
+	if (isolation_enter_cgroup(c) < 0 || mounts_setup(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
 		log_errno(-errno, "cannot set the hostname");
