@@ -605,11 +605,10 @@ int container_start(const struct run_config *cfg, struct container **ret, int *r
 		container_free(c);
 		return r;
 	}
-	/* The container holds the slave now; the parent keeps only the master. */
-	if (c->pty_slave >= 0) {
-		close(c->pty_slave);
-		c->pty_slave = -1;
-	}
+	/* The parent keeps the console's slave open too, as long as the container runs: an init
+	 * closes /dev/console at times (systemd does once journald starts, and again for each
+	 * getty), and with no slave open the master reads EIO, which ended the relay: the console
+	 * showed nothing after that, not even the login prompt, and, unread, could fill up. */
 	*ret = c;
 	return 0;
 }
