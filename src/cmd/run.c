@@ -66,5 +66,9 @@ int cmd_run(int argc, char **argv)
 		return exit_status;
 	exit_status = container_foreground(c, sigfd);
 	container_free(c);
+	/* An init that powers off or halts calls reboot(2), which in its PID namespace kills it
+	 * with SIGINT: a clean shutdown, 0 as with nspawn. */
+	if (cfg.boot && exit_status == 128 + SIGINT)
+		return EXIT_SUCCESS;
 	return exit_status;
 }

@@ -68,7 +68,8 @@ int container_foreground(struct container *c, int sigfd);
  *   parent: clone(flags | isolation_clone_flags | network_clone_flags)
  *   child : network_enter_child                      join --network-namespace-path, lo up
  *   parent: isolation_setup_parent, network_setup     child is waiting: maps, cgroup, veth, nft
- *   child : mounts, pivot_root, caps; isolation_setup_child last before exec (seccomp)
+ *   child : isolation_enter_cgroup (its cgroup namespace), mounts, pivot_root, caps;
+ *           isolation_setup_child last before exec (seccomp)
  *   parent: network_cleanup, isolation_cleanup        after the container is gone
  */
 unsigned long isolation_clone_flags(const struct run_config *cfg);

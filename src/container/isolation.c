@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,7 @@ struct isolation_state {
 	struct seccomp_program filter;
 	struct cgroup *cgroup;
 	bool systemd;           /* a systemd host: the scope is made once the leader exists */
+	bool cgroup2;           /* child: its cgroup is in the unified hierarchy (cgroup_path) */
 	bool userns;            /* the container has its own user namespace */
 	uint32_t uid_base, uid_count;
 	int range_lock_fd;      /* holds a picked range while the container runs */
@@ -523,10 +526,6 @@ int isolation_setup_child(struct container *c)
 		close(s->tree_fd);
 		s->tree_fd = -1;
 	}
-	/* The container's cgroup namespace starts at its own cgroup (the parent moved it there
-	 * after clone): an init sees "/" and manages the subtree below. */
-	if ((s->cgroup || s->systemd) && unshare(CLONE_NEWCGROUP) < 0)
-		return log_errno(-errno, "cannot root the cgroup namespace at the container's cgroup");
 	if (c->cfg->iso.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return log_errno(-errno, "cannot set no_new_privs");
 	/* Loaded last, while CAP_SYS_ADMIN is still effective, so no_new_privs stays optional. */
@@ -538,6 +537,31 @@ int isolation_setup_child(struct container *c)
 	log_debug("seccomp filter: %zu instructions, ready in %.3f ms, loaded in %.3f ms", s->filter.n,
 		  s->filter_ms, now_ms() - start);
 	return 0;
+}
+
+int isolation_enter_cgroup(struct container *c)
+{
+	struct isolation_state *s = c->iso;
+	if (!s || (!s->cgroup && !s->systemd))
+		return 0;
+	/* The container's cgroup namespace starts at its own cgroup (the parent moved it there
+	 * before its "go"): an init sees "/" and manages the subtree below. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return log_errno(-errno, "cannot root the cgroup namespace at the container's cgroup");
+	if (s->systemd) {
+		s->cgroup2 = true; /* systemd's scopes are in the unified hierarchy */
+		return 0;
+	}
+	struct statfs fs;
+	if (statfs(cgroup_path(s->cgroup), &fs) < 0)
+		return log_errno(-errno, "cannot find the cgroup of %s", c->name);
+	s->cgroup2 = fs.f_type == CGROUP2_SUPER_MAGIC;
+	return 0;
+}
+
+bool isolation_has_cgroup2(const struct container *c)
+{
+	return c->iso && c->iso->cgroup2;
 }
 
 const char *isolation_cgroup_path(const struct container *c)

@@ -36,6 +36,12 @@ int isolation_root_tree_fd(const struct container *c);
 int isolation_take_bind_tree(struct container *c, unsigned i);
 /* Whether this process's user namespace denies setgroups(2) (a rootless single-id map). */
 bool isolation_setgroups_denied(void);
+/* In the child after the parent's "go", before mounts_setup: enters the container's own cgroup
+ * namespace, rooted at the cgroup the parent moved it into (nothing when it has none). */
+int isolation_enter_cgroup(struct container *c);
+/* Whether that cgroup is in the unified hierarchy: mounts_setup then mounts it, as the
+ * container's own cgroup2 tree, on /sys/fs/cgroup. */
+bool isolation_has_cgroup2(const struct container *c);
 /* The container's cgroup directory (v2, else the first v1 one), NULL if it has none: recorded by
  * the machines supervisor so a stale machine's cgroup can be collected. */
 const char *isolation_cgroup_path(const struct container *c);

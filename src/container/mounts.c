@@ -195,6 +195,23 @@ static int mount_api(void)
 	return 0;
 }
 
+/* The container's own cgroup tree on /sys/fs/cgroup, as nspawn gives it: a cgroup2 mounted from
+ * inside the container's cgroup namespace shows only the container's subtree. A booted init
+ * (systemd) needs it writable, and the parent delegated it to the container's root; a command
+ * gets it read-only. On a hybrid host too it is a unified tree (what nspawn does with
+ * SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1): the v1 controllers stay the host's business and systemd
+ * runs without controllers. Mounted on top of what /sys has there: with -U on the host's network
+ * that is the host's read-only cgroup tree, whose mounts are locked and cannot be unmounted. */
+static int mount_cgroup(const struct container *c)
+{
+	if (!isolation_has_cgroup2(c))
+		return 0;
+	unsigned long flags = NOSUID_NODEV_NOEXEC | (c->cfg->boot ? 0 : MS_RDONLY);
+	if (mount("cgroup2", "sys/fs/cgroup", "cgroup2", flags, NULL) < 0)
+		return log_errno(-errno, "cannot mount the container's cgroup on /sys/fs/cgroup");
+	return 0;
+}
+
 static int mount_console(const struct container *c)
 {
 	if (!c->pty_path)
@@ -474,7 +491,7 @@ int mounts_setup(struct container *c)
 	_cleanup_close_ int nfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (nfd < 0)
 		return log_errno(-errno, "cannot open the container's root");
-	if ((r = mount_api()) < 0 || (r = mount_console(c)) < 0 ||
+	if ((r = mount_api()) < 0 || (r = mount_cgroup(c)) < 0 || (r = mount_console(c)) < 0 ||
 	    (r = mount_binds(c, nfd)) < 0 || (r = setup_resolv_conf(c, nfd)) < 0)
 		return r;
 	if (c->cfg->read_only && (r = set_ro(nfd, false)) < 0)

@@ -470,7 +470,7 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		log_errno(-errno, "cannot set up the container's PID 1");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
-	if (mounts_setup(c) < 0)
+	if (isolation_enter_cgroup(c) < 0 || mounts_setup(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
 		log_errno(-errno, "cannot set the hostname");
@@ -605,11 +605,10 @@ int container_start(const struct run_config *cfg, struct container **ret, int *r
 		container_free(c);
 		return r;
 	}
-	/* The container holds the slave now; the parent keeps only the master. */
-	if (c->pty_slave >= 0) {
-		close(c->pty_slave);
-		c->pty_slave = -1;
-	}
+	/* The parent keeps the console's slave open too, as long as the container runs: an init
+	 * closes /dev/console at times (systemd does once journald starts, and again for each
+	 * getty), and with no slave open the master reads EIO, which ended the relay: the console
+	 * showed nothing after that, not even the login prompt, and, unread, could fill up. */
 	*ret = c;
 	return 0;
 }
