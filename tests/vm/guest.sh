@@ -6,14 +6,18 @@
 cd "$(dirname "$0")/../.." || exit 1
 export HAKO=$PWD/build/hako HAKO_TEST_DEBIAN=/srv/hako-tests/debian HAKO_TEST_LANE=vm
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
+# The phases' times: the boot up to this service (from /proc/uptime), then the tests.
+read -r up _ </proc/uptime
+start=$SECONDS
 {
 	echo "# vm: kernel $(uname -r), PID 1 $(cat /proc/1/comm), /sys/fs/cgroup $(stat -fc %T /sys/fs/cgroup)"
+	echo "# vm: booted in ${up%.*} s"
 	if [ -x exec.sh ]; then
 		./exec.sh
 	else
 		mapfile -t files < <(grep . args)
 		tests/run --lane=vm "${files[@]}"
 	fi
-	echo "# vm: done (exit $?)"
+	echo "# vm: done (exit $?) in $((SECONDS - start)) s"
 } 2>&1 | tee out.tap >/dev/ttyS1
 sync
