@@ -22,7 +22,9 @@ common_setup() {
 }
 
 # The cgroups hako made (one per container, in each hierarchy).
-hako_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 5 -type d -path '*/hako/*' 2>/dev/null | sort; }
+hako_cgroups() {
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 5 -type d \( -path '*/hako/*' -o -name 'machine-*.scope' \) 2>/dev/null | sort
+}
 
 # A container whose hako a test killed with SIGKILL leaves its (empty) cgroup: remove those this
 # test made, deepest first, once their killed tasks are gone.
@@ -65,8 +67,10 @@ bg() {
 }
 
 # wait_for TIMEOUT_S CMD...: retries CMD every 50 ms until it succeeds or time runs out.
+# Deadlines stretch by HAKO_TEST_SLOW (the VM lane under TCG emulation sets it): they bound a
+# wait for readiness, they measure nothing.
 wait_for() {
-	local deadline=$((SECONDS + $1)); shift
+	local deadline=$((SECONDS + $1 * ${HAKO_TEST_SLOW:-1})); shift
 	until "$@"; do
 		[ $SECONDS -lt $deadline ] || return 1
 		sleep 0.05

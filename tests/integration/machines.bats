@@ -99,7 +99,7 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	run "$HAKO" list
 	[ "$output" = "No machines." ]
 	gone "$leader"
-	[ -z "$(machine_cgroups k1)" ]
+	wait_for 5 no_machine_cgroups k1 # systemd removes an emptied scope by itself
 	[ ! -e "$HAKO_RUNTIME_DIR/machines/k1" ]
 	"$HAKO" start --private-network k1 # the name is free again
 	"$HAKO" terminate k1
@@ -116,7 +116,7 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	run "$HAKO" run -q --private-network -D "$HAKO_IMAGE_DIR/k3" -M k3run true
 	[ "$status" -eq 0 ]
 	[ ! -e "$HAKO_RUNTIME_DIR/machines/k3" ]
-	[ -z "$(machine_cgroups k3)" ]
+	wait_for 5 no_machine_cgroups k3
 }
 
 @test "machines: kill -9 of a supervisor on a network: its veth and port forward are gone, the port is free" {
@@ -314,7 +314,11 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 }
 
 # machine_cgroups NAME: the machine's cgroup directories in every hierarchy, v1 and v2.
-machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*/hako/$1" 2>/dev/null | sort; }
+# On a systemd host, its scope machine-NAME.scope.
+machine_cgroups() {
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d \( -path "*/hako/$1" -o -name "machine-$1.scope" \) 2>/dev/null | sort
+}
+no_machine_cgroups() { [ -z "$(machine_cgroups "$1")" ]; }
 
 # lane: vm
 @test "machines: status and show report memory and tasks from the memory and pids controllers (v1 on a hybrid host)" {
@@ -344,7 +348,7 @@ machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*
 	run "$HAKO" show --json u2
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["MemoryCurrent"] > 16<<20 and d["TasksCurrent"] >= 3' "$output"
 	"$HAKO" stop u2
-	[ -z "$(machine_cgroups u2)" ]
+	wait_for 5 no_machine_cgroups u2
 }
 
 @test "machines: list --all also lists the stopped machines (the images) with their OS, and a STATE column" {

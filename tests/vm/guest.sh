@@ -5,6 +5,8 @@
 # serial port (live.tap on the host).
 cd "$(dirname "$0")/../.." || exit 1
 export HAKO=$PWD/build/hako HAKO_TEST_DEBIAN=/srv/hako-tests/debian HAKO_TEST_LANE=vm
+# Emulated (TCG) the guest runs several times slower: the tests' readiness waits stretch.
+[ "$(cat accel 2>/dev/null)" = tcg ] && export HAKO_TEST_SLOW=4
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 # The phases' times: the boot up to this service (from /proc/uptime), then the tests.
 read -r up _ </proc/uptime

@@ -115,8 +115,9 @@ else
 	: >"$work/payload/args"
 	[ $# -eq 0 ] || printf '%s\n' "$@" >"$work/payload/args"
 fi
-mkfs.ext4 -q -F -d "$work/payload" "$work/payload.img" 2G >/dev/null 2>&1 || fail "cannot make the payload disk"
 accel=$(choose_accel)
+echo "$accel" >"$work/payload/accel"
+mkfs.ext4 -q -F -d "$work/payload" "$work/payload.img" 2G >/dev/null 2>&1 || fail "cannot make the payload disk"
 echo "# vm: image and payload ready in $((SECONDS - start)) s"
 start=$SECONDS
 echo "# vm: booting a stock Debian 12 host ($accel), running the lane's cases"
