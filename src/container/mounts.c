@@ -207,7 +207,13 @@ static int mount_cgroup(const struct container *c)
 	if (!isolation_has_cgroup2(c))
 		return 0;
 	unsigned long flags = NOSUID_NODEV_NOEXEC | (c->cfg->boot ? 0 : MS_RDONLY);
-	if (mount("cgroup2", "sys/fs/cgroup", "cgroup2", flags, NULL) < 0)
+	if (mount("cgroup2", "sys/fs/cgroup", "cgroup2", flags, NULL) == 0)
+		return 0;
+	/* On a pure cgroup v2 host that bound mount is the host's cgroup2 itself, and the kernel
+	 * refuses the same file system on the same mount point (EBUSY): a small tmpfs between. */
+	if (errno != EBUSY ||
+	    mount("tmpfs", "sys/fs/cgroup", "tmpfs", NOSUID_NODEV_NOEXEC, "mode=0755,size=4k") < 0 ||
+	    mount("cgroup2", "sys/fs/cgroup", "cgroup2", flags, NULL) < 0)
 		return log_errno(-errno, "cannot mount the container's cgroup on /sys/fs/cgroup");
 	return 0;
 }
