@@ -98,16 +98,25 @@ static int read_bounding(pid_t leader, uint64_t *ret)
 	return p && sscanf(p + 8, "%lx", (unsigned long *)ret) == 1 ? 0 : -EBADMSG;
 }
 
-/* The leader's own cgroup (an init puts itself in a sub-cgroup such as init.scope): the
- * machine's cgroup directory plus what follows "/hako/NAME" in the leader's "0::" line. */
+/* The machine's cgroup as its last two components ("/hako/NAME", "/machine.slice/machine-NAME.scope"
+ * on a systemd host): what the leader's "0::" line holds whatever the hierarchy's mount point. */
+static const char *cgroup_tail(const char *dir)
+{
+	const char *last = strrchr(dir, '/'), *p = last;
+	while (p && p > dir && *--p != '/')
+		;
+	return p && *p == '/' ? p : dir;
+}
+
+/* The leader's own cgroup (an init puts itself in a sub-cgroup such as init.scope, and cgroup v2
+ * lets no process join the machine's cgroup once it has children with controllers): the
+ * machine's cgroup directory plus what follows its tail in the leader's "0::" line. */
 static char *leader_cgroup_procs(const struct machine_state *st)
 {
 	if (!st->cgroup || !*st->cgroup)
 		return NULL;
-	/* The cgroup is named after the container (an --ephemeral one's has a random suffix). */
-	const char *dir = strrchr(st->cgroup, '/');
 	_cleanup_free_ char *path = xasprintf("/proc/%d/cgroup", (int)st->leader), *data = NULL,
-			    *mark = xasprintf("/hako/%s", dir ? dir + 1 : st->name);
+			    *mark = strdup(cgroup_tail(st->cgroup));
 	if (!path || !mark || read_file(path, &data, NULL) < 0)
 		return xasprintf("%s/cgroup.procs", st->cgroup);
 	const char *line = strstr(data, "0::"), *m = line ? strstr(line, mark) : NULL;
