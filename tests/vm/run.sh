@@ -16,7 +16,7 @@ qemu_pid=
 fail() {
 	echo "not ok 1 vm: $1"
 	shift
-	printf '# %s\n' "$@"
+	[ $# -eq 0 ] || printf '# %s\n' "$@"
 	exit 1
 }
 
@@ -113,7 +113,12 @@ if [ "${1:-}" = --exec ]; then
 	cp "$2" "$work/payload/exec.sh" && chmod +x "$work/payload/exec.sh"
 else
 	: >"$work/payload/args"
-	[ $# -eq 0 ] || printf '%s\n' "$@" >"$work/payload/args"
+	for f in "$@"; do
+		rel=$(realpath -m --relative-to="$top" "$f")
+		[ -f "$top/$rel" ] && [[ $rel == tests/integration/*.bats ]] ||
+			fail "$f: not a bats file of this checkout's tests/integration"
+		echo "$rel" >>"$work/payload/args"
+	done
 fi
 accel=$(choose_accel)
 echo "$accel" >"$work/payload/accel"
