@@ -291,8 +291,8 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 	"$HAKO" stop j1
 }
 
-# machine_cgroups NAME: the machine's cgroup directories in every hierarchy, v1 and v2.
-machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -path "*/hako/$1" 2>/dev/null | sort; }
+# machine_cgroups NAME: the machine's cgroup directories in every hierarchy, v1 and v2 (its scope on a systemd host).
+machine_cgroups() { find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d \( -path "*/hako/$1" -o -name "machine-$1.scope" \) 2>/dev/null | sort; }
 
 @test "machines: status and show report memory and tasks from the memory and pids controllers (v1 on a hybrid host)" {
 	image u2
