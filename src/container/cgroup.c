@@ -680,6 +680,14 @@ static void kill_remaining(const char *dir)
 	}
 }
 
+/* Stopping a unit is asynchronous: wait (up to 5 s) until systemd removed the scope, so that a
+ * machine started again at once (reboot) finds its name free. */
+static void wait_gone(const char *dir)
+{
+	for (int i = 0; i < 1000 && access(dir, F_OK) == 0; i++)
+		usleep(5000);
+}
+
 /* A scope's directory is systemd's: stop the unit (and so the machine), systemd removes it. */
 static bool stop_scope(const char *dir)
 {
@@ -687,7 +695,10 @@ static bool stop_scope(const char *dir)
 	if (!base || !endswith(base, ".scope") || !cgroup_systemd_host())
 		return false;
 	_cleanup_free_ char *why = NULL;
-	return systemd_stop_unit(base + 1, &why) >= 0;
+	if (systemd_stop_unit(base + 1, &why) < 0)
+		return false;
+	wait_gone(dir);
+	return true;
 }
 
 void cgroup_remove_path(const char *dir)
@@ -721,6 +732,7 @@ void cgroup_destroy(struct cgroup *cg)
 		kill_remaining(cg->v2.path);
 		_cleanup_free_ char *why = NULL;
 		(void)systemd_stop_unit(cg->unit, &why);
+		wait_gone(cg->v2.path);
 		free(cg->v2.path);
 		cg->v2.path = NULL;
 	}
