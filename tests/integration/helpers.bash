@@ -31,7 +31,7 @@ hako_cgroups() {
 remove_test_cgroups() {
 	local cg i
 	comm -13 <(echo "$CGROUPS_BEFORE") <(hako_cgroups) | sort -r | while read -r cg; do
-		for i in $(seq 50); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
+		for i in $(seq 50); do [ -d "$cg" ] || break; rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
 	done
 }
 
