@@ -2,7 +2,6 @@
  * (allocate_scope(), register_machine()), through the same D-Bus calls. */
 #include "container/systemd.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/dlib.h"
 #include "base/util.h"
 
 /* The sd-bus entry points hako uses, resolved by name from the dlopen()ed libsystemd.so.0:
@@ -38,11 +38,8 @@ static struct {
 	int (*wait)(sd_bus *, uint64_t);
 } lib;
 
-#define SYM(name, field) { name, offsetof(__typeof__(lib), field) }
-static const struct {
-	const char *name;
-	size_t offset;
-} symbols[] = {
+#define SYM(name, field) DL_SYMBOL(name, lib, field)
+static const struct dl_symbol symbols[] = {
 	SYM("sd_bus_open_system", open_system),
 	SYM("sd_bus_flush_close_unref", flush_close_unref),
 	SYM("sd_bus_message_new_method_call", new_method_call),
@@ -71,21 +68,7 @@ static const struct {
 
 static int load(void)
 {
-	if (lib.handle)
-		return 0;
-	void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		return -ENOPKG;
-	for (size_t i = 0; i < ELEMENTSOF(symbols); i++) {
-		void *f = dlsym(h, symbols[i].name);
-		if (!f) {
-			dlclose(h);
-			return -ENOPKG;
-		}
-		memcpy((char *)&lib + symbols[i].offset, &f, sizeof(f));
-	}
-	lib.handle = h;
-	return 0;
+	return lib.handle ? 0 : dl_load("libsystemd.so.0", symbols, ELEMENTSOF(symbols), &lib, &lib.handle);
 }
 
 bool systemd_booted(void)

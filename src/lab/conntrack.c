@@ -1,7 +1,6 @@
 /* hako lab conntrack LAB NODE [--follow]: a member's conntrack table, or its events as they
  * happen, in conntrack-tools' format ([NEW] udp 17 30 src=... [UNREPLIED] src=...), through
  * libnetfilter_conntrack. The library is dlopen()ed: only this command needs it. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <sched.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/dlib.h"
 #include "base/log.h"
 #include "base/opts.h"
 #include "base/util.h"
@@ -31,30 +31,22 @@ static struct {
 	int (*snprintf)(char *, unsigned, const struct nf_conntrack *, const unsigned, const unsigned,
 			const unsigned);
 	int (*fd)(struct nfct_handle *);
+	void *handle;
 } ct;
 
-static const struct { const char *name; size_t offset; } ct_symbols[] = {
-	{ "nfct_open", offsetof(__typeof__(ct), open) },
-	{ "nfct_close", offsetof(__typeof__(ct), close) },
-	{ "nfct_callback_register", offsetof(__typeof__(ct), callback_register) },
-	{ "nfct_query", offsetof(__typeof__(ct), query) },
-	{ "nfct_catch", offsetof(__typeof__(ct), catch) },
-	{ "nfct_snprintf", offsetof(__typeof__(ct), snprintf) },
-	{ "nfct_fd", offsetof(__typeof__(ct), fd) },
+static const struct dl_symbol ct_symbols[] = {
+	DL_SYMBOL("nfct_open", ct, open),
+	DL_SYMBOL("nfct_close", ct, close),
+	DL_SYMBOL("nfct_callback_register", ct, callback_register),
+	DL_SYMBOL("nfct_query", ct, query),
+	DL_SYMBOL("nfct_catch", ct, catch),
+	DL_SYMBOL("nfct_snprintf", ct, snprintf),
+	DL_SYMBOL("nfct_fd", ct, fd),
 };
 
 static int ct_load(void)
 {
-	void *h = dlopen("libnetfilter_conntrack.so.3", RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		return -ENOPKG;
-	for (size_t i = 0; i < ELEMENTSOF(ct_symbols); i++) {
-		void *f = dlsym(h, ct_symbols[i].name);
-		if (!f)
-			return -ENOPKG; /* the process ends soon; the handle may stay */
-		memcpy((char *)&ct + ct_symbols[i].offset, &f, sizeof(f));
-	}
-	return 0;
+	return ct.handle ? 0 : dl_load("libnetfilter_conntrack.so.3", ct_symbols, ELEMENTSOF(ct_symbols), &ct, &ct.handle);
 }
 
 static volatile sig_atomic_t stop;

@@ -1,6 +1,5 @@
 #include "net/nft.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <nftables/libnftables.h>
 #include <stdbool.h>
@@ -8,6 +7,7 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/dlib.h"
 #include "base/util.h"
 #include "net/netns.h"
 
@@ -23,36 +23,19 @@ static struct {
 	int (*run)(struct nft_ctx *, const char *);
 } lib;
 
-static const struct {
-	const char *name;
-	size_t offset;
-} symbols[] = {
-	{ "nft_ctx_new", offsetof(__typeof__(lib), ctx_new) },
-	{ "nft_ctx_free", offsetof(__typeof__(lib), ctx_free) },
-	{ "nft_ctx_buffer_output", offsetof(__typeof__(lib), buffer_output) },
-	{ "nft_ctx_buffer_error", offsetof(__typeof__(lib), buffer_error) },
-	{ "nft_ctx_get_output_buffer", offsetof(__typeof__(lib), get_output) },
-	{ "nft_ctx_get_error_buffer", offsetof(__typeof__(lib), get_error) },
-	{ "nft_run_cmd_from_buffer", offsetof(__typeof__(lib), run) },
+static const struct dl_symbol symbols[] = {
+	DL_SYMBOL("nft_ctx_new", lib, ctx_new),
+	DL_SYMBOL("nft_ctx_free", lib, ctx_free),
+	DL_SYMBOL("nft_ctx_buffer_output", lib, buffer_output),
+	DL_SYMBOL("nft_ctx_buffer_error", lib, buffer_error),
+	DL_SYMBOL("nft_ctx_get_output_buffer", lib, get_output),
+	DL_SYMBOL("nft_ctx_get_error_buffer", lib, get_error),
+	DL_SYMBOL("nft_run_cmd_from_buffer", lib, run),
 };
 
 static int load(void)
 {
-	if (lib.handle)
-		return 0;
-	void *h = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		return -ENOPKG;
-	for (size_t i = 0; i < ELEMENTSOF(symbols); i++) {
-		void *f = dlsym(h, symbols[i].name);
-		if (!f) {
-			dlclose(h);
-			return -ENOPKG;
-		}
-		memcpy((char *)&lib + symbols[i].offset, &f, sizeof(f));
-	}
-	lib.handle = h;
-	return 0;
+	return lib.handle ? 0 : dl_load("libnftables.so.1", symbols, ELEMENTSOF(symbols), &lib, &lib.handle);
 }
 
 /* "Error: Could not process rule: ...": the first non-empty line of libnftables' report. */
