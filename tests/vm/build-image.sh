@@ -17,6 +17,8 @@ packages=(
 	# what the tests run
 	bats busybox-static iproute2 nftables conntrack dnsmasq-base uidmap file procps psmisc
 	util-linux python3 iputils-ping
+	# a stock host has these too: /etc/protocols and /etc/services (nft names protocols by them)
+	netbase
 )
 guest_tree=$("$here/../fixtures/mkdebian.sh" "$cache")
 
