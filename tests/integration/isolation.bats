@@ -62,8 +62,15 @@ container_cg() {
 	if [ -d /run/systemd/system ]; then
 		echo "$V2/machine.slice/machine-${1//-/\\x2d}.scope"
 	else
-		echo "$V2/hako/$1"
+		echo "$V2$(own_v2_cgroup)/hako/$1"
 	fi
+}
+
+# hako's cgroups are made under the cgroup it runs in (the "0::" line, "" for the root).
+own_v2_cgroup() {
+	local own
+	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	echo "${own%/}"
 }
 
 # cgroup_dir CONTROLLER NAME: the container's cgroup in the v1 hierarchy of CONTROLLER, or in the
@@ -405,14 +412,14 @@ as_user() {
 	mount -t cgroup2 none "$TEST_TMP/cg2"
 	export HAKO_CGROUP_ROOT=$TEST_TMP/cg2
 	bg "$HAKO" run -q -M "$NAME" -D "$ROOT" /bin/sh -c 'cat /proc/self/cgroup; sleep 30'
-	wait_for 10 grep -q . "$TEST_TMP/cg2/hako/$NAME/cgroup.procs"
-	cpid=$(head -1 "$TEST_TMP/cg2/hako/$NAME/cgroup.procs")
+	wait_for 10 grep -q . "$TEST_TMP/cg2$(own_v2_cgroup)/hako/$NAME/cgroup.procs"
+	cpid=$(head -1 "$TEST_TMP/cg2$(own_v2_cgroup)/hako/$NAME/cgroup.procs")
 	# The only hierarchy used: v1 has no cgroup of this container.
 	[ ! -e "$(cgroup_dir pids "$NAME")" ] && [ ! -e "$(cgroup_dir memory "$NAME")" ]
-	grep -q "^0::/hako/$NAME\$" /proc/$cpid/cgroup
+	grep -q "^0::$(own_v2_cgroup)/hako/$NAME\$" /proc/$cpid/cgroup
 	kill "$cpid"
 	wait "${BG_PIDS[0]}" || true
-	[ ! -e "$TEST_TMP/cg2/hako/$NAME" ]
+	[ ! -e "$TEST_TMP/cg2$(own_v2_cgroup)/hako/$NAME" ]
 	# This host's v2 has no memory controller (v1 holds it): a limit there is a clear error.
 	run "$HAKO" run -q -M "$NAME" --property=MemoryMax=64M -D "$ROOT" true
 	[ "$status" -eq 125 ]
