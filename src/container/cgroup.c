@@ -325,6 +325,8 @@ static int collect_stale(const char *path)
 	return remove_tree(path);
 }
 
+/* Enables the controllers in dir's subtree_control. A failure is left for a limit to find: its
+ * file is then missing. */
 static void enable_controllers(const char *dir, const bool enable[_CTRL_MAX])
 {
 	_cleanup_free_ char *p = xasprintf("%s/cgroup.subtree_control", dir);
@@ -332,8 +334,66 @@ static void enable_controllers(const char *dir, const bool enable[_CTRL_MAX])
 		if (enable[c]) {
 			char ctl[16];
 			snprintf(ctl, sizeof(ctl), "+%s", controller_names[c]);
-			(void)write_file(p, ctl, O_WRONLY, 0); /* a limit then finds its file missing */
+			(void)write_file(p, ctl, O_WRONLY, 0);
 		}
+}
+
+/* hako is the only process in the cgroup directory dir. */
+static bool alone_in(const char *dir)
+{
+	_cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", dir), *data = NULL;
+	char self[24];
+	if (!procs || read_file(procs, &data, NULL) < 0)
+		return false;
+	snprintf(self, sizeof(self), "%d\n", (int)getpid());
+	return streq(data, self);
+}
+
+/* Moves hako to the leaf "supervisor" below dir, so that dir may hand controllers down. */
+static int move_self_to_leaf(const char *dir)
+{
+	_cleanup_free_ char *sup = xasprintf("%s/supervisor", dir);
+	_cleanup_free_ char *procs = sup ? xasprintf("%s/cgroup.procs", sup) : NULL;
+	char pid[16];
+	if (!procs)
+		return -ENOMEM;
+	if (mkdir(sup, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	return write_file(procs, pid, O_WRONLY, 0);
+}
+
+static char *cgroup_dir_of(const char *mount, const char *cgroup)
+{
+	return xasprintf("%s%s", mount, streq(cgroup, "/") ? "" : cgroup);
+}
+
+/* The cgroup (relative to the v2 mount) below which the containers' "hako" cgroup goes, without
+ * systemd: hako's own, which must then hand the controllers down. cgroup v2 allows that only to a
+ * cgroup without processes, the root excepted (some controllers, pids among them, are let through
+ * and then the children cannot be made: never rely on the write failing). Alone in its cgroup (a
+ * service of its own) hako moves itself to a leaf "supervisor", as nspawn does in its unit;
+ * sharing it (an admin's login shell), it puts the containers below the hierarchy's root, as
+ * Docker's and Podman's cgroupfs drivers do. */
+static int v2_base(const char *mount, const char *own, const bool enable[_CTRL_MAX], char **ret)
+{
+	bool any = false;
+	for (int c = 0; c < _CTRL_MAX; c++)
+		any |= enable[c];
+	_cleanup_free_ char *own_dir = cgroup_dir_of(mount, own);
+	if (!own_dir)
+		return -ENOMEM;
+	if (!any || streq(own, "/"))
+		*ret = strdup(own);
+	else if (!alone_in(own_dir))
+		*ret = strdup("/");
+	else {
+		int r = move_self_to_leaf(own_dir);
+		if (r < 0)
+			return r;
+		*ret = strdup(own);
+	}
+	return *ret ? 0 : -ENOMEM;
 }
 
 /* Makes <mount><own>/hako/<machine>; v2 also enables the wanted controllers down the path. */
@@ -346,7 +406,7 @@ static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char
 		return -ENOMEM;
 	if (v == CGROUP_V2 && enable) {
 		/* Controllers must be enabled in the parent of every cgroup that uses them. */
-		_cleanup_free_ char *own_dir = xasprintf("%s%s", mount, streq(own, "/") ? "" : own);
+		_cleanup_free_ char *own_dir = cgroup_dir_of(mount, own);
 		if (!own_dir)
 			return -ENOMEM;
 		enable_controllers(own_dir, enable);
@@ -375,16 +435,10 @@ static int make_keep_unit(struct hierarchy *h, const char *mount, const char *ow
 			  const bool enable[_CTRL_MAX])
 {
 	h->version = CGROUP_V2;
-	_cleanup_free_ char *own_dir = xasprintf("%s%s", mount, streq(own, "/") ? "" : own);
-	_cleanup_free_ char *sup = own_dir ? xasprintf("%s/supervisor", own_dir) : NULL;
-	_cleanup_free_ char *procs = sup ? xasprintf("%s/cgroup.procs", sup) : NULL;
-	char pid[16];
-	if (!procs)
+	_cleanup_free_ char *own_dir = cgroup_dir_of(mount, own);
+	if (!own_dir)
 		return -ENOMEM;
-	if (mkdir(sup, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	int r = write_file(procs, pid, O_WRONLY, 0);
+	int r = move_self_to_leaf(own_dir);
 	if (r < 0)
 		return r;
 	enable_controllers(own_dir, enable);
@@ -419,6 +473,31 @@ static struct hierarchy *hierarchy_for(struct cgroup *cg, enum cgroup_controller
 	return cg->v1[c].path ? &cg->v1[c] : NULL;
 }
 
+/* The container's cgroup in the v2 hierarchy at mount, with the wanted controllers it offers. */
+static int setup_v2(struct cgroup *cg, const char *mount, const char *machine,
+		    const bool wanted[_CTRL_MAX], bool keep_unit)
+{
+	_cleanup_free_ char *own = NULL, *own_dir = NULL, *base = NULL;
+	/* A test-made v2 mount (HAKO_CGROUP_ROOT) is the same kernel hierarchy as the host's unified
+	 * one: hako's own cgroup there is the "0::" line. */
+	int r = own_cgroup("", &own);
+	if (r < 0)
+		return r;
+	own_dir = cgroup_dir_of(mount, own);
+	if (!own_dir)
+		return -ENOMEM;
+	v2_controllers(own_dir, cg->v2_has);
+	bool enable[_CTRL_MAX] = {};
+	for (int c = 0; c < _CTRL_MAX; c++)
+		enable[c] = wanted[c] && cg->v2_has[c];
+	if (keep_unit)
+		return make_keep_unit(&cg->v2, mount, own, enable);
+	r = v2_base(mount, own, enable, &base);
+	if (r < 0)
+		return r;
+	return make_hierarchy(&cg->v2, CGROUP_V2, mount, base, machine, enable);
+}
+
 static int setup_layout(struct cgroup *cg, const char *machine, const struct cgroup_limits *l,
 			bool keep_unit)
 {
@@ -440,26 +519,8 @@ static int setup_layout(struct cgroup *cg, const char *machine, const struct cgr
 		wanted[CTRL_MEMORY] = wanted[CTRL_PIDS] = true;
 	wanted[CTRL_PIDS] = true; /* the default TasksMax, where a hierarchy offers pids */
 
-	if (r >= 0 && v2) {
-		_cleanup_free_ char *own = NULL;
-		/* A test-made v2 mount (HAKO_CGROUP_ROOT) is the same kernel hierarchy as the host's
-		 * unified one: hako's own cgroup there is the "0::" line. */
-		r = own_cgroup("", &own);
-		if (r >= 0) {
-			_cleanup_free_ char *own_dir = xasprintf("%s%s", v2, streq(own, "/") ? "" : own);
-			if (!own_dir)
-				r = -ENOMEM;
-			else
-				v2_controllers(own_dir, cg->v2_has);
-		}
-		bool enable[_CTRL_MAX] = {};
-		for (int c = 0; c < _CTRL_MAX; c++)
-			enable[c] = wanted[c] && cg->v2_has[c];
-		if (r >= 0 && keep_unit)
-			r = make_keep_unit(&cg->v2, v2, own, enable);
-		else if (r >= 0)
-			r = make_hierarchy(&cg->v2, CGROUP_V2, v2, own, machine, enable);
-	}
+	if (r >= 0 && v2)
+		r = setup_v2(cg, v2, machine, wanted, keep_unit);
 	for (int c = 0; r >= 0 && c < _CTRL_MAX; c++) {
 		if (!wanted[c] || cg->v2_has[c])
 			continue;

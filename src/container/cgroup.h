@@ -4,7 +4,9 @@
  * (cgroup.controllers), else the v1 hierarchy that has it mounted. On a hybrid host (v2 at
  * /sys/fs/cgroup/unified without controllers, v1 memory/pids/cpu beside it) limits go to v1 and
  * the unified hierarchy still holds the container's cgroup (what its cgroup namespace shows).
- * The container's cgroup is "<hako's own cgroup>/hako/<machine>" in each hierarchy used.
+ * The container's cgroup is "<hako's own cgroup>/hako/<machine>" in each hierarchy used; on v2,
+ * where no cgroup with processes may hand controllers down, hako alone in its cgroup first moves
+ * itself to a leaf "supervisor", and hako sharing its cgroup uses the root's "hako" (v2_base()).
  * HAKO_CGROUP_ROOT=PATH replaces the whole layout with the pure v2 hierarchy mounted at PATH.
  *
  * On a systemd host (PID 1 is systemd, cgroup_systemd_host()) hako's own cgroup is systemd's and

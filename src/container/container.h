@@ -86,5 +86,8 @@ int network_prepare(struct container *c);
 int network_enter_child(struct container *c);
 int network_setup(struct container *c);
 void network_cleanup(struct container *c);
+/* The ifindex of the host end of the container's veth once network_setup() made it (what
+ * systemd-machined lists as the machine's interface), 0 if it has none. */
+int network_host_ifindex(const struct container *c);
 /* /etc/resolv.conf for a container on a managed network with DNS (its dnsmasq), or NULL. */
 const char *network_resolv_conf(const struct container *c);

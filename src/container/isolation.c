@@ -371,13 +371,17 @@ int isolation_root_tree_fd(const struct container *c)
 
 /* ---- hooks ---- */
 
-static struct cgroup_request request_of(const struct container *c)
+/* ifindex: the host end of the container's veth, made before the machine is registered (as
+ * nspawn does), so that machinectl lists it; room for one. */
+static struct cgroup_request request_of(const struct container *c, int *ifindex)
 {
 	const struct isolation_config *iso = &c->cfg->iso;
+	*ifindex = network_host_ifindex(c);
 	return (struct cgroup_request){
 		.machine = c->name, .limits = &iso->limits, .keep_unit = iso->keep_unit,
 		.register_machine = !iso->no_register, .slice = *iso->slice ? iso->slice : NULL,
 		.directory = c->root, .uuid = c->uuid,
+		.ifindices = ifindex, .n_ifindices = *ifindex > 0,
 	};
 }
 
@@ -435,7 +439,8 @@ int isolation_prepare(struct container *c)
 
 static int create_unit(struct container *c, struct isolation_state *s)
 {
-	struct cgroup_request req = request_of(c);
+	int ifindex;
+	struct cgroup_request req = request_of(c, &ifindex);
 	_cleanup_free_ char *why = NULL;
 	int r = cgroup_create_unit(&req, c->pid, &s->cgroup, &why);
 	if (r == -ENOPKG || r == -ENOMEDIUM) /* no libsystemd or no bus to ask: the cgroupfs path */
@@ -450,7 +455,8 @@ static int create_unit(struct container *c, struct isolation_state *s)
 /* --keep-unit on a systemd host: machined learns that hako's unit is the machine's. */
 static int register_unit(struct container *c)
 {
-	struct cgroup_request req = request_of(c);
+	int ifindex;
+	struct cgroup_request req = request_of(c, &ifindex);
 	_cleanup_free_ char *why = NULL;
 	if (!req.keep_unit || !req.register_machine || !cgroup_systemd_host())
 		return 0;
@@ -464,7 +470,8 @@ static int register_unit(struct container *c)
 
 static int create_cgroupfs(struct container *c, struct isolation_state *s)
 {
-	struct cgroup_request req = request_of(c);
+	int ifindex;
+	struct cgroup_request req = request_of(c, &ifindex);
 	int r = cgroup_create(&req, &s->cgroup);
 	if (r < 0 && req.keep_unit && r != -EOPNOTSUPP) {
 		log_errno(r, "cannot use the cgroup hako runs in for %s (is it delegated, Delegate=yes?)", c->name);

@@ -573,7 +573,8 @@ static int spawn(struct container *c, int *ret_exit)
 	close(sv[1]);
 	c->pid = pid;
 	c->sync_fd = sv[0];
-	if (isolation_setup_parent(c) < 0 || network_setup(c) < 0)
+	/* The links first: machined, asked for the scope, learns the host end of the veth. */
+	if (network_setup(c) < 0 || isolation_setup_parent(c) < 0)
 		return -ECHILD;
 	char go = 1;
 	if (write(c->sync_fd, &go, 1) != 1)

@@ -39,6 +39,7 @@ struct net_state {
 	int child_ns, host_ns;    /* the container's namespace (kept: interfaces go back) and ours */
 	struct rtnl *rtnl;        /* ours from network_prepare on; the container's for host0 */
 	char host_if[IFNAMSIZ];   /* ve-NAME / vb-NAME: the veth's host end, "" if none */
+	int host_ifindex;         /* and its ifindex once made, for machined */
 	int master;               /* ifindex of the bridge the host end joins, 0 if none */
 	char *zone_dir;           /* $RUNTIME/zones/Z/members, once this container is one */
 	char zone_bridge[IFNAMSIZ];
@@ -365,7 +366,10 @@ static int make_links(struct container *c, struct rtnl *r)
 	if (err < 0)
 		return log_errno(err, "cannot create the container's network interfaces%s%s",
 				 *rtnl_error_message(r) ? ": " : "", rtnl_error_message(r));
-	return 0;
+	if (!s->host_if[0])
+		return 0;
+	s->host_ifindex = rtnl_ifindex(r, s->host_if);
+	return s->host_ifindex < 0 ? log_errno(s->host_ifindex, "cannot find %s", s->host_if) : 0;
 }
 
 /* Inside: lo and host0 up, host0 with the network's addresses and default routes. Our socket
@@ -455,6 +459,11 @@ int network_setup(struct container *c)
 		  (double)s->prepare_usec / 1000, (double)(t1 - t0) / 1000, (double)(t2 - t1) / 1000,
 		  (double)(t3 - t2) / 1000, (double)(t4 - t3) / 1000);
 	return 0;
+}
+
+int network_host_ifindex(const struct container *c)
+{
+	return c->net ? c->net->host_ifindex : 0;
 }
 
 const char *network_resolv_conf(const struct container *c)

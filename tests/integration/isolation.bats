@@ -41,13 +41,20 @@ teardown() {
 		done
 	done
 	# The container's cgroups, wherever a failed test left them (killed tasks leave them
-	# asynchronously: retry for a while).
-	for d in $(find /sys/fs/cgroup -depth -type d -name "$NAME*" -path '*/hako/*' 2>/dev/null); do
+	# asynchronously: retry for a while); then what the pure-v2 service test made.
+	for d in $(find /sys/fs/cgroup -depth -type d -name "$NAME*" -path '*/hako/*' 2>/dev/null) \
+		"$V2/svc-$NAME/supervisor" "$V2/svc-$NAME/hako" "$V2/svc-$NAME"; do
 		for ((i = 0; i < 100; i++)); do
 			rmdir "$d" 2>/dev/null || [ ! -d "$d" ] && break
 			sleep 0.05
 		done
 	done
+}
+
+# Hides the VM's systemd from hako, in this test's mount namespace: a host whose PID 1 is not
+# systemd (OpenRC, runit, a container with a cgroup namespace of its own) on pure cgroup v2.
+hide_systemd() {
+	mount -t tmpfs tmpfs /run/systemd
 }
 
 need_escape() { [ -x "$ESCAPE" ] || { echo "build the escape helper first (scripts/build.sh)"; false; }; }
@@ -425,6 +432,47 @@ as_user() {
 	[ "$status" -eq 125 ]
 	[ "$output" = "hako: cannot apply --property=: no cgroup hierarchy offers the controller it needs" ]
 	umount "$TEST_TMP/cg2"
+}
+
+# The test shares its cgroup with bats: cgroup v2 lets no cgroup with processes hand controllers
+# down, so hako makes its containers' cgroups below the root, as Docker's cgroupfs driver does.
+# lane: vm-only
+@test "cgroup: pure v2 without systemd, from a shared cgroup: the container below the root, its limits hold" {
+	hide_systemd
+	local cg=$V2/hako/$NAME
+	bg "$HAKO" run -q -M "$NAME" --property=TasksMax=20 --property=MemoryMax=32M -D "$ROOT" sleep 30
+	wait_for 20 grep -q . "$cg/cgroup.procs"
+	cpid=$(head -1 "$cg/cgroup.procs")
+	grep -qx "0::/hako/$NAME" "/proc/$cpid/cgroup"
+	[ "$(cat "$cg/pids.max")" = 20 ]
+	[ "$(cat "$cg/memory.max")" = $((32 << 20)) ]
+	kill -TERM "${BG_PIDS[0]}"
+	wait "${BG_PIDS[0]}" || true
+	wait_for 10 test ! -e "$cg"
+	run "$HAKO" run -q -M "$NAME" --property=MemoryMax=32M -D "$ROOT" /bin/sh -c '
+		dd if=/dev/zero of=/dev/null bs=128M count=1 2>/dev/null; echo "hog: $?"'
+	[ "$output" = "hog: 137" ]
+}
+
+# A service of its own (what an init script gives a daemon): hako is alone in its cgroup, moves
+# itself to a leaf "supervisor", and its containers' cgroups go below the service's.
+# lane: vm-only
+@test "cgroup: pure v2 without systemd, alone in its cgroup: hako moves itself to a leaf, the container below" {
+	hide_systemd
+	local svc=$V2/svc-$NAME
+	mkdir "$svc"
+	bg sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" run -q -M "$3" --property=TasksMax=20 -D "$4" sleep 30' \
+		_ "$svc" "$HAKO" "$NAME" "$ROOT"
+	wait_for 20 grep -q . "$svc/hako/$NAME/cgroup.procs"
+	grep -qx "${BG_PIDS[0]}" "$svc/supervisor/cgroup.procs"
+	[ -z "$(cat "$svc/cgroup.procs")" ]
+	cpid=$(head -1 "$svc/hako/$NAME/cgroup.procs")
+	grep -qx "0::/svc-$NAME/hako/$NAME" "/proc/$cpid/cgroup"
+	[ "$(cat "$svc/hako/$NAME/pids.max")" = 20 ]
+	[ ! -e "$V2/hako/$NAME" ]
+	kill -TERM "${BG_PIDS[0]}"
+	wait "${BG_PIDS[0]}" || true
+	wait_for 10 test ! -e "$svc/hako/$NAME"
 }
 
 # lane: vm
