@@ -26,11 +26,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# make_payload DIR: the second disk's tree: hako, its test helpers, the tests and examples.
+# make_payload DIR: the second disk's tree: hako, its test helpers, the tests, examples and benchmarks.
 make_payload() {
 	local p=$1
 	mkdir -p "$p/build/tests"
-	cp -a "$top/tests" "$top/examples" "$p/"
+	cp -a "$top/tests" "$top/examples" "$top/bench" "$p/"
 	cp "${HAKO_VM_BINARY:-$top/build/hako}" "$p/build/hako"
 	cp "$top/build/tests/escape" "$top/build/tests/udpecho" "$p/build/tests/"
 }
