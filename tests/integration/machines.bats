@@ -777,3 +777,16 @@ boot_run() {
 @test "boot: Debian with systemd, hako run -b --private-users=no (no user namespace)" {
 	boot_run --private-users=no
 }
+
+# On a terminal the console is relayed live (issue 15): agetty's vhangup() hangs up every open
+# end of the console, hako's too; the relay must go on, not stop until ^]^]^] ends the guest.
+# lane: vm
+@test "boot: Debian with systemd, hako run -b on a terminal shows the login prompt while the guest runs" {
+	command -v script >/dev/null || { echo "script(1) is not installed (package bsdutils)"; false; }
+	debian_tree
+	local out=$TEST_TMP/term.out seen=$TEST_TMP/seen
+	timeout 120 script -qfec "$HAKO run -q -b -x --private-network -M deb -D $DEB" "$out" \
+		< <(wait_for 60 grep -q 'login: ' "$out" && touch "$seen"; printf '\035\035\035') >/dev/null || true
+	[ -e "$seen" ] || { cat -v "$out"; false; }
+	no_leftovers
+}
