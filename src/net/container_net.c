@@ -44,6 +44,7 @@ struct net_state {
 	char *zone_dir;           /* $RUNTIME/zones/Z/members, once this container is one */
 	char zone_bridge[IFNAMSIZ];
 	bool on_network;
+	bool leased;              /* holds a lease on the network, given back at the end */
 	struct network_def def;
 	char *member_dir;         /* $RUNTIME/networks/NET/members */
 	struct inet_addr addr;    /* the container's address on the network */
@@ -227,8 +228,16 @@ static int join_network_prepare(struct container *c)
 	}
 	if ((r = claim_ports(c)) < 0)
 		return r;
-	if ((r = ipam_acquire(&s->def, c->name, &s->addr)) < 0)
+	r = ipam_acquire(&s->def, c->name, &s->addr);
+	if (r == -ENOSPC) {
+		char subnet[INET_PREFIX_STRLEN];
+		log_error("no free address left on network %s (%s: every address is leased to a running container or a defined machine)",
+			  net, inet_prefix_str(&s->def.subnet, subnet));
+		return r;
+	}
+	if (r < 0)
 		return log_errno(r, "cannot allocate an address on network %s", net);
+	s->leased = true;
 	if (s->def.has_ipv6)
 		ipam_ipv6_of(&s->def, &s->addr, &s->addr6);
 	machine_mac(c->name, s->mac);
@@ -500,6 +509,13 @@ static void leave_network(struct container *c)
 		members_remove(ports, *p);
 	if (s->member_dir)
 		members_remove(s->member_dir, c->name);
+	if (!s->leased || ipam_defined(c->name))
+		return;
+	int r = ipam_release(&s->def, c->name);
+	if (r < 0)
+		log_warning("cannot give back the address of %s on network %s: %s", c->name, s->def.name, strerror(-r));
+	if (r >= 0 && s->def.dhcp && (r = dnsmasq_update(&s->def)) < 0)
+		log_warning("cannot update the DNS names of network %s: %s", s->def.name, strerror(-r));
 }
 
 void network_cleanup(struct container *c)

@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/dirs.h"
@@ -91,6 +93,98 @@ int ipam_read(const struct network_def *d, char **ret)
 	return r;
 }
 
+int ipam_filter(const char *leases, bool (*drop)(const char *machine, void *userdata),
+		void *userdata, char **ret, size_t *dropped)
+{
+	_cleanup_free_ char *copy = strdup(leases ? leases : "");
+	_cleanup_free_ char *out = NULL;
+	size_t size = 0;
+	_cleanup_fclose_ FILE *f = copy ? open_memstream(&out, &size) : NULL;
+	if (!f)
+		return -ENOMEM;
+	*dropped = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *name;
+		struct inet_addr a;
+		_cleanup_free_ char *whole = strdup(line);
+		if (!whole)
+			return -ENOMEM;
+		if (parse_line(line, &name, &a) < 0)
+			return -EINVAL;
+		if (drop(name, userdata))
+			(*dropped)++;
+		else
+			fprintf(f, "%s\n", whole);
+	}
+	if (fclose(TAKE_PTR(f)) != 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+/* Replaces the lease file as a whole: a reader (dnsmasq's hosts, another hako) never sees half. */
+static int write_leases(const struct network_def *d, const char *text)
+{
+	_cleanup_free_ char *path = leases_path(d);
+	_cleanup_free_ char *tmp = path ? xasprintf("%s.tmp", path) : NULL;
+	if (!tmp)
+		return -ENOMEM;
+	int r = write_file(tmp, text, O_CREAT | O_TRUNC, 0644);
+	if (r < 0)
+		return r;
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		(void)unlink(tmp);
+	}
+	return r;
+}
+
+static int drop_leases(const struct network_def *d, bool (*drop)(const char *, void *),
+		       void *userdata, size_t *dropped)
+{
+	_cleanup_free_ char *text = NULL, *kept = NULL;
+	int r = ipam_read(d, &text);
+	if (r < 0)
+		return r;
+	r = ipam_filter(text, drop, userdata, &kept, dropped);
+	if (r < 0)
+		return r;
+	return *dropped ? write_leases(d, kept) : 0;
+}
+
+bool ipam_defined(const char *machine)
+{
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_IMAGES, "%s", machine);
+	_cleanup_free_ char *raw = hako_path(HAKO_DIR_IMAGES, "%s.raw", machine);
+	return (dir && access(dir, F_OK) == 0) || (raw && access(raw, F_OK) == 0);
+}
+
+static bool is_machine(const char *name, void *machine)
+{
+	return streq(name, machine);
+}
+
+int ipam_release(const struct network_def *d, const char *machine)
+{
+	size_t dropped;
+	return drop_leases(d, is_machine, (void *)machine, &dropped);
+}
+
+/* A lease whose container ended without giving it back (killed) and that no image keeps. */
+static bool is_stale(const char *name, void *members_dir)
+{
+	return !members_alive(members_dir, name) && !ipam_defined(name);
+}
+
+int ipam_collect(const struct network_def *d, size_t *dropped)
+{
+	_cleanup_free_ char *members = hako_path(HAKO_DIR_RUNTIME, "networks/%s/members", d->name);
+	if (!members)
+		return -ENOMEM;
+	return drop_leases(d, is_stale, members, dropped);
+}
+
 int ipam_acquire(const struct network_def *d, const char *machine, struct inet_addr *ret)
 {
 	_cleanup_free_ char *text = NULL, *path = leases_path(d);
@@ -103,7 +197,23 @@ int ipam_acquire(const struct network_def *d, const char *machine, struct inet_a
 	if ((r = ipam_read(d, &text)) < 0)
 		return r;
 	ipam_pool_of(d, &pool);
-	if ((r = ipam_pick(&pool, text, machine, ret, &is_new)) < 0 || !is_new)
+	r = ipam_pick(&pool, text, machine, ret, &is_new);
+	if (r == -ENOSPC) {
+		/* Full: the leases of containers that ended go, then once more. */
+		size_t dropped = 0;
+		r = ipam_collect(d, &dropped);
+		if (r < 0)
+			return r;
+		if (!dropped)
+			return -ENOSPC;
+		free(text);
+		text = NULL;
+		r = ipam_read(d, &text);
+		if (r < 0)
+			return r;
+		r = ipam_pick(&pool, text, machine, ret, &is_new);
+	}
+	if (r < 0 || !is_new)
 		return r;
 	char a[INET_PREFIX_STRLEN];
 	_cleanup_free_ char *line = xasprintf("%s %s\n", machine, inet_addr_str(ret, a));

@@ -1,5 +1,8 @@
 /* Address management of managed networks: each machine name keeps its address, persisted in
- * $HAKO_STATE_DIR/networks/NET/leases ("MACHINE ADDRESS" lines). Callers hold net_lock(). */
+ * $HAKO_STATE_DIR/networks/NET/leases ("MACHINE ADDRESS" lines). Callers hold net_lock().
+ * A container's lease goes when it ends, unless an image of its name (a defined machine) keeps
+ * its address stable, as a DHCP server would for a known client; the leases of containers that
+ * died without giving theirs back are collected when the pool runs out. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,7 +27,17 @@ void ipam_dynamic_range(const struct network_def *d, struct inet_addr *from, str
 int ipam_pick(const struct ipam_pool *pool, const char *leases, const char *machine,
 	      struct inet_addr *ret, bool *is_new);
 
-/* Reads, picks, and appends the new lease. */
+/* The lease file's text without the lines of the machines drop() returns true for (how many:
+ * *dropped). -EINVAL on a malformed line. */
+int ipam_filter(const char *leases, bool (*drop)(const char *machine, void *userdata),
+		void *userdata, char **ret, size_t *dropped);
+/* An image of that name exists: a defined machine, whose address stays. */
+bool ipam_defined(const char *machine);
+/* Gives the machine's lease back. */
+int ipam_release(const struct network_def *d, const char *machine);
+/* Drops the leases of containers no longer on the network that no image keeps. */
+int ipam_collect(const struct network_def *d, size_t *dropped);
+/* Reads, picks (collecting stale leases when the pool is full), and appends the new lease. */
 int ipam_acquire(const struct network_def *d, const char *machine, struct inet_addr *ret);
 /* The machine's IPv6 address: the network's prefix with the IPv4 address's host offset. */
 void ipam_ipv6_of(const struct network_def *d, const struct inet_addr *v4, struct inet_addr *ret);

@@ -456,3 +456,43 @@ N
 	links_are ""
 	[ -z "$(leftovers)" ] || { leftovers; false; }
 }
+
+# Issue 18: a lease goes back when its container ends (unless an image of its name keeps the
+# address of a defined machine); one whose hako was killed is collected when the pool runs out.
+@test "network: leases come back: more ephemeral runs than the /29 has addresses, a killed run's lease, a clear message when full" {
+	local leases=$HAKO_STATE_DIR/networks/small/leases i
+	"$HAKO" network create small --subnet=10.89.0.0/29 # five addresses for containers: .2 to .6
+	for i in 1 2 3 4 5 6 7; do
+		run "$HAKO" run -q -x --network=small -D "$ROOT" true
+		[ "$status" -eq 0 ] || { echo "run $i: $output"; false; }
+	done
+	[ ! -s "$leases" ]
+	# A named run keeps its address while it runs; killed with its hako, its lease stays behind.
+	bg "$HAKO" run -q -M k1 --network=small --read-only -D "$ROOT" sleep 60
+	wait_for 10 grep -q "^k1 " "$leases"
+	kill -KILL "${BG_PIDS[0]}"
+	wait "${BG_PIDS[0]}" || true
+	# Four more hold addresses: with k1's stale lease the pool is full.
+	for i in 1 2 3 4; do
+		bg "$HAKO" run -q -M "live$i" --network=small --read-only -D "$ROOT" sleep 60
+		wait_for 10 grep -q "^live$i " "$leases"
+	done
+	[ "$(wc -l < "$leases")" = 5 ]
+	run "$HAKO" run -q -M extra --network=small --read-only -D "$ROOT" true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run grep -c "^k1 " "$leases"
+	[ "$output" = 0 ]
+	# Five running: a sixth is told so in one line.
+	bg "$HAKO" run -q -M live5 --network=small --read-only -D "$ROOT" sleep 60
+	wait_for 10 grep -q "^live5 " "$leases"
+	run "$HAKO" run -q -M sixth --network=small --read-only -D "$ROOT" true
+	[ "$status" -ne 0 ]
+	[ "$output" = "hako: no free address left on network small (10.89.0.0/29: every address is leased to a running container or a defined machine)" ]
+	# A defined machine (an image of its name) keeps its address after it ends.
+	make_root "$HAKO_IMAGE_DIR/defined" >/dev/null
+	for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${BG_PIDS[@]}"; do wait "$pid" || true; done
+	"$HAKO" run -q -M defined --network=small -D "$ROOT" true
+	[ "$(cat "$leases")" = "defined 10.89.0.2" ]
+}

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "net/ipam.h"
 #include "net/network.h"
@@ -114,9 +115,31 @@ static void test_mac_and_rules(void)
 	network_def_done(&d);
 }
 
+static bool starts_with_x(const char *machine, void *userdata)
+{
+	(void)userdata;
+	return machine[0] == 'x';
+}
+
+/* Leases of ended containers are dropped line by line; the rest stays as it was. */
+static void test_filter(void)
+{
+	char *out = NULL;
+	size_t dropped = 9;
+	CHECK(ipam_filter("a 10.0.0.2\nx1 10.0.0.3\nb 10.0.0.4\nx2 10.0.0.5\n", starts_with_x, NULL,
+			  &out, &dropped) == 0);
+	CHECK(dropped == 2 && !strcmp(out, "a 10.0.0.2\nb 10.0.0.4\n"));
+	free(out);
+	CHECK(ipam_filter(NULL, starts_with_x, NULL, &out, &dropped) == 0);
+	CHECK(dropped == 0 && !strcmp(out, ""));
+	free(out);
+	CHECK(ipam_filter("broken-line\n", starts_with_x, NULL, &out, &dropped) == -EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_pick);
+	RUN(test_filter);
 	RUN(test_definitions);
 	RUN(test_mac_and_rules);
 	TAP_END();
