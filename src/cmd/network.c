@@ -1,5 +1,6 @@
 /* hako network: managed networks (create, list, show, rm, up). See src/net/network.h. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,11 @@ static int do_create(int argc, char **argv)
 		return EXIT_HAKO_FAILED;
 	if (network_def_finish(&d) < 0 || check_overlaps(&d) < 0)
 		return EXIT_HAKO_USAGE;
+	/* A typo here would masquerade nothing, silently. */
+	if (d.external && if_nametoindex(d.external) == 0) {
+		log_error("invalid --external=%s: no such interface", d.external);
+		return EXIT_HAKO_USAGE;
+	}
 	int r = network_save(&d);
 	if (r == -EEXIST) {
 		log_error("network %s already exists", d.name);

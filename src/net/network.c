@@ -25,6 +25,33 @@
 
 /* ---- definitions: options of `hako network create`, keys of NAME.network ---- */
 
+/* Address ranges no network may use: packets to them never reach a bridge as unicast
+ * (RFC 6890's special-purpose registries). */
+static const struct reserved_range {
+	const char *prefix;
+	const char *why;
+} reserved[] = {
+	{ "0.0.0.0/8", "overlaps 0.0.0.0/8 (\"this network\", RFC 1122)" },
+	{ "127.0.0.0/8", "overlaps the loopback range 127.0.0.0/8" },
+	{ "169.254.0.0/16", "overlaps the link-local range 169.254.0.0/16" },
+	{ "224.0.0.0/4", "overlaps the multicast range 224.0.0.0/4" },
+	{ "240.0.0.0/4", "overlaps the reserved range 240.0.0.0/4 (and the broadcast address)" },
+	{ "::/8", "overlaps ::/8 (the unspecified and loopback addresses, IPv4-mapped addresses)" },
+	{ "fe80::/10", "overlaps the link-local range fe80::/10" },
+	{ "ff00::/8", "overlaps the multicast range ff00::/8" },
+};
+
+/* The reason p may not be a network's, NULL if it may. */
+static const char *reserved_why(const struct inet_prefix *p)
+{
+	for (size_t i = 0; i < ELEMENTSOF(reserved); i++) {
+		struct inet_prefix r;
+		if (inet_prefix_parse(reserved[i].prefix, true, &r) == 0 && inet_prefix_overlaps(p, &r))
+			return reserved[i].why;
+	}
+	return NULL;
+}
+
 static int set_subnet(void *target, const char *value, const char **why)
 {
 	struct network_def *d = target;
@@ -35,7 +62,7 @@ static int set_subnet(void *target, const char *value, const char **why)
 		*why = "expected an IPv4 subnet in CIDR form (e.g. 10.88.0.0/24)";
 	else if (d->subnet.len < 8 || d->subnet.len > 29)
 		*why = "the prefix length must be between 8 and 29";
-	else
+	else if (!(*why = reserved_why(&d->subnet)))
 		return 0;
 	d->subnet = (struct inet_prefix){ 0 };
 	return -EINVAL;
@@ -73,7 +100,8 @@ static int set_ipv6(void *target, const char *value, const char **why)
 		*why = "expected auto or an IPv6 /64 prefix (e.g. fd42:1:2:3::/64)";
 		return -EINVAL;
 	}
-	return 0;
+	*why = reserved_why(&d->ipv6);
+	return *why ? -EINVAL : 0;
 }
 
 static int set_external(void *target, const char *value, const char **why)

@@ -415,6 +415,16 @@ N
 	check "invalid --subnet=10.96.0.1/24: host bits" "$HAKO" network create n2 --subnet=10.96.0.1/24
 	check "gateway 10.97.0.1 is not a host address of subnet 10.96.0.0/24" "$HAKO" network create n2 --subnet=10.96.0.0/24 --gateway=10.97.0.1
 	check "invalid network name 'a-name-too-long'" "$HAKO" network create a-name-too-long --subnet=10.96.0.0/24
+	# Ranges that never reach a bridge as unicast (issue 18), and an interface that is not there.
+	check "invalid --subnet=127.0.0.0/8: overlaps the loopback range" "$HAKO" network create n2 --subnet=127.0.0.0/8
+	check "invalid --subnet=224.0.0.0/24: overlaps the multicast range" "$HAKO" network create n2 --subnet=224.0.0.0/24
+	check "invalid --subnet=255.255.255.0/24: overlaps the reserved range" "$HAKO" network create n2 --subnet=255.255.255.0/24
+	check "invalid --subnet=0.0.0.0/8: overlaps 0.0.0.0/8" "$HAKO" network create n2 --subnet=0.0.0.0/8
+	check "invalid --subnet=169.254.0.0/24: overlaps the link-local range" "$HAKO" network create n2 --subnet=169.254.0.0/24
+	check "invalid --ipv6=fe80::/64: overlaps the link-local range" "$HAKO" network create n2 --subnet=10.96.0.0/24 --ipv6=fe80::/64
+	check "invalid --ipv6=ff02::/64: overlaps the multicast range" "$HAKO" network create n2 --subnet=10.96.0.0/24 --ipv6=ff02::/64
+	check "invalid --ipv6=::/64: overlaps ::/8" "$HAKO" network create n2 --subnet=10.96.0.0/24 --ipv6=::/64
+	check "invalid --external=nosuch: no such interface" "$HAKO" network create n2 --subnet=10.96.0.0/24 --external=nosuch
 	check "host port tcp:8082 is already forwarded" "$HAKO" run -D "$ROOT2" -M other --network=n1 -p 8082:80 /bin/true
 	check "network n1 is in use by 1 container(s)" "$HAKO" network rm n1
 	check "no network named nope" "$HAKO" run -D "$ROOT2" --network=nope /bin/true
