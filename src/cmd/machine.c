@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/names.h"
 #include "base/util.h"
+#include "base/words.h"
 #include "cmd/cmd.h"
 #include "container/isolation.h"
 #include "container/options.h"
@@ -70,17 +71,9 @@ static const char start_usage[] =
 static int set_parameters(void *target, const char *value, const char **why)
 {
 	struct run_config *cfg = target;
-	(void)why;
 	if (cfg->command)
 		return 0; /* given on the command line */
-	_cleanup_free_ char *copy = strdup(value);
-	if (!copy)
-		return -ENOMEM;
-	char *save = NULL;
-	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
-		if (strv_push(&cfg->command, w) < 0)
-			return -ENOMEM;
-	return 0;
+	return words_split(value, &cfg->command, why);
 }
 
 static const struct opt file_only_options[] = {

@@ -500,6 +500,22 @@ no_machine_cgroups() { [ -z "$(machine_cgroups "$1")" ]; }
 	"$HAKO" stop o1
 }
 
+# systemd.nspawn(5): Parameters= is split like a shell command line (issue 15), not at blanks.
+@test "nspawn: Parameters= keeps quoted words whole; a quote left open is an error at file:line" {
+	image q1
+	printf '#!/bin/sh\nfor a; do printf "[%%s]" "$a"; done > /argv.out\nexec sleep 1000\n' > "$HAKO_IMAGE_DIR/q1/argv.sh"
+	chmod 755 "$HAKO_IMAGE_DIR/q1/argv.sh"
+	printf '[Exec]\nBoot=no\nParameters=/argv.sh '"'"'a b'"'"' "c d" e\\x41\n[Network]\nPrivate=yes\n' > "$HAKO_CONFIG_DIR/q1.nspawn"
+	"$HAKO" start q1
+	wait_for 10 test -s "$HAKO_IMAGE_DIR/q1/argv.out"
+	[ "$(cat "$HAKO_IMAGE_DIR/q1/argv.out")" = "[a b][c d][eA]" ]
+	"$HAKO" stop q1
+	printf '[Exec]\nBoot=no\nParameters=/argv.sh "open\n' > "$HAKO_CONFIG_DIR/q1.nspawn"
+	run "$HAKO" start q1
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: $HAKO_CONFIG_DIR/q1.nspawn:3: invalid Parameters=/argv.sh \"open: a double quote is not closed" ]
+}
+
 @test "nspawn: an unknown key is a warning with file:line, a bad value an error and nothing starts" {
 	image u1
 	printf '[Exec]\nHostname=u1\nFrobnicate=yes\n[Network]\nPrivate=yes\n' > "$HAKO_CONFIG_DIR/u1.nspawn"

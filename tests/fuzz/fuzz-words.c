@@ -1,0 +1,29 @@
+/* libFuzzer target: Exec-style values split into words (Parameters=). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "base/words.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = 0;
+	char **w = NULL;
+	const char *why = NULL;
+	if (words_split(s, &w, &why) == 0) {
+		/* Every word is shorter than the input: escapes and quotes only shrink it. */
+		for (char **p = w; *p; p++)
+			if (strlen(*p) > size)
+				abort();
+		strv_free(w);
+	} else if (!why)
+		abort();
+	free(s);
+	return 0;
+}
