@@ -214,11 +214,8 @@ char *xasprintf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
-int read_file(const char *path, char **ret, size_t *ret_len)
+static int read_fd(int fd, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
 	size_t cap = 4096, len = 0;
 	_cleanup_free_ char *buf = malloc(cap);
 	if (!buf)
@@ -245,6 +242,46 @@ int read_file(const char *path, char **ret, size_t *ret_len)
 		*ret_len = len;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+int read_file(const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	return read_fd(fd, ret, ret_len);
+}
+
+int read_file_bounded_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	return read_fd(fd, ret, ret_len);
+}
+
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	return read_file_bounded_fd(fd, max, ret, ret_len);
+}
+
+const char *read_error_str(int r)
+{
+	switch (r) {
+	case -EBADFD:
+		return "not a regular file";
+	case -EFBIG:
+		return "larger than hako reads (" READ_FILE_MAX_TEXT ")";
+	default:
+		return strerror(-r);
+	}
 }
 
 int read_line_file(const char *path, char **ret)

@@ -34,6 +34,15 @@ int parse_duration_us(const char *s, uint64_t *ret);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int read_file(const char *path, char **ret, size_t *ret_len);      /* NUL-terminated */
+/* A file an admin or a tree controls (.nspawn, .network, a tree's /etc/passwd, os-release): opened
+ * non-blocking so that a FIFO cannot hang hako, a regular file only (-EBADFD, -EISDIR), at most
+ * max bytes (-EFBIG) so that a link to /dev/zero or a huge sparse file cannot exhaust memory. */
+#define READ_FILE_MAX (4u << 20)
+#define READ_FILE_MAX_TEXT "4 MiB"
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
+int read_file_bounded_fd(int fd, size_t max, char **ret, size_t *ret_len);
+/* The reason for a read_file_bounded() error, for messages. */
+const char *read_error_str(int r);
 int read_line_file(const char *path, char **ret);                    /* first line, no newline */
 int write_file(const char *path, const char *data, int flags, mode_t mode); /* flags: O_CREAT|O_TRUNC.. */
 int write_file_at(int dirfd, const char *path, const char *data, int flags, mode_t mode);

@@ -206,8 +206,11 @@ static int resolve_user(struct container *c)
 		log_error("user '%s' not found in %s/etc/passwd", cfg->user, c->root);
 		return r;
 	}
-	if (r < 0)
-		return log_errno(r, "cannot look up user '%s' in %s", cfg->user, c->root);
+	if (r < 0) {
+		log_error("cannot look up user '%s' in %s: /etc/passwd or /etc/group: %s", cfg->user, c->root,
+			  read_error_str(r));
+		return r;
+	}
 	c->have_user = true;
 	return 0;
 }

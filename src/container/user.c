@@ -24,16 +24,27 @@ int open_in_root(int rootfd, const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The tree's own file, never the host's (open_in_root), read whole: non-blocking and a regular
+ * file of at most READ_FILE_MAX (a FIFO or a huge /etc/passwd in the tree must not hang hako
+ * or exhaust its memory; by then signals may be blocked). */
 static int read_tree_file(int rootfd, const char *path, FILE **ret)
 {
-	int fd = open_in_root(rootfd, path, O_RDONLY | O_NOCTTY);
+	_cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return fd;
-	*ret = fdopen(fd, "re");
-	if (!*ret) {
-		close(fd);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = read_file_bounded_fd(fd, READ_FILE_MAX, &text, &len);
+	if (r < 0)
+		return r;
+	*ret = fmemopen(NULL, len + 1, "w+");
+	if (!*ret)
 		return -errno;
+	if (fwrite(text, 1, len, *ret) != len) {
+		fclose(*ret);
+		return -EIO;
 	}
+	rewind(*ret);
 	return 0;
 }
 

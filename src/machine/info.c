@@ -78,6 +78,9 @@ static int find_key(void *userdata, const char *key, const char *value)
 	return l->value ? 0 : -ENOMEM;
 }
 
+/* os-release is a few hundred bytes: a tree's 300 MB sparse one is not read (issue 18). */
+#define OS_RELEASE_MAX (64u << 10)
+
 char *machine_os_release(int rootfd, const char *key)
 {
 	static const char *const paths[] = { "etc/os-release", "usr/lib/os-release" };
@@ -85,11 +88,8 @@ char *machine_os_release(int rootfd, const char *key)
 		/* Inside the tree only (an absolute symlink must not read the host's file), and a
 		 * regular file only (a FIFO would block hako list). */
 		_cleanup_close_ int fd = open_in_root(rootfd, paths[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		struct stat st;
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		_cleanup_free_ char *p = xasprintf("/proc/self/fd/%d", fd), *text = NULL;
-		if (!p || read_file(p, &text, NULL) < 0)
+		_cleanup_free_ char *text = NULL;
+		if (fd < 0 || read_file_bounded_fd(fd, OS_RELEASE_MAX, &text, NULL) < 0)
 			continue;
 		struct lookup l = { key, NULL };
 		(void)envfile_parse(text, find_key, &l);

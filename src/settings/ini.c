@@ -128,9 +128,11 @@ int ini_parse_file(const char *path, const struct ini_handler *h, void *userdata
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len;
-	int r = read_file(path, &text, &len);
-	if (r < 0)
-		return log_errno(r, "cannot read %s", path);
+	int r = read_file_bounded(path, READ_FILE_MAX, &text, &len);
+	if (r < 0) {
+		log_error("cannot read %s: %s", path, read_error_str(r));
+		return r;
+	}
 	if (memchr(text, 0, len)) {
 		log_error("%s: not a text file (contains a NUL byte)", path);
 		return -EINVAL;

@@ -516,6 +516,26 @@ no_machine_cgroups() { [ -z "$(machine_cgroups "$1")" ]; }
 	[ "$output" = "hako: $HAKO_CONFIG_DIR/q1.nspawn:3: invalid Parameters=/argv.sh \"open: a double quote is not closed" ]
 }
 
+# A .nspawn file is read non-blocking, as a regular file of at most 4 MiB (issue 18): a FIFO hung
+# start, a link to /dev/zero read until memory ran out; a huge sparse os-release is skipped.
+@test "nspawn: a FIFO or a link to /dev/zero as NAME.nspawn is an error at once; a huge os-release is not read" {
+	image f1
+	mkfifo "$HAKO_CONFIG_DIR/f1.nspawn"
+	run timeout 10 "$HAKO" start f1
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	[ "$output" = "hako: cannot read $HAKO_CONFIG_DIR/f1.nspawn: not a regular file" ]
+	rm "$HAKO_CONFIG_DIR/f1.nspawn"
+	ln -s /dev/zero "$HAKO_CONFIG_DIR/f1.nspawn"
+	run timeout 10 "$HAKO" start f1
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+	[ "$output" = "hako: cannot read $HAKO_CONFIG_DIR/f1.nspawn: not a regular file" ]
+	rm "$HAKO_CONFIG_DIR/f1.nspawn"
+	truncate -s 300M "$HAKO_IMAGE_DIR/f1/etc/os-release"
+	run timeout 10 "$HAKO" list --all
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" =~ ^f1\ +container\ +-\ +stopped ]]
+}
+
 @test "nspawn: an unknown key is a warning with file:line, a bad value an error and nothing starts" {
 	image u1
 	printf '[Exec]\nHostname=u1\nFrobnicate=yes\n[Network]\nPrivate=yes\n' > "$HAKO_CONFIG_DIR/u1.nspawn"

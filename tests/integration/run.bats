@@ -265,3 +265,17 @@ I
 	run "$HAKO" run -D "$ROOT" --resolv-conf=off /bin/cat /etc/resolv.conf
 	[ "$output" = "# tree" ]
 }
+
+# Files of the tree are read non-blocking, regular files only and with a size cap (issue 14): a
+# FIFO as /etc/passwd used to hang `run -u` unkillably, a huge one to grow hako to its size.
+@test "run: a FIFO or a huge /etc/passwd in the tree is refused in one line, at once" {
+	rm -f "$ROOT/etc/passwd"
+	mkfifo "$ROOT/etc/passwd"
+	run timeout 10 "$HAKO" run -q -u nobody -D "$ROOT" true
+	[ "$status" -eq 125 ] || [ "$status" -eq 126 ]
+	[ "$output" = "hako: cannot look up user 'nobody' in $ROOT: /etc/passwd or /etc/group: not a regular file" ]
+	rm "$ROOT/etc/passwd"
+	truncate -s 5M "$ROOT/etc/passwd"
+	run timeout 10 "$HAKO" run -q -u nobody -D "$ROOT" true
+	[ "$output" = "hako: cannot look up user 'nobody' in $ROOT: /etc/passwd or /etc/group: larger than hako reads (4 MiB)" ]
+}
