@@ -90,22 +90,35 @@ int userns_parse_ownership(struct userns_config *u, const char *value, const cha
  * "systemd" module (loaded for every id the files do not have) costs milliseconds and a megabyte
  * on each start, and fgetpwent() costs two lseek(2)s per line. */
 struct host_ids {
-	char *passwd, *group;
+	char *passwd, *group, *subuid, *subgid;
 };
 
 static void host_ids_done(struct host_ids *h)
 {
 	free(h->passwd);
 	free(h->group);
+	free(h->subuid);
+	free(h->subgid);
 }
 
+/* The files that give ids away on the host: its users and groups, and the subordinate ranges
+ * newuidmap/newgidmap let users map (a user whose range covers a container's ids could enter
+ * its processes). A missing file gives nothing away. */
 static int host_ids_read(struct host_ids *h)
 {
-	int r = read_file("/etc/passwd", &h->passwd, NULL);
-	if (r < 0 && r != -ENOENT)
-		return r;
-	r = read_file("/etc/group", &h->group, NULL);
-	return r < 0 && r != -ENOENT ? r : 0;
+	const struct {
+		const char *path;
+		char **text;
+	} files[] = {
+		{ "/etc/passwd", &h->passwd }, { "/etc/group", &h->group },
+		{ "/etc/subuid", &h->subuid }, { "/etc/subgid", &h->subgid },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		int r = read_file_bounded(files[i].path, READ_FILE_MAX, files[i].text, NULL);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+	return 0;
 }
 
 /* The third field of the line at l ("name:x:ID:..."), or -1. */
@@ -133,11 +146,26 @@ bool userns_text_has_id_in(const char *text, uint32_t base)
 	return false;
 }
 
+bool userns_subids_overlap(const char *text, uint32_t base)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		unsigned long long start, count;
+		const char *colon = l + strcspn(l, ":\n");
+		if (*colon != ':' || sscanf(colon + 1, "%llu:%llu", &start, &count) != 2)
+			continue;
+		if (start < (unsigned long long)base + USERNS_RANGE_SIZE && base < start + count)
+			return true;
+	}
+	return false;
+}
+
 /* Locks the range file for base in dirfd; -EBUSY when a running container holds it. */
 static int lock_range(int dirfd, const struct host_ids *host, uint32_t base, const char *machine, int *ret_fd)
 {
 	/* The range must not belong to a host user or group either. */
 	if (userns_text_has_id_in(host->passwd, base) || userns_text_has_id_in(host->group, base))
+		return -EBUSY;
+	if (userns_subids_overlap(host->subuid, base) || userns_subids_overlap(host->subgid, base))
 		return -EBUSY;
 	char name[32];
 	snprintf(name, sizeof(name), "range-%08x", base);

@@ -46,6 +46,9 @@ int userns_pick(const char *state_dir, const char *machine, uint32_t *ret_base, 
 /* Whether a line of text in passwd or group format ("name:x:ID:...") has an ID in
  * [base, base + 65536): such a range belongs to the host. */
 bool userns_text_has_id_in(const char *text, uint32_t base);
+/* Whether a "name:start:count" line of /etc/subuid or /etc/subgid text overlaps the range at
+ * base: such a range is never picked. */
+bool userns_subids_overlap(const char *text, uint32_t base);
 
 /* Writes uid_map/gid_map of pid: "0 base count" (as root), or for rootless (getuid() != 0) the
  * calling user's ranges through newuidmap/newgidmap when /etc/subuid has them, else "0 uid 1". */

@@ -122,6 +122,25 @@ start_bg() {
 	[ "$((16#$(cat "$HAKO_STATE_DIR/userns/machine-$NAME")))" = "$first" ]
 }
 
+# A range listed in /etc/subuid or /etc/subgid belongs to a host user (newuidmap lets them map
+# it): a container given it could be entered by that user. It is never picked (issue 14).
+# lane: vm
+@test "userns: pick skips ranges given to users in /etc/subuid and /etc/subgid" {
+	run "$HAKO" run -q -U -M "$NAME" -D "$ROOT" cat /proc/self/uid_map
+	[ "$status" -eq 0 ]
+	first=$(base_of "$output")
+	local f
+	for f in subuid subgid; do
+		printf 'alice:%d:65536\n' "$first" >"$TEST_TMP/$f"
+		mount --bind "$TEST_TMP/$f" "/etc/$f"
+		run "$HAKO" run -q -U -M "$NAME" -D "$ROOT" cat /proc/self/uid_map
+		umount "/etc/$f"
+		[ "$status" -eq 0 ]
+		[ "$(base_of "$output")" != "$first" ]
+		[ $(($(base_of "$output") - first)) -ge 65536 ] || [ $((first - $(base_of "$output"))) -ge 65536 ]
+	done
+}
+
 @test "userns: two running containers never share a range" {
 	ROOT2=$(make_root "$TEST_TMP/root2")
 	start_bg -U -M "$NAME" -D "$ROOT" sleep 30

@@ -43,6 +43,13 @@ static void test_host_ids(void)
 	CHECK(!userns_text_has_id_in("grp:x:1114112:\n", base));
 	/* Broken lines count for nothing. */
 	CHECK(!userns_text_has_id_in("x\n:\nbad:x:1048577x:\nempty:x::\n\n", base));
+	/* /etc/subuid ranges that overlap the range at base, or not. */
+	CHECK(!userns_subids_overlap(NULL, base));
+	CHECK(!userns_subids_overlap("alice:100000:65536\n", base));
+	CHECK(userns_subids_overlap("alice:100000:65536\nbob:1000000:100000\n", base));
+	CHECK(userns_subids_overlap("1000:1114111:1", base)); /* the last id, no newline */
+	CHECK(!userns_subids_overlap("carol:1114112:65536\n", base));
+	CHECK(!userns_subids_overlap("broken\n:\nx:y:z\n", base));
 }
 
 static void test_pick(void)
