@@ -20,10 +20,27 @@ bool log_debug_enabled(void)
 	return enabled;
 }
 
+/* Every message is one line: a control character from a name the user gave ("a\nb") or from a
+ * tree is shown escaped, never acted on by the terminal or split into two lines. */
+static void escape_controls(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < size; p++) {
+		if (*p == '\n')
+			o += (size_t)snprintf(out + o, size - o, "\\n");
+		else if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+}
+
 static void emit(const char *level, const char *fmt, va_list ap, int err)
 {
-	char msg[1024];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	char raw[1024], msg[1024];
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	escape_controls(raw, msg, sizeof(msg));
 	if (err)
 		fprintf(stderr, "hako: %s%s: %s\n", level, msg, strerror(-err));
 	else

@@ -122,6 +122,15 @@ int cgroup_limits_parse_cpu_affinity(struct cgroup_limits *l, const char *list, 
 		*why = "empty CPU list";
 		return -EINVAL;
 	}
+	/* The kernel ignores CPUs it does not have, and refuses a set without any (EINVAL at start). */
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	bool any = false;
+	for (long c = 0; c < cpus && c < CPU_SETSIZE; c++)
+		any |= CPU_ISSET(c, &set);
+	if (!any) {
+		*why = "no CPU of the list exists on this machine";
+		return -EINVAL;
+	}
 	l->cpu_affinity = set;
 	l->has_cpu_affinity = true;
 	return 0;

@@ -102,6 +102,43 @@ void bind_spec_done(struct bind_spec *spec)
 	spec->source = spec->dest = NULL;
 }
 
+/* tmpfs's size options: a number with an optional k, m, g, t, p or e suffix (size also "N%"). A
+ * typo is bad input, not a failed mount. */
+static bool tmpfs_size_valid(const char *key, const char *v)
+{
+	char *end;
+	errno = 0;
+	(void)strtoull(v, &end, 10);
+	if (end == v || errno || *v == '-')
+		return false;
+	if (*end && strchr("kKmMgGtTpPeE", *end))
+		end++;
+	else if (*end == '%' && streq(key, "size"))
+		end++;
+	return *end == '\0';
+}
+
+static int tmpfs_options_check(const char *options, const char **why)
+{
+	static const char *const sized[] = { "size", "nr_blocks", "nr_inodes" };
+	_cleanup_free_ char *copy = strdup(options);
+	if (!copy)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		for (size_t i = 0; i < ELEMENTSOF(sized); i++)
+			if (streq(o, sized[i]) && !tmpfs_size_valid(o, eq + 1)) {
+				*why = "a size is a number with an optional k, m or g suffix (size= also N%)";
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
 int tmpfs_spec_parse(const char *s, struct tmpfs_spec *spec, const char **why)
 {
 	const char *colon = strchr(s, ':');
@@ -116,6 +153,12 @@ int tmpfs_spec_parse(const char *s, struct tmpfs_spec *spec, const char **why)
 	spec->options = strdup(colon && colon[1] ? colon + 1 : "mode=0755");
 	if (!spec->options)
 		return -ENOMEM;
+	int r = tmpfs_options_check(spec->options, why);
+	if (r < 0) {
+		free(spec->options);
+		spec->options = NULL;
+		return r;
+	}
 	spec->path = TAKE_PTR(path);
 	return 0;
 }

@@ -86,7 +86,9 @@ static int parse_line(struct parser *p, char *raw)
 int ini_parse_string(const char *text, const char *file, const struct ini_handler *h, void *userdata)
 {
 	struct parser p = { .h = h, .userdata = userdata, .pos = { .file = file, .line = 0 } };
-	_cleanup_free_ char *copy = strdup(text);
+	/* A UTF-8 byte order mark, which some editors write: systemd skips it too. */
+	const char *bom = startswith(text, "\xef\xbb\xbf");
+	_cleanup_free_ char *copy = strdup(bom ? bom : text);
 	_cleanup_free_ char *joined = NULL;
 	int r = 0;
 	if (!copy)

@@ -536,6 +536,18 @@ no_machine_cgroups() { [ -z "$(machine_cgroups "$1")" ]; }
 	[[ "${lines[1]}" =~ ^f1\ +container\ +-\ +stopped ]]
 }
 
+# Some editors begin a file with a UTF-8 byte order mark; systemd reads such a .nspawn (issue 18).
+@test "nspawn: a .nspawn file that begins with a UTF-8 byte order mark is read" {
+	image m1
+	printf '\xef\xbb\xbf[Exec]\nHostname=withbom\n[Network]\nPrivate=yes\n' > "$HAKO_CONFIG_DIR/m1.nspawn"
+	run "$HAKO" start m1
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run "$HAKO" shell m1 hostname
+	[ "$output" = withbom ]
+	"$HAKO" stop m1
+}
+
 @test "nspawn: an unknown key is a warning with file:line, a bad value an error and nothing starts" {
 	image u1
 	printf '[Exec]\nHostname=u1\nFrobnicate=yes\n[Network]\nPrivate=yes\n' > "$HAKO_CONFIG_DIR/u1.nspawn"

@@ -279,3 +279,20 @@ I
 	run timeout 10 "$HAKO" run -q -u nobody -D "$ROOT" true
 	[ "$output" = "hako: cannot look up user 'nobody' in $ROOT: /etc/passwd or /etc/group: larger than hako reads (4 MiB)" ]
 }
+
+# Issue 18: bad values found only at start-up used to exit 126 (set-up failed) after making
+# things; a name with a newline printed a two-line error.
+@test "run: impossible --cpu-affinity= and --tmpfs= sizes are bad input (125); a newline in a name stays on one line" {
+	run "$HAKO" run -q --cpu-affinity=999 -D "$ROOT" true
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: invalid --cpu-affinity=999: no CPU of the list exists on this machine" ]
+	run "$HAKO" run -q --tmpfs=/x:size=abc -D "$ROOT" true
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: invalid --tmpfs=/x:size=abc: a size is a number with an optional k, m or g suffix (size= also N%)" ]
+	run "$HAKO" run -q --tmpfs=/x:size=10%,nr_inodes=1k,mode=0700 -D "$ROOT" true
+	[ "$status" -eq 0 ]
+	run "$HAKO" run -q -M "$(printf 'a\nb')" -D "$ROOT" true
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "hako: invalid machine name 'a\\nb' "* ]]
+}
