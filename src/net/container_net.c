@@ -257,6 +257,11 @@ static int join_network_prepare(struct container *c)
 int network_prepare(struct container *c)
 {
 	const struct net_config *n = &c->cfg->net;
+	if (n->n_ports && !n->private_network) {
+		/* nspawn refuses it too: on the host's network there is nothing to forward to. */
+		log_error("-p/--port needs a private network: --network= (a network where hako assigns the address)");
+		return -EINVAL;
+	}
 	if (!n->namespace_path && !n->private_network)
 		return 0;
 	int r = check_options(n);
