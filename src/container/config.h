@@ -17,7 +17,8 @@ enum console_mode {
 };
 
 enum resolv_conf_mode {
-	RESOLV_CONF_AUTO, /* copy the host's in when the tree has an /etc */
+	RESOLV_CONF_AUTO, /* copy the host's in when the tree has an /etc; with a private network,
+			   * only hako's network's DNS, else the tree's file stays (nspawn's rule) */
 	RESOLV_CONF_OFF,
 	RESOLV_CONF_COPY_HOST,
 	RESOLV_CONF_BIND_HOST,

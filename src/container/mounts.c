@@ -457,6 +457,12 @@ static int setup_resolv_conf(const struct container *c, int nfd)
 	case RESOLV_CONF_OFF:
 		return 0;
 	case RESOLV_CONF_AUTO:
+		/* nspawn's auto: with a network of its own the guest's file is its business (a bridged
+		 * machine may have its own DNS), unless hako's network gives it hako's DNS. */
+		if (c->cfg->net.private_network && !network_resolv_conf(c))
+			return 0;
+		r = copy_resolv_conf(c, nfd);
+		break;
 	case RESOLV_CONF_COPY_HOST:
 		r = copy_resolv_conf(c, nfd);
 		break;

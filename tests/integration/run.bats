@@ -264,6 +264,12 @@ I
 	[ "$(cat "$ROOT/etc/resolv.conf")" = "# tree" ]
 	run "$HAKO" run -D "$ROOT" --resolv-conf=off /bin/cat /etc/resolv.conf
 	[ "$output" = "# tree" ]
+	# nspawn's auto: with a network of its own (here -n) the guest keeps its own file (issue 15);
+	# copy-host still copies.
+	run "$HAKO" run -D "$ROOT" -n /bin/cat /etc/resolv.conf
+	[ "$output" = "# tree" ]
+	run "$HAKO" run -D "$ROOT" -n --resolv-conf=copy-host /bin/cat /etc/resolv.conf
+	[ "$output" = "$(cat /etc/resolv.conf)" ]
 }
 
 # Files of the tree are read non-blocking, regular files only and with a size cap (issue 14): a
