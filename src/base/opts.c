@@ -187,6 +187,21 @@ int opts_find_setting(const struct opt_group *groups, size_t n_groups, const cha
 	return -1;
 }
 
+bool opts_section_seen(const struct opt_group *groups, size_t n_groups, const struct opts_seen *seen,
+		       const char *section, const char *except_key)
+{
+	size_t sl = strlen(section);
+	int pos = 0;
+	for (size_t i = 0; i < n_groups; i++)
+		for (size_t j = 0; j < groups[i].n; j++, pos++) {
+			const char *s = groups[i].opts[j].settings;
+			if (s && strncmp(s, section, sl) == 0 && s[sl] == '.' &&
+			    !(except_key && streq(s + sl + 1, except_key)) && opts_was_seen(seen, pos))
+				return true;
+		}
+	return false;
+}
+
 bool opts_was_seen(const struct opts_seen *seen, int position)
 {
 	return position >= 0 && position < OPTS_SEEN_MAX &&

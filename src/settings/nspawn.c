@@ -110,6 +110,11 @@ static int on_entry(void *userdata, const struct ini_pos *pos, const char *secti
 	}
 	if (a->seen && opts_was_seen(a->seen, position))
 		return 0; /* the command line wins */
+	/* As in nspawn, a network given on the command line replaces the file's [Network] as a
+	 * whole (Port= aside): -n with a file's Bridge= is a veth, not both, nor an error. */
+	if (a->seen && streq(section, "Network") && !streq(key, "Port") &&
+	    opts_section_seen(a->groups, a->n_groups, a->seen, "Network", "Port"))
+		return 0;
 	if (!a->trusted && is_privileged(section, key)) {
 		log_warning("%s:%u: %s= ignored: the file is not in a trusted directory (%s, %s)",
 			    pos->file, pos->line, key, hako_dir(HAKO_DIR_CONFIG), SYSTEMD_NSPAWN_DIRS);

@@ -589,6 +589,20 @@ no_machine_cgroups() { [ -z "$(machine_cgroups "$1")" ]; }
 	ip link show master br0 | grep -q 'vb-base'
 	"$HAKO" stop base
 	wait_for 5 sh -c '[ -z "$(ip link show master br0)" ]'
+	# The command line's network replaces the file's [Network] as a whole, as in nspawn
+	# (issue 15): -n is a veth of its own, --network= a hako network, neither also on br0.
+	"$HAKO" start -n base
+	ip link show ve-base >/dev/null
+	[ -z "$(ip link show master br0)" ]
+	"$HAKO" stop base
+	"$HAKO" network create lan --subnet=10.93.0.0/24
+	run "$HAKO" start --network=lan base
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$(ip link show master br0)" ]
+	ip link show master hk-lan | grep -q 'vb-base'
+	"$HAKO" stop base
+	"$HAKO" network rm lan
 }
 
 # ---- images ----
