@@ -40,15 +40,18 @@ int machine_lock(const char *name)
 	_cleanup_free_ char *dir = machine_path(name, NULL), *path = machine_path(name, "lock");
 	if (!dir || !path)
 		return -ENOMEM;
-	/* A collector may remove the directory between our open and flock: retry until the
-	 * locked file is the one at the path. */
+	/* A collector (another command's stale-state collection) may remove the directory
+	 * between our mkdir and open, or open and flock: retry until the locked file is the one at
+	 * the path. Parallel starts of different machines must never fail for it (issue 18). */
 	for (int tries = 0; tries < 100; tries++) {
 		int r = mkdir_p(dir, 0755);
 		if (r < 0)
 			return r;
 		_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* collected between mkdir and open: make it again */
 		if (fd < 0)
-			return errno == ENOENT ? -EAGAIN : -errno;
+			return -errno;
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 			return errno == EWOULDBLOCK ? -EBUSY : -errno;
 		struct stat a, b;

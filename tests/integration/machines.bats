@@ -852,3 +852,25 @@ boot_run() {
 	[ -e "$seen" ] || { cat -v "$out"; false; }
 	no_leftovers
 }
+
+# Issue 18: a command's collection of stale state could remove a machine's directory between
+# another start's mkdir and open ("cannot lock machine p3: Resource temporarily unavailable").
+@test "machines: different machines started in parallel, while list collects, never fail" {
+	local i round pids st fails=0
+	for i in 1 2 3 4 5 6; do image "p$i"; done
+	bg sh -c 'while :; do "$1" list >/dev/null 2>&1; done' _ "$HAKO"
+	for round in 1 2 3; do
+		pids=()
+		for i in 1 2 3 4 5 6; do
+			"$HAKO" start --private-network "p$i" >"$TEST_TMP/start-$i.out" 2>&1 &
+			pids+=($!)
+		done
+		for i in 1 2 3 4 5 6; do
+			st=0
+			wait "${pids[$((i - 1))]}" || st=$?
+			[ "$st" -eq 0 ] || { fails=$((fails + 1)); echo "round $round p$i: $st $(cat "$TEST_TMP/start-$i.out")"; }
+		done
+		for i in 1 2 3 4 5 6; do "$HAKO" stop "p$i" 2>/dev/null || true; done
+	done
+	[ "$fails" -eq 0 ]
+}
