@@ -121,13 +121,21 @@ static int set_address(struct topo_parse *p, void *field, const char *v, const c
 	return 0;
 }
 
-/* A node remembers where its Address= stood, for the conflicts found after parsing. */
+/* A node remembers where its Address= stood, for the conflicts found after parsing. It may carry
+ * its network's prefix, as `ip addr add 100.64.0.10/16` is written (checked once the network is
+ * known). */
 static int set_node_address(struct topo_parse *p, void *field, const char *v, const char **why)
 {
-	int r = set_address(p, &((struct lab_node *)field)->addr, v, why);
-	if (r >= 0)
-		((struct lab_node *)field)->addr_line = p->line;
-	return r;
+	struct lab_node *node = field;
+	struct lab_cidr c;
+	if (cidr_parse(v, &c, false) < 0 || c.addr == 0 || (c.prefix != 32 && c.prefix < 8)) {
+		*why = "not an IPv4 address (ADDRESS or ADDRESS/PREFIX)";
+		return -EINVAL;
+	}
+	node->addr = c.addr;
+	node->addr_prefix = strchr(v, '/') ? c.prefix : 0;
+	node->addr_line = p->line;
+	return 0;
 }
 
 static int parse_behaviour(const char *v, enum nat_behaviour *ret)

@@ -103,6 +103,7 @@ struct lab_node {
 	int network;
 	uint32_t addr;       /* 0 until allocated */
 	unsigned addr_line;
+	unsigned addr_prefix; /* Address=A/N: N, which must be the network's; 0 without one */
 	char *directory, *image;
 	bool ephemeral, boot;
 	char *exec;

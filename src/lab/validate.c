@@ -256,6 +256,16 @@ static int pin(struct alloc *a, uint32_t addr, int network, unsigned line)
 	return 0;
 }
 
+/* A node's Address=, whose prefix, if it gives one, must be its network's. */
+static int pin_node(struct alloc *a, const struct lab_node *node)
+{
+	const struct lab_network *n = &a->p->t->networks[node->network];
+	if (node->addr_prefix && node->addr_prefix != n->subnet.prefix)
+		return bad(a->p, node->addr_line, "prefix /%u does not match network %s's /%u",
+			   node->addr_prefix, n->name, n->subnet.prefix);
+	return pin(a, node->addr, node->network, node->addr_line);
+}
+
 /* Next free host address from the bottom of the subnet (from the top with from_top). */
 static int allocate(struct alloc *a, int network, unsigned line, bool from_top, uint32_t *ret)
 {
@@ -292,7 +302,7 @@ static int pin_explicit(struct alloc *a)
 	}
 	for (size_t i = 0; r >= 0 && i < t->n_nodes; i++)
 		if (t->nodes[i].addr)
-			r = pin(a, t->nodes[i].addr, t->nodes[i].network, t->nodes[i].addr_line);
+			r = pin_node(a, &t->nodes[i]);
 	/* The nat-check responder's two addresses, at the top of every top-level network. */
 	for (size_t i = 0; r >= 0 && i < t->n_networks; i++)
 		for (int k = 0; r >= 0 && k < 2 && network_is_top(&t->networks[i]); k++)

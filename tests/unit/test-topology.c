@@ -64,7 +64,7 @@ static void test_nested_and_router(void)
 		"[Nat homegw]\nInside=home\nOutside=cgn\nType=symmetric\n"
 		"[Node pc]\nNetwork=home\nAddress=192.168.1.50\n"
 		"[Network dmz]\nSubnet=172.16.0.0/24\n[Router r1]\nNetworks=inet dmz\nRoute=10.9.0.0/16 via 100.64.0.9\n"
-		"[Node web]\nNetwork=dmz\n";
+		"[Node web]\nNetwork=dmz\nAddress=172.16.0.7/24\n";
 	struct lab_topology *t = NULL;
 	CHECK(topology_parse_string(text, "/x/home.lab", &t) == 0);
 	if (!t)
@@ -74,6 +74,7 @@ static void test_nested_and_router(void)
 	CHECK(nat_type_name(NAT_AD, NAT_EI) == NULL);
 	CHECK_STREQ(ip(t->nats[1].outside_gateway), ip(t->nats[0].inside_addr));
 	CHECK_STREQ(ip(t->nodes[0].addr), "192.168.1.50");
+	CHECK_STREQ(ip(t->nodes[1].addr), "172.16.0.7"); /* with its network's prefix, as ip writes it */
 	CHECK_STREQ(ip(t->networks[3].gateway), ip(t->routers[0].addrs[1]));
 	CHECK(t->routers[0].routes.n == 1 && t->routers[0].routes.items[0].dest.prefix == 16);
 	CHECK(t->networks[1].responder[0] == 0 && t->networks[0].responder[0] != 0);
@@ -124,6 +125,7 @@ static void test_errors(void)
 		{ "[Nat g]\nType=half-cone\n", "hako: bad.lab:2: Type=half-cone: not full-cone, restricted-cone, port-restricted-cone or symmetric" },
 		{ "[Network a]\nSubnet=10.0.0.0/24\n[Network b]\nSubnet=10.0.1.0/24\n[Nat x]\nInside=a\nOutside=b\n[Nat y]\nInside=b\nOutside=a\n", "hako: bad.lab:5: NATs form a loop through 'x'" },
 		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nAddress=10.0.1.5\n", "hako: bad.lab:5: address is outside a's subnet" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nAddress=10.0.0.5/16\n", "hako: bad.lab:5: prefix /16 does not match network a's /24" },
 		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nAddress=10.0.0.5\n[Node m]\nNetwork=a\nAddress=10.0.0.5\n", "hako: bad.lab:8: address is already used (line 5)" },
 		{ "[Network a]\nSubnet=10.0.0.0/30\n[Node n]\nNetwork=a\n", "hako: bad.lab:3: network 'a' has no free address left" },
 		{ "[Link ghost]\nDelay=5ms\n", "hako: bad.lab:1: [Link ghost]: no [Node ghost] in this file" },
