@@ -2,12 +2,15 @@
  * happen, in conntrack-tools' format ([NEW] udp 17 30 src=... [UNREPLIED] src=...), through
  * libnetfilter_conntrack. The library is dlopen()ed: only this command needs it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,9 +52,7 @@ static int ct_load(void)
 	return ct.handle ? 0 : dl_load("libnetfilter_conntrack.so.3", ct_symbols, ELEMENTSOF(ct_symbols), &ct, &ct.handle);
 }
 
-static volatile sig_atomic_t stop;
 static bool cfg_events = true; /* print_entry's data for events */
-static void on_signal(int sig) { (void)sig; stop = 1; }
 
 /* One line per entry or event; for events (data non-NULL) the type adds "[NEW]" in front. */
 static int print_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *c, void *data)
@@ -60,7 +61,7 @@ static int print_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *c, 
 	ct.snprintf(buf, sizeof(buf), c, data ? type : NFCT_T_UNKNOWN, NFCT_O_DEFAULT, 0);
 	printf("%s\n", buf);
 	fflush(stdout);
-	return stop ? NFCT_CB_STOP : NFCT_CB_CONTINUE;
+	return NFCT_CB_CONTINUE;
 }
 
 static int dump(void)
@@ -75,23 +76,45 @@ static int dump(void)
 	return r;
 }
 
-/* Events until SIGINT/SIGTERM. */
+/* SIGINT and SIGTERM as a readable fd: libnfnetlink's receive loop retries on EINTR, so a
+ * signal handler alone would wait for the next event (an idle NAT: forever). */
+static int signals_fd(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Events until SIGINT/SIGTERM. The socket is non-blocking: nfct_catch() handles what has come
+ * and returns EAGAIN, and poll() waits for an event or a signal. */
 static int follow(void)
 {
+	_cleanup_close_ int sigfd = signals_fd();
+	if (sigfd < 0)
+		return sigfd;
 	struct nfct_handle *h = ct.open(CONNTRACK, NFCT_ALL_CT_GROUPS);
 	if (!h)
 		return -errno;
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: recv returns EINTR */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	int fd = ct.fd(h);
 	/* A large buffer: a burst of events must not overflow it (ENOBUFS loses events). */
 	int size = 4 << 20;
-	setsockopt(ct.fd(h), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	int r = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ? -errno : 0;
 	ct.callback_register(h, NFCT_T_ALL, print_entry, &cfg_events);
-	int r = 0;
-	while (!stop && r == 0)
-		if (ct.catch(h) < 0 && errno != EINTR && errno != ENOBUFS)
+	while (r == 0) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = sigfd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			r = -errno;
+		if (r < 0 || p[1].revents)
+			break;
+		if (p[0].revents && ct.catch(h) < 0 && errno != EAGAIN && errno != EINTR && errno != ENOBUFS)
+			r = -errno;
+	}
 	ct.close(h);
 	return r;
 }

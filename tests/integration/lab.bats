@@ -853,3 +853,30 @@ behind_lab() {
 	[[ "$output" == "10.2.0.0/24 via 10.1.0.2 dev office"* ]]
 	"$HAKO" lab down behind
 }
+
+# exited PID: our child PID has ended (gone, or a zombie until we wait for it).
+exited() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
+# Issue 16: libnfnetlink's loop retried recv() on EINTR, so --follow on an idle NAT ignored
+# SIGINT and SIGTERM until the next event: followers outlived their lab.
+@test "lab: conntrack --follow on an idle NAT stops at SIGTERM and at SIGINT" {
+	"$HAKO" lab up "$LAB"
+	local sig pid
+	for sig in TERM INT; do
+		: > "$TEST_TMP/events"
+		"$HAKO" lab conntrack nat4 short-nat --follow > "$TEST_TMP/events" &
+		pid=$!
+		BG_PIDS+=("$pid")
+		wait_for 5 follower_ready short
+		kill -"$sig" "$pid"
+		# No event comes now: it must stop by itself, at once.
+		wait_for 5 exited "$pid"
+		st=0
+		wait "$pid" || st=$?
+		[ "$st" -eq 0 ]
+	done
+}
