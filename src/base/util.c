@@ -295,6 +295,22 @@ int read_line_file(const char *path, char **ret)
 	return 0;
 }
 
+int fd_get_path(int fd, char **ret)
+{
+	char link[32], buf[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof(buf) - 1)
+		return -ENAMETOOLONG;
+	buf[n] = 0;
+	if (buf[0] != '/') /* not a file reachable by path from here */
+		return -EBADF;
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
 int write_file_at(int dirfd, const char *path, const char *data, int flags, mode_t mode)
 {
 	_cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY | flags, mode);

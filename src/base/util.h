@@ -47,6 +47,9 @@ int read_line_file(const char *path, char **ret);                    /* first li
 int write_file(const char *path, const char *data, int flags, mode_t mode); /* flags: O_CREAT|O_TRUNC.. */
 int write_file_at(int dirfd, const char *path, const char *data, int flags, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
+/* The path an open fd names now (the kernel's /proc/self/fd link): a name for messages, read back
+ * from what was opened rather than resolved again. */
+int fd_get_path(int fd, char **ret);
 int rm_rf(const char *path);
 
 /* Random bytes as lowercase hex (2*n chars + NUL into buf). */

@@ -24,6 +24,7 @@
 #include "base/util.h"
 #include "container/container.h"
 #include "container/isolation.h"
+#include "container/mounts.h"
 #include "container/seccomp.h"
 
 struct isolation_state {
@@ -245,7 +246,7 @@ static int shift_tree(struct container *c, const struct isolation_state *s)
 	uint32_t from = st.st_uid - st.st_uid % USERNS_RANGE_SIZE;
 	if (from == s->uid_base)
 		return 0;
-	int r = userns_chown_tree(c->root, (int64_t)s->uid_base - from);
+	int r = userns_chown_tree(c->root_fd, (int64_t)s->uid_base - from);
 	if (r < 0)
 		return log_errno(r, "cannot shift the owners of %s to %u", c->root, (unsigned)s->uid_base);
 	_cleanup_free_ char *record = hako_path(HAKO_DIR_STATE, "userns");
@@ -263,7 +264,7 @@ static bool wants_idmap(const struct container *c, const struct isolation_state 
 	enum userns_ownership o = c->cfg->iso.userns.ownership;
 	return s->userns && getuid() == 0 && s->uid_base != 0 &&
 	       (o == USERNS_OWNERSHIP_MAP ||
-		(o == USERNS_OWNERSHIP_AUTO && userns_fs_can_idmap(c->root)));
+		(o == USERNS_OWNERSHIP_AUTO && userns_fd_can_idmap(c->root_fd)));
 }
 
 /* Tells the waiting child its maps are written, handing it the idmapped tree (if any) with the
@@ -277,7 +278,7 @@ static int send_userns_ready(struct container *c, bool idmap)
 		_cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
 		if (nsfd < 0)
 			return log_errno(-errno, "cannot open the container's user namespace");
-		tree = userns_idmapped_tree(c->root, nsfd);
+		tree = userns_idmapped_tree(c->root_fd, nsfd);
 		if (tree < 0)
 			return log_errno(tree, "cannot make an idmapped mount of %s (try --private-users-ownership=chown)",
 					 c->root);
@@ -295,20 +296,22 @@ static int clone_host_trees(struct container *c, struct isolation_state *s)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_errno(-errno, "cannot make the container's mounts private");
+	_cleanup_close_ int tree = container_reopen_root(c);
+	if (tree < 0)
+		return log_reopen_root(c, tree);
 	if (s->tree_fd < 0 && c->cfg->ephemeral) {
 		/* The overlay's lower layer (mount_ephemeral), a plain directory. */
-		s->tree_fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (s->tree_fd < 0)
-			return log_errno(-errno, "cannot open %s", c->root);
+		s->tree_fd = TAKE_FD(tree);
 	} else {
 		if (s->tree_fd < 0)
-			s->tree_fd = syscall(SYS_open_tree, AT_FDCWD, c->root,
-					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+			s->tree_fd = syscall(SYS_open_tree, tree, "",
+					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 		if (s->tree_fd < 0)
 			return log_errno(-errno, "cannot bind-mount %s", c->root);
-		/* Attached over the tree's own path: mount_root() enters it through the fd. Mounts
-		 * stay private to the container's namespace. */
-		if (syscall(SYS_move_mount, s->tree_fd, "", AT_FDCWD, c->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		/* Attached over the tree itself: mount_root() enters it through the fd. Mounts stay
+		 * private to the container's namespace. */
+		if (syscall(SYS_move_mount, s->tree_fd, "", tree, "",
+			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			return log_errno(-errno, "cannot attach the tree %s", c->root);
 	}
 	const struct run_config *cfg = c->cfg;

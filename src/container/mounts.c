@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +299,33 @@ static int bind_tree(int tree)
 	return b;
 }
 
+int container_reopen_root(const struct container *c)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, AT_FDCWD, c->root, &how, sizeof(how));
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOENT || errno == ENOTDIR ? -ESTALE : -errno;
+	struct stat want, got;
+	if (fstat(c->root_fd, &want) < 0)
+		return -errno;
+	if (fstat(fd, &got) < 0)
+		return -errno;
+	if (want.st_dev != got.st_dev || want.st_ino != got.st_ino)
+		return -ESTALE;
+	return TAKE_FD(fd);
+}
+
+int log_reopen_root(const struct container *c, int r)
+{
+	if (r != -ESTALE)
+		return log_errno(r, "cannot open %s again", c->root);
+	log_error("%s was moved or replaced while the container started; refusing to use it", c->root);
+	return r;
+}
+
 /* Mounts the container's root and enters it. Works on fds, not on the tree's path: in a user
  * namespace this process may no longer search the directories above the tree (a 0700 parent
  * only the host's root may enter), so those were opened before it gave up the host's ids. */
@@ -315,9 +343,9 @@ static int mount_root(struct container *c)
 	}
 	_cleanup_close_ int own = -1;
 	if (tree < 0) {
-		tree = own = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		tree = own = container_reopen_root(c);
 		if (tree < 0)
-			return log_errno(-errno, "cannot open %s", c->root);
+			return log_reopen_root(c, tree);
 	}
 	_cleanup_close_ int root = c->cfg->ephemeral ? mount_ephemeral(tree) : bind_tree(tree);
 	if (root < 0)

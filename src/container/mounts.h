@@ -9,3 +9,13 @@ struct container;
  * /etc/resolv.conf, --read-only, then pivot_root()s into it and drops the old root.
  * Logs what failed. */
 int mounts_setup(struct container *c);
+
+/* The tree again, in the container's new mount namespace: the fd validate() opened belongs to the
+ * host's, and a mount can only be cloned or mounted over in its own namespace. Opened by the
+ * tree's name with no symlink followed and checked to be the very directory validated: returns
+ * an fd, -ESTALE when the name leads elsewhere now (the tree was moved or swapped), or another
+ * negative errno. Logs nothing. */
+int container_reopen_root(const struct container *c);
+
+/* Logs why container_reopen_root() failed (r), one line. */
+int log_reopen_root(const struct container *c, int r);

@@ -52,20 +52,24 @@ static int open_root(struct container *c, const char *dir)
 		log_error("no root directory given (use -D DIR)");
 		return -EINVAL;
 	}
-	c->root = realpath(dir, NULL);
-	if (!c->root)
-		return log_errno(-errno, "cannot use directory %s", dir);
-	if (streq(c->root, "/")) {
-		log_error("refusing to use the host's root directory as a container (-D %s)", dir);
-		return -EINVAL;
-	}
-	c->root_fd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Opened once: this fd is the tree from here on, and its name is only read back from it
+	 * (for messages and the machine's name). Every later step works from the fd, or checks that
+	 * the name still leads to it (container_reopen_root): a tree swapped for a symlink between a
+	 * check and a use would give the container another directory (CVE-2018-15664, docker cp). */
+	c->root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->root_fd < 0) {
 		if (errno == ENOTDIR) {
 			log_error("%s is not a directory", dir);
 			return -ENOTDIR;
 		}
 		return log_errno(-errno, "cannot open directory %s", dir);
+	}
+	int r = fd_get_path(c->root_fd, &c->root);
+	if (r < 0)
+		return log_errno(r, "cannot use directory %s", dir);
+	if (streq(c->root, "/")) {
+		log_error("refusing to use the host's root directory as a container (-D %s)", dir);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -580,7 +584,8 @@ static int spawn(struct container *c, int *ret_exit)
 	if (network_setup(c) < 0 || isolation_setup_parent(c) < 0)
 		return -ECHILD;
 	char go = 1;
-	if (write(c->sync_fd, &go, 1) != 1)
+	/* EPIPE: the child failed before its go (it logged why); await_exec reads its code. */
+	if (write(c->sync_fd, &go, 1) != 1 && errno != EPIPE)
 		return log_errno(-errno, "cannot start the container");
 	return await_exec(c, ret_exit);
 }

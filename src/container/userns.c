@@ -356,21 +356,30 @@ static const unsigned long idmap_fs_magic[] = {
 	0x73717368, /* squashfs */
 };
 
-bool userns_fs_can_idmap(const char *path)
+static bool fs_type_can_idmap(const struct statfs *sf)
 {
-	struct statfs sf;
-	if (!path || statfs(path, &sf) < 0)
-		return false;
 	for (size_t i = 0; i < ELEMENTSOF(idmap_fs_magic); i++)
-		if ((unsigned long)sf.f_type == idmap_fs_magic[i])
+		if ((unsigned long)sf->f_type == idmap_fs_magic[i])
 			return true;
 	return false;
 }
 
-int userns_idmapped_tree(const char *dir, int userns_fd)
+bool userns_fs_can_idmap(const char *path)
 {
-	_cleanup_close_ int fd = syscall(SYS_open_tree, AT_FDCWD, dir,
-					 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	struct statfs sf;
+	return path && statfs(path, &sf) == 0 && fs_type_can_idmap(&sf);
+}
+
+bool userns_fd_can_idmap(int fd)
+{
+	struct statfs sf;
+	return fstatfs(fd, &sf) == 0 && fs_type_can_idmap(&sf);
+}
+
+int userns_idmapped_tree(int dirfd, int userns_fd)
+{
+	_cleanup_close_ int fd = syscall(SYS_open_tree, dirfd, "",
+					 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 	if (fd < 0)
 		return -errno;
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = userns_fd };
@@ -396,9 +405,20 @@ static int chown_one(const char *path, const struct stat *st, int flag, struct F
 	return 0;
 }
 
-int userns_chown_tree(const char *dir, int64_t delta)
+/* nftw() walks from a path: "." after entering the tree through its fd, so that the walk starts
+ * in the directory validated, not whatever the tree's name points to by now. */
+int userns_chown_tree(int dirfd, int64_t delta)
 {
+	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0)
+		return -errno;
+	if (fchdir(dirfd) < 0)
+		return -errno;
 	chown_delta = delta;
-	int r = nftw(dir, chown_one, 64, FTW_PHYS | FTW_MOUNT);
-	return r == -1 ? -errno : r;
+	int r = nftw(".", chown_one, 64, FTW_PHYS | FTW_MOUNT);
+	if (r == -1)
+		r = -errno;
+	if (fchdir(cwd) < 0 && r >= 0)
+		r = -errno;
+	return r;
 }

@@ -54,12 +54,14 @@ bool userns_subids_overlap(const char *text, uint32_t base);
  * calling user's ranges through newuidmap/newgidmap when /etc/subuid has them, else "0 uid 1". */
 int userns_write_maps(pid_t pid, uint32_t base, uint32_t count);
 
-/* A detached, recursive clone of dir's mount tree idmapped through userns_fd: the container
- * sees the on-disk owners shifted into its namespace, the disk is never changed. */
-int userns_idmapped_tree(const char *dir, int userns_fd);
+/* A detached, recursive clone of the mount tree at dirfd (a directory opened once, never again
+ * by name) idmapped through userns_fd: the container sees the on-disk owners shifted into its
+ * namespace, the disk is never changed. */
+int userns_idmapped_tree(int dirfd, int userns_fd);
 
 /* Whether the file system holding path supports idmapped mounts (a table of file system types). */
 bool userns_fs_can_idmap(const char *path);
+bool userns_fd_can_idmap(int fd);
 
-/* Shifts the owners of every file under dir by delta (chown ownership mode). */
-int userns_chown_tree(const char *dir, int64_t delta);
+/* Shifts the owners of every file under the directory dirfd by delta (chown ownership mode). */
+int userns_chown_tree(int dirfd, int64_t delta);

@@ -376,3 +376,40 @@ localnet_attempt() {
 @test "escape[boot]: reach the host's 127.0.0.1-only services through the gateway (route_localnet)" {
 	localnet_attempt boot
 }
+
+# Issue 14.3 (the TOCTOU of CVE-2018-15664, docker cp): someone who can write the tree's parent
+# exchanges the tree with a symlink to / in a loop while root starts containers from the tree's
+# path. hako refuses / as a tree, so each start must either run in the tree it checked or refuse;
+# never in the host's /. The container only reads (a hako that fails this test shows the host's
+# files, and changes nothing there).
+SWAPPER=${SWAPPER:-$BATS_TEST_DIRNAME/../../build/tests/swapper}
+tree_swap_race() {
+	local runs=60 ran=0 refused=0 i
+	mkdir "$TEST_TMP/parent"
+	mv "$ROOT" "$TEST_TMP/parent/tree"
+	echo tree >"$TEST_TMP/parent/tree/whoami"
+	[ ! -e /whoami ]
+	ln -s / "$TEST_TMP/parent/link"
+	bg "$SWAPPER" "$TEST_TMP/parent/tree" "$TEST_TMP/parent/link" "$TEST_TMP/swapping"
+	wait_for 5 test -e "$TEST_TMP/swapping"
+	for ((i = 0; i < runs; i++)); do
+		run "$HAKO" run -q -D "$TEST_TMP/parent/tree" "$@" /bin/sh -c 'cat /whoami 2>/dev/null || echo host'
+		if [ "$status" -eq 0 ]; then
+			[ "$output" = tree ] || { echo "run $i ($*) got: $output"; false; }
+			ran=$((ran + 1))
+		else
+			refused=$((refused + 1))
+		fi
+	done
+	echo "# $*: $ran ran in the tree, $refused refused"
+	[ "$ran" -gt 0 ]
+}
+@test "escape[cmd]: swap the tree for a symlink while hako starts (TOCTOU)" {
+	tree_swap_race
+}
+@test "escape[userns]: swap the tree for a symlink while hako starts (TOCTOU)" {
+	tree_swap_race -U
+}
+@test "escape[cmd]: swap the tree for a symlink while hako starts an ephemeral copy (TOCTOU)" {
+	tree_swap_race -x
+}

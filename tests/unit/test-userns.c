@@ -120,7 +120,10 @@ static void test_idmapped_tree(void)
 	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/user", (int)pid);
 	int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
 	CHECK(nsfd >= 0);
-	int tree = userns_idmapped_tree(dir, nsfd);
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(dirfd >= 0);
+	int tree = userns_idmapped_tree(dirfd, nsfd);
+	close(dirfd);
 	if (tree < 0)
 		printf("# idmapped tree: %s\n", strerror(-tree));
 	CHECK(tree >= 0);
@@ -144,12 +147,15 @@ static void test_chown_tree(void)
 	snprintf(file, sizeof(file), "%s/f", dir);
 	CHECK(write_file(file, "x", O_WRONLY | O_CREAT, 04755) == 0);
 	CHECK(chown(file, 0, 0) == 0 && chmod(file, 04755) == 0);
-	CHECK(userns_chown_tree(dir, 0x90000) == 0);
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(dirfd >= 0);
+	CHECK(userns_chown_tree(dirfd, 0x90000) == 0);
 	struct stat st;
 	CHECK(stat(file, &st) == 0 && st.st_uid == 0x90000 && (st.st_mode & 07777) == 04755);
-	CHECK(userns_chown_tree(dir, -0x90000) == 0);
+	CHECK(userns_chown_tree(dirfd, -0x90000) == 0);
 	CHECK(stat(file, &st) == 0 && st.st_uid == 0);
-	CHECK(userns_chown_tree(dir, -1) == -ERANGE);
+	CHECK(userns_chown_tree(dirfd, -1) == -ERANGE);
+	close(dirfd);
 	CHECK(rm_rf(dir) == 0);
 }
 
