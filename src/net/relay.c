@@ -2,11 +2,11 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,50 +31,34 @@ static pid_t fork_tied(void)
 	return 0;
 }
 
-/* One direction of a connection, until EOF or an error; then the peer sees our EOF. */
-static _Noreturn void copy_stream(int from, int to)
-{
-	char buf[16384];
-	for (;;) {
-		ssize_t n = read(from, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(to, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				goto out;
-			off += w;
-		}
-	}
-out:
-	shutdown(to, SHUT_WR);
-	shutdown(from, SHUT_RD);
-	_exit(0);
-}
-
-/* A connection: one process per direction, so neither can block the other. */
-static _Noreturn void serve(int client, const struct sockaddr_in *to)
-{
-	int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (server < 0 || connect(server, (const struct sockaddr *)to, sizeof(*to)) < 0)
-		_exit(1);
-	pid_t pid = fork_tied();
-	if (pid < 0)
-		_exit(1);
-	if (pid == 0)
-		copy_stream(client, server);
-	copy_stream(server, client);
-}
-
 struct listener {
 	int fd;
 	int proto;        /* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t to_port; /* the container's port */
 };
+
+/* Everything is served by one process and one epoll loop; each registered fd carries what it
+ * is in its event data: the kind above, the index below. */
+enum relay_fd_kind { FD_LISTENER, FD_FLOW, FD_CLIENT, FD_SERVICE };
+
+static uint64_t fd_tag(enum relay_fd_kind kind, unsigned index)
+{
+	return (uint64_t)kind << 32 | index;
+}
+
+static struct relay {
+	int epoll;
+	const struct listener *l;
+	unsigned n;
+	struct inet_addr to;
+} relay;
+
+static struct sockaddr_in container_addr(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	memcpy(&sin.sin_addr, relay.to.bytes, sizeof(sin.sin_addr));
+	return sin;
+}
 
 /* UDP has no connections: a client (its address and port) gets a socket connected to the
  * container's port, the way back for the answers, until it is idle for as long as the kernel's
@@ -93,47 +77,65 @@ struct udp_flow {
 static struct udp_flow flows[UDP_FLOWS];
 static char datagram[65536];
 
-static struct sockaddr_in container_addr(const struct inet_addr *to, uint16_t port)
+static void udp_flow_close(struct udp_flow *f)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-	memcpy(&sin.sin_addr, to->bytes, sizeof(sin.sin_addr));
-	return sin;
+	close(f->fd); /* leaves the epoll set with it */
+	f->fd = -1;
 }
 
-/* The client's flow; a new one (in a free slot, else the longest idle one's) if it has none.
- * NULL if no socket could be made. */
-static struct udp_flow *udp_flow_of(unsigned listener, const struct sockaddr_in6 *client,
-				    const struct listener *l, const struct inet_addr *to)
+static struct udp_flow *udp_flow_find(unsigned listener, const struct sockaddr_in6 *client)
 {
-	struct udp_flow *oldest = &flows[0];
-	for (struct udp_flow *f = flows; f < flows + UDP_FLOWS; f++) {
+	for (struct udp_flow *f = flows; f < flows + UDP_FLOWS; f++)
 		if (f->fd >= 0 && f->listener == listener && f->client.sin6_port == client->sin6_port &&
 		    !memcmp(&f->client.sin6_addr, &client->sin6_addr, sizeof(client->sin6_addr)))
 			return f;
-		if (oldest->fd >= 0 && (f->fd < 0 || f->last_used < oldest->last_used))
+	return NULL;
+}
+
+/* A free slot, else the longest idle flow's, closed. */
+static struct udp_flow *udp_flow_slot(void)
+{
+	struct udp_flow *oldest = &flows[0];
+	for (struct udp_flow *f = flows; f < flows + UDP_FLOWS; f++) {
+		if (f->fd < 0)
+			return f;
+		if (f->last_used < oldest->last_used)
 			oldest = f;
 	}
-	if (oldest->fd >= 0)
-		close(oldest->fd);
-	struct sockaddr_in sin = container_addr(to, l->to_port);
-	oldest->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (oldest->fd >= 0 && connect(oldest->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		close(oldest->fd);
-		oldest->fd = -1;
-	}
-	oldest->listener = listener;
-	oldest->client = *client;
-	return oldest->fd >= 0 ? oldest : NULL;
+	udp_flow_close(oldest);
+	return oldest;
+}
+
+/* The client's flow, a new one if it has none; NULL if no socket could be made. */
+static struct udp_flow *udp_flow_of(unsigned listener, const struct sockaddr_in6 *client)
+{
+	struct udp_flow *f = udp_flow_find(listener, client);
+	if (f)
+		return f;
+	f = udp_flow_slot();
+	struct sockaddr_in sin = container_addr(relay.l[listener].to_port);
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return NULL;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = fd_tag(FD_FLOW, (unsigned)(f - flows)) };
+	if (epoll_ctl(relay.epoll, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return NULL;
+	f->fd = TAKE_FD(fd);
+	f->listener = listener;
+	f->client = *client;
+	return f;
 }
 
 /* A datagram from a client on [::1] goes on to the container through the client's flow. */
-static void udp_from_client(unsigned i, const struct listener *l, const struct inet_addr *to)
+static void udp_from_client(unsigned i)
 {
 	struct sockaddr_in6 client;
 	socklen_t len = sizeof(client);
-	ssize_t n = recvfrom(l[i].fd, datagram, sizeof(datagram), MSG_DONTWAIT,
+	ssize_t n = recvfrom(relay.l[i].fd, datagram, sizeof(datagram), MSG_DONTWAIT,
 			     (struct sockaddr *)&client, &len);
-	struct udp_flow *f = n >= 0 ? udp_flow_of(i, &client, &l[i], to) : NULL;
+	struct udp_flow *f = n >= 0 ? udp_flow_of(i, &client) : NULL;
 	if (!f)
 		return;
 	f->last_used = now_usec();
@@ -141,40 +143,239 @@ static void udp_from_client(unsigned i, const struct listener *l, const struct i
 }
 
 /* An answer from the container goes back to its client, from the [::1] port it sent to. */
-static void udp_to_client(struct udp_flow *f, const struct listener *l)
+static void udp_to_client(struct udp_flow *f)
 {
 	ssize_t n = recv(f->fd, datagram, sizeof(datagram), MSG_DONTWAIT);
 	if (n < 0)
 		return;
 	f->last_used = now_usec();
-	(void)sendto(l[f->listener].fd, datagram, (size_t)n, MSG_DONTWAIT,
+	(void)sendto(relay.l[f->listener].fd, datagram, (size_t)n, MSG_DONTWAIT,
 		     (struct sockaddr *)&f->client, sizeof(f->client));
 }
 
-static void udp_expire(uint64_t now)
+/* Whether any flow is left after letting the idle ones go. */
+static bool udp_expire(uint64_t now)
 {
-	for (struct udp_flow *f = flows; f < flows + UDP_FLOWS; f++)
-		if (f->fd >= 0 && now - f->last_used > UDP_IDLE_USEC) {
-			close(f->fd);
-			f->fd = -1;
-		}
+	bool any = false;
+	for (struct udp_flow *f = flows; f < flows + UDP_FLOWS; f++) {
+		if (f->fd >= 0 && now - f->last_used > UDP_IDLE_USEC)
+			udp_flow_close(f);
+		any |= f->fd >= 0;
+	}
+	return any;
 }
 
-static void tcp_accept(unsigned i, const struct listener *l, unsigned n, const struct inet_addr *to)
+/* TCP: each connection is two non-blocking sockets, the client's on [::1] and one to the
+ * container's service, and a buffer per direction. At most TCP_CONNECTIONS at once (the default
+ * of systemd-socket-proxyd's --connections-max): beyond that, clients wait in the listen backlog
+ * until one ends. Before, each connection was two processes of root, and idle connections alone
+ * made hundreds of them (issue 14.7). */
+#define TCP_CONNECTIONS 256
+#define TCP_BUFFER 16384
+
+enum { SIDE_CLIENT, SIDE_SERVICE };
+
+struct tcp_pipe {                /* the bytes read from one side, not yet written to the other */
+	char buf[TCP_BUFFER];
+	size_t len, off;
+	bool eof;                /* the reading side has no more to send */
+	bool shut;               /* and the writing side was told so */
+};
+
+struct tcp_conn {
+	int fd[2];               /* by side */
+	uint32_t events[2];      /* what each fd is registered for in the epoll set (0: not) */
+	bool connecting;         /* the service's side, until its connect() completes */
+	struct tcp_pipe pipe[2]; /* pipe[SIDE_CLIENT] goes from the client to the service */
+};
+
+static struct tcp_conn *conns[TCP_CONNECTIONS];
+static unsigned n_conns;
+
+static void tcp_close(unsigned i)
 {
-	int client = accept4(l[i].fd, NULL, NULL, SOCK_CLOEXEC);
+	struct tcp_conn *c = conns[i];
+	close(c->fd[SIDE_CLIENT]);
+	close(c->fd[SIDE_SERVICE]);
+	free(c);
+	conns[i] = NULL;
+	n_conns--;
+}
+
+/* What side's fd waits for: to read while its pipe has room, to write while the other side's
+ * pipe has bytes for it (or to learn that the service accepted the connection). */
+static uint32_t tcp_wanted(const struct tcp_conn *c, int side)
+{
+	const struct tcp_pipe *in = &c->pipe[side], *out = &c->pipe[!side];
+	if (side == SIDE_SERVICE && c->connecting)
+		return EPOLLOUT;
+	uint32_t ev = 0;
+	if (in->len == 0 && !in->eof)
+		ev |= EPOLLIN;
+	if (out->len > out->off)
+		ev |= EPOLLOUT;
+	return ev;
+}
+
+/* An fd with nothing to wait for leaves the epoll set: epoll would still report a hung-up
+ * socket, again and again. */
+static int tcp_register(struct tcp_conn *c, unsigned i, int side)
+{
+	uint32_t want = tcp_wanted(c, side);
+	if (want == c->events[side])
+		return 0;
+	struct epoll_event ev = { .events = want, .data.u64 = fd_tag(FD_CLIENT + side, i) };
+	int op = !want ? EPOLL_CTL_DEL : c->events[side] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(relay.epoll, op, c->fd[side], &ev) < 0)
+		return -errno;
+	c->events[side] = want;
+	return 0;
+}
+
+/* Moves what it can through one direction: from side `from`'s fd into the other's. Negative on
+ * an error that ends the connection. */
+static int tcp_pump(struct tcp_conn *c, int from)
+{
+	struct tcp_pipe *p = &c->pipe[from];
+	int to = c->fd[!from];
+	if (p->len == 0 && !p->eof) {
+		ssize_t n = read(c->fd[from], p->buf, sizeof(p->buf));
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		p->eof = n == 0;
+		p->len = n > 0 ? (size_t)n : 0;
+		p->off = 0;
+	}
+	if (p->len > p->off) {
+		/* MSG_NOSIGNAL: a peer gone is this connection's end, not the relay's (SIGPIPE). */
+		ssize_t w = send(to, p->buf + p->off, p->len - p->off, MSG_NOSIGNAL);
+		if (w < 0 && errno != EAGAIN)
+			return -errno;
+		p->off += w > 0 ? (size_t)w : 0;
+		if (p->off == p->len)
+			p->len = p->off = 0;
+	}
+	if (p->eof && p->len == 0 && !p->shut) {
+		shutdown(to, SHUT_WR);
+		p->shut = true;
+	}
+	return 0;
+}
+
+static int tcp_finish_connect(struct tcp_conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(c->fd[SIDE_SERVICE], SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -errno;
+	if (err)
+		return -err;
+	c->connecting = false;
+	return 0;
+}
+
+/* An event on either of connection i's fds. */
+static void tcp_event(unsigned i, int side)
+{
+	struct tcp_conn *c = conns[i];
+	if (!c)
+		return;
+	int r = 0;
+	if (side == SIDE_SERVICE && c->connecting)
+		r = tcp_finish_connect(c);
+	if (r >= 0 && !c->connecting) {
+		if ((r = tcp_pump(c, SIDE_CLIENT)) >= 0)
+			r = tcp_pump(c, SIDE_SERVICE);
+	}
+	if (r >= 0 && c->pipe[SIDE_CLIENT].shut && c->pipe[SIDE_SERVICE].shut)
+		r = -ECONNRESET; /* both directions done */
+	if (r >= 0 && (r = tcp_register(c, i, SIDE_CLIENT)) >= 0)
+		r = tcp_register(c, i, SIDE_SERVICE);
+	if (r < 0)
+		tcp_close(i);
+}
+
+static int tcp_free_slot(void)
+{
+	for (unsigned i = 0; i < TCP_CONNECTIONS; i++)
+		if (!conns[i])
+			return (int)i;
+	return -1;
+}
+
+/* Connection i to the container's port: connect() starts, tcp_event() finishes it. */
+static int tcp_connect_service(struct tcp_conn *c, unsigned listener)
+{
+	struct sockaddr_in sin = container_addr(relay.l[listener].to_port);
+	c->fd[SIDE_SERVICE] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd[SIDE_SERVICE] < 0)
+		return -errno;
+	if (connect(c->fd[SIDE_SERVICE], (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS)
+		return -errno;
+	c->connecting = true;
+	return 0;
+}
+
+static void listeners_watch(uint32_t proto, uint32_t events);
+
+static void tcp_accept(unsigned listener)
+{
+	int i = tcp_free_slot();
+	if (i < 0)
+		return;
+	int client = accept4(relay.l[listener].fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (client < 0)
 		return;
-	struct sockaddr_in sin = container_addr(to, l[i].to_port);
-	if (fork_tied() == 0) {
-		for (unsigned j = 0; j < n; j++)
-			close(l[j].fd);
-		for (struct udp_flow *f = flows; f < flows + UDP_FLOWS; f++)
-			if (f->fd >= 0)
-				close(f->fd);
-		serve(client, &sin);
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(client);
+		return;
 	}
-	close(client);
+	c->fd[SIDE_CLIENT] = client;
+	c->fd[SIDE_SERVICE] = -1;
+	conns[i] = c;
+	n_conns++;
+	if (tcp_connect_service(c, listener) < 0 || tcp_register(c, (unsigned)i, SIDE_SERVICE) < 0)
+		tcp_close((unsigned)i);
+	if (n_conns == TCP_CONNECTIONS)
+		listeners_watch(IPPROTO_TCP, 0);
+}
+
+/* Registers (events != 0) or unregisters the listeners of proto: a full connection table stops
+ * accepting until a connection ends. */
+static void listeners_watch(uint32_t proto, uint32_t events)
+{
+	for (unsigned i = 0; i < relay.n; i++) {
+		if ((uint32_t)relay.l[i].proto != proto)
+			continue;
+		struct epoll_event ev = { .events = events, .data.u64 = fd_tag(FD_LISTENER, i) };
+		(void)epoll_ctl(relay.epoll, events ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, relay.l[i].fd, &ev);
+	}
+}
+
+static void relay_dispatch(uint64_t tag)
+{
+	unsigned index = (unsigned)tag;
+	switch ((enum relay_fd_kind)(tag >> 32)) {
+	case FD_LISTENER:
+		if (relay.l[index].proto == IPPROTO_TCP)
+			tcp_accept(index);
+		else
+			udp_from_client(index);
+		break;
+	case FD_FLOW:
+		if (flows[index].fd >= 0)
+			udp_to_client(&flows[index]);
+		break;
+	case FD_CLIENT:
+	case FD_SERVICE: {
+		bool full = n_conns == TCP_CONNECTIONS;
+		tcp_event(index, (int)(tag >> 32) - FD_CLIENT);
+		if (full && n_conns < TCP_CONNECTIONS)
+			listeners_watch(IPPROTO_TCP, EPOLLIN);
+		break;
+	}
+	}
 }
 
 static _Noreturn void relay_main(const struct listener *l, unsigned n, const struct inet_addr *to)
@@ -184,35 +385,22 @@ static _Noreturn void relay_main(const struct listener *l, unsigned n, const str
 		keep[i] = l[i].fd;
 	close_fds_except(keep, n);
 	proc_title_set("hako-relay");
-	/* Connection processes are reaped by the kernel. */
-	signal(SIGCHLD, SIG_IGN);
+	relay = (struct relay){ .l = l, .n = n, .to = *to };
+	relay.epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (relay.epoll < 0)
+		_exit(1);
 	for (struct udp_flow *f = flows; f < flows + UDP_FLOWS; f++)
 		f->fd = -1;
-	struct pollfd pfd[n + UDP_FLOWS];
+	listeners_watch(IPPROTO_TCP, EPOLLIN);
+	listeners_watch(IPPROTO_UDP, EPOLLIN);
+	bool any_flow = false;
 	for (;;) {
-		/* Listeners first, then every flow slot (a free one, fd -1, is not polled). */
-		for (unsigned i = 0; i < n; i++)
-			pfd[i] = (struct pollfd){ .fd = l[i].fd, .events = POLLIN };
-		bool any_flow = false;
-		for (unsigned i = 0; i < UDP_FLOWS; i++) {
-			pfd[n + i] = (struct pollfd){ .fd = flows[i].fd, .events = POLLIN };
-			any_flow |= flows[i].fd >= 0;
-		}
+		struct epoll_event ev[64];
 		/* With flows, wake up now and then to let the idle ones go. */
-		if (poll(pfd, n + UDP_FLOWS, any_flow ? 10 * 1000 : -1) < 0)
-			continue;
-		udp_expire(now_usec());
-		for (unsigned i = 0; i < n; i++) {
-			if (!pfd[i].revents)
-				continue;
-			if (l[i].proto == IPPROTO_TCP)
-				tcp_accept(i, l, n, to);
-			else
-				udp_from_client(i, l, to);
-		}
-		for (unsigned i = 0; i < UDP_FLOWS; i++)
-			if (pfd[n + i].revents && flows[i].fd >= 0)
-				udp_to_client(&flows[i], l);
+		int k = epoll_wait(relay.epoll, ev, ELEMENTSOF(ev), any_flow ? 10 * 1000 : -1);
+		for (int i = 0; i < k; i++)
+			relay_dispatch(ev[i].data.u64);
+		any_flow = udp_expire(now_usec());
 	}
 }
 

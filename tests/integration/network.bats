@@ -214,6 +214,39 @@ s = socket.socket(socket.AF_INET6); s.bind(("::1", 8091)); s.listen(); time.slee
 	[ -z "$(ls "$HAKO_RUNTIME_DIR/ports")" ]
 }
 
+# Issue 14.7: the [::1] relay serves every connection from its one process, 256 at most at once
+# (systemd-socket-proxyd's default); more clients wait in its backlog until one ends. Before, each
+# connection was two processes of root: 400 idle clients made 801 of them.
+upstream_conns() { ss -Htn state established dst 10.85.0.2:80 | wc -l; }
+accept_queue() { ss -Htln src "[::1]:8093" | awk '{print $2}'; }
+relay_idle() { [ "$(upstream_conns)" -eq 0 ]; }
+relay_full() { [ "$(upstream_conns)" -eq 256 ] && [ "$(accept_queue)" -eq 44 ]; }
+@test "network: the [::1] relay is one process for 300 idle connections, 256 of them relayed" {
+	"$HAKO" network create many --subnet=10.85.0.0/24 --ipv6=fd85:1:2:3::/64
+	mkdir "$ROOT/www" && head -c 4000000 /dev/urandom >"$ROOT/www/big"
+	web busy "$ROOT" many -p 8093:80
+	wait_for 5 fetch http://[::1]:8093/
+	# Bulk data goes through whole, in order, three clients at once.
+	local pids=() i
+	for i in 1 2 3; do fetch http://[::1]:8093/big >"$TEST_TMP/big$i" & pids+=($!); done
+	for i in 0 1 2; do wait "${pids[$i]}"; done
+	for i in 1 2 3; do cmp "$ROOT/www/big" "$TEST_TMP/big$i"; done
+	relay=$(pgrep -x -P "${BG_PIDS[0]}" hako-relay)
+	bg python3 -c 'import socket, sys, time
+conns = [socket.create_connection(("::1", 8093)) for _ in range(300)]
+open(sys.argv[1], "w").close()
+time.sleep(60)' "$TEST_TMP/clients"
+	wait_for 5 test -e "$TEST_TMP/clients"
+	wait_for 5 relay_full || { echo "relayed $(upstream_conns), waiting $(accept_queue)"; false; }
+	[ -z "$(pgrep -P "$relay")" ]
+	[ "$(pgrep -x -P "${BG_PIDS[0]}" hako-relay)" = "$relay" ]
+	# The clients go: every new one is served again.
+	kill "${BG_PIDS[1]}"
+	wait_for 5 relay_idle
+	[ "$(fetch http://[::1]:8093/)" = busy ]
+	[ "$(pgrep -x -P "${BG_PIDS[0]}" hako-relay)" = "$relay" ]
+}
+
 UDPECHO=${UDPECHO:-$BATS_TEST_DIRNAME/../../build/tests/udpecho}
 udp_ask() { "$BATS_TEST_DIRNAME/udp-ask.py" "$@"; }
 
