@@ -22,7 +22,7 @@
 #include "container/seccomp.h"
 
 /* Bump when the groups or the special rules change: it is part of the cache key. */
-#define SECCOMP_POLICY_VERSION "hako-seccomp-9"
+#define SECCOMP_POLICY_VERSION "hako-seccomp-10"
 
 struct syscall_group {
 	const char *name;
@@ -418,7 +418,9 @@ static int add_clone_rules(scmp_filter_ctx ctx, bool allow_namespaces)
 
 /* personality(2): the personas Docker's profile allows (Linux, 32-bit uname, UNAME26 and the
  * query); others, such as READ_IMPLIES_EXEC or ADDR_NO_RANDOMIZE, weaken the container's own
- * exploit mitigations, and get the filter's default answer, ENOSYS. */
+ * exploit mitigations, and get the filter's default answer, ENOSYS. (EPERM would take a rule for
+ * each aligned block of the values between them: about 100 more instructions per ABI, which
+ * every start pays for in its load time.) */
 static const uint32_t allowed_personas[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
 
 static int add_personality_rules(scmp_filter_ctx ctx)
@@ -441,8 +443,17 @@ static uint32_t refusal_or_allow(char *const *allowed, const char *call)
 	return streq(call, "clone3") ? SCMP_ACT_ERRNO(ENOSYS) : SCMP_ACT_ERRNO(EPERM);
 }
 
-/* Sets every known call to ALLOW or EPERM; the default (unknown calls) is ENOSYS. */
-static int add_rules(scmp_filter_ctx ctx, char *const *allowed)
+/* The number to give libseccomp for a call of arch's ABI: its native (or pseudo) number, which
+ * libseccomp translates for the filter's architecture; __NR_SCMP_ERROR if arch has no such call. */
+static int call_of_arch(uint32_t arch, const char *name)
+{
+	if (seccomp_syscall_resolve_name_arch(arch, name) < 0)
+		return __NR_SCMP_ERROR;
+	return seccomp_syscall_resolve_name(name);
+}
+
+/* Sets every known call of arch to ALLOW or EPERM; the default (unknown calls) is ENOSYS. */
+static int add_plain_rules(scmp_filter_ctx ctx, uint32_t arch, char *const *allowed)
 {
 	_cleanup_strv_free_ char **known = NULL;
 	for (size_t i = 0; i < ELEMENTSOF(groups); i++) {
@@ -451,10 +462,8 @@ static int add_rules(scmp_filter_ctx ctx, char *const *allowed)
 			return r;
 	}
 	for (size_t i = 0; known[i]; i++) {
-		if (is_special(known[i]))
-			continue;
-		int nr = seccomp_syscall_resolve_name(known[i]);
-		if (nr < 0) /* not a call of this architecture */
+		int nr = call_of_arch(arch, known[i]);
+		if (is_special(known[i]) || nr == __NR_SCMP_ERROR)
 			continue;
 		uint32_t action = refusal_or_allow(allowed, known[i]);
 		if (action == SCMP_ACT_ERRNO(ENOSYS))
@@ -463,19 +472,34 @@ static int add_rules(scmp_filter_ctx ctx, char *const *allowed)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+/* Where socket(2) is also reached through the socketcall(2) multiplexer (i386), its arguments
+ * are in memory the filter cannot read, and libseccomp refuses argument rules on either: there
+ * socket is allowed whole, as nspawn and Docker allow it, and AF_VSOCK and audit netlink are
+ * refused on the native ABI only. */
+static bool arch_multiplexes_socket(uint32_t arch)
+{
+	return seccomp_syscall_resolve_name_arch(arch, "socketcall") >= 0;
+}
+
+static int add_special_rules(scmp_filter_ctx ctx, uint32_t arch, char *const *allowed)
+{
 	/* Special calls the user removed entirely are refused outright. */
 	for (size_t i = 0; special_calls[i]; i++) {
-		if (strv_contains(allowed, special_calls[i]))
+		int nr = call_of_arch(arch, special_calls[i]);
+		if (strv_contains(allowed, special_calls[i]) || nr == __NR_SCMP_ERROR)
 			continue;
-		int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-					 seccomp_syscall_resolve_name(special_calls[i]), 0);
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
 		if (r < 0)
 			return r;
 	}
 	int r = 0;
 	if (strv_contains(allowed, "socket"))
-		r = add_socket_rules(ctx);
-	if (r >= 0 && strv_contains(allowed, "mknod"))
+		r = arch_multiplexes_socket(arch) ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 0)
+						  : add_socket_rules(ctx);
+	if (r >= 0 && strv_contains(allowed, "mknod") && call_of_arch(arch, "mknod") >= 0)
 		r = add_mknod_rules(ctx, SCMP_SYS(mknod), 1);
 	if (r >= 0 && strv_contains(allowed, "mknodat"))
 		r = add_mknod_rules(ctx, SCMP_SYS(mknodat), 2);
@@ -483,6 +507,70 @@ static int add_rules(scmp_filter_ctx ctx, char *const *allowed)
 		r = add_clone_rules(ctx, strv_contains(allowed, "unshare"));
 	if (r >= 0 && strv_contains(allowed, "personality"))
 		r = add_personality_rules(ctx);
+	return r;
+}
+
+/* The 32-bit ABI a 64-bit kernel also runs, by native architecture: i386 binaries on x86-64
+ * (int 0x80), arm ones on arm64. nspawn and Docker filter and allow them too; without it every
+ * call of such a binary got ENOSYS. x32 stays refused, as the kernels people run disable it. */
+static const struct {
+	uint32_t native, compat;
+} compat_archs[] = {
+	{ SCMP_ARCH_X86_64, SCMP_ARCH_X86 },
+	{ SCMP_ARCH_AARCH64, SCMP_ARCH_ARM },
+};
+
+/* An empty filter for arch alone, with hako's attributes. */
+static scmp_filter_ctx new_filter(uint32_t arch)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
+	if (!ctx)
+		return NULL;
+	/* Calls of an ABI not in the filter (e.g. x32) fail like unknown ones, never kill. */
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
+	/* hako sets no_new_privs itself when asked; the filter must not force it. */
+	if (r >= 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	/* A binary tree of syscall numbers rather than a chain: the kernel emulates the filter for
+	 * every syscall number when it is loaded (its action cache), along the path each one takes:
+	 * O(log n) steps instead of O(n) halves the load time, and every call runs fewer steps. */
+	if (r >= 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (r >= 0 && arch != seccomp_arch_native()) {
+		if ((r = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE)) >= 0)
+			r = seccomp_arch_add(ctx, arch);
+	}
+	if (r < 0) {
+		seccomp_release(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* arch's part of the filter, merged into ctx (which it is, for the native one). */
+static int add_arch(scmp_filter_ctx ctx, uint32_t arch, char *const *allowed)
+{
+	scmp_filter_ctx own = arch == seccomp_arch_native() ? ctx : new_filter(arch);
+	if (!own)
+		return -ENOMEM;
+	int r = add_plain_rules(own, arch, allowed);
+	if (r >= 0)
+		r = add_special_rules(own, arch, allowed);
+	if (own == ctx)
+		return r;
+	if (r >= 0 && (r = seccomp_merge(ctx, own)) >= 0)
+		return r; /* own is part of ctx now */
+	seccomp_release(own);
+	return r;
+}
+
+static int add_rules(scmp_filter_ctx ctx, char *const *allowed)
+{
+	uint32_t native = seccomp_arch_native();
+	int r = add_arch(ctx, native, allowed);
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(compat_archs); i++)
+		if (compat_archs[i].native == native)
+			r = add_arch(ctx, compat_archs[i].compat, allowed);
 	return r;
 }
 
@@ -521,21 +609,10 @@ int seccomp_compile(const struct seccomp_request *req, uint64_t caps, struct sec
 	int r = seccomp_resolve_allowed(req, caps, &allowed);
 	if (r < 0)
 		return r;
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
+	scmp_filter_ctx ctx = new_filter(seccomp_arch_native());
 	if (!ctx)
 		return -ENOMEM;
-	/* Foreign-architecture calls (e.g. 32-bit int 0x80) fail like unknown ones, never kill. */
-	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
-	/* hako sets no_new_privs itself when asked; the filter must not force it. */
-	if (r >= 0)
-		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	/* A binary tree of syscall numbers rather than a chain: the kernel emulates the filter for
-	 * every syscall number when it is loaded (its action cache), along the path each one takes:
-	 * O(log n) steps instead of O(n) halves the load time, and every call runs fewer steps. */
-	if (r >= 0)
-		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-	if (r >= 0)
-		r = add_rules(ctx, allowed);
+	r = add_rules(ctx, allowed);
 	if (r >= 0)
 		r = export_program(ctx, ret);
 	seccomp_release(ctx);

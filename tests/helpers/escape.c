@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
@@ -389,6 +390,58 @@ static int call(const char *name, const char *sarg)
 	return failed(EINVAL);
 }
 
+/* The i386 ABI (int 0x80) from this 64-bit binary: the filter governs it as it does the native
+ * one (issue 14.10). Each call prints "NAME: ok" or its errno: getpid and a socket through the
+ * socketcall multiplexer work (i386 programs run); a namespace flag of clone, a persona outside
+ * Docker's list, keyctl and mknod of /dev/mem are refused. Pointers must fit in 32 bits: MAP_32BIT. */
+#ifdef __x86_64__
+static long int80(long nr, long a, long b, long c)
+{
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+static void int80_report(const char *name, long ret)
+{
+	printf("%s: ", name);
+	if (ret < 0)
+		failed((int)-ret);
+	else
+		puts("ok");
+}
+
+static int abi32(void)
+{
+	char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (low == MAP_FAILED)
+		return failed(errno);
+	long pid = int80(20, 0, 0, 0); /* getpid */
+	int80_report("getpid", pid == getpid() ? 0 : pid < 0 ? pid : -EINVAL);
+	unsigned *args = (unsigned *)low;
+	args[0] = AF_INET, args[1] = SOCK_DGRAM, args[2] = 0;
+	long fd = int80(102, 1 /* SYS_SOCKET */, (long)(uintptr_t)args, 0);
+	int80_report("socketcall socket", fd);
+	if (fd >= 0)
+		close((int)fd);
+	long child = int80(120, CLONE_NEWUSER, 0, 0); /* clone: a fork in a new user namespace */
+	if (child == 0)
+		_exit(0);
+	int80_report("clone CLONE_NEWUSER", child);
+	int80_report("personality ADDR_NO_RANDOMIZE", int80(136, 0x0040000, 0, 0));
+	int80_report("keyctl", int80(288, 0, 0, 0));
+	strcpy(low + 64, "/tmp/mem");
+	int80_report("mknod /dev/mem", int80(14, (long)(uintptr_t)(low + 64), S_IFCHR | 0600, 0x101));
+	return 0;
+}
+#else
+static int abi32(void)
+{
+	puts("no i386 ABI on this architecture");
+	return 0;
+}
+#endif
+
 /* A fork bomb bounded by max rounds: forks children that wait, until fork fails; prints how
  * many it made and the errno that stopped it, then kills them. */
 static int forkbomb(const char *smax)
@@ -605,6 +658,8 @@ int main(int argc, char **argv)
 		return call(arg, argc > 3 ? argv[3] : NULL);
 	if (strcmp(a, "audit") == 0)
 		return audit();
+	if (strcmp(a, "abi32") == 0)
+		return abi32();
 	if (strcmp(a, "socket") == 0)
 		return open_socket(argv + 2);
 	if (strcmp(a, "localnet") == 0)
