@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "List the running machines" },
 	{ "show", cmd_show, "Show a machine's properties" },
 	{ "status", cmd_status, "Show a machine's status" },
+	{ "log", cmd_log, "Show a machine's log: its console and how it ended, kept after it stops" },
 	{ "stop", cmd_stop, "Shut machines down (as poweroff) and wait until they are gone" },
 	{ "poweroff", cmd_poweroff, "Shut machines down and wait until they are gone" },
 	{ "reboot", cmd_reboot, "Reboot machines" },

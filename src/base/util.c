@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -316,15 +317,25 @@ int write_file_at(int dirfd, const char *path, const char *data, int flags, mode
 	_cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY | flags, mode);
 	if (fd < 0)
 		return -errno;
-	size_t len = strlen(data);
+	return write_all(fd, data, strlen(data));
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
 	while (len > 0) {
-		ssize_t n = write(fd, data, len);
+		ssize_t n = write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+				(void)poll(&pfd, 1, -1);
+				continue;
+			}
 			return -errno;
 		}
-		data += n;
+		p += n;
 		len -= (size_t)n;
 	}
 	return 0;

@@ -46,6 +46,9 @@ const char *read_error_str(int r);
 int read_line_file(const char *path, char **ret);                    /* first line, no newline */
 int write_file(const char *path, const char *data, int flags, mode_t mode); /* flags: O_CREAT|O_TRUNC.. */
 int write_file_at(int dirfd, const char *path, const char *data, int flags, mode_t mode);
+/* Writes all len bytes to fd: retries short writes and EINTR, waits (poll) while a
+ * non-blocking fd is full. */
+int write_all(int fd, const void *data, size_t len);
 int mkdir_p(const char *path, mode_t mode);
 /* The path an open fd names now (the kernel's /proc/self/fd link): a name for messages, read back
  * from what was opened rather than resolved again. */

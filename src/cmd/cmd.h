@@ -23,6 +23,7 @@ int cmd_start(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_poweroff(int argc, char **argv);
 int cmd_reboot(int argc, char **argv);

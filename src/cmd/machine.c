@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,18 +16,19 @@
 #include "base/log.h"
 #include "base/names.h"
 #include "base/util.h"
-#include "base/words.h"
 #include "cmd/cmd.h"
+#include "container/cgroup.h"
 #include "container/isolation.h"
 #include "container/options.h"
 #include "container/specs.h"
+#include "machine/console_log.h"
 #include "machine/control.h"
 #include "machine/info.h"
 #include "machine/machine.h"
 #include "machine/relay.h"
 #include "machine/shell.h"
 #include "machine/supervisor.h"
-#include "settings/nspawn.h"
+#include "settings/apply.h"
 
 #define STOP_GRACE_USEC (5 * 1000000ULL)
 
@@ -46,6 +46,12 @@ static int parse_or_exit(const struct opt *table, size_t n, int argc, char **arg
 }
 
 static int check_name(const char *name) { return machine_check_name("machine", name); }
+
+static int one_name_expected(void)
+{
+	log_error("give one machine name");
+	return EXIT_HAKO_USAGE;
+}
 
 /* Reads a running machine's state; logs and returns hako's exit status when there is none. */
 static int get_running(const char *name, struct machine_state *st)
@@ -66,36 +72,6 @@ static const char start_usage[] =
 	"Usage: hako start [OPTIONS] NAME...\n\n"
 	"Boot the machine NAME (the tree $HAKO_IMAGE_DIR/NAME, or -D DIR) in the background, with\n"
 	"the settings of NAME.nspawn; returns once it runs. Options as for hako run.";
-
-/* Exec.Parameters= has no option: the arguments to init (or the command) come after it. */
-static int set_parameters(void *target, const char *value, const char **why)
-{
-	struct run_config *cfg = target;
-	if (cfg->command)
-		return 0; /* given on the command line */
-	return words_split(value, &cfg->command, why);
-}
-
-static const struct opt file_only_options[] = {
-	{ "parameters", 0, OPT_REQUIRED, "ARGS", "", set_parameters, 0, "Exec.Parameters" },
-};
-
-static int apply_nspawn_file(struct run_config *cfg, const struct opt_group *groups, size_t n,
-			     const struct opts_seen *seen)
-{
-	struct opt_group all[8];
-	memcpy(all, groups, n * sizeof(*groups));
-	all[n] = (struct opt_group)OPT_GROUP(NULL, file_only_options);
-	_cleanup_free_ char *dircopy = strdup(cfg->directory), *path = NULL;
-	bool trusted;
-	int r = dircopy ? nspawn_find(cfg->machine, dirname(dircopy), &path, &trusted) : -ENOMEM;
-	if (r < 0)
-		return log_errno(r, "cannot look for %s.nspawn", cfg->machine);
-	if (r == 0)
-		return 0;
-	log_debug("settings from %s%s", path, trusted ? "" : " (untrusted)");
-	return nspawn_apply_file(path, trusted, all, n + 1, cfg, seen);
-}
 
 static int default_directory(struct run_config *cfg)
 {
@@ -134,10 +110,10 @@ static int start_one(const char *name, int argc, char **argv)
 	free(cfg.machine);
 	if (!(cfg.machine = strdup(name)))
 		return EXIT_HAKO_FAILED;
-	if (default_directory(&cfg) < 0 || apply_nspawn_file(&cfg, groups, ELEMENTSOF(groups), &seen) < 0)
+	if (default_directory(&cfg) < 0 || settings_apply(&cfg, name, groups, ELEMENTSOF(groups), &seen) < 0)
 		return EXIT_HAKO_USAGE;
 	log_set_quiet(cfg.quiet);
-	int lock = machine_lock(name);
+	int lock = machine_lock_to_start(name);
 	if (lock == -EBUSY) {
 		log_error("machine %s is already running (hako stop %s first)", name, name);
 		return EXIT_HAKO_USAGE;
@@ -196,6 +172,8 @@ struct info {
 	struct machine_state st;
 	enum machine_phase phase;
 	char *os, *version, *pretty;
+	char *machine_id; /* the guest's /etc/machine-id, NULL if none */
+	char *cgroup;     /* as systemd names it */
 	char **addresses;
 	bool has_memory, has_tasks;
 	uint64_t memory, tasks;
@@ -207,6 +185,8 @@ static void info_done(struct info *in)
 	free(in->os);
 	free(in->version);
 	free(in->pretty);
+	free(in->machine_id);
+	free(in->cgroup);
 	strv_free(in->addresses);
 }
 
@@ -217,6 +197,7 @@ static void info_load_os(struct info *in, const char *dir)
 	in->os = machine_os_release(root, "ID");
 	in->version = machine_os_release(root, "VERSION_ID");
 	in->pretty = machine_os_release(root, "PRETTY_NAME");
+	in->machine_id = machine_id_of(root);
 }
 
 static int info_load(const char *name, struct info *in)
@@ -226,6 +207,7 @@ static int info_load(const char *name, struct info *in)
 	if (r <= 0)
 		return r;
 	info_load_os(in, NULL);
+	in->cgroup = cgroup_display_path(in->st.cgroup);
 	(void)machine_addresses(in->st.leader, &in->addresses);
 	return 1;
 }
@@ -429,9 +411,11 @@ static void format_time(uint64_t usec, char *buf, size_t size)
 	strftime(buf, size, "%a %Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
 }
 
-/* The uuid without dashes, as machined prints a machine's Id. */
-static void format_id(const char *uuid, char out[33])
+/* A machine's Id as machined prints it: the guest's machine-id, else (none yet) the uuid hako
+ * gave it, without dashes. */
+static void format_id(const struct info *in, char out[33])
 {
+	const char *uuid = in->machine_id ? in->machine_id : in->st.uuid;
 	size_t k = 0;
 	for (const char *p = uuid; p && *p && k < 32; p++)
 		if (*p != '-')
@@ -443,13 +427,13 @@ static void show_props(const struct info *in, bool json)
 {
 	char since[64], id[33], leader[16];
 	format_time(in->st.since_usec, since, sizeof(since));
-	format_id(in->st.uuid, id);
+	format_id(in, id);
 	snprintf(leader, sizeof(leader), "%d", (int)in->st.leader);
 	const char *props[][2] = {
 		{ "Name", in->st.name },  { "Id", id },  { "Timestamp", since },
 		{ "Service", "hako" },    { "Leader", leader }, { "Class", "container" },
 		{ "RootDirectory", in->st.root }, { "State", "running" },
-		{ "ControlGroup", in->st.cgroup }, { "NetworkNamespace", in->st.netns },
+		{ "ControlGroup", in->cgroup }, { "NetworkNamespace", in->st.netns },
 		{ "OS", in->pretty },
 	};
 	for (size_t i = 0; i < ELEMENTSOF(props); i++) {
@@ -485,10 +469,8 @@ static void show_props(const struct info *in, bool json)
 
 static int load_one(int argc, char **argv, int i, struct info *in)
 {
-	if (argc - i != 1) {
-		log_error("give one machine name");
-		return EXIT_HAKO_USAGE;
-	}
+	if (argc - i != 1)
+		return one_name_expected();
 	machines_collect_stale();
 	int r = get_running(argv[i], &in->st);
 	if (r != 0)
@@ -530,7 +512,7 @@ static void print_status(const struct info *in)
 {
 	char since[64], id[33], mem[32] = "-", tasks[32] = "-";
 	format_time(in->st.since_usec, since, sizeof(since));
-	format_id(in->st.uuid, id);
+	format_id(in, id);
 	if (in->has_memory)
 		format_bytes(in->memory, mem, sizeof(mem));
 	if (in->has_tasks)
@@ -551,20 +533,83 @@ static void print_status(const struct info *in)
 		printf("%16s: %s\n", "Network", in->st.netns);
 	printf("%16s: %s\n", "Tasks", tasks);
 	printf("%16s: %s\n", "Memory", mem);
-	printf("%16s: %s\n", "CGroup", or_dash(in->st.cgroup));
+	printf("%16s: %s\n", "CGroup", or_dash(in->cgroup));
+}
+
+/* The lines of a machine's log that hako status shows, as systemctl status shows a unit's. */
+#define STATUS_LOG_LINES 10
+
+/* The tail of a machine's log after its status (nothing if it never wrote one). */
+static void print_log_tail(const char *name)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	int r = console_log_show(name, STATUS_LOG_LINES, f);
+	if (fclose(f) == 0 && r >= 0)
+		printf("\n%s", text);
 }
 
 int cmd_status(int argc, char **argv)
 {
 	int i, r = parse_or_exit(NULL, 0, argc, argv, NULL, 0,
-				 "Usage: hako status NAME\n\nShow a running machine's status.", &i);
+				 "Usage: hako status NAME\n\nShow a running machine's status and the last lines of its log;\n"
+				 "of a stopped machine, its log's last lines.", &i);
 	if (r >= 0)
 		return r;
 	struct info in = { 0 };
 	if ((r = load_one(argc, argv, i, &in)) == 0)
 		print_status(&in);
 	info_done(&in);
+	if (r != EXIT_HAKO_FAILED && argc - i == 1 && machine_check_name("machine", argv[i]) == 0)
+		print_log_tail(argv[i]);
 	return r;
+}
+
+struct log_opts {
+	unsigned lines;
+};
+
+static int set_lines(void *target, const char *value, const char **why)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(value, &end, 10);
+	if (errno || end == value || *end || n > 100000 || value[0] == '-') {
+		*why = "expected a number of lines (0 to 100000)";
+		return -EINVAL;
+	}
+	*(unsigned *)target = (unsigned)n;
+	return 0;
+}
+
+static const struct opt log_options[] = {
+	{ "lines", 'n', OPT_REQUIRED, "N", "Show the last N lines only (journalctl's -n)", set_lines, offsetof(struct log_opts, lines), NULL },
+};
+
+int cmd_log(int argc, char **argv)
+{
+	struct log_opts o = { 0 };
+	int i, r = parse_or_exit(log_options, ELEMENTSOF(log_options), argc, argv, &o, 0,
+				 "Usage: hako log [-n N] NAME\n\n"
+				 "Show a machine's log: what its console printed while nobody was logged in, when it\n"
+				 "started and how PID 1 ended. It is kept after the machine stops (the last 64-128 KiB).", &i);
+	if (r >= 0)
+		return r;
+	if (argc - i != 1)
+		return one_name_expected();
+	if (check_name(argv[i]) < 0)
+		return EXIT_HAKO_USAGE;
+	r = console_log_show(argv[i], o.lines, stdout);
+	if (r == -ENOENT) {
+		log_error("machine %s has no log (it never ran under hako start)", argv[i]);
+		return EXIT_HAKO_USAGE;
+	}
+	if (r < 0)
+		return log_errno(r, "cannot read the log of machine %s", argv[i]), EXIT_HAKO_FAILED;
+	return 0;
 }
 
 /* ---- stop, poweroff, reboot, terminate, kill ---- */
@@ -747,10 +792,8 @@ int cmd_login(int argc, char **argv)
 				 "^] three times within 1s detaches.", &i);
 	if (r >= 0)
 		return r;
-	if (argc - i != 1) {
-		log_error("give one machine name");
-		return EXIT_HAKO_USAGE;
-	}
+	if (argc - i != 1)
+		return one_name_expected();
 	machines_collect_stale();
 	int conn = -1, master = -1;
 	struct control_request req = { CTL_LOGIN, 0 };

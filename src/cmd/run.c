@@ -1,5 +1,6 @@
 /* hako run: one container in the foreground, the way systemd-nspawn -D DIR [COMMAND] runs one. */
 #include <errno.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
@@ -7,12 +8,14 @@
 
 #include "base/cleanup.h"
 #include "base/log.h"
+#include "base/names.h"
 #include "base/util.h"
 #include "cmd/cmd.h"
 #include "container/container.h"
 #include "container/isolation.h"
 #include "container/options.h"
 #include "machine/machine.h"
+#include "settings/apply.h"
 
 static const char usage[] =
 	"Usage: hako run [OPTIONS] [--] [COMMAND [ARGS...]]\n\n"
@@ -35,6 +38,17 @@ static int block_signals(void)
 	return fd < 0 ? -errno : fd;
 }
 
+/* NAME.nspawn, as systemd-nspawn reads it for -D DIR too: NAME is -M's, else DIR's name. */
+static int apply_settings(struct run_config *cfg, const struct opt_group *groups, size_t n,
+			  const struct opts_seen *seen)
+{
+	_cleanup_free_ char *dir = cfg->directory ? realpath(cfg->directory, NULL) : NULL;
+	const char *name = cfg->machine ? cfg->machine : dir ? basename(dir) : NULL;
+	if (!name || !machine_name_valid(name))
+		return 0; /* refused later, with the reason */
+	return settings_apply(cfg, name, groups, n, seen);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const struct opt_group groups[] = {
@@ -43,7 +57,8 @@ int cmd_run(int argc, char **argv)
 		{ "Networking:", run_net_options, run_net_options_n },
 	};
 	_cleanup_(run_config_free) struct run_config cfg = { 0 };
-	int i = opts_parse(groups, ELEMENTSOF(groups), argc, argv, &cfg, OPTS_STOP_AT_ARG, usage, NULL);
+	struct opts_seen seen = { 0 };
+	int i = opts_parse(groups, ELEMENTSOF(groups), argc, argv, &cfg, OPTS_STOP_AT_ARG, usage, &seen);
 	if (i == -ECANCELED)
 		return 0;
 	if (i < 0)
@@ -52,6 +67,8 @@ int cmd_run(int argc, char **argv)
 		log_errno(-ENOMEM, "out of memory");
 		return EXIT_HAKO_FAILED;
 	}
+	if (apply_settings(&cfg, groups, ELEMENTSOF(groups), &seen) < 0)
+		return EXIT_HAKO_USAGE;
 	log_set_quiet(cfg.quiet);
 	machines_collect_stale_quick(); /* as every machine command does, if it is cheap */
 

@@ -302,6 +302,19 @@ static int find_mounts(char **ret_v2, char *ret_v1[_CTRL_MAX])
 	return 0;
 }
 
+char *cgroup_display_path(const char *dir)
+{
+	char *v2 = NULL, *v1[_CTRL_MAX] = { 0 };
+	int r = find_mounts(&v2, v1);
+	for (int c = 0; c < _CTRL_MAX; c++)
+		free(v1[c]);
+	_cleanup_free_ char *mount = v2;
+	const char *rest = r >= 0 && mount ? startswith(dir, mount) : NULL;
+	if (!rest || (*rest && *rest != '/'))
+		return strdup(dir);
+	return strdup(*rest ? rest : "/");
+}
+
 static void v2_controllers(const char *dir, bool has[_CTRL_MAX])
 {
 	_cleanup_free_ char *path = xasprintf("%s/cgroup.controllers", dir), *data = NULL;

@@ -99,6 +99,9 @@ void cgroup_destroy(struct cgroup *cg);
 void cgroup_remove_path(const char *dir);
 /* The container's cgroup path in the v2 (or first) hierarchy, for messages and tests. */
 const char *cgroup_path(const struct cgroup *cg);
+/* A cgroup directory of the unified hierarchy as systemd names it, from the hierarchy's root
+ * ("/machine.slice/machine-deb.scope", "/hako/deb"); any other path as it is. malloc'd. */
+char *cgroup_display_path(const char *dir);
 /* Every cgroup directory of the container, in each hierarchy (v2 first): what must be collected
  * if its owner dies. */
 int cgroup_paths(const struct cgroup *cg, char ***ret);

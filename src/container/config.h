@@ -25,6 +25,12 @@ enum resolv_conf_mode {
 	RESOLV_CONF_DELETE,
 };
 
+enum settings_mode {
+	SETTINGS_YES,     /* NAME.nspawn applies, the command line wins (nspawn's default) */
+	SETTINGS_NO,
+	SETTINGS_TRUSTED, /* only from the administrator's directories, never beside the image */
+};
+
 struct bind_spec {
 	char *source;      /* absolute path on the host */
 	char *dest;        /* absolute path in the container */
@@ -58,6 +64,8 @@ struct run_config {
 	enum resolv_conf_mode resolv_conf;
 	enum console_mode console;
 	bool quiet;
+	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */
+	enum settings_mode settings;
 
 	struct isolation_config iso;
 	struct net_config net;

@@ -62,27 +62,6 @@ void console_close(struct container *c)
 	c->pty_path = NULL;
 }
 
-/* Writes everything, waiting (poll) when a non-blocking fd is full. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				struct pollfd p = { .fd = fd, .events = POLLOUT };
-				(void)poll(&p, 1, -1);
-				continue;
-			}
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 struct relay {
 	struct container *c;
 	bool raw;               /* hako's terminal is in raw mode */

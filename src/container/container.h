@@ -35,6 +35,7 @@ struct container {
 	struct tree_user user;
 	bool reaped;
 	int status;            /* exit status once reaped: code, or 128+signal */
+	int term_signal;       /* the signal that ended it, 0 if it exited */
 };
 
 /* Starting and stopping a container: the library behind `hako run` and the machines supervisor.

@@ -523,6 +523,23 @@ static int enter_root(void)
 	return 0;
 }
 
+/* A booted init gets /run as a tmpfs of hako's, as under nspawn (with its limits, for the same
+ * reason as /dev/shm's): an init mounts its own only where none is, and one mounted by the guest
+ * would hide what hako binds below it (/run/host/notify). */
+static int mount_run(const struct container *c, int nfd)
+{
+	if (!c->cfg->boot)
+		return 0;
+	_cleanup_close_ int target = make_target(nfd, "/run", true);
+	if (target < 0)
+		return log_errno(target, "cannot create /run");
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", target);
+	if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=0755,size=20%,nr_inodes=800k") < 0)
+		return log_errno(-errno, "cannot mount a tmpfs on /run");
+	return 0;
+}
+
 int mounts_setup(struct container *c)
 {
 	int r = mount_root(c);
@@ -532,7 +549,7 @@ int mounts_setup(struct container *c)
 	if (nfd < 0)
 		return log_errno(-errno, "cannot open the container's root");
 	if ((r = mount_api()) < 0 || (r = mount_cgroup(c)) < 0 || (r = mount_console(c)) < 0 ||
-	    (r = mount_binds(c, nfd)) < 0 || (r = setup_resolv_conf(c, nfd)) < 0)
+	    (r = mount_run(c, nfd)) < 0 || (r = mount_binds(c, nfd)) < 0 || (r = setup_resolv_conf(c, nfd)) < 0)
 		return r;
 	if (c->cfg->read_only && (r = set_ro(nfd, false)) < 0)
 		return log_errno(r, "cannot make the root directory read-only");

@@ -29,6 +29,11 @@ static int set_bind_common(struct run_config *cfg, const char *value, bool ro, c
 	return 0;
 }
 
+int run_config_add_bind(struct run_config *cfg, const char *spec, bool read_only, const char **why)
+{
+	return set_bind_common(cfg, spec, read_only, why);
+}
+
 static int set_bind(void *t, const char *v, const char **why) { return set_bind_common(t, v, false, why); }
 static int set_bind_ro(void *t, const char *v, const char **why) { return set_bind_common(t, v, true, why); }
 
@@ -154,6 +159,26 @@ static int set_resolv_conf(void *target, const char *value, const char **why)
 	return -EINVAL;
 }
 
+static int set_settings(void *target, const char *value, const char **why)
+{
+	static const struct {
+		const char *name;
+		enum settings_mode mode;
+	} modes[] = { { "trusted", SETTINGS_TRUSTED } };
+	int b = parse_boolean(value);
+	if (b >= 0) {
+		*(enum settings_mode *)target = b ? SETTINGS_YES : SETTINGS_NO;
+		return 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(modes); i++)
+		if (streq(value, modes[i].name)) {
+			*(enum settings_mode *)target = modes[i].mode;
+			return 0;
+		}
+	*why = "expected yes, no or trusted (override is not offered)";
+	return -EINVAL;
+}
+
 static int set_absolute_path(void *target, const char *value, const char **why)
 {
 	if (value[0] != '/') {
@@ -184,6 +209,8 @@ const struct opt run_options[] = {
 	{ "kill-signal", 0, OPT_REQUIRED, "SIGNAL", "Signal sent to PID 1 when hako is asked to stop", set_kill_signal, CFG(kill_signal), "Exec.KillSignal" },
 	{ "resolv-conf", 0, OPT_REQUIRED, "MODE", "auto, off, copy-host, replace-host, bind-host, delete", set_resolv_conf, CFG(resolv_conf), "Exec.ResolvConf" },
 	{ "console", 0, OPT_REQUIRED, "MODE", "interactive, read-only, passive or pipe", set_console, CFG(console), NULL },
+	{ "settings", 0, OPT_REQUIRED, "MODE", "Apply NAME.nspawn: yes (default), no or trusted", set_settings, CFG(settings), NULL },
+	{ "notify-ready", 0, OPT_OPTIONAL, "BOOL", "hako start -b: return once the init reports READY=1 ($NOTIFY_SOCKET)", opt_set_flag, CFG(notify_ready), "Exec.NotifyReady" },
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },
 };
 const size_t run_options_n = ELEMENTSOF(run_options);

@@ -272,9 +272,14 @@ static int build_env(struct container *c)
 
 static int lock_tree(struct container *c)
 {
-	/* Two writers on one tree corrupt it (nspawn refuses the same way); ephemeral and read-only
-	 * containers only read it, so any number of them may share it. */
-	bool shared = c->cfg->ephemeral || c->cfg->read_only;
+	/* Two writers on one tree corrupt it (nspawn refuses the same way); read-only containers
+	 * only read it, so any number of them may share it. An ephemeral one takes no lock, as
+	 * nspawn's --ephemeral takes none: it is the way to start a second container from a tree a
+	 * machine is using (seed 003's workflow). It sees the tree as the overlay's lower layer, so
+	 * what the writer changes meanwhile may or may not show in it. */
+	if (c->cfg->ephemeral)
+		return 0;
+	bool shared = c->cfg->read_only;
 	if (flock(c->root_fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK) {
 			log_error("Directory tree %s is currently busy.", c->root);
@@ -535,6 +540,7 @@ static int reap(struct container *c, int options)
 		return 0;
 	c->reaped = true;
 	c->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	c->term_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 	run_cleanup_hooks(c);
 	return 1;
 }

@@ -12,6 +12,8 @@
 #include "base/cleanup.h"
 #include "base/util.h"
 
+#define OPEN_IN_ROOT_TRIES 1000
+
 int open_in_root(int rootfd, const char *path, int flags)
 {
 	struct open_how how = {
@@ -20,8 +22,18 @@ int open_in_root(int rootfd, const char *path, int flags)
 	};
 	while (*path == '/')
 		path++;
-	int fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
-	return fd < 0 ? -errno : fd;
+	/* With RESOLVE_IN_ROOT, a path through ".." (a tree's /sbin/init -> ../bin/busybox) fails
+	 * with EAGAIN whenever a rename or a mount happened anywhere on the host meanwhile: the
+	 * kernel could not prove it stayed inside. openat2(2) says to retry; a busy host (other
+	 * containers starting) made `hako start` fail with "no init to boot". */
+	for (int tries = 0; tries < OPEN_IN_ROOT_TRIES; tries++) {
+		int fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+		if (fd >= 0)
+			return fd;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
 }
 
 /* The tree's own file, never the host's (open_in_root), read whole: non-blocking and a regular

@@ -98,6 +98,18 @@ char *machine_os_release(int rootfd, const char *key)
 	return NULL;
 }
 
+char *machine_id_of(int rootfd)
+{
+	_cleanup_close_ int fd = rootfd >= 0 ? open_in_root(rootfd, "etc/machine-id", O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+	_cleanup_free_ char *text = NULL;
+	if (fd < 0 || read_file_bounded_fd(fd, 64, &text, NULL) < 0)
+		return NULL;
+	text[strcspn(text, "\n")] = '\0';
+	if (strlen(text) != 32 || strspn(text, "0123456789abcdef") != 32)
+		return NULL; /* empty, "uninitialized", or not an id */
+	return TAKE_PTR(text);
+}
+
 int machine_open_root(const char *dir_or_null, pid_t leader)
 {
 	_cleanup_free_ char *p = dir_or_null ? strdup(dir_or_null) : xasprintf("/proc/%d/root", (int)leader);

@@ -12,6 +12,9 @@ int machine_open_root(const char *dir, pid_t leader);
 /* A key of the tree's os-release (etc/, else usr/lib/), resolved inside the tree rootfd; NULL
  * when absent. */
 char *machine_os_release(int rootfd, const char *key);
+/* The tree's /etc/machine-id (32 lowercase hex digits), resolved inside rootfd; NULL when it has
+ * none yet. A systemd guest's is its container_uuid unless the tree has its own. */
+char *machine_id_of(int rootfd);
 /* The addresses on the machine's interfaces but loopback, read in its network namespace
  * (a forked child joins it), as text. */
 int machine_addresses(pid_t leader, char ***ret);

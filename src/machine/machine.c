@@ -35,7 +35,30 @@ char *machine_path(const char *name, const char *file)
 		    : hako_path(HAKO_DIR_RUNTIME, "machines/%s", name);
 }
 
-int machine_lock(const char *name)
+/* Whether fd is still the file at path (a collector unlinks what it collected). */
+static bool still_at_path(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/* A collector holds a free lock only while it removes that machine's directory, which unlinks
+ * the lock file: wait that long (COLLECTOR_WAIT_MS at most) before taking a held lock for a
+ * supervisor's. -EBUSY if it stays held where it is; 1 when the file went (try again); 0 locked. */
+#define COLLECTOR_WAIT_MS 200
+static int outwait_collector(int fd, const char *path)
+{
+	for (int ms = 0; ms < COLLECTOR_WAIT_MS; ms++) {
+		if (!still_at_path(fd, path))
+			return 1;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		usleep(1000);
+	}
+	return -EBUSY;
+}
+
+static int lock_machine(const char *name, bool wait_for_collectors)
 {
 	_cleanup_free_ char *dir = machine_path(name, NULL), *path = machine_path(name, "lock");
 	if (!dir || !path)
@@ -52,13 +75,29 @@ int machine_lock(const char *name)
 			continue; /* collected between mkdir and open: make it again */
 		if (fd < 0)
 			return -errno;
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-			return errno == EWOULDBLOCK ? -EBUSY : -errno;
-		struct stat a, b;
-		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno != EWOULDBLOCK)
+				return -errno;
+			r = wait_for_collectors ? outwait_collector(fd, path) : -EBUSY;
+			if (r < 0)
+				return r;
+			if (r > 0)
+				continue;
+		}
+		if (still_at_path(fd, path))
 			return TAKE_FD(fd);
 	}
 	return -EAGAIN;
+}
+
+int machine_lock(const char *name)
+{
+	return lock_machine(name, false);
+}
+
+int machine_lock_to_start(const char *name)
+{
+	return lock_machine(name, true);
 }
 
 static int read_state(const char *name, struct machine_state *ret)

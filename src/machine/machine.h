@@ -1,8 +1,8 @@
 /* Machines: containers run in the background by a small supervisor (src/machine/supervisor.c)
  * and managed by name. Everything about a running machine lives in
  * $HAKO_RUNTIME_DIR/machines/NAME/: "lock" (flock()ed by its supervisor for as long as it
- * lives: a lock anyone can take means the supervisor is gone), "state", "control" (the
- * supervisor's socket) and "log". */
+ * lives: a lock anyone can take means the supervisor is gone), "state" and "control" (the
+ * supervisor's socket). Its log outlives it, in $HAKO_STATE_DIR/logs (machine/console_log.h). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,6 +41,9 @@ char *machine_path(const char *name, const char *file);
 /* Takes the machine's lock (made with its directory if need be): returns the locked fd, or
  * -EBUSY when its supervisor holds it (the machine is running). */
 int machine_lock(const char *name);
+/* The same for hako start, which must not take another command's brief hold while it collects
+ * a stale machine of that name for a running one: waits for that to end (200 ms at most). */
+int machine_lock_to_start(const char *name);
 /* Reads the state of a running machine: 1 and *ret filled, 0 when no such machine runs (a stale
  * one is collected on the way), or a negative errno. */
 int machine_get(const char *name, struct machine_state *ret);

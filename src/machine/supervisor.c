@@ -11,6 +11,7 @@
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -30,23 +31,37 @@
 #include "cmd/cmd.h"
 #include "container/container.h"
 #include "container/isolation.h"
+#include "container/options.h"
+#include "machine/console_log.h"
 #include "machine/control.h"
 #include "machine/info.h"
 #include "machine/machine.h"
 
 #define MAX_CLIENTS 32
 #define DEFAULT_STOP_TIMEOUT_S 10
+/* hako start returns once PID 1 has run this long: an init that cannot start (a systemd
+ * guest without a writable cgroup, a missing library) dies well within it, and hako start then
+ * fails and says why, instead of reporting a machine that is gone a moment later. */
+#define START_GRACE_MS 500
+/* The console lines `hako start` shows when PID 1 ended during start-up. */
+#define START_FAILURE_LINES 10
+/* --notify-ready=yes: how long hako start waits for READY=1, systemd's DefaultTimeoutStartSec. */
+#define NOTIFY_TIMEOUT_S 90
+/* Where the init finds the notify socket, as under nspawn. */
+#define NOTIFY_SOCKET_IN_MACHINE "/run/host/notify"
 
 struct supervisor {
 	struct run_config *cfg;
 	struct container *c;
 	struct machine_state st;
 	int sigfd, listen_fd, timer_fd;
+	int notify_fd;      /* --notify-ready: where READY=1 arrives, until it has; else -1 */
 	int clients[MAX_CLIENTS];
 	int login_fd;       /* the client holding the console, or -1 */
 	bool console_gone;  /* nobody has the pty's slave open any more */
 	bool stopping;      /* the machine is to end, not be restarted */
 	bool rebooting;     /* restart it once PID 1 is gone */
+	struct console_log log;
 };
 
 static int block_signals(void)
@@ -277,15 +292,47 @@ static void accept_clients(struct supervisor *s)
 	}
 }
 
-/* Nobody is logged in: read and drop the console's output so the machine never blocks on it. */
+/* Nobody is logged in: the console's output goes to the machine's log, so the machine never
+ * blocks on it and what it said outlives it. */
 static void drain_console(struct supervisor *s)
 {
 	char buf[4096];
 	ssize_t n;
 	while ((n = read(s->c->pty_master, buf, sizeof(buf))) > 0)
-		;
+		if (s->log.fd >= 0)
+			(void)console_log_append(&s->log, buf, (size_t)n);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		s->console_gone = true;
+}
+
+/* A line of the supervisor's own in the machine's log, with the time: where a boot begins and
+ * how it ended, among the console's lines. Written whatever -q says. */
+static void log_event(struct supervisor *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_event(struct supervisor *s, const char *fmt, ...)
+{
+	char when[32], what[256];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	_cleanup_free_ char *line = xasprintf("-- %s hako: %s --\n", when, what);
+	if (line && s->log.fd >= 0)
+		(void)console_log_append(&s->log, line, strlen(line));
+}
+
+/* How PID 1 ended, for people: "exited with status 3", "was killed by signal SIGKILL". */
+static void describe_end(const struct container *c, char *buf, size_t size)
+{
+	const char *name = c->term_signal ? sigabbrev_np(c->term_signal) : NULL;
+	if (name)
+		snprintf(buf, size, "was killed by signal SIG%s", name);
+	else if (c->term_signal)
+		snprintf(buf, size, "was killed by signal %d", c->term_signal);
+	else
+		snprintf(buf, size, "exited with status %d", c->status);
 }
 
 /* PID 1 is gone. Returns true when the machine is to be started again (a reboot). */
@@ -293,8 +340,9 @@ static bool machine_ended(struct supervisor *s)
 {
 	/* An init that calls reboot(2) in its PID namespace dies of SIGHUP (poweroff: SIGINT). */
 	bool reboot = !s->stopping && (s->rebooting || s->c->status == 128 + SIGHUP);
-	log_info("machine %s ended with status %d%s", s->st.name, s->c->status,
-		 reboot ? ", restarting" : "");
+	char how[64];
+	describe_end(s->c, how, sizeof(how));
+	log_event(s, "machine %s ended: PID 1 %s%s", s->st.name, how, reboot ? "; restarting" : "");
 	return reboot;
 }
 
@@ -307,7 +355,10 @@ static bool restart(struct supervisor *s)
 	struct itimerspec off = { 0 };
 	(void)timerfd_settime(s->timer_fd, 0, &off, NULL);
 	int code;
-	return start_container(s, &code) >= 0;
+	if (start_container(s, &code) < 0)
+		return false;
+	log_event(s, "machine %s started again, PID 1 is %d", s->cfg->machine, (int)s->c->pid);
+	return true;
 }
 
 /* Returns false when the supervisor is done. */
@@ -363,7 +414,7 @@ static void remove_runtime_dir(const char *name)
 }
 
 /* Stdin and stdout to /dev/null at once (a caller reading hako start's output must see EOF);
- * stderr still reaches the user until the machine runs, then goes to the log. */
+ * stderr still reaches the user until the machine runs, then goes to the machine's log. */
 static int detach_stdio(void)
 {
 	_cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -372,15 +423,163 @@ static int detach_stdio(void)
 	return 0;
 }
 
-static int log_to_file(const char *name)
+/* PID 1 was reaped while hako start waits for it (a stop asked for meanwhile is carried out). */
+static bool reaped_while_starting(struct supervisor *s)
 {
-	_cleanup_free_ char *path = machine_path(name, "log");
+	struct signalfd_siginfo si;
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo != SIGCHLD)
+			request_stop(s, DEFAULT_STOP_TIMEOUT_S);
+		else if (container_try_reap(s->c) == 1)
+			return true;
+	}
+	return false;
+}
+
+/* --notify-ready=yes: a datagram socket in the machine's runtime directory, bound into it at
+ * /run/host/notify and named by NOTIFY_SOCKET, on which the init (systemd) says READY=1 once it
+ * has booted. Writable by anyone who reaches it: the machine's root is an unmapped uid on the
+ * host with a user namespace; only root can reach the directory it is in. */
+static int setup_notify(struct supervisor *s)
+{
+	if (!s->cfg->notify_ready)
+		return 0;
+	if (!s->cfg->boot) {
+		log_error("--notify-ready=yes needs a booted init (Boot=no runs a command)");
+		return -EINVAL;
+	}
+	_cleanup_free_ char *path = machine_path(s->cfg->machine, "notify");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (!path)
-		return -ENOMEM;
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-		return -errno;
+		return log_errno(-ENOMEM, "out of memory");
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return log_errno(-ENAMETOOLONG, "cannot make the notify socket %s", path);
+	strcpy(sa.sun_path, path);
+	(void)unlink(path);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0)
+		return log_errno(-errno, "cannot make the notify socket %s", path);
+	_cleanup_free_ char *bind_spec = xasprintf("%s:" NOTIFY_SOCKET_IN_MACHINE, path);
+	const char *why = "out of memory";
+	int r = bind_spec ? run_config_add_bind(s->cfg, bind_spec, false, &why) : -ENOMEM;
+	if (r >= 0)
+		r = strv_push(&s->cfg->setenv, "NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_MACHINE);
+	if (r < 0)
+		return log_error("cannot bind the notify socket %s: %s", path, why), r;
+	s->notify_fd = TAKE_FD(fd);
 	return 0;
+}
+
+/* Reads what arrived on the notify socket: whether one datagram says READY=1 (sd_notify's
+ * newline-separated assignments). */
+static bool notified_ready(struct supervisor *s)
+{
+	char buf[4096];
+	ssize_t n;
+	bool ready = false;
+	while ((n = recv(s->notify_fd, buf, sizeof(buf) - 1, 0)) >= 0) {
+		buf[n] = '\0';
+		for (char *line = buf, *next; line; line = next) {
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			ready |= streq(line, "READY=1");
+		}
+	}
+	return ready;
+}
+
+/* Waits for PID 1 to show it runs, its console going to the log meanwhile: START_GRACE_MS, or
+ * with --notify-ready until READY=1 (NOTIFY_TIMEOUT_S at most). 0 if it runs, -ECHILD if it
+ * ended, -ETIME if it never said it was ready. */
+static int await_running(struct supervisor *s)
+{
+	bool notify = s->notify_fd >= 0;
+	uint64_t deadline = now_usec() + (notify ? NOTIFY_TIMEOUT_S * UINT64_C(1000000) : START_GRACE_MS * UINT64_C(1000));
+	for (uint64_t now = now_usec(); now < deadline; now = now_usec()) {
+		struct pollfd p[3] = {
+			{ .fd = s->sigfd, .events = POLLIN },
+			{ .fd = s->console_gone ? -1 : s->c->pty_master, .events = POLLIN },
+			{ .fd = s->notify_fd, .events = POLLIN },
+		};
+		if (poll(p, 3, (int)((deadline - now + 999) / 1000)) < 0 && errno != EINTR)
+			return -errno;
+		if (p[1].revents)
+			drain_console(s);
+		if (p[0].revents && reaped_while_starting(s)) {
+			drain_console(s); /* its last words */
+			return -ECHILD;
+		}
+		if (p[2].revents && notified_ready(s))
+			return 0;
+	}
+	return notify ? -ETIME : 0;
+}
+
+/* PID 1 ended during start-up: the log says so, and so does hako start, on the caller's
+ * stderr (user_err), with the console's last lines. */
+static void report_start_failure(struct supervisor *s, int user_err)
+{
+	char how[64];
+	describe_end(s->c, how, sizeof(how));
+	log_event(s, "machine %s stopped while starting: PID 1 %s", s->cfg->machine, how);
+	_cleanup_fclose_ FILE *out = fdopen(user_err, "w");
+	if (!out)
+		return;
+	fprintf(out, "hako: machine %s stopped while starting: PID 1 %s; its console's last lines (hako log %s):\n",
+		s->cfg->machine, how, s->cfg->machine);
+	(void)console_log_show(s->cfg->machine, START_FAILURE_LINES, out);
+}
+
+/* --notify-ready: the init never said READY=1. The machine is stopped, as systemd stops a
+ * service that does not start in time, and hako start says so. */
+static void report_not_ready(struct supervisor *s, int user_err)
+{
+	log_event(s, "machine %s did not report READY=1 within %d s; stopping it", s->cfg->machine,
+		  NOTIFY_TIMEOUT_S);
+	container_kill(s->c, SIGKILL);
+	int status;
+	(void)container_wait(s->c, &status);
+	_cleanup_fclose_ FILE *out = fdopen(user_err, "w");
+	if (out)
+		fprintf(out, "hako: machine %s did not report READY=1 within %d s (--notify-ready=yes); it was stopped (hako log %s)\n",
+			s->cfg->machine, NOTIFY_TIMEOUT_S, s->cfg->machine);
+}
+
+/* Starts the machine and waits until it runs: 0, or hako start's exit status. */
+static int start_machine(struct supervisor *s)
+{
+	int code = EXIT_HAKO_FAILED;
+	int user_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (user_err < 0)
+		return log_errno(-errno, "cannot set up the supervisor of %s", s->cfg->machine), code;
+	if (setup_notify(s) < 0) {
+		close(user_err);
+		return EXIT_HAKO_USAGE;
+	}
+	if (start_container(s, &code) < 0) {
+		close(user_err);
+		return code;
+	}
+	int r = console_log_open(s->cfg->machine, true, &s->log);
+	if (r < 0) {
+		close(user_err);
+		return log_errno(r, "cannot open the log of %s", s->cfg->machine), EXIT_HAKO_FAILED;
+	}
+	log_event(s, "machine %s started, PID 1 is %d", s->cfg->machine, (int)s->c->pid);
+	r = await_running(s);
+	if (s->notify_fd >= 0)
+		close(s->notify_fd); /* later news of the init's is not waited for */
+	s->notify_fd = -1;
+	if (r == -ECHILD) {
+		report_start_failure(s, user_err); /* closes user_err */
+		return EXIT_HAKO_FAILED;
+	}
+	if (r == -ETIME)
+		report_not_ready(s, user_err); /* closes user_err */
+	else
+		close(user_err);
+	return r < 0 ? EXIT_HAKO_FAILED : 0;
 }
 
 /* Start-up ran most of hako and libc; the loop needs a few pages of it. Dropping the page table
@@ -408,7 +607,7 @@ static void trim_resident_code(void)
 
 static int supervise(struct run_config *cfg, int ready_fd)
 {
-	struct supervisor s = { .cfg = cfg, .login_fd = -1 };
+	struct supervisor s = { .cfg = cfg, .login_fd = -1, .notify_fd = -1, .log = { .fd = -1 } };
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		s.clients[i] = -1;
 	int code = EXIT_HAKO_FAILED;
@@ -419,8 +618,8 @@ static int supervise(struct run_config *cfg, int ready_fd)
 	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s.sigfd < 0 || s.listen_fd < 0 || s.timer_fd < 0 || detach_stdio() < 0)
 		log_errno(-errno, "cannot set up the supervisor of %s", cfg->machine);
-	else if (start_container(&s, &code) >= 0 && log_to_file(cfg->machine) >= 0)
-		code = 0;
+	else
+		code = start_machine(&s);
 	(void)write(ready_fd, &code, sizeof(code));
 	close(ready_fd);
 	if (code == 0) {
@@ -432,6 +631,7 @@ static int supervise(struct run_config *cfg, int ready_fd)
 	container_free(s.c);
 	remove_runtime_dir(cfg->machine);
 	machine_state_done(&s.st);
+	console_log_close(&s.log);
 	return code; /* the clients' connections close with this process: "stopped" */
 }
 

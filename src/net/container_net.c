@@ -53,6 +53,8 @@ struct net_state {
 	bool ports_added;
 	pid_t relay;              /* the [::1] port relay (src/net/relay.h), 0 if none */
 	char **port_claims;       /* $RUNTIME/ports/PROTO-PORT files this container holds */
+	int *port_holds;          /* sockets bound to 0.0.0.0:HOSTPORT, one a forward */
+	unsigned n_port_holds;
 	char **moved;             /* --network-interface= links moved in */
 	char *resolv_conf;        /* the network's DNS, for /etc/resolv.conf */
 	uint64_t prepare_usec;    /* time spent in network_prepare, for HAKO_DEBUG's report */
@@ -182,6 +184,30 @@ void network_collect_stale(void)
 	}
 }
 
+/* A forward's DNAT takes the host port from whatever listens on it, without a word; so, as
+ * Docker's proxy does, hako binds 0.0.0.0:PORT itself for as long as the forward lives (never
+ * listening: the traffic is DNAT'ed before it could reach a socket). A host service already on
+ * the port, on any IPv4 address or on [::] for both families, makes the bind fail; one that
+ * comes later finds the port taken. [::1] is bound by the relay (src/net/relay.h). */
+static int hold_host_port(struct net_state *s, const struct port_spec *p)
+{
+	bool tcp = p->proto != IPPROTO_UDP;
+	_cleanup_close_ int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		int err = -errno;
+		log_error("host port %u (%s) is in use on the host: cannot bind 0.0.0.0:%u: %s", p->host_port,
+			  tcp ? "tcp" : "udp", p->host_port, strerror(-err));
+		return err;
+	}
+	int *more = realloc(s->port_holds, (s->n_port_holds + 1) * sizeof(*more));
+	if (!more)
+		return log_errno(-ENOMEM, "out of memory");
+	more[s->n_port_holds++] = TAKE_FD(fd);
+	s->port_holds = more;
+	return 0;
+}
+
 /* Host ports are claimed by files under the network lock, each holding the claiming hako's pid;
  * a claim whose holder is dead is stale and taken over. */
 static int claim_ports(struct container *c)
@@ -204,6 +230,8 @@ static int claim_ports(struct container *c)
 			return -EADDRINUSE;
 		}
 		drop_stale_forward(dir, name, p);
+		if ((r = hold_host_port(c->net, p)) < 0)
+			return r;
 		r = members_add(dir, name);
 		if (r < 0 || (r = strv_push(&c->net->port_claims, name)) < 0)
 			return log_errno(r, "cannot claim host port %s:%u", proto, p->host_port);
@@ -547,6 +575,9 @@ void network_cleanup(struct container *c)
 	free(s->zone_dir);
 	free(s->member_dir);
 	strv_free(s->port_claims);
+	for (unsigned i = 0; i < s->n_port_holds; i++)
+		close(s->port_holds[i]);
+	free(s->port_holds);
 	strv_free(s->moved);
 	free(s->resolv_conf);
 	free(s);

@@ -46,8 +46,12 @@ static char *config_text(const struct network_def *d)
 	_cleanup_free_ char *pid = rt_path(d, "dnsmasq.pid"), *hosts = rt_path(d, "hosts");
 	_cleanup_free_ char *dhcp_hosts = rt_path(d, "dhcp-hosts");
 	_cleanup_free_ char *leases = hako_path(HAKO_DIR_STATE, "networks/%s/dnsmasq.leases", d->name);
+	/* IPv6: router advertisements with the prefix on-link but not for SLAAC (the M flag, a
+	 * "static" DHCPv6 range: only the addresses hako assigned, from dhcp-hosts). A second, SLAAC
+	 * address made a UDP service answer port forwards from an address the forward does not
+	 * DNAT to, so its replies were never matched (issue 15.7). */
 	_cleanup_free_ char *v6 = d->has_ipv6 ?
-		xasprintf("enable-ra\ndhcp-range=::,constructor:%s,ra-stateless,64,12h\n", d->bridge) : strdup("");
+		xasprintf("enable-ra\ndhcp-range=::,static,constructor:%s,64,12h\n", d->bridge) : strdup("");
 	_cleanup_free_ char *mtu = d->mtu ? xasprintf("dhcp-option=option:mtu,%u\n", d->mtu) : strdup("");
 	if (!pid || !hosts || !dhcp_hosts || !leases || !v6 || !mtu)
 		return NULL;
@@ -90,12 +94,13 @@ static int hosts_files(const struct network_def *d)
 			continue;
 		machine_mac(line, m);
 		fprintf(h, "%s %s %s.hako\n", inet_addr_str(&v4, a4), line, line);
+		fprintf(dh, "%02x:%02x:%02x:%02x:%02x:%02x,%s,", m[0], m[1], m[2], m[3], m[4], m[5], a4);
 		if (d->has_ipv6) {
 			ipam_ipv6_of(d, &v4, &v6);
 			fprintf(h, "%s %s %s.hako\n", inet_addr_str(&v6, a6), line, line);
+			fprintf(dh, "[%s],", a6);
 		}
-		fprintf(dh, "%02x:%02x:%02x:%02x:%02x:%02x,%s,%s\n", m[0], m[1], m[2], m[3], m[4],
-			m[5], a4, line);
+		fprintf(dh, "%s\n", line);
 	}
 	if (!h || !dh || fclose(h) != 0 || fclose(dh) != 0)
 		return -ENOMEM;

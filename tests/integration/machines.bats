@@ -158,6 +158,76 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	[ "$output" = "No machines." ]
 }
 
+# Issue 15.1: a machine whose PID 1 dies at once is not reported as started; what its console
+# said and how PID 1 ended stay in its log after it is gone (hako log, hako status).
+@test "machines: a PID 1 that dies while starting fails hako start; hako log and status keep why" {
+	image dies
+	rm "$HAKO_IMAGE_DIR/dies/sbin/init" # a link to busybox
+	printf '#!/bin/sh\necho "init: cannot find /etc/fstab"\nexit 3\n' >"$HAKO_IMAGE_DIR/dies/sbin/init"
+	chmod 755 "$HAKO_IMAGE_DIR/dies/sbin/init"
+	run "$HAKO" start dies
+	echo "$output"
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"hako: machine dies stopped while starting: PID 1 exited with status 3; its console's last lines (hako log dies):"* ]]
+	[[ "$output" == *"init: cannot find /etc/fstab"* ]]
+	run "$HAKO" list
+	[ "$output" = "No machines." ]
+	[ ! -e "$HAKO_RUNTIME_DIR/machines/dies" ]
+	run "$HAKO" log dies
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "-- "*" hako: machine dies started, PID 1 is "*" --" ]]
+	[ "${lines[1]}" = "init: cannot find /etc/fstab" ]
+	[[ "${lines[2]}" == "-- "*" hako: machine dies stopped while starting: PID 1 exited with status 3 --" ]]
+	run "$HAKO" status dies
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"no machine dies is running"*"init: cannot find /etc/fstab"* ]]
+	run "$HAKO" log nosuch
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: machine nosuch has no log (it never ran under hako start)" ]
+}
+
+# The log takes the console's output while nobody is logged in, control characters escaped when
+# shown, and is bounded: past 64 KiB it moves to NAME.log.1, the one before is dropped.
+@test "machines: the console log is kept bounded, shown escaped, and says how PID 1 ended" {
+	image chatty
+	rm "$HAKO_IMAGE_DIR/chatty/sbin/init"
+	cat >"$HAKO_IMAGE_DIR/chatty/sbin/init" <<-'EOF'
+	#!/bin/sh
+	echo first
+	i=0
+	while [ $i -lt 3000 ]; do echo "line $i of a chatty console, padded to about sixty bytes"; i=$((i + 1)); done
+	echo done
+	exec sleep 600
+	EOF
+	chmod 755 "$HAKO_IMAGE_DIR/chatty/sbin/init"
+	"$HAKO" start chatty
+	shown() { "$HAKO" log -n 1 chatty | grep -qx done; }
+	wait_for 10 shown
+	run "$HAKO" log -n 2 chatty
+	[ "${lines[0]}" = "line 2999 of a chatty console, padded to about sixty bytes" ]
+	[ "${lines[1]}" = done ]
+	[ "$(stat -c %s "$HAKO_STATE_DIR/logs/chatty.log")" -le $((64 * 1024 + 4096)) ]
+	[ "$(stat -c %s "$HAKO_STATE_DIR/logs/chatty.log.1")" -le $((64 * 1024 + 4096)) ]
+	run "$HAKO" log chatty
+	[[ "$output" != *"first"* ]] # rotated out: 3000 lines are more than two files hold
+	"$HAKO" terminate chatty
+	run "$HAKO" log -n 1 chatty
+	[[ "$output" == "-- "*" hako: machine chatty ended: PID 1 was killed by signal SIGKILL --" ]]
+	# Colours dropped, other control characters escaped: what a machine printed never acts on the
+	# reader's terminal (here, an OSC sequence that would set its title).
+	image colour
+	rm "$HAKO_IMAGE_DIR/colour/sbin/init"
+	printf '#!/bin/sh\nprintf "colour \\033[0;31mred\\033[0m \\033]0;title\\007\\r\\n"\nexec sleep 600\n' >"$HAKO_IMAGE_DIR/colour/sbin/init"
+	chmod 755 "$HAKO_IMAGE_DIR/colour/sbin/init"
+	"$HAKO" start colour
+	coloured() { "$HAKO" log colour | grep -q colour; }
+	wait_for 10 coloured
+	run "$HAKO" log colour
+	[ "${lines[1]}" = 'colour red \x1b]0;title\x07' ]
+	"$HAKO" terminate colour
+}
+
 @test "machines: reboot starts the machine again with a new PID 1" {
 	image r1
 	"$HAKO" start --private-network r1
@@ -312,6 +382,19 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 	[[ "$output" == *"OS: BusyBox test tree"* ]]
 	tasks=$(echo "$output" | sed -n 's/^ *Tasks: //p')
 	[ "$tasks" -ge 2 ]
+	# ControlGroup= as systemd names it, from the hierarchy's root (issue 15.10).
+	cg=$(state j1 CGROUP) v2=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+	run "$HAKO" show j1
+	[[ "$cg" == "$v2"/* ]]
+	[[ "$output" == *$'\n'"ControlGroup=${cg#"$v2"}"$'\n'* ]]
+	"$HAKO" stop j1
+	# A guest with a machine-id of its own is known by it, as machined knows it.
+	echo 0123456789abcdef0123456789abcdef >"$HAKO_IMAGE_DIR/j1/etc/machine-id"
+	"$HAKO" start --private-network j1
+	run "$HAKO" show j1
+	[[ "$output" == *$'\n'"Id=0123456789abcdef0123456789abcdef"$'\n'* ]]
+	run "$HAKO" status j1
+	[ "${lines[0]}" = "j1(0123456789abcdef0123456789abcdef)" ]
 	"$HAKO" stop j1
 }
 
@@ -873,4 +956,29 @@ boot_run() {
 		for i in 1 2 3 4 5 6; do "$HAKO" stop "p$i" 2>/dev/null || true; done
 	done
 	[ "$fails" -eq 0 ]
+}
+
+# Issue 15.1 (nspawn's --notify-ready=yes): hako start returns once the guest's systemd says
+# READY=1 on /run/host/notify, i.e. once it has booted, so no wait is needed before using it.
+# lane: vm
+@test "boot: Debian with systemd, hako start --notify-ready=yes returns once it is running" {
+	debian_tree
+	"$HAKO" start -x -D "$DEB" --notify-ready=yes deb
+	run "$HAKO" shell deb systemctl is-system-running
+	echo "$output"
+	[[ "$output" =~ ^(running|degraded)$ ]]
+	run "$HAKO" shell deb sh -c 'echo $NOTIFY_SOCKET; findmnt -n -o FSTYPE /run'
+	[ "$output" = "$(printf '/run/host/notify\ntmpfs')" ]
+	run "$HAKO" log deb
+	[[ "$output" == *"Reached target multi-user.target - Multi-User System."* ]]
+	"$HAKO" poweroff --timeout=10 deb
+	run "$HAKO" log -n 1 deb
+	[[ "$output" == "-- "*" hako: machine deb ended: PID 1 "* ]]
+	no_leftovers
+	# Boot=no runs a command, which hako does not wait for.
+	image cmd
+	printf '[Exec]\nBoot=no\nParameters=/bin/sleep 600\n' >"$HAKO_IMAGE_DIR/cmd.nspawn"
+	run "$HAKO" start --notify-ready=yes cmd
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: --notify-ready=yes needs a booted init (Boot=no runs a command)" ]
 }

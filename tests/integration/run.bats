@@ -86,7 +86,7 @@ tree_hash() { (cd "$1" && find . -printf '%p %s %m\n' | sort | sha256sum); }
 	[ ! -e "$ROOT/a" ] && [ ! -e "$ROOT/b" ]
 }
 
-@test "run: a non-ephemeral tree is locked against a second writer" {
+@test "run: a non-ephemeral tree is locked against a second writer, not against --ephemeral" {
 	mkdir "$TEST_TMP/sig"
 	mkfifo "$TEST_TMP/go"
 	(exec "$HAKO" run -D "$ROOT" --bind="$TEST_TMP/sig:/sig" /bin/sh -c 'touch /sig/ready; cat > /dev/null' < "$TEST_TMP/go") &
@@ -94,10 +94,25 @@ tree_hash() { (cd "$1" && find . -printf '%p %s %m\n' | sort | sha256sum); }
 	exec 7> "$TEST_TMP/go"
 	wait_for 5 test -e "$TEST_TMP/sig/ready"
 	run "$HAKO" run -D "$ROOT" /bin/true
+	local second=$status second_output=$output
+	# Issue 15.9 (seed 003): --ephemeral is the way around it, as with nspawn, and so is
+	# --read-only next to ephemeral ones; -x never blocks a writer either.
+	run "$HAKO" run -x -D "$ROOT" /bin/true
+	local ephemeral=$status
 	exec 7>&-
-	[ "$status" -eq 125 ]
-	[ "$output" = "hako: Directory tree $ROOT is currently busy." ]
+	[ "$second" -eq 125 ]
+	[ "$second_output" = "hako: Directory tree $ROOT is currently busy." ]
+	[ "$ephemeral" -eq 0 ]
 	wait "${BG_PIDS[0]}"
+	mkfifo "$TEST_TMP/go2"
+	(exec "$HAKO" run -x -D "$ROOT" --bind="$TEST_TMP/sig:/sig" /bin/sh -c 'touch /sig/ready2; cat > /dev/null' < "$TEST_TMP/go2") &
+	BG_PIDS+=($!)
+	exec 7> "$TEST_TMP/go2"
+	wait_for 5 test -e "$TEST_TMP/sig/ready2"
+	run "$HAKO" run -D "$ROOT" /bin/true
+	exec 7>&-
+	[ "$status" -eq 0 ]
+	wait "${BG_PIDS[1]}"
 }
 
 @test "run: inside a default container mount, modules, mknod, /proc/sys, /sys all fail" {
@@ -207,7 +222,7 @@ I
 		[ "${#lines[@]}" -eq 1 ] || { echo "not one line: $output"; return 1; }
 	}
 	check -D "$TEST_TMP/nope" /bin/true
-	[ "$output" = "hako: cannot use directory $TEST_TMP/nope: No such file or directory" ]
+	[ "$output" = "hako: cannot open directory $TEST_TMP/nope: No such file or directory" ]
 	check -D "$ROOT/etc/passwd" /bin/true
 	[ "$output" = "hako: $ROOT/etc/passwd is not a directory" ]
 	check -D / /bin/true
@@ -301,4 +316,48 @@ I
 	[ "$status" -eq 125 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == "hako: invalid machine name 'a\\nb' "* ]]
+}
+
+# Issue 15.8: hako run reads NAME.nspawn as systemd-nspawn does (--settings=yes by default), NAME
+# being -M's or the directory's; the command line wins, Parameters= counts only without a
+# command, a file beside the tree is untrusted, and --settings=no|trusted as in nspawn.
+@test "run: NAME.nspawn applies to hako run -D DIR; --settings=no and trusted" {
+	export HAKO_NSPAWN_DIRS=$TEST_TMP/nspawn
+	mkdir "$HAKO_NSPAWN_DIRS"
+	printf '[Exec]\nEnvironment=FROM=beside\nParameters=/bin/sh -c "echo params $FROM"\n' >"$TEST_TMP/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT"
+	[ "$output" = "params beside" ]
+	run "$HAKO" run -q -D "$ROOT/" /bin/sh -c 'echo $FROM'
+	[ "$output" = beside ]
+	run "$HAKO" run -q -D "$ROOT" -E FROM=cmdline /bin/sh -c 'echo $FROM'
+	[ "$output" = cmdline ]
+	run "$HAKO" run -q -D "$ROOT" --settings=no /bin/sh -c 'echo "[$FROM]"'
+	[ "$output" = "[]" ]
+	run "$HAKO" run -q -D "$ROOT" --settings=trusted /bin/sh -c 'echo "[$FROM]"'
+	[ "$output" = "[]" ]
+	# -M names the file; one in the administrator's directory is trusted and comes first.
+	printf '[Exec]\nEnvironment=FROM=admin\n' >"$HAKO_NSPAWN_DIRS/other.nspawn"
+	run "$HAKO" run -q -D "$ROOT" -M other --settings=trusted /bin/sh -c 'echo $FROM'
+	[ "$output" = admin ]
+	run "$HAKO" run -q -D "$ROOT" --settings=maybe /bin/true
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: invalid --settings=maybe: expected yes, no or trusted (override is not offered)" ]
+}
+
+# Paths in the tree are resolved inside it (openat2 RESOLVE_IN_ROOT), which fails with EAGAIN
+# on a path through ".." (/sbin/init -> ../bin/busybox) whenever the host renames anything
+# meanwhile: hako retries, as openat2(2) says. Without, most starts said "not found" while
+# another process renamed files in a loop.
+@test "run: a path through .. in the tree resolves while the host renames files" {
+	mkdir "$TEST_TMP/a" "$TEST_TMP/b"
+	bg "$BATS_TEST_DIRNAME/../../build/tests/swapper" "$TEST_TMP/a" "$TEST_TMP/b" "$TEST_TMP/swapping"
+	wait_for 5 test -e "$TEST_TMP/swapping"
+	local i st fails=0
+	for ((i = 0; i < 100; i++)); do
+		st=0
+		"$HAKO" run -q -D "$ROOT" /sbin/init >/dev/null 2>&1 || st=$?
+		[ "$st" -ne 127 ] || fails=$((fails + 1))
+	done
+	echo "# $fails of 100 did not find /sbin/init"
+	[ "$fails" -eq 0 ]
 }
