@@ -320,6 +320,39 @@ int write_file_at(int dirfd, const char *path, const char *data, int flags, mode
 	return write_all(fd, data, strlen(data));
 }
 
+int pid_start_time(pid_t pid, uint64_t *ret)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_free_ char *text = NULL;
+	int r = read_file(path, &text, NULL);
+	if (r < 0)
+		return r;
+	/* The command name may hold spaces and parentheses: fields count from the last ')'. */
+	const char *p = strrchr(text, ')');
+	unsigned long long start;
+	/* After it: state (field 3) ... itrealvalue (21), then starttime (22). */
+	if (!p || sscanf(p + 1, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &start) != 1)
+		return -EBADMSG;
+	*ret = start;
+	return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, mode_t mode, bool exclusive)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
+	if (!tmp)
+		return -ENOMEM;
+	int r = write_file(tmp, data, O_CREAT | O_EXCL, mode);
+	if (r >= 0 && exclusive && link(tmp, path) < 0)
+		r = -errno;
+	else if (r >= 0 && !exclusive && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0 || exclusive)
+		(void)unlink(tmp);
+	return r;
+}
+
 int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

@@ -46,6 +46,12 @@ const char *read_error_str(int r);
 int read_line_file(const char *path, char **ret);                    /* first line, no newline */
 int write_file(const char *path, const char *data, int flags, mode_t mode); /* flags: O_CREAT|O_TRUNC.. */
 int write_file_at(int dirfd, const char *path, const char *data, int flags, mode_t mode);
+/* When pid started (clock ticks since boot, /proc/PID/stat): with the pid, names one process
+ * for good, a reused pid aside. */
+int pid_start_time(pid_t pid, uint64_t *ret);
+/* Writes path whole or not at all: a temporary file beside it, then renamed over it, or with
+ * exclusive linked to it (-EEXIST if path exists). A full disk leaves no empty or partial file. */
+int write_file_atomic(const char *path, const char *data, mode_t mode, bool exclusive);
 /* Writes all len bytes to fd: retries short writes and EINTR, waits (poll) while a
  * non-blocking fd is full. */
 int write_all(int fd, const void *data, size_t len);

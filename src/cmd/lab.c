@@ -80,6 +80,9 @@ static int lab_cmd_up(int argc, char **argv)
 	/* Bad input, like a bad file: refused before anything is made. */
 	if (topology_parse_file(argv[1], &t) < 0 || lab_check_trees(t) < 0)
 		return EXIT_HAKO_USAGE;
+	_cleanup_close_ int lock = lab_lock();
+	if (lock < 0)
+		return EXIT_HAKO_FAILED;
 	return lab_up(t, text) < 0 ? EXIT_HAKO_FAILED : 0;
 }
 
@@ -92,6 +95,9 @@ static int lab_cmd_down(int argc, char **argv)
 	}
 	if (lab_resolve(argv[1], &name, NULL) < 0)
 		return EXIT_HAKO_USAGE;
+	_cleanup_close_ int lock = lab_lock();
+	if (lock < 0)
+		return EXIT_HAKO_FAILED;
 	int r = lab_down(name);
 	if (r == -ENOENT) {
 		log_error("no lab '%s' (see hako lab list)", name);

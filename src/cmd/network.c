@@ -105,6 +105,18 @@ static int members_of(const char *name)
 	return dir ? members_count_live(dir) : -ENOMEM;
 }
 
+/* network_load said why the definition is broken; rm still removes it (issue 18.6). */
+static int remove_broken(const char *name)
+{
+	int r = network_remove_broken(name);
+	if (r < 0) {
+		log_errno(r, "cannot remove network %s", name);
+		return EXIT_HAKO_FAILED;
+	}
+	log_warning("removed network %s despite its broken definition", name);
+	return 0;
+}
+
 static int do_rm(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -115,7 +127,10 @@ static int do_rm(int argc, char **argv)
 	_cleanup_(network_def_donep) struct network_def d = { 0 };
 	if (lock < 0)
 		return EXIT_HAKO_FAILED;
-	if (network_load(argv[1], &d) < 0)
+	int r = network_load(argv[1], &d);
+	if (r == -EINVAL && network_name_valid(argv[1]))
+		return remove_broken(argv[1]);
+	if (r < 0)
 		return EXIT_HAKO_USAGE;
 	int n = members_of(d.name);
 	if (n > 0) {

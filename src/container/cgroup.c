@@ -1,5 +1,6 @@
 /* Container cgroups (see cgroup.h). The property table is the whole mapping from systemd's
  * names to the v1 and v2 files: review it here. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -334,17 +336,109 @@ static int own_cgroup(const char *key, char **ret)
 
 static int remove_tree(const char *dir);
 
+/* Who made a container's cgroup: "PID STARTTIME" of the hako that did (the one that runs it:
+ * hako run, or the machine's supervisor), in an extended attribute of the directory, as systemd
+ * marks its cgroups with trusted.invocation_id. It tells a cgroup whose owner died (collect it)
+ * from one another hako is still setting up, which an age could not (issue 18.4). */
+#define OWNER_XATTR "trusted.hako_owner"
+
+static void mark_owner(const char *path)
+{
+	uint64_t start;
+	char owner[48];
+	if (pid_start_time(getpid(), &start) < 0)
+		return;
+	snprintf(owner, sizeof(owner), "%d %llu", (int)getpid(), (unsigned long long)start);
+	(void)setxattr(path, OWNER_XATTR, owner, strlen(owner), 0);
+}
+
+/* 1: its owner lives; 0: it is gone; -ENODATA: no mark (made by an older hako, or hako died
+ * between mkdir and the mark). */
+static int owner_alive(const char *path)
+{
+	char owner[48];
+	ssize_t n = getxattr(path, OWNER_XATTR, owner, sizeof(owner) - 1);
+	if (n < 0)
+		return -ENODATA;
+	owner[n] = '\0';
+	int pid;
+	unsigned long long start;
+	uint64_t now_start;
+	if (sscanf(owner, "%d %llu", &pid, &start) != 2 || pid <= 0)
+		return 0;
+	return pid_start_time(pid, &now_start) == 0 && now_start == start;
+}
+
 /* A cgroup left by a container whose hako was SIGKILLed stays behind, empty: collect it. One
- * with tasks in it is busy (rmdir fails with EBUSY) and stays; so does a young empty one, which
- * another hako may have just made and not yet moved its container into. */
+ * with tasks in it is busy (rmdir fails with EBUSY) and stays; so does one whose owner lives.
+ * Without an owner's mark, a young one stays too: another hako may just have made it. */
 static int collect_stale(const char *path)
 {
+	int alive = owner_alive(path);
+	if (alive > 0)
+		return -EBUSY;
 	struct stat st;
-	if (stat(path, &st) < 0)
+	if (alive < 0 && stat(path, &st) < 0)
 		return -errno;
-	if (time(NULL) - st.st_ctime < 5)
+	if (alive < 0 && time(NULL) - st.st_ctime < 5)
 		return -EBUSY;
 	return remove_tree(path);
+}
+
+/* The container's cgroup directory, marked as ours; a stale one of the same name is collected
+ * first. -EBUSY if the name is in use. */
+static int make_owned_dir(const char *path)
+{
+	if (mkdir(path, 0755) < 0) {
+		if (errno != EEXIST)
+			return -errno;
+		if (collect_stale(path) < 0)
+			return -EBUSY;
+		if (mkdir(path, 0755) < 0)
+			return errno == EEXIST ? -EBUSY : -errno;
+	}
+	mark_owner(path);
+	return 0;
+}
+
+/* The marked cgroups in dir whose owner is gone: removed (an rmdir that finds tasks fails). */
+static void collect_orphans_in(const char *dir)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *path = xasprintf("%s/%s", dir, e->d_name);
+		if (path && owner_alive(path) == 0)
+			(void)remove_tree(path);
+	}
+}
+
+/* hako's cgroups of a hierarchy mounted at mount: below the collecting hako's own cgroup, and
+ * below the root (where they go when hako shares its cgroup with other processes). */
+static void collect_orphans_under(const char *mount, const char *own)
+{
+	_cleanup_free_ char *mine = xasprintf("%s%s/hako", mount, streq(own, "/") ? "" : own);
+	_cleanup_free_ char *root = xasprintf("%s/hako", mount);
+	if (mine)
+		collect_orphans_in(mine);
+	if (root && mine && !streq(root, mine))
+		collect_orphans_in(root);
+}
+
+void cgroup_collect_orphans(void)
+{
+	char *v2 = NULL, *v1[_CTRL_MAX] = { 0 };
+	_cleanup_free_ char *own = NULL;
+	if (find_mounts(&v2, v1) >= 0 && own_cgroup("", &own) >= 0 && v2)
+		collect_orphans_under(v2, own);
+	for (int c = 0; c < _CTRL_MAX; c++) {
+		_cleanup_free_ char *own1 = NULL;
+		if (v1[c] && own_cgroup(controller_names[c], &own1) >= 0)
+			collect_orphans_under(v1[c], own1);
+		free(v1[c]);
+	}
+	free(v2);
 }
 
 /* Enables the controllers in dir's subtree_control. A failure is left for a limit to find: its
@@ -440,14 +534,12 @@ static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char
 	h->path = xasprintf("%s/%s", h->parent, machine);
 	if (!h->path)
 		return -ENOMEM;
-	if (mkdir(h->path, 0755) < 0 && !(errno == EEXIST && collect_stale(h->path) == 0 &&
-					    mkdir(h->path, 0755) == 0)) {
-		int r = errno == EEXIST ? -EBUSY : -errno;
+	int r = make_owned_dir(h->path);
+	if (r < 0) {
 		free(h->path);
 		h->path = NULL; /* not ours: never remove a cgroup another container made */
-		return r;
 	}
-	return 0;
+	return r;
 }
 
 /* --keep-unit: hako's own cgroup is delegated to it (Delegate=yes). cgroup v2 allows no
@@ -467,14 +559,12 @@ static int make_keep_unit(struct hierarchy *h, const char *mount, const char *ow
 	h->path = xasprintf("%s/payload", own_dir);
 	if (!h->path)
 		return -ENOMEM;
-	if (mkdir(h->path, 0755) < 0 && !(errno == EEXIST && collect_stale(h->path) == 0 &&
-					    mkdir(h->path, 0755) == 0)) {
-		r = errno == EEXIST ? -EBUSY : -errno;
+	r = make_owned_dir(h->path);
+	if (r < 0) {
 		free(h->path);
 		h->path = NULL;
-		return r;
 	}
-	return 0;
+	return r;
 }
 
 static int write_limit(const struct hierarchy *h, enum cgroup_property p, uint64_t value)

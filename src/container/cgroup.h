@@ -97,6 +97,9 @@ void cgroup_destroy(struct cgroup *cg);
 /* Kills what is left in the cgroup directory dir and removes it with its sub-cgroups: how a
  * machine's cgroup is collected after its supervisor died (src/machine). */
 void cgroup_remove_path(const char *dir);
+/* Removes every empty cgroup of hako's whose owner (the hako that made it, marked on it) is
+ * gone: a run or start killed while starting left it, and a name never used again kept it. */
+void cgroup_collect_orphans(void);
 /* The container's cgroup path in the v2 (or first) hierarchy, for messages and tests. */
 const char *cgroup_path(const struct cgroup *cg);
 /* A cgroup directory of the unified hierarchy as systemd names it, from the hierarchy's root

@@ -49,6 +49,10 @@ int lab_ns_open(const char *lab, const char *member);
 /* Builds the lab t (its file's text is text). Already up with the same text: does nothing and
  * returns 0; up with another: -EEXIST. On failure removes what it made. Logs. */
 int lab_up(const struct lab_topology *t, const char *text);
+/* Waits for and takes the lock that lets one command at a time build or remove labs (two
+ * `lab up` of one lab at once both failed, or one reported a broken lab as up: issue 18.5).
+ * Returns the fd to close. Logs. */
+int lab_lock(void);
 /* Removes everything of the lab, whatever state it is in. -ENOENT if it does not exist. Logs. */
 int lab_down(const char *lab);
 /* Names of the labs that exist (up or half made), sorted. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,6 +123,21 @@ static int remove_namespaces(const char *lab)
 	return r;
 }
 
+int lab_lock(void)
+{
+	int r = hako_mkdir(HAKO_DIR_RUNTIME, "labs");
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "labs");
+	if (r < 0 || !dir)
+		return log_errno(r < 0 ? r : -ENOMEM, "cannot create the labs' directory");
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return log_errno(-errno, "cannot open %s", dir);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return log_errno(-errno, "cannot lock %s", dir);
+	return TAKE_FD(fd);
+}
+
 int lab_down(const char *lab)
 {
 	_cleanup_free_ char *dir = lab_path(lab, "%s", "");
@@ -129,7 +145,16 @@ int lab_down(const char *lab)
 		return log_errno(-ENOMEM, "out of memory");
 	if (!machine_name_valid(lab) || access(dir, F_OK) < 0)
 		return -ENOENT;
+	/* Not up from the first step on: a down killed half way leaves a lab that `lab list`
+	 * calls incomplete, not up (issue 18.8); another down finishes it. */
+	_cleanup_free_ char *up = lab_path(lab, "up");
+	if (!up || (unlink(up) < 0 && errno != ENOENT))
+		return log_errno(up ? -errno : -ENOMEM, "lab %s: cannot mark it going down", lab);
 	kill_programs(lab);
+	/* For the tests only, as HAKO_TEST_LAB_KILL_AFTER for up (src/lab/up.c): a down killed
+	 * half way, at a point it reaches for sure. */
+	if (getenv("HAKO_TEST_LAB_DOWN_KILL"))
+		raise(SIGKILL);
 	/* The containers first: they hold their nodes' namespaces. */
 	int r = lab_stop_containers(lab);
 	if (r < 0)

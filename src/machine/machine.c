@@ -197,6 +197,7 @@ static int collect_machines(void)
 void machines_collect_stale(void)
 {
 	(void)collect_machines();
+	cgroup_collect_orphans();
 	network_collect_stale();
 }
 

@@ -52,7 +52,8 @@ int machine_names(char ***ret);
 /* The images (directories) in $HAKO_IMAGE_DIR, sorted. */
 int machine_image_names(char ***ret);
 /* Collects every machine whose supervisor is gone: kills what is left in its cgroup, removes
- * the cgroup, its network resources and its runtime directory. Every machine command runs it. */
+ * the cgroup, its network resources and its runtime directory; and every empty cgroup of
+ * hako's whose maker is gone (cgroup_collect_orphans). Every machine command runs it. */
 void machines_collect_stale(void);
 /* The same for `hako run`, whose start-up must stay fast: with no machine directories it costs
  * one opendir(); the network's stale state is looked at only when a machine was collected. */

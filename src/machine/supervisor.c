@@ -61,6 +61,7 @@ struct supervisor {
 	bool console_gone;  /* nobody has the pty's slave open any more */
 	bool stopping;      /* the machine is to end, not be restarted */
 	bool rebooting;     /* restart it once PID 1 is gone */
+	bool accept_paused; /* out of fds (EMFILE): clients wait in the backlog until one leaves */
 	struct console_log log;
 };
 
@@ -256,6 +257,7 @@ static void drop_client(struct supervisor *s, int i)
 		s->login_fd = -1;
 	close(s->clients[i]);
 	s->clients[i] = -1;
+	s->accept_paused = false; /* an fd is free again */
 }
 
 static void serve_client(struct supervisor *s, int i)
@@ -278,8 +280,15 @@ static void serve_client(struct supervisor *s, int i)
 
 static void accept_clients(struct supervisor *s)
 {
-	int fd;
-	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+	for (;;) {
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			/* Out of fds, the socket stays readable: it is not polled until a client
+			 * leaves (the waiting ones stay in its backlog). */
+			if (errno == EMFILE || errno == ENFILE)
+				s->accept_paused = true;
+			return;
+		}
 		size_t i;
 		for (i = 0; i < MAX_CLIENTS && s->clients[i] >= 0; i++)
 			;
@@ -376,33 +385,52 @@ static bool handle_signals(struct supervisor *s)
 	return true;
 }
 
+/* The fds the loop waits on: the fixed ones, then only the clients connected (slot[] says
+ * whose), so that the set stays within a low RLIMIT_NOFILE: poll(2) refuses more entries than
+ * the limit with EINVAL, and under `ulimit -n 32` the machine died at once (issue 18.7). */
+enum { POLL_SIGNALS, POLL_CONTROL, POLL_TIMER, POLL_CONSOLE, POLL_FIXED };
+
+static nfds_t poll_set(const struct supervisor *s, struct pollfd *p, int *slot)
+{
+	bool drain = s->login_fd < 0 && !s->console_gone && s->c->pty_master >= 0;
+	p[POLL_SIGNALS] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
+	p[POLL_CONTROL] = (struct pollfd){ .fd = s->accept_paused ? -1 : s->listen_fd, .events = POLLIN };
+	p[POLL_TIMER] = (struct pollfd){ .fd = s->timer_fd, .events = POLLIN };
+	p[POLL_CONSOLE] = (struct pollfd){ .fd = drain ? s->c->pty_master : -1, .events = POLLIN };
+	nfds_t n = POLL_FIXED;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (s->clients[i] >= 0) {
+			slot[n] = i;
+			p[n++] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
+		}
+	return n;
+}
+
 static void loop(struct supervisor *s)
 {
 	for (;;) {
-		struct pollfd p[4 + MAX_CLIENTS];
-		bool drain = s->login_fd < 0 && !s->console_gone && s->c->pty_master >= 0;
-		p[0] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
-		p[1] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
-		p[2] = (struct pollfd){ .fd = s->timer_fd, .events = POLLIN };
-		p[3] = (struct pollfd){ .fd = drain ? s->c->pty_master : -1, .events = POLLIN };
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			p[4 + i] = (struct pollfd){ .fd = s->clients[i], .events = POLLIN };
-		if (poll(p, 4 + MAX_CLIENTS, -1) < 0 && errno != EINTR)
+		struct pollfd p[POLL_FIXED + MAX_CLIENTS];
+		int slot[POLL_FIXED + MAX_CLIENTS];
+		nfds_t n = poll_set(s, p, slot);
+		if (poll(p, n, -1) < 0 && errno != EINTR) {
+			log_event(s, "machine %s: the supervisor cannot wait for events (%s); killing it",
+				  s->st.name, strerror(errno));
 			return;
-		if (p[0].revents && !handle_signals(s))
+		}
+		if (p[POLL_SIGNALS].revents && !handle_signals(s))
 			return;
-		if (p[2].revents) {
+		if (p[POLL_TIMER].revents) {
 			uint64_t ticks;
 			(void)read(s->timer_fd, &ticks, sizeof(ticks));
 			container_kill(s->c, SIGKILL); /* asked politely, waited long enough */
 		}
-		if (p[3].revents)
+		if (p[POLL_CONSOLE].revents)
 			drain_console(s);
-		if (p[1].revents)
+		if (p[POLL_CONTROL].revents)
 			accept_clients(s);
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (p[4 + i].revents && s->clients[i] >= 0)
-				serve_client(s, i);
+		for (nfds_t k = POLL_FIXED; k < n; k++)
+			if (p[k].revents && s->clients[slot[k]] >= 0)
+				serve_client(s, slot[k]);
 	}
 }
 

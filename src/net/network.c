@@ -276,7 +276,8 @@ int network_save(const struct network_def *d)
 	if (!text || !path)
 		return -ENOMEM;
 	int r = hako_mkdir(HAKO_DIR_CONFIG, "networks");
-	return r < 0 ? r : write_file(path, text, O_CREAT | O_EXCL, 0644);
+	/* Whole or not at all: an empty definition left by a full disk could not be removed. */
+	return r < 0 ? r : write_file_atomic(path, text, 0644, true);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -472,6 +473,23 @@ int network_down(const struct network_def *d)
 	rules_down(d);
 	bridge_down(d);
 	return rm_rf(dir);
+}
+
+int network_remove_broken(const char *name)
+{
+	_cleanup_free_ char *def = definition_path(name);
+	_cleanup_free_ char *state = hako_path(HAKO_DIR_STATE, "networks/%s", name);
+	if (!def || !state)
+		return -ENOMEM;
+	if (access(def, F_OK) < 0)
+		return -errno;
+	/* All that the name alone tells: the bridge hk-NAME, a dnsmasq by its pid file. */
+	struct network_def d = { .name = (char *)name, .dhcp = true };
+	snprintf(d.bridge, sizeof(d.bridge), "hk-%s", name);
+	(void)network_down(&d);
+	if (unlink(def) < 0 || rm_rf(state) < 0)
+		return -errno;
+	return 0;
 }
 
 int network_up(const struct network_def *d)

@@ -70,6 +70,10 @@ bool network_is_up(const char *name);
 int network_up(const struct network_def *d);
 /* Takes d down: everything network_up made, and hako's table when no network is left. */
 int network_down(const struct network_def *d);
+/* Removes a network whose definition cannot be loaded (edited by hand, or left broken by an
+ * older hako): whatever runs under its name (dnsmasq, bridge, rules), its definition, its state.
+ * -ENOENT when there is no such definition. */
+int network_remove_broken(const char *name);
 
 /* Member containers, one file each under the network's (or zone's) runtime directory holding
  * hako's pid; files of dead processes do not count. */

@@ -73,6 +73,9 @@ container_cg() {
 	fi
 }
 
+# cgroup_empty DIR: no process is left in the cgroup (a function, so wait_for reads it anew).
+cgroup_empty() { ! grep -q . "$1/cgroup.procs"; }
+
 # hako's cgroups are made under the cgroup it runs in (the "0::" line, "" for the root).
 own_v2_cgroup() {
 	local own
@@ -353,6 +356,29 @@ as_user() {
 	# A scope is systemd's to remove, once it saw it empty.
 	wait_for 10 test ! -e "$(container_cg "$NAME")"
 	[ ! -e "$(cgroup_dir pids "$NAME")" ]
+}
+
+# Issue 18.4: a hako killed while its container runs leaves the container's cgroup, empty (the
+# container dies with it). hako marks each cgroup with its maker (pid and start time), so the
+# name is free again at once (before, for 5 s "already running (its cgroup is in use)"), and
+# any machine command collects one whose name is never used again.
+@test "cgroup: one left by a killed hako is collected at once, by its maker's mark" {
+	start_bg -M "$NAME" -D "$ROOT" sleep 600
+	local cg
+	cg=$(container_cg "$NAME")
+	kill -KILL "${BG_PIDS[0]}"
+	wait_for 10 cgroup_empty "$cg"
+	[ -d "$cg" ]
+	run "$HAKO" run -q -M "$NAME" -D "$ROOT" /bin/true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	BG_PIDS=()
+	start_bg -M "$NAME" -D "$ROOT" sleep 600
+	kill -KILL "${BG_PIDS[0]}"
+	wait_for 10 cgroup_empty "$cg"
+	"$HAKO" list >/dev/null
+	[ ! -e "$cg" ]
+	[ -z "$(find /sys/fs/cgroup -type d -path "*/hako/$NAME" 2>/dev/null)" ]
 }
 
 # lane: vm

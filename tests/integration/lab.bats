@@ -157,6 +157,45 @@ follower_ready() {
 	[ "$output" = "hako: no lab 'nat4' (see hako lab list)" ]
 }
 
+# Issue 18.5: two `lab up` of one lab at once: the second waits for the first, then finds the
+# lab up with the same file and changes nothing. Both succeed, and the lab works.
+# race_lab CMD1 CMD2: runs "hako lab CMD1" and "hako lab CMD2" at once; sets sa and sb to their
+# exit statuses.
+race_lab() {
+	local a b
+	# shellcheck disable=SC2086 # CMD1 and CMD2 are "up FILE" or "down NAME"
+	"$HAKO" lab $1 >"$TEST_TMP/a.out" 2>&1 & a=$!
+	# shellcheck disable=SC2086
+	"$HAKO" lab $2 >"$TEST_TMP/b.out" 2>&1 & b=$!
+	sa=0 sb=0
+	wait "$a" || sa=$?
+	wait "$b" || sb=$?
+	cat "$TEST_TMP/a.out" "$TEST_TMP/b.out"
+}
+
+# Issue 18.5: without a lock per lab, two ups at once both failed, or one reported a broken lab up.
+@test "lab: two lab up of the same lab at once both succeed, once" {
+	local sa sb round
+	for round in 1 2 3 4 5 6; do
+		race_lab "up $LAB" "up $LAB"
+		[ "$sa" -eq 0 ] && [ "$sb" -eq 0 ]
+		run "$HAKO" lab list
+		[[ "$output" == "nat4"*"up"*"7 nodes, 5 NATs"* ]]
+		run in_lab fc ip -o -4 addr show lan-fc
+		[[ "$output" == *"10.0.1.2/24"* ]]
+		run in_lab s1 ip -o -4 addr show
+		[[ "$output" == *"100.64.1.1/16"* ]]
+		# An up racing a down: each sees the other's end state, nothing half-made.
+		race_lab "down nat4" "up $LAB"
+		[ "$sb" -eq 0 ]
+		run "$HAKO" lab list
+		[[ "$output" == "nat4"*"up"* || "$output" != *nat4* ]]
+		if [[ "$output" == *nat4* ]]; then "$HAKO" lab down nat4; fi
+		run "$HAKO" lab list
+		[[ "$output" != *nat4* ]]
+	done
+}
+
 @test "lab: a different topology under the same name is refused while up" {
 	"$HAKO" lab up "$LAB"
 	sed 's/^Subnet=10.0.5.0\/24/Subnet=10.0.6.0\/24/' "$LAB" > "$TEST_TMP/other.lab"
@@ -183,6 +222,19 @@ follower_ready() {
 	run ! grep -q "$HAKO_RUNTIME_DIR" /proc/self/mountinfo
 	run "$HAKO" lab up "$LAB"
 	[ "$status" -eq 0 ]
+}
+
+# Issue 18.8: a lab down killed half way leaves the lab "incomplete", never "up"; a second down
+# finishes it.
+@test "lab: a down killed half way is not listed up; a second down finishes" {
+	"$HAKO" lab up "$LAB"
+	run env HAKO_TEST_LAB_DOWN_KILL=1 "$HAKO" lab down nat4
+	[ "$status" -eq 137 ]
+	run "$HAKO" lab list
+	[[ "$output" == "nat4"*"incomplete"* ]]
+	"$HAKO" lab down nat4
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/nat4" ]
+	run ! grep -q "$HAKO_RUNTIME_DIR/labs/nat4" /proc/self/mountinfo
 }
 
 @test "lab: a failed up removes what it made" {

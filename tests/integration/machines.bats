@@ -982,3 +982,16 @@ boot_run() {
 	[ "$status" -eq 125 ]
 	[ "$output" = "hako: --notify-ready=yes needs a booted init (Boot=no runs a command)" ]
 }
+
+# Issue 18.7: the supervisor waits on only the fds in use, so a low RLIMIT_NOFILE (poll(2)
+# refuses more entries than the limit) no longer kills the machine as soon as it has started.
+@test "machines: a machine started under ulimit -n 24 keeps running and answering" {
+	image lim
+	(ulimit -n 24 && "$HAKO" start --private-network lim)
+	run "$HAKO" shell lim echo hi
+	[ "$output" = hi ]
+	listed lim
+	"$HAKO" stop lim
+	run "$HAKO" log lim
+	[[ "$output" != *"cannot wait for events"* ]]
+}

@@ -500,6 +500,28 @@ N
 	diff <(echo "$before") <(state)
 }
 
+# Issue 18.6: a full configuration directory leaves no empty definition behind (written whole
+# or not at all), and a definition that is broken anyway (edited by hand) can still be removed.
+@test "network: a full config directory leaves no definition; rm removes a broken one" {
+	mkdir -p "$HAKO_CONFIG_DIR/networks"
+	mount -t tmpfs -o size=8k hako-test-full "$HAKO_CONFIG_DIR/networks"
+	dd if=/dev/zero of="$HAKO_CONFIG_DIR/networks/filler" bs=1k count=64 2>/dev/null || true
+	run "$HAKO" network create full --subnet=10.83.0.0/24
+	echo "$output"
+	[ "$status" -eq 126 ]
+	[ "$output" = "hako: cannot save network full: No space left on device" ]
+	run ls "$HAKO_CONFIG_DIR/networks"
+	[ "$output" = filler ]
+	umount "$HAKO_CONFIG_DIR/networks"
+	: >"$HAKO_CONFIG_DIR/networks/bad.network"
+	run "$HAKO" network rm bad
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$HAKO_CONFIG_DIR/networks/bad.network" ]
+	run "$HAKO" network list
+	[ "$output" = "$(printf '%-12s %-5s %-18s %-15s %-24s %s' NAME STATE SUBNET GATEWAY IPV6 MODE)" ]
+}
+
 @test "network: missing dnsmasq names the package and creates nothing" {
 	run env PATH=/nonexistent "$HAKO" network create d1 --subnet=10.98.0.0/24 --dhcp
 	[ "$status" -eq 126 ]
