@@ -29,9 +29,14 @@ void ifname_from(char out[IFNAMSIZ], const char *prefix, const char *name)
 		memcpy(out + p, name, n + 1);
 		return;
 	}
-	unsigned h = (unsigned)(hash64(name, n) & 0xffff);
-	int keep = (int)(IFNAMSIZ - 1 - p - 4);
-	snprintf(out, IFNAMSIZ, "%s%.*s%04x", prefix, keep > 0 ? keep : 0, name, h);
+	unsigned h = (unsigned)(hash64(name, n) & 0xffffffff);
+	int keep = (int)(IFNAMSIZ - 1 - p - 8);
+	snprintf(out, IFNAMSIZ, "%s%.*s%08x", prefix, keep > 0 ? keep : 0, name, h);
+}
+
+bool ifname_shortened(const char *prefix, const char *name)
+{
+	return strlen(prefix) + strlen(name) > IFNAMSIZ - 1;
 }
 
 bool ifname_valid(const char *name)

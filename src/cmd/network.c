@@ -81,21 +81,31 @@ static int do_create(int argc, char **argv)
 		log_error("invalid --external=%s: no such interface", d.external);
 		return EXIT_HAKO_USAGE;
 	}
-	int r = network_save(&d);
-	if (r == -EEXIST) {
+	if (network_exists(d.name)) {
 		log_error("network %s already exists", d.name);
 		return EXIT_HAKO_USAGE;
 	}
+	/* All or nothing, as every later command sees it (issue 18.2): the definition is saved
+	 * last, once the network is up; what a killed create made is taken down here. */
+	network_collect_orphans();
+	if (network_up(&d) < 0)
+		return EXIT_HAKO_FAILED;
+	int r = network_save(&d);
 	if (r < 0) {
 		log_errno(r, "cannot save network %s", d.name);
+		network_down(&d);
 		return EXIT_HAKO_FAILED;
 	}
-	if (network_up(&d) < 0) {
-		_cleanup_free_ char *p = hako_path(HAKO_DIR_CONFIG, "networks/%s.network", d.name);
-		if (p)
-			(void)unlink(p);
-		return EXIT_HAKO_FAILED;
-	}
+	return 0;
+}
+
+/* What a create killed before it saved the definition left: taken down (issue 18.2). */
+static int collect_orphans(void)
+{
+	_cleanup_unlock_ int lock = lock_or_fail();
+	if (lock < 0)
+		return lock;
+	network_collect_orphans();
 	return 0;
 }
 
@@ -167,6 +177,7 @@ static int do_up(int argc, char **argv)
 	if (lock < 0)
 		return EXIT_HAKO_FAILED;
 	int status = 0;
+	network_collect_orphans();
 	for (char **n = want_all ? all : argv + 1; n && *n; n++) {
 		int r = up_one(*n);
 		status = status ? status : r;
@@ -235,7 +246,7 @@ static int do_list(int argc, char **argv)
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_strv_free_ char **names = NULL;
-	if (network_list_names(&names) < 0)
+	if (collect_orphans() < 0 || network_list_names(&names) < 0)
 		return EXIT_HAKO_FAILED;
 	if (json)
 		printf("[");

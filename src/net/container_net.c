@@ -39,6 +39,7 @@ struct net_state {
 	int child_ns, host_ns;    /* the container's namespace (kept: interfaces go back) and ours */
 	struct rtnl *rtnl;        /* ours from network_prepare on; the container's for host0 */
 	char host_if[IFNAMSIZ];   /* ve-NAME / vb-NAME: the veth's host end, "" if none */
+	char host_if_full[3 + MACHINE_NAME_MAX + 1]; /* its altname when host_if is shortened, or "" */
 	int host_ifindex;         /* and its ifindex once made, for machined */
 	int master;               /* ifindex of the bridge the host end joins, 0 if none */
 	char *zone_dir;           /* $RUNTIME/zones/Z/members, once this container is one */
@@ -103,6 +104,31 @@ static bool link_gone_soon(struct rtnl *r, const char *name)
 	return false;
 }
 
+static void name_host_if(struct net_state *s, const char *prefix, const char *machine)
+{
+	ifname_from(s->host_if, prefix, machine);
+	if (ifname_shortened(prefix, machine))
+		snprintf(s->host_if_full, sizeof(s->host_if_full), "%s%s", prefix, machine);
+}
+
+/* The veth's host end is free, or the old one of this very machine is going. A shortened name
+ * another machine holds is a collision of hash and head: its altname names that machine. */
+static int check_host_if_free(const struct container *c)
+{
+	const struct net_state *s = c->net;
+	char owner[RTNL_ALTNAME_SIZE];
+	if (s->host_if_full[0] && rtnl_link_altname(s->rtnl, s->host_if, owner, sizeof(owner)) == 0 &&
+	    !streq(owner, s->host_if_full)) {
+		log_error("interface %s exists already: it is %s, whose shortened name is the same; rename one machine",
+			  s->host_if, owner);
+		return -EEXIST;
+	}
+	if (link_gone_soon(s->rtnl, s->host_if))
+		return 0;
+	log_error("interface %s exists already (is another machine named %s running?)", s->host_if, c->name);
+	return -EEXIST;
+}
+
 /* The host links named by options must exist now, so a typo is bad input, not a failed set-up. */
 static int check_links(const struct container *c)
 {
@@ -122,12 +148,7 @@ static int check_links(const struct container *c)
 		log_error("bridge %s does not exist", n->bridge);
 		return -ENODEV;
 	}
-	if (c->net->host_if[0] && !link_gone_soon(r, c->net->host_if)) {
-		log_error("interface %s exists already (is another machine named %s running?)",
-			  c->net->host_if, c->name);
-		return -EEXIST;
-	}
-	return 0;
+	return c->net->host_if[0] ? check_host_if_free(c) : 0;
 }
 
 /* A claim left by a container whose hako died (SIGKILL of a supervisor) may have left its map
@@ -309,7 +330,7 @@ int network_prepare(struct container *c)
 	}
 	uint64_t t0 = now_usec();
 	if (wants_veth(n))
-		ifname_from(c->net->host_if, n->veth && !n->bridge && !n->zone && !n->network ? "ve-" : "vb-", c->name);
+		name_host_if(c->net, n->veth && !n->bridge && !n->zone && !n->network ? "ve-" : "vb-", c->name);
 	if ((r = check_links(c)) < 0 || (n->network && (r = join_network_prepare(c)) < 0))
 		return r;
 	c->net->prepare_usec = now_usec() - t0;
@@ -410,6 +431,9 @@ static int make_links(struct container *c, struct rtnl *r)
 				 *rtnl_error_message(r) ? ": " : "", rtnl_error_message(r));
 	if (!s->host_if[0])
 		return 0;
+	/* As nspawn does: `ip link show ve-LONGNAME` finds it. The name is ours (checked above). */
+	if (s->host_if_full[0] && (err = rtnl_link_altname_add(r, s->host_if, s->host_if_full)) < 0)
+		log_debug("cannot give %s the altname %s: %s", s->host_if, s->host_if_full, strerror(-err));
 	s->host_ifindex = rtnl_ifindex(r, s->host_if);
 	return s->host_ifindex < 0 ? log_errno(s->host_ifindex, "cannot find %s", s->host_if) : 0;
 }

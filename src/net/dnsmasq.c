@@ -2,12 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -197,11 +198,18 @@ int dnsmasq_start(const struct network_def *d)
 void dnsmasq_stop(const struct network_def *d)
 {
 	pid_t pid = running_pid(d);
-	if (pid <= 0 || kill(pid, SIGTERM) < 0)
+	if (pid <= 0)
+		return;
+	/* Through a pidfd, checked to be still our dnsmasq once open: the pid is not reused under
+	 * it. It is readable once dnsmasq exited, even as a zombie its parent (PID 1) has yet to
+	 * reap, which kill(pid, 0) counted as running for up to 2 s (issue 18.13). */
+	_cleanup_close_ int fd = pidfd_open(pid, 0);
+	if (fd < 0 || running_pid(d) != pid || pidfd_send_signal(fd, SIGTERM, NULL, 0) < 0)
 		return;
 	/* Wait (up to 2 s) so the bridge and the network's addresses are free when we return. */
-	for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
-		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	struct pollfd exited = { .fd = fd, .events = POLLIN };
+	while (poll(&exited, 1, 2000) < 0 && errno == EINTR)
+		;
 }
 
 int dnsmasq_update(const struct network_def *d)

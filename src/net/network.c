@@ -261,18 +261,30 @@ int network_load(const char *name, struct network_def *ret)
 	return 0;
 }
 
-int network_save(const struct network_def *d)
+bool network_exists(const char *name)
+{
+	_cleanup_free_ char *path = definition_path(name);
+	return path && access(path, F_OK) == 0;
+}
+
+/* A definition as its file holds it. */
+static char *network_text(const struct network_def *d)
 {
 	char s[INET_PREFIX_STRLEN], g[INET_PREFIX_STRLEN], v6[INET_PREFIX_STRLEN + 8] = "";
 	if (d->has_ipv6)
 		snprintf(v6, sizeof(v6), "IPv6=%s\n", inet_prefix_str(&d->ipv6, g));
 	_cleanup_free_ char *ext = d->external ? xasprintf("External=%s\n", d->external) : strdup("");
 	_cleanup_free_ char *mtu = d->mtu ? xasprintf("MTU=%u\n", d->mtu) : strdup("");
-	_cleanup_free_ char *text = !ext || !mtu ? NULL : xasprintf(
-		"# hako network %s\n[Network]\nSubnet=%s\nGateway=%s\nNAT=%s\n%sDHCP=%s\nIsolated=%s\n%s%s",
-		d->name, inet_prefix_str(&d->subnet, s), inet_addr_str(&d->gateway, g),
-		d->nat ? "yes" : "no", v6, d->dhcp ? "yes" : "no", d->isolated ? "yes" : "no", ext, mtu);
-	_cleanup_free_ char *path = definition_path(d->name);
+	if (!ext || !mtu)
+		return NULL;
+	return xasprintf("# hako network %s\n[Network]\nSubnet=%s\nGateway=%s\nNAT=%s\n%sDHCP=%s\nIsolated=%s\n%s%s",
+			 d->name, inet_prefix_str(&d->subnet, s), inet_addr_str(&d->gateway, g),
+			 d->nat ? "yes" : "no", v6, d->dhcp ? "yes" : "no", d->isolated ? "yes" : "no", ext, mtu);
+}
+
+int network_save(const struct network_def *d)
+{
+	_cleanup_free_ char *text = network_text(d), *path = definition_path(d->name);
 	if (!text || !path)
 		return -ENOMEM;
 	int r = hako_mkdir(HAKO_DIR_CONFIG, "networks");
@@ -378,10 +390,13 @@ int members_count_live(const char *dir)
 
 /* ---- up and down ---- */
 
+/* The runtime directory of a network holds "up" once all its parts are (issue 18.2): a
+ * command killed half way leaves a network that is down, never one listed up without its
+ * rules, and network_up completes it. */
 bool network_is_up(const char *name)
 {
-	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "networks/%s", name);
-	return dir && access(dir, F_OK) == 0;
+	_cleanup_free_ char *up = hako_path(HAKO_DIR_RUNTIME, "networks/%s/up", name);
+	return up && access(up, F_OK) == 0;
 }
 
 static int bridge_up(const struct network_def *d)
@@ -467,12 +482,61 @@ static void bridge_down(const struct network_def *d)
 int network_down(const struct network_def *d)
 {
 	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "networks/%s", d->name);
-	if (!dir)
+	_cleanup_free_ char *up = hako_path(HAKO_DIR_RUNTIME, "networks/%s/up", d->name);
+	if (!dir || !up)
 		return -ENOMEM;
+	/* Down from the first step: a down killed half way leaves it for up to complete. */
+	if (unlink(up) < 0 && errno != ENOENT)
+		return -errno;
 	dnsmasq_stop(d);
 	rules_down(d);
 	bridge_down(d);
 	return rm_rf(dir);
+}
+
+/* The definition a network was brought up with, kept in its runtime directory: what was made
+ * can be taken down even when its definition is gone (a create killed before it saved it) or
+ * broken. */
+static int load_made(const char *name, struct network_def *ret)
+{
+	_cleanup_free_ char *path = hako_path(HAKO_DIR_RUNTIME, "networks/%s/network", name);
+	_cleanup_free_ char *text = NULL;
+	struct network_def d = { .nat = true, .name = strdup(name) };
+	int r = path && d.name ? read_file(path, &text, NULL) : -ENOMEM;
+	if (r >= 0)
+		r = network_parse(text, path, &d);
+	if (r < 0) {
+		network_def_done(&d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+/* Takes down what runs under a name: as made, if its runtime directory tells; else all that
+ * the name alone tells (the bridge hk-NAME, a dnsmasq by its pid file). */
+static void down_by_name(const char *name)
+{
+	struct network_def d = { 0 };
+	if (load_made(name, &d) == 0) {
+		(void)network_down(&d);
+		network_def_done(&d);
+		return;
+	}
+	d = (struct network_def){ .name = (char *)name, .dhcp = true };
+	snprintf(d.bridge, sizeof(d.bridge), "hk-%s", name);
+	(void)network_down(&d);
+}
+
+void network_collect_orphans(void)
+{
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "networks");
+	_cleanup_closedir_ DIR *dd = dir ? opendir(dir) : NULL;
+	for (struct dirent *de; dd && (de = readdir(dd));) {
+		_cleanup_free_ char *def = definition_path(de->d_name);
+		if (de->d_name[0] != '.' && network_name_valid(de->d_name) && def && access(def, F_OK) < 0)
+			down_by_name(de->d_name);
+	}
 }
 
 int network_remove_broken(const char *name)
@@ -483,12 +547,35 @@ int network_remove_broken(const char *name)
 		return -ENOMEM;
 	if (access(def, F_OK) < 0)
 		return -errno;
-	/* All that the name alone tells: the bridge hk-NAME, a dnsmasq by its pid file. */
-	struct network_def d = { .name = (char *)name, .dhcp = true };
-	snprintf(d.bridge, sizeof(d.bridge), "hk-%s", name);
-	(void)network_down(&d);
+	down_by_name(name);
 	if (unlink(def) < 0 || rm_rf(state) < 0)
 		return -errno;
+	return 0;
+}
+
+/* What network_up makes, in order; each step is undone by network_down. */
+static int made_record(const struct network_def *d)
+{
+	_cleanup_free_ char *text = network_text(d);
+	_cleanup_free_ char *path = hako_path(HAKO_DIR_RUNTIME, "networks/%s/network", d->name);
+	return text && path ? write_file(path, text, O_CREAT | O_TRUNC, 0644) : -ENOMEM;
+}
+
+static int mark_up(const struct network_def *d)
+{
+	_cleanup_free_ char *up = hako_path(HAKO_DIR_RUNTIME, "networks/%s/up", d->name);
+	return up ? write_file(up, "", O_CREAT | O_TRUNC, 0644) : -ENOMEM;
+}
+
+/* The parts in order, "up" last. */
+static int make_parts(const struct network_def *d)
+{
+	int r;
+	if ((r = bridge_up(d)) < 0 || (r = sysctls_up(d)) < 0 || (r = rules_up(d)) < 0 ||
+	    (d->dhcp && (r = dnsmasq_start(d)) < 0))
+		return r;
+	if ((r = mark_up(d)) < 0)
+		return log_errno(r, "cannot mark network %s up", d->name);
 	return 0;
 }
 
@@ -497,13 +584,17 @@ int network_up(const struct network_def *d)
 	if (network_is_up(d->name))
 		return 0;
 	_cleanup_free_ char *sub = xasprintf("networks/%s", d->name);
-	int r = sub ? hako_mkdir(HAKO_DIR_RUNTIME, sub) : -ENOMEM;
-	if (r < 0)
+	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "networks/%s", d->name);
+	if (!sub || !dir)
+		return log_errno(-ENOMEM, "out of memory");
+	/* Parts a killed command left, perhaps made from another definition: none is trusted. */
+	if (access(dir, F_OK) == 0)
+		down_by_name(d->name);
+	int r = hako_mkdir(HAKO_DIR_RUNTIME, sub);
+	if (r < 0 || (r = made_record(d)) < 0)
 		return log_errno(r, "cannot create the runtime directory of network %s", d->name);
-	if ((r = bridge_up(d)) < 0 || (r = sysctls_up(d)) < 0 || (r = rules_up(d)) < 0 ||
-	    (d->dhcp && (r = dnsmasq_start(d)) < 0)) {
+	r = make_parts(d);
+	if (r < 0)
 		network_down(d);
-		return r;
-	}
-	return 0;
+	return r;
 }

@@ -52,6 +52,7 @@ bool network_name_valid(const char *name);
 int network_parse(const char *text, const char *file, struct network_def *d);
 int network_load(const char *name, struct network_def *ret);
 int network_save(const struct network_def *d);
+bool network_exists(const char *name);
 /* Names of the defined networks, sorted. */
 int network_list_names(char ***ret);
 
@@ -74,6 +75,8 @@ int network_down(const struct network_def *d);
  * older hako): whatever runs under its name (dnsmasq, bridge, rules), its definition, its state.
  * -ENOENT when there is no such definition. */
 int network_remove_broken(const char *name);
+/* Takes down the networks that run with no definition (a create killed before it saved it). */
+void network_collect_orphans(void);
 
 /* Member containers, one file each under the network's (or zone's) runtime directory holding
  * hako's pid; files of dead processes do not count. */

@@ -327,6 +327,68 @@ int rtnl_link_del(struct rtnl *r, const char *name)
 	return msg_end(r, nlh);
 }
 
+int rtnl_link_altname_add(struct rtnl *r, const char *name, const char *altname)
+{
+	struct nlmsghdr *nlh = msg_start(r, RTM_NEWLINKPROP, NLM_F_CREATE | NLM_F_EXCL);
+	put_ifinfo(nlh, false, false);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	struct nlattr *list = mnl_attr_nest_start(nlh, IFLA_PROP_LIST);
+	mnl_attr_put_strz(nlh, IFLA_ALT_IFNAME, altname);
+	mnl_attr_nest_end(nlh, list);
+	return msg_end(r, nlh);
+}
+
+struct altname_query {
+	char *buf;
+	size_t size;
+	int err;
+};
+
+static int altname_attr(const struct nlattr *attr, void *data)
+{
+	struct altname_query *q = data;
+	if (mnl_attr_get_type(attr) != IFLA_PROP_LIST || mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
+		return MNL_CB_OK;
+	const struct nlattr *alt;
+	mnl_attr_for_each_nested(alt, attr) {
+		if (mnl_attr_get_type(alt) != IFLA_ALT_IFNAME || mnl_attr_validate(alt, MNL_TYPE_NUL_STRING) < 0)
+			continue;
+		snprintf(q->buf, q->size, "%s", mnl_attr_get_str(alt));
+		q->err = 0;
+		return MNL_CB_STOP;
+	}
+	return MNL_CB_OK;
+}
+
+static int altname_msg(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct ifinfomsg), altname_attr, data);
+}
+
+/* RTM_GETLINK for one link (not batched: it has an answer). */
+int rtnl_link_altname(struct rtnl *r, const char *name, char *buf, size_t size)
+{
+	if (r->queued)
+		(void)flush(r);
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++r->seq;
+	put_ifinfo(nlh, false, false);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	if (sendto(r->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	ssize_t n;
+	while ((n = recv(r->fd, r->rbuf, RBUF_BYTES, 0)) < 0)
+		if (errno != EINTR)
+			return -errno;
+	struct altname_query q = { buf, size, -ENODATA };
+	int cb = mnl_cb_run(r->rbuf, (size_t)n, nlh->nlmsg_seq, r->portid, altname_msg, &q);
+	return cb < 0 ? -errno : q.err;
+}
+
 /* SIOCGIFINDEX, not RTM_GETLINK: the ioctl is a lookup by name under RCU, while RTM_GETLINK
  * takes the rtnl lock, fills in every attribute of the link and, since Linux 6.x, first runs
  * the link's pending link-watch events (linkwatch_sync_dev) with their notifier chains: for a

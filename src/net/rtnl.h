@@ -61,6 +61,14 @@ struct rtnl_link {
 int rtnl_link_add(struct rtnl *r, const struct rtnl_link *l);
 /* Changes the existing link l->name: up/down, mtu, master, new_name, netns_fd, mac. */
 int rtnl_link_change(struct rtnl *r, const struct rtnl_link *l);
+/* ALTIFNAMSIZ of linux/if.h, which cannot be included with net/if.h. */
+#define RTNL_ALTNAME_SIZE 128
+
+/* An alternative name for a link (up to 127 bytes, unique like a name): what a shortened
+ * name stands for. */
+int rtnl_link_altname_add(struct rtnl *r, const char *name, const char *altname);
+/* The link's first alternative name into buf; -ENODATA if it has none, -ENODEV if no such link. */
+int rtnl_link_altname(struct rtnl *r, const char *name, char *buf, size_t size);
 int rtnl_link_del(struct rtnl *r, const char *name);
 
 /* ifindex of name (> 0), or -ENODEV. Not batched. */

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "base/names.h"
@@ -32,8 +33,20 @@ static void test_ifname_shortening(void)
 	CHECK(strlen(a) == IFNAMSIZ - 1);
 	CHECK_STREQ(a, b);
 	CHECK(strcmp(a, c) != 0);
-	CHECK(strncmp(a, "ve-a-very-l", 11) == 0);
+	CHECK(strncmp(a, "ve-a-ve", 7) == 0);
 	CHECK(ifname_valid(a));
+	CHECK(ifname_shortened("ve-", "a-very-long-machine-name"));
+	CHECK(!ifname_shortened("ve-", "twelve-chars"));
+	/* Issue 18.9: names that share a head differ in the hash. Before (16 bits), webserver-498
+	 * and webserver-784 (and three more pairs of these) both were vb-webserveda0e. */
+	char names[400][IFNAMSIZ];
+	for (int i = 0; i < 400; i++) {
+		char machine[32];
+		snprintf(machine, sizeof(machine), "webserver-%d", i + 400);
+		ifname_from(names[i], "vb-", machine);
+		for (int j = 0; j < i; j++)
+			CHECK(strcmp(names[i], names[j]) != 0);
+	}
 	CHECK(!ifname_valid("has/slash"));
 	CHECK(!ifname_valid("0123456789abcdef"));
 }
