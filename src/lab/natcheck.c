@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -412,6 +413,26 @@ static int check_proto(struct check *c, const struct natcheck_cfg *cfg, int sw, 
 	return r;
 }
 
+/* One nat-check at a time in a lab: each uses the responder's fixed addresses and ports (the
+ * STUN ports), so a second one at once failed with "Address already in use" (issue 16.4). A
+ * second waits and says so. Returns the lock's fd. Logs. */
+static int natcheck_lock(const char *lab)
+{
+	_cleanup_free_ char *path = lab_path(lab, "natcheck.lock");
+	if (!path)
+		return log_errno(-ENOMEM, "out of memory");
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return log_errno(-errno, "cannot open %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return TAKE_FD(fd);
+	log_info("lab %s: waiting for another nat-check of this lab to end", lab);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return log_errno(-errno, "cannot lock %s", path);
+	return TAKE_FD(fd);
+}
+
 int lab_cmd_nat_check(int argc, char **argv)
 {
 	const struct opt_group groups[] = { OPT_GROUP(NULL, natcheck_options) };
@@ -438,6 +459,9 @@ int lab_cmd_nat_check(int argc, char **argv)
 	const struct lab_network *inet = internet_of(t, &t->nodes[k]);
 	_cleanup_close_ int node_fd = lab_ns_open(lab, node), sw = lab_ns_open(lab, LAB_SWITCH);
 	if (node_fd < 0 || sw < 0)
+		return EXIT_HAKO_FAILED;
+	_cleanup_close_ int lock = natcheck_lock(lab);
+	if (lock < 0)
 		return EXIT_HAKO_FAILED;
 	char a1[16], a2[16];
 	printf("nat-check: %s in lab %s, against %s and %s ports %u and %u on %s\n", node, lab,

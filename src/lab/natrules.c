@@ -24,10 +24,6 @@ struct gen {
 	unsigned udp_s;
 };
 
-/* Key and value expressions of the maps, as seen after SNAT in the learning chain (the packet's
- * source port is the external port; the inside endpoint is the conntrack's original source). */
-static const char inside_endpoint[] = "ct original ip saddr . ct original proto-src";
-
 /* Hairpinned packets find their inside endpoint by external port alone, whatever the filtering
  * (as RFC 5780's hairpin test expects): endpoint-independent filtering's cone map is keyed that
  * way already; the others get a map of their own, learned like it. */
@@ -128,31 +124,74 @@ static void chain_snat(struct gen *g)
 	fprintf(g->f, "\t\toifname \"%s\" snat ip to %s\n\t}\n", o, g->ext);
 }
 
+/* Which packets learn and refresh mappings, and where the parts of a mapping are for them. A
+ * flow the inside started leaves in the original direction; the inside's answers to a flow an
+ * outside host started through a mapping leave in the reply direction. Both refresh it (RFC 4787
+ * REQ-6: outbound refresh MUST be true): before, a mapping only answered through expired while
+ * in use, and a new peer could no longer reach it (issue 16.1). Outbound, the learning runs after
+ * SNAT: the packet's source port is the external port. Inbound refresh (InboundRefresh=, REQ-6's
+ * MAY) sees packets that passed the filter, after DNAT: the external port is in the conntrack
+ * tuple the packet was addressed to. */
+struct learner {
+	bool inbound;
+	const char *direction;
+	const char *inside;   /* the inside endpoint */
+	const char *ext_port; /* the mapping's external port */
+	const char *remote;   /* the outside host's address */
+};
+
+static const struct learner learners[] = {
+	{ false, "original", "ct original ip saddr . ct original proto-src", "th sport", "ip daddr" },
+	{ false, "reply", "ct reply ip saddr . ct reply proto-src", "th sport", "ip daddr" },
+	{ true, "original", "ip daddr . th dport", "ct original proto-dst", "ip saddr" },
+	{ true, "reply", "ip daddr . th dport", "ct reply proto-dst", "ip saddr" },
+};
+
 /* One update per protocol, so UDP and TCP bindings get their own lifetimes. */
-static void learn(struct gen *g, const char *what, const char *key, const char *value)
+static void learn(struct gen *g, const struct learner *l, const char *what, const char *key, const char *value)
 {
 	static const struct { const char *proto; unsigned fixed_s; } protos[] = { { "udp", 0 }, { "tcp", TCP_BINDING_S } };
 	for (size_t i = 0; i < ELEMENTSOF(protos); i++)
-		fprintf(g->f, "\t\toifname \"%s\" ct direction original meta l4proto %s update @%s { %s timeout %us%s%s }\n",
-			g->out, protos[i].proto, what, key, protos[i].fixed_s ? protos[i].fixed_s : g->udp_s,
-			value ? " : " : "", value ? value : "");
+		fprintf(g->f, "\t\t%s \"%s\" ct direction %s meta l4proto %s update @%s { %s timeout %us%s%s }\n",
+			l->inbound ? "iifname" : "oifname", g->out, l->direction, protos[i].proto, what, key,
+			protos[i].fixed_s ? protos[i].fixed_s : g->udp_s, value ? " : " : "", value ? value : "");
+}
+
+static void learn_all(struct gen *g, const struct learner *l)
+{
+	char ep[96], ep_remote[128], port[64], port_remote[96];
+	snprintf(ep, sizeof(ep), "meta l4proto . %s", l->inside);
+	snprintf(ep_remote, sizeof(ep_remote), "meta l4proto . %s . %s", l->inside, l->remote);
+	snprintf(port, sizeof(port), "meta l4proto . %s", l->ext_port);
+	snprintf(port_remote, sizeof(port_remote), "meta l4proto . %s . %s", l->ext_port, l->remote);
+	if (g->nat->mapping == NAT_EI) {
+		learn(g, l, "rev", ep, l->ext_port);
+		learn(g, l, "used", port, NULL);
+	} else if (g->nat->mapping == NAT_AD) {
+		learn(g, l, "rev", ep_remote, l->ext_port);
+	}
+	if (g->nat->filtering == NAT_EI)
+		learn(g, l, "cone", port, l->inside);
+	else if (g->nat->filtering == NAT_AD)
+		learn(g, l, "cone", port_remote, l->inside);
+	if (hairpin_map(g->nat))
+		learn(g, l, "hairpin", port, l->inside);
 }
 
 static void chain_learn(struct gen *g)
 {
 	fprintf(g->f, "\tchain learn {\n\t\ttype filter hook postrouting priority srcnat + 1; policy accept;\n");
-	if (g->nat->mapping == NAT_EI) {
-		learn(g, "rev", "meta l4proto . ct original ip saddr . ct original proto-src", "th sport");
-		learn(g, "used", "meta l4proto . th sport", NULL);
-	} else if (g->nat->mapping == NAT_AD) {
-		learn(g, "rev", "meta l4proto . ct original ip saddr . ct original proto-src . ip daddr", "th sport");
-	}
-	if (g->nat->filtering == NAT_EI)
-		learn(g, "cone", "meta l4proto . th sport", inside_endpoint);
-	else if (g->nat->filtering == NAT_AD)
-		learn(g, "cone", "meta l4proto . th sport . ip daddr", inside_endpoint);
-	if (hairpin_map(g->nat))
-		learn(g, "hairpin", "meta l4proto . th sport", inside_endpoint);
+	for (size_t i = 0; i < ELEMENTSOF(learners); i++)
+		if (!learners[i].inbound)
+			learn_all(g, &learners[i]);
+	fprintf(g->f, "\t}\n");
+	if (!g->nat->inbound_refresh)
+		return;
+	/* After filter_in: a packet it drops refreshes nothing. */
+	fprintf(g->f, "\tchain learn_in {\n\t\ttype filter hook forward priority filter + 1; policy accept;\n");
+	for (size_t i = 0; i < ELEMENTSOF(learners); i++)
+		if (learners[i].inbound)
+			learn_all(g, &learners[i]);
 	fprintf(g->f, "\t}\n");
 }
 

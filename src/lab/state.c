@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "lab/lab.h"
+#include "lab/programs.h"
 #include "net/netns.h"
 
 char *lab_path(const char *lab, const char *fmt, ...)
@@ -77,29 +78,6 @@ int lab_ns_open(const char *lab, const char *member)
 	return fd;
 }
 
-/* Kills the programs Exec= started, if they are still the ones we started: a recorded PID counts
- * only while it runs in the lab's namespace (PIDs are reused). */
-static void kill_programs(const char *lab)
-{
-	_cleanup_free_ char *dir = lab_path(lab, "pids");
-	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
-	for (struct dirent *e; d && (e = readdir(d));) {
-		if (e->d_name[0] == '.')
-			continue;
-		_cleanup_free_ char *pidfile = xasprintf("%s/%s", dir, e->d_name);
-		_cleanup_free_ char *nsfile = lab_path(lab, "ns/%s", e->d_name);
-		_cleanup_free_ char *line = NULL;
-		int pid;
-		if (!pidfile || !nsfile || read_line_file(pidfile, &line) < 0 || parse_int(line, &pid) < 0 || pid <= 1)
-			continue;
-		_cleanup_free_ char *procns = xasprintf("/proc/%d/ns/net", pid);
-		struct stat a, b;
-		if (procns && stat(procns, &a) == 0 && stat(nsfile, &b) == 0 && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev)
-			kill(pid, SIGKILL);
-	}
-}
-
 /* Unmounts and removes every namespace file (the kernel then frees the namespaces, and with them
  * every veth and bridge of the lab). */
 static int remove_namespaces(const char *lab)
@@ -150,7 +128,7 @@ int lab_down(const char *lab)
 	_cleanup_free_ char *up = lab_path(lab, "up");
 	if (!up || (unlink(up) < 0 && errno != ENOENT))
 		return log_errno(up ? -errno : -ENOMEM, "lab %s: cannot mark it going down", lab);
-	kill_programs(lab);
+	lab_programs_kill(lab);
 	/* For the tests only, as HAKO_TEST_LAB_KILL_AFTER for up (src/lab/up.c): a down killed
 	 * half way, at a point it reaches for sure. */
 	if (getenv("HAKO_TEST_LAB_DOWN_KILL"))

@@ -78,6 +78,12 @@ static int set_string(struct topo_parse *p, void *field, const char *v, const ch
 	return (*s = strdup(v)) ? 0 : -ENOMEM;
 }
 
+static int set_lab_name(struct topo_parse *p, void *field, const char *v, const char **why)
+{
+	p->name_line = p->line;
+	return set_string(p, field, v, why);
+}
+
 static int set_bool(struct topo_parse *p, void *field, const char *v, const char **why)
 {
 	(void)p;
@@ -336,7 +342,7 @@ struct key {
 #define K(sec, name, fn, type, field) { sec, name, fn, offsetof(type, field) }
 #define WHOLE(sec, name, fn) { sec, name, fn, 0 }
 static const struct key keys[] = {
-	K(SEC_LAB, "Name", set_string, struct lab_topology, name),
+	K(SEC_LAB, "Name", set_lab_name, struct lab_topology, name),
 	K(SEC_NETWORK, "Subnet", set_subnet, struct lab_network, subnet),
 	K(SEC_NAT, "Inside", set_string, struct lab_nat, inside_name),
 	K(SEC_NAT, "Outside", set_string, struct lab_nat, outside_name),
@@ -346,6 +352,7 @@ static const struct key keys[] = {
 	WHOLE(SEC_NAT, "PortForward", add_forward),
 	K(SEC_NAT, "UdpTimeout", set_seconds, struct lab_nat, udp_timeout_s),
 	K(SEC_NAT, "Hairpin", set_bool, struct lab_nat, hairpin),
+	K(SEC_NAT, "InboundRefresh", set_bool, struct lab_nat, inbound_refresh),
 	K(SEC_NAT, "InsideAddress", set_address, struct lab_nat, inside_addr),
 	K(SEC_NAT, "OutsideAddress", set_address, struct lab_nat, outside_addr),
 	K(SEC_NAT, "Route", add_route, struct lab_nat, routes),

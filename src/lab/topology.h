@@ -70,6 +70,7 @@ struct lab_nat {
 	enum nat_behaviour mapping, filtering;
 	bool type_set, pair_set;
 	bool hairpin;
+	bool inbound_refresh;   /* packets from outside refresh mappings too (RFC 4787 REQ-6 MAY) */
 	uint32_t udp_timeout_s; /* 0: the kernel's defaults */
 	uint32_t inside_addr, outside_addr;
 	uint32_t outside_gateway; /* next hop towards the internet, 0 if the outside is top-level */

@@ -19,6 +19,7 @@
 #include "lab/lab.h"
 #include "lab/link.h"
 #include "lab/natrules.h"
+#include "lab/programs.h"
 #include "net/netns.h"
 #include "net/nft.h"
 #include "net/rtnl.h"
@@ -270,41 +271,6 @@ static int configure_router(struct build *b, size_t i)
 	return 0;
 }
 
-/* Exec=: a shell command line in the node's namespace, detached; its PID recorded for lab down. */
-static int start_program(struct build *b, size_t i)
-{
-	const struct lab_node *node = &b->t->nodes[b->members[i].index];
-	_cleanup_free_ char *pidfile = lab_path(b->lab, "pids/%s", node->name);
-	_cleanup_free_ char *logfile = lab_path(b->lab, "logs/%s", node->name);
-	if (!pidfile || !logfile)
-		return log_errno(-ENOMEM, "out of memory");
-	pid_t pid = fork();
-	if (pid < 0)
-		return log_errno(-errno, "lab %s: %s: cannot start Exec=", b->lab, node->name);
-	if (pid == 0) {
-		int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || nul < 0 || setns(b->fds[i], CLONE_NEWNET) < 0 || setsid() < 0)
-			_exit(127);
-		dup2(nul, 0), dup2(fd, 1), dup2(fd, 2);
-		/* Nothing of hako's caller (a pipe a test waits on) may stay open in the program. */
-		close_range(3, ~0U, 0);
-		signal(SIGPIPE, SIG_DFL);
-		/* "exec": the recorded PID is the program's, not a shell's waiting for it. */
-		_cleanup_free_ char *cmd = xasprintf("exec %s", node->exec);
-		execl("/bin/sh", "sh", "-c", cmd ? cmd : node->exec, (char *)NULL);
-		_exit(127);
-	}
-	char buf[16];
-	snprintf(buf, sizeof(buf), "%d\n", (int)pid);
-	int r = write_file(pidfile, buf, O_CREAT | O_TRUNC, 0644);
-	if (r < 0) {
-		kill(pid, SIGKILL);
-		return log_errno(r, "lab %s: cannot record %s", b->lab, pidfile);
-	}
-	return 0;
-}
-
 /* For the tests only: HAKO_TEST_LAB_KILL_AFTER=MEMBER makes lab up die by SIGKILL once MEMBER is
  * configured, the others not yet, as a kill -9 half way would, but at a point it reaches for sure
  * (tests/integration/lab.bats checks that down cleans up after it). */
@@ -330,20 +296,27 @@ static int configure(struct build *b)
 			test_kill_point(b->members[i].name);
 	}
 	log_debug("lab %s: members configured at %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
+	_cleanup_free_ struct lab_program *progs = calloc(b->n + 1, sizeof(*progs));
+	size_t n_progs = 0;
+	if (!progs)
+		return log_errno(-ENOMEM, "out of memory");
 	/* A container node's Exec= is its container's command. */
 	for (size_t i = 0; r >= 0 && i < b->n; i++) {
 		if (b->members[i].kind != MEMBER_NODE)
 			continue;
 		const struct lab_node *node = &b->t->nodes[b->members[i].index];
-		if (node->exec && !node_is_container(node))
-			r = start_program(b, i);
+		if (!node->exec || node_is_container(node))
+			continue;
+		progs[n_progs].node = node;
+		r = lab_program_start(b->lab, node, b->fds[i], &progs[n_progs].pid);
+		n_progs += r >= 0;
 	}
 	if (r >= 0) {
 		t0 = now_usec();
 		r = lab_start_containers(b->t);
 		log_debug("lab %s: containers started in %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
 	}
-	return r;
+	return r < 0 ? r : lab_programs_check(b->t, progs, n_progs);
 }
 
 static int build(const struct lab_topology *t)

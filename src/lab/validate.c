@@ -35,7 +35,7 @@ static int lab_name(struct topo_parse *p)
 			return log_errno(-ENOMEM, "out of memory");
 	}
 	if (!machine_name_valid(t->name) || strlen(t->name) > LAB_NAME_MAX)
-		return bad(p, 1, "lab name '%s' is not valid (letters, digits, '-', '_', '.', at most %d)",
+		return bad(p, p->name_line ? p->name_line : 1, "lab name '%s' is not valid (letters, digits, '-', '_', '.', at most %d)",
 			   t->name, LAB_NAME_MAX);
 	return 0;
 }

@@ -6,6 +6,8 @@
   send HOST PORT SPORT MESSAGE  send one datagram from source port SPORT
   echo PORT SECONDS             answer each datagram with the sender's "ADDR:PORT" (a reflector)
   ask HOST PORT SPORT SECONDS   send from SPORT, print the first answer (or "timeout", exit 1)
+  ping HOST PORT SPORT SECONDS INTERVAL  send from SPORT every INTERVAL for SECONDS, then print
+                                how many answers came
 """
 import socket
 import sys
@@ -36,6 +38,22 @@ def serve(port, seconds, answer, first=None):
             s.sendto(f"{addr}:{sport}".encode(), (addr, sport))
 
 
+def ping(host, port, sport, seconds, interval):
+    s = bound(sport)
+    answers = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        s.sendto(b"ping", (host, port))
+        s.settimeout(interval)
+        try:
+            s.recv(2048)
+            answers += 1
+            time.sleep(max(0, interval - 0.01))
+        except socket.timeout:
+            pass
+    return answers
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "recv":
@@ -53,6 +71,8 @@ def main(argv):
         except socket.timeout:
             print("timeout")
             return 1
+    elif cmd == "ping":
+        print(ping(argv[2], int(argv[3]), argv[4], float(argv[5]), float(argv[6])))
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -357,6 +357,79 @@ race_lab() {
 	wait_for 3 grep -q "^\[DESTROY\] udp      17 $flow src=100.64.1.1" "$TEST_TMP/events"
 }
 
+# Issue 16.1: a mapping that is only answered through (the inside replies to a peer that
+# started the flow) expired after UdpTimeout= while in use; a new peer then could not reach it.
+@test "lab: the inside's answers refresh its mapping (RFC 4787 REQ-6): a new peer gets through after the timeout" {
+	"$HAKO" lab up "$LAB"
+	echo_on s1 7000
+	run mapped short 40000 100.64.1.1 7000
+	[ "$output" = "100.64.0.5:40000" ]
+	echo_on short 40000
+	# s2 talks to the mapping for twice short-nat's UdpTimeout= (3 s); short only answers.
+	run in_lab s2 python3 "$PROBE" ping 100.64.0.5 40000 9999 6 0.25
+	[ "$output" -ge 12 ]
+	run in_lab s1 python3 "$PROBE" ask 100.64.0.5 40000 7005 2
+	[ "$output" = "100.64.1.1:7005" ]
+}
+
+# InboundRefresh=yes (RFC 4787 REQ-6's MAY): datagrams from outside alone keep a mapping; by
+# default they do not, and it expires after UdpTimeout= though its flow goes on.
+@test "lab: InboundRefresh=yes keeps a mapping that only receives; without it, it expires" {
+	cat > "$TEST_TMP/ir.lab" <<-'EOF'
+	[Lab]
+	Name=ir
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Network lan-a]
+	Subnet=10.0.1.0/24
+	[Network lan-b]
+	Subnet=10.0.2.0/24
+	[Nat na]
+	Inside=lan-a
+	Outside=inet
+	OutsideAddress=100.64.0.1
+	Type=full-cone
+	UdpTimeout=3
+	InboundRefresh=yes
+	[Nat nb]
+	Inside=lan-b
+	Outside=inet
+	OutsideAddress=100.64.0.2
+	Type=full-cone
+	UdpTimeout=3
+	[Node a]
+	Network=lan-a
+	[Node b]
+	Network=lan-b
+	[Node s1]
+	Network=inet
+	Address=100.64.1.1
+	[Node s2]
+	Network=inet
+	Address=100.64.2.2
+	EOF
+	"$HAKO" lab up "$TEST_TMP/ir.lab"
+	local n p1 p2
+	for n in a b; do
+		bg "$HAKO" lab exec ir "$n" python3 "$PROBE" recv 40000 60 100.64.1.1 7000 > "$TEST_TMP/$n.out"
+		wait_for 15 grep -q ready "$TEST_TMP/$n.out"
+	done
+	# s2 sends to both mappings for twice their UdpTimeout=; a and b never answer.
+	bg "$HAKO" lab exec ir s2 python3 "$PROBE" ping 100.64.0.1 40000 9999 6 0.25; p1=${BG_PIDS[-1]}
+	bg "$HAKO" lab exec ir s2 python3 "$PROBE" ping 100.64.0.2 40000 9998 6 0.25; p2=${BG_PIDS[-1]}
+	wait "$p1"
+	wait "$p2"
+	grep -q "^100.64.2.2:9999 ping" "$TEST_TMP/a.out"
+	grep -q "^100.64.2.2:9998 ping" "$TEST_TMP/b.out"
+	"$HAKO" lab exec ir s1 python3 "$PROBE" send 100.64.0.1 40000 7005 new-peer
+	"$HAKO" lab exec ir s1 python3 "$PROBE" send 100.64.0.2 40000 7005 new-peer
+	wait_for 3 grep -q " new-peer$" "$TEST_TMP/a.out"
+	# Nothing from outside reaches b now: the marker comes from b itself, over lo.
+	"$HAKO" lab exec ir b python3 "$PROBE" send 127.0.0.1 40000 7010 marker
+	wait_for 3 grep -q " marker$" "$TEST_TMP/b.out"
+	run ! grep -q " new-peer$" "$TEST_TMP/b.out"
+}
+
 @test "lab: exec runs in the node's namespace; unknown nodes and labs are one-line errors" {
 	"$HAKO" lab up "$LAB"
 	run "$HAKO" lab exec nat4 s1 ip -o -4 addr show inet
@@ -448,6 +521,15 @@ nine_lab() {
 	[[ "$output" != *"protocol:          udp"* && "$output" == *"type:              full-cone"* ]]
 	run "$HAKO" lab nat-check nine m0f0 --proto=sctp
 	[ "$status" -eq 125 ]
+	# Issue 16.4: two at once in one lab both failed ("Address already in use"); the second
+	# now waits for the first.
+	local a b
+	"$HAKO" lab nat-check nine m0f0 --lifetime-max=0 >"$TEST_TMP/a.out" 2>&1 & a=$!
+	"$HAKO" lab nat-check nine m2f2 --lifetime-max=0 >"$TEST_TMP/b.out" 2>&1 & b=$!
+	wait "$a" || { cat "$TEST_TMP/a.out"; false; }
+	wait "$b" || { cat "$TEST_TMP/b.out"; false; }
+	grep -q "type:              full-cone" "$TEST_TMP/a.out"
+	grep -q "type:              symmetric" "$TEST_TMP/b.out"
 	"$HAKO" lab down nine
 }
 
@@ -548,6 +630,42 @@ nine_lab() {
 	[ "$output" = "100.64.0.2:40000" ]
 	"$HAKO" lab down ex
 	! kill -0 "$pid" 2>/dev/null || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
+}
+
+# Issue 16.2: Exec= was run as "exec LINE": only its first command ran, and a failing one left
+# lab up at exit 0.
+@test "lab: Exec= is a whole shell command line, ended whole by down; one that fails fails lab up at its line" {
+	cat > "$TEST_TMP/ex.lab" <<-EOF
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Node a]
+	Network=inet
+	Exec=echo first; cd /tmp && echo "second in \$PWD"; sleep 600 & sleep 500
+	EOF
+	"$HAKO" lab up "$TEST_TMP/ex.lab"
+	local log=$HAKO_RUNTIME_DIR/labs/ex/logs/a pgid
+	wait_for 5 grep -qx "second in /tmp" "$log"
+	grep -qx first "$log"
+	pgid=$(cat "$HAKO_RUNTIME_DIR/labs/ex/pids/a")
+	wait_for 5 sh -c "[ \$(pgrep -g $pgid -x sleep | wc -l) = 2 ]"
+	"$HAKO" lab down ex
+	wait_for 5 sh -c "! pgrep -g $pgid >/dev/null"
+	cat > "$TEST_TMP/bad.lab" <<-EOF
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Node a]
+	Network=inet
+	Exec=sleep 601
+	[Node b]
+	Network=inet
+	Exec=cd /nonexistent && sleep 601
+	EOF
+	run "$HAKO" lab up "$TEST_TMP/bad.lab"
+	[ "$status" -eq 126 ]
+	[ "$output" = "hako: $TEST_TMP/bad.lab:6: [Node b] Exec= exited with status 2: sh: 1: cd: can't cd to /nonexistent" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/bad" ]
+	run pgrep -f -x "sleep 601"
+	[ "$status" -eq 1 ]
 }
 
 # ct.lab: container nodes behind a NAT and on the internet, and a plain node.

@@ -61,6 +61,10 @@ static void test_matrix(void)
 			CHECK((strstr(rules, "map @cone") != NULL) == (f != NAT_APD));
 			CHECK((strstr(rules, "th dport . ip saddr map @cone") != NULL) == (f == NAT_AD));
 			CHECK((strstr(rules, "update @cone { meta l4proto . th sport . ip daddr") != NULL) == (f == NAT_AD));
+			/* RFC 4787 REQ-6 (issue 16.1): the inside's answers refresh its mapping too. */
+			CHECK((strstr(rules, "ct direction reply meta l4proto udp update @cone { meta l4proto . th sport") != NULL) == (f != NAT_APD));
+			CHECK((strstr(rules, "ct direction reply meta l4proto udp update @rev { meta l4proto . ct reply ip saddr . ct reply proto-src") != NULL) == (m != NAT_APD));
+			CHECK(strstr(rules, "chain learn_in") == NULL); /* InboundRefresh= is off by default */
 			/* Every NAT drops what came from outside unasked. */
 			CHECK(strstr(rules, "iifname \"inet\" oifname \"lan0\" drop") != NULL);
 			CHECK(strstr(rules, "delete table ip hako_nat\n") != NULL);
@@ -72,7 +76,7 @@ static void test_matrix(void)
 
 static void test_extras(void)
 {
-	struct lab_topology *t = lab("Type=full-cone\nHairpin=yes\nUdpTimeout=5\nPortForward=udp:54321:c0:12345\n"
+	struct lab_topology *t = lab("Type=full-cone\nHairpin=yes\nUdpTimeout=5\nInboundRefresh=yes\nPortForward=udp:54321:c0:12345\n"
 				     "Route=10.9.0.0/16 via 10.0.1.7\n");
 	char *rules = NULL;
 	CHECK(t && nat_ruleset(t, &t->nats[0], &rules) == 0);
@@ -84,6 +88,11 @@ static void test_extras(void)
 		CHECK(strstr(rules, "elements = { 10.0.1.0/24, 10.9.0.0/16 }") != NULL);
 		CHECK(strstr(rules, "meta l4proto udp update @cone { meta l4proto . th sport timeout 5s : ct original ip saddr") != NULL);
 		CHECK(strstr(rules, "meta l4proto tcp update @cone { meta l4proto . th sport timeout 7440s") != NULL);
+		/* InboundRefresh=yes: packets from outside that passed the filter refresh the mapping,
+		 * whose external port is the one they were sent to. */
+		CHECK(strstr(rules, "chain learn_in {\n\t\ttype filter hook forward priority filter + 1;") != NULL);
+		CHECK(strstr(rules, "iifname \"inet\" ct direction original meta l4proto udp update @cone { meta l4proto . ct original proto-dst timeout 5s : ip daddr . th dport }") != NULL);
+		CHECK(strstr(rules, "iifname \"inet\" ct direction reply meta l4proto udp update @rev { meta l4proto . ip daddr . th dport timeout 5s : ct reply proto-dst }") != NULL);
 		/* Endpoint-independent filtering hairpins through the cone map itself. */
 		CHECK(strstr(rules, "@hairpin") == NULL);
 		CHECK(strstr(rules, "snat ip to 100.64.0.1 : meta l4proto . ip saddr . th sport map @rev\n") != NULL);

@@ -136,7 +136,9 @@ static void test_errors(void)
 		{ "[Network a]\nSubnet=10.0.0.0/24\n[Nat g]\nInside=a\nOutside=b\n", "hako: bad.lab:3: Outside=b: no [Network b] in this file" },
 		{ "[Nat g]\nPortForward=80:web\n", "hako: bad.lab:2: PortForward=80:web: not [tcp:|udp:]PORT:NODE:PORT" },
 		{ "[Node]\n", "hako: bad.lab:1: [Node] needs a name: [Section NAME]" },
-		{ "[Lab]\nName=bad/name\n", "hako: bad.lab:1: lab name 'bad/name' is not valid (letters, digits, '-', '_', '.', at most 32)" },
+		{ "[Lab]\nName=bad/name\n", "hako: bad.lab:2: lab name 'bad/name' is not valid (letters, digits, '-', '_', '.', at most 32)" },
+		/* Issue 18.13: at the line of Name=, not line 1. */
+		{ "# a lab\n\n[Lab]\nName=\n", "hako: bad.lab:4: lab name '' is not valid (letters, digits, '-', '_', '.', at most 32)" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK_STREQ(error_of(cases[i].text), cases[i].error);
