@@ -10,7 +10,6 @@
 #include "cmd/cmd.h"
 
 static const struct command commands[] = {
-	{ NULL, NULL, NULL }, /* keeps the table non-empty while families are added */
 	{ "run", cmd_run, "Run a command or boot an init in a container, in the foreground" },
 	{ "network", cmd_network, "Managed networks: create, list, show, rm, up" },
 	{ "start", cmd_start, "Boot machines in the background, each under a small supervisor" },
@@ -34,10 +33,8 @@ static const struct command commands[] = {
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hako [--version] [--help] COMMAND [OPTIONS...]\n\n"
-		   "Lightweight containers and virtual networks for one Linux host.\n\nCommands:\n");
-	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-		if (commands[i].name)
-			fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+		   "Lightweight containers and virtual networks for one Linux host.\n\n");
+	cmd_print_commands(f, commands, ELEMENTSOF(commands));
 	fprintf(f, "\nSee 'hako COMMAND --help' for a command's options.\n");
 }
 
@@ -58,7 +55,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-		if (commands[i].name && strcmp(commands[i].name, argv[1]) == 0)
+		if (strcmp(commands[i].name, argv[1]) == 0)
 			return commands[i].run(argc - 1, argv + 1);
 	log_error("unknown command '%s' (see hako --help)", argv[1]);
 	return EXIT_HAKO_USAGE;

@@ -151,7 +151,8 @@ int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char *
 
 void opts_help(FILE *f, const char *usage, const struct opt_group *groups, size_t n_groups)
 {
-	fprintf(f, "%s\n", usage);
+	if (usage)
+		fprintf(f, "%s\n", usage);
 	for (size_t i = 0; i < n_groups; i++) {
 		fprintf(f, "\n%s\n", groups[i].title ? groups[i].title : "Options:");
 		for (size_t j = 0; j < groups[i].n; j++) {

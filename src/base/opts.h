@@ -49,6 +49,7 @@ enum opts_flags {
 int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char **argv,
 	       void *target, unsigned flags, const char *usage, struct opts_seen *seen);
 
+/* usage (unless NULL), then each group's options, then -h/--help. */
 void opts_help(FILE *f, const char *usage, const struct opt_group *groups, size_t n_groups);
 
 /* Finds the option serving settings key "Section.Key"; returns its global position or -1. */

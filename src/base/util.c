@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <sys/random.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -490,4 +491,16 @@ void close_fds_except(const int *keep, unsigned n)
 		from = sorted[i] + 1;
 	}
 	close_range((unsigned)from, ~0U, 0);
+}
+
+int signalfd_blocking(const int *signals)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (const int *sig = signals; *sig; sig++)
+		sigaddset(&set, *sig);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }

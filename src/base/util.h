@@ -74,3 +74,7 @@ bool pid_alive(pid_t pid);
 /* Closes every fd from 3 up but keep[0..n-1] (any order): a forked child that lives on must not
  * hold its parent's pipes, sockets or terminal, whose EOF someone waits for. */
 void close_fds_except(const int *keep, unsigned n);
+
+/* Blocks the signals of the 0-terminated list and returns a signalfd (O_NONBLOCK, O_CLOEXEC)
+ * that reads them. */
+int signalfd_blocking(const int *signals);

@@ -1,19 +1,32 @@
 /* Entry points of hako's commands, one file per command family in src/cmd/.
  * Each gets argv with argv[0] = the command's name and returns hako's exit status. */
 #pragma once
+#include <stddef.h>
+#include <stdio.h>
 
-/* Exit statuses of hako's own failures (a container's command passes its status through). */
-enum {
-	EXIT_HAKO_USAGE = 125,   /* bad option, name or file: nothing was started */
-	EXIT_HAKO_FAILED = 126,  /* setting the container up failed */
-	EXIT_HAKO_NOTFOUND = 127, /* the command to run was not found in the tree */
-};
+#include "base/exit.h"
 
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *summary;
+	const char *args; /* in help, after the name ("NAME", "FILE"); NULL: none shown */
 };
+
+/* A command with subcommands (hako network, lab, image): one table, one help style. */
+struct command_family {
+	const char *name;
+	const char *about;              /* a paragraph after the usage line, or NULL */
+	const struct command *commands;
+	size_t n_commands;
+	void (*more_help)(FILE *f);     /* after the commands: options, files; or NULL */
+};
+
+/* The "Commands:" list of a table. */
+void cmd_print_commands(FILE *f, const struct command *commands, size_t n);
+/* argv[1] names a command of the family: runs it with argv[0] = its name. No name: the help on
+ * stderr and EXIT_HAKO_USAGE; --help or -h: the help on stdout. An unknown name is an error. */
+int cmd_dispatch(const struct command_family *family, int argc, char **argv);
 
 int cmd_run(int argc, char **argv); /* src/cmd/run.c */
 int cmd_network(int argc, char **argv); /* src/cmd/network.c */

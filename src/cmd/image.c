@@ -200,7 +200,7 @@ static int copy_entry(int src, int dst, const char *name, struct copy *c)
 
 static int copy_tree(int src, int dst, struct copy *c)
 {
-	int dup_src = dup(src);
+	int dup_src = fcntl(src, F_DUPFD_CLOEXEC, 0);
 	_cleanup_closedir_ DIR *d = dup_src >= 0 ? fdopendir(dup_src) : NULL;
 	if (!d) {
 		if (dup_src >= 0)
@@ -217,6 +217,39 @@ static int copy_tree(int src, int dst, struct copy *c)
 			return r;
 	}
 	return 0;
+}
+
+/* A copy of the tree s in tmp, renamed to dst once whole. */
+static int copy_to(int s, const char *tmp, const char *dst)
+{
+	struct copy c = { .bar = isatty(STDERR_FILENO) };
+	c.total = tree_size(fcntl(s, F_DUPFD_CLOEXEC, 0));
+	if (mkdir(tmp, 0700) < 0)
+		return -errno;
+	_cleanup_close_ int d = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return -errno;
+	int r = copy_tree(s, d, &c);
+	progress(&c, true);
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstat(s, &st) < 0 || fchown(d, st.st_uid, st.st_gid) < 0 || fchmod(d, st.st_mode & 07777) < 0)
+		return -errno;
+	return rename(tmp, dst) < 0 ? -errno : 0;
+}
+
+/* NAME.nspawn goes with its image, if it has one (a btrfs snapshot too: before, only a copy
+ * took it along). */
+static int copy_settings(const char *from, const char *to)
+{
+	_cleanup_free_ char *src = image_path(from, ".nspawn"), *dst = image_path(to, ".nspawn"), *text = NULL;
+	if (!src || !dst)
+		return -ENOMEM;
+	int r = read_file(src, &text, NULL);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : write_file(dst, text, O_WRONLY | O_CREAT | O_EXCL, 0644);
 }
 
 static int image_clone(int argc, char **argv)
@@ -245,29 +278,17 @@ static int image_clone(int argc, char **argv)
 		return EXIT_HAKO_FAILED;
 	}
 	/* BTRFS_IOC_SNAP_CREATE: an instant copy when the image is a btrfs subvolume. */
-	if (ioctl(images, _IOW(0x94, 1, struct btrfs_snap), &snap) == 0)
-		return 0;
-	struct copy c = { .bar = isatty(STDERR_FILENO) };
-	c.total = tree_size(dup(s));
-	int r = mkdir(tmp, 0700) < 0 ? -errno : 0;
-	_cleanup_close_ int d = r < 0 ? -1 : open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (r >= 0)
-		r = d < 0 ? -errno : copy_tree(s, d, &c);
-	struct stat st;
-	if (r >= 0 && fstat(s, &st) == 0 && (fchown(d, st.st_uid, st.st_gid) < 0 || fchmod(d, st.st_mode & 07777) < 0))
-		r = -errno;
-	progress(&c, true);
-	if (r >= 0 && rename(tmp, dst) < 0)
-		r = -errno;
+	int r = ioctl(images, _IOW(0x94, 1, struct btrfs_snap), &snap) == 0 ? 0 : copy_to(s, tmp, dst);
 	if (r < 0) {
 		(void)rm_rf(tmp);
 		log_errno(r, "cannot clone image %s to %s", argv[1], argv[2]);
 		return EXIT_HAKO_FAILED;
 	}
-	_cleanup_free_ char *settings = image_path(argv[1], ".nspawn"), *settings_to = image_path(argv[2], ".nspawn"),
-			    *text = NULL;
-	if (settings && settings_to && read_file(settings, &text, NULL) >= 0)
-		(void)write_file(settings_to, text, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	r = copy_settings(argv[1], argv[2]);
+	if (r < 0) {
+		log_errno(r, "image %s cloned to %s, but not its .nspawn file", argv[1], argv[2]);
+		return EXIT_HAKO_FAILED;
+	}
 	return 0;
 }
 
@@ -292,7 +313,10 @@ static int image_rename(int argc, char **argv)
 		log_errno(-errno, "cannot rename image %s", argv[1]);
 		return EXIT_HAKO_FAILED;
 	}
-	(void)renameat2(AT_FDCWD, sfrom, AT_FDCWD, sto, RENAME_NOREPLACE);
+	if (renameat2(AT_FDCWD, sfrom, AT_FDCWD, sto, RENAME_NOREPLACE) < 0 && errno != ENOENT) {
+		log_errno(-errno, "image %s renamed to %s, but not its settings %s", argv[1], argv[2], sfrom);
+		return EXIT_HAKO_FAILED;
+	}
 	return 0;
 }
 
@@ -433,25 +457,25 @@ static int image_bootstrap(int argc, char **argv)
 
 static const struct command image_commands[] = {
 	{ "list", image_list, "List the images" },
-	{ "clone", image_clone, "Copy an image (btrfs snapshot, reflinks, or a copy)" },
-	{ "rename", image_rename, "Rename an image and its .nspawn file" },
-	{ "remove", image_remove, "Remove images and their .nspawn files" },
-	{ "bootstrap", image_bootstrap, "Make an image with debootstrap, pacstrap or dnf" },
+	{ "clone", image_clone, "Copy an image (btrfs snapshot, reflinks, or a copy)", "SRC DST" },
+	{ "rename", image_rename, "Rename an image and its .nspawn file", "NAME NEW" },
+	{ "remove", image_remove, "Remove images and their .nspawn files", "NAME..." },
+	{ "bootstrap", image_bootstrap, "Make an image with debootstrap, pacstrap or dnf", "NAME --distro=D" },
 };
+
+static void image_dir_help(FILE *f)
+{
+	fprintf(f, "\nImages are the directories in %s.\n", hako_dir(HAKO_DIR_IMAGES));
+}
 
 int cmd_image(int argc, char **argv)
 {
-	if (argc < 2 || streq(argv[1], "--help")) {
-		FILE *f = argc < 2 ? stderr : stdout;
-		fprintf(f, "Usage: hako image COMMAND ...\n\nImages in %s:\n", hako_dir(HAKO_DIR_IMAGES));
-		for (size_t i = 0; i < ELEMENTSOF(image_commands); i++)
-			fprintf(f, "  %-10s %s\n", image_commands[i].name, image_commands[i].summary);
-		return argc < 2 ? EXIT_HAKO_USAGE : 0;
-	}
+	static const struct command_family image = {
+		.name = "image",
+		.commands = image_commands,
+		.n_commands = ELEMENTSOF(image_commands),
+		.more_help = image_dir_help,
+	};
 	machines_collect_stale();
-	for (size_t i = 0; i < ELEMENTSOF(image_commands); i++)
-		if (streq(image_commands[i].name, argv[1]))
-			return image_commands[i].run(argc - 1, argv + 1);
-	log_error("unknown command 'image %s' (see hako image --help)", argv[1]);
-	return EXIT_HAKO_USAGE;
+	return cmd_dispatch(&image, argc, argv);
 }

@@ -15,53 +15,9 @@
 #include "cmd/cmd.h"
 #include "lab/lab.h"
 #include "lab/labcmd.h"
+#include "settings/ini.h"
 
-static const char usage[] =
-	"Usage: hako lab COMMAND ...\n\n"
-	"Commands:\n"
-	"  up FILE                     build the lab FILE describes (again: no change)\n"
-	"  down LAB|FILE               remove everything of a lab\n"
-	"  list                        the labs on this host\n"
-	"  status LAB [--json]         nodes, addresses, NAT gateways and their behaviour\n"
-	"  exec LAB NODE COMMAND...    run COMMAND in a node's namespace (or container)\n"
-	"  graph LAB|FILE [--format=dot|svg]  the topology as a Graphviz picture\n"
-	"  conntrack LAB NODE [--follow]      the node's conntrack table, or its events\n"
-	"  nat-check LAB NODE [--proto=udp|tcp|both]  measure the NAT behaviour (UDP and TCP)";
 
-/* A lab named by a topology file (a path: it has a '/' or names an existing regular file) or by
- * name. *ret_t gets the parsed file when it was one. */
-int lab_resolve(const char *arg, char **ret_name, struct lab_topology **ret_t)
-{
-	struct stat st;
-	if (strchr(arg, '/') || (stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
-		struct lab_topology *t = NULL;
-		int r = topology_parse_file(arg, &t);
-		if (r < 0)
-			return r;
-		if (!(*ret_name = strdup(t->name))) {
-			topology_free(t);
-			return log_errno(-ENOMEM, "out of memory");
-		}
-		if (ret_t)
-			*ret_t = t;
-		else
-			topology_free(t);
-		return 0;
-	}
-	if (!machine_name_valid(arg)) {
-		log_error("'%s' is neither a lab name nor a topology file", arg);
-		return -EINVAL;
-	}
-	return (*ret_name = strdup(arg)) ? 0 : log_errno(-ENOMEM, "out of memory");
-}
-
-int lab_load_or_fail(const char *name, struct lab_topology **ret)
-{
-	int r = lab_load(name, ret);
-	if (r == -ENOENT)
-		log_error("no lab '%s' (see hako lab list)", name);
-	return r;
-}
 
 static int lab_cmd_up(int argc, char **argv)
 {
@@ -71,14 +27,10 @@ static int lab_cmd_up(int argc, char **argv)
 	}
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int r = read_file(argv[1], &text, &len);
-	if (r < 0) {
-		log_errno(r, "cannot read %s", argv[1]);
+	if (ini_read_file(argv[1], &text) < 0)
 		return EXIT_HAKO_USAGE;
-	}
-	/* Bad input, like a bad file: refused before anything is made. */
-	if (topology_parse_file(argv[1], &t) < 0 || lab_check_trees(t) < 0)
+	/* Bad input, like a bad file: refused before anything is made; the file is read once. */
+	if (topology_parse_string(text, argv[1], &t) < 0 || lab_check_trees(t) < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_close_ int lock = lab_lock();
 	if (lock < 0)
@@ -158,29 +110,24 @@ static int lab_cmd_exec(int argc, char **argv)
 	return errno == ENOENT ? EXIT_HAKO_NOTFOUND : EXIT_HAKO_FAILED;
 }
 
-static const struct {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} subcommands[] = {
-	{ "up", lab_cmd_up },
-	{ "down", lab_cmd_down },
-	{ "list", lab_cmd_list },
-	{ "status", lab_cmd_status },
-	{ "exec", lab_cmd_exec },
-	{ "graph", lab_cmd_graph },
-	{ "conntrack", lab_cmd_conntrack },
-	{ "nat-check", lab_cmd_nat_check },
+static const struct command subcommands[] = {
+	{ "up", lab_cmd_up, "Build the lab FILE describes (again: no change)", "FILE" },
+	{ "down", lab_cmd_down, "Remove everything of a lab", "LAB|FILE" },
+	{ "list", lab_cmd_list, "List the labs on this host" },
+	{ "status", lab_cmd_status, "Show nodes, addresses, NAT gateways and their behaviour", "LAB [--json]" },
+	{ "exec", lab_cmd_exec, "Run COMMAND in a node's namespace (or container)", "LAB NODE COMMAND..." },
+	{ "graph", lab_cmd_graph, "Draw the topology as a Graphviz picture", "LAB|FILE [--format=dot|svg]" },
+	{ "conntrack", lab_cmd_conntrack, "Show the node's conntrack table, or follow its events", "LAB NODE [--follow]" },
+	{ "nat-check", lab_cmd_nat_check, "Measure the NAT behaviour (UDP and TCP)", "LAB NODE [OPTIONS]" },
 };
 
 int cmd_lab(int argc, char **argv)
 {
-	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
-		fprintf(argc < 2 ? stderr : stdout, "%s\n", usage);
-		return argc < 2 ? EXIT_HAKO_USAGE : 0;
-	}
-	for (size_t i = 0; i < ELEMENTSOF(subcommands); i++)
-		if (streq(argv[1], subcommands[i].name))
-			return subcommands[i].run(argc - 1, argv + 1);
-	log_error("unknown lab command '%s' (see hako lab --help)", argv[1]);
-	return EXIT_HAKO_USAGE;
+	static const struct command_family lab = {
+		.name = "lab",
+		.about = "Multi-network topologies with NAT gateways, from one file (see hako-lab(1)).",
+		.commands = subcommands,
+		.n_commands = ELEMENTSOF(subcommands),
+	};
+	return cmd_dispatch(&lab, argc, argv);
 }

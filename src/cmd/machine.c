@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "base/cleanup.h"
 #include "base/dirs.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/names.h"
 #include "base/util.h"
@@ -21,6 +23,7 @@
 #include "container/isolation.h"
 #include "container/options.h"
 #include "container/specs.h"
+#include "machine/cgtree.h"
 #include "machine/console_log.h"
 #include "machine/control.h"
 #include "machine/info.h"
@@ -165,8 +168,9 @@ int cmd_start(int argc, char **argv)
 /* ---- list, show, status ---- */
 
 /* What hako list --all says of a name (machinectl's states, "stopped" for an image). */
-enum machine_phase { PHASE_RUNNING, PHASE_STARTING, PHASE_STOPPED };
-static const char *const phase_names[] = { "running", "opening", "stopped" };
+enum machine_phase { PHASE_RUNNING, PHASE_STARTING, PHASE_STOPPED, PHASE_IN_USE };
+/* "in-use": an image whose tree a machine of another name runs on (-M, an --ephemeral copy). */
+static const char *const phase_names[] = { "running", "opening", "stopped", "in-use" };
 
 struct info {
 	struct machine_state st;
@@ -175,6 +179,7 @@ struct info {
 	char *machine_id; /* the guest's /etc/machine-id, NULL if none */
 	char *cgroup;     /* as systemd names it */
 	char **addresses;
+	char *used_by;    /* PHASE_IN_USE: the machine that runs on the tree */
 	bool has_memory, has_tasks;
 	uint64_t memory, tasks;
 };
@@ -188,6 +193,7 @@ static void info_done(struct info *in)
 	free(in->machine_id);
 	free(in->cgroup);
 	strv_free(in->addresses);
+	free(in->used_by);
 }
 
 /* The OS of the tree: of the image directory dir, else seen through the running leader. */
@@ -212,14 +218,35 @@ static int info_load(const char *name, struct info *in)
 	return 1;
 }
 
-/* An image that is not running (hako list --all): its name, and its OS from the tree. */
-static int info_load_image(const char *name, struct info *in)
+/* The running machine (of those named live) whose tree is dir, or NULL. */
+static char *machine_on_tree(char *const *live, const char *dir)
+{
+	struct stat image, tree;
+	if (stat(dir, &image) < 0)
+		return NULL;
+	for (char *const *n = live; n && *n; n++) {
+		struct machine_state st = { 0 };
+		bool same = machine_get(*n, &st) > 0 && stat(st.root, &tree) == 0 &&
+			    tree.st_dev == image.st_dev && tree.st_ino == image.st_ino;
+		machine_state_done(&st);
+		if (same)
+			return strdup(*n);
+	}
+	return NULL;
+}
+
+/* An image that is not running under its name (hako list --all): its name, its OS from the
+ * tree, and the machine that runs on it under another name, if one does. */
+static int info_load_image(const char *name, char *const *live, struct info *in)
 {
 	*in = (struct info){ .phase = PHASE_STOPPED };
 	_cleanup_free_ char *dir = hako_path(HAKO_DIR_IMAGES, "%s", name);
 	if (!dir || !(in->st.name = strdup(name)))
 		return -ENOMEM;
 	info_load_os(in, dir);
+	in->used_by = machine_on_tree(live, dir);
+	if (in->used_by)
+		in->phase = PHASE_IN_USE;
 	return 1;
 }
 
@@ -236,31 +263,8 @@ static void info_load_usage(struct info *in)
 
 static const char *or_dash(const char *s) { return s && *s ? s : "-"; }
 
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void json_strv(char **v)
-{
-	putchar('[');
-	for (char **p = v; p && *p; p++) {
-		if (p != v)
-			putchar(',');
-		json_string(*p);
-	}
-	putchar(']');
-}
+/* A missing value is "" here, as in systemctl show's output. */
+static void put_json(const char *s) { json_string(stdout, s ? s : ""); }
 
 /* The columns of hako list, machinectl's; STATE only with --all, where stopped machines (the
  * images) and starting ones are listed too. */
@@ -269,7 +273,8 @@ static const char *const list_headers[N_COLS] = { "MACHINE", "CLASS", "SERVICE",
 
 static void list_row(const struct info *in, char cells[N_COLS][80])
 {
-	const char *v[N_COLS] = { in->st.name, "container", in->phase == PHASE_STOPPED ? "-" : "hako",
+	bool image = in->phase == PHASE_STOPPED || in->phase == PHASE_IN_USE;
+	const char *v[N_COLS] = { in->st.name, "container", image ? "-" : "hako",
 				  phase_names[in->phase], or_dash(in->os), or_dash(in->version),
 				  in->addresses ? in->addresses[0] : "-" };
 	for (size_t c = 0; c < N_COLS; c++)
@@ -282,17 +287,19 @@ static void list_json(struct info *infos, size_t n, bool all)
 	putchar('[');
 	for (size_t i = 0; i < n; i++) {
 		printf(i ? ",{\"machine\":" : "{\"machine\":");
-		json_string(infos[i].st.name);
+		put_json(infos[i].st.name);
 		printf(",\"class\":\"container\",\"service\":");
-		json_string(infos[i].phase == PHASE_STOPPED ? NULL : "hako");
+		put_json(infos[i].phase == PHASE_STOPPED || infos[i].phase == PHASE_IN_USE ? NULL : "hako");
 		if (all)
 			printf(",\"state\":\"%s\"", phase_names[infos[i].phase]);
+		if (infos[i].used_by)
+			json_member(stdout, "used_by", infos[i].used_by);
 		printf(",\"os\":");
-		json_string(infos[i].os);
+		put_json(infos[i].os);
 		printf(",\"version\":");
-		json_string(infos[i].version);
+		put_json(infos[i].version);
 		printf(",\"addresses\":");
-		json_strv(infos[i].addresses);
+		json_strv(stdout, infos[i].addresses);
 		putchar('}');
 	}
 	printf("]\n");
@@ -391,7 +398,7 @@ int cmd_list(int argc, char **argv)
 			infos[n].phase = PHASE_STARTING;
 			if ((infos[n].st.name = strdup(names[k])))
 				n++;
-		} else if (o.all && info_load_image(names[k], &infos[n]) > 0)
+		} else if (o.all && info_load_image(names[k], live, &infos[n]) > 0)
 			n++;
 	}
 	if (o.json)
@@ -442,7 +449,7 @@ static void show_props(const struct info *in, bool json)
 			continue;
 		}
 		printf(i ? ",\"%s\":" : "{\"%s\":", props[i][0]);
-		json_string(props[i][1]);
+		put_json(props[i][1]);
 	}
 	/* systemctl show's names; absent when no hierarchy counts them. */
 	const struct {
@@ -457,7 +464,7 @@ static void show_props(const struct info *in, bool json)
 			       (unsigned long long)usage[i].value);
 	if (json) {
 		printf(",\"Addresses\":");
-		json_strv(in->addresses);
+		json_strv(stdout, in->addresses);
 		printf("}\n");
 	} else {
 		printf("Addresses=");
@@ -508,6 +515,19 @@ static void format_bytes(uint64_t b, char *buf, size_t size)
 	snprintf(buf, size, u ? "%.1f%c" : "%.0f%c", v, units[u]);
 }
 
+/* The host end of the machine's veth, as machinectl status shows it: hako names it from the
+ * machine's name (ve- on its own, vb- on a bridge, zone or network). */
+static void print_iface(const char *machine)
+{
+	static const char *const prefixes[] = { "ve-", "vb-" };
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+		char name[IFNAMSIZ];
+		ifname_from(name, prefixes[i], machine);
+		if (if_nametoindex(name) > 0)
+			printf("%16s: %s\n", "Iface", name);
+	}
+}
+
 static void print_status(const struct info *in)
 {
 	char since[64], id[33], mem[32] = "-", tasks[32] = "-";
@@ -526,6 +546,7 @@ static void print_status(const struct info *in)
 	printf("%16s: %d (%s)\n", "Leader", (int)in->st.leader, or_dash(in->st.init));
 	printf("%16s: hako; class container\n", "Service");
 	printf("%16s: %s\n", "Root", in->st.root);
+	print_iface(in->st.name);
 	for (char **a = in->addresses; a && *a; a++)
 		printf("%16s: %s\n", a == in->addresses ? "Address" : "", *a);
 	printf("%16s: %s\n", "OS", or_dash(in->pretty));
@@ -534,6 +555,8 @@ static void print_status(const struct info *in)
 	printf("%16s: %s\n", "Tasks", tasks);
 	printf("%16s: %s\n", "Memory", mem);
 	printf("%16s: %s\n", "CGroup", or_dash(in->cgroup));
+	if (*in->st.cgroup)
+		cgroup_tree_print(stdout, in->st.cgroup, "                  ");
 }
 
 /* The lines of a machine's log that hako status shows, as systemctl status shows a unit's. */

@@ -8,6 +8,7 @@
 
 #include "base/cleanup.h"
 #include "base/dirs.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "cmd/cmd.h"
@@ -15,11 +16,10 @@
 #include "net/ipam.h"
 #include "net/network.h"
 
-static const char usage[] =
-	"Usage: hako network create NAME --subnet=CIDR [OPTIONS]\n"
-	"       hako network list [--json] | show NAME | rm NAME | up NAME... | up --all\n\n"
-	"Managed networks: a bridge hk-NAME with the gateway address, forwarding, NAT, port\n"
-	"forwards of containers started with --network=NAME, optionally DHCP/DNS (dnsmasq).";
+static const char create_usage[] =
+	"Usage: hako network create NAME --subnet=CIDR [OPTIONS]\n\n"
+	"Defines network NAME and brings it up: a bridge hk-NAME with the gateway address, forwarding,\n"
+	"NAT, port forwards of containers started with --network=NAME, optionally DHCP/DNS (dnsmasq).";
 
 static void network_def_donep(struct network_def *d) { network_def_done(d); }
 
@@ -60,7 +60,7 @@ static int do_create(int argc, char **argv)
 {
 	const struct opt_group g[] = { { NULL, network_options, network_options_n } };
 	_cleanup_(network_def_donep) struct network_def d = { .nat = true };
-	int i = opts_parse(g, 1, argc, argv, &d, 0, usage, NULL);
+	int i = opts_parse(g, 1, argc, argv, &d, 0, create_usage, NULL);
 	if (i == -ECANCELED)
 		return 0;
 	if (i < 0)
@@ -185,15 +185,6 @@ static int do_up(int argc, char **argv)
 	return status;
 }
 
-/* Values are names and addresses hako validated; an interface name may still hold '"' or '\\'. */
-static void print_json_string(const char *key, const char *v, bool comma)
-{
-	printf("\"%s\":\"", key);
-	for (; *v; v++)
-		printf(*v == '"' || *v == '\\' ? "\\%c" : "%c", *v);
-	printf("\"%s", comma ? "," : "");
-}
-
 /* The state of an up --dhcp network's dnsmasq, restarting one that died; NULL without --dhcp. */
 static const char *dnsmasq_state(const struct network_def *d, pid_t *pid)
 {
@@ -220,21 +211,21 @@ static void print_network(const struct network_def *d, bool json)
 		       d->nat ? "nat" : "routed", d->dhcp ? ",dhcp" : "", d->isolated ? ",isolated" : "");
 		return;
 	}
-	printf("{");
-	print_json_string("name", d->name, true);
-	print_json_string("state", state, true);
-	print_json_string("bridge", d->bridge, true);
-	print_json_string("subnet", s, true);
-	print_json_string("gateway", g, true);
+	printf("{\"name\":");
+	json_string(stdout, d->name);
+	json_member(stdout, "state", state);
+	json_member(stdout, "bridge", d->bridge);
+	json_member(stdout, "subnet", s);
+	json_member(stdout, "gateway", g);
 	if (d->has_ipv6)
-		print_json_string("ipv6", v6, true);
+		json_member(stdout, "ipv6", v6);
 	if (d->external)
-		print_json_string("external", d->external, true);
+		json_member(stdout, "external", d->external);
 	if (dns)
-		print_json_string("dnsmasq", dns, true);
+		json_member(stdout, "dnsmasq", dns);
 	if (d->mtu)
-		printf("\"mtu\":%u,", d->mtu);
-	printf("\"nat\":%s,\"dhcp\":%s,\"isolated\":%s,\"containers\":%d}", d->nat ? "true" : "false",
+		printf(",\"mtu\":%u", d->mtu);
+	printf(",\"nat\":%s,\"dhcp\":%s,\"isolated\":%s,\"containers\":%d}", d->nat ? "true" : "false",
 	       d->dhcp ? "true" : "false", d->isolated ? "true" : "false", members_of(d->name));
 }
 
@@ -303,23 +294,28 @@ static int do_show(int argc, char **argv)
 }
 
 static const struct command subcommands[] = {
-	{ "create", do_create, "Define a network and bring it up" },
-	{ "list", do_list, "List networks" },
-	{ "show", do_show, "Show a network's settings and leases" },
-	{ "rm", do_rm, "Take a network down and remove it" },
-	{ "up", do_up, "Bring defined networks up (after a reboot: up --all)" },
+	{ "create", do_create, "Define a network and bring it up", "NAME --subnet=CIDR [OPTIONS]" },
+	{ "list", do_list, "List networks", "[--json]" },
+	{ "show", do_show, "Show a network's settings and leases", "NAME" },
+	{ "rm", do_rm, "Take a network down and remove it", "NAME" },
+	{ "up", do_up, "Bring defined networks up (after a reboot: up --all)", "NAME...|--all" },
 };
+
+static void create_options_help(FILE *f)
+{
+	const struct opt_group g[] = { { "Options of create:", network_options, network_options_n } };
+	opts_help(f, NULL, g, 1);
+}
 
 int cmd_network(int argc, char **argv)
 {
-	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
-		const struct opt_group g[] = { { NULL, network_options, network_options_n } };
-		opts_help(argc < 2 ? stderr : stdout, usage, g, 1);
-		return argc < 2 ? EXIT_HAKO_USAGE : 0;
-	}
-	for (size_t i = 0; i < ELEMENTSOF(subcommands); i++)
-		if (streq(subcommands[i].name, argv[1]))
-			return subcommands[i].run(argc - 1, argv + 1);
-	log_error("unknown network command '%s' (see hako network --help)", argv[1]);
-	return EXIT_HAKO_USAGE;
+	static const struct command_family network = {
+		.name = "network",
+		.about = "Managed networks: a bridge hk-NAME with the gateway address, forwarding, NAT, port\n"
+			 "forwards of containers started with --network=NAME, optionally DHCP/DNS (dnsmasq).",
+		.commands = subcommands,
+		.n_commands = ELEMENTSOF(subcommands),
+		.more_help = create_options_help,
+	};
+	return cmd_dispatch(&network, argc, argv);
 }

@@ -3,7 +3,6 @@
 #include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -25,17 +24,8 @@ static const char usage[] =
 /* Signals hako handles itself while the container runs, through a signalfd. */
 static int block_signals(void)
 {
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGCHLD);
-	sigaddset(&s, SIGTERM);
-	sigaddset(&s, SIGINT);
-	sigaddset(&s, SIGHUP);
-	sigaddset(&s, SIGWINCH);
-	if (sigprocmask(SIG_BLOCK, &s, NULL) < 0)
-		return -errno;
-	int fd = signalfd(-1, &s, SFD_NONBLOCK | SFD_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGWINCH, 0 };
+	return signalfd_blocking(handled);
 }
 
 /* NAME.nspawn, as systemd-nspawn reads it for -D DIR too: NAME is -M's, else DIR's name. */

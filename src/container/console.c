@@ -39,7 +39,7 @@ int console_open(struct container *c)
 		return log_errno(-errno, "cannot set up the pty");
 	c->pty_path = strdup(path);
 	if (!c->pty_path)
-		return -ENOMEM;
+		return log_errno(-ENOMEM, "out of memory");
 	c->pty_slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (c->pty_slave < 0)
 		return log_errno(-errno, "cannot open %s", path);

@@ -73,7 +73,7 @@ int container_foreground(struct container *c, int sigfd);
  *           isolation_setup_child last before exec (seccomp)
  *   parent: network_cleanup, isolation_cleanup        after the container is gone
  */
-unsigned long isolation_clone_flags(const struct run_config *cfg);
+unsigned long isolation_clone_flags(const struct container *c);
 /* Refuses, by option name, what the caller may not ask for (a user who is not root: anything
  * that makes host links, forwards or cgroups). Called first: nothing is made yet. */
 int isolation_check_caller(const struct run_config *cfg);

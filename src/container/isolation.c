@@ -181,18 +181,19 @@ int isolation_check_caller(const struct run_config *cfg)
  * --private-users=no, where the tree's file system can be idmapped (else nspawn's default, no
  * user namespace: its tree would show as nobody's); a command keeps the host's ids unless asked.
  * A non-root caller always gets a user namespace: it is the only way it may create the others. */
-static enum userns_mode effective_userns(const struct run_config *cfg)
+static enum userns_mode effective_userns(const struct container *c)
 {
 	if (getuid() != 0)
 		return USERNS_FIXED;
-	if (cfg->iso.userns.mode_set)
-		return cfg->iso.userns.mode;
-	return cfg->boot && userns_fs_can_idmap(cfg->directory) ? USERNS_PICK : USERNS_NO;
+	if (c->cfg->iso.userns.mode_set)
+		return c->cfg->iso.userns.mode;
+	/* The tree hako opened and validated, not its path again (issue 14.3). */
+	return c->cfg->boot && userns_fd_can_idmap(c->root_fd) ? USERNS_PICK : USERNS_NO;
 }
 
-unsigned long isolation_clone_flags(const struct run_config *cfg)
+unsigned long isolation_clone_flags(const struct container *c)
 {
-	return effective_userns(cfg) != USERNS_NO ? CLONE_NEWUSER : 0;
+	return effective_userns(c) != USERNS_NO ? CLONE_NEWUSER : 0;
 }
 
 static int prepare_userns(struct container *c, struct isolation_state *s)
@@ -203,7 +204,7 @@ static int prepare_userns(struct container *c, struct isolation_state *s)
 		s->uid_base = getuid(); /* rootless: maps are decided by userns_write_maps */
 		return 0;
 	}
-	switch (effective_userns(c->cfg)) {
+	switch (effective_userns(c)) {
 	case USERNS_IDENTITY:
 		s->uid_base = 0;
 		return 0;
@@ -413,7 +414,7 @@ int isolation_prepare(struct container *c)
 		return log_errno(-ENOMEM, "out of memory");
 	s->range_lock_fd = s->tree_fd = -1;
 	c->iso = s;
-	s->userns = effective_userns(c->cfg) != USERNS_NO;
+	s->userns = effective_userns(c) != USERNS_NO;
 	if (c->cfg->boot && !s->userns && !c->cfg->iso.userns.mode_set)
 		log_warning("%s has no idmapped mounts: %s boots without a user namespace (its root is the host's root; -U=pick to map it anyway)",
 			    c->cfg->directory, c->name);

@@ -25,11 +25,11 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/exit.h"
 #include "base/proctitle.h"
 #include "base/log.h"
 #include "base/names.h"
 #include "base/util.h"
-#include "cmd/cmd.h"
 #include "container/caps.h"
 #include "container/console.h"
 #include "container/mounts.h"
@@ -79,7 +79,7 @@ static int pick_names(struct container *c)
 	const struct run_config *cfg = c->cfg;
 	_cleanup_free_ char *copy = strdup(c->root);
 	if (!copy)
-		return -ENOMEM;
+		return log_errno(-ENOMEM, "out of memory");
 	const char *base = cfg->machine ? cfg->machine : basename(copy);
 	if (!machine_name_valid(base)) {
 		if (cfg->machine)
@@ -100,13 +100,13 @@ static int pick_names(struct container *c)
 	} else
 		c->name = strdup(base);
 	if (!c->name)
-		return -ENOMEM;
+		return log_errno(-ENOMEM, "out of memory");
 	if (cfg->hostname && !machine_name_valid(cfg->hostname)) {
 		log_error("invalid hostname '%s'", cfg->hostname);
 		return -EINVAL;
 	}
 	c->hostname = strdup(cfg->hostname ? cfg->hostname : c->name);
-	return c->hostname ? 0 : -ENOMEM;
+	return c->hostname ? 0 : log_errno(-ENOMEM, "out of memory");
 }
 
 static bool is_executable_in_tree(int rootfd, const char *path)
@@ -292,11 +292,27 @@ static int lock_tree(struct container *c)
 
 static int validate(struct container *c, int *ret_exit)
 {
-	int r;
 	*ret_exit = EXIT_HAKO_USAGE;
-	if ((r = isolation_check_caller(c->cfg)) < 0 || (r = open_root(c, c->cfg->directory)) < 0 || (r = pick_names(c)) < 0 ||
-	    (r = resolve_user(c)) < 0 || (r = resolve_command(c, ret_exit)) < 0 ||
-	    (r = check_binds(c->cfg)) < 0 || (r = lock_tree(c)) < 0)
+	int r = isolation_check_caller(c->cfg);
+	if (r < 0)
+		return r;
+	r = open_root(c, c->cfg->directory);
+	if (r < 0)
+		return r;
+	r = pick_names(c);
+	if (r < 0)
+		return r;
+	r = resolve_user(c);
+	if (r < 0)
+		return r;
+	r = resolve_command(c, ret_exit);
+	if (r < 0)
+		return r;
+	r = check_binds(c->cfg);
+	if (r < 0)
+		return r;
+	r = lock_tree(c);
+	if (r < 0)
 		return r;
 	make_uuid(c->uuid);
 	c->caps = (caps_default(c->cfg->boot, c->cfg->net.private_network) | c->cfg->caps_add) &
@@ -560,10 +576,10 @@ static int await_exec(struct container *c, int *ret_exit)
 	return -ECHILD;
 }
 
-static unsigned long clone_flags(const struct run_config *cfg)
+static unsigned long clone_flags(const struct container *c)
 {
 	return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
-	       network_clone_flags(cfg) | isolation_clone_flags(cfg);
+	       network_clone_flags(c->cfg) | isolation_clone_flags(c);
 }
 
 static int spawn(struct container *c, int *ret_exit)
@@ -572,7 +588,7 @@ static int spawn(struct container *c, int *ret_exit)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return log_errno(-errno, "cannot create a socket pair");
 	/* fork semantics (no new stack): the child gets a copy of everything set up so far. */
-	pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(c->cfg) | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(c) | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		int err = -errno;
 		close(sv[0]);
@@ -596,6 +612,29 @@ static int spawn(struct container *c, int *ret_exit)
 	return await_exec(c, ret_exit);
 }
 
+/* Bad input (EXIT_HAKO_USAGE) is found before anything is set up; then a failure is hako's. */
+static int prepare_and_spawn(struct container *c, int *ret_exit)
+{
+	int r = validate(c, ret_exit);
+	if (r < 0)
+		return r;
+	*ret_exit = EXIT_HAKO_USAGE;
+	r = network_prepare(c);
+	if (r < 0)
+		return r;
+	r = isolation_prepare(c);
+	if (r < 0)
+		return r;
+	*ret_exit = EXIT_HAKO_FAILED;
+	r = console_open(c);
+	if (r < 0)
+		return r;
+	r = build_env(c);
+	if (r < 0)
+		return log_errno(r, "out of memory");
+	return spawn(c, ret_exit);
+}
+
 int container_start(const struct run_config *cfg, struct container **ret, int *ret_exit)
 {
 	struct container *c = calloc(1, sizeof(*c));
@@ -605,17 +644,7 @@ int container_start(const struct run_config *cfg, struct container **ret, int *r
 	}
 	c->cfg = cfg;
 	c->root_fd = c->sync_fd = c->pty_master = c->pty_slave = -1;
-	int r = validate(c, ret_exit);
-	if (r >= 0 && ((r = network_prepare(c)) < 0 || (r = isolation_prepare(c)) < 0))
-		*ret_exit = EXIT_HAKO_USAGE;
-	if (r >= 0) {
-		*ret_exit = EXIT_HAKO_FAILED;
-		r = console_open(c);
-	}
-	if (r >= 0 && (r = build_env(c)) < 0)
-		log_errno(r, "out of memory");
-	if (r >= 0)
-		r = spawn(c, ret_exit);
+	int r = prepare_and_spawn(c, ret_exit);
 	if (r < 0) {
 		container_free(c);
 		return r;

@@ -364,12 +364,6 @@ static bool fs_type_can_idmap(const struct statfs *sf)
 	return false;
 }
 
-bool userns_fs_can_idmap(const char *path)
-{
-	struct statfs sf;
-	return path && statfs(path, &sf) == 0 && fs_type_can_idmap(&sf);
-}
-
 bool userns_fd_can_idmap(int fd)
 {
 	struct statfs sf;

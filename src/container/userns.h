@@ -59,8 +59,8 @@ int userns_write_maps(pid_t pid, uint32_t base, uint32_t count);
  * namespace, the disk is never changed. */
 int userns_idmapped_tree(int dirfd, int userns_fd);
 
-/* Whether the file system holding path supports idmapped mounts (a table of file system types). */
-bool userns_fs_can_idmap(const char *path);
+/* Whether the file system of the open file fd supports idmapped mounts (a table of file system
+ * types). */
 bool userns_fd_can_idmap(int fd);
 
 /* Shifts the owners of every file under the directory dirfd by delta (chown ownership mode). */

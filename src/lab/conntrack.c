@@ -16,10 +16,10 @@
 
 #include "base/cleanup.h"
 #include "base/dlib.h"
+#include "base/exit.h"
 #include "base/log.h"
 #include "base/opts.h"
 #include "base/util.h"
-#include "cmd/cmd.h"
 #include "lab/lab.h"
 #include "lab/labcmd.h"
 

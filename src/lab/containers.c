@@ -13,9 +13,9 @@
 
 #include "base/cleanup.h"
 #include "base/dirs.h"
+#include "base/exit.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "cmd/cmd.h"
 #include "container/config.h"
 #include "lab/lab.h"
 #include "machine/control.h"

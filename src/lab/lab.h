@@ -43,6 +43,11 @@ char *lab_path(const char *lab, const char *fmt, ...) __attribute__((format(prin
 bool lab_is_up(const char *lab);
 /* The topology a lab was brought up with. Logs. -ENOENT (quietly) if there is no such lab. */
 int lab_load(const char *lab, struct lab_topology **ret);
+/* lab_load, saying "no lab 'X'" when there is none. */
+int lab_load_or_fail(const char *name, struct lab_topology **ret);
+/* LAB or FILE -> the lab's name (and the parsed file, if it was one and ret_t is non-NULL): a
+ * path has a '/' or names an existing regular file. Logs. */
+int lab_resolve(const char *arg, char **ret_name, struct lab_topology **ret_t);
 /* Opens a member's (or LAB_SWITCH's) namespace. Logs. */
 int lab_ns_open(const char *lab, const char *member);
 

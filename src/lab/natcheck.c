@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/exit.h"
 #include "base/log.h"
 #include "base/opts.h"
 #include "base/util.h"
-#include "cmd/cmd.h"
 #include "lab/lab.h"
 #include "lab/labcmd.h"
 

@@ -1,7 +1,7 @@
 /* The nftables ruleset of one NAT gateway, generated from its mapping × filtering pair (RFC 4787)
  * as one text that libnftables applies in one transaction. Pure functions: no kernel access.
  *
- * How each behaviour is made (see /work/shared/notes/nat-behaviour-in-nftables.md):
+ * How each behaviour is made (docs/nat-in-nftables.md has the verified facts behind it):
  *   mapping   EI   a reverse map (inside endpoint -> external port) consulted before SNAT keeps
  *                  one external port per inside endpoint; a new endpoint keeps its port unless
  *                  another endpoint already holds it (then a random one);
@@ -12,7 +12,8 @@
  *                  prerouting DNAT through it;
  *             AD   the cone map is keyed on the remote address too;
  *             APD  conntrack alone: only replies of the exact flow come in.
- * The maps learn in a filter chain at postrouting priority srcnat + 1, where SNAT has happened. */
+ * The maps learn in a filter chain at postrouting priority srcnat + 1, where SNAT has happened,
+ * from what the inside sends in both directions of its flows (RFC 4787 REQ-6). */
 #pragma once
 #include <stddef.h>
 

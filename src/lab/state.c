@@ -168,3 +168,38 @@ int lab_list(char ***ret)
 	*ret = TAKE_PTR(names);
 	return 0;
 }
+
+/* A lab named by a topology file (a path: it has a '/' or names an existing regular file) or by
+ * name. *ret_t gets the parsed file when it was one. */
+int lab_resolve(const char *arg, char **ret_name, struct lab_topology **ret_t)
+{
+	struct stat st;
+	if (strchr(arg, '/') || (stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
+		struct lab_topology *t = NULL;
+		int r = topology_parse_file(arg, &t);
+		if (r < 0)
+			return r;
+		if (!(*ret_name = strdup(t->name))) {
+			topology_free(t);
+			return log_errno(-ENOMEM, "out of memory");
+		}
+		if (ret_t)
+			*ret_t = t;
+		else
+			topology_free(t);
+		return 0;
+	}
+	if (!machine_name_valid(arg)) {
+		log_error("'%s' is neither a lab name nor a topology file", arg);
+		return -EINVAL;
+	}
+	return (*ret_name = strdup(arg)) ? 0 : log_errno(-ENOMEM, "out of memory");
+}
+
+int lab_load_or_fail(const char *name, struct lab_topology **ret)
+{
+	int r = lab_load(name, ret);
+	if (r == -ENOENT)
+		log_error("no lab '%s' (see hako lab list)", name);
+	return r;
+}

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 
 #include "base/cleanup.h"
+#include "base/exit.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/opts.h"
 #include "base/util.h"
-#include "cmd/cmd.h"
 #include "lab/lab.h"
 #include "lab/link.h"
 #include "lab/labcmd.h"
@@ -61,36 +62,55 @@ static void print_table(const struct lab_topology *t, const struct lab_member *m
 	}
 }
 
+/* ,"key":"a.b.c.d/p" */
+static void json_prefix(const char *key, uint32_t addr, unsigned prefix)
+{
+	char a[16], text[20];
+	snprintf(text, sizeof(text), "%s/%u", ip_str(addr, a), prefix);
+	json_member(stdout, key, text);
+}
+
 static void print_json_member(const struct lab_topology *t, const struct lab_member *m)
 {
 	char a[16];
-	printf("{\"name\":\"%s\",\"kind\":\"%s\",\"interfaces\":[", m->name, member_kind_name(m->kind));
-	for (size_t j = 0; j < m->n_ifaces; j++)
-		printf("%s{\"network\":\"%s\",\"address\":\"%s/%u\"}", j ? "," : "",
-		       t->networks[m->ifaces[j].network].name, ip_str(m->ifaces[j].addr, a),
-		       t->networks[m->ifaces[j].network].subnet.prefix);
-	printf("],\"gateway\":%s%s%s", m->gateway ? "\"" : "", m->gateway ? ip_str(m->gateway, a) : "null",
-	       m->gateway ? "\"" : "");
+	printf("{\"name\":");
+	json_string(stdout, m->name);
+	json_member(stdout, "kind", member_kind_name(m->kind));
+	printf(",\"interfaces\":[");
+	for (size_t j = 0; j < m->n_ifaces; j++) {
+		const struct lab_network *net = &t->networks[m->ifaces[j].network];
+		printf("%s{\"network\":", j ? "," : "");
+		json_string(stdout, net->name);
+		json_prefix("address", m->ifaces[j].addr, net->subnet.prefix);
+		printf("}");
+	}
+	printf("]");
+	json_member(stdout, "gateway", m->gateway ? ip_str(m->gateway, a) : NULL);
 	if (m->kind == MEMBER_NAT) {
 		const struct lab_nat *n = &t->nats[m->index];
-		const char *type = nat_type_name(n->mapping, n->filtering);
-		printf(",\"mapping\":\"%s\",\"filtering\":\"%s\",\"type\":%s%s%s,\"hairpin\":%s",
-		       nat_behaviour_name(n->mapping), nat_behaviour_name(n->filtering), type ? "\"" : "",
-		       type ? type : "null", type ? "\"" : "", n->hairpin ? "true" : "false");
+		json_member(stdout, "mapping", nat_behaviour_name(n->mapping));
+		json_member(stdout, "filtering", nat_behaviour_name(n->filtering));
+		json_member(stdout, "type", nat_type_name(n->mapping, n->filtering));
+		printf(",\"hairpin\":%s", n->hairpin ? "true" : "false");
 	}
-	if (m->kind == MEMBER_NODE && node_is_container(&t->nodes[m->index]))
-		printf(",\"machine\":\"%s.%s\"", t->name, m->name);
+	if (m->kind == MEMBER_NODE && node_is_container(&t->nodes[m->index])) {
+		_cleanup_free_ char *machine = lab_machine_name(t->name, m->name);
+		json_member(stdout, "machine", machine);
+	}
 	printf("}");
 }
 
 static void print_json(const struct lab_topology *t, const struct lab_member *m, size_t n)
 {
-	char a[16];
-	printf("{\"name\":\"%s\",\"up\":%s,\"networks\":[", t->name, lab_is_up(t->name) ? "true" : "false");
+	printf("{\"name\":");
+	json_string(stdout, t->name);
+	printf(",\"up\":%s,\"networks\":[", lab_is_up(t->name) ? "true" : "false");
 	for (size_t i = 0; i < t->n_networks; i++) {
 		const struct lab_network *net = &t->networks[i];
-		printf("%s{\"name\":\"%s\",\"subnet\":\"%s/%u\",\"internet\":%s}", i ? "," : "", net->name,
-		       ip_str(net->subnet.addr, a), net->subnet.prefix, network_is_top(net) ? "true" : "false");
+		printf("%s{\"name\":", i ? "," : "");
+		json_string(stdout, net->name);
+		json_prefix("subnet", net->subnet.addr, net->subnet.prefix);
+		printf(",\"internet\":%s}", network_is_top(net) ? "true" : "false");
 	}
 	printf("],\"members\":[");
 	for (size_t i = 0; i < n; i++) {

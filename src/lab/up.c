@@ -89,7 +89,7 @@ static int mount_ns_dir(const char *lab)
 {
 	_cleanup_free_ char *d = lab_path(lab, "ns");
 	if (!d)
-		return -ENOMEM;
+		return log_errno(-ENOMEM, "out of memory");
 	if (mount("hako-lab", d, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m") < 0)
 		return log_errno(-errno, "lab %s: cannot mount a tmpfs on %s", lab, d);
 	return 0;
@@ -369,6 +369,32 @@ static int check_existing(const struct lab_topology *t, const char *text)
 	return r == -ENOENT ? 0 : r;
 }
 
+/* The lab's directory and what it records, its namespaces and members, "up" last. Whatever it
+ * made is left for lab_down on failure. */
+static int make_lab(const struct lab_topology *t, const char *text)
+{
+	static const char *const dirs[] = { "ns", "pids", "logs", "machines" };
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		_cleanup_free_ char *d = lab_path(t->name, "%s", dirs[i]);
+		int r = d ? mkdir_p(d, 0755) : -ENOMEM;
+		if (r < 0)
+			return log_errno(r, "lab %s: cannot create its directory", t->name);
+	}
+	_cleanup_free_ char *p = lab_path(t->name, "topology"), *up = lab_path(t->name, "up");
+	if (!p || !up)
+		return log_errno(-ENOMEM, "out of memory");
+	int r = write_file(p, text, O_CREAT | O_TRUNC, 0644);
+	if (r < 0)
+		return log_errno(r, "cannot write %s", p);
+	r = build(t);
+	if (r < 0)
+		return r;
+	r = write_file(up, "", O_CREAT | O_TRUNC, 0644);
+	if (r < 0)
+		return log_errno(r, "cannot write %s", up);
+	return 0;
+}
+
 int lab_up(const struct lab_topology *t, const char *text)
 {
 	/* Before anything is made or removed: the kernel must have every qdisc [Link] needs. */
@@ -378,22 +404,7 @@ int lab_up(const struct lab_topology *t, const char *text)
 	r = check_existing(t, text);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	static const char *const dirs[] = { "ns", "pids", "logs", "machines" };
-	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-		_cleanup_free_ char *d = lab_path(t->name, "%s", dirs[i]);
-		if (!d || (r = mkdir_p(d, 0755)) < 0)
-			return log_errno(d ? r : -ENOMEM, "lab %s: cannot create its directory", t->name);
-	}
-	_cleanup_free_ char *p = lab_path(t->name, "topology"), *up = lab_path(t->name, "up");
-	if (!p || !up)
-		return log_errno(-ENOMEM, "out of memory");
-	r = write_file(p, text, O_CREAT | O_TRUNC, 0644);
-	if (r < 0)
-		log_errno(r, "cannot write %s", p);
-	if (r >= 0)
-		r = build(t);
-	if (r >= 0 && (r = write_file(up, "", O_CREAT | O_TRUNC, 0644)) < 0)
-		log_errno(r, "cannot write %s", up);
+	r = make_lab(t, text);
 	if (r < 0)
 		lab_down(t->name);
 	return r;

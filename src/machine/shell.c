@@ -22,9 +22,9 @@
 
 #include "base/cleanup.h"
 #include "base/dirs.h"
+#include "base/exit.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "cmd/cmd.h"
 #include "container/caps.h"
 #include "container/seccomp.h"
 #include "container/user.h"

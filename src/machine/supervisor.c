@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/exit.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "cmd/cmd.h"
 #include "container/container.h"
 #include "container/isolation.h"
 #include "container/options.h"
@@ -67,17 +67,9 @@ struct supervisor {
 
 static int block_signals(void)
 {
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGCHLD);
-	sigaddset(&s, SIGTERM);
-	sigaddset(&s, SIGINT);
-	sigaddset(&s, SIGHUP);
+	static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, 0 };
 	signal(SIGPIPE, SIG_IGN);
-	if (sigprocmask(SIG_BLOCK, &s, NULL) < 0)
-		return -errno;
-	int fd = signalfd(-1, &s, SFD_NONBLOCK | SFD_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return signalfd_blocking(handled);
 }
 
 static int listen_control(const char *name)
@@ -545,22 +537,24 @@ static int await_running(struct supervisor *s)
 }
 
 /* PID 1 ended during start-up: the log says so, and so does hako start, on the caller's
- * stderr (user_err), with the console's last lines. */
+ * stderr (user_err, which this closes), with the console's last lines. */
 static void report_start_failure(struct supervisor *s, int user_err)
 {
 	char how[64];
 	describe_end(s->c, how, sizeof(how));
 	log_event(s, "machine %s stopped while starting: PID 1 %s", s->cfg->machine, how);
 	_cleanup_fclose_ FILE *out = fdopen(user_err, "w");
-	if (!out)
+	if (!out) {
+		close(user_err);
 		return;
+	}
 	fprintf(out, "hako: machine %s stopped while starting: PID 1 %s; its console's last lines (hako log %s):\n",
 		s->cfg->machine, how, s->cfg->machine);
 	(void)console_log_show(s->cfg->machine, START_FAILURE_LINES, out);
 }
 
 /* --notify-ready: the init never said READY=1. The machine is stopped, as systemd stops a
- * service that does not start in time, and hako start says so. */
+ * service that does not start in time, and hako start says so on user_err (closed here). */
 static void report_not_ready(struct supervisor *s, int user_err)
 {
 	log_event(s, "machine %s did not report READY=1 within %d s; stopping it", s->cfg->machine,
@@ -569,44 +563,37 @@ static void report_not_ready(struct supervisor *s, int user_err)
 	int status;
 	(void)container_wait(s->c, &status);
 	_cleanup_fclose_ FILE *out = fdopen(user_err, "w");
-	if (out)
-		fprintf(out, "hako: machine %s did not report READY=1 within %d s (--notify-ready=yes); it was stopped (hako log %s)\n",
-			s->cfg->machine, NOTIFY_TIMEOUT_S, s->cfg->machine);
+	if (!out) {
+		close(user_err);
+		return;
+	}
+	fprintf(out, "hako: machine %s did not report READY=1 within %d s (--notify-ready=yes); it was stopped (hako log %s)\n",
+		s->cfg->machine, NOTIFY_TIMEOUT_S, s->cfg->machine);
 }
 
 /* Starts the machine and waits until it runs: 0, or hako start's exit status. */
 static int start_machine(struct supervisor *s)
 {
 	int code = EXIT_HAKO_FAILED;
-	int user_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	_cleanup_close_ int user_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	if (user_err < 0)
 		return log_errno(-errno, "cannot set up the supervisor of %s", s->cfg->machine), code;
-	if (setup_notify(s) < 0) {
-		close(user_err);
+	if (setup_notify(s) < 0)
 		return EXIT_HAKO_USAGE;
-	}
-	if (start_container(s, &code) < 0) {
-		close(user_err);
+	if (start_container(s, &code) < 0)
 		return code;
-	}
 	int r = console_log_open(s->cfg->machine, true, &s->log);
-	if (r < 0) {
-		close(user_err);
+	if (r < 0)
 		return log_errno(r, "cannot open the log of %s", s->cfg->machine), EXIT_HAKO_FAILED;
-	}
 	log_event(s, "machine %s started, PID 1 is %d", s->cfg->machine, (int)s->c->pid);
 	r = await_running(s);
 	if (s->notify_fd >= 0)
 		close(s->notify_fd); /* later news of the init's is not waited for */
 	s->notify_fd = -1;
-	if (r == -ECHILD) {
-		report_start_failure(s, user_err); /* closes user_err */
-		return EXIT_HAKO_FAILED;
-	}
-	if (r == -ETIME)
-		report_not_ready(s, user_err); /* closes user_err */
-	else
-		close(user_err);
+	if (r == -ECHILD)
+		report_start_failure(s, TAKE_FD(user_err));
+	else if (r == -ETIME)
+		report_not_ready(s, TAKE_FD(user_err));
 	return r < 0 ? EXIT_HAKO_FAILED : 0;
 }
 

@@ -423,7 +423,9 @@ static int make_links(struct container *c, struct rtnl *r)
 		}
 	for (char **l = n->interfaces; l && *l; l++) {
 		rtnl_link_change(r, &(struct rtnl_link){ .name = *l, .netns_fd = &s->child_ns });
-		strv_push(&s->moved, *l);
+		/* Remembered to be moved back at the end. */
+		if (strv_push(&s->moved, *l) < 0)
+			return log_errno(-ENOMEM, "out of memory");
 	}
 	int err = rtnl_commit(r);
 	if (err < 0)

@@ -126,7 +126,7 @@ int ini_parse_string(const char *text, const char *file, const struct ini_handle
 	return r;
 }
 
-int ini_parse_file(const char *path, const struct ini_handler *h, void *userdata)
+int ini_read_file(const char *path, char **ret)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len;
@@ -139,5 +139,13 @@ int ini_parse_file(const char *path, const struct ini_handler *h, void *userdata
 		log_error("%s: not a text file (contains a NUL byte)", path);
 		return -EINVAL;
 	}
-	return ini_parse_string(text, path, h, userdata);
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+int ini_parse_file(const char *path, const struct ini_handler *h, void *userdata)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = ini_read_file(path, &text);
+	return r < 0 ? r : ini_parse_string(text, path, h, userdata);
 }

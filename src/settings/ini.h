@@ -21,3 +21,6 @@ struct ini_handler {
  * -EINVAL; a callback's negative return stops parsing and is passed on (the callback logs). */
 int ini_parse_string(const char *text, const char *file, const struct ini_handler *h, void *userdata);
 int ini_parse_file(const char *path, const struct ini_handler *h, void *userdata);
+/* A configuration file's text, as ini_parse_file reads it: a regular file, at most READ_FILE_MAX
+ * bytes, no NUL byte. Logs. */
+int ini_read_file(const char *path, char **ret);

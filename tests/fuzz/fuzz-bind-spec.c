@@ -3,16 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "container/specs.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_string(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	struct bind_spec b;
 	const char *why = NULL;
 	if (bind_spec_parse(s, size & 1, &b, &why) == 0) {

@@ -3,16 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "container/caps.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1), bad[64];
+	char *s = fuzz_string(data, size), bad[64];
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	uint64_t m = 0;
 	bool all = false;
 	if (cap_parse_list(s, &m, &all, bad) == 0 && m == 0)

@@ -3,16 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "net/cidr.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1), buf[INET_PREFIX_STRLEN];
+	char *s = fuzz_string(data, size), buf[INET_PREFIX_STRLEN];
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	struct inet_prefix p, q;
 	if (inet_prefix_parse(s, false, &p) == 0) {
 		/* What is printed parses back to the same prefix. */

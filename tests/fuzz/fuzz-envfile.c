@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "machine/machine.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = strndup((const char *)data, size);
+	char *text = fuzz_string(data, size);
 	struct machine_state s;
 	if (text && machine_state_parse(text, &s) >= 0) {
 		char *again = NULL;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "settings/ini.h"
 
 static int on_section(void *u, const struct ini_pos *p, const char *n, const char *a)
@@ -18,11 +19,10 @@ static int on_entry(void *u, const struct ini_pos *p, const char *s, const char 
 	return strlen(k) + strlen(v) > 1000000 ? -1 : 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct ini_handler h = { on_section, on_entry };
-	char *text = strndup((const char *)data, size);
+	char *text = fuzz_string(data, size);
 	if (text)
 		ini_parse_string(text, "fuzz", &h, NULL);
 	free(text);

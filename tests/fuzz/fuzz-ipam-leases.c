@@ -3,16 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "net/ipam.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_string(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	struct ipam_pool pool = { .first = 2, .last = 14 };
 	inet_prefix_parse("10.0.0.0/28", true, &pool.subnet);
 	inet_addr_parse("10.0.0.1", &pool.gateway);

@@ -3,16 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "net/network.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_string(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	struct network_def d = { .nat = true, .name = strdup("fz") };
 	/* A definition that parses has an IPv4 subnet with its gateway inside. */
 	if (d.name && network_parse(s, "fz.network", &d) == 0 &&

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "container/config.h"
@@ -11,7 +12,6 @@
 #include "container/options.h"
 #include "settings/nspawn.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct opt_group groups[] = {
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ NULL, run_net_options, run_net_options_n },
 	};
 	log_set_quiet(true);
-	char *text = strndup((const char *)data, size);
+	char *text = fuzz_string(data, size);
 	if (text) {
 		struct run_config cfg = { 0 };
 		(void)nspawn_apply_string(text, "fuzz.nspawn", size % 2, groups, ELEMENTSOF(groups), &cfg, NULL);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "base/opts.h"
 #include "base/util.h"
 
@@ -19,7 +20,6 @@ static const struct opt table[] = {
 	{ "list", 'l', OPT_OPTIONAL, "L", "", opt_append_string, offsetof(struct cfg, list), NULL },
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct opt_group groups[] = { OPT_GROUP(NULL, table) };

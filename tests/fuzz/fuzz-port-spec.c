@@ -5,16 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "net/netconfig.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1), buf[32];
+	char *s = fuzz_string(data, size), buf[32];
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	struct port_spec p, q;
 	const char *why = NULL;
 	if (port_spec_parse(s, &p, &why) == 0) {

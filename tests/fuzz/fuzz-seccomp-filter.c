@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "container/seccomp.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = strndup((const char *)data, size);
+	char *s = fuzz_string(data, size);
 	if (!s)
 		return 0;
 	struct seccomp_request req = {};

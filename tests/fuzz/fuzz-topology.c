@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "lab/topology.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = strndup((const char *)data, size);
+	char *text = fuzz_string(data, size);
 	struct lab_topology *t = NULL;
 	if (text && topology_parse_string(text, "fuzz.lab", &t) >= 0)
 		topology_free(t);

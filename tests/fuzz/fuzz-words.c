@@ -3,17 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "base/util.h"
 #include "base/words.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_string(data, size);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	char **w = NULL;
 	const char *why = NULL;
 	if (words_split(s, &w, &why) == 0) {

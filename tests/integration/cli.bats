@@ -22,6 +22,25 @@ teardown() { common_teardown; }
 	[ "$output" = "hako: unknown command 'frobnicate' (see hako --help)" ]
 }
 
+# Issue 20.2: one dispatcher for the commands that have subcommands, so one help style and one
+# error for an unknown subcommand (there were three of each).
+@test "network, lab and image: one help style; an unknown or missing subcommand is refused alike" {
+	local f
+	for f in network lab image; do
+		run "$HAKO" "$f" --help
+		[ "$status" -eq 0 ]
+		[ "${lines[0]}" = "Usage: hako $f COMMAND ..." ]
+		[[ "$output" == *$'\nCommands:\n'* ]]
+		[[ "$output" == *$'\n  list'* ]]
+		run "$HAKO" "$f" frobnicate
+		[ "$status" -eq 125 ]
+		[ "$output" = "hako: unknown $f command 'frobnicate' (see hako $f --help)" ]
+		run "$HAKO" "$f"
+		[ "$status" -eq 125 ]
+		[ "${lines[0]}" = "Usage: hako $f COMMAND ..." ]
+	done
+}
+
 @test "each test runs in its own network namespace" {
 	[ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ]
 	[ "$(ip -o link show | wc -l)" -eq 1 ]

@@ -382,6 +382,9 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 	[[ "$output" == *"OS: BusyBox test tree"* ]]
 	tasks=$(echo "$output" | sed -n 's/^ *Tasks: //p')
 	[ "$tasks" -ge 2 ]
+	# Below CGroup:, its processes, PID 1 first, as machinectl status draws them (issue 15.10).
+	grep -qE "^ +(├|└)─$(state j1 LEADER) " <<<"$output"
+	[[ "$output" != *"Iface:"* ]]
 	# ControlGroup= as systemd names it, from the hierarchy's root (issue 15.10).
 	cg=$(state j1 CGROUP) v2=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
 	run "$HAKO" show j1
@@ -390,11 +393,12 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 	"$HAKO" stop j1
 	# A guest with a machine-id of its own is known by it, as machined knows it.
 	echo 0123456789abcdef0123456789abcdef >"$HAKO_IMAGE_DIR/j1/etc/machine-id"
-	"$HAKO" start --private-network j1
+	"$HAKO" start --network-veth j1
 	run "$HAKO" show j1
 	[[ "$output" == *$'\n'"Id=0123456789abcdef0123456789abcdef"$'\n'* ]]
 	run "$HAKO" status j1
 	[ "${lines[0]}" = "j1(0123456789abcdef0123456789abcdef)" ]
+	[[ "$output" == *$'\n'"           Iface: ve-j1"$'\n'* ]]
 	"$HAKO" stop j1
 }
 
@@ -460,6 +464,27 @@ no_machine_cgroups() { [ -z "$(machine_cgroups "$1")" ]; }
 	"$HAKO" stop la2
 	run "$HAKO" list --all
 	[ "${lines[2]}" = "la2     container -       stopped busybox 1.35    -" ]
+	# A machine of another name on la1's tree: la1 is not stopped, it is in use (issue 15.10).
+	"$HAKO" start -D "$HAKO_IMAGE_DIR/la1" other
+	run "$HAKO" list --all
+	echo "$output"
+	[ "${lines[1]}" = "la1     container -       in-use  busybox 1.35    -" ]
+	[ "${lines[4]}" = "other   container hako    running busybox 1.35    -" ]
+	run "$HAKO" list --all --json
+	[[ "$output" == '[{"machine":"la1","class":"container","service":"","state":"in-use","used_by":"other",'* ]]
+	"$HAKO" stop other
+}
+
+# Issue 20.2: one JSON writer for every --json. A tree's os-release may hold anything: quotes,
+# control characters, UTF-8 and bytes that are not UTF-8 (U+FFFD then); the output stays JSON.
+@test "machines: list --json is valid JSON whatever a tree's os-release holds" {
+	image jx
+	printf 'ID="a\\"b\tc\xc3\xa9\xff"\nVERSION_ID=1\n' > "$HAKO_IMAGE_DIR/jx/etc/os-release"
+	"$HAKO" list --all --json | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+assert d[0]["os"] == "a\"b\tc\u00e9\ufffd", d
+'
 }
 
 # lane: vm
