@@ -36,6 +36,7 @@
 #include "machine/control.h"
 #include "machine/info.h"
 #include "machine/machine.h"
+#include "machine/notify.h"
 
 #define MAX_CLIENTS 32
 #define DEFAULT_STOP_TIMEOUT_S 10
@@ -490,22 +491,14 @@ static int setup_notify(struct supervisor *s)
 	return 0;
 }
 
-/* Reads what arrived on the notify socket: whether one datagram says READY=1 (sd_notify's
- * newline-separated assignments). */
+/* Reads what arrived on the notify socket: whether one datagram says READY=1. */
 static bool notified_ready(struct supervisor *s)
 {
 	char buf[4096];
 	ssize_t n;
 	bool ready = false;
-	while ((n = recv(s->notify_fd, buf, sizeof(buf) - 1, 0)) >= 0) {
-		buf[n] = '\0';
-		for (char *line = buf, *next; line; line = next) {
-			next = strchr(line, '\n');
-			if (next)
-				*next++ = '\0';
-			ready |= streq(line, "READY=1");
-		}
-	}
+	while ((n = recv(s->notify_fd, buf, sizeof(buf), 0)) >= 0)
+		ready |= notify_says_ready(buf, (size_t)n);
 	return ready;
 }
 

@@ -157,8 +157,6 @@ follower_ready() {
 	[ "$output" = "hako: no lab 'nat4' (see hako lab list)" ]
 }
 
-# Issue 18.5: two `lab up` of one lab at once: the second waits for the first, then finds the
-# lab up with the same file and changes nothing. Both succeed, and the lab works.
 # race_lab CMD1 CMD2: runs "hako lab CMD1" and "hako lab CMD2" at once; sets sa and sb to their
 # exit statuses.
 race_lab() {
@@ -173,7 +171,9 @@ race_lab() {
 	cat "$TEST_TMP/a.out" "$TEST_TMP/b.out"
 }
 
-# Issue 18.5: without a lock per lab, two ups at once both failed, or one reported a broken lab up.
+# Issue 18.5: two `lab up` of one lab at once: the second waits for the first, then finds the
+# lab up with the same file and changes nothing. Both succeed, and the lab works. Without a lock
+# per lab, both failed, or one reported a broken lab up.
 @test "lab: two lab up of the same lab at once both succeed, once" {
 	local sa sb round
 	for round in 1 2 3 4 5 6; do
