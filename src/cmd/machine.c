@@ -383,7 +383,10 @@ int cmd_list(int argc, char **argv)
 	}
 	machines_collect_stale();
 	_cleanup_strv_free_ char **names = NULL, **live = NULL;
-	if ((r = machine_names(&live)) < 0 || (r = list_names(live, o.all, &names)) < 0) {
+	r = machine_names(&live);
+	if (r >= 0)
+		r = list_names(live, o.all, &names);
+	if (r < 0) {
 		log_errno(r, "cannot list the machines");
 		return EXIT_HAKO_FAILED;
 	}

@@ -548,10 +548,26 @@ int mounts_setup(struct container *c)
 	_cleanup_close_ int nfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (nfd < 0)
 		return log_errno(-errno, "cannot open the container's root");
-	if ((r = mount_api()) < 0 || (r = mount_cgroup(c)) < 0 || (r = mount_console(c)) < 0 ||
-	    (r = mount_run(c, nfd)) < 0 || (r = mount_binds(c, nfd)) < 0 || (r = setup_resolv_conf(c, nfd)) < 0)
+	r = mount_api();
+	if (r < 0)
 		return r;
-	if (c->cfg->read_only && (r = set_ro(nfd, false)) < 0)
+	r = mount_cgroup(c);
+	if (r < 0)
+		return r;
+	r = mount_console(c);
+	if (r < 0)
+		return r;
+	r = mount_run(c, nfd);
+	if (r < 0)
+		return r;
+	r = mount_binds(c, nfd);
+	if (r < 0)
+		return r;
+	r = setup_resolv_conf(c, nfd);
+	if (r < 0)
+		return r;
+	r = c->cfg->read_only ? set_ro(nfd, false) : 0;
+	if (r < 0)
 		return log_errno(r, "cannot make the root directory read-only");
 	return enter_root();
 }

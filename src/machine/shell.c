@@ -272,6 +272,27 @@ static int become_user(const struct tree_user *u)
 	return 0;
 }
 
+/* As the machine's PID 1 was set up (spawn.c): the filter before the user switch, while
+ * CAP_SYS_ADMIN is still effective, so no_new_privs stays what the machine has. */
+static int confine(struct join *j, const struct tree_user *u)
+{
+	int r = user_env(j, u);
+	if (r < 0)
+		return r;
+	r = detach_from_host_tty(j->pty_sock);
+	if (r < 0)
+		return r;
+	r = caps_reduce_bounding(j->bounding);
+	if (r < 0)
+		return r;
+	if (j->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	r = seccomp_load_program(&j->filter);
+	if (r < 0)
+		return r;
+	return become_user(u);
+}
+
 static _Noreturn void exec_command(struct join *j)
 {
 	struct tree_user u = { 0 };
@@ -282,12 +303,8 @@ static _Noreturn void exec_command(struct join *j)
 		log_errno(r, "unknown user %s in the machine", user);
 		_exit(EXIT_HAKO_USAGE);
 	}
-	/* As the machine's PID 1 was set up (spawn.c): the filter before the user switch, while
-	 * CAP_SYS_ADMIN is still effective, so no_new_privs stays what the machine has. */
-	if ((r = user_env(j, &u)) < 0 || (r = detach_from_host_tty(j->pty_sock)) < 0 ||
-	    (r = caps_reduce_bounding(j->bounding)) < 0 ||
-	    (j->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 && (r = -errno) < 0) ||
-	    (r = seccomp_load_program(&j->filter)) < 0 || (r = become_user(&u)) < 0) {
+	r = confine(j, &u);
+	if (r < 0) {
 		log_errno(r, "cannot set up the shell");
 		_exit(EXIT_HAKO_FAILED);
 	}

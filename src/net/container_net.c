@@ -331,7 +331,11 @@ int network_prepare(struct container *c)
 	uint64_t t0 = now_usec();
 	if (wants_veth(n))
 		name_host_if(c->net, n->veth && !n->bridge && !n->zone && !n->network ? "ve-" : "vb-", c->name);
-	if ((r = check_links(c)) < 0 || (n->network && (r = join_network_prepare(c)) < 0))
+	r = check_links(c);
+	if (r < 0)
+		return r;
+	r = n->network ? join_network_prepare(c) : 0;
+	if (r < 0)
 		return r;
 	c->net->prepare_usec = now_usec() - t0;
 	return 0;

@@ -173,6 +173,18 @@ static int spawn_dnsmasq(const char *bin, const char *arg)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
+/* Its state directory (leases), its config file, the hosts files. */
+static int write_files(const struct network_def *d, const char *sub, const char *conf, const char *text)
+{
+	int r = hako_mkdir(HAKO_DIR_STATE, sub);
+	if (r < 0)
+		return r;
+	r = write_file(conf, text, O_CREAT | O_TRUNC, 0644);
+	if (r < 0)
+		return r;
+	return hosts_files(d);
+}
+
 int dnsmasq_start(const struct network_def *d)
 {
 	_cleanup_free_ char *bin = find_dnsmasq(), *conf = rt_path(d, "dnsmasq.conf");
@@ -182,13 +194,13 @@ int dnsmasq_start(const struct network_def *d)
 		log_error("network %s needs dnsmasq for --dhcp: install the package dnsmasq-base", d->name);
 		return -ENOENT;
 	}
-	int r;
 	if (!conf || !text || !sub || !arg)
 		return log_errno(-ENOMEM, "out of memory");
-	if ((r = hako_mkdir(HAKO_DIR_STATE, sub)) < 0 || (r = write_file(conf, text, O_CREAT | O_TRUNC, 0644)) < 0 ||
-	    (r = hosts_files(d)) < 0)
+	int r = write_files(d, sub, conf, text);
+	if (r < 0)
 		return log_errno(r, "cannot write dnsmasq's files for network %s", d->name);
-	if ((r = spawn_dnsmasq(bin, arg)) < 0) {
+	r = spawn_dnsmasq(bin, arg);
+	if (r < 0) {
 		log_error("dnsmasq for network %s failed to start (see its message above)", d->name);
 		return r;
 	}

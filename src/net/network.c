@@ -429,11 +429,13 @@ static int sysctls_up(const struct network_def *d)
 {
 	char key[128];
 	snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", d->bridge);
-	int r;
-	if ((r = sysctl_write(-1, "net/ipv4/ip_forward", "1")) < 0 ||
-	    (r = sysctl_write(-1, key, "1")) < 0 ||
-	    (d->has_ipv6 && (r = sysctl_write(-1, "net/ipv6/conf/all/forwarding", "1")) < 0))
-		return log_errno(r, "cannot enable forwarding for network %s", d->name);
+	const char *const on[] = { "net/ipv4/ip_forward", key,
+				    d->has_ipv6 ? "net/ipv6/conf/all/forwarding" : NULL };
+	for (size_t i = 0; i < ELEMENTSOF(on); i++) {
+		int r = on[i] ? sysctl_write(-1, on[i], "1") : 0;
+		if (r < 0)
+			return log_errno(r, "cannot enable forwarding for network %s", d->name);
+	}
 	return 0;
 }
 
@@ -570,11 +572,20 @@ static int mark_up(const struct network_def *d)
 /* The parts in order, "up" last. */
 static int make_parts(const struct network_def *d)
 {
-	int r;
-	if ((r = bridge_up(d)) < 0 || (r = sysctls_up(d)) < 0 || (r = rules_up(d)) < 0 ||
-	    (d->dhcp && (r = dnsmasq_start(d)) < 0))
+	int r = bridge_up(d);
+	if (r < 0)
 		return r;
-	if ((r = mark_up(d)) < 0)
+	r = sysctls_up(d);
+	if (r < 0)
+		return r;
+	r = rules_up(d);
+	if (r < 0)
+		return r;
+	r = d->dhcp ? dnsmasq_start(d) : 0;
+	if (r < 0)
+		return r;
+	r = mark_up(d);
+	if (r < 0)
 		return log_errno(r, "cannot mark network %s up", d->name);
 	return 0;
 }
@@ -591,7 +602,9 @@ int network_up(const struct network_def *d)
 	if (access(dir, F_OK) == 0)
 		down_by_name(d->name);
 	int r = hako_mkdir(HAKO_DIR_RUNTIME, sub);
-	if (r < 0 || (r = made_record(d)) < 0)
+	if (r >= 0)
+		r = made_record(d);
+	if (r < 0)
 		return log_errno(r, "cannot create the runtime directory of network %s", d->name);
 	r = make_parts(d);
 	if (r < 0)
