@@ -13,8 +13,13 @@
 
 /* TCP bindings live as long as an established TCP connection may idle (RFC 5382: 2h4m). */
 #define TCP_BINDING_S 7440
-/* Without UdpTimeout=, UDP bindings last as long as the kernel's conntrack stream timeout. */
-#define UDP_BINDING_DEFAULT_S 120
+/* Without UdpTimeout=, UDP bindings last 5 minutes, as RFC 4787 REQ-5c recommends. */
+#define UDP_BINDING_DEFAULT_S 300
+
+static unsigned udp_binding_s(const struct lab_nat *nat)
+{
+	return nat->udp_timeout_s ? nat->udp_timeout_s : UDP_BINDING_DEFAULT_S;
+}
 
 struct gen {
 	FILE *f;
@@ -218,7 +223,7 @@ int nat_ruleset(const struct lab_topology *t, const struct lab_nat *nat, char **
 		.nat = nat,
 		.in = t->networks[nat->inside].name,
 		.out = t->networks[nat->outside].name,
-		.udp_s = nat->udp_timeout_s ? nat->udp_timeout_s : UDP_BINDING_DEFAULT_S,
+		.udp_s = udp_binding_s(nat),
 	};
 	ip_str(nat->outside_addr, g.ext);
 	const struct lab_cidr *sub = &t->networks[nat->inside].subnet;
@@ -247,17 +252,34 @@ int nat_ruleset(const struct lab_topology *t, const struct lab_nat *nat, char **
 	return 0;
 }
 
+/* The kernel's conntrack timeouts that RFC 4787, 5382 and 5508 set floors for; the NAT's own
+ * namespace gets them, so the host's conntrack is untouched. docs/nat-conformance.md measures
+ * each one. */
+static const struct nat_sysctl conntrack_floors[] = {
+	/* RFC 5508 REQ-2: an ICMP query session lasts at least 60 s (the kernel's default is 30). */
+	{ "net/netfilter/nf_conntrack_icmp_timeout", "60" },
+	/* RFC 5382 REQ-5: a half-open or half-closed TCP connection idles 4 min at least (the
+	 * kernel's defaults are 120 s for SYN_SENT and FIN_WAIT, 60 s for SYN_RECV, CLOSE_WAIT). */
+	{ "net/netfilter/nf_conntrack_tcp_timeout_syn_sent", "240" },
+	{ "net/netfilter/nf_conntrack_tcp_timeout_syn_recv", "240" },
+	{ "net/netfilter/nf_conntrack_tcp_timeout_fin_wait", "240" },
+	{ "net/netfilter/nf_conntrack_tcp_timeout_close_wait", "240" },
+};
+
 size_t nat_sysctls(const struct lab_nat *nat, struct nat_sysctl *out, size_t max)
 {
 	size_t n = 0;
 	if (n < max)
 		out[n++] = (struct nat_sysctl){ "net/ipv4/ip_forward", "1" };
-	/* The conntrack entry must not outlive the binding, nor die before it. */
+	/* The conntrack entry must not outlive the binding, nor die before it: an unanswered flow
+	 * (udp_timeout, 30 s by default) is a binding too (RFC 4787 REQ-5). */
 	static const char *const udp[] = { "net/netfilter/nf_conntrack_udp_timeout",
 					   "net/netfilter/nf_conntrack_udp_timeout_stream" };
-	for (size_t i = 0; nat->udp_timeout_s && i < ELEMENTSOF(udp) && n < max; i++) {
+	for (size_t i = 0; i < ELEMENTSOF(udp) && n < max; i++) {
 		out[n] = (struct nat_sysctl){ udp[i], "" };
-		snprintf(out[n++].value, sizeof(out[0].value), "%u", nat->udp_timeout_s);
+		snprintf(out[n++].value, sizeof(out[0].value), "%u", udp_binding_s(nat));
 	}
+	for (size_t i = 0; i < ELEMENTSOF(conntrack_floors) && n < max; i++)
+		out[n++] = conntrack_floors[i];
 	return n;
 }

@@ -30,4 +30,6 @@ struct nat_sysctl {
 	const char *path;
 	char value[16];
 };
+/* ip_forward, two UDP timeouts and the conntrack floors: room for all of them. */
+#define NAT_SYSCTLS_MAX 8
 size_t nat_sysctls(const struct lab_nat *nat, struct nat_sysctl *out, size_t max);

@@ -238,29 +238,35 @@ static int configure_member(struct build *b, size_t i)
 	return 0;
 }
 
-static int configure_nat(struct build *b, size_t i)
+/* After the rules: they load nf_conntrack, whose timeouts are among the sysctls. */
+static int nat_sysctls_write(struct build *b, size_t i)
 {
 	const struct lab_member *m = &b->members[i];
-	const struct lab_nat *nat = &b->t->nats[m->index];
-	struct nat_sysctl s[4];
-	size_t n = nat_sysctls(nat, s, ELEMENTSOF(s));
+	struct nat_sysctl s[NAT_SYSCTLS_MAX];
+	size_t n = nat_sysctls(&b->t->nats[m->index], s, ELEMENTSOF(s));
 	for (size_t j = 0; j < n; j++) {
 		int r = sysctl_write(b->fds[i], s[j].path, s[j].value);
 		if (r < 0)
 			return log_errno(r, "lab %s: %s: cannot set %s", b->lab, m->name, s[j].path);
 	}
+	return 0;
+}
+
+static int configure_nat(struct build *b, size_t i)
+{
+	const struct lab_member *m = &b->members[i];
 	_cleanup_free_ char *rules = NULL, *err = NULL;
-	int r = nat_ruleset(b->t, nat, &rules);
+	int r = nat_ruleset(b->t, &b->t->nats[m->index], &rules);
 	if (r < 0)
 		return log_errno(r, "out of memory");
 	r = nft_run_in(b->fds[i], rules, &err);
-	if (r < 0) {
-		if (err)
-			log_error("lab %s: %s: nftables: %s", b->lab, m->name, err);
-		else
-			log_errno(r, "lab %s: %s: cannot apply the NAT rules", b->lab, m->name);
+	if (r < 0 && err) {
+		log_error("lab %s: %s: nftables: %s", b->lab, m->name, err);
+		return r;
 	}
-	return r;
+	if (r < 0)
+		return log_errno(r, "lab %s: %s: cannot apply the NAT rules", b->lab, m->name);
+	return nat_sysctls_write(b, i);
 }
 
 static int configure_router(struct build *b, size_t i)

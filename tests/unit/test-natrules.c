@@ -68,7 +68,7 @@ static void test_matrix(void)
 			/* Every NAT drops what came from outside unasked. */
 			CHECK(strstr(rules, "iifname \"inet\" oifname \"lan0\" drop") != NULL);
 			CHECK(strstr(rules, "delete table ip hako_nat\n") != NULL);
-			CHECK(strstr(rules, "timeout 120s") != NULL || f == NAT_APD);
+			CHECK(strstr(rules, "timeout 300s") != NULL || f == NAT_APD);
 			free(rules);
 			topology_free(t);
 		}
@@ -97,25 +97,33 @@ static void test_extras(void)
 		CHECK(strstr(rules, "@hairpin") == NULL);
 		CHECK(strstr(rules, "snat ip to 100.64.0.1 : meta l4proto . ip saddr . th sport map @rev\n") != NULL);
 	}
-	struct nat_sysctl s[4];
-	CHECK(t && nat_sysctls(&t->nats[0], s, 4) == 3);
+	struct nat_sysctl s[NAT_SYSCTLS_MAX];
+	CHECK(t && nat_sysctls(&t->nats[0], s, NAT_SYSCTLS_MAX) == 8);
 	if (t) {
 		CHECK_STREQ(s[0].path, "net/ipv4/ip_forward");
 		CHECK_STREQ(s[2].path, "net/netfilter/nf_conntrack_udp_timeout_stream");
 		CHECK_STREQ(s[2].value, "5");
+		/* RFC 5508 REQ-2 and RFC 5382 REQ-5's floors (docs/nat-conformance.md). */
+		CHECK_STREQ(s[3].path, "net/netfilter/nf_conntrack_icmp_timeout");
+		CHECK_STREQ(s[3].value, "60");
+		CHECK_STREQ(s[7].path, "net/netfilter/nf_conntrack_tcp_timeout_close_wait");
+		CHECK_STREQ(s[7].value, "240");
 	}
+	/* The table is cut where the caller's room ends. */
+	CHECK(t && nat_sysctls(&t->nats[0], s, 2) == 2);
 	free(rules);
 	topology_free(t);
-	/* Without UdpTimeout= the kernel's conntrack timeouts stay. A symmetric NAT hairpins
-	 * through a map of its own, keyed on the external port alone. */
+	/* Without UdpTimeout= bindings and conntrack entries last 300 s (RFC 4787 REQ-5c). A
+	 * symmetric NAT hairpins through a map of its own, keyed on the external port alone. */
 	t = lab("Type=symmetric\nHairpin=yes\n");
-	CHECK(t && nat_sysctls(&t->nats[0], s, 4) == 1);
+	CHECK(t && nat_sysctls(&t->nats[0], s, NAT_SYSCTLS_MAX) == 8);
+	CHECK(t && strcmp(s[1].value, "300") == 0);
 	rules = NULL;
 	CHECK(t && nat_ruleset(t, &t->nats[0], &rules) == 0);
 	if (rules) {
 		dump("symmetric-hairpin", rules);
 		CHECK(strstr(rules, "iifname \"lan0\" ip daddr 100.64.0.1 meta l4proto { tcp, udp } dnat ip to meta l4proto . th dport map @hairpin\n") != NULL);
-		CHECK(strstr(rules, "meta l4proto udp update @hairpin { meta l4proto . th sport timeout 120s : ct original ip saddr") != NULL);
+		CHECK(strstr(rules, "meta l4proto udp update @hairpin { meta l4proto . th sport timeout 300s : ct original ip saddr") != NULL);
 		CHECK(strstr(rules, "map @rev") == NULL);
 	}
 	free(rules);
