@@ -65,6 +65,8 @@ complete_words() {
 		# for an unknown macro, or drop ("...").
 		run grep -nE "^['.]" "$page"
 		[ -z "$(grep -vE '^[0-9]+:\.[A-Za-z]{1,2}( |$)' <<<"$output")" ]
+		# A Markdown list the converter took for text (it needs a blank line before it).
+		run ! grep -nE '^(\\)?- ' "$page"
 		run --separate-stderr env MANWIDTH=80 man --warnings -l "$page"
 		[ "$status" -eq 0 ]
 		[ -z "$stderr" ] || { echo "$name: $stderr"; false; }
