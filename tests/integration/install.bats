@@ -23,6 +23,7 @@ teardown() {
 		(. "$st"; kill -KILL "$SUPERVISOR" 2>/dev/null || true)
 	done
 	"$HAKO" list >/dev/null 2>&1 || true # collects what the killed supervisors left
+	"$HAKO" lab down clab >/dev/null 2>&1 || true
 	common_teardown
 }
 
@@ -116,4 +117,16 @@ complete_words() {
 	[ "$output" = cnet ]
 	run complete_words image clone i
 	[ "$output" = idle ]
+}
+
+@test "install: the completion offers labs, and lab files where a file is taken too" {
+	printf '[Lab]\nName=clab\n[Network n]\nSubnet=10.66.0.0/24\n[Node h]\nNetwork=n\n' > "$TEST_TMP/clab.lab"
+	"$HAKO" lab up "$TEST_TMP/clab.lab"
+	run complete_words lab exec c
+	[ "$output" = clab ]
+	run complete_words lab down "$TEST_TMP/cl"
+	[ "$output" = "$TEST_TMP/clab.lab" ]
+	run complete_words lab up "$TEST_TMP/cl"
+	[ "$output" = "$TEST_TMP/clab.lab" ]
+	"$HAKO" lab down clab
 }
