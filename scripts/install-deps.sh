@@ -5,9 +5,11 @@ packages=(
 	# build
 	build-essential meson ninja-build pkg-config clang
 	libmnl-dev libnftables-dev libnetfilter-conntrack-dev libseccomp-dev libsystemd-dev
+	# the man pages (roff from docs/man/*.md) and where bash completion goes
+	go-md2man bash-completion
 	# tests and demo
 	bats busybox-static iproute2 nftables conntrack dnsmasq-base uidmap file procps psmisc
-	util-linux graphviz
+	util-linux graphviz man-db
 	# the VM lane (tests/vm/): a stock Debian 12 host in QEMU, its disks made with e2fsprogs
 	qemu-system-x86 e2fsprogs debootstrap
 	# benchmarks: the peers hako is measured against
