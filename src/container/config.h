@@ -9,7 +9,7 @@
 #include "net/netconfig.h"
 
 enum console_mode {
-	CONSOLE_AUTO,        /* interactive when stdin is a terminal, else pipe */
+	CONSOLE_AUTO,        /* autopipe: interactive when stdin and stdout are terminals, else pipe */
 	CONSOLE_INTERACTIVE, /* a pty, stdin and stdout relayed */
 	CONSOLE_READ_ONLY,   /* a pty, only its output relayed */
 	CONSOLE_PASSIVE,     /* a pty, nothing relayed */

@@ -25,8 +25,10 @@
 int console_open(struct container *c)
 {
 	enum console_mode m = c->cfg->console;
+	/* nspawn's autopipe: a pty only when both ends are a terminal, so that `hako run ... | less`
+	 * or `> file` gets the command's own output, not a terminal's. */
 	if (m == CONSOLE_AUTO)
-		m = isatty(STDIN_FILENO) ? CONSOLE_INTERACTIVE : CONSOLE_PIPE;
+		m = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) ? CONSOLE_INTERACTIVE : CONSOLE_PIPE;
 	c->console = m;
 	if (m == CONSOLE_PIPE)
 		return 0;

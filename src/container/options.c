@@ -128,15 +128,24 @@ static int set_from_names(int *target, const char *value, const char *const *nam
 static int set_console(void *target, const char *value, const char **why)
 {
 	static const char *const names[] = {
-		[CONSOLE_AUTO] = NULL, [CONSOLE_INTERACTIVE] = "interactive",
+		[CONSOLE_AUTO] = "autopipe", [CONSOLE_INTERACTIVE] = "interactive",
 		[CONSOLE_READ_ONLY] = "read-only", [CONSOLE_PASSIVE] = "passive", [CONSOLE_PIPE] = "pipe",
 	};
 	int m;
 	if (set_from_names(&m, value, names, ELEMENTSOF(names)) < 0) {
-		*why = "expected interactive, read-only, passive or pipe";
+		*why = "expected interactive, read-only, passive, pipe or autopipe";
 		return -EINVAL;
 	}
 	*(enum console_mode *)target = (enum console_mode)m;
+	return 0;
+}
+
+/* -P, --pipe: nspawn's short form of --console=pipe. */
+static int set_console_pipe(void *target, const char *value, const char **why)
+{
+	(void)value;
+	(void)why;
+	*(enum console_mode *)target = CONSOLE_PIPE;
 	return 0;
 }
 
@@ -208,7 +217,8 @@ const struct opt run_options[] = {
 	{ "drop-capability", 0, OPT_REQUIRED, "CAPS", "Drop these capabilities", set_cap_drop, WHOLE, "Exec.DropCapability" },
 	{ "kill-signal", 0, OPT_REQUIRED, "SIGNAL", "Signal sent to PID 1 when hako is asked to stop", set_kill_signal, CFG(kill_signal), "Exec.KillSignal" },
 	{ "resolv-conf", 0, OPT_REQUIRED, "MODE", "auto, off, copy-host, replace-host, bind-host, delete", set_resolv_conf, CFG(resolv_conf), "Exec.ResolvConf" },
-	{ "console", 0, OPT_REQUIRED, "MODE", "interactive, read-only, passive or pipe", set_console, CFG(console), NULL },
+	{ "console", 0, OPT_REQUIRED, "MODE", "interactive, read-only, passive, pipe or autopipe", set_console, CFG(console), NULL },
+	{ "pipe", 'P', OPT_NONE, NULL, "Same as --console=pipe", set_console_pipe, CFG(console), NULL },
 	{ "settings", 0, OPT_REQUIRED, "MODE", "Apply NAME.nspawn: yes (default), no or trusted", set_settings, CFG(settings), NULL },
 	{ "notify-ready", 0, OPT_OPTIONAL, "BOOL", "hako start -b: return once the init reports READY=1 ($NOTIFY_SOCKET)", opt_set_flag, CFG(notify_ready), "Exec.NotifyReady" },
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },

@@ -22,7 +22,7 @@
 #include "container/seccomp.h"
 
 /* Bump when the groups or the special rules change: it is part of the cache key. */
-#define SECCOMP_POLICY_VERSION "hako-seccomp-10"
+#define SECCOMP_POLICY_VERSION "hako-seccomp-11"
 
 struct syscall_group {
 	const char *name;
@@ -603,6 +603,71 @@ static int export_program(scmp_filter_ctx ctx, struct seccomp_program *ret)
 	return 0;
 }
 
+/* --- The terminal guard ---
+ * TIOCSTI types into a terminal and TIOCLINUX can too: a container given the admin's terminal
+ * (--console=pipe, or autopipe with stdout redirected) must do neither, whatever its capabilities
+ * (bubblewrap's CVE-2017-5226, flatpak's CVE-2023-28100). The allow-list cannot refuse one ioctl
+ * request, since libseccomp lets an unconditional allow of ioctl win over a conditional refusal;
+ * so the guard is a filter of its own that allows everything else, run before the allow-list in
+ * one program. The request is compared in its low 32 bits only, as the kernel reads it (flatpak's
+ * CVE-2019-10063: a high bit set slipped past a 64-bit comparison). */
+static const unsigned long tty_guard_requests[] = { TIOCSTI, TIOCLINUX };
+
+static int tty_guard_rules(scmp_filter_ctx ctx)
+{
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
+	if (r < 0)
+		return r;
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(compat_archs); i++) {
+		if (compat_archs[i].native != seccomp_arch_native())
+			continue;
+		r = seccomp_arch_add(ctx, compat_archs[i].compat);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(tty_guard_requests); i++) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, tty_guard_requests[i]));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Puts the guard in front of prog: each of its "allow" returns becomes a jump to prog's first
+ * instruction (classic BPF jumps forward only, which this is). */
+static int prepend_tty_guard(struct seccomp_program *prog)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return -ENOMEM;
+	struct seccomp_program guard = {};
+	int r = tty_guard_rules(ctx);
+	if (r >= 0)
+		r = export_program(ctx, &guard);
+	seccomp_release(ctx);
+	if (r < 0)
+		return r;
+	_cleanup_(seccomp_program_done) struct seccomp_program own = guard;
+	if (own.n + prog->n > BPF_MAXINSNS)
+		return -E2BIG;
+	struct sock_filter *all = realloc(own.insns, (own.n + prog->n) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	own.insns = all;
+	for (size_t i = 0; i < own.n; i++)
+		if (all[i].code == (BPF_RET | BPF_K) && all[i].k == SECCOMP_RET_ALLOW)
+			all[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, (uint32_t)(own.n - i - 1), 0, 0);
+	memcpy(all + own.n, prog->insns, prog->n * sizeof(*all));
+	free(prog->insns);
+	prog->insns = TAKE_PTR(own.insns);
+	prog->n += own.n;
+	return 0;
+}
+
 int seccomp_compile(const struct seccomp_request *req, uint64_t caps, struct seccomp_program *ret)
 {
 	_cleanup_strv_free_ char **allowed = NULL;
@@ -616,6 +681,11 @@ int seccomp_compile(const struct seccomp_request *req, uint64_t caps, struct sec
 	if (r >= 0)
 		r = export_program(ctx, ret);
 	seccomp_release(ctx);
+	if (r < 0)
+		return r;
+	r = prepend_tty_guard(ret);
+	if (r < 0)
+		seccomp_program_done(ret);
 	return r;
 }
 

@@ -394,15 +394,8 @@ static int call(const char *name, const char *sarg)
  * one (issue 14.10). Each call prints "NAME: ok" or its errno: getpid and a socket through the
  * socketcall multiplexer work (i386 programs run); a namespace flag of clone, a persona outside
  * Docker's list, keyctl and mknod of /dev/mem are refused. Pointers must fit in 32 bits: MAP_32BIT. */
-#ifdef __x86_64__
-static long int80(long nr, long a, long b, long c)
-{
-	long ret;
-	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory", "r8", "r9", "r10", "r11");
-	return ret;
-}
-
-static void int80_report(const char *name, long ret)
+/* "NAME: ok" or "NAME: ERRNO" for a call's raw result (a negative errno when it failed). */
+static void report(const char *name, long ret)
 {
 	printf("%s: ", name);
 	if (ret < 0)
@@ -411,27 +404,35 @@ static void int80_report(const char *name, long ret)
 		puts("ok");
 }
 
+#ifdef __x86_64__
+static long int80(long nr, long a, long b, long c)
+{
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
 static int abi32(void)
 {
 	char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
 	if (low == MAP_FAILED)
 		return failed(errno);
 	long pid = int80(20, 0, 0, 0); /* getpid */
-	int80_report("getpid", pid == getpid() ? 0 : pid < 0 ? pid : -EINVAL);
+	report("getpid", pid == getpid() ? 0 : pid < 0 ? pid : -EINVAL);
 	unsigned *args = (unsigned *)low;
 	args[0] = AF_INET, args[1] = SOCK_DGRAM, args[2] = 0;
 	long fd = int80(102, 1 /* SYS_SOCKET */, (long)(uintptr_t)args, 0);
-	int80_report("socketcall socket", fd);
+	report("socketcall socket", fd);
 	if (fd >= 0)
 		close((int)fd);
 	long child = int80(120, CLONE_NEWUSER, 0, 0); /* clone: a fork in a new user namespace */
 	if (child == 0)
 		_exit(0);
-	int80_report("clone CLONE_NEWUSER", child);
-	int80_report("personality ADDR_NO_RANDOMIZE", int80(136, 0x0040000, 0, 0));
-	int80_report("keyctl", int80(288, 0, 0, 0));
+	report("clone CLONE_NEWUSER", child);
+	report("personality ADDR_NO_RANDOMIZE", int80(136, 0x0040000, 0, 0));
+	report("keyctl", int80(288, 0, 0, 0));
 	strcpy(low + 64, "/tmp/mem");
-	int80_report("mknod /dev/mem", int80(14, (long)(uintptr_t)(low + 64), S_IFCHR | 0600, 0x101));
+	report("mknod /dev/mem", int80(14, (long)(uintptr_t)(low + 64), S_IFCHR | 0600, 0x101));
 	return 0;
 }
 #else
@@ -441,6 +442,33 @@ static int abi32(void)
 	return 0;
 }
 #endif
+
+/* TIOCSTI on stdin (the admin's terminal under --console=pipe) types into it; TIOCLINUX can
+ * too. Each way the request can be made: plainly, with bit 32 set (the kernel reads 32 bits), and
+ * through the i386 ABI ("tiocsti i386": a kernel without it faults). What gets typed, if anything does, is a '#': a comment to any shell. */
+static int tiocsti(const char *abi)
+{
+	char c = '#';
+	long r = syscall(SYS_ioctl, 0, (unsigned long)TIOCSTI, &c);
+	report("TIOCSTI", r < 0 ? -errno : r);
+	r = syscall(SYS_ioctl, 0, (unsigned long)TIOCSTI | (1UL << 32), &c);
+	report("TIOCSTI with bit 32", r < 0 ? -errno : r);
+	char sel = 2; /* TIOCL_SETSEL's subcode byte; on a pty it only fails */
+	r = syscall(SYS_ioctl, 0, (unsigned long)TIOCLINUX, &sel);
+	report("TIOCLINUX", r < 0 ? -errno : r);
+#if defined(__x86_64__)
+	if (!abi || strcmp(abi, "i386") != 0)
+		return 0;
+	char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (low == MAP_FAILED)
+		return failed(errno);
+	low[0] = '#';
+	report("i386 TIOCSTI", int80(54, 0, TIOCSTI, (long)(uintptr_t)low));
+#else
+	(void)abi;
+#endif
+	return 0;
+}
 
 /* A fork bomb bounded by max rounds: forks children that wait, until fork fails; prints how
  * many it made and the errno that stopped it, then kills them. */
@@ -640,6 +668,8 @@ int main(int argc, char **argv)
 		return shocker();
 	if (strcmp(a, "reboot") == 0)
 		return do_reboot();
+	if (strcmp(a, "tiocsti") == 0)
+		return tiocsti(arg);
 	if (strcmp(a, "see") == 0 || strcmp(a, "signal") == 0 || strcmp(a, "ptrace") == 0)
 		return host_process(a, arg);
 	if (strcmp(a, "kmsg") == 0)

@@ -413,3 +413,39 @@ tree_swap_race() {
 @test "escape[cmd]: swap the tree for a symlink while hako starts an ephemeral copy (TOCTOU)" {
 	tree_swap_race -x
 }
+
+# tty_attempt MODE [i386]: the tiocsti attempt with hako on a terminal of script(1)'s and the
+# command given that terminal as its stdin (-P, nspawn's --console=pipe; also what autopipe does
+# when stdout is redirected). Every way must be refused by the system call filter: EPERM.
+tty_attempt() {
+	local extra=() want="TIOCSTI: EPERM
+TIOCSTI with bit 32: EPERM
+TIOCLINUX: EPERM"
+	[ "$1" = userns ] && extra=(-U)
+	[ "${2:-}" = i386 ] && want+=$'\ni386 TIOCSTI: EPERM'
+	run script -qec "$HAKO run -q -P ${extra[*]} -D $ROOT -M esc-${TEST_TMP##*.} /escape tiocsti ${2:-}" /dev/null </dev/null
+	output=$(printf '%s' "$output" | tr -d '\r')
+	echo "$1: $output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+}
+
+# Without the guard TIOCLINUX reached the terminal, and on a kernel with legacy TIOCSTI (Debian
+# 12's 6.1; this machine's refuses it to all but CAP_SYS_ADMIN) a process keeping CAP_SYS_ADMIN
+# typed into the admin's shell (bubblewrap's CVE-2017-5226; flatpak's CVE-2019-10063 for bit 32,
+# CVE-2023-28100 for TIOCLINUX).
+# lane: vm
+@test "escape[cmd]: TIOCSTI and TIOCLINUX on the admin's terminal (-P)" {
+	tty_attempt cmd
+}
+# lane: vm
+@test "escape[userns]: TIOCSTI and TIOCLINUX on the admin's terminal (-P)" {
+	tty_attempt userns
+}
+# This machine's kernel faults on int 0x80 (see isolation.bats); test-seccomp interprets the
+# filter for the i386 ABI on every host.
+# lane: vm-only
+@test "escape[cmd]: TIOCSTI through the i386 ABI on the admin's terminal (-P)" {
+	[ "$(uname -m)" = x86_64 ] || skip "no i386 ABI to try on $(uname -m)"
+	tty_attempt cmd i386
+}

@@ -361,3 +361,36 @@ I
 	echo "# $fails of 100 did not find /sbin/init"
 	[ "$fails" -eq 0 ]
 }
+
+# pty_of ARGS...: the device of stdin outside and inside `hako run ARGS` under a terminal of
+# script(1)'s, as two words "OUTER INNER"; stdout goes to $TEST_TMP/pty.out when ARGS ends in ">".
+pty_of() {
+	local probe='stat -Lc %t:%T /proc/self/fd/0' redirect=""
+	if [ "${*: -1}" = ">" ]; then
+		redirect="> $TEST_TMP/pty.out"
+		set -- "${@:1:$#-1}"
+	fi
+	script -qec "$probe; $HAKO run -q $* -D $ROOT $probe $redirect" /dev/null </dev/null |
+		tr -d '\r' | sed 's/\^@//g' | grep -E '^[0-9a-f]+:[0-9a-f]+$' | tr '\n' ' '
+	[ -z "$redirect" ] || cat "$TEST_TMP/pty.out"
+}
+
+# Issue 15: nspawn's -P/--pipe and --console=autopipe, its default (a pty only when stdin and
+# stdout are both terminals). hako's default used to give a pty whenever stdin was a terminal,
+# so `hako run ... > file` wrote a terminal's output into the file.
+@test "run: -P and a redirected stdout give the command hako's own stdin; both ends a terminal get a pty of their own" {
+	local a b
+	read -r a b <<<"$(pty_of)"
+	[ -n "$a" ] && [ "$a" != "$b" ]
+	read -r a b <<<"$(pty_of --console=autopipe)"
+	[ -n "$a" ] && [ "$a" != "$b" ]
+	read -r a b <<<"$(pty_of -P)"
+	[ -n "$a" ] && [ "$a" = "$b" ]
+	read -r a b <<<"$(pty_of --pipe)"
+	[ -n "$a" ] && [ "$a" = "$b" ]
+	read -r a b <<<"$(pty_of ">")"
+	[ -n "$a" ] && [ "$a" = "$b" ]
+	run "$HAKO" run --console=auto -D "$ROOT" true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"expected interactive, read-only, passive, pipe or autopipe"* ]]
+}

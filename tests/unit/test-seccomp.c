@@ -6,6 +6,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -252,6 +253,7 @@ static void test_compat_abi(void)
 		int nr;
 		uint64_t arg0;
 		uint32_t want;
+		uint64_t arg1;
 	} cases[] = {
 		{ ARCH_I386, 20, 0, ALLOW },                        /* getpid */
 		{ ARCH_I386, 192, 0, ALLOW },                       /* mmap2 */
@@ -270,10 +272,20 @@ static void test_compat_abi(void)
 		{ ARCH_X86_64, 135, 8, ALLOW },                     /* personality(PER_LINUX32) */
 		{ ARCH_X86_64, 135, 0x20008, ALLOW },
 		{ ARCH_X86_64, 39 | 0x40000000, 0, ERRNO(ENOSYS) }, /* x32: refused as a whole */
+		/* The terminal guard: TIOCSTI and TIOCLINUX on any ABI, bit 32 or not (seccomp.c). */
+		{ ARCH_X86_64, 16, 0, ERRNO(EPERM), TIOCSTI },
+		{ ARCH_X86_64, 16, 0, ERRNO(EPERM), TIOCSTI | (1ULL << 32) },
+		{ ARCH_X86_64, 16, 0, ERRNO(EPERM), TIOCLINUX },
+		{ ARCH_X86_64, 16, 0, ALLOW, FIONREAD },
+		{ ARCH_X86_64, 16, 0, ALLOW, TIOCGWINSZ | (1ULL << 32) },
+		{ ARCH_I386, 54, 0, ERRNO(EPERM), TIOCSTI },
+		{ ARCH_I386, 54, 0, ERRNO(EPERM), TIOCLINUX },
+		{ ARCH_I386, 54, 0, ALLOW, FIONREAD },
 	};
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		struct seccomp_data d = { .nr = cases[i].nr, .arch = cases[i].arch };
 		d.args[0] = cases[i].arg0;
+		d.args[1] = cases[i].arg1;
 		uint32_t got = bpf_run(&p, &d);
 		if (got != cases[i].want)
 			printf("# arch %#x call %d arg %#llx: %#x, not %#x\n", cases[i].arch, cases[i].nr,
