@@ -254,7 +254,10 @@ static int claim_ports(struct container *c)
 		if ((r = hold_host_port(c->net, p)) < 0)
 			return r;
 		r = members_add(dir, name);
-		if (r < 0 || (r = strv_push(&c->net->port_claims, name)) < 0)
+		if (r < 0)
+			return log_errno(r, "cannot claim host port %s:%u", proto, p->host_port);
+		r = strv_push(&c->net->port_claims, name);
+		if (r < 0)
 			return log_errno(r, "cannot claim host port %s:%u", proto, p->host_port);
 	}
 	return 0;
@@ -575,9 +578,14 @@ static void leave_network(struct container *c)
 	if (!s->leased || ipam_defined(c->name))
 		return;
 	int r = ipam_release(&s->def, c->name);
-	if (r < 0)
+	if (r < 0) {
 		log_warning("cannot give back the address of %s on network %s: %s", c->name, s->def.name, strerror(-r));
-	if (r >= 0 && s->def.dhcp && (r = dnsmasq_update(&s->def)) < 0)
+		return;
+	}
+	if (!s->def.dhcp)
+		return;
+	r = dnsmasq_update(&s->def);
+	if (r < 0)
 		log_warning("cannot update the DNS names of network %s: %s", s->def.name, strerror(-r));
 }
 
