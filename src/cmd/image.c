@@ -388,9 +388,27 @@ static int run_tool(size_t b, const char *release, const char *dir)
 {
 	_cleanup_strv_free_ char **argv = NULL;
 	int r = strv_push(&argv, bootstraps[b].tool);
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bootstraps[b].args) && bootstraps[b].args[i]; i++)
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(bootstraps[b].args) && bootstraps[b].args[i]; i++) {
 		r = strv_push_take(&argv, expand(bootstraps[b].args[i], release, dir));
-	return r < 0 ? r : machine_run_tool(argv);
+		if (r < 0)
+			return r;
+	}
+	return machine_run_tool(argv);
+}
+
+/* The tool run into tmp, which then becomes dst. */
+static int bootstrap_into(size_t b, const char *release, const char *tmp, const char *dst)
+{
+	if (mkdir(tmp, 0755) < 0)
+		return -errno;
+	int r = run_tool(b, release, tmp);
+	if (r < 0)
+		return r;
+	if (rename(tmp, dst) < 0)
+		return -errno;
+	return 0;
 }
 
 /* A release is passed to the tool as an argument of its own: never an option ("-..."). */
@@ -441,9 +459,7 @@ static int image_bootstrap(int argc, char **argv)
 	(void)rm_rf(tmp);
 	log_info("bootstrapping %s %s into %s with %s", distro, release ? release : bootstraps[b].release,
 		 dst, bootstraps[b].tool);
-	int r = mkdir(tmp, 0755) < 0 ? -errno : run_tool(b, release ? release : bootstraps[b].release, tmp);
-	if (r >= 0 && rename(tmp, dst) < 0)
-		r = -errno;
+	int r = bootstrap_into(b, release ? release : bootstraps[b].release, tmp, dst);
 	if (r < 0) {
 		(void)rm_rf(tmp);
 		if (r == -EIO)
@@ -475,7 +491,8 @@ int cmd_image(int argc, char **argv)
 		.commands = image_commands,
 		.n_commands = ELEMENTSOF(image_commands),
 		.more_help = image_dir_help,
+		/* Help and a usage error change nothing: the collection only before a command. */
+		.before = machines_collect_stale,
 	};
-	machines_collect_stale();
 	return cmd_dispatch(&image, argc, argv);
 }
