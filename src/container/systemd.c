@@ -232,6 +232,22 @@ static int wait_for_job(sd_bus *bus, struct job_wait *w)
 	return streq(w->result, "done") ? 0 : -EIO;
 }
 
+/* The a(sv) of the scope's properties; with_pids: and the leader's pid (machined adds it itself). */
+static int append_property_array(sd_bus_message *m, const struct scope_request *req, bool with_pids)
+{
+	int r = lib.open_container(m, 'a', "(sv)");
+	if (r < 0)
+		return r;
+	r = append_scope_properties(m, req);
+	if (r < 0)
+		return r;
+	if (with_pids)
+		r = lib.append(m, "(sv)", "PIDs", "au", 1, (uint32_t)req->leader);
+	if (r < 0)
+		return r;
+	return lib.close_container(m);
+}
+
 /* StartTransientUnit(unit, "fail", properties with the leader's pid, no auxiliary units). */
 static int start_unit_message(sd_bus *bus, const char *unit, const struct scope_request *req,
 			      sd_bus_message **ret)
@@ -243,16 +259,7 @@ static int start_unit_message(sd_bus *bus, const char *unit, const struct scope_
 	r = lib.append(m, "ss", unit, "fail");
 	if (r < 0)
 		return r;
-	r = lib.open_container(m, 'a', "(sv)");
-	if (r < 0)
-		return r;
-	r = append_scope_properties(m, req);
-	if (r < 0)
-		return r;
-	r = lib.append(m, "(sv)", "PIDs", "au", 1, (uint32_t)req->leader);
-	if (r < 0)
-		return r;
-	r = lib.close_container(m);
+	r = append_property_array(m, req, true);
 	if (r < 0)
 		return r;
 	return lib.append(m, "a(sa(sv))", 0);
@@ -335,13 +342,7 @@ static int append_machine_body(sd_bus_message *m, const struct scope_request *re
 	int r = append_machine_head(m, req);
 	if (r < 0)
 		return r;
-	r = lib.open_container(m, 'a', "(sv)");
-	if (r < 0)
-		return r;
-	r = append_scope_properties(m, req);
-	if (r < 0)
-		return r;
-	return lib.close_container(m);
+	return append_property_array(m, req, false);
 }
 
 static bool machined_missing(const sd_bus_error *e)
