@@ -58,6 +58,21 @@ static int check_exists(const char *name, bool want)
 	return want ? -ENOENT : -EEXIST;
 }
 
+/* Two valid names, an image src and no image dst (each failure logged). */
+static int check_src_dst(const char *src, const char *dst)
+{
+	int r = check_image_name(src);
+	if (r < 0)
+		return r;
+	r = check_image_name(dst);
+	if (r < 0)
+		return r;
+	r = check_exists(src, true);
+	if (r < 0)
+		return r;
+	return check_exists(dst, false);
+}
+
 /* ---- list ---- */
 
 static int image_list(int argc, char **argv)
@@ -258,8 +273,7 @@ static int image_clone(int argc, char **argv)
 		log_error("usage: hako image clone SRC DST");
 		return EXIT_HAKO_USAGE;
 	}
-	if (check_image_name(argv[1]) < 0 || check_image_name(argv[2]) < 0 ||
-	    check_exists(argv[1], true) < 0 || check_exists(argv[2], false) < 0)
+	if (check_src_dst(argv[1], argv[2]) < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_free_ char *src = image_path(argv[1], NULL), *tmp = image_path(argv[2], ".clone-tmp"),
 			    *dst = image_path(argv[2], NULL);
@@ -301,9 +315,9 @@ static int image_rename(int argc, char **argv)
 		log_error("usage: hako image rename NAME NEW");
 		return EXIT_HAKO_USAGE;
 	}
-	if (check_image_name(argv[1]) < 0 || check_image_name(argv[2]) < 0 ||
-	    check_exists(argv[1], true) < 0 || check_exists(argv[2], false) < 0 ||
-	    check_not_running(argv[1]) < 0)
+	if (check_src_dst(argv[1], argv[2]) < 0)
+		return EXIT_HAKO_USAGE;
+	if (check_not_running(argv[1]) < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_free_ char *from = image_path(argv[1], NULL), *to = image_path(argv[2], NULL),
 			    *sfrom = image_path(argv[1], ".nspawn"), *sto = image_path(argv[2], ".nspawn");
@@ -326,10 +340,14 @@ static int image_remove(int argc, char **argv)
 		log_error("usage: hako image remove NAME...");
 		return EXIT_HAKO_USAGE;
 	}
-	for (int i = 1; i < argc; i++)
-		if (check_image_name(argv[i]) < 0 || check_exists(argv[i], true) < 0 ||
-		    check_not_running(argv[i]) < 0)
+	for (int i = 1; i < argc; i++) {
+		if (check_image_name(argv[i]) < 0)
 			return EXIT_HAKO_USAGE;
+		if (check_exists(argv[i], true) < 0)
+			return EXIT_HAKO_USAGE;
+		if (check_not_running(argv[i]) < 0)
+			return EXIT_HAKO_USAGE;
+	}
 	for (int i = 1; i < argc; i++) {
 		_cleanup_free_ char *p = image_path(argv[i], NULL), *s = image_path(argv[i], ".nspawn");
 		int r = p ? rm_rf(p) : -ENOMEM;

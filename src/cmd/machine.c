@@ -113,7 +113,9 @@ static int start_one(const char *name, int argc, char **argv)
 	free(cfg.machine);
 	if (!(cfg.machine = strdup(name)))
 		return EXIT_HAKO_FAILED;
-	if (default_directory(&cfg) < 0 || settings_apply(&cfg, name, groups, ELEMENTSOF(groups), &seen) < 0)
+	if (default_directory(&cfg) < 0)
+		return EXIT_HAKO_USAGE;
+	if (settings_apply(&cfg, name, groups, ELEMENTSOF(groups), &seen) < 0)
 		return EXIT_HAKO_USAGE;
 	log_set_quiet(cfg.quiet);
 	int lock = machine_lock_to_start(name);
