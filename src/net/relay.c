@@ -348,7 +348,9 @@ static void tcp_accept(unsigned listener)
 	c->fd[SIDE_SERVICE] = -1;
 	conns[i] = c;
 	n_conns++;
-	if (tcp_connect_service(c, listener) < 0 || tcp_register(c, (unsigned)i, SIDE_SERVICE) < 0)
+	if (tcp_connect_service(c, listener) < 0)
+		tcp_close((unsigned)i);
+	else if (tcp_register(c, (unsigned)i, SIDE_SERVICE) < 0)
 		tcp_close((unsigned)i);
 	if (n_conns == TCP_CONNECTIONS)
 		listeners_watch(IPPROTO_TCP, 0);
