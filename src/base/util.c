@@ -345,12 +345,19 @@ int write_file_atomic(const char *path, const char *data, mode_t mode, bool excl
 	if (!tmp)
 		return -ENOMEM;
 	int r = write_file(tmp, data, O_CREAT | O_EXCL, mode);
-	if (r >= 0 && exclusive && link(tmp, path) < 0)
-		r = -errno;
-	else if (r >= 0 && !exclusive && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0 || exclusive)
+	if (r < 0) {
 		(void)unlink(tmp);
+		return r;
+	}
+	if (exclusive) { /* link() refuses an existing path, rename() would replace it */
+		r = link(tmp, path) < 0 ? -errno : r;
+		(void)unlink(tmp);
+		return r;
+	}
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		(void)unlink(tmp);
+	}
 	return r;
 }
 

@@ -89,27 +89,25 @@ static int next_word(const char **p, FILE *f, const char **why)
 
 int words_split(const char *s, char ***ret, const char **why)
 {
-	char **words = NULL;
+	_cleanup_strv_free_ char **words = NULL;
 	for (s += strspn(s, blanks); *s; s += strspn(s, blanks)) {
 		_cleanup_free_ char *word = NULL;
 		size_t size = 0;
 		FILE *f = open_memstream(&word, &size);
-		if (!f) {
-			strv_free(words);
+		if (!f)
 			return -ENOMEM;
-		}
 		int r = next_word(&s, f, why);
-		if (fclose(f) != 0 && r >= 0)
-			r = -ENOMEM;
-		if (r >= 0)
-			r = strv_push(&words, word);
-		if (r < 0) {
-			strv_free(words);
+		bool closed = fclose(f) == 0; /* the word is complete only once f is closed */
+		if (r < 0)
 			return r;
-		}
+		if (!closed)
+			return -ENOMEM;
+		r = strv_push(&words, word);
+		if (r < 0)
+			return r;
 	}
 	if (!words && !(words = calloc(1, sizeof(char *))))
 		return -ENOMEM;
-	*ret = words;
+	*ret = TAKE_PTR(words);
 	return 0;
 }

@@ -20,6 +20,7 @@ struct command_family {
 	const struct command *commands;
 	size_t n_commands;
 	void (*more_help)(FILE *f);     /* after the commands: options, files; or NULL */
+	void (*before)(void);           /* run before a command (never for help), or NULL */
 };
 
 /* The "Commands:" list of a table. */

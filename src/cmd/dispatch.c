@@ -47,9 +47,13 @@ int cmd_dispatch(const struct command_family *family, int argc, char **argv)
 		family_help(stdout, family);
 		return 0;
 	}
-	for (size_t i = 0; i < family->n_commands; i++)
-		if (streq(family->commands[i].name, argv[1]))
-			return family->commands[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < family->n_commands; i++) {
+		if (!streq(family->commands[i].name, argv[1]))
+			continue;
+		if (family->before)
+			family->before();
+		return family->commands[i].run(argc - 1, argv + 1);
+	}
 	log_error("unknown %s command '%s' (see hako %s --help)", family->name, argv[1], family->name);
 	return EXIT_HAKO_USAGE;
 }

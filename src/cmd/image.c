@@ -58,6 +58,21 @@ static int check_exists(const char *name, bool want)
 	return want ? -ENOENT : -EEXIST;
 }
 
+/* Two valid names, an image src and no image dst (each failure logged). */
+static int check_src_dst(const char *src, const char *dst)
+{
+	int r = check_image_name(src);
+	if (r < 0)
+		return r;
+	r = check_image_name(dst);
+	if (r < 0)
+		return r;
+	r = check_exists(src, true);
+	if (r < 0)
+		return r;
+	return check_exists(dst, false);
+}
+
 /* ---- list ---- */
 
 static int image_list(int argc, char **argv)
@@ -258,8 +273,7 @@ static int image_clone(int argc, char **argv)
 		log_error("usage: hako image clone SRC DST");
 		return EXIT_HAKO_USAGE;
 	}
-	if (check_image_name(argv[1]) < 0 || check_image_name(argv[2]) < 0 ||
-	    check_exists(argv[1], true) < 0 || check_exists(argv[2], false) < 0)
+	if (check_src_dst(argv[1], argv[2]) < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_free_ char *src = image_path(argv[1], NULL), *tmp = image_path(argv[2], ".clone-tmp"),
 			    *dst = image_path(argv[2], NULL);
@@ -301,9 +315,9 @@ static int image_rename(int argc, char **argv)
 		log_error("usage: hako image rename NAME NEW");
 		return EXIT_HAKO_USAGE;
 	}
-	if (check_image_name(argv[1]) < 0 || check_image_name(argv[2]) < 0 ||
-	    check_exists(argv[1], true) < 0 || check_exists(argv[2], false) < 0 ||
-	    check_not_running(argv[1]) < 0)
+	if (check_src_dst(argv[1], argv[2]) < 0)
+		return EXIT_HAKO_USAGE;
+	if (check_not_running(argv[1]) < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_free_ char *from = image_path(argv[1], NULL), *to = image_path(argv[2], NULL),
 			    *sfrom = image_path(argv[1], ".nspawn"), *sto = image_path(argv[2], ".nspawn");
@@ -326,10 +340,14 @@ static int image_remove(int argc, char **argv)
 		log_error("usage: hako image remove NAME...");
 		return EXIT_HAKO_USAGE;
 	}
-	for (int i = 1; i < argc; i++)
-		if (check_image_name(argv[i]) < 0 || check_exists(argv[i], true) < 0 ||
-		    check_not_running(argv[i]) < 0)
+	for (int i = 1; i < argc; i++) {
+		if (check_image_name(argv[i]) < 0)
 			return EXIT_HAKO_USAGE;
+		if (check_exists(argv[i], true) < 0)
+			return EXIT_HAKO_USAGE;
+		if (check_not_running(argv[i]) < 0)
+			return EXIT_HAKO_USAGE;
+	}
 	for (int i = 1; i < argc; i++) {
 		_cleanup_free_ char *p = image_path(argv[i], NULL), *s = image_path(argv[i], ".nspawn");
 		int r = p ? rm_rf(p) : -ENOMEM;
@@ -388,9 +406,27 @@ static int run_tool(size_t b, const char *release, const char *dir)
 {
 	_cleanup_strv_free_ char **argv = NULL;
 	int r = strv_push(&argv, bootstraps[b].tool);
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(bootstraps[b].args) && bootstraps[b].args[i]; i++)
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(bootstraps[b].args) && bootstraps[b].args[i]; i++) {
 		r = strv_push_take(&argv, expand(bootstraps[b].args[i], release, dir));
-	return r < 0 ? r : machine_run_tool(argv);
+		if (r < 0)
+			return r;
+	}
+	return machine_run_tool(argv);
+}
+
+/* The tool run into tmp, which then becomes dst. */
+static int bootstrap_into(size_t b, const char *release, const char *tmp, const char *dst)
+{
+	if (mkdir(tmp, 0755) < 0)
+		return -errno;
+	int r = run_tool(b, release, tmp);
+	if (r < 0)
+		return r;
+	if (rename(tmp, dst) < 0)
+		return -errno;
+	return 0;
 }
 
 /* A release is passed to the tool as an argument of its own: never an option ("-..."). */
@@ -441,9 +477,7 @@ static int image_bootstrap(int argc, char **argv)
 	(void)rm_rf(tmp);
 	log_info("bootstrapping %s %s into %s with %s", distro, release ? release : bootstraps[b].release,
 		 dst, bootstraps[b].tool);
-	int r = mkdir(tmp, 0755) < 0 ? -errno : run_tool(b, release ? release : bootstraps[b].release, tmp);
-	if (r >= 0 && rename(tmp, dst) < 0)
-		r = -errno;
+	int r = bootstrap_into(b, release ? release : bootstraps[b].release, tmp, dst);
 	if (r < 0) {
 		(void)rm_rf(tmp);
 		if (r == -EIO)
@@ -475,7 +509,8 @@ int cmd_image(int argc, char **argv)
 		.commands = image_commands,
 		.n_commands = ELEMENTSOF(image_commands),
 		.more_help = image_dir_help,
+		/* Help and a usage error change nothing: the collection only before a command. */
+		.before = machines_collect_stale,
 	};
-	machines_collect_stale();
 	return cmd_dispatch(&image, argc, argv);
 }

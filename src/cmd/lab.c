@@ -30,7 +30,9 @@ static int lab_cmd_up(int argc, char **argv)
 	if (ini_read_file(argv[1], &text) < 0)
 		return EXIT_HAKO_USAGE;
 	/* Bad input, like a bad file: refused before anything is made; the file is read once. */
-	if (topology_parse_string(text, argv[1], &t) < 0 || lab_check_trees(t) < 0)
+	if (topology_parse_string(text, argv[1], &t) < 0)
+		return EXIT_HAKO_USAGE;
+	if (lab_check_trees(t) < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_close_ int lock = lab_lock();
 	if (lock < 0)

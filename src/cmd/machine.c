@@ -113,7 +113,9 @@ static int start_one(const char *name, int argc, char **argv)
 	free(cfg.machine);
 	if (!(cfg.machine = strdup(name)))
 		return EXIT_HAKO_FAILED;
-	if (default_directory(&cfg) < 0 || settings_apply(&cfg, name, groups, ELEMENTSOF(groups), &seen) < 0)
+	if (default_directory(&cfg) < 0)
+		return EXIT_HAKO_USAGE;
+	if (settings_apply(&cfg, name, groups, ELEMENTSOF(groups), &seen) < 0)
 		return EXIT_HAKO_USAGE;
 	log_set_quiet(cfg.quiet);
 	int lock = machine_lock_to_start(name);
@@ -349,14 +351,18 @@ static const struct opt list_options[] = {
 static int list_names(char *const *live, bool all, char ***ret)
 {
 	_cleanup_strv_free_ char **names = strv_copy(live), **images = NULL;
-	int r = names ? 0 : -ENOMEM;
-	if (r >= 0 && all)
-		r = machine_image_names(&images);
-	for (char **n = images; r >= 0 && n && *n; n++)
-		if (!strv_contains(names, *n))
-			r = strv_push(&names, *n);
+	if (!names)
+		return -ENOMEM;
+	int r = all ? machine_image_names(&images) : 0;
 	if (r < 0)
 		return r;
+	for (char **n = images; n && *n; n++) {
+		if (strv_contains(names, *n))
+			continue;
+		r = strv_push(&names, *n);
+		if (r < 0)
+			return r;
+	}
 	strv_sort(names);
 	*ret = TAKE_PTR(names);
 	return 0;
@@ -384,8 +390,11 @@ int cmd_list(int argc, char **argv)
 	machines_collect_stale();
 	_cleanup_strv_free_ char **names = NULL, **live = NULL;
 	r = machine_names(&live);
-	if (r >= 0)
-		r = list_names(live, o.all, &names);
+	if (r < 0) {
+		log_errno(r, "cannot list the machines");
+		return EXIT_HAKO_FAILED;
+	}
+	r = list_names(live, o.all, &names);
 	if (r < 0) {
 		log_errno(r, "cannot list the machines");
 		return EXIT_HAKO_FAILED;
@@ -882,19 +891,42 @@ static int systemd_unit(const char *name, bool enable)
 			    *link = xasprintf("%s/" UNIT_TARGET ".wants/hako@%s.service", dir, name);
 	if (!wants || !link)
 		return -ENOMEM;
-	int r = enable ? write_template_unit(dir) : 0;
-	if (r >= 0 && enable)
+	if (enable) {
+		int r = write_template_unit(dir);
+		if (r < 0)
+			return r;
 		r = mkdir_p(wants, 0755);
-	if (r >= 0 && unlink(link) < 0 && errno != ENOENT)
-		r = -errno;
-	if (r >= 0 && enable && symlink("../hako@.service", link) < 0)
-		r = -errno;
-	if (r < 0)
-		return r;
+		if (r < 0)
+			return r;
+	}
+	if (unlink(link) < 0 && errno != ENOENT)
+		return -errno;
+	if (enable && symlink("../hako@.service", link) < 0)
+		return -errno;
 	char *reload[] = { "systemctl", "daemon-reload", NULL };
 	if (machine_run_tool(reload) < 0)
 		log_warning("systemd did not reload its units: run systemctl daemon-reload");
 	return 0;
+}
+
+/* The record under state/enabled/ and, on a systemd host, the unit's link. */
+static int set_one_enabled(const char *name, bool enable)
+{
+	_cleanup_free_ char *rec = hako_path(HAKO_DIR_STATE, "enabled/%s", name);
+	if (!rec)
+		return -ENOMEM;
+	int r = hako_mkdir(HAKO_DIR_STATE, "enabled");
+	if (r < 0)
+		return r;
+	if (enable)
+		r = write_file(rec, "", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	else if (unlink(rec) < 0 && errno != ENOENT)
+		r = -errno;
+	if (r < 0)
+		return r;
+	if (!systemd_is_init())
+		return 0;
+	return systemd_unit(name, enable);
 }
 
 static int set_enabled(int argc, char **argv, bool enable)
@@ -912,13 +944,7 @@ static int set_enabled(int argc, char **argv, bool enable)
 		if (check_name(argv[k]) < 0)
 			return EXIT_HAKO_USAGE;
 	for (int k = i; k < argc; k++) {
-		_cleanup_free_ char *rec = hako_path(HAKO_DIR_STATE, "enabled/%s", argv[k]);
-		r = rec ? hako_mkdir(HAKO_DIR_STATE, "enabled") : -ENOMEM;
-		if (r >= 0)
-			r = enable ? write_file(rec, "", O_WRONLY | O_CREAT | O_TRUNC, 0644)
-				   : (unlink(rec) < 0 && errno != ENOENT ? -errno : 0);
-		if (r >= 0 && systemd_is_init())
-			r = systemd_unit(argv[k], enable);
+		r = set_one_enabled(argv[k], enable);
 		if (r < 0) {
 			log_errno(r, "cannot %s machine %s", enable ? "enable" : "disable", argv[k]);
 			return EXIT_HAKO_FAILED;

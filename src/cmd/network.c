@@ -74,7 +74,9 @@ static int do_create(int argc, char **argv)
 	_cleanup_unlock_ int lock = lock_or_fail();
 	if (lock < 0)
 		return EXIT_HAKO_FAILED;
-	if (network_def_finish(&d) < 0 || check_overlaps(&d) < 0)
+	if (network_def_finish(&d) < 0)
+		return EXIT_HAKO_USAGE;
+	if (check_overlaps(&d) < 0)
 		return EXIT_HAKO_USAGE;
 	/* A typo here would masquerade nothing, silently. */
 	if (d.external && if_nametoindex(d.external) == 0) {
@@ -150,8 +152,17 @@ static int do_rm(int argc, char **argv)
 	network_down(&d);
 	_cleanup_free_ char *def = hako_path(HAKO_DIR_CONFIG, "networks/%s.network", d.name);
 	_cleanup_free_ char *state = hako_path(HAKO_DIR_STATE, "networks/%s", d.name);
-	if (!def || !state || unlink(def) < 0 || rm_rf(state) < 0) {
+	if (!def || !state) {
+		log_errno(-ENOMEM, "cannot remove network %s", d.name);
+		return EXIT_HAKO_FAILED;
+	}
+	if (unlink(def) < 0) {
 		log_errno(-errno, "cannot remove network %s", d.name);
+		return EXIT_HAKO_FAILED;
+	}
+	r = rm_rf(state);
+	if (r < 0) {
+		log_errno(r, "cannot remove network %s", d.name);
 		return EXIT_HAKO_FAILED;
 	}
 	return 0;
@@ -237,7 +248,9 @@ static int do_list(int argc, char **argv)
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_strv_free_ char **names = NULL;
-	if (collect_orphans() < 0 || network_list_names(&names) < 0)
+	if (collect_orphans() < 0)
+		return EXIT_HAKO_FAILED;
+	if (network_list_names(&names) < 0)
 		return EXIT_HAKO_FAILED;
 	if (json)
 		printf("[");

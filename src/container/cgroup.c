@@ -304,14 +304,19 @@ static int find_mounts(char **ret_v2, char *ret_v1[_CTRL_MAX])
 	return 0;
 }
 
+static void v1_mounts_free(char *(*v1)[_CTRL_MAX])
+{
+	for (int c = 0; c < _CTRL_MAX; c++)
+		free((*v1)[c]);
+}
+
 char *cgroup_display_path(const char *dir)
 {
-	char *v2 = NULL, *v1[_CTRL_MAX] = { 0 };
-	int r = find_mounts(&v2, v1);
-	for (int c = 0; c < _CTRL_MAX; c++)
-		free(v1[c]);
-	_cleanup_free_ char *mount = v2;
-	const char *rest = r >= 0 && mount ? startswith(dir, mount) : NULL;
+	_cleanup_free_ char *mount = NULL;
+	_cleanup_(v1_mounts_free) char *v1[_CTRL_MAX] = {};
+	if (find_mounts(&mount, v1) < 0 || !mount)
+		return strdup(dir);
+	const char *rest = startswith(dir, mount);
 	if (!rest || (*rest && *rest != '/'))
 		return strdup(dir);
 	return strdup(*rest ? rest : "/");
@@ -610,11 +615,34 @@ static int setup_v2(struct cgroup *cg, const char *mount, const char *machine,
 	return make_hierarchy(&cg->v2, CGROUP_V2, mount, base, machine, enable);
 }
 
+/* The v1 hierarchies for the controllers wanted that v2 does not offer. */
+static int setup_v1(struct cgroup *cg, char *const v1[_CTRL_MAX], const char *machine,
+		    const bool wanted[_CTRL_MAX], const bool limited[_CTRL_MAX])
+{
+	for (int c = 0; c < _CTRL_MAX; c++) {
+		if (!wanted[c] || cg->v2_has[c])
+			continue;
+		if (!v1[c]) {
+			if (!limited[c])
+				continue; /* only for accounting: measured nowhere, fine */
+			return -EOPNOTSUPP; /* no hierarchy offers this controller */
+		}
+		_cleanup_free_ char *own = NULL;
+		int r = own_cgroup(controller_names[c], &own);
+		if (r < 0)
+			return r;
+		r = make_hierarchy(&cg->v1[c], CGROUP_V1, v1[c], own, machine, NULL);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int setup_layout(struct cgroup *cg, const char *machine, const struct cgroup_limits *l,
 			bool keep_unit)
 {
 	_cleanup_free_ char *v2 = NULL;
-	char *v1[_CTRL_MAX] = {};
+	_cleanup_(v1_mounts_free) char *v1[_CTRL_MAX] = {};
 	const char *root = getenv("HAKO_CGROUP_ROOT");
 	int r = 0;
 	if (root && *root) {
@@ -631,72 +659,67 @@ static int setup_layout(struct cgroup *cg, const char *machine, const struct cgr
 		wanted[CTRL_MEMORY] = wanted[CTRL_PIDS] = true;
 	wanted[CTRL_PIDS] = true; /* the default TasksMax, where a hierarchy offers pids */
 
-	if (r >= 0 && v2)
+	if (r < 0)
+		return r;
+	if (v2)
 		r = setup_v2(cg, v2, machine, wanted, keep_unit);
-	for (int c = 0; r >= 0 && c < _CTRL_MAX; c++) {
-		if (!wanted[c] || cg->v2_has[c])
-			continue;
-		if (!v1[c]) {
-			if (!limited[c])
-				continue; /* only for accounting: measured nowhere, fine */
-			r = -EOPNOTSUPP; /* no hierarchy offers this controller */
-			break;
-		}
-		_cleanup_free_ char *own = NULL;
-		r = own_cgroup(controller_names[c], &own);
-		if (r >= 0)
-			r = make_hierarchy(&cg->v1[c], CGROUP_V1, v1[c], own, machine, NULL);
-	}
-	for (int c = 0; c < _CTRL_MAX; c++)
-		free(v1[c]);
-	return r;
+	if (r < 0)
+		return r;
+	return setup_v1(cg, v1, machine, wanted, limited);
 }
 
 /* Every limit in force (given or default) to its file; a given one with no hierarchy to hold
  * it is -EOPNOTSUPP, a default one is skipped. */
 static int write_limits(struct cgroup *cg, const struct cgroup_limits *l)
 {
-	int r = 0;
-	for (size_t p = 0; r >= 0 && p < _CG_PROPERTY_MAX; p++) {
+	for (size_t p = 0; p < _CG_PROPERTY_MAX; p++) {
 		uint64_t v;
 		if (!limit_of(l, p, &v))
 			continue;
 		struct hierarchy *h = hierarchy_for(cg, properties[p].controller);
-		r = h ? write_limit(h, p, v) : -EOPNOTSUPP;
+		int r = h ? write_limit(h, p, v) : -EOPNOTSUPP;
 		/* No file: the controller could not be enabled down to the cgroup (cgroup v2's
 		 * no-internal-process rule in a cgroup hako does not own). */
 		if (r == -ENOENT)
 			r = -EOPNOTSUPP;
 		if (!(l && l->set[p]))
 			r = 0; /* a default, where it can be had */
+		if (r < 0)
+			return r;
 	}
-	return r;
+	return 0;
+}
+
+static void cgroup_destroyp(struct cgroup **cg)
+{
+	cgroup_destroy(*cg);
 }
 
 int cgroup_create(const struct cgroup_request *req, struct cgroup **ret)
 {
 	const struct cgroup_limits *l = req->limits;
-	struct cgroup *cg = calloc(1, sizeof(*cg));
+	_cleanup_(cgroup_destroyp) struct cgroup *cg = calloc(1, sizeof(*cg));
 	if (!cg)
 		return -ENOMEM;
 	int r = setup_layout(cg, req->machine, l, req->keep_unit);
-	if (r >= 0)
-		r = write_limits(cg, l);
+	if (r < 0)
+		return r;
+	r = write_limits(cg, l);
+	if (r < 0)
+		return r;
 	/* v1 memory: swap must not let a hog escape MemoryMax. The file exists only with swap
 	 * accounting; without it there is nothing to escape through. */
-	if (r >= 0 && l && l->set[CG_MEMORY_MAX] && cg->v1[CTRL_MEMORY].path) {
+	if (l && l->set[CG_MEMORY_MAX] && cg->v1[CTRL_MEMORY].path) {
 		_cleanup_free_ char *p = xasprintf("%s/memory.memsw.limit_in_bytes", cg->v1[CTRL_MEMORY].path);
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%lld", l->value[CG_MEMORY_MAX] == CG_INFINITY ? -1LL
 						 : (long long)l->value[CG_MEMORY_MAX]);
 		if (p && access(p, F_OK) == 0)
 			r = write_file(p, buf, O_WRONLY, 0);
+		if (r < 0)
+			return r;
 	}
-	if (r < 0) {
-		cgroup_destroy(cg);
-		return r;
-	}
-	*ret = cg;
+	*ret = TAKE_PTR(cg);
 	return 0;
 }
 
@@ -710,14 +733,13 @@ bool cgroup_systemd_host(void)
 static int adopt_scope(struct cgroup *cg, pid_t leader)
 {
 	_cleanup_free_ char *v2 = NULL, *own = NULL;
-	char *v1[_CTRL_MAX] = {};
+	_cleanup_(v1_mounts_free) char *v1[_CTRL_MAX] = {};
 	int r = find_mounts(&v2, v1);
-	for (int c = 0; c < _CTRL_MAX; c++)
-		free(v1[c]);
-	if (r >= 0 && !v2)
-		r = -ENOENT;
-	if (r >= 0)
-		r = cgroup_of(leader, "", &own);
+	if (r < 0)
+		return r;
+	if (!v2)
+		return -ENOENT;
+	r = cgroup_of(leader, "", &own);
 	if (r < 0)
 		return r;
 	cg->v2.version = CGROUP_V2;
@@ -738,18 +760,20 @@ int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cg
 		.ifindices = req->ifindices, .n_ifindices = req->n_ifindices, .properties = props,
 		.n_properties = cgroup_unit_properties(req->limits, props, cpus, sizeof(cpus)),
 	};
-	struct cgroup *cg = calloc(1, sizeof(*cg));
+	_cleanup_(cgroup_destroyp) struct cgroup *cg = calloc(1, sizeof(*cg));
+	if (!cg)
+		return -ENOMEM;
 	bool registered;
-	int r = cg ? systemd_create_scope(&sr, &registered, ret_why) : -ENOMEM;
-	if (r >= 0)
-		r = (cg->unit = systemd_scope_name(req->machine)) ? 0 : -ENOMEM;
-	if (r >= 0)
-		r = adopt_scope(cg, leader);
-	if (r < 0) {
-		cgroup_destroy(cg);
+	int r = systemd_create_scope(&sr, &registered, ret_why);
+	if (r < 0)
 		return r;
-	}
-	*ret = cg;
+	cg->unit = systemd_scope_name(req->machine);
+	if (!cg->unit)
+		return -ENOMEM;
+	r = adopt_scope(cg, leader);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(cg);
 	return 0;
 }
 
@@ -775,9 +799,14 @@ static int hierarchy_attach(const struct hierarchy *h, pid_t pid)
 int cgroup_attach(struct cgroup *cg, pid_t pid)
 {
 	int r = hierarchy_attach(&cg->v2, pid);
-	for (int c = 0; r >= 0 && c < _CTRL_MAX; c++)
+	if (r < 0)
+		return r;
+	for (int c = 0; c < _CTRL_MAX; c++) {
 		r = hierarchy_attach(&cg->v1[c], pid);
-	return r;
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int cgroup_delegate(struct cgroup *cg, uid_t uid, gid_t gid)
@@ -811,11 +840,15 @@ int cgroup_paths(const struct cgroup *cg, char ***ret)
 {
 	_cleanup_strv_free_ char **v = NULL;
 	int r = cg->v2.path ? strv_push(&v, cg->v2.path) : 0;
-	for (int c = 0; r >= 0 && c < _CTRL_MAX; c++)
-		if (cg->v1[c].path && !strv_contains(v, cg->v1[c].path))
-			r = strv_push(&v, cg->v1[c].path);
 	if (r < 0)
 		return r;
+	for (int c = 0; c < _CTRL_MAX; c++) {
+		if (!cg->v1[c].path || strv_contains(v, cg->v1[c].path))
+			continue;
+		r = strv_push(&v, cg->v1[c].path);
+		if (r < 0)
+			return r;
+	}
 	*ret = TAKE_PTR(v);
 	return 0;
 }

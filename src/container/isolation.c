@@ -393,17 +393,17 @@ static int create_cgroupfs(struct container *c, struct isolation_state *s);
 
 static int prepare_filter(struct container *c, struct isolation_state *s)
 {
-	struct seccomp_request req = {};
+	_cleanup_(seccomp_request_done) struct seccomp_request req = {};
 	const char *why = NULL;
-	int r = 0;
-	for (size_t i = 0; r >= 0 && c->cfg->iso.syscall_filter && c->cfg->iso.syscall_filter[i]; i++)
-		r = seccomp_request_add(&req, c->cfg->iso.syscall_filter[i], &why);
-	_cleanup_free_ char *cache = r >= 0 ? hako_path(HAKO_DIR_STATE, "seccomp") : NULL;
+	for (size_t i = 0; c->cfg->iso.syscall_filter && c->cfg->iso.syscall_filter[i]; i++) {
+		int r = seccomp_request_add(&req, c->cfg->iso.syscall_filter[i], &why);
+		if (r < 0)
+			return log_errno(r, "cannot build the system call filter");
+	}
+	_cleanup_free_ char *cache = hako_path(HAKO_DIR_STATE, "seccomp");
 	double start = now_ms();
-	if (r >= 0)
-		r = seccomp_get_program(&req, c->caps, cache, &s->filter);
+	int r = seccomp_get_program(&req, c->caps, cache, &s->filter);
 	s->filter_ms = now_ms() - start;
-	seccomp_request_done(&req);
 	return r < 0 ? log_errno(r, "cannot build the system call filter") : 0;
 }
 
@@ -419,20 +419,23 @@ int isolation_prepare(struct container *c)
 		log_warning("%s has no idmapped mounts: %s boots without a user namespace (its root is the host's root; -U=pick to map it anyway)",
 			    c->cfg->directory, c->name);
 	int r = prepare_filter(c, s);
+	if (r < 0)
+		return r;
 	double start = now_ms();
-	if (r >= 0 && s->userns)
+	if (s->userns)
 		r = prepare_userns(c, s);
 	s->pick_ms = now_ms() - start;
-	if (r >= 0 && s->userns && getuid() == 0 &&
-	    c->cfg->iso.userns.ownership == USERNS_OWNERSHIP_CHOWN) {
+	if (r < 0)
+		return r;
+	if (s->userns && getuid() == 0 && c->cfg->iso.userns.ownership == USERNS_OWNERSHIP_CHOWN) {
 		if (c->cfg->ephemeral || c->cfg->read_only) {
 			log_error("--private-users-ownership=chown writes the tree: not with --ephemeral or --read-only");
 			return -EINVAL;
 		}
 		r = shift_tree(c, s);
+		if (r < 0)
+			return r;
 	}
-	if (r < 0)
-		return r;
 	if (getuid() != 0)
 		return 0; /* isolation_check_caller refused --property= */
 	/* --keep-unit's cgroups are made before the clone on both paths: hako's unit must hold no

@@ -472,8 +472,11 @@ static int copy_resolv_conf(const struct container *c, int nfd)
 		return 0; /* creating it would modify the tree */
 	static const char tmp[] = "dev/.hako-resolv.conf";
 	int r = write_file(tmp, data, O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-	if (r >= 0)
-		r = bind_onto(tmp, target, false, false);
+	if (r < 0) {
+		(void)unlink(tmp);
+		return r;
+	}
+	r = bind_onto(tmp, target, false, false);
 	(void)unlink(tmp);
 	return r;
 }

@@ -259,21 +259,43 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* @system-service, the special calls, the groups caps grant and the request's additions. */
+static int collect_allowed(const struct seccomp_request *req, uint64_t caps, char ***allowed)
+{
+	int r = expand_entry("@system-service", allowed, 0);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; special_calls[i]; i++) {
+		r = strv_push(allowed, special_calls[i]);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(cap_groups); i++) {
+		if (!(caps & (UINT64_C(1) << cap_groups[i].cap)))
+			continue;
+		r = expand_entry(cap_groups[i].group, allowed, 0);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; req && req->add && req->add[i]; i++) {
+		r = expand_entry(req->add[i], allowed, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int seccomp_resolve_allowed(const struct seccomp_request *req, uint64_t caps, char ***ret)
 {
 	_cleanup_strv_free_ char **allowed = NULL, **removed = NULL;
-	int r = expand_entry("@system-service", &allowed, 0);
-	for (size_t i = 0; r >= 0 && special_calls[i]; i++)
-		r = strv_push(&allowed, special_calls[i]);
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(cap_groups); i++)
-		if (caps & (UINT64_C(1) << cap_groups[i].cap))
-			r = expand_entry(cap_groups[i].group, &allowed, 0);
-	for (size_t i = 0; r >= 0 && req && req->add && req->add[i]; i++)
-		r = expand_entry(req->add[i], &allowed, 0);
-	for (size_t i = 0; r >= 0 && req && req->remove && req->remove[i]; i++)
-		r = expand_entry(req->remove[i], &removed, 0);
+	int r = collect_allowed(req, caps, &allowed);
 	if (r < 0)
 		return r;
+	for (size_t i = 0; req && req->remove && req->remove[i]; i++) {
+		r = expand_entry(req->remove[i], &removed, 0);
+		if (r < 0)
+			return r;
+	}
 
 	size_t n = 0;
 	for (size_t i = 0; allowed && allowed[i]; i++) {
@@ -301,11 +323,13 @@ int seccomp_resolve_allowed(const struct seccomp_request *req, uint64_t caps, ch
  * carry on without audit. */
 static int add_netlink_rules(scmp_filter_ctx ctx, int nr)
 {
-	int r = 0;
-	for (int protocol = 0; r >= 0 && protocol < MAX_LINKS; protocol++)
-		r = seccomp_rule_add(ctx, protocol == NETLINK_AUDIT ? SCMP_ACT_ERRNO(EAFNOSUPPORT) : SCMP_ACT_ALLOW,
-				     nr, 2, LOW32(0, AF_NETLINK), LOW32(2, protocol));
-	return r;
+	for (int protocol = 0; protocol < MAX_LINKS; protocol++) {
+		int r = seccomp_rule_add(ctx, protocol == NETLINK_AUDIT ? SCMP_ACT_ERRNO(EAFNOSUPPORT) : SCMP_ACT_ALLOW,
+					 nr, 2, LOW32(0, AF_NETLINK), LOW32(2, protocol));
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Every family the kernel knows but AF_VSOCK: vsock is machine-wide, not namespaced, so a
@@ -315,11 +339,17 @@ static int add_socket_rules(scmp_filter_ctx ctx)
 {
 	int nr = SCMP_SYS(socket);
 	int r = add_netlink_rules(ctx, nr);
-	for (int family = 0; r >= 0 && family < AF_MAX; family++)
-		if (family != AF_NETLINK)
-			r = seccomp_rule_add(ctx, family == AF_VSOCK ? SCMP_ACT_ERRNO(EAFNOSUPPORT) : SCMP_ACT_ALLOW,
-					     nr, 1, LOW32(0, family));
-	return r;
+	if (r < 0)
+		return r;
+	for (int family = 0; family < AF_MAX; family++) {
+		if (family == AF_NETLINK)
+			continue;
+		r = seccomp_rule_add(ctx, family == AF_VSOCK ? SCMP_ACT_ERRNO(EAFNOSUPPORT) : SCMP_ACT_ALLOW,
+				     nr, 1, LOW32(0, family));
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Character devices a container may create even when it keeps CAP_MKNOD (boot mode does): the
@@ -364,33 +394,35 @@ static int refuse_char_range(scmp_filter_ctx ctx, int nr, unsigned mode_arg, uin
 static int add_mknod_rules(scmp_filter_ctx ctx, int nr, unsigned mode_arg)
 {
 	static const unsigned plain_types[] = { 0, S_IFREG, S_IFIFO, S_IFSOCK };
-	int r = 0;
-	for (unsigned type = 0; r >= 0 && type <= S_IFMT; type += S_IFMT & -S_IFMT) {
+	for (unsigned type = 0; type <= S_IFMT; type += S_IFMT & -S_IFMT) {
 		bool plain = false;
 		for (size_t i = 0; i < ELEMENTSOF(plain_types); i++)
 			plain = plain || type == plain_types[i];
-		if (type != S_IFCHR)
-			r = seccomp_rule_add(ctx, plain ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EPERM), nr, 1,
-					     SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, type));
+		if (type == S_IFCHR)
+			continue;
+		int r = seccomp_rule_add(ctx, plain ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(EPERM), nr, 1,
+					 SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, type));
+		if (r < 0)
+			return r;
 	}
 	/* The harmless devices (the table is sorted) and the gaps between them. */
 	uint32_t next = 0;
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(harmless_char_devices); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(harmless_char_devices); i++) {
 		uint32_t dev = harmless_dev(i);
-		if (dev > next)
-			r = refuse_char_range(ctx, nr, mode_arg, next, dev - 1);
-		if (r >= 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
-					     SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR),
-					     SCMP_CMP(mode_arg + 1, SCMP_CMP_EQ, dev));
+		int r = dev > next ? refuse_char_range(ctx, nr, mode_arg, next, dev - 1) : 0;
+		if (r < 0)
+			return r;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 2,
+				     SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR),
+				     SCMP_CMP(mode_arg + 1, SCMP_CMP_EQ, dev));
+		if (r < 0)
+			return r;
 		next = dev + 1;
 	}
 	/* Past the last one, compared on all 64 bits (so also a dev with stray high bits). */
-	if (r >= 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 2,
-				     SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR),
-				     SCMP_CMP(mode_arg + 1, SCMP_CMP_GT, next - 1));
-	return r;
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 2,
+				SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR),
+				SCMP_CMP(mode_arg + 1, SCMP_CMP_GT, next - 1));
 }
 
 /* Namespace flags of clone(2): without CAP_SYS_ADMIN they would only create a user namespace,
@@ -409,11 +441,17 @@ static int add_clone_rules(scmp_filter_ctx ctx, bool allow_namespaces)
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
 	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NAMESPACE_FLAGS, 0));
-	for (unsigned long flag = 1; r >= 0 && flag <= CLONE_NAMESPACE_FLAGS; flag <<= 1)
-		if (CLONE_NAMESPACE_FLAGS & flag)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-					     SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
-	return r;
+	if (r < 0)
+		return r;
+	for (unsigned long flag = 1; flag <= CLONE_NAMESPACE_FLAGS; flag <<= 1) {
+		if (!(CLONE_NAMESPACE_FLAGS & flag))
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* personality(2): the personas Docker's profile allows (Linux, 32-bit uname, UNAME26 and the
@@ -425,11 +463,13 @@ static const uint32_t allowed_personas[] = { 0x0, 0x8, 0x20000, 0x20008, 0xfffff
 
 static int add_personality_rules(scmp_filter_ctx ctx)
 {
-	int r = 0;
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(allowed_personas); i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
-				     LOW32(0, allowed_personas[i]));
-	return r;
+	for (size_t i = 0; i < ELEMENTSOF(allowed_personas); i++) {
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
+					 LOW32(0, allowed_personas[i]));
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* clone3 passes its flags in a struct the filter cannot read, so it cannot be filtered by namespace
@@ -499,13 +539,21 @@ static int add_special_rules(scmp_filter_ctx ctx, uint32_t arch, char *const *al
 	if (strv_contains(allowed, "socket"))
 		r = arch_multiplexes_socket(arch) ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 0)
 						  : add_socket_rules(ctx);
-	if (r >= 0 && strv_contains(allowed, "mknod") && call_of_arch(arch, "mknod") >= 0)
+	if (r < 0)
+		return r;
+	if (strv_contains(allowed, "mknod") && call_of_arch(arch, "mknod") >= 0)
 		r = add_mknod_rules(ctx, SCMP_SYS(mknod), 1);
-	if (r >= 0 && strv_contains(allowed, "mknodat"))
+	if (r < 0)
+		return r;
+	if (strv_contains(allowed, "mknodat"))
 		r = add_mknod_rules(ctx, SCMP_SYS(mknodat), 2);
-	if (r >= 0 && strv_contains(allowed, "clone"))
+	if (r < 0)
+		return r;
+	if (strv_contains(allowed, "clone"))
 		r = add_clone_rules(ctx, strv_contains(allowed, "unshare"));
-	if (r >= 0 && strv_contains(allowed, "personality"))
+	if (r < 0)
+		return r;
+	if (strv_contains(allowed, "personality"))
 		r = add_personality_rules(ctx);
 	return r;
 }
@@ -520,58 +568,87 @@ static const struct {
 	{ SCMP_ARCH_AARCH64, SCMP_ARCH_ARM },
 };
 
+static void filter_releasep(scmp_filter_ctx *ctx)
+{
+	if (*ctx)
+		seccomp_release(*ctx);
+}
+
+static int set_filter_attrs(scmp_filter_ctx ctx, uint32_t arch)
+{
+	/* Calls of an ABI not in the filter (e.g. x32) fail like unknown ones, never kill. */
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
+	if (r < 0)
+		return r;
+	/* hako sets no_new_privs itself when asked; the filter must not force it. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (r < 0)
+		return r;
+	/* A binary tree of syscall numbers rather than a chain: the kernel emulates the filter for
+	 * every syscall number when it is loaded (its action cache), along the path each one takes:
+	 * O(log n) steps instead of O(n) halves the load time, and every call runs fewer steps. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (r < 0 || arch == seccomp_arch_native())
+		return r;
+	r = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE);
+	if (r < 0)
+		return r;
+	return seccomp_arch_add(ctx, arch);
+}
+
 /* An empty filter for arch alone, with hako's attributes. */
 static scmp_filter_ctx new_filter(uint32_t arch)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
 	if (!ctx)
 		return NULL;
-	/* Calls of an ABI not in the filter (e.g. x32) fail like unknown ones, never kill. */
-	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
-	/* hako sets no_new_privs itself when asked; the filter must not force it. */
-	if (r >= 0)
-		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	/* A binary tree of syscall numbers rather than a chain: the kernel emulates the filter for
-	 * every syscall number when it is loaded (its action cache), along the path each one takes:
-	 * O(log n) steps instead of O(n) halves the load time, and every call runs fewer steps. */
-	if (r >= 0)
-		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-	if (r >= 0 && arch != seccomp_arch_native()) {
-		if ((r = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE)) >= 0)
-			r = seccomp_arch_add(ctx, arch);
-	}
-	if (r < 0) {
+	if (set_filter_attrs(ctx, arch) < 0) {
 		seccomp_release(ctx);
 		return NULL;
 	}
 	return ctx;
 }
 
+static int add_arch_rules(scmp_filter_ctx ctx, uint32_t arch, char *const *allowed)
+{
+	int r = add_plain_rules(ctx, arch, allowed);
+	if (r < 0)
+		return r;
+	return add_special_rules(ctx, arch, allowed);
+}
+
 /* arch's part of the filter, merged into ctx (which it is, for the native one). */
 static int add_arch(scmp_filter_ctx ctx, uint32_t arch, char *const *allowed)
 {
-	scmp_filter_ctx own = arch == seccomp_arch_native() ? ctx : new_filter(arch);
+	if (arch == seccomp_arch_native())
+		return add_arch_rules(ctx, arch, allowed);
+	_cleanup_(filter_releasep) scmp_filter_ctx own = new_filter(arch);
 	if (!own)
 		return -ENOMEM;
-	int r = add_plain_rules(own, arch, allowed);
-	if (r >= 0)
-		r = add_special_rules(own, arch, allowed);
-	if (own == ctx)
+	int r = add_arch_rules(own, arch, allowed);
+	if (r < 0)
 		return r;
-	if (r >= 0 && (r = seccomp_merge(ctx, own)) >= 0)
-		return r; /* own is part of ctx now */
-	seccomp_release(own);
-	return r;
+	r = seccomp_merge(ctx, own);
+	if (r < 0)
+		return r;
+	own = NULL; /* part of ctx now */
+	return 0;
 }
 
 static int add_rules(scmp_filter_ctx ctx, char *const *allowed)
 {
 	uint32_t native = seccomp_arch_native();
 	int r = add_arch(ctx, native, allowed);
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(compat_archs); i++)
-		if (compat_archs[i].native == native)
-			r = add_arch(ctx, compat_archs[i].compat, allowed);
-	return r;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(compat_archs); i++) {
+		if (compat_archs[i].native != native)
+			continue;
+		r = add_arch(ctx, compat_archs[i].compat, allowed);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 void seccomp_program_done(struct seccomp_program *p)
@@ -641,14 +718,14 @@ static int tty_guard_rules(scmp_filter_ctx ctx)
  * instruction (classic BPF jumps forward only, which this is). */
 static int prepend_tty_guard(struct seccomp_program *prog)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	_cleanup_(filter_releasep) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return -ENOMEM;
 	struct seccomp_program guard = {};
 	int r = tty_guard_rules(ctx);
-	if (r >= 0)
-		r = export_program(ctx, &guard);
-	seccomp_release(ctx);
+	if (r < 0)
+		return r;
+	r = export_program(ctx, &guard);
 	if (r < 0)
 		return r;
 	_cleanup_(seccomp_program_done) struct seccomp_program own = guard;
@@ -674,13 +751,13 @@ int seccomp_compile(const struct seccomp_request *req, uint64_t caps, struct sec
 	int r = seccomp_resolve_allowed(req, caps, &allowed);
 	if (r < 0)
 		return r;
-	scmp_filter_ctx ctx = new_filter(seccomp_arch_native());
+	_cleanup_(filter_releasep) scmp_filter_ctx ctx = new_filter(seccomp_arch_native());
 	if (!ctx)
 		return -ENOMEM;
 	r = add_rules(ctx, allowed);
-	if (r >= 0)
-		r = export_program(ctx, ret);
-	seccomp_release(ctx);
+	if (r < 0)
+		return r;
+	r = export_program(ctx, ret);
 	if (r < 0)
 		return r;
 	r = prepend_tty_guard(ret);

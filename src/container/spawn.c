@@ -436,7 +436,13 @@ static _Noreturn void command_main(const struct container *c, int sync_fd)
 	/* A session of its own; the pty (if any) as its controlling terminal. Never the host's
 	 * terminal as controlling tty: TIOCSTI on it would type commands into the host's shell
 	 * (bubblewrap CVE-2017-5226). */
-	if (setsid() < 0 || take_console(c, true) < 0 || switch_user(c) < 0 || enter_workdir(c) < 0)
+	if (setsid() < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	if (take_console(c, true) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	if (switch_user(c) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	if (enter_workdir(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	exec_payload(c, sync_fd);
 }
@@ -498,7 +504,9 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		log_errno(-errno, "cannot set up the container's PID 1");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
-	if (isolation_enter_cgroup(c) < 0 || mounts_setup(c) < 0)
+	if (isolation_enter_cgroup(c) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	if (mounts_setup(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
 		log_errno(-errno, "cannot set the hostname");
@@ -519,7 +527,9 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 
 	if (c->cfg->boot) {
-		if (take_console(c, true) < 0 || enter_workdir(c) < 0)
+		if (take_console(c, true) < 0)
+			child_fail(sync_fd, EXIT_HAKO_FAILED);
+		if (enter_workdir(c) < 0)
 			child_fail(sync_fd, EXIT_HAKO_FAILED);
 		exec_payload(c, sync_fd);
 	}
@@ -603,7 +613,9 @@ static int spawn(struct container *c, int *ret_exit)
 	c->pid = pid;
 	c->sync_fd = sv[0];
 	/* The links first: machined, asked for the scope, learns the host end of the veth. */
-	if (network_setup(c) < 0 || isolation_setup_parent(c) < 0)
+	if (network_setup(c) < 0)
+		return -ECHILD;
+	if (isolation_setup_parent(c) < 0)
 		return -ECHILD;
 	char go = 1;
 	/* EPIPE: the child failed before its go (it logged why); await_exec reads its code. */

@@ -128,11 +128,23 @@ char *systemd_scope_name(const char *machine)
 	return s;
 }
 
+static int append_bytes_variant(sd_bus_message *m, const struct unit_property *p)
+{
+	int r = lib.open_container(m, 'v', "ay");
+	if (r < 0)
+		return r;
+	r = lib.append_array(m, 'y', p->bytes, p->n_bytes);
+	if (r < 0)
+		return r;
+	return lib.close_container(m);
+}
+
 static int append_property(sd_bus_message *m, const struct unit_property *p)
 {
 	int r = lib.open_container(m, 'r', "sv");
-	if (r >= 0)
-		r = lib.append(m, "s", p->name);
+	if (r < 0)
+		return r;
+	r = lib.append(m, "s", p->name);
 	if (r < 0)
 		return r;
 	switch (p->type) {
@@ -143,11 +155,7 @@ static int append_property(sd_bus_message *m, const struct unit_property *p)
 		r = lib.append(m, "v", "b", (int)!!p->u64);
 		break;
 	case 'a':
-		r = lib.open_container(m, 'v', "ay");
-		if (r >= 0)
-			r = lib.append_array(m, 'y', p->bytes, p->n_bytes);
-		if (r >= 0)
-			r = lib.close_container(m);
+		r = append_bytes_variant(m, p);
 		break;
 	default:
 		return -EINVAL;
@@ -163,16 +171,26 @@ static int append_scope_properties(sd_bus_message *m, const struct scope_request
 		{ .name = "Delegate", .type = 'b', .u64 = 1 },
 	};
 	int r = lib.append(m, "(sv)", "Slice", "s", req->slice ? req->slice : "machine.slice");
-	if (r >= 0)
-		r = lib.append(m, "(sv)", "Description", "s", "hako container");
+	if (r < 0)
+		return r;
+	r = lib.append(m, "(sv)", "Description", "s", "hako container");
+	if (r < 0)
+		return r;
 	/* A scope whose processes were killed may end "failed": collected all the same. */
-	if (r >= 0)
-		r = lib.append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(common); i++)
+	r = lib.append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(common); i++) {
 		r = append_property(m, &common[i]);
-	for (size_t i = 0; r >= 0 && i < req->n_properties; i++)
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < req->n_properties; i++) {
 		r = append_property(m, &req->properties[i]);
-	return r;
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 struct job_wait {
@@ -214,6 +232,39 @@ static int wait_for_job(sd_bus *bus, struct job_wait *w)
 	return streq(w->result, "done") ? 0 : -EIO;
 }
 
+/* The a(sv) of the scope's properties; with_pids: and the leader's pid (machined adds it itself). */
+static int append_property_array(sd_bus_message *m, const struct scope_request *req, bool with_pids)
+{
+	int r = lib.open_container(m, 'a', "(sv)");
+	if (r < 0)
+		return r;
+	r = append_scope_properties(m, req);
+	if (r < 0)
+		return r;
+	if (with_pids)
+		r = lib.append(m, "(sv)", "PIDs", "au", 1, (uint32_t)req->leader);
+	if (r < 0)
+		return r;
+	return lib.close_container(m);
+}
+
+/* StartTransientUnit(unit, "fail", properties with the leader's pid, no auxiliary units). */
+static int start_unit_message(sd_bus *bus, const char *unit, const struct scope_request *req,
+			      sd_bus_message **ret)
+{
+	int r = lib.new_method_call(bus, ret, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartTransientUnit");
+	if (r < 0)
+		return r;
+	sd_bus_message *m = *ret;
+	r = lib.append(m, "ss", unit, "fail");
+	if (r < 0)
+		return r;
+	r = append_property_array(m, req, true);
+	if (r < 0)
+		return r;
+	return lib.append(m, "a(sa(sv))", 0);
+}
+
 static int start_transient_scope(sd_bus *bus, const struct scope_request *req, char **ret_why)
 {
 	_cleanup_free_ char *unit = systemd_scope_name(req->machine);
@@ -224,21 +275,10 @@ static int start_transient_scope(sd_bus *bus, const struct scope_request *req, c
 	/* Subscribed before the call: the job may end before its reply is read. */
 	int r = lib.match_signal(bus, &slot, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
 				 on_job_removed, &w);
+	if (r < 0)
+		return fail(r, NULL, ret_why);
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	if (r >= 0)
-		r = lib.new_method_call(bus, &m, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartTransientUnit");
-	if (r >= 0)
-		r = lib.append(m, "ss", unit, "fail");
-	if (r >= 0)
-		r = lib.open_container(m, 'a', "(sv)");
-	if (r >= 0)
-		r = append_scope_properties(m, req);
-	if (r >= 0)
-		r = lib.append(m, "(sv)", "PIDs", "au", 1, (uint32_t)req->leader);
-	if (r >= 0)
-		r = lib.close_container(m);
-	if (r >= 0)
-		r = lib.append(m, "a(sa(sv))", 0);
+	r = start_unit_message(bus, unit, req, &m);
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -247,8 +287,9 @@ static int start_transient_scope(sd_bus *bus, const struct scope_request *req, c
 		return fail(lib.error_has_name(&e, "org.freedesktop.systemd1.UnitExists") ? -EEXIST : r, &e,
 			    ret_why);
 	r = lib.read(reply, "o", &w.job);
-	if (r >= 0)
-		r = wait_for_job(bus, &w);
+	if (r < 0)
+		return fail(r, NULL, ret_why);
+	r = wait_for_job(bus, &w);
 	if (r == -EIO) { /* the job failed: say how, as systemd-run does */
 		if (ret_why)
 			*ret_why = xasprintf("the job of %s ended with \"%s\"", unit, w.result);
@@ -284,14 +325,24 @@ static int append_machine_head(sd_bus_message *m, const struct scope_request *re
 	if (r < 0)
 		return r;
 	r = lib.append(m, "s", req->machine);
-	if (r >= 0)
-		r = lib.append_array(m, 'y', id, sizeof(id));
-	if (r >= 0)
-		r = lib.append(m, "ssus", "hako", "container", (uint32_t)req->leader,
-			       req->directory ? req->directory : "");
-	if (r >= 0)
-		r = lib.append_array(m, 'i', req->ifindices, req->n_ifindices * sizeof(int));
-	return r;
+	if (r < 0)
+		return r;
+	r = lib.append_array(m, 'y', id, sizeof(id));
+	if (r < 0)
+		return r;
+	r = lib.append(m, "ssus", "hako", "container", (uint32_t)req->leader,
+		       req->directory ? req->directory : "");
+	if (r < 0)
+		return r;
+	return lib.append_array(m, 'i', req->ifindices, req->n_ifindices * sizeof(int));
+}
+
+static int append_machine_body(sd_bus_message *m, const struct scope_request *req)
+{
+	int r = append_machine_head(m, req);
+	if (r < 0)
+		return r;
+	return append_property_array(m, req, false);
 }
 
 static bool machined_missing(const sd_bus_error *e)
@@ -306,14 +357,9 @@ static int create_machine(sd_bus *bus, const struct scope_request *req, char **r
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
 	int r = lib.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER,
 				    "CreateMachineWithNetwork");
-	if (r >= 0)
-		r = append_machine_head(m, req);
-	if (r >= 0)
-		r = lib.open_container(m, 'a', "(sv)");
-	if (r >= 0)
-		r = append_scope_properties(m, req);
-	if (r >= 0)
-		r = lib.close_container(m);
+	if (r < 0)
+		return fail(r, NULL, ret_why);
+	r = append_machine_body(m, req);
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -349,8 +395,9 @@ int systemd_register_machine(const struct scope_request *req, char **ret_why)
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
 	r = lib.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER,
 				"RegisterMachineWithNetwork");
-	if (r >= 0)
-		r = append_machine_head(m, req);
+	if (r < 0)
+		return fail(r, NULL, ret_why);
+	r = append_machine_head(m, req);
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -368,8 +415,9 @@ int systemd_stop_unit(const char *unit, char **ret_why)
 		return r;
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
 	r = lib.new_method_call(bus, &m, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit");
-	if (r >= 0)
-		r = lib.append(m, "ss", unit, "replace");
+	if (r < 0)
+		return fail(r, NULL, ret_why);
+	r = lib.append(m, "ss", unit, "replace");
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	/* machined forgets a machine when its scope goes: stopping the unit is enough. */

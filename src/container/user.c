@@ -139,15 +139,15 @@ static int find_groups(int rootfd, struct tree_user *u)
 
 int tree_user_lookup(int rootfd, const char *user, struct tree_user *ret)
 {
-	struct tree_user u = { 0 };
+	_cleanup_(tree_user_done) struct tree_user u = { 0 };
 	int r = find_passwd(rootfd, user, &u);
-	if (r >= 0)
-		r = find_groups(rootfd, &u);
-	if (r < 0) {
-		tree_user_done(&u);
+	if (r < 0)
 		return r;
-	}
+	r = find_groups(rootfd, &u);
+	if (r < 0)
+		return r;
 	*ret = u;
+	u = (struct tree_user){ 0 }; /* ret owns it now */
 	return 0;
 }
 

@@ -322,13 +322,13 @@ static int write_rootless_maps(pid_t pid)
 	char map[64];
 	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
 	int r = write_proc(pid, "uid_map", map);
-	if (r >= 0)
-		r = write_proc(pid, "setgroups", "deny");
-	if (r >= 0) {
-		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
-		r = write_proc(pid, "gid_map", map);
-	}
-	return r;
+	if (r < 0)
+		return r;
+	r = write_proc(pid, "setgroups", "deny");
+	if (r < 0)
+		return r;
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	return write_proc(pid, "gid_map", map);
 }
 
 int userns_write_maps(pid_t pid, uint32_t base, uint32_t count)

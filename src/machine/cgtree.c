@@ -10,25 +10,7 @@
 
 #include "base/cleanup.h"
 #include "base/util.h"
-
-/* A cgroup's own processes (not its children's), in the order the kernel lists them. */
-static int own_pids(const char *dir, char ***ret)
-{
-	_cleanup_free_ char *path = xasprintf("%s/cgroup.procs", dir), *text = NULL;
-	if (!path)
-		return -ENOMEM;
-	int r = read_file(path, &text, NULL);
-	if (r < 0)
-		return r;
-	char **pids = NULL;
-	for (char *save = NULL, *tok = strtok_r(text, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save))
-		if (strv_push(&pids, tok) < 0) {
-			strv_free(pids);
-			return -ENOMEM;
-		}
-	*ret = pids;
-	return 0;
-}
+#include "machine/info.h"
 
 /* The child cgroups of dir, sorted. */
 static int child_cgroups(const char *dir, char ***ret)
@@ -64,7 +46,11 @@ static void print_process(FILE *f, const char *prefix, const char *pid)
 static void print_level(FILE *f, const char *dir, const char *indent, int depth)
 {
 	_cleanup_strv_free_ char **pids = NULL, **children = NULL;
-	if (depth > TREE_DEPTH_MAX || own_pids(dir, &pids) < 0 || child_cgroups(dir, &children) < 0)
+	if (depth > TREE_DEPTH_MAX)
+		return;
+	if (machine_cgroup_own_pids(dir, &pids) < 0)
+		return;
+	if (child_cgroups(dir, &children) < 0)
 		return;
 	size_t n_pids = strv_length(pids), n_children = strv_length(children);
 	for (size_t i = 0; i < n_pids; i++) {

@@ -94,8 +94,9 @@ int control_call(int fd, const char *name, const struct control_request *req, in
 	if (ret_fd)
 		*ret_fd = -1;
 	int r = control_format(req, msg);
-	if (r >= 0)
-		r = control_send(fd, msg, -1);
+	if (r < 0)
+		return log_errno(r, "cannot talk to the supervisor of %s", name);
+	r = control_send(fd, msg, -1);
 	if (r < 0)
 		return log_errno(r, "cannot talk to the supervisor of %s", name);
 	ssize_t n = control_recv(fd, msg, sizeof(msg), ret_fd);

@@ -20,18 +20,33 @@
 #include "container/user.h"
 #include "machine/envfile.h"
 
-static int append_pids(const char *dir, pid_t **pids, size_t *n)
+int machine_cgroup_own_pids(const char *dir, char ***ret)
 {
-	_cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", dir), *data = NULL;
-	if (!procs)
+	_cleanup_free_ char *path = xasprintf("%s/cgroup.procs", dir), *text = NULL;
+	if (!path)
 		return -ENOMEM;
-	int r = read_file(procs, &data, NULL);
+	int r = read_file(path, &text, NULL);
 	if (r < 0)
 		return r;
-	char *save = NULL;
-	for (char *t = strtok_r(data, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+	_cleanup_strv_free_ char **pids = NULL;
+	for (char *save = NULL, *tok = strtok_r(text, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+		r = strv_push(&pids, tok);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(pids);
+	return 0;
+}
+
+static int append_pids(const char *dir, pid_t **pids, size_t *n)
+{
+	_cleanup_strv_free_ char **own = NULL;
+	int r = machine_cgroup_own_pids(dir, &own);
+	if (r < 0)
+		return r;
+	for (char **t = own; t && *t; t++) {
 		int pid;
-		if (parse_int(t, &pid) < 0)
+		if (parse_int(*t, &pid) < 0)
 			continue;
 		pid_t *p = realloc(*pids, (*n + 1) * sizeof(pid_t));
 		if (!p)
@@ -167,9 +182,11 @@ int machine_addresses(pid_t leader, char ***ret)
 	}
 	char line[128];
 	int r = 0;
-	while (r >= 0 && fgets(line, sizeof(line), f)) {
+	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		r = strv_push(ret, line);
+		if (r < 0)
+			break; /* the child is still waited for */
 	}
 	waitpid(pid, NULL, 0);
 	return r;

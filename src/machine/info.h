@@ -6,6 +6,9 @@
 
 /* Every process in the cgroup directory dir and below. */
 int machine_cgroup_pids(const char *dir, pid_t **ret, size_t *ret_n);
+
+/* dir's own processes (not its children's) as the kernel lists them in cgroup.procs. */
+int machine_cgroup_own_pids(const char *dir, char ***ret);
 /* The tree of an image directory, or (dir NULL) of a running machine through /proc/LEADER/root,
  * as a directory fd. */
 int machine_open_root(const char *dir, pid_t leader);

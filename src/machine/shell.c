@@ -80,10 +80,16 @@ static int read_environ(pid_t leader, char ***ret)
 	if (!path)
 		return -ENOMEM;
 	int r = read_file(path, &data, &len);
-	for (size_t i = 0; r >= 0 && i < len; i += strlen(data + i) + 1)
-		if (data[i])
-			r = strv_push(ret, data + i);
-	return r;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < len; i += strlen(data + i) + 1) {
+		if (!data[i])
+			continue;
+		r = strv_push(ret, data + i);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 static int read_bounding(pid_t leader, uint64_t *ret)
@@ -137,20 +143,30 @@ static int machine_filter(const struct machine_state *st, struct seccomp_program
 	int r = 0;
 	if (st->seccomp_add && *st->seccomp_add)
 		r = seccomp_request_add(&req, st->seccomp_add, &why);
-	if (r >= 0 && st->seccomp_remove && *st->seccomp_remove)
+	if (r < 0)
+		return r;
+	if (st->seccomp_remove && *st->seccomp_remove)
 		r = removals ? seccomp_request_add(&req, removals, &why) : -ENOMEM;
-	return r < 0 ? r : seccomp_get_program(&req, st->caps, cache, ret);
+	if (r < 0)
+		return r;
+	return seccomp_get_program(&req, st->caps, cache, ret);
 }
 
 static int join_cgroups(struct join *j, const struct machine_state *st)
 {
 	_cleanup_strv_free_ char **dirs = NULL;
 	int r = machine_cgroup_dirs(st, &dirs);
-	for (size_t i = 0; r >= 0 && dirs[i]; i++) {
+	if (r < 0)
+		return r;
+	for (size_t i = 0; dirs[i]; i++) {
 		char *procs = i == 0 ? leader_cgroup_procs(st) : xasprintf("%s/cgroup.procs", dirs[i]);
-		r = procs ? strv_push_take(&j->cgroup_procs, procs) : -ENOMEM;
+		if (!procs)
+			return -ENOMEM;
+		r = strv_push_take(&j->cgroup_procs, procs);
+		if (r < 0)
+			return r;
 	}
-	return r;
+	return 0;
 }
 
 static int prepare(struct join *j, const struct machine_state *st)
@@ -166,14 +182,17 @@ static int prepare(struct join *j, const struct machine_state *st)
 	if (j->root_fd < 0)
 		return log_errno(-errno, "cannot open the root of %s", st->name);
 	int r = read_environ(st->leader, &j->env);
-	if (r >= 0)
-		r = read_bounding(st->leader, &j->bounding);
 	if (r < 0)
 		return log_errno(r, "cannot read the environment of %s's PID 1", st->name);
-	if ((r = join_cgroups(j, st)) < 0)
+	r = read_bounding(st->leader, &j->bounding);
+	if (r < 0)
+		return log_errno(r, "cannot read the environment of %s's PID 1", st->name);
+	r = join_cgroups(j, st);
+	if (r < 0)
 		return log_errno(r, "cannot find the cgroups of %s", st->name);
 	j->no_new_privs = st->no_new_privs;
-	if ((r = machine_filter(st, &j->filter)) < 0)
+	r = machine_filter(st, &j->filter);
+	if (r < 0)
 		return log_errno(r, "cannot build the system call filter of %s", st->name);
 	return 0;
 }
@@ -213,22 +232,36 @@ static int env_set(char ***env, const char *name, const char *value, bool overwr
 static int user_env(struct join *j, const struct tree_user *u)
 {
 	const char *term = getenv("TERM");
+	/* The user's own variables, set over what PID 1 had (as login does). */
+	const struct {
+		const char *name, *value;
+	} own[] = {
+		{ "HOME", u->home ? u->home : "/" },
+		{ "USER", u->name ? u->name : "root" },
+		{ "LOGNAME", u->name ? u->name : "root" },
+		{ "SHELL", u->shell ? u->shell : "/bin/sh" },
+	};
 	int r = env_set(&j->env, "PATH", DEFAULT_PATH, false);
-	if (r >= 0 && j->pty_sock >= 0 && term)
+	if (r < 0)
+		return r;
+	if (j->pty_sock >= 0 && term)
 		r = env_set(&j->env, "TERM", term, true);
-	if (r >= 0)
-		r = env_set(&j->env, "HOME", u->home ? u->home : "/", true);
-	if (r >= 0)
-		r = env_set(&j->env, "USER", u->name ? u->name : "root", true);
-	if (r >= 0)
-		r = env_set(&j->env, "LOGNAME", u->name ? u->name : "root", true);
-	if (r >= 0)
-		r = env_set(&j->env, "SHELL", u->shell ? u->shell : "/bin/sh", true);
-	for (char **e = j->req->setenv; r >= 0 && e && *e; e++) {
-		_cleanup_free_ char *name = strndup(*e, strcspn(*e, "="));
-		r = name ? env_set(&j->env, name, strchr(*e, '=') + 1, true) : -ENOMEM;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(own); i++) {
+		r = env_set(&j->env, own[i].name, own[i].value, true);
+		if (r < 0)
+			return r;
 	}
-	return r;
+	for (char **e = j->req->setenv; e && *e; e++) {
+		_cleanup_free_ char *name = strndup(*e, strcspn(*e, "="));
+		if (!name)
+			return -ENOMEM;
+		r = env_set(&j->env, name, strchr(*e, '=') + 1, true);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* A pty of the machine's devpts: the master goes to hako outside, the slave becomes stdio. */
@@ -384,8 +417,11 @@ int machine_shell(const struct machine_state *st, const struct shell_request *re
 	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	for (size_t i = 0; i < N_NS; i++)
 		j.ns[i] = -1;
-	if (prepare(&j, st) < 0 ||
-	    (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)) {
+	if (prepare(&j, st) < 0) {
+		join_done(&j);
+		return EXIT_HAKO_FAILED;
+	}
+	if (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		join_done(&j);
 		return EXIT_HAKO_FAILED;
 	}

@@ -72,10 +72,14 @@ int machine_state_parse(const char *text, struct machine_state *s)
 {
 	*s = (struct machine_state){ 0 };
 	int r = envfile_parse(text, set_field, s);
-	if (r >= 0 && (!s->name || !s->root || s->leader <= 0 || s->supervisor <= 0))
-		r = -EBADMSG;
-	if (r < 0)
+	if (r < 0) {
 		machine_state_done(s);
+		return r;
+	}
+	if (!s->name || !s->root || s->leader <= 0 || s->supervisor <= 0) {
+		machine_state_done(s);
+		return -EBADMSG;
+	}
 	return r;
 }
 

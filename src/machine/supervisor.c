@@ -100,10 +100,13 @@ static int write_state(const struct machine_state *st)
 	if (!path || !tmp)
 		return -ENOMEM;
 	int r = machine_state_format(st, &text);
-	if (r >= 0)
-		r = write_file(tmp, text, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (r >= 0 && rename(tmp, path) < 0)
-		r = -errno;
+	if (r < 0)
+		return r;
+	r = write_file(tmp, text, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (r < 0)
+		return r;
+	if (rename(tmp, path) < 0)
+		return -errno;
 	return r;
 }
 
@@ -483,8 +486,9 @@ static int setup_notify(struct supervisor *s)
 	_cleanup_free_ char *bind_spec = xasprintf("%s:" NOTIFY_SOCKET_IN_MACHINE, path);
 	const char *why = "out of memory";
 	int r = bind_spec ? run_config_add_bind(s->cfg, bind_spec, false, &why) : -ENOMEM;
-	if (r >= 0)
-		r = strv_push(&s->cfg->setenv, "NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_MACHINE);
+	if (r < 0)
+		return log_error("cannot bind the notify socket %s: %s", path, why), r;
+	r = strv_push(&s->cfg->setenv, "NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_MACHINE);
 	if (r < 0)
 		return log_error("cannot bind the notify socket %s: %s", path, why), r;
 	s->notify_fd = TAKE_FD(fd);

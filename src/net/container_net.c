@@ -254,7 +254,10 @@ static int claim_ports(struct container *c)
 		if ((r = hold_host_port(c->net, p)) < 0)
 			return r;
 		r = members_add(dir, name);
-		if (r < 0 || (r = strv_push(&c->net->port_claims, name)) < 0)
+		if (r < 0)
+			return log_errno(r, "cannot claim host port %s:%u", proto, p->host_port);
+		r = strv_push(&c->net->port_claims, name);
+		if (r < 0)
 			return log_errno(r, "cannot claim host port %s:%u", proto, p->host_port);
 	}
 	return 0;
@@ -496,6 +499,20 @@ static int add_ports(struct container *c)
 	return s->def.has_ipv6 ? relay_start(n->ports, n->n_ports, &s->addr, &s->relay) : 0;
 }
 
+/* The container's namespace and (with --network-interface=) ours, as fds. */
+static int open_namespaces(struct net_state *s, const char *path, bool ours)
+{
+	if (!path)
+		return -ENOMEM;
+	s->child_ns = netns_open(path);
+	if (s->child_ns < 0)
+		return s->child_ns;
+	if (!ours)
+		return 0;
+	s->host_ns = netns_open("/proc/thread-self/ns/net");
+	return s->host_ns < 0 ? s->host_ns : 0;
+}
+
 int network_setup(struct container *c)
 {
 	struct net_state *s = c->net;
@@ -505,24 +522,29 @@ int network_setup(struct container *c)
 	uint64_t t0 = now_usec();
 	_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)c->pid);
 	/* Ours is needed only to give moved interfaces back. */
-	if (!path || (s->child_ns = netns_open(path)) < 0 ||
-	    (n->interfaces && (s->host_ns = netns_open("/proc/thread-self/ns/net")) < 0))
-		return log_errno(s->child_ns < 0 ? s->child_ns : s->host_ns, "cannot open the container's network namespace");
+	int err = open_namespaces(s, path, n->interfaces);
+	if (err < 0)
+		return log_errno(err, "cannot open the container's network namespace");
 	struct rtnl *r = s->rtnl;
-	int err;
 	if (s->on_network) {
 		s->master = rtnl_ifindex(r, s->def.bridge);
 		if (s->master < 0)
 			return log_errno(s->master, "bridge %s of network %s is gone", s->def.bridge, s->def.name);
 	}
 	uint64_t t1 = now_usec();
-	if ((n->zone && (err = zone_join(c, r)) < 0) || (err = make_links(c, r)) < 0)
+	err = n->zone ? zone_join(c, r) : 0;
+	if (err < 0)
+		return err;
+	err = make_links(c, r);
+	if (err < 0)
 		return err;
 	uint64_t t2 = now_usec();
-	if (s->on_network && (err = configure_host0(c)) < 0)
+	err = s->on_network ? configure_host0(c) : 0;
+	if (err < 0)
 		return err;
 	uint64_t t3 = now_usec();
-	if (s->on_network && n->n_ports && (err = add_ports(c)) < 0)
+	err = s->on_network && n->n_ports ? add_ports(c) : 0;
+	if (err < 0)
 		return err;
 	uint64_t t4 = now_usec();
 	/* bench/network reads this line: the total first, then where it went. */
@@ -575,9 +597,14 @@ static void leave_network(struct container *c)
 	if (!s->leased || ipam_defined(c->name))
 		return;
 	int r = ipam_release(&s->def, c->name);
-	if (r < 0)
+	if (r < 0) {
 		log_warning("cannot give back the address of %s on network %s: %s", c->name, s->def.name, strerror(-r));
-	if (r >= 0 && s->def.dhcp && (r = dnsmasq_update(&s->def)) < 0)
+		return;
+	}
+	if (!s->def.dhcp)
+		return;
+	r = dnsmasq_update(&s->def);
+	if (r < 0)
 		log_warning("cannot update the DNS names of network %s: %s", s->def.name, strerror(-r));
 }
 

@@ -105,9 +105,10 @@ static int hosts_files(const struct network_def *d)
 	}
 	if (!h || !dh || fclose(h) != 0 || fclose(dh) != 0)
 		return -ENOMEM;
-	if ((r = write_rt(d, "hosts", hosts ?: "")) < 0 || (r = write_rt(d, "dhcp-hosts", dhcp ?: "")) < 0)
+	r = write_rt(d, "hosts", hosts ?: "");
+	if (r < 0)
 		return r;
-	return 0;
+	return write_rt(d, "dhcp-hosts", dhcp ?: "");
 }
 
 /* Whether pid runs dnsmasq with our config file: a pid file outlives its dnsmasq, and pids get

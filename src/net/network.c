@@ -505,8 +505,11 @@ static int load_made(const char *name, struct network_def *ret)
 	_cleanup_free_ char *text = NULL;
 	struct network_def d = { .nat = true, .name = strdup(name) };
 	int r = path && d.name ? read_file(path, &text, NULL) : -ENOMEM;
-	if (r >= 0)
-		r = network_parse(text, path, &d);
+	if (r < 0) {
+		network_def_done(&d);
+		return r;
+	}
+	r = network_parse(text, path, &d);
 	if (r < 0) {
 		network_def_done(&d);
 		return r;
@@ -602,8 +605,9 @@ int network_up(const struct network_def *d)
 	if (access(dir, F_OK) == 0)
 		down_by_name(d->name);
 	int r = hako_mkdir(HAKO_DIR_RUNTIME, sub);
-	if (r >= 0)
-		r = made_record(d);
+	if (r < 0)
+		return log_errno(r, "cannot create the runtime directory of network %s", d->name);
+	r = made_record(d);
 	if (r < 0)
 		return log_errno(r, "cannot create the runtime directory of network %s", d->name);
 	r = make_parts(d);

@@ -47,6 +47,12 @@ static char *first_line(const char *s)
 	return strndup(s, strcspn(s, "\n"));
 }
 
+static void ctx_freep(struct nft_ctx **ctx)
+{
+	if (*ctx)
+		lib.ctx_free(*ctx);
+}
+
 /* A context per call: it holds a netlink socket of the namespace it was made in, and the cache
  * of one transaction. */
 static int run(const char *text, char **out, char **err)
@@ -57,18 +63,20 @@ static int run(const char *text, char **out, char **err)
 			*err = strdup("cannot load libnftables.so.1 (install libnftables1)");
 		return r;
 	}
-	struct nft_ctx *ctx = lib.ctx_new(0);
+	_cleanup_(ctx_freep) struct nft_ctx *ctx = lib.ctx_new(0);
 	if (!ctx)
 		return -ENOMEM;
 	lib.buffer_output(ctx);
 	lib.buffer_error(ctx);
-	r = lib.run(ctx, text) == 0 ? 0 : -EINVAL;
-	if (r < 0 && err)
-		*err = first_line(lib.get_error(ctx));
-	if (r >= 0 && out && !(*out = strdup(lib.get_output(ctx) ?: "")))
-		r = -ENOMEM;
-	lib.ctx_free(ctx);
-	return r;
+	if (lib.run(ctx, text) != 0) {
+		if (err)
+			*err = first_line(lib.get_error(ctx));
+		return -EINVAL;
+	}
+	if (!out)
+		return 0;
+	*out = strdup(lib.get_output(ctx) ?: "");
+	return *out ? 0 : -ENOMEM;
 }
 
 int nft_run(const char *ruleset_text, char **err)

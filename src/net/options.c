@@ -74,7 +74,9 @@ static int set_veth(void *target, const char *value, const char **why)
 {
 	struct net_config *n = target;
 	int r = opt_set_flag(&n->veth, value, why);
-	if (r >= 0 && n->veth)
+	if (r < 0)
+		return r;
+	if (n->veth)
 		private_net(n);
 	return r;
 }

@@ -275,23 +275,36 @@ static int tcp_finish_connect(struct tcp_conn *c)
 }
 
 /* An event on either of connection i's fds. */
+/* One event's work on c: finish its connect, move data both ways, listen again; < 0: close it. */
+static int tcp_step(struct tcp_conn *c, unsigned i, int side)
+{
+	int r = 0;
+	if (side == SIDE_SERVICE && c->connecting)
+		r = tcp_finish_connect(c);
+	if (r < 0)
+		return r;
+	if (!c->connecting) {
+		r = tcp_pump(c, SIDE_CLIENT);
+		if (r < 0)
+			return r;
+		r = tcp_pump(c, SIDE_SERVICE);
+		if (r < 0)
+			return r;
+	}
+	if (c->pipe[SIDE_CLIENT].shut && c->pipe[SIDE_SERVICE].shut)
+		return -ECONNRESET; /* both directions done */
+	r = tcp_register(c, i, SIDE_CLIENT);
+	if (r < 0)
+		return r;
+	return tcp_register(c, i, SIDE_SERVICE);
+}
+
 static void tcp_event(unsigned i, int side)
 {
 	struct tcp_conn *c = conns[i];
 	if (!c)
 		return;
-	int r = 0;
-	if (side == SIDE_SERVICE && c->connecting)
-		r = tcp_finish_connect(c);
-	if (r >= 0 && !c->connecting) {
-		if ((r = tcp_pump(c, SIDE_CLIENT)) >= 0)
-			r = tcp_pump(c, SIDE_SERVICE);
-	}
-	if (r >= 0 && c->pipe[SIDE_CLIENT].shut && c->pipe[SIDE_SERVICE].shut)
-		r = -ECONNRESET; /* both directions done */
-	if (r >= 0 && (r = tcp_register(c, i, SIDE_CLIENT)) >= 0)
-		r = tcp_register(c, i, SIDE_SERVICE);
-	if (r < 0)
+	if (tcp_step(c, i, side) < 0)
 		tcp_close(i);
 }
 
@@ -335,7 +348,9 @@ static void tcp_accept(unsigned listener)
 	c->fd[SIDE_SERVICE] = -1;
 	conns[i] = c;
 	n_conns++;
-	if (tcp_connect_service(c, listener) < 0 || tcp_register(c, (unsigned)i, SIDE_SERVICE) < 0)
+	if (tcp_connect_service(c, listener) < 0)
+		tcp_close((unsigned)i);
+	else if (tcp_register(c, (unsigned)i, SIDE_SERVICE) < 0)
 		tcp_close((unsigned)i);
 	if (n_conns == TCP_CONNECTIONS)
 		listeners_watch(IPPROTO_TCP, 0);
@@ -418,33 +433,45 @@ static int bind_loopback6(int proto, uint16_t port)
 	return TAKE_FD(fd);
 }
 
+/* A [::1] listener per port, into l (*k of them, also when one fails). */
+static int open_listeners(const struct port_spec *ports, unsigned n, struct listener *l, unsigned *k)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const char *proto = ports[i].proto == IPPROTO_UDP ? "udp" : "tcp";
+		int fd = bind_loopback6(ports[i].proto, ports[i].host_port);
+		if (fd < 0)
+			return log_errno(fd, "cannot listen on [::1]:%u (%s)", ports[i].host_port, proto);
+		l[(*k)++] = (struct listener){ fd, ports[i].proto, ports[i].container_port };
+	}
+	return 0;
+}
+
+static void close_listeners(struct listener *l, unsigned k)
+{
+	for (unsigned i = 0; i < k; i++)
+		close(l[i].fd);
+}
+
 int relay_start(const struct port_spec *ports, unsigned n, const struct inet_addr *to, pid_t *ret_pid)
 {
 	struct listener l[n ? n : 1];
 	unsigned k = 0;
-	int r = 0;
 	*ret_pid = 0;
-	for (unsigned i = 0; i < n; i++) {
-		const char *proto = ports[i].proto == IPPROTO_UDP ? "udp" : "tcp";
-		if ((r = bind_loopback6(ports[i].proto, ports[i].host_port)) < 0) {
-			log_errno(r, "cannot listen on [::1]:%u (%s)", ports[i].host_port, proto);
-			break;
-		}
-		l[k++] = (struct listener){ r, ports[i].proto, ports[i].container_port };
+	int r = open_listeners(ports, n, l, &k);
+	if (r < 0 || k == 0) {
+		close_listeners(l, k);
+		return r;
 	}
-	pid_t pid = 0;
-	if (r >= 0 && k > 0) {
-		pid = fork_tied();
-		if (pid == 0)
-			relay_main(l, k, to);
-		if (pid < 0)
-			r = log_errno(-errno, "cannot start the [::1] port relay");
-	}
-	for (unsigned i = 0; i < k; i++)
-		close(l[i].fd);
-	if (r >= 0)
-		*ret_pid = pid;
-	return r < 0 ? r : 0;
+	pid_t pid = fork_tied();
+	if (pid == 0)
+		relay_main(l, k, to);
+	if (pid < 0)
+		r = log_errno(-errno, "cannot start the [::1] port relay");
+	close_listeners(l, k); /* the relay holds its own copies */
+	if (r < 0)
+		return r;
+	*ret_pid = pid;
+	return 0;
 }
 
 void relay_stop(pid_t pid)

@@ -41,6 +41,19 @@ teardown() { common_teardown; }
 	done
 }
 
+# Review of issue 20: hako image --help collected stale machines; help must change nothing.
+@test "image: --help and an unknown subcommand leave a stale machine's directory alone; a command collects it" {
+	mkdir -p "$HAKO_RUNTIME_DIR/machines/ghost" # no supervisor holds its lock: stale
+	run "$HAKO" image --help
+	[ "$status" -eq 0 ]
+	run "$HAKO" image frobnicate
+	[ "$status" -eq 125 ]
+	[ -d "$HAKO_RUNTIME_DIR/machines/ghost" ]
+	run "$HAKO" image list
+	[ "$status" -eq 0 ]
+	[ ! -e "$HAKO_RUNTIME_DIR/machines/ghost" ]
+}
+
 @test "each test runs in its own network namespace" {
 	[ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ]
 	[ "$(ip -o link show | wc -l)" -eq 1 ]
