@@ -47,6 +47,51 @@ static char *first_line(const char *s)
 	return strndup(s, strcspn(s, "\n"));
 }
 
+/* Contexts kept by nft_hold(), freed by nft_release(). */
+static struct {
+	bool on;
+	struct nft_ctx **ctx;
+	size_t n;
+} held;
+
+/* At most this many held: each is a socket, and libnftables' select() takes no fd past
+ * FD_SETSIZE; past it the held ones are released (one grace period per HOLD_MAX). */
+#define HOLD_MAX 256
+
+static void release_held(void)
+{
+	for (size_t i = 0; i < held.n; i++)
+		lib.ctx_free(held.ctx[i]);
+	held.n = 0;
+}
+
+/* Frees ctx, or keeps it for nft_release() while held (freed at once if it cannot be kept). */
+static void ctx_done(struct nft_ctx *ctx)
+{
+	if (held.n >= HOLD_MAX)
+		release_held();
+	struct nft_ctx **a = held.on ? realloc(held.ctx, (held.n + 1) * sizeof(*a)) : NULL;
+	if (!a) {
+		lib.ctx_free(ctx);
+		return;
+	}
+	held.ctx = a;
+	held.ctx[held.n++] = ctx;
+}
+
+void nft_hold(void)
+{
+	held.on = true;
+}
+
+void nft_release(void)
+{
+	release_held();
+	free(held.ctx);
+	held.ctx = NULL;
+	held.on = false;
+}
+
 /* A context per call: it holds a netlink socket of the namespace it was made in, and the cache
  * of one transaction. */
 static int run(const char *text, char **out, char **err)
@@ -67,7 +112,7 @@ static int run(const char *text, char **out, char **err)
 		*err = first_line(lib.get_error(ctx));
 	if (r >= 0 && out && !(*out = strdup(lib.get_output(ctx) ?: "")))
 		r = -ENOMEM;
-	lib.ctx_free(ctx);
+	ctx_done(ctx);
 	return r;
 }
 
