@@ -9,7 +9,7 @@ packages=(
 	go-md2man bash-completion
 	# tests and demo
 	bats busybox-static iproute2 nftables conntrack dnsmasq-base uidmap file procps psmisc
-	util-linux graphviz man-db
+	util-linux graphviz man-db strace
 	# the VM lane (tests/vm/): a stock Debian 12 host in QEMU, its disks made with e2fsprogs
 	qemu-system-x86 e2fsprogs debootstrap
 	# benchmarks: the peers hako is measured against

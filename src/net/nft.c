@@ -47,10 +47,57 @@ static char *first_line(const char *s)
 	return strndup(s, strcspn(s, "\n"));
 }
 
-static void ctx_freep(struct nft_ctx **ctx)
+/* Contexts kept by nft_hold(), freed by nft_release(). */
+static struct {
+	bool on;
+	struct nft_ctx **ctx;
+	size_t n;
+} held;
+
+/* At most this many held, then the held ones are released (one grace period per HOLD_MAX): a
+ * context keeps its cache, about 0.7 MiB (all 500 of a 1000-node lab held 170 MiB), and each
+ * is a socket, where libnftables' select() takes no fd past FD_SETSIZE. */
+#define HOLD_MAX 32
+
+static void release_held(void)
+{
+	for (size_t i = 0; i < held.n; i++)
+		lib.ctx_free(held.ctx[i]);
+	held.n = 0;
+}
+
+/* Frees ctx, or keeps it for nft_release() while held (freed at once if it cannot be kept). */
+static void ctx_done(struct nft_ctx *ctx)
+{
+	if (held.n >= HOLD_MAX)
+		release_held();
+	struct nft_ctx **a = held.on ? realloc(held.ctx, (held.n + 1) * sizeof(*a)) : NULL;
+	if (!a) {
+		lib.ctx_free(ctx);
+		return;
+	}
+	held.ctx = a;
+	held.ctx[held.n++] = ctx;
+}
+
+void nft_hold(void)
+{
+	held.on = true;
+}
+
+void nft_release(void)
+{
+	release_held();
+	free(held.ctx);
+	held.ctx = NULL;
+	held.on = false;
+}
+
+/* The cleanup of run()'s context: freed, or held (ctx_done). */
+static void ctx_donep(struct nft_ctx **ctx)
 {
 	if (*ctx)
-		lib.ctx_free(*ctx);
+		ctx_done(*ctx);
 }
 
 /* A context per call: it holds a netlink socket of the namespace it was made in, and the cache
@@ -63,7 +110,7 @@ static int run(const char *text, char **out, char **err)
 			*err = strdup("cannot load libnftables.so.1 (install libnftables1)");
 		return r;
 	}
-	_cleanup_(ctx_freep) struct nft_ctx *ctx = lib.ctx_new(0);
+	_cleanup_(ctx_donep) struct nft_ctx *ctx = lib.ctx_new(0);
 	if (!ctx)
 		return -ENOMEM;
 	lib.buffer_output(ctx);
