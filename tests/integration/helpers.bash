@@ -35,6 +35,19 @@ remove_test_cgroups() {
 	done
 }
 
+# kill_test_supervisors: SIGKILL to the supervisor of every machine this test's state dir still
+# lists (a failed test leaves them running); `hako list` then collects what they left.
+kill_test_supervisors() {
+	local st pid
+	for st in "${HAKO_RUNTIME_DIR:-/nonexistent}"/machines/*/state; do
+		[ -f "$st" ] || continue
+		pid=$(. "$st" && echo "$SUPERVISOR")
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	# Only in this test's own directories, never the host's.
+	[ -z "${HAKO_RUNTIME_DIR:-}" ] || "$HAKO" list >/dev/null 2>&1 || true
+}
+
 common_teardown() {
 	# A failed test shows what its last `run` printed.
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${output:-}" ]; then

@@ -17,12 +17,7 @@ setup() {
 }
 
 teardown() {
-	local st
-	for st in "$HAKO_RUNTIME_DIR"/machines/*/state; do
-		[ -f "$st" ] || continue
-		(. "$st"; kill -KILL "$SUPERVISOR" 2>/dev/null || true)
-	done
-	"$HAKO" list >/dev/null 2>&1 || true # collects what the killed supervisors left
+	kill_test_supervisors
 	"$HAKO" lab down clab >/dev/null 2>&1 || true
 	common_teardown
 }

@@ -70,14 +70,11 @@ setup() {
 }
 
 teardown() {
-	local l st
+	local l
 	for l in "${HAKO_RUNTIME_DIR:-/nonexistent}"/labs/*; do
 		[ -e "$l" ] && { "$HAKO" lab down "${l##*/}" >/dev/null 2>&1 || true; }
 	done
-	# Supervisors of container nodes a failed test left running.
-	for st in "${HAKO_RUNTIME_DIR:-/nonexistent}"/machines/*/state; do
-		[ -f "$st" ] && (. "$st"; kill -KILL "$SUPERVISOR" 2>/dev/null || true)
-	done
+	kill_test_supervisors # of container nodes a failed test left running
 	common_teardown
 }
 

@@ -612,10 +612,13 @@ def measure(hako, labs, out):
     results["no_conflict"] = {c: conflict for c in cols}
     time.sleep(max(0, 6.5 - (time.monotonic() - started)))
     finish_unsolicited(main)
+    measured = {}  # a probe two rows share (REQ-10 and 5382's REQ-6, say) runs once
     for i, row in enumerate(ROWS):
         probe, lab = row[4], labs[row[5]]
         if callable(probe):
-            results[i] = {c: probe(lab, c) for c in cols}
+            if (probe, row[5]) not in measured:
+                measured[probe, row[5]] = {c: probe(lab, c) for c in cols}
+            results[i] = measured[probe, row[5]]
     waits.append(("ping59", 59, {c: IdlePing(main, c) for c in cols}))
     checks = sorted((p.since + seconds, key, c, p) for key, seconds, probes in waits for c, p in probes.items())
     for due, key, c, p in checks:

@@ -17,12 +17,8 @@ setup() {
 }
 
 teardown() {
-	local st pid
-	for st in "$HAKO_RUNTIME_DIR"/machines/*/state; do
-		[ -f "$st" ] || continue
-		pid=$(. "$st" && echo "$SUPERVISOR")
-		kill -KILL "$pid" 2>/dev/null || true
-	done
+	local pid
+	kill_test_supervisors
 	for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	if [ -d /run/systemd/system ]; then
 		systemctl stop "$UNIT" "$KEEP_UNIT" 2>/dev/null || true
