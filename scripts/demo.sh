@@ -22,6 +22,8 @@ cleanup() {
 	rm -rf "$DEMO"
 }
 trap cleanup EXIT
+# 0700, as /var/lib/machines: files a -U machine writes setuid must not be reachable by others.
+install -d -m 0700 "$HAKO_IMAGE_DIR"
 ROOT=$HAKO_IMAGE_DIR/demo
 tests/fixtures/mkroot.sh "$ROOT" >/dev/null
 
