@@ -1,0 +1,141 @@
+#!/usr/bin/env bats
+# -p/--port off a managed network (issue 15.6): with --network-veth, --network-bridge= and
+# --network-zone= the container sets its own addresses, and the forwards follow them (a watcher
+# of the container's rtnetlink address events, as nspawn's expose-port.c). Each case runs in its
+# own network namespace (tests/run), which plays "the host".
+load helpers
+
+setup() { common_setup; ROOT=$(make_root); mkdir -p "$ROOT/ctl" "$ROOT/www"; }
+
+teardown() {
+	touch "$ROOT/ctl/stop" 2>/dev/null || true
+	common_teardown
+}
+
+UDPECHO=${UDPECHO:-$BATS_TEST_DIRNAME/../../build/tests/udpecho}
+udp_ask() { "$BATS_TEST_DIRNAME/udp-ask.py" "$@"; }
+# fetch URL: prints the body (busybox wget -T segfaults: timeout(1) bounds it instead).
+fetch() { timeout 5 busybox wget -q -O- "$1"; }
+forwarded() { nft list map inet hako "$1" 2>/dev/null | grep -qF -- "$2"; }
+not_forwarded() { ! nft list map inet hako "$1" 2>/dev/null | grep -qF -- "$2"; }
+
+# serve ADDR4 ADDR6 [NEXT4 NEXT6]: a container script that sets host0's addresses itself,
+# serves HTTP on :80 and UDP echo on :53, and on /ctl/move moves to NEXT4/NEXT6.
+serve_script() {
+	cat >"$ROOT/serve.sh" <<-'S'
+	#!/bin/sh
+	ip link set host0 up
+	ip addr add "$1/24" dev host0
+	ip -6 addr add "$2/64" dev host0
+	httpd -p 80 -h /www
+	/udpecho 53 echo &
+	touch /ctl/ready
+	while [ ! -e /ctl/move ] && [ ! -e /ctl/stop ]; do sleep 0.05; done
+	if [ -e /ctl/move ]; then
+		ip addr del "$1/24" dev host0
+		ip -6 addr del "$2/64" dev host0
+		ip addr add "$3/24" dev host0
+		ip -6 addr add "$4/64" dev host0
+		touch /ctl/moved
+	fi
+	while [ ! -e /ctl/stop ]; do sleep 0.05; done
+	S
+	chmod +x "$ROOT/serve.sh"
+	cp "$UDPECHO" "$ROOT/udpecho"
+}
+
+# lane: vm
+@test "ports: -p with --network-veth follows the address the container sets, TCP and UDP, both families" {
+	[ -x "$UDPECHO" ] || { echo "build the udpecho helper first (scripts/build.sh)"; false; }
+	serve_script
+	echo pw > "$ROOT/www/index.html"
+	bg "$HAKO" run -q -D "$ROOT" -M pw -n --capability=CAP_NET_ADMIN -p 8180:80 -p udp:5380:53 \
+		/serve.sh 10.77.0.2 fd77::2 10.77.0.3 fd77::3
+	wait_for 10 ip link show ve-pw
+	ip addr add 10.77.0.1/24 dev ve-pw
+	ip -6 addr add fd77::1/64 dev ve-pw nodad
+	wait_for 10 test -e "$ROOT/ctl/ready"
+	wait_for 5 forwarded ports4 "tcp . 8180 : 10.77.0.2 . 80"
+	wait_for 5 fetch http://127.0.0.1:8180/
+	[ "$(fetch http://127.0.0.1:8180/)" = pw ]
+	[ "$(fetch http://10.77.0.1:8180/)" = pw ]
+	[ "$(fetch 'http://[::1]:8180/')" = pw ]
+	wait_for 5 forwarded ports6 "tcp . 8180 : fd77::2 . 80"
+	[ "$(fetch 'http://[fd77::1]:8180/')" = pw ]
+	wait_for 5 udp_ask 127.0.0.1 5380 ping
+	[ "$(udp_ask 127.0.0.1 5380 ping)" = echo:ping ]
+	[ "$(udp_ask ::1 5380 ping)" = echo:ping ]
+	forwarded ports4 "udp . 5380 : 10.77.0.2 . 53"
+	# The CVE-2020-8558 guard covers the veth's host end, which now has route_localnet.
+	nft list set inet hako bridges | grep -q '"ve-pw"'
+	[ "$(cat /proc/sys/net/ipv4/conf/ve-pw/route_localnet)" = 1 ]
+	# The address changes inside: the forwards follow it.
+	touch "$ROOT/ctl/move"
+	wait_for 10 test -e "$ROOT/ctl/moved"
+	wait_for 5 forwarded ports4 "tcp . 8180 : 10.77.0.3 . 80"
+	wait_for 5 forwarded ports6 "tcp . 8180 : fd77::3 . 80"
+	not_forwarded ports4 10.77.0.2
+	[ "$(fetch http://127.0.0.1:8180/)" = pw ]
+	[ "$(fetch 'http://[fd77::1]:8180/')" = pw ]
+	[ "$(udp_ask 127.0.0.1 5380 ping)" = echo:ping ]
+	# The container ends: its forwards, its watcher and its set element go.
+	watcher=$(pgrep -x -P "${BG_PIDS[0]}" hako-portwatch)
+	[ -n "$watcher" ]
+	touch "$ROOT/ctl/stop"
+	wait "${BG_PIDS[0]}"
+	[ ! -e "/proc/$watcher" ]
+	not_forwarded ports4 8180
+	not_forwarded ports4 5380
+	not_forwarded ports6 8180
+	run nft list set inet hako bridges
+	[[ "$output" != *ve-pw* ]]
+}
+
+# lane: vm
+@test "ports: -p with --network-bridge= to a bridge of the host's; none before an address, gone after exit" {
+	ip link add br-pt type bridge
+	ip addr add 10.78.0.1/24 dev br-pt
+	ip link set br-pt up
+	echo bridged > "$ROOT/www/index.html"
+	cat >"$ROOT/serve.sh" <<-'S'
+	#!/bin/sh
+	touch /ctl/started
+	while [ ! -e /ctl/go ]; do sleep 0.05; done
+	ip link set host0 up
+	ip addr add 10.78.0.2/24 dev host0
+	httpd -p 80 -h /www
+	while [ ! -e /ctl/stop ]; do sleep 0.05; done
+	S
+	chmod +x "$ROOT/serve.sh"
+	bg "$HAKO" run -q -D "$ROOT" -M bp --network-bridge=br-pt --capability=CAP_NET_ADMIN -p 8181:80 /serve.sh
+	wait_for 10 test -e "$ROOT/ctl/started"
+	# No address yet: no forward, and the port is held for it.
+	not_forwarded ports4 8181
+	run python3 -c 'import socket; socket.socket().bind(("0.0.0.0", 8181))'
+	[ "$status" -ne 0 ]
+	touch "$ROOT/ctl/go"
+	wait_for 5 forwarded ports4 "tcp . 8181 : 10.78.0.2 . 80"
+	wait_for 5 fetch http://127.0.0.1:8181/
+	[ "$(fetch http://127.0.0.1:8181/)" = bridged ]
+	[ "$(fetch http://10.78.0.1:8181/)" = bridged ]
+	touch "$ROOT/ctl/stop"
+	wait "${BG_PIDS[0]}"
+	not_forwarded ports4 8181
+	# The bridge is the host's: it stays, and so does the guard of its route_localnet.
+	ip link show br-pt
+	nft list set inet hako bridges | grep -q '"br-pt"'
+	ip link del br-pt
+}
+
+@test "ports: -p needs a private network; a host port in use is refused" {
+	run "$HAKO" run -q -D "$ROOT" -p 80 /bin/true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"-p/--port needs a private network"* ]]
+	bg python3 -c 'import socket, time
+s = socket.socket(); s.bind(("0.0.0.0", 8183)); s.listen(); time.sleep(30)'
+	wait_for 5 sh -c 'ss -Htln | grep -q ":8183 "'
+	run "$HAKO" run -q -D "$ROOT" -M held -n -p 8183:80 /bin/true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"host port 8183 (tcp) is in use on the host"* ]]
+	not_forwarded ports4 8183
+}
