@@ -9,6 +9,7 @@ setup() { common_setup; ROOT=$(make_root); mkdir -p "$ROOT/ctl" "$ROOT/www"; }
 
 teardown() {
 	touch "$ROOT/ctl/stop" 2>/dev/null || true
+	kill_test_supervisors
 	common_teardown
 }
 
@@ -138,4 +139,32 @@ s = socket.socket(); s.bind(("0.0.0.0", 8183)); s.listen(); time.sleep(30)'
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"host port 8183 (tcp) is in use on the host"* ]]
 	not_forwarded ports4 8183
+}
+
+# A booted Debian machine under hako start; its address is set from inside through hako shell
+# (the tree's systemd-networkd is not enabled, and no DHCP server serves the veth).
+# lane: vm
+@test "ports: a Debian machine, hako start -n -p: the forward follows the address set inside, and goes with the machine" {
+	DEB=${HAKO_TEST_DEBIAN:-$("$FIXTURES/mkdebian.sh")}
+	[ -x "$DEB/lib/systemd/systemd" ] || { echo "no Debian tree at '$DEB'"; false; }
+	mkdir -p "$TEST_TMP/www" && echo debian > "$TEST_TMP/www/index.html"
+	"$HAKO" start -D "$DEB" -x -n -p 8184:80 --bind-ro=/bin/busybox:/opt/busybox \
+		--bind-ro="$TEST_TMP/www:/opt/www" deb
+	# -x gives the container a name of its own (deb-SUFFIX), and so its veth.
+	ve=$(ip -o link show | grep -o 've-deb[^@:]*' | head -n 1)
+	ip addr add 10.79.0.1/24 dev "$ve"
+	timeout 60 "$HAKO" shell deb systemctl is-system-running --wait || true
+	"$HAKO" shell deb ip link set host0 up
+	"$HAKO" shell deb ip addr add 10.79.0.2/24 dev host0
+	"$HAKO" shell deb systemd-run -q --unit=web /opt/busybox httpd -f -p 80 -h /opt/www
+	wait_for 10 forwarded ports4 "tcp . 8184 : 10.79.0.2 . 80"
+	wait_for 10 fetch http://127.0.0.1:8184/
+	[ "$(fetch http://127.0.0.1:8184/)" = debian ]
+	"$HAKO" shell deb ip addr del 10.79.0.2/24 dev host0
+	"$HAKO" shell deb ip addr add 10.79.0.3/24 dev host0
+	wait_for 10 forwarded ports4 "tcp . 8184 : 10.79.0.3 . 80"
+	[ "$(fetch http://10.79.0.1:8184/)" = debian ]
+	"$HAKO" poweroff --timeout=10 deb
+	wait_for 15 sh -c '[ "$("$0" list)" = "No machines." ]' "$HAKO"
+	not_forwarded ports4 8184
 }
