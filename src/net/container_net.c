@@ -483,19 +483,27 @@ static const struct inet_addr *addr6_of(const struct net_state *s)
 	return s->def.has_ipv6 ? &s->addr6 : NULL;
 }
 
+/* Applies and frees the ruleset text (NULL: out of memory); a failure is logged as "cannot WHAT
+ * of NAME". */
+static int apply_rules(char *text, const char *what, const char *name)
+{
+	_cleanup_free_ char *t = text, *err = NULL;
+	if (!t)
+		return log_errno(-ENOMEM, "out of memory");
+	int r = nft_run(t, &err);
+	if (r < 0)
+		log_error("cannot %s of %s: %s", what, name, err ? err : "nftables failed");
+	return r;
+}
+
 /* Both families' DNAT in one transaction; with IPv6, [::1] is relayed (src/net/relay.h). */
 static int add_ports(struct container *c)
 {
 	struct net_state *s = c->net;
 	const struct net_config *n = &c->cfg->net;
-	_cleanup_free_ char *text = rules_ports(n->ports, n->n_ports, &s->addr, addr6_of(s), true), *err = NULL;
-	if (!text)
-		return log_errno(-ENOMEM, "out of memory");
-	int r = nft_run(text, &err);
-	if (r < 0) {
-		log_error("cannot forward the ports of %s: %s", c->name, err ? err : "nftables failed");
+	int r = apply_rules(rules_ports(n->ports, n->n_ports, &s->addr, addr6_of(s), true), "forward the ports", c->name);
+	if (r < 0)
 		return r;
-	}
 	s->ports_added = true;
 	return s->def.has_ipv6 ? relay_start(n->ports, n->n_ports, &s->addr, &s->relay) : 0;
 }
@@ -519,15 +527,10 @@ static int localnet_up(struct container *c, const char *link)
 	_cleanup_unlock_ int lock = net_lock();
 	if (lock < 0)
 		return log_errno(lock, "cannot take hako's network lock");
-	_cleanup_free_ char *base = rules_base(), *add = rules_bridge(link, true), *err = NULL;
-	_cleanup_free_ char *text = base && add ? xasprintf("%s%s", base, add) : NULL;
-	if (!text)
-		return log_errno(-ENOMEM, "out of memory");
-	int r = nft_run(text, &err);
-	if (r < 0) {
-		log_error("cannot add the port forwarding rules of %s: %s", c->name, err ? err : "nftables failed");
+	_cleanup_free_ char *base = rules_base(), *add = rules_bridge(link, true);
+	int r = apply_rules(base && add ? xasprintf("%s%s", base, add) : NULL, "add the port forwarding rules", c->name);
+	if (r < 0)
 		return r;
-	}
 	/* A bridge stays in the set: other containers may use it, and its route_localnet stays. */
 	if (streq(link, c->net->host_if))
 		snprintf(c->net->localnet_if, sizeof(c->net->localnet_if), "%s", link);
