@@ -132,6 +132,10 @@ static void drain(int fd)
 
 static _Noreturn void watch_main(const struct port_spec *ports, unsigned n, int events, int dump)
 {
+	/* Nothing of the parent's stays open here (a pipe someone waits on for EOF, a console):
+	 * libnftables contexts the parent held first, which would close fds reused by then. */
+	nft_release();
+	close_fds_except((const int[]){ events, dump }, 2);
 	proc_title_set("hako-portwatch");
 	struct firsts cur = { 0 }, now;
 	for (;;) {
