@@ -204,3 +204,29 @@ second() { HAKO_STATE_DIR=$TEST_TMP/state2 HAKO_RUNTIME_DIR=$TEST_TMP/run2 "$HAK
 	"$HAKO" stop twin
 	[ -z "$(find /sys/fs/cgroup -type d -path "*/$HAKO_CG/twin")" ]
 }
+
+# lane: vm
+@test "ports: -p with --network-zone=: the zone's bridge gets the guard, the forward goes to the address set inside" {
+	echo zoned > "$ROOT/www/index.html"
+	cat >"$ROOT/serve.sh" <<-'S'
+	#!/bin/sh
+	ip link set host0 up
+	ip addr add 10.80.0.2/24 dev host0
+	httpd -p 80 -h /www
+	touch /ctl/ready
+	while [ ! -e /ctl/stop ]; do sleep 0.05; done
+	S
+	chmod +x "$ROOT/serve.sh"
+	bg "$HAKO" run -q -D "$ROOT" -M zp --network-zone=pz --capability=CAP_NET_ADMIN -p 8185:80 /serve.sh
+	wait_for 10 ip link show vz-pz
+	ip addr add 10.80.0.1/24 dev vz-pz
+	wait_for 10 test -e "$ROOT/ctl/ready"
+	wait_for 5 forwarded ports4 "tcp . 8185 : 10.80.0.2 . 80"
+	nft list set inet hako bridges | grep -q '"vz-pz"'
+	wait_for 5 fetch http://127.0.0.1:8185/
+	[ "$(fetch http://127.0.0.1:8185/)" = zoned ]
+	[ "$(fetch 'http://[::1]:8185/')" = zoned ]
+	touch "$ROOT/ctl/stop"
+	wait "${BG_PIDS[0]}"
+	not_forwarded ports4 8185
+}
