@@ -21,6 +21,19 @@ fetch() { timeout 5 busybox wget -q -O- "$1"; }
 forwarded() { nft list map inet hako "$1" 2>/dev/null | grep -qF -- "$2"; }
 not_forwarded() { ! nft list map inet hako "$1" 2>/dev/null | grep -qF -- "$2"; }
 
+# serves_until_stopped PORT BODY [ADDR...]: host port PORT answers BODY on 127.0.0.1 and each
+# ADDR; then the container (the first in BG_PIDS) is told to stop, and its forward goes with it.
+serves_until_stopped() {
+	local port=$1 body=$2 a; shift 2
+	wait_for 5 fetch "http://127.0.0.1:$port/"
+	for a in 127.0.0.1 "$@"; do
+		[ "$(fetch "http://$a:$port/")" = "$body" ]
+	done
+	touch "$ROOT/ctl/stop"
+	wait "${BG_PIDS[0]}"
+	not_forwarded ports4 "$port"
+}
+
 # serve ADDR4 ADDR6 [NEXT4 NEXT6]: a container script that sets host0's addresses itself,
 # serves HTTP on :80 and UDP echo on :53, and on /ctl/move moves to NEXT4/NEXT6.
 serve_script() {
@@ -117,12 +130,7 @@ serve_script() {
 	[ "$status" -ne 0 ]
 	touch "$ROOT/ctl/go"
 	wait_for 5 forwarded ports4 "tcp . 8181 : 10.78.0.2 . 80"
-	wait_for 5 fetch http://127.0.0.1:8181/
-	[ "$(fetch http://127.0.0.1:8181/)" = bridged ]
-	[ "$(fetch http://10.78.0.1:8181/)" = bridged ]
-	touch "$ROOT/ctl/stop"
-	wait "${BG_PIDS[0]}"
-	not_forwarded ports4 8181
+	serves_until_stopped 8181 bridged 10.78.0.1
 	# The bridge is the host's: it stays, and so does the guard of its route_localnet.
 	ip link show br-pt
 	nft list set inet hako bridges | grep -q '"br-pt"'
@@ -223,10 +231,5 @@ second() { HAKO_STATE_DIR=$TEST_TMP/state2 HAKO_RUNTIME_DIR=$TEST_TMP/run2 "$HAK
 	wait_for 10 test -e "$ROOT/ctl/ready"
 	wait_for 5 forwarded ports4 "tcp . 8185 : 10.80.0.2 . 80"
 	nft list set inet hako bridges | grep -q '"vz-pz"'
-	wait_for 5 fetch http://127.0.0.1:8185/
-	[ "$(fetch http://127.0.0.1:8185/)" = zoned ]
-	[ "$(fetch 'http://[::1]:8185/')" = zoned ]
-	touch "$ROOT/ctl/stop"
-	wait "${BG_PIDS[0]}"
-	not_forwarded ports4 8185
+	serves_until_stopped 8185 zoned '[::1]'
 }
