@@ -55,3 +55,8 @@ bool hako_dir_open_to_others(enum hako_dir dir)
 	struct stat st;
 	return stat(hako_dir(dir), &st) == 0 && (st.st_mode & 0077 & ~dirs[dir].mode);
 }
+
+bool hako_dir_is_default(enum hako_dir dir)
+{
+	return streq(hako_dir(dir), dirs[dir].fallback);
+}

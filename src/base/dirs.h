@@ -17,3 +17,5 @@ char *hako_path(enum hako_dir dir, const char *fmt, ...) __attribute__((format(p
 int hako_mkdir(enum hako_dir dir, const char *sub);
 /* Whether dir lets other users in more than its own mode would (the images: anything but 0700). */
 bool hako_dir_open_to_others(enum hako_dir dir);
+/* Whether dir is the built-in one (its variable unset, or naming the same path). */
+bool hako_dir_is_default(enum hako_dir dir);

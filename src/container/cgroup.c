@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/dirs.h"
 #include "base/util.h"
 #include "container/cgroup.h"
 #include "container/systemd.h"
@@ -419,12 +420,29 @@ static void collect_orphans_in(const char *dir)
 	}
 }
 
+/* The cgroup that holds the machines of hako's state directory: "hako" for the default one (the
+ * layout nspawn and machined users know), "hako-XXXXXXXX" (a hash of its path) for any other, so
+ * that two state directories, each with its own machines, may both run a machine NAME. */
+static const char *parent_name(void)
+{
+	static char name[16];
+	if (name[0])
+		return name;
+	const char *state = hako_dir(HAKO_DIR_STATE);
+	uint64_t h = hash64(state, strlen(state));
+	if (hako_dir_is_default(HAKO_DIR_STATE))
+		snprintf(name, sizeof(name), "hako");
+	else
+		snprintf(name, sizeof(name), "hako-%08x", (unsigned)(uint32_t)(h ^ h >> 32));
+	return name;
+}
+
 /* hako's cgroups of a hierarchy mounted at mount: below the collecting hako's own cgroup, and
  * below the root (where they go when hako shares its cgroup with other processes). */
 static void collect_orphans_under(const char *mount, const char *own)
 {
-	_cleanup_free_ char *mine = xasprintf("%s%s/hako", mount, streq(own, "/") ? "" : own);
-	_cleanup_free_ char *root = xasprintf("%s/hako", mount);
+	_cleanup_free_ char *mine = xasprintf("%s%s/%s", mount, streq(own, "/") ? "" : own, parent_name());
+	_cleanup_free_ char *root = xasprintf("%s/%s", mount, parent_name());
 	if (mine)
 		collect_orphans_in(mine);
 	if (root && mine && !streq(root, mine))
@@ -517,12 +535,12 @@ static int v2_base(const char *mount, const char *own, const bool enable[_CTRL_M
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* Makes <mount><own>/hako/<machine>; v2 also enables the wanted controllers down the path. */
+/* Makes <mount><own>/<parent_name()>/<machine>; v2 also enables the wanted controllers down the path. */
 static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char *mount,
 			  const char *own, const char *machine, const bool enable[_CTRL_MAX])
 {
 	h->version = v;
-	h->parent = xasprintf("%s%s/hako", mount, streq(own, "/") ? "" : own);
+	h->parent = xasprintf("%s%s/%s", mount, streq(own, "/") ? "" : own, parent_name());
 	if (!h->parent)
 		return -ENOMEM;
 	if (v == CGROUP_V2 && enable) {

@@ -26,6 +26,7 @@
 #include "container/isolation.h"
 #include "container/mounts.h"
 #include "container/seccomp.h"
+#include "container/systemd.h"
 
 struct isolation_state {
 	struct seccomp_program filter;
@@ -444,6 +445,19 @@ int isolation_prepare(struct container *c)
 	return s->systemd ? 0 : create_cgroupfs(c, s);
 }
 
+/* On a systemd host machine names are host-wide (machined's): another state directory's hako, or
+ * nspawn, may hold the name. The line names that owner when machined knows it. */
+static void log_name_taken(const char *name)
+{
+	_cleanup_free_ char *owner = NULL;
+	if (systemd_machine_owner(name, &owner) < 0) {
+		log_error("machine %s is already running (its unit exists)", name);
+		return;
+	}
+	log_error("machine %s is already running: systemd-machined has it (%s); machine names are host-wide on a systemd host",
+		  name, owner);
+}
+
 static int create_unit(struct container *c, struct isolation_state *s)
 {
 	int ifindex;
@@ -453,7 +467,7 @@ static int create_unit(struct container *c, struct isolation_state *s)
 	if (r == -ENOPKG || r == -ENOMEDIUM) /* no libsystemd or no bus to ask: the cgroupfs path */
 		return create_cgroupfs(c, s);
 	if (r == -EEXIST)
-		log_error("machine %s is already running (its unit exists)", c->name);
+		log_name_taken(c->name);
 	else if (r < 0)
 		log_error("cannot create the scope of %s: %s", c->name, why ? why : strerror(-r));
 	return r;

@@ -366,6 +366,8 @@ static int create_machine(sd_bus *bus, const struct scope_request *req, char **r
 	r = lib.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
 	if (r < 0 && machined_missing(&e))
 		return -ENOENT;
+	if (r < 0 && lib.error_has_name(&e, "org.freedesktop.machine1.MachineExists"))
+		r = -EEXIST;
 	return r < 0 ? fail(r, &e, ret_why) : 0;
 }
 
@@ -405,6 +407,58 @@ int systemd_register_machine(const struct scope_request *req, char **ret_why)
 	if (r < 0 && machined_missing(&e))
 		return 0; /* nothing to register with: fine, as with --register=no */
 	return r < 0 ? fail(r, &e, ret_why) : 0;
+}
+
+/* A string property of the machine object at path, malloc'd into *ret. */
+static int machine_string(sd_bus *bus, const char *path, const char *name, char **ret)
+{
+	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
+	int r = lib.new_method_call(bus, &m, MACHINED, path, "org.freedesktop.DBus.Properties", "Get");
+	if (r < 0)
+		return r;
+	r = lib.append(m, "ss", "org.freedesktop.machine1.Machine", name);
+	if (r < 0)
+		return r;
+	r = lib.call(bus, m, CALL_TIMEOUT_USEC, NULL, &reply);
+	if (r < 0)
+		return r;
+	const char *v = NULL;
+	r = lib.read(reply, "v", "s", &v);
+	if (r < 0)
+		return r;
+	*ret = strdup(v ? v : "");
+	return *ret ? 0 : -ENOMEM;
+}
+
+int systemd_machine_owner(const char *machine, char **ret)
+{
+	_cleanup_bus_ sd_bus *bus = NULL;
+	int r = open_bus(&bus);
+	if (r < 0)
+		return r;
+	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
+	r = lib.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER, "GetMachine");
+	if (r < 0)
+		return r;
+	r = lib.append(m, "s", machine);
+	if (r < 0)
+		return r;
+	r = lib.call(bus, m, CALL_TIMEOUT_USEC, NULL, &reply);
+	if (r < 0)
+		return r;
+	const char *path = NULL;
+	r = lib.read(reply, "o", &path);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *service = NULL, *dir = NULL;
+	r = machine_string(bus, path, "Service", &service);
+	if (r < 0)
+		return r;
+	r = machine_string(bus, path, "RootDirectory", &dir);
+	if (r < 0)
+		return r;
+	*ret = xasprintf("%s, root directory %s", *service ? service : "unknown service", *dir ? dir : "unknown");
+	return *ret ? 0 : -ENOMEM;
 }
 
 int systemd_stop_unit(const char *unit, char **ret_why)

@@ -52,5 +52,9 @@ int systemd_register_machine(const struct scope_request *req, char **ret_why);
  * how a stale machine's scope is collected. No such unit is not an error. */
 int systemd_stop_unit(const char *unit, char **ret_why);
 
+/* Who has the machine named machine registered with machined: "SERVICE, root directory DIR"
+ * (malloc'd), for the one line that says why a name is taken. */
+int systemd_machine_owner(const char *machine, char **ret);
+
 /* "machine-" + systemd's unit_name_escape(machine) + ".scope". Exposed for unit tests. */
 char *systemd_scope_name(const char *machine);

@@ -30,6 +30,7 @@
 #include "net/netns.h"
 #include "net/network.h"
 #include "net/nft.h"
+#include "net/portwatch.h"
 #include "net/relay.h"
 #include "net/rtnl.h"
 #include "net/rules.h"
@@ -53,6 +54,8 @@ struct net_state {
 	uint8_t mac[6];
 	bool ports_added;
 	pid_t relay;              /* the [::1] port relay (src/net/relay.h), 0 if none */
+	pid_t watcher;            /* off a managed network: the address watcher (src/net/portwatch.h) */
+	char localnet_if[IFNAMSIZ]; /* the host link put in hako's bridges set for it, or "" */
 	char **port_claims;       /* $RUNTIME/ports/PROTO-PORT files this container holds */
 	int *port_holds;          /* sockets bound to 0.0.0.0:HOSTPORT, one a forward */
 	unsigned n_port_holds;
@@ -81,10 +84,6 @@ static int check_options(const struct net_config *n)
 	}
 	if (!!n->bridge + !!n->zone + !!n->network > 1) {
 		log_error("--network-bridge=, --network-zone= and --network= exclude each other");
-		return -EINVAL;
-	}
-	if (n->n_ports && !n->network) {
-		log_error("-p/--port needs --network= (a network where hako assigns the address)");
 		return -EINVAL;
 	}
 	return 0;
@@ -159,13 +158,7 @@ static void drop_stale_forward(const char *dir, const char *name, const struct p
 	_cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
 	if (!path || access(path, F_OK) < 0)
 		return;
-	/* Each family alone: the container's network may have had no IPv6. */
-	const struct inet_addr families[] = { { .family = AF_INET }, { .family = AF_INET6 } };
-	for (size_t i = 0; i < ELEMENTSOF(families); i++) {
-		_cleanup_free_ char *text = rules_ports(p, 1, &families[i], NULL, false), *err = NULL;
-		if (text)
-			(void)nft_run(text, &err);
-	}
+	portwatch_forget(p, 1);
 }
 
 /* What containers whose hako died left behind (a supervisor killed with SIGKILL): their port
@@ -263,6 +256,14 @@ static int claim_ports(struct container *c)
 	return 0;
 }
 
+static int claim_ports_locked(struct container *c)
+{
+	_cleanup_unlock_ int lock = net_lock();
+	if (lock < 0)
+		return log_errno(lock, "cannot take hako's network lock");
+	return claim_ports(c);
+}
+
 static int join_network_prepare(struct container *c)
 {
 	struct net_state *s = c->net;
@@ -311,7 +312,7 @@ int network_prepare(struct container *c)
 	const struct net_config *n = &c->cfg->net;
 	if (n->n_ports && !n->private_network) {
 		/* nspawn refuses it too: on the host's network there is nothing to forward to. */
-		log_error("-p/--port needs a private network: --network= (a network where hako assigns the address)");
+		log_error("-p/--port needs a private network: --network-veth, --network-bridge=, --network-zone= or --network=");
 		return -EINVAL;
 	}
 	if (!n->namespace_path && !n->private_network)
@@ -337,7 +338,7 @@ int network_prepare(struct container *c)
 	r = check_links(c);
 	if (r < 0)
 		return r;
-	r = n->network ? join_network_prepare(c) : 0;
+	r = n->network ? join_network_prepare(c) : claim_ports_locked(c);
 	if (r < 0)
 		return r;
 	c->net->prepare_usec = now_usec() - t0;
@@ -482,21 +483,94 @@ static const struct inet_addr *addr6_of(const struct net_state *s)
 	return s->def.has_ipv6 ? &s->addr6 : NULL;
 }
 
+/* Applies and frees the ruleset text (NULL: out of memory); a failure is logged as "cannot WHAT
+ * of NAME". */
+static int apply_rules(char *text, const char *what, const char *name)
+{
+	_cleanup_free_ char *t = text, *err = NULL;
+	if (!t)
+		return log_errno(-ENOMEM, "out of memory");
+	int r = nft_run(t, &err);
+	if (r < 0)
+		log_error("cannot %s of %s: %s", what, name, err ? err : "nftables failed");
+	return r;
+}
+
 /* Both families' DNAT in one transaction; with IPv6, [::1] is relayed (src/net/relay.h). */
 static int add_ports(struct container *c)
 {
 	struct net_state *s = c->net;
 	const struct net_config *n = &c->cfg->net;
-	_cleanup_free_ char *text = rules_ports(n->ports, n->n_ports, &s->addr, addr6_of(s), true), *err = NULL;
-	if (!text)
-		return log_errno(-ENOMEM, "out of memory");
-	int r = nft_run(text, &err);
-	if (r < 0) {
-		log_error("cannot forward the ports of %s: %s", c->name, err ? err : "nftables failed");
+	int r = apply_rules(rules_ports(n->ports, n->n_ports, &s->addr, addr6_of(s), true), "forward the ports", c->name);
+	if (r < 0)
 		return r;
-	}
 	s->ports_added = true;
 	return s->def.has_ipv6 ? relay_start(n->ports, n->n_ports, &s->addr, &s->relay) : 0;
+}
+
+/* The host link towards the container: the bridge its veth joins, or the veth's host end. */
+static const char *host_link(const struct container *c)
+{
+	const struct net_state *s = c->net;
+	if (c->cfg->net.bridge)
+		return c->cfg->net.bridge;
+	if (s->zone_bridge[0])
+		return s->zone_bridge;
+	return s->host_if[0] ? s->host_if : NULL;
+}
+
+/* 127.0.0.1:PORT is DNAT'ed out of the host link as out of a managed network's bridge: the link
+ * joins the bridges set first, whose rules masquerade the loopback source and guard against
+ * CVE-2020-8558 (src/net/rules.c), and only then gets route_localnet. */
+static int localnet_up(struct container *c, const char *link)
+{
+	_cleanup_unlock_ int lock = net_lock();
+	if (lock < 0)
+		return log_errno(lock, "cannot take hako's network lock");
+	_cleanup_free_ char *base = rules_base(), *add = rules_bridge(link, true);
+	int r = apply_rules(base && add ? xasprintf("%s%s", base, add) : NULL, "add the port forwarding rules", c->name);
+	if (r < 0)
+		return r;
+	/* A bridge stays in the set: other containers may use it, and its route_localnet stays. */
+	if (streq(link, c->net->host_if))
+		snprintf(c->net->localnet_if, sizeof(c->net->localnet_if), "%s", link);
+	_cleanup_free_ char *key = xasprintf("net/ipv4/conf/%s/route_localnet", link);
+	r = key ? sysctl_write(-1, key, "1") : -ENOMEM;
+	if (r < 0)
+		return log_errno(r, "cannot enable route_localnet on %s", link);
+	/* For clients on other hosts, as a managed network's up does. */
+	r = sysctl_write(-1, "net/ipv4/ip_forward", "1");
+	return r < 0 ? log_errno(r, "cannot enable IPv4 forwarding") : 0;
+}
+
+/* [::1]:HOSTPORT is relayed to 127.0.0.1:HOSTPORT, which the output chain DNATs to wherever the
+ * watcher points it now. */
+static int relay_to_localhost(struct container *c)
+{
+	const struct net_config *n = &c->cfg->net;
+	_cleanup_free_ struct port_spec *p = calloc(n->n_ports, sizeof(*p));
+	if (!p)
+		return log_errno(-ENOMEM, "out of memory");
+	for (unsigned i = 0; i < n->n_ports; i++)
+		p[i] = (struct port_spec){ n->ports[i].proto, n->ports[i].host_port, n->ports[i].host_port };
+	struct inet_addr lo = { .family = AF_INET, .v4 = { htonl(INADDR_LOOPBACK) } };
+	return relay_start(p, n->n_ports, &lo, &c->net->relay);
+}
+
+/* Off a managed network the container configures its own addresses: the forwards follow them
+ * (src/net/portwatch.h). */
+static int expose_ports(struct container *c)
+{
+	struct net_state *s = c->net;
+	const struct net_config *n = &c->cfg->net;
+	const char *link = host_link(c);
+	int r = link ? localnet_up(c, link) : 0;
+	if (r < 0)
+		return r;
+	r = portwatch_start(n->ports, n->n_ports, s->child_ns, &s->watcher);
+	if (r < 0)
+		return log_errno(r, "cannot watch the addresses of %s for its port forwards", c->name);
+	return relay_to_localhost(c);
 }
 
 /* The container's namespace and (with --network-interface=) ours, as fds. */
@@ -543,7 +617,7 @@ int network_setup(struct container *c)
 	if (err < 0)
 		return err;
 	uint64_t t3 = now_usec();
-	err = s->on_network && n->n_ports ? add_ports(c) : 0;
+	err = !n->n_ports ? 0 : s->on_network ? add_ports(c) : expose_ports(c);
 	if (err < 0)
 		return err;
 	uint64_t t4 = now_usec();
@@ -578,6 +652,30 @@ static void give_back_interfaces(struct net_state *s)
 		log_errno(err, "cannot give network interfaces back to the host");
 }
 
+/* Called with the network lock held. */
+static void release_claims(struct net_state *s)
+{
+	_cleanup_free_ char *ports = hako_path(HAKO_DIR_RUNTIME, "ports");
+	for (char **p = s->port_claims; ports && p && *p; p++)
+		members_remove(ports, *p);
+}
+
+/* What expose_ports() made. */
+static void unexpose_ports(struct container *c)
+{
+	struct net_state *s = c->net;
+	const struct net_config *n = &c->cfg->net;
+	if (!n->n_ports)
+		return;
+	relay_stop(s->relay);
+	portwatch_stop(s->watcher, n->ports, n->n_ports);
+	_cleanup_unlock_ int lock = net_lock();
+	_cleanup_free_ char *text = s->localnet_if[0] ? rules_bridge(s->localnet_if, false) : NULL, *err = NULL;
+	if (text && nft_run(text, &err) < 0)
+		log_warning("cannot remove %s from hako's rules: %s", s->localnet_if, err);
+	release_claims(s);
+}
+
 static void leave_network(struct container *c)
 {
 	struct net_state *s = c->net;
@@ -589,9 +687,7 @@ static void leave_network(struct container *c)
 			log_warning("cannot remove the port forwards of %s: %s", c->name, err);
 	}
 	_cleanup_unlock_ int lock = net_lock();
-	_cleanup_free_ char *ports = hako_path(HAKO_DIR_RUNTIME, "ports");
-	for (char **p = s->port_claims; ports && p && *p; p++)
-		members_remove(ports, *p);
+	release_claims(s);
 	if (s->member_dir)
 		members_remove(s->member_dir, c->name);
 	if (!s->leased || ipam_defined(c->name))
@@ -622,6 +718,8 @@ void network_cleanup(struct container *c)
 		zone_leave(c);
 	if (s->on_network)
 		leave_network(c);
+	else
+		unexpose_ports(c);
 	const int fds[] = { s->netns_fd, s->child_ns, s->host_ns };
 	for (size_t i = 0; i < ELEMENTSOF(fds); i++)
 		if (fds[i] >= 0)

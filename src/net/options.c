@@ -176,6 +176,6 @@ const struct opt run_net_options[] = {
 	{ "network-interface", 0, OPT_REQUIRED, "IF", "Move host interface IF in, give it back at exit", set_interface, NET, "Network.Interface" },
 	{ "network-macvlan", 0, OPT_REQUIRED, "IF", "A macvlan mv-IF on host interface IF", set_macvlan, NET, "Network.MACVLAN" },
 	{ "network-ipvlan", 0, OPT_REQUIRED, "IF", "An ipvlan iv-IF on host interface IF", set_ipvlan, NET, "Network.IPVLAN" },
-	{ "port", 'p', OPT_REQUIRED, "[PROTO:]HOST[:CONT]", "Forward host port HOST to the container (needs --network=)", set_port, NET, "Network.Port" },
+	{ "port", 'p', OPT_REQUIRED, "[PROTO:]HOST[:CONT]", "Forward host port HOST to the container (needs a private network)", set_port, NET, "Network.Port" },
 };
 const size_t run_net_options_n = ELEMENTSOF(run_net_options);

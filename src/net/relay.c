@@ -16,9 +16,7 @@
 #include "base/proctitle.h"
 #include "base/util.h"
 
-/* A child that dies with its parent, with default signal handling (hako blocks the signals it
- * reads from a signalfd). */
-static pid_t fork_tied(void)
+pid_t fork_tied(void)
 {
 	pid_t parent = getpid(), pid = fork();
 	if (pid != 0)

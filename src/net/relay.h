@@ -20,3 +20,6 @@
 int relay_start(const struct port_spec *ports, unsigned n, const struct inet_addr *to, pid_t *ret_pid);
 /* Kills and reaps the relay. */
 void relay_stop(pid_t pid);
+/* Forks a child that dies with its parent (PDEATHSIG SIGKILL), with default signal handling
+ * (hako blocks the signals it reads from a signalfd): the relay, the address watcher. */
+pid_t fork_tied(void);

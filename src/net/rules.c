@@ -184,3 +184,8 @@ char *rules_ports(const struct port_spec *ports, unsigned n, const struct inet_a
 	_cleanup_free_ char *v6 = addr6 ? text_of(write_ports, &(struct ports_args){ ports, n, addr6, add }) : strdup("");
 	return v4 && v6 ? xasprintf("%s%s", v4, v6) : NULL;
 }
+
+char *rules_bridge(const char *ifname, bool add)
+{
+	return xasprintf("%s element " NETWORK_TABLE " bridges { \"%s\" }\n", add ? "add" : "delete", ifname);
+}

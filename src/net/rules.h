@@ -27,5 +27,8 @@ char *rules_network_del(const struct network_def *d);
  * addresses; delete looks only at their family). */
 char *rules_ports(const struct port_spec *ports, unsigned n, const struct inet_addr *addr4,
 		  const struct inet_addr *addr6, bool add);
+/* Adds ifname to (or deletes it from) the bridges set: a host link towards containers that
+ * forwards from 127.0.0.1 use (route_localnet on), whose guard and masquerade it then gets. */
+char *rules_bridge(const char *ifname, bool add);
 /* Whether p is in fc00::/7 (unique local): NAT66 applies only to those. */
 bool ipv6_is_ula(const struct inet_prefix *p);

@@ -18,12 +18,25 @@ common_setup() {
 	ip link set lo up
 	BG_PIDS=()
 	TEST_NETNS=()
+	HAKO_CG=$(hako_cg_of "$HAKO_STATE_DIR")
 	CGROUPS_BEFORE=$(hako_cgroups)
+}
+
+# hako_cg_of STATEDIR: the cgroup below which hako puts that state directory's machines: "hako"
+# for the default one, else "hako-" and its path's FNV-1a hash folded to 32 bits
+# (src/container/cgroup.c), so every test's machines have a cgroup parent of their own.
+hako_cg_of() {
+	[ "$1" != /var/lib/hako ] || { echo hako; return; }
+	python3 -c 'import sys
+h = 0xcbf29ce484222325
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+print("hako-%08x" % ((h ^ (h >> 32)) & 0xffffffff))' "$1"
 }
 
 # The cgroups hako made (one per container, in each hierarchy).
 hako_cgroups() {
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 5 -type d \( -path '*/hako/*' -o -name 'machine-*.scope' \) 2>/dev/null | sort
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 5 -type d \( -path '*/hako/*' -o -path '*/hako-*/*' -o -name 'machine-*.scope' \) 2>/dev/null | sort
 }
 
 # A container whose hako a test killed with SIGKILL leaves its (empty) cgroup: remove those this

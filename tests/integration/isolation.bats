@@ -42,7 +42,7 @@ teardown() {
 	done
 	# The container's cgroups, wherever a failed test left them (killed tasks leave them
 	# asynchronously: retry for a while); then what the pure-v2 service test made.
-	for d in $(find /sys/fs/cgroup -depth -type d -name "$NAME*" -path '*/hako/*' 2>/dev/null) \
+	for d in $(find /sys/fs/cgroup -depth -type d -name "$NAME*" -path "*/$HAKO_CG/*" 2>/dev/null) \
 		"$V2/svc-$NAME/supervisor" "$V2/svc-$NAME/hako" "$V2/svc-$NAME"; do
 		for ((i = 0; i < 100; i++)); do
 			rmdir "$d" 2>/dev/null || [ ! -d "$d" ] && break
@@ -69,7 +69,7 @@ container_cg() {
 	if [ -d /run/systemd/system ]; then
 		echo "$V2/machine.slice/machine-${1//-/\\x2d}.scope"
 	else
-		echo "$V2$(own_v2_cgroup)/hako/$1"
+		echo "$V2$(own_v2_cgroup)/$HAKO_CG/$1"
 	fi
 }
 
@@ -89,7 +89,7 @@ cgroup_dir() {
 	local own
 	[ -d "/sys/fs/cgroup/$1" ] || { container_cg "$2"; return; }
 	own=$(awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup)
-	echo "/sys/fs/cgroup/$1${own%/}/hako/$2"
+	echo "/sys/fs/cgroup/$1${own%/}/$HAKO_CG/$2"
 }
 
 # start_bg ARGS...: hako run ARGS in the background; waits until its container's cgroup holds
@@ -378,7 +378,7 @@ as_user() {
 	wait_for 10 cgroup_empty "$cg"
 	"$HAKO" list >/dev/null
 	[ ! -e "$cg" ]
-	[ -z "$(find /sys/fs/cgroup -type d -path "*/hako/$NAME" 2>/dev/null)" ]
+	[ -z "$(find /sys/fs/cgroup -type d -path "*/$HAKO_CG/$NAME" 2>/dev/null)" ]
 }
 
 # lane: vm
@@ -426,7 +426,7 @@ as_user() {
 	[ -z "$(cat "$unit/cgroup.procs")" ]
 	cpid=$(head -1 "$unit/payload/cgroup.procs")
 	grep -qx "0::/keep-$NAME/payload" "/proc/$cpid/cgroup"
-	[ ! -e "$V2/hako/$NAME" ] # no cgroup of its own beside the unit
+	[ ! -e "$V2/$HAKO_CG/$NAME" ] # no cgroup of its own beside the unit
 	kill -TERM "${BG_PIDS[0]}"
 	wait "${BG_PIDS[0]}" || true
 	[ ! -e "$unit/payload" ]
@@ -464,14 +464,14 @@ as_user() {
 	mount -t cgroup2 none "$TEST_TMP/cg2"
 	export HAKO_CGROUP_ROOT=$TEST_TMP/cg2
 	bg "$HAKO" run -q -M "$NAME" -D "$ROOT" /bin/sh -c 'cat /proc/self/cgroup; sleep 30'
-	wait_for 10 grep -q . "$TEST_TMP/cg2$(own_v2_cgroup)/hako/$NAME/cgroup.procs"
-	cpid=$(head -1 "$TEST_TMP/cg2$(own_v2_cgroup)/hako/$NAME/cgroup.procs")
+	wait_for 10 grep -q . "$TEST_TMP/cg2$(own_v2_cgroup)/$HAKO_CG/$NAME/cgroup.procs"
+	cpid=$(head -1 "$TEST_TMP/cg2$(own_v2_cgroup)/$HAKO_CG/$NAME/cgroup.procs")
 	# The only hierarchy used: v1 has no cgroup of this container.
 	[ ! -e "$(cgroup_dir pids "$NAME")" ] && [ ! -e "$(cgroup_dir memory "$NAME")" ]
-	grep -q "^0::$(own_v2_cgroup)/hako/$NAME\$" /proc/$cpid/cgroup
+	grep -q "^0::$(own_v2_cgroup)/$HAKO_CG/$NAME\$" /proc/$cpid/cgroup
 	kill "$cpid"
 	wait "${BG_PIDS[0]}" || true
-	[ ! -e "$TEST_TMP/cg2$(own_v2_cgroup)/hako/$NAME" ]
+	[ ! -e "$TEST_TMP/cg2$(own_v2_cgroup)/$HAKO_CG/$NAME" ]
 	# This host's v2 has no memory controller (v1 holds it): a limit there is a clear error.
 	run "$HAKO" run -q -M "$NAME" --property=MemoryMax=64M -D "$ROOT" true
 	[ "$status" -eq 125 ]
@@ -484,11 +484,11 @@ as_user() {
 # lane: vm-only
 @test "cgroup: pure v2 without systemd, from a shared cgroup: the container below the root, its limits hold" {
 	hide_systemd
-	local cg=$V2/hako/$NAME
+	local cg=$V2/$HAKO_CG/$NAME
 	bg "$HAKO" run -q -M "$NAME" --property=TasksMax=20 --property=MemoryMax=32M -D "$ROOT" sleep 30
 	wait_for 20 grep -q . "$cg/cgroup.procs"
 	cpid=$(head -1 "$cg/cgroup.procs")
-	grep -qx "0::/hako/$NAME" "/proc/$cpid/cgroup"
+	grep -qx "0::/$HAKO_CG/$NAME" "/proc/$cpid/cgroup"
 	[ "$(cat "$cg/pids.max")" = 20 ]
 	[ "$(cat "$cg/memory.max")" = $((32 << 20)) ]
 	kill -TERM "${BG_PIDS[0]}"
@@ -508,16 +508,16 @@ as_user() {
 	mkdir "$svc"
 	bg sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" run -q -M "$3" --property=TasksMax=20 -D "$4" sleep 30' \
 		_ "$svc" "$HAKO" "$NAME" "$ROOT"
-	wait_for 20 grep -q . "$svc/hako/$NAME/cgroup.procs"
+	wait_for 20 grep -q . "$svc/$HAKO_CG/$NAME/cgroup.procs"
 	grep -qx "${BG_PIDS[0]}" "$svc/supervisor/cgroup.procs"
 	[ -z "$(cat "$svc/cgroup.procs")" ]
-	cpid=$(head -1 "$svc/hako/$NAME/cgroup.procs")
-	grep -qx "0::/svc-$NAME/hako/$NAME" "/proc/$cpid/cgroup"
-	[ "$(cat "$svc/hako/$NAME/pids.max")" = 20 ]
-	[ ! -e "$V2/hako/$NAME" ]
+	cpid=$(head -1 "$svc/$HAKO_CG/$NAME/cgroup.procs")
+	grep -qx "0::/svc-$NAME/$HAKO_CG/$NAME" "/proc/$cpid/cgroup"
+	[ "$(cat "$svc/$HAKO_CG/$NAME/pids.max")" = 20 ]
+	[ ! -e "$V2/$HAKO_CG/$NAME" ]
 	kill -TERM "${BG_PIDS[0]}"
 	wait "${BG_PIDS[0]}" || true
-	wait_for 10 test ! -e "$svc/hako/$NAME"
+	wait_for 10 test ! -e "$svc/$HAKO_CG/$NAME"
 }
 
 # lane: vm

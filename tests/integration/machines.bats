@@ -45,7 +45,7 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 
 @test "machines: 20 machines start, list, answer through shell, stop; nothing is left" {
 	for i in $(seq 20); do image "m$i"; done
-	before_cg=$(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/hako/m*' | sort)
+	before_cg=$(find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$HAKO_CG/m*" | sort)
 	"$HAKO" network create mnet --subnet=10.99.0.0/24
 	for i in $(seq 20); do "$HAKO" start --network=mnet "m$i"; done
 	echo "# started after $SECONDS s" >&3
@@ -68,7 +68,7 @@ listed() { "$HAKO" list | grep -q "^$1 "; }
 	for p in $leaders; do gone "$p"; done
 	for c in $cgroups; do [ ! -e "$c" ]; done
 	[ -z "$(ls -A "$HAKO_RUNTIME_DIR/machines")" ]
-	[ "$(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/hako/m*' | sort)" = "$before_cg" ]
+	[ "$(find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$HAKO_CG/m*" | sort)" = "$before_cg" ]
 	run ! grep -F "$HAKO_IMAGE_DIR" /proc/self/mountinfo
 	# Veths go with their containers' namespaces, which the kernel destroys in the background.
 	wait_for 5 sh -c '! ip -o link | grep -q " vb-"'
@@ -400,7 +400,7 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 # machine_cgroups NAME: the machine's cgroup directories in every hierarchy, v1 and v2.
 # On a systemd host, its scope machine-NAME.scope.
 machine_cgroups() {
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d \( -path "*/hako/$1" -o -name "machine-$1.scope" \) 2>/dev/null | sort
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d \( -path "*/$HAKO_CG/$1" -o -name "machine-$1.scope" \) 2>/dev/null | sort
 }
 no_machine_cgroups() { [ -z "$(machine_cgroups "$1")" ]; }
 
@@ -837,7 +837,7 @@ wait_running() {
 # no_leftovers: no cgroup of the guest (deb, or deb-SUFFIX with -x) and no mount of the tree
 # stays behind. Only the guest's own: other hako instances on the host may come and go meanwhile.
 no_leftovers() {
-	[ -z "$(hako_cgroups | grep -E '/hako/deb(-[0-9a-f]+)?$')" ]
+	[ -z "$(hako_cgroups | grep -E "/$HAKO_CG/deb(-[0-9a-f]+)?\$")" ]
 	if grep -F -e "$DEB" -e "$TEST_TMP/" /proc/self/mountinfo; then false; fi
 }
 

@@ -494,7 +494,6 @@ N
 	check "host port tcp:8082 is already forwarded" "$HAKO" run -D "$ROOT2" -M other --network=n1 -p 8082:80 /bin/true
 	check "network n1 is in use by 1 container(s)" "$HAKO" network rm n1
 	check "no network named nope" "$HAKO" run -D "$ROOT2" --network=nope /bin/true
-	check "-p/--port needs --network=" "$HAKO" run -D "$ROOT2" -n -p 80 /bin/true
 	# On the host's network there is nothing to forward to: refused, as nspawn does (issue 15).
 	check "-p/--port needs a private network" "$HAKO" run -D "$ROOT2" -p 80 /bin/true
 	check "invalid --port=0" "$HAKO" run -D "$ROOT2" --network=n1 -p 0 /bin/true
