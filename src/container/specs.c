@@ -228,3 +228,68 @@ bool env_assignment_valid(const char *s)
 			return false;
 	return true;
 }
+
+/* nspawn 252's --resolv-conf= modes. The sources are systemd-resolved's: its static file (names
+ * 127.0.0.53, the stub), the uplink servers it learnt, and the stub file with search domains. */
+static const struct {
+	const char *name;
+	enum resolv_conf_action action;
+	const char *source;
+} resolv_conf_modes[] = {
+	[RESOLV_CONF_AUTO] = { "auto", RESOLV_ACTION_NONE, NULL },
+	[RESOLV_CONF_OFF] = { "off", RESOLV_ACTION_NONE, NULL },
+	[RESOLV_CONF_DELETE] = { "delete", RESOLV_ACTION_DELETE, NULL },
+	[RESOLV_CONF_COPY_HOST] = { "copy-host", RESOLV_ACTION_COPY, "/etc/resolv.conf" },
+	[RESOLV_CONF_REPLACE_HOST] = { "replace-host", RESOLV_ACTION_REPLACE, "/etc/resolv.conf" },
+	[RESOLV_CONF_BIND_HOST] = { "bind-host", RESOLV_ACTION_BIND, "/etc/resolv.conf" },
+	[RESOLV_CONF_COPY_STATIC] = { "copy-static", RESOLV_ACTION_COPY, RESOLV_CONF_STATIC_PATH },
+	[RESOLV_CONF_REPLACE_STATIC] = { "replace-static", RESOLV_ACTION_REPLACE, RESOLV_CONF_STATIC_PATH },
+	[RESOLV_CONF_BIND_STATIC] = { "bind-static", RESOLV_ACTION_BIND, RESOLV_CONF_STATIC_PATH },
+	[RESOLV_CONF_COPY_UPLINK] = { "copy-uplink", RESOLV_ACTION_COPY, RESOLV_CONF_UPLINK_PATH },
+	[RESOLV_CONF_REPLACE_UPLINK] = { "replace-uplink", RESOLV_ACTION_REPLACE, RESOLV_CONF_UPLINK_PATH },
+	[RESOLV_CONF_BIND_UPLINK] = { "bind-uplink", RESOLV_ACTION_BIND, RESOLV_CONF_UPLINK_PATH },
+	[RESOLV_CONF_COPY_STUB] = { "copy-stub", RESOLV_ACTION_COPY, RESOLV_CONF_STUB_PATH },
+	[RESOLV_CONF_REPLACE_STUB] = { "replace-stub", RESOLV_ACTION_REPLACE, RESOLV_CONF_STUB_PATH },
+	[RESOLV_CONF_BIND_STUB] = { "bind-stub", RESOLV_ACTION_BIND, RESOLV_CONF_STUB_PATH },
+};
+
+int resolv_conf_mode_from_string(const char *s)
+{
+	for (size_t i = 0; i < ELEMENTSOF(resolv_conf_modes); i++)
+		if (streq(resolv_conf_modes[i].name, s))
+			return (int)i;
+	return -EINVAL;
+}
+
+enum resolv_conf_action resolv_conf_action(enum resolv_conf_mode m)
+{
+	return resolv_conf_modes[m].action;
+}
+
+const char *resolv_conf_source(enum resolv_conf_mode m)
+{
+	return resolv_conf_modes[m].source;
+}
+
+int timezone_mode_from_string(const char *s)
+{
+	static const char *const names[] = {
+		[TIMEZONE_AUTO] = "auto", [TIMEZONE_OFF] = "off", [TIMEZONE_COPY] = "copy",
+		[TIMEZONE_BIND] = "bind", [TIMEZONE_SYMLINK] = "symlink", [TIMEZONE_DELETE] = "delete",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (streq(names[i], s))
+			return (int)i;
+	return -EINVAL;
+}
+
+const char *timezone_from_path(const char *link)
+{
+	static const char *const prefixes[] = { "/usr/share/zoneinfo/", "../usr/share/zoneinfo/" };
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+		const char *z = startswith(link, prefixes[i]);
+		if (z && *z && path_is_safe_absolute(z - 1))
+			return z;
+	}
+	return NULL;
+}

@@ -95,8 +95,41 @@ static void test_env(void)
 	CHECK(!env_assignment_valid("NOEQ"));
 }
 
+static void test_resolv_conf_modes(void)
+{
+	CHECK(resolv_conf_mode_from_string("auto") == RESOLV_CONF_AUTO);
+	CHECK(resolv_conf_mode_from_string("replace-host") == RESOLV_CONF_REPLACE_HOST);
+	CHECK(resolv_conf_mode_from_string("bind-stub") == RESOLV_CONF_BIND_STUB);
+	CHECK(resolv_conf_mode_from_string("copy-uplink") == RESOLV_CONF_COPY_UPLINK);
+	CHECK(resolv_conf_mode_from_string("copy") == -EINVAL);
+	CHECK(resolv_conf_mode_from_string("bind-") == -EINVAL);
+	CHECK(resolv_conf_action(RESOLV_CONF_REPLACE_STATIC) == RESOLV_ACTION_REPLACE);
+	CHECK(resolv_conf_action(RESOLV_CONF_OFF) == RESOLV_ACTION_NONE);
+	CHECK(resolv_conf_action(RESOLV_CONF_DELETE) == RESOLV_ACTION_DELETE);
+	CHECK_STREQ(resolv_conf_source(RESOLV_CONF_COPY_STATIC), "/usr/lib/systemd/resolv.conf");
+	CHECK_STREQ(resolv_conf_source(RESOLV_CONF_BIND_UPLINK), "/run/systemd/resolve/resolv.conf");
+	CHECK_STREQ(resolv_conf_source(RESOLV_CONF_REPLACE_STUB), "/run/systemd/resolve/stub-resolv.conf");
+	CHECK_STREQ(resolv_conf_source(RESOLV_CONF_BIND_HOST), "/etc/resolv.conf");
+	CHECK(!resolv_conf_source(RESOLV_CONF_AUTO));
+}
+
+static void test_timezone(void)
+{
+	CHECK(timezone_mode_from_string("auto") == TIMEZONE_AUTO);
+	CHECK(timezone_mode_from_string("symlink") == TIMEZONE_SYMLINK);
+	CHECK(timezone_mode_from_string("delete") == TIMEZONE_DELETE);
+	CHECK(timezone_mode_from_string("yes") == -EINVAL);
+	CHECK_STREQ(timezone_from_path("/usr/share/zoneinfo/Europe/Berlin"), "Europe/Berlin");
+	CHECK_STREQ(timezone_from_path("../usr/share/zoneinfo/Etc/UTC"), "Etc/UTC");
+	CHECK(!timezone_from_path("/usr/share/zoneinfo/"));
+	CHECK(!timezone_from_path("/usr/share/zoneinfo/../../../etc/shadow"));
+	CHECK(!timezone_from_path("/etc/zone"));
+}
+
 int main(void)
 {
+	RUN(test_resolv_conf_modes);
+	RUN(test_timezone);
 	RUN(test_bind_src_only);
 	RUN(test_bind_src_dst_opts);
 	RUN(test_bind_errors);

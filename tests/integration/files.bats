@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# nspawn's file options (issue 15): --timezone=, --resolv-conf= modes, --inaccessible=, --bind= forms.
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup() { common_setup; ROOT=$(make_root); }
+teardown() { common_teardown; }
+
+tree_hash() { (cd "$1" && find . -printf '%p %s %m %l\n' | sort | sha256sum); }
+
+# The host's zone as the tree knows it: the host's /etc/localtime is a symlink into the zoneinfo
+# (checked: the test needs it), and the busybox tree gets that zone file.
+host_zone() {
+	local link
+	link=$(readlink /etc/localtime)
+	[ -n "$link" ] || { echo "the host's /etc/localtime is not a symlink"; return 1; }
+	echo "${link#*/usr/share/zoneinfo/}"
+}
+
+add_zone() {
+	mkdir -p "$ROOT/usr/share/zoneinfo/$(dirname "$1")"
+	cp /etc/localtime "$ROOT/usr/share/zoneinfo/$1"
+}
+
+# lane: vm
+@test "files: --timezone=symlink and auto link the guest's /etc/localtime to the host's zone" {
+	zone=$(host_zone)
+	add_zone "$zone"
+	ln -s ../usr/share/zoneinfo/Other/Zone "$ROOT/etc/localtime"
+	run "$HAKO" run -q -D "$ROOT" --timezone=symlink /bin/readlink /etc/localtime
+	[ "$status" -eq 0 ]
+	[ "$output" = "../usr/share/zoneinfo/$zone" ]
+	ln -sfn ../usr/share/zoneinfo/Other/Zone "$ROOT/etc/localtime"
+	run "$HAKO" run -q -D "$ROOT" /bin/readlink /etc/localtime
+	[ "$output" = "../usr/share/zoneinfo/$zone" ]
+	# off leaves it alone
+	ln -sfn ../usr/share/zoneinfo/Other/Zone "$ROOT/etc/localtime"
+	run "$HAKO" run -q -D "$ROOT" --timezone=off /bin/readlink /etc/localtime
+	[ "$output" = ../usr/share/zoneinfo/Other/Zone ]
+}
+
+@test "files: --timezone binds the host's file where the tree lacks the zone or is read-only" {
+	host_zone >/dev/null
+	want=$(md5sum < /etc/localtime)
+	# auto never creates a file the tree lacks (hako's default: a plain run leaves the tree as it
+	# was); --timezone=bind does, as nspawn
+	before=$(tree_hash "$ROOT")
+	run "$HAKO" run -q -D "$ROOT" /bin/sh -c 'test -e /etc/localtime || echo none'
+	[ "$output" = none ]
+	[ "$(tree_hash "$ROOT")" = "$before" ]
+	run "$HAKO" run -q -D "$ROOT" --timezone=bind /bin/sh -c 'md5sum < /etc/localtime'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	# auto on a read-only tree: a bind, the tree is not written
+	echo "# tree" > "$ROOT/etc/localtime"
+	before=$(tree_hash "$ROOT")
+	run "$HAKO" run -q -D "$ROOT" --read-only /bin/sh -c 'md5sum < /etc/localtime'
+	[ "$output" = "$want" ]
+	[ "$(tree_hash "$ROOT")" = "$before" ]
+	# symlink without the zone in the tree falls back to the bind
+	run "$HAKO" run -q -D "$ROOT" --timezone=symlink /bin/sh -c 'md5sum < /etc/localtime'
+	[ "$output" = "$want" ]
+	[ "$(cat "$ROOT/etc/localtime")" = "# tree" ]
+}
+
+@test "files: --timezone=copy writes a copy, delete removes it, Timezone= in a .nspawn file" {
+	host_zone >/dev/null
+	run "$HAKO" run -q -D "$ROOT" --timezone=copy /bin/true
+	[ "$status" -eq 0 ]
+	[ -f "$ROOT/etc/localtime" ] && [ ! -L "$ROOT/etc/localtime" ]
+	cmp /etc/localtime "$ROOT/etc/localtime"
+	run "$HAKO" run -q -D "$ROOT" --timezone=delete /bin/true
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/etc/localtime" ] && [ ! -L "$ROOT/etc/localtime" ]
+	mkdir -p "$HAKO_CONFIG_DIR"
+	printf '[Exec]\nTimezone=copy\n' > "$HAKO_CONFIG_DIR/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" /bin/true
+	[ "$status" -eq 0 ]
+	cmp /etc/localtime "$ROOT/etc/localtime"
+	run "$HAKO" run -q -D "$ROOT" --timezone=sometimes /bin/true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--timezone"*"expected auto, off, copy, bind, symlink or delete"* ]]
+}
+
+# resolved's files, in this test's mount namespace only: a tmpfs over /run/systemd with
+# resolve/resolv.conf (uplink) and resolve/stub-resolv.conf (stub), the static file bound over.
+fake_resolved() {
+	mount -t tmpfs tmpfs /run/systemd
+	mkdir /run/systemd/resolve
+	echo "nameserver 192.0.2.1 # uplink" > /run/systemd/resolve/resolv.conf
+	echo "nameserver 127.0.0.53 # stub" > /run/systemd/resolve/stub-resolv.conf
+	echo "nameserver 127.0.0.53 # static" > "$TEST_TMP/static"
+	[ -f /usr/lib/systemd/resolv.conf ] || { echo "no /usr/lib/systemd/resolv.conf on this host"; return 1; }
+	mount --bind "$TEST_TMP/static" /usr/lib/systemd/resolv.conf
+}
+
+# lane: vm
+@test "files: --resolv-conf= copy-, bind- and replace- of resolved's static, uplink and stub files" {
+	fake_resolved
+	echo "# tree" > "$ROOT/etc/resolv.conf"
+	before=$(tree_hash "$ROOT")
+	for src in static uplink stub; do
+		case $src in
+		static) want="nameserver 127.0.0.53 # static" ;;
+		uplink) want="nameserver 192.0.2.1 # uplink" ;;
+		stub) want="nameserver 127.0.0.53 # stub" ;;
+		esac
+		run "$HAKO" run -q -D "$ROOT" --resolv-conf=copy-$src /bin/cat /etc/resolv.conf
+		[ "$status" -eq 0 ]
+		[ "$output" = "$want" ]
+		run "$HAKO" run -q -D "$ROOT" --resolv-conf=bind-$src /bin/sh -c 'cat /etc/resolv.conf; echo x 2>/dev/null >> /etc/resolv.conf || echo read-only'
+		[ "$status" -eq 0 ]
+		[ "${lines[0]}" = "$want" ]
+		[ "${lines[1]}" = read-only ]
+		# replace- covers a plain file as copy- does
+		run "$HAKO" run -q -D "$ROOT" --resolv-conf=replace-$src /bin/cat /etc/resolv.conf
+		[ "$output" = "$want" ]
+		[ "$(tree_hash "$ROOT")" = "$before" ]
+	done
+	# replace- replaces a symlink in the tree (resolved's usual one), as nspawn does
+	ln -sfn ../run/systemd/resolve/stub-resolv.conf "$ROOT/etc/resolv.conf"
+	run "$HAKO" run -q -D "$ROOT" --resolv-conf=replace-uplink /bin/cat /etc/resolv.conf
+	[ "$output" = "nameserver 192.0.2.1 # uplink" ]
+	[ ! -L "$ROOT/etc/resolv.conf" ]
+	[ "$(cat "$ROOT/etc/resolv.conf")" = "nameserver 192.0.2.1 # uplink" ]
+	# ResolvConf= takes the same
+	printf '[Exec]\nResolvConf=copy-stub\n' > "$HAKO_CONFIG_DIR/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" /bin/cat /etc/resolv.conf
+	[ "$output" = "nameserver 127.0.0.53 # stub" ]
+}
+
+@test "files: a missing resolv.conf source is an error naming the file" {
+	mount -t tmpfs tmpfs /run/systemd
+	for mode in copy-uplink bind-stub replace-stub; do
+		run "$HAKO" run -q -D "$ROOT" --resolv-conf=$mode /bin/true
+		[ "$status" -ne 0 ]
+		[[ "$output" == "hako: cannot set up /etc/resolv.conf from /run/systemd/resolve/"*": No such file or directory" ]]
+	done
+	run "$HAKO" run -q -D "$ROOT" --resolv-conf=copy-everything /bin/true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--resolv-conf"*"expected auto, off, delete"* ]]
+}
+
+# nspawn's auto on a host that runs systemd-resolved (its stub on 127.0.0.53:53): the static file,
+# whose 127.0.0.53 the container reaches on the host's network.
+@test "files: --resolv-conf=auto gives resolved's static file when its stub listens" {
+	fake_resolved
+	echo "# tree" > "$ROOT/etc/resolv.conf"
+	run "$HAKO" run -q -D "$ROOT" /bin/cat /etc/resolv.conf
+	[ "$output" = "$(cat /etc/resolv.conf)" ]
+	bg python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.53", 53)); time.sleep(60)'
+	wait_for 10 grep -q ' 3500007F:0035 ' /proc/net/udp
+	run "$HAKO" run -q -D "$ROOT" /bin/cat /etc/resolv.conf
+	[ "$output" = "nameserver 127.0.0.53 # static" ]
+	# a private network: the guest's own file
+	run "$HAKO" run -q -D "$ROOT" --private-network /bin/cat /etc/resolv.conf
+	[ "$output" = "# tree" ]
+}
+
+@test "files: --inaccessible= hides a file and a directory of the tree, which stays as it was" {
+	mkdir -p "$ROOT/srv/secret"
+	echo hidden > "$ROOT/srv/secret/data"
+	echo hidden > "$ROOT/etc/secret"
+	ln -s /srv/secret "$ROOT/etc/link"
+	before=$(tree_hash "$ROOT")
+	run "$HAKO" run -q -D "$ROOT" --inaccessible=/etc/secret --inaccessible=/etc/link /bin/sh -c '
+		cat /etc/secret; ls -A /srv/secret; stat -c "%a %F" /etc/secret /srv/secret
+		touch /srv/secret/x 2>/dev/null || echo read-only'
+	[ "$status" -eq 0 ]
+	[ "$output" = "0 regular empty file
+0 directory
+read-only" ]
+	run "$HAKO" run -q -D "$ROOT" -u user --inaccessible=/etc/secret /bin/sh -c 'cat /etc/secret || echo denied'
+	[[ "$output" == *denied ]]
+	[ "$(tree_hash "$ROOT")" = "$before" ]
+	[ "$(cat "$ROOT/etc/secret")" = hidden ]
+	# Inaccessible= in a trusted .nspawn file; a missing path is an error naming it
+	printf '[Files]\nInaccessible=/srv/secret\n' > "$HAKO_CONFIG_DIR/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" /bin/ls -A /srv/secret
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run "$HAKO" run -q -D "$ROOT" --inaccessible=/nonexistent /bin/true
+	[ "$status" -ne 0 ]
+	[ "$output" = "hako: cannot make /nonexistent inaccessible in the container: No such file or directory" ]
+	run "$HAKO" run -q -D "$ROOT" --inaccessible=relative /bin/true
+	[ "$status" -ne 0 ]
+}
