@@ -55,10 +55,12 @@ enum settings_mode {
 };
 
 struct bind_spec {
-	char *source;      /* absolute path on the host */
+	char *source;      /* absolute path on the host (in the tree with in_tree) */
 	char *dest;        /* absolute path in the container */
 	bool read_only;
 	bool recursive;    /* rbind (default) or norbind */
+	bool in_tree;      /* "+PATH": the source is resolved inside the tree */
+	bool idmap;        /* ":idmap": the source's owners mapped into the container's user namespace */
 };
 
 struct tmpfs_spec {

@@ -432,21 +432,36 @@ int mounts_bind_onto(const char *src, int target, bool recursive, bool ro)
 	return bind_onto(src, target, recursive, ro);
 }
 
+/* The mount tree bind i starts from: cloned before (-U: the host's path, before the ids changed;
+ * idmap: by the parent), from the tree for +PATH (resolved inside it), or the host's path. */
+static int bind_source_tree(struct container *c, int nfd, unsigned i)
+{
+	const struct bind_spec *b = &c->cfg->binds[i];
+	int tree = isolation_take_bind_tree(c, i);
+	if (tree >= 0)
+		return tree;
+	_cleanup_close_ int src = b->in_tree ? open_in_root(nfd, b->source, O_PATH)
+					     : open(b->source, O_PATH | O_CLOEXEC);
+	if (src < 0)
+		return b->in_tree ? src : -errno;
+	tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+				  (b->recursive ? AT_RECURSIVE : 0));
+	return tree < 0 ? -errno : tree;
+}
+
 static int mount_binds(struct container *c, int nfd)
 {
 	const struct run_config *cfg = c->cfg;
 	for (unsigned i = 0; i < cfg->n_binds; i++) {
 		const struct bind_spec *b = &cfg->binds[i];
-		/* With a user namespace the source's tree was cloned before the ids changed. */
-		_cleanup_close_ int tree = isolation_take_bind_tree(c, i);
+		_cleanup_close_ int tree = bind_source_tree(c, nfd, i);
 		struct stat st;
-		if ((tree >= 0 ? fstat(tree, &st) : stat(b->source, &st)) < 0)
-			return log_errno(-errno, "bind source %s", b->source);
+		if (tree < 0 || fstat(tree, &st) < 0)
+			return log_errno(tree < 0 ? tree : -errno, "bind source %s%s", b->in_tree ? "+" : "", b->source);
 		_cleanup_close_ int target = make_target(nfd, b->dest, S_ISDIR(st.st_mode));
 		if (target < 0)
 			return log_errno(target, "cannot create bind destination %s", b->dest);
-		int r = tree >= 0 ? bind_tree_onto(tree, target, b->read_only)
-				  : bind_onto(b->source, target, b->recursive, b->read_only);
+		int r = bind_tree_onto(tree, target, b->read_only);
 		if (r < 0)
 			return log_errno(r, "cannot bind %s to %s", b->source, b->dest);
 	}

@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/util.h"
@@ -41,21 +43,56 @@ static char *next_field(const char **p)
 	return out;
 }
 
+/* OPTS: rbind|norbind (recursive or not) and idmap|noidmap, nspawn's names. */
 static int parse_bind_opts(const char *opts, struct bind_spec *spec, const char **why)
 {
+	static const struct {
+		const char *name;
+		size_t field; /* offsetof the bool in struct bind_spec */
+		bool value;
+	} names[] = {
+		{ "rbind", offsetof(struct bind_spec, recursive), true },
+		{ "norbind", offsetof(struct bind_spec, recursive), false },
+		{ "idmap", offsetof(struct bind_spec, idmap), true },
+		{ "noidmap", offsetof(struct bind_spec, idmap), false },
+	};
 	for (const char *p = opts; *p;) {
-		size_t n = strcspn(p, ",");
-		if (n == 5 && strncmp(p, "rbind", 5) == 0)
-			spec->recursive = true;
-		else if (n == 7 && strncmp(p, "norbind", 7) == 0)
-			spec->recursive = false;
-		else {
-			*why = "unknown bind option (expected rbind or norbind)";
+		size_t n = strcspn(p, ","), i;
+		for (i = 0; i < ELEMENTSOF(names); i++)
+			if (strlen(names[i].name) == n && strncmp(p, names[i].name, n) == 0)
+				break;
+		if (i == ELEMENTSOF(names)) {
+			*why = "unknown bind option (expected rbind, norbind, idmap or noidmap)";
 			return -EINVAL;
 		}
+		*(bool *)((char *)spec + names[i].field) = names[i].value;
 		p += n;
 		if (*p == ',')
 			p++;
+	}
+	return 0;
+}
+
+/* The source as nspawn reads it: "+PATH" is PATH inside the tree, a relative path is relative to
+ * the working directory. Replaces *src by the absolute path. */
+static int bind_source(char **src, struct bind_spec *spec, const char **why)
+{
+	if ((*src)[0] == '+') {
+		spec->in_tree = true;
+		memmove(*src, *src + 1, strlen(*src));
+	} else if ((*src)[0] && (*src)[0] != '/') {
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		char *abs = xasprintf("%s/%s", streq(cwd, "/") ? "" : cwd, *src);
+		if (!abs)
+			return -ENOMEM;
+		free(*src);
+		*src = abs;
+	}
+	if (!path_is_safe_absolute(*src)) {
+		*why = "source is not an absolute path (or +PATH in the tree, or relative) without . or .. components";
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -75,16 +112,19 @@ int bind_spec_parse(const char *s, bool read_only, struct bind_spec *spec, const
 		*why = "too many ':' (SRC[:DST[:OPTS]])";
 		return -EINVAL;
 	}
-	if (!path_is_safe_absolute(src)) {
-		*why = "source is not an absolute path without . or .. components";
+	if (!(dst && *dst) && src[0] != '/' && src[0] != '+') {
+		*why = "a relative source needs a destination (SRC:DST)";
 		return -EINVAL;
 	}
+	int r = bind_source(&src, spec, why);
+	if (r < 0)
+		return r;
 	if (dst && *dst && !path_is_safe_absolute(dst)) {
 		*why = "destination is not an absolute path without . or .. components";
 		return -EINVAL;
 	}
 	if (opts) {
-		int r = parse_bind_opts(opts, spec, why);
+		r = parse_bind_opts(opts, spec, why);
 		if (r < 0)
 			return r;
 	}

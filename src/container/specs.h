@@ -2,8 +2,9 @@
 #pragma once
 #include "container/config.h"
 
-/* "SRC[:DST[:OPTS]]" with OPTS a comma list of rbind|norbind; "\:" is a literal colon. Both
- * paths absolute, without ".." components; DST defaults to SRC. On -EINVAL *why names the
+/* "SRC[:DST[:OPTS]]" with OPTS a comma list of rbind|norbind|idmap|noidmap; "\:" is a literal
+ * colon. SRC "+PATH" is PATH in the tree (spec->in_tree), a relative SRC is made absolute from the
+ * working directory (and needs a DST); no "." or ".." components; DST defaults to SRC. On -EINVAL *why names the
  * problem. The caller owns spec->source and spec->dest. */
 int bind_spec_parse(const char *s, bool read_only, struct bind_spec *spec, const char **why);
 void bind_spec_done(struct bind_spec *spec);

@@ -186,3 +186,52 @@ read-only" ]
 	run "$HAKO" run -q -D "$ROOT" --inaccessible=relative /bin/true
 	[ "$status" -ne 0 ]
 }
+
+@test "files: --bind=+PATH binds a path of the tree, relative sources are from the working directory" {
+	mkdir -p "$ROOT/srv/data" "$TEST_TMP/host/dir"
+	echo in-tree > "$ROOT/srv/data/f"
+	echo from-cwd > "$TEST_TMP/host/dir/f"
+	run "$HAKO" run -q -D "$ROOT" --bind=+/srv/data:/mnt --bind-ro=+/srv/data /bin/sh -c 'cat /mnt/f /srv/data/f; touch /srv/data/x 2>/dev/null || echo ro'
+	[ "$status" -eq 0 ]
+	[ "$output" = "in-tree
+in-tree
+ro" ]
+	# +PATH is resolved in the tree: an absolute symlink there does not reach the host's files
+	ln -s /etc "$ROOT/escape"
+	echo guest-etc > "$ROOT/etc/marker"
+	run "$HAKO" run -q -D "$ROOT" --bind-ro=+/escape/marker:/m /bin/cat /m
+	[ "$output" = guest-etc ]
+	run "$HAKO" run -q -D "$ROOT" --bind=+/missing:/m /bin/true
+	[ "$status" -ne 0 ]
+	[ "$output" = "hako: bind source +/missing: No such file or directory" ]
+	# a relative source, from hako's working directory; also in Bind= of a .nspawn file
+	run bash -c "cd '$TEST_TMP/host' && '$HAKO' run -q -D '$ROOT' --bind=dir:/mnt /bin/cat /mnt/f"
+	[ "$output" = from-cwd ]
+	printf '[Files]\nBindReadOnly=+/srv/data:/opt\n' > "$HAKO_CONFIG_DIR/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" /bin/cat /opt/f
+	[ "$output" = in-tree ]
+	run "$HAKO" run -q -D "$ROOT" --bind=dir /bin/true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"a relative source needs a destination"* ]]
+}
+
+# lane: vm
+@test "files: --bind=SRC:DST:idmap shows the host's root-owned files as the container's root (-U)" {
+	mkdir -p "$TEST_TMP/shared/sub"
+	echo data > "$TEST_TMP/shared/f"
+	chown 0:0 "$TEST_TMP/shared" "$TEST_TMP/shared/f"
+	run "$HAKO" run -q -D "$ROOT" -U --bind="$TEST_TMP/shared:/mnt:idmap" /bin/sh -c 'stat -c "%u %g" /mnt/f; echo new > /mnt/new'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "0 0" ]
+	# what the container's root writes is the host's root's on the host
+	[ "$(stat -c '%u %g' "$TEST_TMP/shared/new")" = "0 0" ]
+	# without idmap the same file is nobody's in the container
+	run "$HAKO" run -q -D "$ROOT" -U --bind="$TEST_TMP/shared:/mnt:noidmap" /bin/stat -c "%u" /mnt/f
+	[ "$output" = 65534 ]
+	# idmap without a user namespace is refused, as nspawn does
+	run "$HAKO" run -q -D "$ROOT" --private-users=no --bind="$TEST_TMP/shared:/mnt:idmap" /bin/true
+	[ "$status" -ne 0 ]
+	[ "$output" = "hako: bind $TEST_TMP/shared: idmap needs a user namespace (-U, --private-users=)" ]
+	run "$HAKO" run -q -D "$ROOT" --bind="$TEST_TMP/shared:/mnt:idmapped" /bin/true
+	[ "$status" -ne 0 ]
+}

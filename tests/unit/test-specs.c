@@ -1,6 +1,9 @@
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "container/specs.h"
 #include "tap.h"
@@ -35,11 +38,38 @@ static void test_bind_src_dst_opts(void)
 	bind_spec_done(&b);
 }
 
+static void test_bind_nspawn_forms(void)
+{
+	struct bind_spec b;
+	const char *why = NULL;
+	CHECK(bind_spec_parse("+/srv/x", false, &b, &why) == 0);
+	CHECK_STREQ(b.source, "/srv/x");
+	CHECK_STREQ(b.dest, "/srv/x");
+	CHECK(b.in_tree && !b.idmap);
+	bind_spec_done(&b);
+	CHECK(bind_spec_parse("/a:/b:idmap,norbind", false, &b, &why) == 0);
+	CHECK(b.idmap && !b.recursive && !b.in_tree);
+	bind_spec_done(&b);
+	CHECK(bind_spec_parse("/a:/b:idmap,noidmap", false, &b, &why) == 0);
+	CHECK(!b.idmap && b.recursive);
+	bind_spec_done(&b);
+	char cwd[4096];
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(bind_spec_parse("rel/dir:/mnt", true, &b, &why) == 0);
+	char want[4200];
+	snprintf(want, sizeof(want), "%s/rel/dir", strcmp(cwd, "/") ? cwd : "");
+	CHECK_STREQ(b.source, want);
+	CHECK_STREQ(b.dest, "/mnt");
+	CHECK(!b.in_tree);
+	bind_spec_done(&b);
+}
+
 static void test_bind_errors(void)
 {
 	static const char *const bad[] = {
 		"", "relative", "/a:relative", "/a:/b:bogus", "/a:/b:rbind:x", "/a/../etc",
-		"/a:/b/./c", ":/b", "/a:/b:rbind,nope",
+		"/a:/b/./c", ":/b", "/a:/b:rbind,nope", "+", "+rel", "+/a/../b", "rel", "../x:/b",
+		"/a:/b:idmapped", "+/a:rel",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct bind_spec b = { 0 };
@@ -132,6 +162,7 @@ int main(void)
 	RUN(test_timezone);
 	RUN(test_bind_src_only);
 	RUN(test_bind_src_dst_opts);
+	RUN(test_bind_nspawn_forms);
 	RUN(test_bind_errors);
 	RUN(test_tmpfs);
 	RUN(test_signals);
