@@ -149,26 +149,29 @@ static int set_console_pipe(void *target, const char *value, const char **why)
 	return 0;
 }
 
-static int set_resolv_conf(void *target, const char *value, const char **why)
+/* An enum option from its parser's result m (a value, or -EINVAL). */
+static int set_mode(void *target, int m, const char *expected, const char **why)
 {
-	int m = resolv_conf_mode_from_string(value);
 	if (m < 0) {
-		*why = "expected auto, off, delete, or copy-, replace- or bind- with host, static, uplink or stub";
+		*why = expected;
 		return -EINVAL;
 	}
-	*(enum resolv_conf_mode *)target = (enum resolv_conf_mode)m;
+	*(unsigned *)target = (unsigned)m; /* the enums below have no negative values */
 	return 0;
+}
+
+static int set_resolv_conf(void *target, const char *value, const char **why)
+{
+	_Static_assert(sizeof(enum resolv_conf_mode) == sizeof(unsigned), "an enum is an unsigned");
+	return set_mode(target, resolv_conf_mode_from_string(value),
+			"expected auto, off, delete, or copy-, replace- or bind- with host, static, uplink or stub", why);
 }
 
 static int set_timezone(void *target, const char *value, const char **why)
 {
-	int m = timezone_mode_from_string(value);
-	if (m < 0) {
-		*why = "expected auto, off, copy, bind, symlink or delete";
-		return -EINVAL;
-	}
-	*(enum timezone_mode *)target = (enum timezone_mode)m;
-	return 0;
+	_Static_assert(sizeof(enum timezone_mode) == sizeof(unsigned), "an enum is an unsigned");
+	return set_mode(target, timezone_mode_from_string(value),
+			"expected auto, off, copy, bind, symlink or delete", why);
 }
 
 /* --inaccessible=PATH: an absolute path in the container; resolved inside the tree later. */
