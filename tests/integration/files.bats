@@ -82,11 +82,36 @@ add_zone() {
 	[[ "$output" == *"--timezone"*"expected auto, off, copy, bind, symlink or delete"* ]]
 }
 
-# resolved's files, in this test's mount namespace only: a tmpfs over /run/systemd with
-# resolve/resolv.conf (uplink) and resolve/stub-resolv.conf (stub), the static file bound over.
-fake_resolved() {
+# An empty /run/systemd/resolve, in this test's mount namespace only: a tmpfs on it, or where the
+# host has none, a tmpfs over /run/systemd with the host's entries bound back (on a systemd host
+# hako still finds /run/systemd/system and the rest), never a directory made on the host.
+resolve_dir() {
+	if [ -d /run/systemd/resolve ]; then
+		mount -t tmpfs tmpfs /run/systemd/resolve
+		return
+	fi
+	local orig=$TEST_TMP/run-systemd e n
+	mkdir "$orig"
+	mount --bind /run/systemd "$orig"
 	mount -t tmpfs tmpfs /run/systemd
+	for e in "$orig"/* "$orig"/.[!.]*; do
+		[ -e "$e" ] || [ -L "$e" ] || continue
+		n=${e##*/}
+		if [ -L "$e" ]; then
+			cp -P "$e" /run/systemd/
+		elif [ -d "$e" ]; then
+			mkdir "/run/systemd/$n" && mount --rbind "$e" "/run/systemd/$n"
+		else
+			touch "/run/systemd/$n" && mount --bind "$e" "/run/systemd/$n"
+		fi
+	done
 	mkdir /run/systemd/resolve
+}
+
+# resolved's files: resolve/resolv.conf (uplink) and resolve/stub-resolv.conf (stub), the static
+# file bound over.
+fake_resolved() {
+	resolve_dir
 	echo "nameserver 192.0.2.1 # uplink" > /run/systemd/resolve/resolv.conf
 	echo "nameserver 127.0.0.53 # stub" > /run/systemd/resolve/stub-resolv.conf
 	echo "nameserver 127.0.0.53 # static" > "$TEST_TMP/static"
@@ -130,7 +155,7 @@ fake_resolved() {
 }
 
 @test "files: a missing resolv.conf source is an error naming the file" {
-	mount -t tmpfs tmpfs /run/systemd
+	resolve_dir
 	for mode in copy-uplink bind-stub replace-stub; do
 		run "$HAKO" run -q -D "$ROOT" --resolv-conf=$mode /bin/true
 		[ "$status" -ne 0 ]
