@@ -287,15 +287,20 @@ static int idmapped_bind_tree(const struct bind_spec *b, int nsfd)
 static int send_idmapped_binds(struct container *c)
 {
 	const struct run_config *cfg = c->cfg;
+	unsigned n = 0;
+	for (unsigned i = 0; i < cfg->n_binds; i++)
+		n += cfg->binds[i].idmap;
+	if (n == 0)
+		return 0;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)c->pid);
-	_cleanup_close_ int nsfd = -1;
+	_cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return log_errno(-errno, "cannot open the container's user namespace");
 	for (unsigned i = 0; i < cfg->n_binds; i++) {
 		const struct bind_spec *b = &cfg->binds[i];
 		if (!b->idmap)
 			continue;
-		if (nsfd < 0 && (nsfd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			return log_errno(-errno, "cannot open the container's user namespace");
 		_cleanup_close_ int t = idmapped_bind_tree(b, nsfd);
 		if (t < 0)
 			return log_errno(t, "cannot make an idmapped mount of %s", b->source);

@@ -455,9 +455,11 @@ static int mount_binds(struct container *c, int nfd)
 	for (unsigned i = 0; i < cfg->n_binds; i++) {
 		const struct bind_spec *b = &cfg->binds[i];
 		_cleanup_close_ int tree = bind_source_tree(c, nfd, i);
+		if (tree < 0)
+			return log_errno(tree, "bind source %s%s", b->in_tree ? "+" : "", b->source);
 		struct stat st;
-		if (tree < 0 || fstat(tree, &st) < 0)
-			return log_errno(tree < 0 ? tree : -errno, "bind source %s%s", b->in_tree ? "+" : "", b->source);
+		if (fstat(tree, &st) < 0)
+			return log_errno(-errno, "bind source %s", b->source);
 		_cleanup_close_ int target = make_target(nfd, b->dest, S_ISDIR(st.st_mode));
 		if (target < 0)
 			return log_errno(target, "cannot create bind destination %s", b->dest);
