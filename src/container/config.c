@@ -18,6 +18,7 @@ void run_config_free(struct run_config *cfg)
 		tmpfs_spec_done(&cfg->tmpfs[i]);
 	free(cfg->tmpfs);
 	strv_free(cfg->setenv);
+	strv_free(cfg->inaccessible);
 	free(cfg->user);
 	free(cfg->chdir);
 	strv_free(cfg->iso.syscall_filter);

@@ -16,13 +16,36 @@ enum console_mode {
 	CONSOLE_PIPE,        /* the container gets hako's stdin/stdout/stderr directly */
 };
 
+/* nspawn's --resolv-conf= modes: what to do (copy, replace, bind) with which source (the host's
+ * /etc/resolv.conf or one of systemd-resolved's three files); the names and sources are a table
+ * in src/container/options.c, the actions in src/container/mounts.c. */
 enum resolv_conf_mode {
 	RESOLV_CONF_AUTO, /* copy the host's in when the tree has an /etc; with a private network,
 			   * only hako's network's DNS, else the tree's file stays (nspawn's rule) */
 	RESOLV_CONF_OFF,
-	RESOLV_CONF_COPY_HOST,
-	RESOLV_CONF_BIND_HOST,
 	RESOLV_CONF_DELETE,
+	RESOLV_CONF_COPY_HOST,
+	RESOLV_CONF_REPLACE_HOST,
+	RESOLV_CONF_BIND_HOST,
+	RESOLV_CONF_COPY_STATIC,
+	RESOLV_CONF_REPLACE_STATIC,
+	RESOLV_CONF_BIND_STATIC,
+	RESOLV_CONF_COPY_UPLINK,
+	RESOLV_CONF_REPLACE_UPLINK,
+	RESOLV_CONF_BIND_UPLINK,
+	RESOLV_CONF_COPY_STUB,
+	RESOLV_CONF_REPLACE_STUB,
+	RESOLV_CONF_BIND_STUB,
+};
+
+/* nspawn's --timezone= modes. */
+enum timezone_mode {
+	TIMEZONE_AUTO,
+	TIMEZONE_OFF,
+	TIMEZONE_COPY,
+	TIMEZONE_BIND,
+	TIMEZONE_SYMLINK,
+	TIMEZONE_DELETE,
 };
 
 enum settings_mode {
@@ -32,10 +55,12 @@ enum settings_mode {
 };
 
 struct bind_spec {
-	char *source;      /* absolute path on the host */
+	char *source;      /* absolute path on the host (in the tree with in_tree) */
 	char *dest;        /* absolute path in the container */
 	bool read_only;
 	bool recursive;    /* rbind (default) or norbind */
+	bool in_tree;      /* "+PATH": the source is resolved inside the tree */
+	bool idmap;        /* ":idmap": the source's owners mapped into the container's user namespace */
 };
 
 struct tmpfs_spec {
@@ -62,6 +87,8 @@ struct run_config {
 	bool caps_add_all;            /* --capability=all */
 	int kill_signal;              /* 0: default (SIGRTMIN+3 with boot, else SIGKILL) */
 	enum resolv_conf_mode resolv_conf;
+	enum timezone_mode timezone;
+	char **inaccessible; /* --inaccessible=: paths in the container */
 	enum console_mode console;
 	bool quiet;
 	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */

@@ -269,6 +269,49 @@ static bool wants_idmap(const struct container *c, const struct isolation_state 
 		(o == USERNS_OWNERSHIP_AUTO && userns_fd_can_idmap(c->root_fd)));
 }
 
+/* --bind=SRC:DST:idmap: the source's owners shown through the container's user namespace. Only
+ * the host's root may idmap a mount of the host's file systems, so the parent makes it. */
+static int idmapped_bind_tree(const struct bind_spec *b, int nsfd)
+{
+	_cleanup_close_ int fd = syscall(SYS_open_tree, AT_FDCWD, b->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					 (b->recursive ? AT_RECURSIVE : 0));
+	if (fd < 0)
+		return -errno;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)nsfd };
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (b->recursive ? AT_RECURSIVE : 0),
+		    &attr, sizeof(attr)) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+/* After the tree, one message per idmap bind, in their order: clone_host_trees() takes them. */
+static int send_idmapped_binds(struct container *c)
+{
+	const struct run_config *cfg = c->cfg;
+	unsigned n = 0;
+	for (unsigned i = 0; i < cfg->n_binds; i++)
+		n += cfg->binds[i].idmap;
+	if (n == 0)
+		return 0;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)c->pid);
+	_cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return log_errno(-errno, "cannot open the container's user namespace");
+	for (unsigned i = 0; i < cfg->n_binds; i++) {
+		const struct bind_spec *b = &cfg->binds[i];
+		if (!b->idmap)
+			continue;
+		_cleanup_close_ int t = idmapped_bind_tree(b, nsfd);
+		if (t < 0)
+			return log_errno(t, "cannot make an idmapped mount of %s", b->source);
+		int r = fd_send(c->sync_fd, "B", 1, t);
+		if (r < 0)
+			return log_errno(r, "cannot hand the idmapped %s to the container", b->source);
+	}
+	return 0;
+}
+
 /* Tells the waiting child its maps are written, handing it the idmapped tree (if any) with the
  * message over the start-up socket. */
 static int send_userns_ready(struct container *c, bool idmap)
@@ -288,13 +331,13 @@ static int send_userns_ready(struct container *c, bool idmap)
 	int r = fd_send(c->sync_fd, "U", 1, tree);
 	if (r < 0)
 		return log_errno(r, "cannot hand the idmapped tree to the container");
-	return 0;
+	return send_idmapped_binds(c);
 }
 
 /* The host paths the container's mounts start from (the tree, the bind sources) may run through
  * directories only the host's root may search (mktemp -d, /var/lib/machines is 0700). They are
  * resolved here, while this process still has the host's root ids, and kept as mount trees. */
-static int clone_host_trees(struct container *c, struct isolation_state *s)
+static int clone_host_trees(struct container *c, struct isolation_state *s, int sync_fd)
 {
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_errno(-errno, "cannot make the container's mounts private");
@@ -320,12 +363,18 @@ static int clone_host_trees(struct container *c, struct isolation_state *s)
 	if (cfg->n_binds && !(s->bind_trees = calloc(cfg->n_binds, sizeof(int))))
 		return log_errno(-ENOMEM, "out of memory");
 	for (unsigned i = 0; i < cfg->n_binds; i++) {
-		s->bind_trees[i] = syscall(SYS_open_tree, AT_FDCWD, cfg->binds[i].source,
-					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-					   (cfg->binds[i].recursive ? AT_RECURSIVE : 0));
+		const struct bind_spec *b = &cfg->binds[i];
 		s->n_bind_trees = i + 1;
+		s->bind_trees[i] = -1;
+		char byte;
+		if (b->idmap && fd_recv(sync_fd, &byte, 1, &s->bind_trees[i]) != 1)
+			_exit(EXIT_FAILURE); /* the parent failed and said why */
+		if (b->idmap || b->in_tree)
+			continue; /* +PATH: resolved in the tree by mount_binds() */
+		s->bind_trees[i] = syscall(SYS_open_tree, AT_FDCWD, b->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					   (b->recursive ? AT_RECURSIVE : 0));
 		if (s->bind_trees[i] < 0)
-			return log_errno(-errno, "cannot bind %s", cfg->binds[i].source);
+			return log_errno(-errno, "cannot bind %s", b->source);
 	}
 	return 0;
 }
@@ -338,7 +387,7 @@ int isolation_enter_child(struct container *c, int sync_fd)
 	char byte;
 	if (fd_recv(sync_fd, &byte, 1, &s->tree_fd) != 1) /* s->tree_fd: the idmapped tree, if any */
 		_exit(EXIT_FAILURE); /* the parent failed and said why */
-	int r = clone_host_trees(c, s);
+	int r = clone_host_trees(c, s, sync_fd);
 	if (r < 0)
 		return r;
 	/* Until now this process kept the host's root ids, which the new namespace does not map

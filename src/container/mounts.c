@@ -15,7 +15,9 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "container/container.h"
+#include "container/files.h"
 #include "container/isolation.h"
+#include "container/specs.h"
 #include "container/user.h"
 
 enum mount_kind {
@@ -420,21 +422,48 @@ static int bind_onto(const char *src, int target, bool recursive, bool ro)
 	return t < 0 ? -errno : bind_tree_onto(t, target, ro);
 }
 
+int mounts_make_target(int nfd, const char *path, bool dir)
+{
+	return make_target(nfd, path, dir);
+}
+
+int mounts_bind_onto(const char *src, int target, bool recursive, bool ro)
+{
+	return bind_onto(src, target, recursive, ro);
+}
+
+/* The mount tree bind i starts from: cloned before (-U: the host's path, before the ids changed;
+ * idmap: by the parent), from the tree for +PATH (resolved inside it), or the host's path. */
+static int bind_source_tree(struct container *c, int nfd, unsigned i)
+{
+	const struct bind_spec *b = &c->cfg->binds[i];
+	int tree = isolation_take_bind_tree(c, i);
+	if (tree >= 0)
+		return tree;
+	_cleanup_close_ int src = b->in_tree ? open_in_root(nfd, b->source, O_PATH)
+					     : open(b->source, O_PATH | O_CLOEXEC);
+	if (src < 0)
+		return b->in_tree ? src : -errno;
+	tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+				  (b->recursive ? AT_RECURSIVE : 0));
+	return tree < 0 ? -errno : tree;
+}
+
 static int mount_binds(struct container *c, int nfd)
 {
 	const struct run_config *cfg = c->cfg;
 	for (unsigned i = 0; i < cfg->n_binds; i++) {
 		const struct bind_spec *b = &cfg->binds[i];
-		/* With a user namespace the source's tree was cloned before the ids changed. */
-		_cleanup_close_ int tree = isolation_take_bind_tree(c, i);
+		_cleanup_close_ int tree = bind_source_tree(c, nfd, i);
+		if (tree < 0)
+			return log_errno(tree, "bind source %s%s", b->in_tree ? "+" : "", b->source);
 		struct stat st;
-		if ((tree >= 0 ? fstat(tree, &st) : stat(b->source, &st)) < 0)
+		if (fstat(tree, &st) < 0)
 			return log_errno(-errno, "bind source %s", b->source);
 		_cleanup_close_ int target = make_target(nfd, b->dest, S_ISDIR(st.st_mode));
 		if (target < 0)
 			return log_errno(target, "cannot create bind destination %s", b->dest);
-		int r = tree >= 0 ? bind_tree_onto(tree, target, b->read_only)
-				  : bind_onto(b->source, target, b->recursive, b->read_only);
+		int r = bind_tree_onto(tree, target, b->read_only);
 		if (r < 0)
 			return log_errno(r, "cannot bind %s to %s", b->source, b->dest);
 	}
@@ -451,15 +480,40 @@ static int mount_binds(struct container *c, int nfd)
 	return 0;
 }
 
-/* A private copy of the host's resolv.conf: written into an ephemeral tree (it is thrown away),
- * otherwise kept in the container's /dev tmpfs, bound over the tree's file and unlinked there,
- * so a persistent tree is never modified. */
-static int copy_resolv_conf(const struct container *c, int nfd)
+/* The text a copy of resolv.conf gets: hako's network's DNS for the host's file (the container
+ * reaches hako's resolver, not the host's), else the source's. */
+static int resolv_conf_data(const struct container *c, const char *source, char **ret)
+{
+	const char *net = network_resolv_conf(c);
+	if (net && streq(source, "/etc/resolv.conf")) {
+		*ret = strdup(net);
+		return *ret ? 0 : -ENOMEM;
+	}
+	return read_file(source, ret, NULL);
+}
+
+/* replace-*: a guest's /etc/resolv.conf that is a symlink (to resolved's stub, say) or missing is
+ * replaced in the tree, as nspawn does; a plain file is covered as by copy-*. 1 if written. */
+static int replace_resolv_conf(int etc, const char *data)
+{
+	struct stat st;
+	if (fstatat(etc, "resolv.conf", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(st.st_mode))
+		return 0;
+	if (unlinkat(etc, "resolv.conf", 0) < 0 && errno != ENOENT)
+		return -errno;
+	int r = write_file_at(etc, "resolv.conf", data, O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+	return r < 0 ? r : 1;
+}
+
+/* A private copy of source: written into an ephemeral tree (it is thrown away), otherwise kept in
+ * the container's /dev tmpfs, bound over the tree's file and unlinked there, so a persistent tree
+ * is never modified (replace-* aside). */
+static int copy_resolv_conf(const struct container *c, int nfd, const char *source, bool replace)
 {
 	_cleanup_free_ char *data = NULL;
-	const char *net = network_resolv_conf(c);
-	if (net ? !(data = strdup(net)) : read_file("/etc/resolv.conf", &data, NULL) < 0)
-		return 0; /* the host has none: nothing to copy */
+	int r = resolv_conf_data(c, source, &data);
+	if (r < 0)
+		return r;
 	_cleanup_close_ int etc = open_in_root(nfd, "/etc", O_PATH | O_DIRECTORY);
 	if (etc < 0)
 		return 0; /* not a full tree */
@@ -467,49 +521,88 @@ static int copy_resolv_conf(const struct container *c, int nfd)
 		(void)unlinkat(etc, "resolv.conf", 0);
 		return write_file_at(etc, "resolv.conf", data, O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
 	}
+	r = replace ? replace_resolv_conf(etc, data) : 0;
+	if (r != 0)
+		return r < 0 ? r : 0;
 	_cleanup_close_ int target = open_in_root(nfd, "/etc/resolv.conf", O_PATH);
 	if (target < 0)
 		return 0; /* creating it would modify the tree */
 	static const char tmp[] = "dev/.hako-resolv.conf";
-	int r = write_file(tmp, data, O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-	if (r < 0) {
-		(void)unlink(tmp);
-		return r;
-	}
-	r = bind_onto(tmp, target, false, false);
+	r = write_file(tmp, data, O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+	if (r >= 0)
+		r = bind_onto(tmp, target, false, false);
 	(void)unlink(tmp);
 	return r;
 }
 
+/* bind-*: the source itself, read-only, over the guest's file (created if missing, as nspawn). */
+static int bind_resolv_conf(int nfd, const char *source)
+{
+	if (access(source, F_OK) < 0)
+		return -errno;
+	_cleanup_close_ int etc = open_in_root(nfd, "/etc", O_PATH | O_DIRECTORY);
+	if (etc < 0)
+		return 0; /* not a full tree */
+	_cleanup_close_ int target = make_target(nfd, "/etc/resolv.conf", false);
+	if (target < 0)
+		return target;
+	return bind_onto(source, target, false, true);
+}
+
+/* Is systemd-resolved's stub listening in hako's network namespace (a UDP socket on
+ * 127.0.0.53:53)? nspawn asks resolved over D-Bus; the socket is what a container sharing the
+ * host's network needs, and it needs no bus. */
+static bool resolved_stub_listening(void)
+{
+	_cleanup_free_ char *udp = NULL;
+	if (read_file_bounded("/proc/net/udp", 1 << 20, &udp, NULL) < 0)
+		return false;
+	/* local_address is the __be32 printed as a host-order number; this is little-endian's. */
+	return strstr(udp, " 3500007F:0035 ") != NULL;
+}
+
+/* nspawn's auto: with a network of its own the guest's file is its business (a bridged machine
+ * may have its own DNS), unless hako's network gives it hako's DNS; a host that runs resolved
+ * gives resolved's static file (127.0.0.53, reachable on the host's network), else its own. */
+static enum resolv_conf_mode resolv_conf_auto(const struct container *c)
+{
+	if (network_resolv_conf(c))
+		return RESOLV_CONF_COPY_HOST;
+	if (c->cfg->net.private_network)
+		return RESOLV_CONF_OFF;
+	if (resolved_stub_listening() && access(RESOLV_CONF_STATIC_PATH, F_OK) == 0)
+		return RESOLV_CONF_COPY_STATIC;
+	if (access("/etc/resolv.conf", F_OK) < 0)
+		return RESOLV_CONF_OFF; /* the host has none: nothing to copy */
+	return RESOLV_CONF_COPY_HOST;
+}
+
 static int setup_resolv_conf(const struct container *c, int nfd)
 {
+	enum resolv_conf_mode m = c->cfg->resolv_conf;
+	if (m == RESOLV_CONF_AUTO)
+		m = resolv_conf_auto(c);
+	const char *source = resolv_conf_source(m);
 	int r = 0;
-	switch (c->cfg->resolv_conf) {
-	case RESOLV_CONF_OFF:
+	switch (resolv_conf_action(m)) {
+	case RESOLV_ACTION_NONE:
 		return 0;
-	case RESOLV_CONF_AUTO:
-		/* nspawn's auto: with a network of its own the guest's file is its business (a bridged
-		 * machine may have its own DNS), unless hako's network gives it hako's DNS. */
-		if (c->cfg->net.private_network && !network_resolv_conf(c))
-			return 0;
-		r = copy_resolv_conf(c, nfd);
-		break;
-	case RESOLV_CONF_COPY_HOST:
-		r = copy_resolv_conf(c, nfd);
-		break;
-	case RESOLV_CONF_BIND_HOST: {
-		_cleanup_close_ int target = open_in_root(nfd, "/etc/resolv.conf", O_PATH);
-		if (target >= 0)
-			r = bind_onto("/etc/resolv.conf", target, false, true);
-		break;
-	}
-	case RESOLV_CONF_DELETE: {
+	case RESOLV_ACTION_DELETE: {
 		_cleanup_close_ int etc = open_in_root(nfd, "/etc", O_PATH | O_DIRECTORY);
 		if (etc >= 0 && unlinkat(etc, "resolv.conf", 0) < 0 && errno != ENOENT)
 			r = -errno;
 		break;
 	}
+	case RESOLV_ACTION_COPY:
+	case RESOLV_ACTION_REPLACE:
+		r = copy_resolv_conf(c, nfd, source, resolv_conf_action(m) == RESOLV_ACTION_REPLACE);
+		break;
+	case RESOLV_ACTION_BIND:
+		r = bind_resolv_conf(nfd, source);
+		break;
 	}
+	if (r < 0 && source)
+		return log_errno(r, "cannot set up /etc/resolv.conf from %s", source);
 	return r < 0 ? log_errno(r, "cannot set up /etc/resolv.conf") : 0;
 }
 
@@ -566,7 +659,13 @@ int mounts_setup(struct container *c)
 	r = mount_binds(c, nfd);
 	if (r < 0)
 		return r;
+	r = files_setup_timezone(c, nfd);
+	if (r < 0)
+		return r;
 	r = setup_resolv_conf(c, nfd);
+	if (r < 0)
+		return r;
+	r = files_setup_inaccessible(c, nfd);
 	if (r < 0)
 		return r;
 	r = c->cfg->read_only ? set_ro(nfd, false) : 0;

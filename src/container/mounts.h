@@ -1,6 +1,7 @@
 /* The container's file system, built inside its own mount namespace (the kernel drops it all when
  * the container ends: nothing ever lands on the host's mount table). */
 #pragma once
+#include <stdbool.h>
 
 struct container;
 
@@ -19,3 +20,9 @@ int container_reopen_root(const struct container *c);
 
 /* Logs why container_reopen_root() failed (r), one line. */
 int log_reopen_root(const struct container *c, int r);
+
+/* For the other setup steps of the child (src/container/files.c), on the tree's root fd nfd:
+ * opens path inside the tree, creating it (a directory, or an empty file) and its missing parents;
+ * binds the host path src (relative to the new root: its own files) onto the open target. */
+int mounts_make_target(int nfd, const char *path, bool dir);
+int mounts_bind_onto(const char *src, int target, bool recursive, bool ro);

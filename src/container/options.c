@@ -149,23 +149,39 @@ static int set_console_pipe(void *target, const char *value, const char **why)
 	return 0;
 }
 
+/* An enum option from its parser's result m (a value, or -EINVAL). */
+static int set_mode(void *target, int m, const char *expected, const char **why)
+{
+	if (m < 0) {
+		*why = expected;
+		return -EINVAL;
+	}
+	*(unsigned *)target = (unsigned)m; /* the enums below have no negative values */
+	return 0;
+}
+
 static int set_resolv_conf(void *target, const char *value, const char **why)
 {
-	static const struct {
-		const char *name;
-		enum resolv_conf_mode mode;
-	} modes[] = {
-		{ "auto", RESOLV_CONF_AUTO },           { "off", RESOLV_CONF_OFF },
-		{ "copy-host", RESOLV_CONF_COPY_HOST }, { "replace-host", RESOLV_CONF_COPY_HOST },
-		{ "bind-host", RESOLV_CONF_BIND_HOST }, { "delete", RESOLV_CONF_DELETE },
-	};
-	for (size_t i = 0; i < ELEMENTSOF(modes); i++)
-		if (streq(modes[i].name, value)) {
-			*(enum resolv_conf_mode *)target = modes[i].mode;
-			return 0;
-		}
-	*why = "expected auto, off, copy-host, replace-host, bind-host or delete";
-	return -EINVAL;
+	_Static_assert(sizeof(enum resolv_conf_mode) == sizeof(unsigned), "an enum is an unsigned");
+	return set_mode(target, resolv_conf_mode_from_string(value),
+			"expected auto, off, delete, or copy-, replace- or bind- with host, static, uplink or stub", why);
+}
+
+static int set_timezone(void *target, const char *value, const char **why)
+{
+	_Static_assert(sizeof(enum timezone_mode) == sizeof(unsigned), "an enum is an unsigned");
+	return set_mode(target, timezone_mode_from_string(value),
+			"expected auto, off, copy, bind, symlink or delete", why);
+}
+
+/* --inaccessible=PATH: an absolute path in the container; resolved inside the tree later. */
+static int set_inaccessible(void *target, const char *value, const char **why)
+{
+	if (!path_is_safe_absolute(value) || streq(value, "/")) {
+		*why = "not an absolute path below / without . or .. components";
+		return -EINVAL;
+	}
+	return strv_push(target, value);
 }
 
 static int set_settings(void *target, const char *value, const char **why)
@@ -216,7 +232,9 @@ const struct opt run_options[] = {
 	{ "capability", 0, OPT_REQUIRED, "CAPS", "Keep these capabilities too (comma list, or all)", set_cap_add, WHOLE, "Exec.Capability" },
 	{ "drop-capability", 0, OPT_REQUIRED, "CAPS", "Drop these capabilities", set_cap_drop, WHOLE, "Exec.DropCapability" },
 	{ "kill-signal", 0, OPT_REQUIRED, "SIGNAL", "Signal sent to PID 1 when hako is asked to stop", set_kill_signal, CFG(kill_signal), "Exec.KillSignal" },
-	{ "resolv-conf", 0, OPT_REQUIRED, "MODE", "auto, off, copy-host, replace-host, bind-host, delete", set_resolv_conf, CFG(resolv_conf), "Exec.ResolvConf" },
+	{ "resolv-conf", 0, OPT_REQUIRED, "MODE", "auto, off, delete, {copy,replace,bind}-{host,static,uplink,stub}", set_resolv_conf, CFG(resolv_conf), "Exec.ResolvConf" },
+	{ "timezone", 0, OPT_REQUIRED, "MODE", "auto, off, copy, bind, symlink or delete: the guest's /etc/localtime", set_timezone, CFG(timezone), "Exec.Timezone" },
+	{ "inaccessible", 0, OPT_REQUIRED, "PATH", "Make PATH in the container inaccessible", set_inaccessible, CFG(inaccessible), "Files.Inaccessible" },
 	{ "console", 0, OPT_REQUIRED, "MODE", "interactive, read-only, passive, pipe or autopipe", set_console, CFG(console), NULL },
 	{ "pipe", 'P', OPT_NONE, NULL, "Same as --console=pipe", set_console_pipe, CFG(console), NULL },
 	{ "settings", 0, OPT_REQUIRED, "MODE", "Apply NAME.nspawn: yes (default), no or trusted", set_settings, CFG(settings), NULL },

@@ -187,12 +187,21 @@ static int resolve_command(struct container *c, int *ret_exit)
 	return c->argv ? 0 : -ENOMEM;
 }
 
-static int check_binds(const struct run_config *cfg)
+/* A +PATH source is looked up in the tree later, in the container's mount namespace. idmap maps
+ * the source's owners into the container's user namespace: without one, refused as by nspawn. */
+static int check_binds(const struct container *c)
 {
+	const struct run_config *cfg = c->cfg;
 	struct stat st;
-	for (unsigned i = 0; i < cfg->n_binds; i++)
-		if (stat(cfg->binds[i].source, &st) < 0)
-			return log_errno(-errno, "bind source %s", cfg->binds[i].source);
+	for (unsigned i = 0; i < cfg->n_binds; i++) {
+		const struct bind_spec *b = &cfg->binds[i];
+		if (b->idmap && !(isolation_clone_flags(c) & CLONE_NEWUSER)) {
+			log_error("bind %s: idmap needs a user namespace (-U, --private-users=)", b->source);
+			return -EINVAL;
+		}
+		if (!b->in_tree && stat(b->source, &st) < 0)
+			return log_errno(-errno, "bind source %s", b->source);
+	}
 	return 0;
 }
 
@@ -308,7 +317,7 @@ static int validate(struct container *c, int *ret_exit)
 	r = resolve_command(c, ret_exit);
 	if (r < 0)
 		return r;
-	r = check_binds(c->cfg);
+	r = check_binds(c);
 	if (r < 0)
 		return r;
 	r = lock_tree(c);

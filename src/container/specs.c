@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/util.h"
@@ -41,21 +43,56 @@ static char *next_field(const char **p)
 	return out;
 }
 
+/* OPTS: rbind|norbind (recursive or not) and idmap|noidmap, nspawn's names. */
 static int parse_bind_opts(const char *opts, struct bind_spec *spec, const char **why)
 {
+	static const struct {
+		const char *name;
+		size_t field; /* offsetof the bool in struct bind_spec */
+		bool value;
+	} names[] = {
+		{ "rbind", offsetof(struct bind_spec, recursive), true },
+		{ "norbind", offsetof(struct bind_spec, recursive), false },
+		{ "idmap", offsetof(struct bind_spec, idmap), true },
+		{ "noidmap", offsetof(struct bind_spec, idmap), false },
+	};
 	for (const char *p = opts; *p;) {
-		size_t n = strcspn(p, ",");
-		if (n == 5 && strncmp(p, "rbind", 5) == 0)
-			spec->recursive = true;
-		else if (n == 7 && strncmp(p, "norbind", 7) == 0)
-			spec->recursive = false;
-		else {
-			*why = "unknown bind option (expected rbind or norbind)";
+		size_t n = strcspn(p, ","), i;
+		for (i = 0; i < ELEMENTSOF(names); i++)
+			if (strlen(names[i].name) == n && strncmp(p, names[i].name, n) == 0)
+				break;
+		if (i == ELEMENTSOF(names)) {
+			*why = "unknown bind option (expected rbind, norbind, idmap or noidmap)";
 			return -EINVAL;
 		}
+		*(bool *)((char *)spec + names[i].field) = names[i].value;
 		p += n;
 		if (*p == ',')
 			p++;
+	}
+	return 0;
+}
+
+/* The source as nspawn reads it: "+PATH" is PATH inside the tree, a relative path is relative to
+ * the working directory. Replaces *src by the absolute path. */
+static int bind_source(char **src, struct bind_spec *spec, const char **why)
+{
+	if ((*src)[0] == '+') {
+		spec->in_tree = true;
+		memmove(*src, *src + 1, strlen(*src));
+	} else if ((*src)[0] && (*src)[0] != '/') {
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		char *abs = xasprintf("%s/%s", streq(cwd, "/") ? "" : cwd, *src);
+		if (!abs)
+			return -ENOMEM;
+		free(*src);
+		*src = abs;
+	}
+	if (!path_is_safe_absolute(*src)) {
+		*why = "source is not an absolute path (or +PATH in the tree, or relative) without . or .. components";
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -75,16 +112,19 @@ int bind_spec_parse(const char *s, bool read_only, struct bind_spec *spec, const
 		*why = "too many ':' (SRC[:DST[:OPTS]])";
 		return -EINVAL;
 	}
-	if (!path_is_safe_absolute(src)) {
-		*why = "source is not an absolute path without . or .. components";
+	if (!(dst && *dst) && src[0] != '/' && src[0] != '+') {
+		*why = "a relative source needs a destination (SRC:DST)";
 		return -EINVAL;
 	}
+	int r = bind_source(&src, spec, why);
+	if (r < 0)
+		return r;
 	if (dst && *dst && !path_is_safe_absolute(dst)) {
 		*why = "destination is not an absolute path without . or .. components";
 		return -EINVAL;
 	}
 	if (opts) {
-		int r = parse_bind_opts(opts, spec, why);
+		r = parse_bind_opts(opts, spec, why);
 		if (r < 0)
 			return r;
 	}
@@ -227,4 +267,69 @@ bool env_assignment_valid(const char *s)
 		      (*c >= '0' && *c <= '9')))
 			return false;
 	return true;
+}
+
+/* nspawn 252's --resolv-conf= modes. The sources are systemd-resolved's: its static file (names
+ * 127.0.0.53, the stub), the uplink servers it learnt, and the stub file with search domains. */
+static const struct {
+	const char *name;
+	enum resolv_conf_action action;
+	const char *source;
+} resolv_conf_modes[] = {
+	[RESOLV_CONF_AUTO] = { "auto", RESOLV_ACTION_NONE, NULL },
+	[RESOLV_CONF_OFF] = { "off", RESOLV_ACTION_NONE, NULL },
+	[RESOLV_CONF_DELETE] = { "delete", RESOLV_ACTION_DELETE, NULL },
+	[RESOLV_CONF_COPY_HOST] = { "copy-host", RESOLV_ACTION_COPY, "/etc/resolv.conf" },
+	[RESOLV_CONF_REPLACE_HOST] = { "replace-host", RESOLV_ACTION_REPLACE, "/etc/resolv.conf" },
+	[RESOLV_CONF_BIND_HOST] = { "bind-host", RESOLV_ACTION_BIND, "/etc/resolv.conf" },
+	[RESOLV_CONF_COPY_STATIC] = { "copy-static", RESOLV_ACTION_COPY, RESOLV_CONF_STATIC_PATH },
+	[RESOLV_CONF_REPLACE_STATIC] = { "replace-static", RESOLV_ACTION_REPLACE, RESOLV_CONF_STATIC_PATH },
+	[RESOLV_CONF_BIND_STATIC] = { "bind-static", RESOLV_ACTION_BIND, RESOLV_CONF_STATIC_PATH },
+	[RESOLV_CONF_COPY_UPLINK] = { "copy-uplink", RESOLV_ACTION_COPY, RESOLV_CONF_UPLINK_PATH },
+	[RESOLV_CONF_REPLACE_UPLINK] = { "replace-uplink", RESOLV_ACTION_REPLACE, RESOLV_CONF_UPLINK_PATH },
+	[RESOLV_CONF_BIND_UPLINK] = { "bind-uplink", RESOLV_ACTION_BIND, RESOLV_CONF_UPLINK_PATH },
+	[RESOLV_CONF_COPY_STUB] = { "copy-stub", RESOLV_ACTION_COPY, RESOLV_CONF_STUB_PATH },
+	[RESOLV_CONF_REPLACE_STUB] = { "replace-stub", RESOLV_ACTION_REPLACE, RESOLV_CONF_STUB_PATH },
+	[RESOLV_CONF_BIND_STUB] = { "bind-stub", RESOLV_ACTION_BIND, RESOLV_CONF_STUB_PATH },
+};
+
+int resolv_conf_mode_from_string(const char *s)
+{
+	for (size_t i = 0; i < ELEMENTSOF(resolv_conf_modes); i++)
+		if (streq(resolv_conf_modes[i].name, s))
+			return (int)i;
+	return -EINVAL;
+}
+
+enum resolv_conf_action resolv_conf_action(enum resolv_conf_mode m)
+{
+	return resolv_conf_modes[m].action;
+}
+
+const char *resolv_conf_source(enum resolv_conf_mode m)
+{
+	return resolv_conf_modes[m].source;
+}
+
+int timezone_mode_from_string(const char *s)
+{
+	static const char *const names[] = {
+		[TIMEZONE_AUTO] = "auto", [TIMEZONE_OFF] = "off", [TIMEZONE_COPY] = "copy",
+		[TIMEZONE_BIND] = "bind", [TIMEZONE_SYMLINK] = "symlink", [TIMEZONE_DELETE] = "delete",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (streq(names[i], s))
+			return (int)i;
+	return -EINVAL;
+}
+
+const char *timezone_from_path(const char *link)
+{
+	static const char *const prefixes[] = { "/usr/share/zoneinfo/", "../usr/share/zoneinfo/" };
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+		const char *z = startswith(link, prefixes[i]);
+		if (z && *z && path_is_safe_absolute(z - 1))
+			return z;
+	}
+	return NULL;
 }

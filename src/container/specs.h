@@ -2,8 +2,9 @@
 #pragma once
 #include "container/config.h"
 
-/* "SRC[:DST[:OPTS]]" with OPTS a comma list of rbind|norbind; "\:" is a literal colon. Both
- * paths absolute, without ".." components; DST defaults to SRC. On -EINVAL *why names the
+/* "SRC[:DST[:OPTS]]" with OPTS a comma list of rbind|norbind|idmap|noidmap; "\:" is a literal
+ * colon. SRC "+PATH" is PATH in the tree (spec->in_tree), a relative SRC is made absolute from the
+ * working directory (and needs a DST); no "." or ".." components; DST defaults to SRC. On -EINVAL *why names the
  * problem. The caller owns spec->source and spec->dest. */
 int bind_spec_parse(const char *s, bool read_only, struct bind_spec *spec, const char **why);
 void bind_spec_done(struct bind_spec *spec);
@@ -20,3 +21,27 @@ bool env_assignment_valid(const char *s);
 
 /* True if p is absolute and has no "." or ".." component. */
 bool path_is_safe_absolute(const char *p);
+
+/* --resolv-conf=: the mode of a name (-EINVAL if none), what the mode does, and its source file
+ * (NULL for auto, off and delete). */
+#define RESOLV_CONF_STATIC_PATH "/usr/lib/systemd/resolv.conf"
+#define RESOLV_CONF_UPLINK_PATH "/run/systemd/resolve/resolv.conf"
+#define RESOLV_CONF_STUB_PATH "/run/systemd/resolve/stub-resolv.conf"
+enum resolv_conf_action {
+	RESOLV_ACTION_NONE,    /* auto and off: decided elsewhere */
+	RESOLV_ACTION_DELETE,
+	RESOLV_ACTION_COPY,    /* a private copy over the guest's file */
+	RESOLV_ACTION_REPLACE, /* the same, replacing a symlink or a missing file in the tree */
+	RESOLV_ACTION_BIND,    /* the source itself, bound read-only */
+};
+int resolv_conf_mode_from_string(const char *s);
+enum resolv_conf_action resolv_conf_action(enum resolv_conf_mode m);
+const char *resolv_conf_source(enum resolv_conf_mode m);
+
+/* --timezone=: the mode of a name, or -EINVAL. */
+int timezone_mode_from_string(const char *s);
+
+/* The zone of a /etc/localtime symlink's target ("Europe/Berlin" from
+ * "/usr/share/zoneinfo/Europe/Berlin" or "../usr/share/zoneinfo/Europe/Berlin"), pointing into
+ * link; NULL if it points elsewhere or through "..". */
+const char *timezone_from_path(const char *link);

@@ -237,9 +237,9 @@ I
 	check -D "$ROOT" -M 'bad name' /bin/true
 	[[ "$output" = "hako: invalid machine name 'bad name'"* ]]
 	check -D "$ROOT" --bind=relative /bin/true
-	[ "$output" = "hako: invalid --bind=relative: source is not an absolute path without . or .. components" ]
+	[ "$output" = "hako: invalid --bind=relative: a relative source needs a destination (SRC:DST)" ]
 	check -D "$ROOT" --bind=/a:/b:bogus /bin/true
-	[ "$output" = "hako: invalid --bind=/a:/b:bogus: unknown bind option (expected rbind or norbind)" ]
+	[ "$output" = "hako: invalid --bind=/a:/b:bogus: unknown bind option (expected rbind, norbind, idmap or noidmap)" ]
 	check -D "$ROOT" --bind=/nonexistent /bin/true
 	[ "$output" = "hako: bind source /nonexistent: No such file or directory" ]
 	check -D "$ROOT" --frobnicate

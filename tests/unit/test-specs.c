@@ -1,6 +1,9 @@
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "container/specs.h"
 #include "tap.h"
@@ -35,11 +38,38 @@ static void test_bind_src_dst_opts(void)
 	bind_spec_done(&b);
 }
 
+static void test_bind_nspawn_forms(void)
+{
+	struct bind_spec b;
+	const char *why = NULL;
+	CHECK(bind_spec_parse("+/srv/x", false, &b, &why) == 0);
+	CHECK_STREQ(b.source, "/srv/x");
+	CHECK_STREQ(b.dest, "/srv/x");
+	CHECK(b.in_tree && !b.idmap);
+	bind_spec_done(&b);
+	CHECK(bind_spec_parse("/a:/b:idmap,norbind", false, &b, &why) == 0);
+	CHECK(b.idmap && !b.recursive && !b.in_tree);
+	bind_spec_done(&b);
+	CHECK(bind_spec_parse("/a:/b:idmap,noidmap", false, &b, &why) == 0);
+	CHECK(!b.idmap && b.recursive);
+	bind_spec_done(&b);
+	char cwd[4096];
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(bind_spec_parse("rel/dir:/mnt", true, &b, &why) == 0);
+	char want[4200];
+	snprintf(want, sizeof(want), "%s/rel/dir", strcmp(cwd, "/") ? cwd : "");
+	CHECK_STREQ(b.source, want);
+	CHECK_STREQ(b.dest, "/mnt");
+	CHECK(!b.in_tree);
+	bind_spec_done(&b);
+}
+
 static void test_bind_errors(void)
 {
 	static const char *const bad[] = {
 		"", "relative", "/a:relative", "/a:/b:bogus", "/a:/b:rbind:x", "/a/../etc",
-		"/a:/b/./c", ":/b", "/a:/b:rbind,nope",
+		"/a:/b/./c", ":/b", "/a:/b:rbind,nope", "+", "+rel", "+/a/../b", "rel", "../x:/b",
+		"/a:/b:idmapped", "+/a:rel",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct bind_spec b = { 0 };
@@ -95,10 +125,44 @@ static void test_env(void)
 	CHECK(!env_assignment_valid("NOEQ"));
 }
 
+static void test_resolv_conf_modes(void)
+{
+	CHECK(resolv_conf_mode_from_string("auto") == RESOLV_CONF_AUTO);
+	CHECK(resolv_conf_mode_from_string("replace-host") == RESOLV_CONF_REPLACE_HOST);
+	CHECK(resolv_conf_mode_from_string("bind-stub") == RESOLV_CONF_BIND_STUB);
+	CHECK(resolv_conf_mode_from_string("copy-uplink") == RESOLV_CONF_COPY_UPLINK);
+	CHECK(resolv_conf_mode_from_string("copy") == -EINVAL);
+	CHECK(resolv_conf_mode_from_string("bind-") == -EINVAL);
+	CHECK(resolv_conf_action(RESOLV_CONF_REPLACE_STATIC) == RESOLV_ACTION_REPLACE);
+	CHECK(resolv_conf_action(RESOLV_CONF_OFF) == RESOLV_ACTION_NONE);
+	CHECK(resolv_conf_action(RESOLV_CONF_DELETE) == RESOLV_ACTION_DELETE);
+	CHECK_STREQ(resolv_conf_source(RESOLV_CONF_COPY_STATIC), "/usr/lib/systemd/resolv.conf");
+	CHECK_STREQ(resolv_conf_source(RESOLV_CONF_BIND_UPLINK), "/run/systemd/resolve/resolv.conf");
+	CHECK_STREQ(resolv_conf_source(RESOLV_CONF_REPLACE_STUB), "/run/systemd/resolve/stub-resolv.conf");
+	CHECK_STREQ(resolv_conf_source(RESOLV_CONF_BIND_HOST), "/etc/resolv.conf");
+	CHECK(!resolv_conf_source(RESOLV_CONF_AUTO));
+}
+
+static void test_timezone(void)
+{
+	CHECK(timezone_mode_from_string("auto") == TIMEZONE_AUTO);
+	CHECK(timezone_mode_from_string("symlink") == TIMEZONE_SYMLINK);
+	CHECK(timezone_mode_from_string("delete") == TIMEZONE_DELETE);
+	CHECK(timezone_mode_from_string("yes") == -EINVAL);
+	CHECK_STREQ(timezone_from_path("/usr/share/zoneinfo/Europe/Berlin"), "Europe/Berlin");
+	CHECK_STREQ(timezone_from_path("../usr/share/zoneinfo/Etc/UTC"), "Etc/UTC");
+	CHECK(!timezone_from_path("/usr/share/zoneinfo/"));
+	CHECK(!timezone_from_path("/usr/share/zoneinfo/../../../etc/shadow"));
+	CHECK(!timezone_from_path("/etc/zone"));
+}
+
 int main(void)
 {
+	RUN(test_resolv_conf_modes);
+	RUN(test_timezone);
 	RUN(test_bind_src_only);
 	RUN(test_bind_src_dst_opts);
+	RUN(test_bind_nspawn_forms);
 	RUN(test_bind_errors);
 	RUN(test_tmpfs);
 	RUN(test_signals);
