@@ -263,12 +263,13 @@ I
 }
 
 @test "run: SIGTERM to hako is forwarded through the stub init" {
-	bg "$HAKO" run -D "$ROOT" /bin/sh -c 'trap "echo got-term; exit 3" TERM; while :; do sleep 0.05; done' > "$TEST_TMP/out"
-	sleep 0.5
+	bg "$HAKO" run -D "$ROOT" /bin/sh -c 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.05; done' > "$TEST_TMP/out"
+	# The trap is set once "ready" is out: a signal before that would end the shell uncaught.
+	wait_for 20 grep -qx ready "$TEST_TMP/out"
 	kill -TERM "${BG_PIDS[0]}"
 	wait "${BG_PIDS[0]}" && st=0 || st=$?
 	[ "$st" -eq 3 ]
-	[ "$(cat "$TEST_TMP/out")" = got-term ]
+	[ "$(cat "$TEST_TMP/out")" = "$(printf 'ready\ngot-term')" ]
 }
 
 @test "run: resolv.conf is copied in without touching the tree" {
