@@ -47,5 +47,9 @@ int cmd_shell(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_enable(int argc, char **argv);
 int cmd_disable(int argc, char **argv);
+/* src/cmd/files.c */
+int cmd_copy_to(int argc, char **argv);
+int cmd_copy_from(int argc, char **argv);
+int cmd_bind(int argc, char **argv);
 int cmd_lab(int argc, char **argv); /* src/cmd/lab.c */
 int cmd_image(int argc, char **argv); /* src/cmd/image.c */

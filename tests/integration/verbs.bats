@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# machinectl's verbs on running machines and images (issue 15): copy-to, copy-from, bind,
+# show -p/--value, list -o json/--no-legend/--max-addresses, read-only, clean, set-limit, the
+# image aliases and enable --now. Teardown kills every supervisor these tests started.
+load helpers
+
+setup() {
+	common_setup
+	export HAKO_NSPAWN_DIRS=$TEST_TMP/systemd-nspawn
+	mkdir -p "$HAKO_NSPAWN_DIRS"
+	export HAKO_SYSTEMD_RUNTIME_DIR=$TEST_TMP/no-systemd HAKO_SYSTEMD_UNIT_DIR=$TEST_TMP/units
+}
+
+teardown() {
+	kill_test_supervisors
+	# An immutable image (hako read-only) would survive rm -rf.
+	[ -z "${TEST_TMP:-}" ] || chattr -R -i "$HAKO_IMAGE_DIR" 2>/dev/null || true
+	common_teardown
+}
+
+# image NAME: a busybox tree in the image directory.
+image() {
+	make_root "$HAKO_IMAGE_DIR/$1" >/dev/null
+	sed -i '/hostname -F/d' "$HAKO_IMAGE_DIR/$1/etc/inittab"
+}
+
+# inside NAME CMD...: runs CMD inside the running machine NAME.
+inside() { "$HAKO" shell "$@"; }
+
+@test "copy-to, copy-from: files and directories arrive with their content, mode and owner" {
+	image cp1
+	"$HAKO" start --private-users=no cp1
+	mkdir -p "$TEST_TMP/src/sub"
+	printf 'hello\n' > "$TEST_TMP/src/file"
+	printf 'deep\n' > "$TEST_TMP/src/sub/deep"
+	ln -s file "$TEST_TMP/src/link"
+	chmod 0640 "$TEST_TMP/src/file"
+	chown 1000:1000 "$TEST_TMP/src/file"
+	chmod 0710 "$TEST_TMP/src/sub"
+	"$HAKO" copy-to cp1 "$TEST_TMP/src/file" /root/file
+	run inside cp1 stat -c '%a %u:%g' /root/file
+	[ "$output" = "640 1000:1000" ]
+	[ "$(inside cp1 cat /root/file)" = hello ]
+	"$HAKO" copy-to cp1 "$TEST_TMP/src" /srv
+	run inside cp1 sh -c 'cat /srv/sub/deep; readlink /srv/link; stat -c "%a" /srv/sub'
+	[ "$output" = "$(printf 'deep\nfile\n710')" ]
+	# Nothing is overwritten without --force; with it, the file is replaced.
+	printf 'new\n' > "$TEST_TMP/new"
+	run -126 "$HAKO" copy-to cp1 "$TEST_TMP/new" /root/file
+	[ "$output" = "hako: cannot copy $TEST_TMP/new to cp1:/root/file: it exists (--force replaces it)" ]
+	[ "$(inside cp1 cat /root/file)" = hello ]
+	"$HAKO" copy-to --force cp1 "$TEST_TMP/new" /root/file
+	[ "$(inside cp1 cat /root/file)" = new ]
+	# --mkdir makes the missing parents; without it the copy fails.
+	run -126 "$HAKO" copy-to cp1 "$TEST_TMP/new" /a/b/c
+	"$HAKO" copy-to --mkdir cp1 "$TEST_TMP/new" /a/b/c
+	[ "$(inside cp1 cat /a/b/c)" = new ]
+	# copy-from; the destination defaults to the same path on the host.
+	inside cp1 sh -c 'mkdir -p /out/d && echo out > /out/d/f && chown -R 1000:1000 /out && chmod 600 /out/d/f'
+	"$HAKO" copy-from cp1 /out "$TEST_TMP/out"
+	run stat -c '%a %u:%g' "$TEST_TMP/out/d/f"
+	[ "$output" = "600 1000:1000" ]
+	[ "$(cat "$TEST_TMP/out/d/f")" = out ]
+	run -126 "$HAKO" copy-from cp1 /out/d/f "$TEST_TMP/out/d/f"
+	run -125 "$HAKO" copy-to cp1 "$TEST_TMP/new" relative
+	[ "$output" = "hako: destination relative is not an absolute path (a path inside the machine)" ]
+	run -125 "$HAKO" copy-to nosuch "$TEST_TMP/new" /x
+	[ "$output" = "hako: no machine nosuch is running (see hako list)" ]
+}
+
+# lane: vm
+@test "copy-to, copy-from: a -U machine gets what is copied in as its root's, the host gets it back as root's" {
+	image cpu
+	"$HAKO" start -U cpu
+	printf 'hello\n' > "$TEST_TMP/file"
+	chown 1000:1000 "$TEST_TMP/file"
+	chmod 0604 "$TEST_TMP/file"
+	"$HAKO" copy-to cpu "$TEST_TMP/file" /tmp/file
+	run inside cpu stat -c '%a %u:%g' /tmp/file
+	[ "$output" = "604 0:0" ]
+	[ "$(inside cpu cat /tmp/file)" = hello ]
+	inside cpu sh -c 'echo back > /tmp/back && chown 1000:1000 /tmp/back'
+	"$HAKO" copy-from cpu /tmp/back "$TEST_TMP/back"
+	run stat -c '%u:%g' "$TEST_TMP/back"
+	[ "$output" = "0:0" ]
+	[ "$(cat "$TEST_TMP/back")" = back ]
+}
+
+# A machine's symlinks name its own files: docker cp resolved them on the host (CVE-2018-15664,
+# CVE-2019-14271), so a container could make it write or read the host's files. The victim here
+# stands for the host's /etc/passwd: a file of the host's, named by its absolute path.
+@test "copy-to, copy-from: a symlink in the machine to a host path never reaches the host's file" {
+	image sym
+	"$HAKO" start --private-users=no sym
+	echo host-secret > "$TEST_TMP/victim"
+	echo evil > "$TEST_TMP/evil"
+	inside sym sh -c "ln -s $TEST_TMP/victim /tmp/pw && ln -s / /tmp/root && mkdir -p $TEST_TMP && echo inner > $TEST_TMP/victim.in"
+	# Onto the symlink: refused; with --force the link itself is replaced.
+	run -126 "$HAKO" copy-to sym "$TEST_TMP/evil" /tmp/pw
+	"$HAKO" copy-to --force sym "$TEST_TMP/evil" /tmp/pw
+	[ "$(cat "$TEST_TMP/victim")" = host-secret ]
+	run inside sym sh -c 'test -L /tmp/pw || cat /tmp/pw'
+	[ "$output" = evil ]
+	# Through a symlink to / in the parent: the machine's root, not the host's.
+	"$HAKO" copy-to --force sym "$TEST_TMP/evil" "/tmp/root$TEST_TMP/victim"
+	[ "$(cat "$TEST_TMP/victim")" = host-secret ]
+	[ "$(inside sym cat "$TEST_TMP/victim")" = evil ]
+	# copy-from through the same links reads the machine's files (the link itself at the end).
+	"$HAKO" copy-from sym "/tmp/root$TEST_TMP/victim.in" "$TEST_TMP/got"
+	[ "$(cat "$TEST_TMP/got")" = inner ]
+	inside sym ln -s "$TEST_TMP/victim" /tmp/pw2
+	"$HAKO" copy-from sym /tmp/pw2 "$TEST_TMP/got2"
+	[ -L "$TEST_TMP/got2" ]
+}
