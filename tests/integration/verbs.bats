@@ -112,3 +112,31 @@ inside() { "$HAKO" shell "$@"; }
 	"$HAKO" copy-from sym /tmp/pw2 "$TEST_TMP/got2"
 	[ -L "$TEST_TMP/got2" ]
 }
+
+# lane: vm
+@test "bind: a host directory appears in the running machine, read-only with --read-only; the host's mounts do not change" {
+	image bd
+	"$HAKO" start bd
+	mkdir -p "$TEST_TMP/share"
+	echo shared > "$TEST_TMP/share/f"
+	chmod 0777 "$TEST_TMP/share" # the -U machine's root is nobody to the host
+	echo single > "$TEST_TMP/one"
+	before=$(awk '{print $5}' /proc/self/mountinfo | sort)
+	run -126 "$HAKO" bind bd "$TEST_TMP/share" /mnt/share
+	[ "$output" = "hako: cannot bind $TEST_TMP/share into bd:/mnt/share: No such file or directory" ]
+	"$HAKO" bind --mkdir bd "$TEST_TMP/share" /mnt/share
+	[ "$(inside bd cat /mnt/share/f)" = shared ]
+	inside bd sh -c 'echo fromguest > /mnt/share/g'
+	[ "$(cat "$TEST_TMP/share/g")" = fromguest ]
+	"$HAKO" bind --read-only --mkdir bd "$TEST_TMP/share" /ro
+	run inside bd sh -c 'echo x > /ro/h'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	[ ! -e "$TEST_TMP/share/h" ]
+	# A file onto a file; the destination defaults to the host path.
+	"$HAKO" bind --mkdir bd "$TEST_TMP/one"
+	[ "$(inside bd cat "$TEST_TMP/one")" = single ]
+	[ "$(awk '{print $5}' /proc/self/mountinfo | sort)" = "$before" ]
+	run -125 "$HAKO" bind bd "$TEST_TMP/share" mnt
+	[ "$output" = "hako: mount point mnt is not an absolute path (a path inside the machine)" ]
+}
