@@ -140,3 +140,45 @@ inside() { "$HAKO" shell "$@"; }
 	run -125 "$HAKO" bind bd "$TEST_TMP/share" mnt
 	[ "$output" = "hako: mount point mnt is not an absolute path (a path inside the machine)" ]
 }
+
+@test "list and show: -o json, --no-legend, --no-pager, --max-addresses, show -p NAME,NAME --value" {
+	image la
+	image lb
+	"$HAKO" network create lnet --subnet=10.98.0.0/24
+	"$HAKO" start --network=lnet la lb
+	inside lb sh -c 'ip addr add 10.98.0.222/24 dev $(ls /sys/class/net | grep -v ^lo$ | head -n1)'
+	# Each has its address on lnet and, once its link is up, an IPv6 link-local one.
+	for m in la lb; do wait_for 10 sh -c "\"$HAKO\" show -p Addresses --value $m | grep -q fe80::"; done
+	a=$("$HAKO" show -p Addresses --value la)
+	b=$("$HAKO" show -p Addresses --value lb)
+	[[ "$a" == "10.98.0."*" fe80::"* ]]
+	[[ "$b" == "10.98.0."*" 10.98.0.222 fe80::"* ]]
+	json() { printf '"%s",' $1 | sed 's/,$//'; }
+	run "$HAKO" list --no-legend --no-pager
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "la container hako busybox 1.35 ${a%% *}…" ]
+	[ "${lines[1]}" = "lb container hako busybox 1.35 ${b%% *}…" ]
+	[ "${#lines[@]}" = 2 ]
+	run "$HAKO" list --no-legend --max-addresses=all
+	[ "${lines[1]}" = "lb container hako busybox 1.35 ${b}" ]
+	run "$HAKO" list --no-legend --max-addresses=0
+	[ "${lines[1]}" = "lb container hako busybox 1.35" ]
+	run "$HAKO" list -o json
+	[ "$output" = "[{\"machine\":\"la\",\"class\":\"container\",\"service\":\"hako\",\"os\":\"busybox\",\"version\":\"1.35\",\"addresses\":[$(json "$a")]},{\"machine\":\"lb\",\"class\":\"container\",\"service\":\"hako\",\"os\":\"busybox\",\"version\":\"1.35\",\"addresses\":[$(json "$b")]}]" ]
+	[ "$("$HAKO" list --output=json)" = "$output" ]
+	[ "$("$HAKO" list --json)" = "$output" ]
+	run "$HAKO" show -p Name,Class -p OS la
+	[ "$output" = "$(printf 'Name=la\nClass=container\nOS=BusyBox test tree')" ]
+	run "$HAKO" show --property=Name --property=State --value la
+	[ "$output" = "$(printf 'la\nrunning')" ]
+	run "$HAKO" show -o json -p Name,Addresses lb
+	[ "$output" = "{\"Name\":\"lb\",\"Addresses\":[$(json "$b")]}" ]
+	"$HAKO" status --no-pager la >/dev/null
+	run -125 "$HAKO" list -o yaml
+	[ "$output" = "hako: invalid --output=yaml: expected short or json" ]
+	run -125 "$HAKO" list --max-addresses=-1
+	"$HAKO" stop la lb
+	run "$HAKO" list --no-legend
+	[ "$output" = "" ]
+	"$HAKO" network rm lnet
+}
