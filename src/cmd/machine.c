@@ -3,11 +3,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,6 +91,11 @@ static int default_directory(struct run_config *cfg)
 			  hako_dir(HAKO_DIR_IMAGES));
 		return -ENOENT;
 	}
+	/* A read-only image (hako read-only) boots read-only, as nspawn boots one it finds by name. */
+	_cleanup_close_ int fd = open(cfg->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int flags = 0;
+	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_IMMUTABLE_FL))
+		cfg->read_only = true;
 	if (hako_dir_open_to_others(HAKO_DIR_IMAGES))
 		log_warning("%s is open to other users: setuid files written by -U machines can be run by them (chmod 0700 it)",
 			    hako_dir(HAKO_DIR_IMAGES));

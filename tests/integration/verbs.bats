@@ -182,3 +182,81 @@ inside() { "$HAKO" shell "$@"; }
 	[ "$output" = "" ]
 	"$HAKO" network rm lnet
 }
+
+@test "read-only: the image gets the immutable flag, image list shows RO, it boots read-only; no makes it writable again" {
+	image ro
+	"$HAKO" read-only ro
+	[[ "$(lsattr -d "$HAKO_IMAGE_DIR/ro" | cut -d" " -f1)" == *i* ]]
+	run touch "$HAKO_IMAGE_DIR/ro/new"
+	[ "$status" -ne 0 ]
+	run "$HAKO" list-images
+	[[ "${lines[1]}" == "ro   directory yes "* ]]
+	run "$HAKO" show-image ro
+	[ "${lines[3]}" = ReadOnly=yes ]
+	run "$HAKO" image-status ro
+	[ "${lines[3]}" = "        RO: read-only" ]
+	# Started by name, it runs read-only (as nspawn starts a read-only image).
+	"$HAKO" start ro
+	run inside ro touch /etc/x
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	"$HAKO" stop ro
+	run -125 "$HAKO" read-only ro maybe
+	[ "$output" = "hako: invalid read-only value maybe: expected a boolean (yes, no...)" ]
+	"$HAKO" read-only ro no
+	[[ "$(lsattr -d "$HAKO_IMAGE_DIR/ro" | cut -d" " -f1)" != *i* ]]
+	touch "$HAKO_IMAGE_DIR/ro/new"
+	run "$HAKO" image show ro
+	[ "${lines[3]}" = ReadOnly=no ]
+	run -125 "$HAKO" read-only nosuch
+	[ "$output" = "hako: no image nosuch in $HAKO_IMAGE_DIR (see hako image list)" ]
+}
+
+@test "clean removes the hidden images, --all every image not running nor read-only; set-limit refuses what is not btrfs" {
+	image keep
+	image run1
+	image frozen
+	mkdir -p "$HAKO_IMAGE_DIR/.hidden/etc"
+	echo '[Exec]' > "$HAKO_IMAGE_DIR/keep.nspawn"
+	"$HAKO" read-only frozen
+	"$HAKO" start --private-users=no run1
+	run "$HAKO" clean
+	[ "$output" = "Removed image '.hidden'." ]
+	[ ! -e "$HAKO_IMAGE_DIR/.hidden" ]
+	[ -d "$HAKO_IMAGE_DIR/keep" ]
+	run "$HAKO" clean --all
+	[ "$output" = "Removed image 'keep'." ]
+	[ ! -e "$HAKO_IMAGE_DIR/keep" ]
+	[ ! -e "$HAKO_IMAGE_DIR/keep.nspawn" ]
+	[ -d "$HAKO_IMAGE_DIR/run1" ]
+	[ -d "$HAKO_IMAGE_DIR/frozen" ]
+	run -125 "$HAKO" clean --everything
+	# set-limit: a btrfs quota, nothing elsewhere (this host's /tmp is ext4).
+	run -126 "$HAKO" set-limit run1 1G
+	[ "$output" = "hako: cannot limit image run1: limits are btrfs quotas, and it is not a btrfs subvolume" ]
+	run -125 "$HAKO" set-limit run1 lots
+	[ "$output" = "hako: invalid size lots: expected bytes with an optional K, M, G or T, or infinity" ]
+}
+
+@test "machinectl's names for the image commands: list-images, clone, rename, remove, image-status, show-image" {
+	image orig
+	"$HAKO" clone orig copy
+	"$HAKO" rename copy moved
+	run "$HAKO" list-images
+	[[ "${lines[1]}" == "moved directory no  "* ]]
+	[[ "${lines[2]}" == "orig  directory no  "* ]]
+	run "$HAKO" show-image moved orig
+	[ "${lines[0]}" = Name=moved ]
+	[ "${lines[1]}" = "Path=$HAKO_IMAGE_DIR/moved" ]
+	[ "${lines[2]}" = Type=directory ]
+	[ "${lines[6]}" = Name=orig ]
+	run "$HAKO" image-status moved
+	[ "${lines[0]}" = moved ]
+	[ "${lines[1]}" = "      Type: directory" ]
+	[ "${lines[2]}" = "      Path: $HAKO_IMAGE_DIR/moved" ]
+	"$HAKO" remove moved
+	[ ! -e "$HAKO_IMAGE_DIR/moved" ]
+	run -125 "$HAKO" show-image moved
+	run "$HAKO" clone --help
+	[ "${lines[0]}" = "Usage: hako clone SRC DST" ]
+}
