@@ -1040,11 +1040,38 @@ static int set_one_enabled(const char *name, bool enable)
 	return systemd_unit(name, enable);
 }
 
+struct enable_opts {
+	bool now;
+};
+
+static const struct opt enable_options[] = {
+	{ "now", 0, OPT_NONE, NULL, "Also start (enable) or stop (disable) the machines now", opt_set_flag, offsetof(struct enable_opts, now), NULL },
+};
+
+/* --now: hako start NAME for each machine enabled, hako stop NAME... for those disabled. */
+static int apply_now(int argc, char **argv, int i, bool enable)
+{
+	if (!enable) {
+		argv[i - 1] = (char *)"stop";
+		return control_command(argc - i + 1, argv + i - 1, 0);
+	}
+	machines_collect_stale();
+	int status = 0;
+	for (int k = i; k < argc; k++) {
+		char *args[] = { (char *)"start", argv[k], NULL };
+		int r = start_one(argv[k], 1, args);
+		if (r != 0)
+			status = r;
+	}
+	return status;
+}
+
 static int set_enabled(int argc, char **argv, bool enable)
 {
-	int i, r = parse_or_exit(NULL, 0, argc, argv, NULL, 0,
-				 enable ? "Usage: hako enable NAME...\n\nStart the machines at boot."
-					: "Usage: hako disable NAME...\n\nNo longer start the machines at boot.", &i);
+	struct enable_opts o = { 0 };
+	int i, r = parse_or_exit(enable_options, ELEMENTSOF(enable_options), argc, argv, &o, 0,
+				 enable ? "Usage: hako enable [--now] NAME...\n\nStart the machines at boot."
+					: "Usage: hako disable [--now] NAME...\n\nNo longer start the machines at boot.", &i);
 	if (r >= 0)
 		return r;
 	if (i >= argc) {
@@ -1061,7 +1088,7 @@ static int set_enabled(int argc, char **argv, bool enable)
 			return EXIT_HAKO_FAILED;
 		}
 	}
-	return 0;
+	return o.now ? apply_now(argc, argv, i, enable) : 0;
 }
 
 int cmd_enable(int argc, char **argv) { return set_enabled(argc, argv, true); }

@@ -260,3 +260,19 @@ inside() { "$HAKO" shell "$@"; }
 	run "$HAKO" clone --help
 	[ "${lines[0]}" = "Usage: hako clone SRC DST" ]
 }
+
+@test "enable --now starts the machine as well, disable --now stops it" {
+	image en
+	"$HAKO" enable --now en
+	[ -e "$HAKO_STATE_DIR/enabled/en" ]
+	run "$HAKO" show -p State --value en
+	[ "$output" = running ]
+	"$HAKO" disable en --now
+	[ ! -e "$HAKO_STATE_DIR/enabled/en" ]
+	run "$HAKO" list
+	[ "$output" = "No machines." ]
+	# Without --now nothing starts.
+	"$HAKO" enable en
+	run "$HAKO" list
+	[ "$output" = "No machines." ]
+}
