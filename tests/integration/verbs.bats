@@ -276,3 +276,25 @@ inside() { "$HAKO" shell "$@"; }
 	run "$HAKO" list
 	[ "$output" = "No machines." ]
 }
+
+# lane: vm
+@test "set-limit: on a btrfs subvolume the image's quota group gets the limit, and writes past it fail" {
+	truncate -s 300M "$TEST_TMP/btrfs.img"
+	mkfs.btrfs -q "$TEST_TMP/btrfs.img"
+	mkdir "$TEST_TMP/pool"
+	# In this test's own mount namespace; teardown unmounts it (the loop device goes with it).
+	mount -o loop "$TEST_TMP/btrfs.img" "$TEST_TMP/pool"
+	export HAKO_IMAGE_DIR=$TEST_TMP/pool
+	btrfs -q subvolume create "$HAKO_IMAGE_DIR/lim"
+	"$HAKO" set-limit lim 20M
+	run btrfs qgroup show -re --raw "$HAKO_IMAGE_DIR"
+	[[ "$output" == *" $((20 << 20)) "* ]]
+	btrfs -q quota rescan -w "$HAKO_IMAGE_DIR"
+	run dd if=/dev/zero of="$HAKO_IMAGE_DIR/lim/big" bs=1M count=40 conv=fsync
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Disk quota exceeded"* ]]
+	"$HAKO" set-limit lim infinity
+	# A plain directory on the same btrfs is no subvolume: refused.
+	mkdir "$HAKO_IMAGE_DIR/plain"
+	run -126 "$HAKO" set-limit plain 1G
+}
