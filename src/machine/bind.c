@@ -21,6 +21,18 @@ struct bind_job {
 	uid_t shift;
 };
 
+/* The mount point itself: a directory, or an empty file to mount a file on. */
+static int make_node(const char *path, bool dir)
+{
+	if (dir)
+		return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 /* --mkdir: the mount point, as the machine's root makes it (its fs uid, so that a tree seen
  * through an idmapped mount takes it). */
 static int make_mount_point(const struct bind_job *j)
@@ -35,14 +47,8 @@ static int make_mount_point(const struct bind_job *j)
 	setfsgid(j->shift);
 	setfsuid(j->shift);
 	r = mkdir_p(dir, 0755);
-	if (r >= 0 && j->is_dir && mkdir(j->req->machine_path, 0755) < 0 && errno != EEXIST)
-		r = -errno;
-	if (r >= 0 && !j->is_dir) {
-		int fd = open(j->req->machine_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-		r = fd < 0 ? -errno : 0;
-		if (fd >= 0)
-			close(fd);
-	}
+	if (r >= 0)
+		r = make_node(j->req->machine_path, j->is_dir);
 	setfsgid(0);
 	setfsuid(0);
 	return r;

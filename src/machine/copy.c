@@ -32,6 +32,18 @@ static void create_as(const struct copy_ctx *c, bool on)
 	setfsuid(on ? c->create_as : 0);
 }
 
+static int copy_symlink(int sdir, const char *sname, int ddir, const char *dname)
+{
+	char target[4096];
+	ssize_t n = readlinkat(sdir, sname, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	if (symlinkat(target, ddir, dname) < 0)
+		return -errno;
+	return 0;
+}
+
 static int make_node(const struct copy_ctx *c, int sdir, const char *sname, const struct stat *st,
 		     int ddir, const char *dname, int *ret_fd)
 {
@@ -42,13 +54,9 @@ static int make_node(const struct copy_ctx *c, int sdir, const char *sname, cons
 	else if (S_ISREG(st->st_mode)) {
 		*ret_fd = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		r = *ret_fd < 0 ? -errno : 0;
-	} else if (S_ISLNK(st->st_mode)) {
-		char target[4096];
-		ssize_t n = readlinkat(sdir, sname, target, sizeof(target) - 1);
-		if (n >= 0)
-			target[n] = '\0';
-		r = n < 0 ? -errno : symlinkat(target, ddir, dname) < 0 ? -errno : 0;
-	} else
+	} else if (S_ISLNK(st->st_mode))
+		r = copy_symlink(sdir, sname, ddir, dname);
+	else
 		r = mknodat(ddir, dname, st->st_mode, st->st_rdev) < 0 ? -errno : 0;
 	create_as(c, false);
 	return r;
