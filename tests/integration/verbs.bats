@@ -89,6 +89,7 @@ inside() { "$HAKO" shell "$@"; }
 # A machine's symlinks name its own files: docker cp resolved them on the host (CVE-2018-15664,
 # CVE-2019-14271), so a container could make it write or read the host's files. The victim here
 # stands for the host's /etc/passwd: a file of the host's, named by its absolute path.
+# lane: vm
 @test "copy-to, copy-from: a symlink in the machine to a host path never reaches the host's file" {
 	image sym
 	"$HAKO" start --private-users=no sym
