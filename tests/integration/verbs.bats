@@ -278,7 +278,6 @@ inside() { "$HAKO" shell "$@"; }
 	[ "$output" = "No machines." ]
 }
 
-# lane: vm
 @test "set-limit: on a btrfs subvolume the image's quota group gets the limit, and writes past it fail" {
 	truncate -s 300M "$TEST_TMP/btrfs.img"
 	mkfs.btrfs -q "$TEST_TMP/btrfs.img"
