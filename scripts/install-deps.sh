@@ -10,6 +10,8 @@ packages=(
 	# tests and demo
 	bats busybox-static iproute2 nftables conntrack dnsmasq-base uidmap file procps psmisc
 	util-linux graphviz man-db strace
+	# set-limit's test: a btrfs on a loop device (mkfs.btrfs, btrfs subvolume, qgroup show)
+	btrfs-progs
 	# the VM lane (tests/vm/): a stock Debian 12 host in QEMU, its disks made with e2fsprogs
 	qemu-system-x86 e2fsprogs debootstrap
 	# benchmarks: the peers hako is measured against

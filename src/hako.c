@@ -24,10 +24,22 @@ static const struct command commands[] = {
 	{ "kill", cmd_kill, "Send a signal to machines' processes" },
 	{ "shell", cmd_shell, "Run a shell or a command inside a running machine" },
 	{ "login", cmd_login, "Attach to a machine's console" },
+	{ "copy-to", cmd_copy_to, "Copy files into a running machine" },
+	{ "copy-from", cmd_copy_from, "Copy files out of a running machine" },
+	{ "bind", cmd_bind, "Mount a host directory or file into a running machine" },
 	{ "enable", cmd_enable, "Start machines at boot" },
 	{ "disable", cmd_disable, "No longer start machines at boot" },
 	{ "lab", cmd_lab, "Build, inspect and remove multi-network labs with NAT gateways" },
 	{ "image", cmd_image, "List, clone, rename, remove and bootstrap images" },
+	{ "list-images", cmd_list_images, "List the images (hako image list)" },
+	{ "image-status", cmd_image_status, "Show images' type, path and read-only flag (hako image status)" },
+	{ "show-image", cmd_show_image, "Show images' properties (hako image show)" },
+	{ "clone", cmd_clone, "Copy an image (hako image clone)" },
+	{ "rename", cmd_rename, "Rename an image (hako image rename)" },
+	{ "remove", cmd_remove, "Remove images (hako image remove)" },
+	{ "read-only", cmd_read_only, "Mark an image read-only or writable (hako image read-only)" },
+	{ "clean", cmd_clean, "Remove hidden images, or all not running (hako image clean)" },
+	{ "set-limit", cmd_set_limit, "Limit an image's size on btrfs (hako image set-limit)" },
 };
 
 static void usage(FILE *f)

@@ -47,5 +47,25 @@ int cmd_shell(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_enable(int argc, char **argv);
 int cmd_disable(int argc, char **argv);
+/* src/cmd/files.c */
+int cmd_copy_to(int argc, char **argv);
+int cmd_copy_from(int argc, char **argv);
+int cmd_bind(int argc, char **argv);
 int cmd_lab(int argc, char **argv); /* src/cmd/lab.c */
 int cmd_image(int argc, char **argv); /* src/cmd/image.c */
+/* src/cmd/image_verbs.c: hako image status, show, read-only, clean, set-limit (rows of image.c's
+ * table), and machinectl's top-level names for the image commands. */
+int image_status(int argc, char **argv);
+int image_show(int argc, char **argv);
+int image_read_only(int argc, char **argv);
+int image_clean(int argc, char **argv);
+int image_set_limit(int argc, char **argv);
+int cmd_list_images(int argc, char **argv);
+int cmd_image_status(int argc, char **argv);
+int cmd_show_image(int argc, char **argv);
+int cmd_clone(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_read_only(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
+int cmd_set_limit(int argc, char **argv);

@@ -495,6 +495,11 @@ static const struct command image_commands[] = {
 	{ "rename", image_rename, "Rename an image and its .nspawn file", "NAME NEW" },
 	{ "remove", image_remove, "Remove images and their .nspawn files", "NAME..." },
 	{ "bootstrap", image_bootstrap, "Make an image with debootstrap, pacstrap or dnf", "NAME --distro=D" },
+	{ "status", image_status, "Show images' type, path, read-only flag and times", "NAME..." },
+	{ "show", image_show, "Show images' properties as NAME=VALUE lines", "NAME..." },
+	{ "read-only", image_read_only, "Mark an image read-only (immutable), or writable again with no", "NAME [BOOL]" },
+	{ "clean", image_clean, "Remove the hidden images (.NAME); with --all every image not running", "[--all]" },
+	{ "set-limit", image_set_limit, "Limit an image's size (a btrfs quota: other file systems have none)", "NAME BYTES" },
 };
 
 static void image_dir_help(FILE *f)

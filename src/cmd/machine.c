@@ -3,11 +3,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,6 +91,11 @@ static int default_directory(struct run_config *cfg)
 			  hako_dir(HAKO_DIR_IMAGES));
 		return -ENOENT;
 	}
+	/* A read-only image (hako read-only) boots read-only, as nspawn boots one it finds by name. */
+	_cleanup_close_ int fd = open(cfg->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int flags = 0;
+	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_IMMUTABLE_FL))
+		cfg->read_only = true;
 	if (hako_dir_open_to_others(HAKO_DIR_IMAGES))
 		log_warning("%s is open to other users: setuid files written by -U machines can be run by them (chmod 0700 it)",
 			    hako_dir(HAKO_DIR_IMAGES));
@@ -272,16 +279,29 @@ static void put_json(const char *s) { json_string(stdout, s ? s : ""); }
  * images) and starting ones are listed too. */
 enum { COL_MACHINE, COL_CLASS, COL_SERVICE, COL_STATE, COL_OS, COL_VERSION, COL_ADDRESSES, N_COLS };
 static const char *const list_headers[N_COLS] = { "MACHINE", "CLASS", "SERVICE", "STATE", "OS", "VERSION", "ADDRESSES" };
+#define LIST_CELL 256
 
-static void list_row(const struct info *in, char cells[N_COLS][80])
+/* The addresses shown: max of them (-1: all), "…" after them when there are more. */
+static void format_addresses(char *const *addresses, int max, char *buf, size_t size)
+{
+	size_t n = strv_length(addresses), shown = max < 0 || (size_t)max > n ? n : (size_t)max, len = 0;
+	buf[0] = '\0';
+	for (size_t k = 0; k < shown && len < size; k++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", k ? " " : "", addresses[k]);
+	if (shown < n && len < size)
+		snprintf(buf + len, size - len, "…");
+	if (!*buf)
+		snprintf(buf, size, "-");
+}
+
+static void list_row(const struct info *in, int max_addresses, char cells[N_COLS][LIST_CELL])
 {
 	bool image = in->phase == PHASE_STOPPED || in->phase == PHASE_IN_USE;
 	const char *v[N_COLS] = { in->st.name, "container", image ? "-" : "hako",
-				  phase_names[in->phase], or_dash(in->os), or_dash(in->version),
-				  in->addresses ? in->addresses[0] : "-" };
-	for (size_t c = 0; c < N_COLS; c++)
-		snprintf(cells[c], 80, "%s%s", v[c],
-			 c == COL_ADDRESSES && strv_length(in->addresses) > 1 ? "…" : "");
+				  phase_names[in->phase], or_dash(in->os), or_dash(in->version), "" };
+	for (size_t c = 0; c < COL_ADDRESSES; c++)
+		snprintf(cells[c], LIST_CELL, "%s", v[c]);
+	format_addresses(in->addresses, max_addresses, cells[COL_ADDRESSES], LIST_CELL);
 }
 
 static void list_json(struct info *infos, size_t n, bool all)
@@ -307,43 +327,118 @@ static void list_json(struct info *infos, size_t n, bool all)
 	printf("]\n");
 }
 
-static void list_table(struct info *infos, size_t n, bool all)
+struct list_opts {
+	bool all, json, no_legend, no_pager, value;
+	int max_addresses; /* -1: all; 0: no ADDRESSES column */
+	char **props;      /* show -p: the properties to print, NULL for all */
+};
+
+static void list_opts_done(struct list_opts *o) { strv_free(o->props); }
+
+/* Whether column c is printed. */
+static bool list_column(const struct list_opts *o, size_t c)
+{
+	return (c != COL_STATE || o->all) && (c != COL_ADDRESSES || o->max_addresses != 0);
+}
+
+static void list_line(const struct list_opts *o, const size_t w[N_COLS], const char *const v[N_COLS])
+{
+	size_t last = o->max_addresses != 0 ? COL_ADDRESSES : COL_VERSION;
+	for (size_t c = 0; c <= last; c++)
+		if (list_column(o, c))
+			printf("%-*s%s", c == last ? 0 : (int)w[c], v[c], c == last ? "\n" : " ");
+}
+
+static void list_table(struct info *infos, size_t n, const struct list_opts *o)
 {
 	if (n == 0) {
-		printf("No machines.\n");
+		if (!o->no_legend)
+			printf("No machines.\n");
 		return;
 	}
-	char (*cells)[N_COLS][80] = calloc(n, sizeof(*cells));
+	char (*cells)[N_COLS][LIST_CELL] = calloc(n, sizeof(*cells));
 	size_t w[N_COLS];
 	if (!cells)
 		return;
 	for (size_t c = 0; c < N_COLS; c++)
-		w[c] = strlen(list_headers[c]);
+		w[c] = o->no_legend ? 0 : strlen(list_headers[c]);
 	for (size_t i = 0; i < n; i++) {
-		list_row(&infos[i], cells[i]);
+		list_row(&infos[i], o->max_addresses, cells[i]);
 		for (size_t c = 0; c < N_COLS; c++)
 			if (strlen(cells[i][c]) > w[c])
 				w[c] = strlen(cells[i][c]);
 	}
-	for (size_t i = 0; i <= n; i++)
-		for (size_t c = 0; c < N_COLS; c++) {
-			if (c == COL_STATE && !all)
-				continue;
-			bool last = c + 1 == N_COLS;
-			printf("%-*s%s", last ? 0 : (int)w[c], i == 0 ? list_headers[c] : cells[i - 1][c],
-			       last ? "\n" : " ");
-		}
-	printf("\n%zu machines listed.\n", n);
+	if (!o->no_legend)
+		list_line(o, w, list_headers);
+	for (size_t i = 0; i < n; i++) {
+		const char *v[N_COLS];
+		for (size_t c = 0; c < N_COLS; c++)
+			v[c] = cells[i][c];
+		list_line(o, w, v);
+	}
+	if (!o->no_legend)
+		printf("\n%zu machines listed.\n", n);
 	free(cells);
 }
 
-struct list_opts {
-	bool all, json;
+/* -o/--output: machinectl's output modes that fit a table ("short") or JSON. */
+static int set_output(void *target, const char *value, const char **why)
+{
+	static const char *const modes[] = { "short", "json" };
+	for (size_t k = 0; k < ELEMENTSOF(modes); k++)
+		if (streq(value, modes[k])) {
+			*(bool *)target = k == 1;
+			return 0;
+		}
+	*why = "expected short or json";
+	return -EINVAL;
+}
+
+static int set_max_addresses(void *target, const char *value, const char **why)
+{
+	int n;
+	if (streq(value, "all")) {
+		*(int *)target = -1;
+		return 0;
+	}
+	if (parse_int(value, &n) < 0 || n < 0) {
+		*why = "expected a number of addresses or all";
+		return -EINVAL;
+	}
+	*(int *)target = n;
+	return 0;
+}
+
+/* -p NAME[,NAME...], repeatable. */
+static int add_properties(void *target, const char *value, const char **why)
+{
+	_cleanup_free_ char *copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	for (char *save = NULL, *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		int r = opt_append_string(target, p, why);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+#define LIST_OPT(f) offsetof(struct list_opts, f)
+static const struct opt list_options[] = {
+	{ "all", 'a', OPT_NONE, NULL, "Also list stopped machines (the images) and those starting", opt_set_flag, LIST_OPT(all), NULL },
+	{ "output", 'o', OPT_REQUIRED, "MODE", "short (a table) or json", set_output, LIST_OPT(json), NULL },
+	{ "json", 0, OPT_NONE, NULL, "Print JSON (as -o json)", opt_set_flag, LIST_OPT(json), NULL },
+	{ "no-pager", 0, OPT_NONE, NULL, "Accepted for machinectl's sake: hako never pages", opt_set_flag, LIST_OPT(no_pager), NULL },
+	{ "no-legend", 0, OPT_NONE, NULL, "No header and no footer", opt_set_flag, LIST_OPT(no_legend), NULL },
+	{ "max-addresses", 0, OPT_REQUIRED, "N", "Show N addresses a machine (1; all; 0 hides the column)", set_max_addresses, LIST_OPT(max_addresses), NULL },
 };
 
-static const struct opt list_options[] = {
-	{ "all", 'a', OPT_NONE, NULL, "Also list stopped machines (the images) and those starting", opt_set_flag, offsetof(struct list_opts, all), NULL },
-	{ "json", 0, OPT_NONE, NULL, "Print JSON", opt_set_flag, offsetof(struct list_opts, json), NULL },
+static const struct opt show_options[] = {
+	{ "property", 'p', OPT_REQUIRED, "NAME[,NAME...]", "Show only these properties", add_properties, LIST_OPT(props), NULL },
+	{ "value", 0, OPT_NONE, NULL, "Print the values only, without NAME=", opt_set_flag, LIST_OPT(value), NULL },
+	{ "output", 'o', OPT_REQUIRED, "MODE", "short (NAME=VALUE lines) or json", set_output, LIST_OPT(json), NULL },
+	{ "json", 0, OPT_NONE, NULL, "Print JSON (as -o json)", opt_set_flag, LIST_OPT(json), NULL },
+	{ "no-pager", 0, OPT_NONE, NULL, "Accepted for machinectl's sake: hako never pages", opt_set_flag, LIST_OPT(no_pager), NULL },
 };
 
 /* The names to list, sorted: the machines with a runtime directory (live), and with --all the
@@ -378,9 +473,9 @@ static bool is_starting(const char *name)
 
 int cmd_list(int argc, char **argv)
 {
-	struct list_opts o = { 0 };
+	struct list_opts o = { .max_addresses = 1 };
 	int i, r = parse_or_exit(list_options, ELEMENTSOF(list_options), argc, argv, &o, 0,
-				 "Usage: hako list [--all] [--json]\n\nList the running machines.", &i);
+				 "Usage: hako list [OPTIONS]\n\nList the running machines.", &i);
 	if (r >= 0)
 		return r;
 	if (i < argc) {
@@ -416,7 +511,7 @@ int cmd_list(int argc, char **argv)
 	if (o.json)
 		list_json(infos, n, o.all);
 	else
-		list_table(infos, n, o.all);
+		list_table(infos, n, &o);
 	for (size_t k = 0; k < n; k++)
 		info_done(&infos[k]);
 	free(infos);
@@ -442,48 +537,62 @@ static void format_id(const struct info *in, char out[33])
 	out[k] = '\0';
 }
 
-static void show_props(const struct info *in, bool json)
+/* One property of hako show: text, a number (bare in JSON) or a list (an array in JSON). */
+struct prop {
+	const char *name, *text;
+	bool number, is_list;
+	char *const *list;
+};
+
+static void print_prop(const struct list_opts *o, const struct prop *p, bool *first)
 {
-	char since[64], id[33], leader[16];
+	if (o->props && !strv_contains(o->props, p->name))
+		return;
+	if (o->json) {
+		printf(*first ? "{\"%s\":" : ",\"%s\":", p->name);
+		*first = false;
+		if (p->is_list)
+			json_strv(stdout, p->list);
+		else if (p->number)
+			printf("%s", p->text);
+		else
+			put_json(p->text);
+		return;
+	}
+	if (!o->value)
+		printf("%s=", p->name);
+	if (!p->is_list)
+		printf("%s", p->text ? p->text : "");
+	for (char *const *a = p->list; a && *a; a++)
+		printf("%s%s", a == p->list ? "" : " ", *a);
+	putchar('\n');
+}
+
+static void show_props(const struct info *in, const struct list_opts *o)
+{
+	char since[64], id[33], leader[16], memory[24], tasks[24];
 	format_time(in->st.since_usec, since, sizeof(since));
 	format_id(in, id);
 	snprintf(leader, sizeof(leader), "%d", (int)in->st.leader);
-	const char *props[][2] = {
+	snprintf(memory, sizeof(memory), "%llu", (unsigned long long)in->memory);
+	snprintf(tasks, sizeof(tasks), "%llu", (unsigned long long)in->tasks);
+	const struct prop props[] = {
 		{ "Name", in->st.name },  { "Id", id },  { "Timestamp", since },
 		{ "Service", "hako" },    { "Leader", leader }, { "Class", "container" },
 		{ "RootDirectory", in->st.root }, { "State", "running" },
 		{ "ControlGroup", in->cgroup }, { "NetworkNamespace", in->st.netns },
 		{ "OS", in->pretty },
+		/* systemctl show's names; absent when no hierarchy counts them. */
+		{ "MemoryCurrent", in->has_memory ? memory : NULL, true },
+		{ "TasksCurrent", in->has_tasks ? tasks : NULL, true },
+		{ "Addresses", NULL, false, true, in->addresses },
 	};
-	for (size_t i = 0; i < ELEMENTSOF(props); i++) {
-		if (!json) {
-			printf("%s=%s\n", props[i][0], props[i][1] ? props[i][1] : "");
-			continue;
-		}
-		printf(i ? ",\"%s\":" : "{\"%s\":", props[i][0]);
-		put_json(props[i][1]);
-	}
-	/* systemctl show's names; absent when no hierarchy counts them. */
-	const struct {
-		const char *name;
-		bool has;
-		uint64_t value;
-	} usage[] = { { "MemoryCurrent", in->has_memory, in->memory },
-		      { "TasksCurrent", in->has_tasks, in->tasks } };
-	for (size_t i = 0; i < ELEMENTSOF(usage); i++)
-		if (usage[i].has)
-			printf(json ? ",\"%s\":%llu" : "%s=%llu\n", usage[i].name,
-			       (unsigned long long)usage[i].value);
-	if (json) {
-		printf(",\"Addresses\":");
-		json_strv(stdout, in->addresses);
-		printf("}\n");
-	} else {
-		printf("Addresses=");
-		for (char **a = in->addresses; a && *a; a++)
-			printf("%s%s", a == in->addresses ? "" : " ", *a);
-		putchar('\n');
-	}
+	bool first = true;
+	for (size_t i = 0; i < ELEMENTSOF(props); i++)
+		if (!props[i].number || props[i].text)
+			print_prop(o, &props[i], &first);
+	if (o->json)
+		printf(first ? "{}\n" : "}\n");
 }
 
 static int load_one(int argc, char **argv, int i, struct info *in)
@@ -503,14 +612,15 @@ static int load_one(int argc, char **argv, int i, struct info *in)
 
 int cmd_show(int argc, char **argv)
 {
-	struct list_opts o = { 0 };
-	int i, r = parse_or_exit(list_options + 1, 1, argc, argv, &o, 0,
-				 "Usage: hako show [--json] NAME\n\nShow a running machine's properties.", &i);
+	_cleanup_(list_opts_done) struct list_opts o = { 0 };
+	int i, r = parse_or_exit(show_options, ELEMENTSOF(show_options), argc, argv, &o, 0,
+				 "Usage: hako show [OPTIONS] NAME\n\nShow a running machine's properties.", &i);
 	if (r >= 0)
 		return r;
 	struct info in = { 0 };
-	if ((r = load_one(argc, argv, i, &in)) == 0)
-		show_props(&in, o.json);
+	r = load_one(argc, argv, i, &in);
+	if (r == 0)
+		show_props(&in, &o);
 	info_done(&in);
 	return r;
 }
@@ -589,7 +699,8 @@ static void print_log_tail(const char *name)
 
 int cmd_status(int argc, char **argv)
 {
-	int i, r = parse_or_exit(NULL, 0, argc, argv, NULL, 0,
+	struct list_opts o = { 0 };
+	int i, r = parse_or_exit(show_options + 4, 1, argc, argv, &o, 0,
 				 "Usage: hako status NAME\n\nShow a running machine's status and the last lines of its log;\n"
 				 "of a stopped machine, its log's last lines.", &i);
 	if (r >= 0)
@@ -929,11 +1040,38 @@ static int set_one_enabled(const char *name, bool enable)
 	return systemd_unit(name, enable);
 }
 
+struct enable_opts {
+	bool now;
+};
+
+static const struct opt enable_options[] = {
+	{ "now", 0, OPT_NONE, NULL, "Also start (enable) or stop (disable) the machines now", opt_set_flag, offsetof(struct enable_opts, now), NULL },
+};
+
+/* --now: hako start NAME for each machine enabled, hako stop NAME... for those disabled. */
+static int apply_now(int argc, char **argv, int i, bool enable)
+{
+	if (!enable) {
+		argv[i - 1] = (char *)"stop";
+		return control_command(argc - i + 1, argv + i - 1, 0);
+	}
+	machines_collect_stale();
+	int status = 0;
+	for (int k = i; k < argc; k++) {
+		char *args[] = { (char *)"start", argv[k], NULL };
+		int r = start_one(argv[k], 1, args);
+		if (r != 0)
+			status = r;
+	}
+	return status;
+}
+
 static int set_enabled(int argc, char **argv, bool enable)
 {
-	int i, r = parse_or_exit(NULL, 0, argc, argv, NULL, 0,
-				 enable ? "Usage: hako enable NAME...\n\nStart the machines at boot."
-					: "Usage: hako disable NAME...\n\nNo longer start the machines at boot.", &i);
+	struct enable_opts o = { 0 };
+	int i, r = parse_or_exit(enable_options, ELEMENTSOF(enable_options), argc, argv, &o, 0,
+				 enable ? "Usage: hako enable [--now] NAME...\n\nStart the machines at boot."
+					: "Usage: hako disable [--now] NAME...\n\nNo longer start the machines at boot.", &i);
 	if (r >= 0)
 		return r;
 	if (i >= argc) {
@@ -950,7 +1088,7 @@ static int set_enabled(int argc, char **argv, bool enable)
 			return EXIT_HAKO_FAILED;
 		}
 	}
-	return 0;
+	return o.now ? apply_now(argc, argv, i, enable) : 0;
 }
 
 int cmd_enable(int argc, char **argv) { return set_enabled(argc, argv, true); }

@@ -8,6 +8,7 @@
 #include "machine/control.h"
 #include "machine/envfile.h"
 #include "machine/machine.h"
+#include "machine/mntns.h"
 #include "tap.h"
 
 struct seen {
@@ -102,8 +103,35 @@ static void test_init_signals(void)
 	CHECK(p == SIGTERM && r == 0);
 }
 
+/* The parent and last component of copy-to's, copy-from's and bind's paths. */
+static void test_path_split(void)
+{
+	static const struct {
+		const char *in, *dir, *name;
+	} cases[] = {
+		{ "/etc/passwd", "/etc", "passwd" }, { "/x", "/", "x" },      { "rel", ".", "rel" },
+		{ "a/b//", "a", "b" },               { "/a/b/c/", "/a/b", "c" }, { "/", NULL, NULL },
+		{ "/a/..", NULL, NULL },             { "/a/.", NULL, NULL },     { "", NULL, NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = strdup(cases[i].in), *dir = NULL;
+		const char *name = NULL;
+		int r = path_split(path, &dir, &name);
+		if (!cases[i].dir)
+			CHECK(r == -EINVAL);
+		else {
+			CHECK(r == 0);
+			CHECK_STREQ(dir, cases[i].dir);
+			CHECK_STREQ(name, cases[i].name);
+		}
+		free(dir);
+		free(path);
+	}
+}
+
 int main(void)
 {
+	RUN(test_path_split);
 	RUN(test_os_release_quoting);
 	RUN(test_state_round_trip);
 	RUN(test_control_messages);
