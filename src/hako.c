@@ -27,7 +27,14 @@ static const struct command commands[] = {
 	{ "enable", cmd_enable, "Start machines at boot" },
 	{ "disable", cmd_disable, "No longer start machines at boot" },
 	{ "lab", cmd_lab, "Build, inspect and remove multi-network labs with NAT gateways" },
-	{ "image", cmd_image, "List, clone, rename, remove and bootstrap images" },
+	{ "image", cmd_image, "List, clone, rename, remove, bootstrap, import and export images" },
+	{ "import-tar", cmd_import_tar, "Unpack a tar (any compression) into a new image" },
+	{ "import-fs", cmd_import_fs, "Copy a directory tree into a new image" },
+	{ "export-tar", cmd_export_tar, "Write an image as a tar, compressed by FILE's suffix" },
+	{ "pull-tar", cmd_pull_tar, "Download a tar into a new image, checked against SHA256SUMS" },
+	{ "import-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
+	{ "export-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
+	{ "pull-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
 };
 
 static void usage(FILE *f)

@@ -49,3 +49,10 @@ int cmd_enable(int argc, char **argv);
 int cmd_disable(int argc, char **argv);
 int cmd_lab(int argc, char **argv); /* src/cmd/lab.c */
 int cmd_image(int argc, char **argv); /* src/cmd/image.c */
+
+/* src/cmd/transfer.c: also hako image VERB */
+int cmd_import_tar(int argc, char **argv);
+int cmd_import_fs(int argc, char **argv);
+int cmd_export_tar(int argc, char **argv);
+int cmd_pull_tar(int argc, char **argv);
+int cmd_raw_refused(int argc, char **argv); /* import-raw, export-raw, pull-raw */
