@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -178,6 +179,35 @@ static int copy_data(int in, int out, struct copy *c, off_t size)
 
 static int copy_tree(int src, int dst, struct copy *c);
 
+/* Extended attributes: file capabilities (ping's), ACLs, security labels. */
+static int copy_fd_xattrs(int s, int d)
+{
+	static char names[65536], value[65536];
+	ssize_t n = flistxattr(s, names, sizeof(names));
+	if (n < 0)
+		return errno == ENOTSUP ? 0 : -errno;
+	for (char *k = names; k < names + n; k += strlen(k) + 1) {
+		ssize_t v = fgetxattr(s, k, value, sizeof(value));
+		if (v < 0)
+			return -errno;
+		if (fsetxattr(d, k, value, (size_t)v, 0) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Those of a file or directory (hako's copies make no others with xattrs). */
+static int copy_xattrs(int src, int dst, const char *name, mode_t mode)
+{
+	if (!S_ISREG(mode) && !S_ISDIR(mode))
+		return 0;
+	_cleanup_close_ int s = openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int d = openat(dst, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (s < 0 || d < 0)
+		return -errno;
+	return copy_fd_xattrs(s, d);
+}
+
 /* Copies one entry, then its owner, mode and times (symlinks: owner and times). */
 static int copy_entry(int src, int dst, const char *name, struct copy *c)
 {
@@ -208,8 +238,13 @@ static int copy_entry(int src, int dst, const char *name, struct copy *c)
 		return r;
 	struct timespec times[2] = { st.st_atim, st.st_mtim };
 	if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0) ||
-	    utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW) < 0)
+	    (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0))
+		return -errno;
+	/* After the chown, which clears security.capability. */
+	r = copy_xattrs(src, dst, name, st.st_mode);
+	if (r < 0)
+		return r;
+	if (utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	return 0;
 }
@@ -246,7 +281,7 @@ int image_copy_into(int s, int d)
 	struct stat st;
 	if (fstat(s, &st) < 0 || fchown(d, st.st_uid, st.st_gid) < 0 || fchmod(d, st.st_mode & 07777) < 0)
 		return -errno;
-	return 0;
+	return copy_fd_xattrs(s, d);
 }
 
 /* A copy of the tree s in tmp, renamed to dst once whole. */
