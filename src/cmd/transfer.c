@@ -304,7 +304,11 @@ int cmd_export_tar(int argc, char **argv)
 		return parse_status(r);
 	const char *file = a.n_op == 2 && !streq(a.op[1], "-") ? a.op[1] : NULL;
 	int c = export_format(&a, file);
-	if (c < 0 || image_check_name(a.op[0]) < 0 || image_check_exists(a.op[0], true) < 0)
+	if (c < 0)
+		return EXIT_HAKO_USAGE;
+	if (image_check_name(a.op[0]) < 0)
+		return EXIT_HAKO_USAGE;
+	if (image_check_exists(a.op[0], true) < 0)
 		return EXIT_HAKO_USAGE;
 	if (!file && isatty(STDOUT_FILENO)) {
 		log_error("refusing to write a tar to a terminal: give FILE or redirect stdout");

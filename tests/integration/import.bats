@@ -103,21 +103,31 @@ if kind == "dotdot":
     entries.append(member(depth + outside.lstrip("/") + "/escaped"))
 elif kind == "absolute":
     entries.append(member(outside + "/escaped"))
-else:
+elif kind == "symlink":
     entries += [member("link", link=outside), member("link/escaped")]
+else:
+    # A hard link to a file outside, then data written through it.
+    victim = outside.rsplit("/", 1)[0] + "/victim"
+    target = victim if kind == "hardlink-absolute" else depth + victim.lstrip("/")
+    link = tarfile.TarInfo("h")
+    link.type, link.linkname = tarfile.LNKTYPE, target
+    entries += [(link, None), member("h", b"EVIL")]
 with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as t:
     for ti, f in entries:
         t.addfile(ti, f)
 PY
 }
 
-@test "a tar with a .. path, an absolute path or a path through its own symlink writes nothing outside" {
-	for kind in dotdot absolute symlink; do
+@test "a tar with a .. path, an absolute path, a path through its own symlink or a hard link out writes nothing outside" {
+	echo orig > "$TEST_TMP/victim"
+	for kind in dotdot absolute symlink hardlink-absolute hardlink-dotdot; do
 		evil "$kind" "$kind"
 		run "$HAKO" import-tar "$TEST_TMP/$kind.tar"
 		[ "$status" -eq 126 ]
 		[ "${#lines[@]}" -eq 1 ]
 		[ -z "$(ls -A "$TEST_TMP/outside")" ]
+		[ "$(cat "$TEST_TMP/victim")" = orig ]
+		[ "$(stat -c %h "$TEST_TMP/victim")" = 1 ]
 		nothing_left
 	done
 	run "$HAKO" import-tar "$TEST_TMP/dotdot.tar"
