@@ -1,6 +1,7 @@
 /* hako import-tar, import-fs, export-tar, pull-tar (also as hako image ...): machinectl's and
  * importctl's transfers, for directory images only. A new image is made in a hidden directory
  * beside the others and renamed into place once whole: a failure leaves nothing. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,7 +134,50 @@ static int set_immutable(const char *path)
 	return 0;
 }
 
+/* A hidden directory an import was filling when it was killed: no one holds its lock. */
+static void collect_one(int images, const char *name)
+{
+	_cleanup_close_ int fd = openat(images, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return;
+	_cleanup_free_ char *path = hako_path(HAKO_DIR_IMAGES, "%s", name);
+	if (path && rm_rf(path) == 0)
+		log_info("removed %s, left by an import that did not finish", path);
+}
+
+static void collect_unfinished(void)
+{
+	_cleanup_close_ int images = open(hako_dir(HAKO_DIR_IMAGES), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dup_fd = images >= 0 ? fcntl(images, F_DUPFD_CLOEXEC, 0) : -1;
+	_cleanup_closedir_ DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && (startswith(de->d_name, ".tar-") || startswith(de->d_name, ".fs-")))
+			collect_one(images, de->d_name);
+}
+
 typedef int (*fill_fn)(const char *dir, void *userdata);
+
+/* mkdtemp's directory, locked while it is filled (collect_unfinished() leaves it alone). */
+static int make_locked_temp(char *tmp)
+{
+	if (!mkdtemp(tmp))
+		return -errno;
+	int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		int r = -errno;
+		if (fd >= 0)
+			close(fd);
+		(void)rmdir(tmp);
+		return r;
+	}
+	return fd;
+}
 
 /* Fills <images>/.KIND-NAME-XXXXXX, renames it to NAME, then marks it read-only if asked. */
 static int create_image(const char *name, const char *kind, bool read_only, fill_fn fill, void *userdata)
@@ -144,8 +189,10 @@ static int create_image(const char *name, const char *kind, bool read_only, fill
 	_cleanup_free_ char *dst = image_path(name, NULL);
 	if (!tmp || !dst)
 		return -ENOMEM;
-	if (!mkdtemp(tmp))
-		return -errno;
+	collect_unfinished();
+	_cleanup_close_ int lock = make_locked_temp(tmp);
+	if (lock < 0)
+		return lock;
 	/* mkdtemp's 0700 until the source says otherwise (a tar without a "./" entry does not). */
 	if (chmod(tmp, 0755) < 0)
 		r = -errno;

@@ -85,6 +85,20 @@ nothing_left() {
 	nothing_left
 }
 
+@test "an import killed halfway leaves a hidden directory the next import removes, unless one still fills it" {
+	tar --numeric-owner -C "$SRC" -cf "$TEST_TMP/bb.tar" .
+	mkdir -p "$HAKO_IMAGE_DIR/.tar-killed-AbC123/etc" "$HAKO_IMAGE_DIR/.fs-busy-XyZ789"
+	exec 8< "$HAKO_IMAGE_DIR/.fs-busy-XyZ789"
+	flock 8
+	run "$HAKO" import-tar "$TEST_TMP/bb.tar"
+	exec 8<&-
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"removed $HAKO_IMAGE_DIR/.tar-killed-AbC123"* ]]
+	[ "$(ls -A "$HAKO_IMAGE_DIR" | paste -sd' ')" = ".fs-busy-XyZ789 bb" ]
+	run "$HAKO" image list
+	[[ "$output" == *"1 images listed."* ]]
+}
+
 # evil NAME KIND: a tar whose second entry tries to write into $TEST_TMP/outside.
 evil() {
 	python3 - "$TEST_TMP/$1.tar" "$2" "$TEST_TMP/outside" <<'PY'
