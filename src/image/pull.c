@@ -91,6 +91,10 @@ static int get(const char *url, struct sink *s, char **ret_why)
 	lib.setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	lib.setopt(c, CURLOPT_FAILONERROR, 1L);
 	lib.setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* A server that stops sending fails the pull instead of hanging it (as importd's 60 s). */
+	lib.setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	lib.setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	lib.setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	lib.setopt(c, CURLOPT_ERRORBUFFER, err);
 	lib.setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	lib.setopt(c, CURLOPT_WRITEDATA, s);
