@@ -5,6 +5,8 @@ packages=(
 	# build
 	build-essential meson ninja-build pkg-config clang
 	libmnl-dev libnftables-dev libnetfilter-conntrack-dev libseccomp-dev libsystemd-dev
+	# image transfers (import-tar, export-tar, pull-tar): dlopen()ed, headers at build time
+	libarchive-dev libcurl4-openssl-dev
 	# the man pages (roff from docs/man/*.md) and where bash completion goes
 	go-md2man bash-completion
 	# tests and demo

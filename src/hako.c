@@ -30,7 +30,7 @@ static const struct command commands[] = {
 	{ "enable", cmd_enable, "Start machines at boot" },
 	{ "disable", cmd_disable, "No longer start machines at boot" },
 	{ "lab", cmd_lab, "Build, inspect and remove multi-network labs with NAT gateways" },
-	{ "image", cmd_image, "List, clone, rename, remove and bootstrap images" },
+	{ "image", cmd_image, "List, clone, rename, remove, bootstrap, import and export images" },
 	{ "list-images", cmd_list_images, "List the images (hako image list)" },
 	{ "image-status", cmd_image_status, "Show images' type, path and read-only flag (hako image status)" },
 	{ "show-image", cmd_show_image, "Show images' properties (hako image show)" },
@@ -40,6 +40,13 @@ static const struct command commands[] = {
 	{ "read-only", cmd_read_only, "Mark an image read-only or writable (hako image read-only)" },
 	{ "clean", cmd_clean, "Remove hidden images, or all not running (hako image clean)" },
 	{ "set-limit", cmd_set_limit, "Limit an image's size on btrfs (hako image set-limit)" },
+	{ "import-tar", cmd_import_tar, "Unpack a tar (any compression) into a new image" },
+	{ "import-fs", cmd_import_fs, "Copy a directory tree into a new image" },
+	{ "export-tar", cmd_export_tar, "Write an image as a tar, compressed by FILE's suffix" },
+	{ "pull-tar", cmd_pull_tar, "Download a tar into a new image, checked against SHA256SUMS" },
+	{ "import-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
+	{ "export-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
+	{ "pull-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
 };
 
 static void usage(FILE *f)

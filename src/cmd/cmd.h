@@ -69,3 +69,10 @@ int cmd_remove(int argc, char **argv);
 int cmd_read_only(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_set_limit(int argc, char **argv);
+
+/* src/cmd/transfer.c: also hako image VERB */
+int cmd_import_tar(int argc, char **argv);
+int cmd_import_fs(int argc, char **argv);
+int cmd_export_tar(int argc, char **argv);
+int cmd_pull_tar(int argc, char **argv);
+int cmd_raw_refused(int argc, char **argv); /* import-raw, export-raw, pull-raw */

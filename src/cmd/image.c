@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,16 +21,17 @@
 #include "base/names.h"
 #include "base/util.h"
 #include "cmd/cmd.h"
+#include "cmd/image.h"
 #include "machine/machine.h"
 
 /* ---- helpers ---- */
 
-static char *image_path(const char *name, const char *suffix)
+char *image_path(const char *name, const char *suffix)
 {
 	return hako_path(HAKO_DIR_IMAGES, "%s%s", name, suffix ? suffix : "");
 }
 
-static int check_image_name(const char *name) { return machine_check_name("image", name); }
+int image_check_name(const char *name) { return machine_check_name("image", name); }
 
 /* An image in use by a running machine may not be renamed, removed or overwritten. */
 static int check_not_running(const char *name)
@@ -44,7 +46,7 @@ static int check_not_running(const char *name)
 	return 0;
 }
 
-static int check_exists(const char *name, bool want)
+int image_check_exists(const char *name, bool want)
 {
 	_cleanup_free_ char *p = image_path(name, NULL);
 	struct stat st;
@@ -61,16 +63,16 @@ static int check_exists(const char *name, bool want)
 /* Two valid names, an image src and no image dst (each failure logged). */
 static int check_src_dst(const char *src, const char *dst)
 {
-	int r = check_image_name(src);
+	int r = image_check_name(src);
 	if (r < 0)
 		return r;
-	r = check_image_name(dst);
+	r = image_check_name(dst);
 	if (r < 0)
 		return r;
-	r = check_exists(src, true);
+	r = image_check_exists(src, true);
 	if (r < 0)
 		return r;
-	return check_exists(dst, false);
+	return image_check_exists(dst, false);
 }
 
 /* ---- list ---- */
@@ -177,6 +179,35 @@ static int copy_data(int in, int out, struct copy *c, off_t size)
 
 static int copy_tree(int src, int dst, struct copy *c);
 
+/* Extended attributes: file capabilities (ping's), ACLs, security labels. */
+static int copy_fd_xattrs(int s, int d)
+{
+	static char names[65536], value[65536];
+	ssize_t n = flistxattr(s, names, sizeof(names));
+	if (n < 0)
+		return errno == ENOTSUP ? 0 : -errno;
+	for (char *k = names; k < names + n; k += strlen(k) + 1) {
+		ssize_t v = fgetxattr(s, k, value, sizeof(value));
+		if (v < 0)
+			return -errno;
+		if (fsetxattr(d, k, value, (size_t)v, 0) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Those of a file or directory (hako's copies make no others with xattrs). */
+static int copy_xattrs(int src, int dst, const char *name, mode_t mode)
+{
+	if (!S_ISREG(mode) && !S_ISDIR(mode))
+		return 0;
+	_cleanup_close_ int s = openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int d = openat(dst, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (s < 0 || d < 0)
+		return -errno;
+	return copy_fd_xattrs(s, d);
+}
+
 /* Copies one entry, then its owner, mode and times (symlinks: owner and times). */
 static int copy_entry(int src, int dst, const char *name, struct copy *c)
 {
@@ -207,8 +238,13 @@ static int copy_entry(int src, int dst, const char *name, struct copy *c)
 		return r;
 	struct timespec times[2] = { st.st_atim, st.st_mtim };
 	if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0) ||
-	    utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW) < 0)
+	    (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0))
+		return -errno;
+	/* After the chown, which clears security.capability. */
+	r = copy_xattrs(src, dst, name, st.st_mode);
+	if (r < 0)
+		return r;
+	if (utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	return 0;
 }
@@ -234,16 +270,10 @@ static int copy_tree(int src, int dst, struct copy *c)
 	return 0;
 }
 
-/* A copy of the tree s in tmp, renamed to dst once whole. */
-static int copy_to(int s, const char *tmp, const char *dst)
+int image_copy_into(int s, int d)
 {
 	struct copy c = { .bar = isatty(STDERR_FILENO) };
 	c.total = tree_size(fcntl(s, F_DUPFD_CLOEXEC, 0));
-	if (mkdir(tmp, 0700) < 0)
-		return -errno;
-	_cleanup_close_ int d = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d < 0)
-		return -errno;
 	int r = copy_tree(s, d, &c);
 	progress(&c, true);
 	if (r < 0)
@@ -251,6 +281,20 @@ static int copy_to(int s, const char *tmp, const char *dst)
 	struct stat st;
 	if (fstat(s, &st) < 0 || fchown(d, st.st_uid, st.st_gid) < 0 || fchmod(d, st.st_mode & 07777) < 0)
 		return -errno;
+	return copy_fd_xattrs(s, d);
+}
+
+/* A copy of the tree s in tmp, renamed to dst once whole. */
+static int copy_to(int s, const char *tmp, const char *dst)
+{
+	if (mkdir(tmp, 0700) < 0)
+		return -errno;
+	_cleanup_close_ int d = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return -errno;
+	int r = image_copy_into(s, d);
+	if (r < 0)
+		return r;
 	return rename(tmp, dst) < 0 ? -errno : 0;
 }
 
@@ -341,9 +385,9 @@ static int image_remove(int argc, char **argv)
 		return EXIT_HAKO_USAGE;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (check_image_name(argv[i]) < 0)
+		if (image_check_name(argv[i]) < 0)
 			return EXIT_HAKO_USAGE;
-		if (check_exists(argv[i], true) < 0)
+		if (image_check_exists(argv[i], true) < 0)
 			return EXIT_HAKO_USAGE;
 		if (check_not_running(argv[i]) < 0)
 			return EXIT_HAKO_USAGE;
@@ -464,7 +508,7 @@ static int image_bootstrap(int argc, char **argv)
 		log_error("invalid --release=%s (a release name such as bookworm or 40)", release);
 		return EXIT_HAKO_USAGE;
 	}
-	if (check_image_name(name) < 0 || check_exists(name, false) < 0)
+	if (image_check_name(name) < 0 || image_check_exists(name, false) < 0)
 		return EXIT_HAKO_USAGE;
 	if (!in_path(bootstraps[b].tool)) {
 		log_error("%s is needed to bootstrap %s and is not installed (package %s)", bootstraps[b].tool,
@@ -500,6 +544,13 @@ static const struct command image_commands[] = {
 	{ "read-only", image_read_only, "Mark an image read-only (immutable), or writable again with no", "NAME [BOOL]" },
 	{ "clean", image_clean, "Remove the hidden images (.NAME); with --all every image not running", "[--all]" },
 	{ "set-limit", image_set_limit, "Limit an image's size (a btrfs quota: other file systems have none)", "NAME BYTES" },
+	{ "import-tar", cmd_import_tar, "Unpack a tar (any compression) into a new image", "FILE|- [NAME]" },
+	{ "import-fs", cmd_import_fs, "Copy a directory tree into a new image", "DIR [NAME]" },
+	{ "export-tar", cmd_export_tar, "Write an image as a tar, compressed by FILE's suffix", "NAME [FILE|-]" },
+	{ "pull-tar", cmd_pull_tar, "Download a tar into a new image, checked against SHA256SUMS", "URL [NAME]" },
+	{ "import-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
+	{ "export-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
+	{ "pull-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
 };
 
 static void image_dir_help(FILE *f)

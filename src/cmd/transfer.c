@@ -1,0 +1,500 @@
+/* hako import-tar, import-fs, export-tar, pull-tar (also as hako image ...): machinectl's and
+ * importctl's transfers, for directory images only. A new image is made in a hidden directory
+ * beside the others and renamed into place once whole: a failure leaves nothing. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/dirs.h"
+#include "base/log.h"
+#include "base/opts.h"
+#include "base/sha256.h"
+#include "base/util.h"
+#include "cmd/cmd.h"
+#include "cmd/image.h"
+#include "image/pull.h"
+#include "image/sums.h"
+#include "image/tar.h"
+
+/* ---- options: a table per verb ---- */
+
+struct topts {
+	bool read_only;
+	char *format, *verify;
+	const char *op[2]; /* the operands, "-" being one (stdin or stdout) */
+	int n_op;
+};
+
+static void topts_done(struct topts *o)
+{
+	free(o->format);
+	free(o->verify);
+}
+
+#define READ_ONLY_OPT                                                                                  \
+	{ "read-only", 0, OPT_NONE, NULL, "Make the image read-only (the immutable flag on its directory)", \
+	  opt_set_flag, offsetof(struct topts, read_only) }
+
+static const struct opt import_options[] = { READ_ONLY_OPT };
+static const struct opt export_options[] = {
+	{ "format", 0, OPT_REQUIRED, "FORMAT", "uncompressed, gzip, xz, zstd or bzip2 (default: FILE's suffix)",
+	  opt_set_string, offsetof(struct topts, format) },
+};
+static const struct opt pull_options[] = {
+	{ "verify", 0, OPT_REQUIRED, "MODE", "no, or checksum against SHA256SUMS beside URL (the default)",
+	  opt_set_string, offsetof(struct topts, verify) },
+	READ_ONLY_OPT,
+};
+
+struct verb {
+	const struct opt *options;
+	size_t n_options;
+	int n_min;            /* operands; at most two */
+	const char *operands; /* in the usage line */
+	const char *about;
+};
+
+static const struct verb import_tar = { import_options, ELEMENTSOF(import_options), 1, "FILE|- [NAME]",
+	"Unpack a tar (plain, gzip, xz, zstd or bzip2) into a new image; NAME defaults to FILE's name." };
+static const struct verb import_fs = { import_options, ELEMENTSOF(import_options), 1, "DIR [NAME]",
+	"Copy a directory tree into a new image; NAME defaults to DIR's name." };
+static const struct verb export_tar = { export_options, ELEMENTSOF(export_options), 1, "NAME [FILE|-]",
+	"Write image NAME as a tar to FILE (never over an existing one), or to stdout." };
+static const struct verb pull_tar = { pull_options, ELEMENTSOF(pull_options), 1, "URL [NAME]",
+	"Download a tar over http(s) into a new image, checked against the SHA256SUMS beside it." };
+
+/* 0: go on; -ECANCELED: --help was shown; else a usage error, logged. */
+static int parse(const struct verb *v, int argc, char **argv, struct topts *o)
+{
+	_cleanup_free_ char *usage = xasprintf("Usage: hako %s [OPTIONS] %s\n\n%s", argv[0], v->operands, v->about);
+	if (!usage)
+		return -ENOMEM;
+	const struct opt_group g[] = { { NULL, v->options, v->n_options } };
+	int i = opts_parse(g, 1, argc, argv, o, 0, usage, NULL);
+	if (i < 0)
+		return i;
+	o->n_op = argc - i;
+	if (o->n_op < v->n_min || o->n_op > 2) {
+		log_error("usage: hako %s [OPTIONS] %s", argv[0], v->operands);
+		return -EINVAL;
+	}
+	for (int k = 0; k < o->n_op; k++)
+		o->op[k] = argv[i + k];
+	return 0;
+}
+
+/* hako's exit status for a parse() that did not go on. */
+static int parse_status(int r) { return r == -ECANCELED ? 0 : EXIT_HAKO_USAGE; }
+
+/* NAME as given, or as machinectl derives it from the source's file name. */
+static int pick_name(const char *given, const char *from, char **ret)
+{
+	_cleanup_free_ char *name = given ? strdup(given) : image_name_from_path(from);
+	if (!name && !given) {
+		log_error("cannot derive an image name from '%s': give NAME", from);
+		return -EINVAL;
+	}
+	if (!name)
+		return -ENOMEM;
+	int r = image_check_name(name);
+	if (r < 0)
+		return r;
+	r = image_check_exists(name, false);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(name);
+	return 0;
+}
+
+/* ---- a new image, whole or not at all ---- */
+
+/* machinectl's read-only for a directory image: the immutable flag on its top directory. */
+static int set_immutable(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int flags;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		return -errno;
+	flags |= FS_IMMUTABLE_FL;
+	if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A hidden directory an import was filling when it was killed: no one holds its lock. */
+static void collect_one(int images, const char *name)
+{
+	_cleanup_close_ int fd = openat(images, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return;
+	_cleanup_free_ char *path = hako_path(HAKO_DIR_IMAGES, "%s", name);
+	if (path && rm_rf(path) == 0)
+		log_info("removed %s, left by an import that did not finish", path);
+}
+
+static void collect_unfinished(void)
+{
+	_cleanup_close_ int images = open(hako_dir(HAKO_DIR_IMAGES), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dup_fd = images >= 0 ? fcntl(images, F_DUPFD_CLOEXEC, 0) : -1;
+	_cleanup_closedir_ DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && (startswith(de->d_name, ".tar-") || startswith(de->d_name, ".fs-")))
+			collect_one(images, de->d_name);
+}
+
+typedef int (*fill_fn)(const char *dir, void *userdata);
+
+/* mkdtemp's directory, locked while it is filled (collect_unfinished() leaves it alone). */
+static int make_locked_temp(char *tmp)
+{
+	if (!mkdtemp(tmp))
+		return -errno;
+	int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		int r = -errno;
+		if (fd >= 0)
+			close(fd);
+		(void)rmdir(tmp);
+		return r;
+	}
+	return fd;
+}
+
+/* Fills <images>/.KIND-NAME-XXXXXX, renames it to NAME, then marks it read-only if asked. */
+static int create_image(const char *name, const char *kind, bool read_only, fill_fn fill, void *userdata)
+{
+	int r = hako_mkdir(HAKO_DIR_IMAGES, ".");
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *tmp = hako_path(HAKO_DIR_IMAGES, ".%s-%s-XXXXXX", kind, name);
+	_cleanup_free_ char *dst = image_path(name, NULL);
+	if (!tmp || !dst)
+		return -ENOMEM;
+	collect_unfinished();
+	_cleanup_close_ int lock = make_locked_temp(tmp);
+	if (lock < 0)
+		return lock;
+	/* mkdtemp's 0700 until the source says otherwise (a tar without a "./" entry does not). */
+	if (chmod(tmp, 0755) < 0)
+		r = -errno;
+	else
+		r = fill(tmp, userdata);
+	if (r >= 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) < 0)
+		r = -errno;
+	if (r < 0) {
+		(void)rm_rf(tmp);
+		return r;
+	}
+	if (!read_only)
+		return 0;
+	r = set_immutable(dst);
+	if (r < 0)
+		(void)rm_rf(dst);
+	return r;
+}
+
+/* ---- import-tar ---- */
+
+struct unpack {
+	int fd;
+	char *why; /* libarchive's reason for a failure */
+};
+
+static int fill_from_tar(const char *dir, void *userdata)
+{
+	struct unpack *u = userdata;
+	return tar_unpack(u->fd, dir, &u->why);
+}
+
+static int unpack_as(int fd, const char *source, const char *name, bool read_only)
+{
+	struct unpack u = { .fd = fd };
+	int r = create_image(name, "tar", read_only, fill_from_tar, &u);
+	_cleanup_free_ char *why = u.why;
+	if (r == -ENOPKG)
+		log_error("cannot import %s: libarchive (libarchive13) is not installed", source);
+	else if (r < 0 && why)
+		log_error("cannot import %s as image %s: %s", source, name, why);
+	else if (r < 0)
+		log_errno(r, "cannot import %s as image %s", source, name);
+	return r;
+}
+
+int cmd_import_tar(int argc, char **argv)
+{
+	_cleanup_(topts_done) struct topts a = { 0 };
+	int r = parse(&import_tar, argc, argv, &a);
+	if (r < 0)
+		return parse_status(r);
+	bool std_in = streq(a.op[0], "-");
+	if (std_in && a.n_op < 2) {
+		log_error("hako %s -: give NAME (no file name to derive one from)", argv[0]);
+		return EXIT_HAKO_USAGE;
+	}
+	_cleanup_free_ char *name = NULL;
+	if (pick_name(a.op[1], a.op[0], &name) < 0)
+		return EXIT_HAKO_USAGE;
+	_cleanup_close_ int fd = std_in ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)
+				       : open(a.op[0], O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_errno(-errno, "cannot open %s", a.op[0]);
+		return EXIT_HAKO_FAILED;
+	}
+	r = unpack_as(fd, a.op[0], name, a.read_only);
+	return r < 0 ? EXIT_HAKO_FAILED : 0;
+}
+
+/* ---- import-fs ---- */
+
+static int fill_from_dir(const char *dir, void *userdata)
+{
+	_cleanup_close_ int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return -errno;
+	return image_copy_into(*(int *)userdata, d);
+}
+
+int cmd_import_fs(int argc, char **argv)
+{
+	_cleanup_(topts_done) struct topts a = { 0 };
+	int r = parse(&import_fs, argc, argv, &a);
+	if (r < 0)
+		return parse_status(r);
+	_cleanup_free_ char *name = NULL;
+	if (pick_name(a.op[1], a.op[0], &name) < 0)
+		return EXIT_HAKO_USAGE;
+	_cleanup_close_ int s = open(a.op[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s < 0) {
+		log_errno(-errno, "cannot open directory %s", a.op[0]);
+		return EXIT_HAKO_USAGE;
+	}
+	r = create_image(name, "fs", a.read_only, fill_from_dir, &s);
+	if (r < 0) {
+		log_errno(r, "cannot import %s as image %s", a.op[0], name);
+		return EXIT_HAKO_FAILED;
+	}
+	return 0;
+}
+
+/* ---- export-tar ---- */
+
+/* FILE made whole or not at all: an unnamed file in its directory, linked in at the end (never
+ * over an existing file). */
+static int open_output(const char *file, int *ret_fd)
+{
+	_cleanup_free_ char *copy = strdup(file);
+	if (!copy)
+		return -ENOMEM;
+	char *slash = strrchr(copy, '/');
+	const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+static int link_output(int fd, const char *file)
+{
+	if (linkat(fd, "", AT_FDCWD, file, AT_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+static int export_format(const struct topts *a, const char *file)
+{
+	if (!a->format)
+		return file ? (int)tar_compression_from_file(file) : TAR_UNCOMPRESSED;
+	int c = tar_compression_from_name(a->format);
+	if (c < 0)
+		log_error("unknown --format=%s (uncompressed, gzip, xz, zstd or bzip2)", a->format);
+	return c;
+}
+
+static int export_to(const char *name, int fd, int c, const char *what)
+{
+	_cleanup_free_ char *dir = image_path(name, NULL), *why = NULL;
+	int r = dir ? tar_pack(dir, fd, (enum tar_compression)c, &why) : -ENOMEM;
+	if (r == -ENOPKG)
+		log_error("cannot export image %s: libarchive (libarchive13) is not installed", name);
+	else if (r < 0 && why)
+		log_error("cannot export image %s to %s: %s", name, what, why);
+	else if (r < 0)
+		log_errno(r, "cannot export image %s to %s", name, what);
+	return r;
+}
+
+int cmd_export_tar(int argc, char **argv)
+{
+	_cleanup_(topts_done) struct topts a = { 0 };
+	int r = parse(&export_tar, argc, argv, &a);
+	if (r < 0)
+		return parse_status(r);
+	const char *file = a.n_op == 2 && !streq(a.op[1], "-") ? a.op[1] : NULL;
+	int c = export_format(&a, file);
+	if (c < 0)
+		return EXIT_HAKO_USAGE;
+	if (image_check_name(a.op[0]) < 0)
+		return EXIT_HAKO_USAGE;
+	if (image_check_exists(a.op[0], true) < 0)
+		return EXIT_HAKO_USAGE;
+	if (!file && isatty(STDOUT_FILENO)) {
+		log_error("refusing to write a tar to a terminal: give FILE or redirect stdout");
+		return EXIT_HAKO_USAGE;
+	}
+	if (file && access(file, F_OK) == 0) {
+		log_error("%s already exists", file);
+		return EXIT_HAKO_USAGE;
+	}
+	_cleanup_close_ int fd = -1;
+	r = file ? open_output(file, &fd) : 0;
+	if (r < 0) {
+		log_errno(r, "cannot create %s", file);
+		return EXIT_HAKO_FAILED;
+	}
+	r = export_to(a.op[0], file ? fd : STDOUT_FILENO, c, file ? file : "stdout");
+	if (r < 0)
+		return EXIT_HAKO_FAILED;
+	r = file ? link_output(fd, file) : 0;
+	if (r < 0) {
+		log_errno(r, "cannot create %s", file);
+		return EXIT_HAKO_FAILED;
+	}
+	return 0;
+}
+
+/* ---- pull-tar ---- */
+
+enum verify { VERIFY_NO, VERIFY_CHECKSUM };
+
+/* importctl's default is checksum; signature needs a gpg keyring of trusted image signers, which
+ * hako does not keep: refused rather than quietly weakened to a checksum. */
+static int parse_verify(const char *v)
+{
+	if (!v || streq(v, "checksum"))
+		return VERIFY_CHECKSUM;
+	if (streq(v, "no"))
+		return VERIFY_NO;
+	if (streq(v, "signature"))
+		log_error("--verify=signature is not supported: hako keeps no gpg keyring to check "
+			  "SHA256SUMS.gpg against (use --verify=checksum)");
+	else
+		log_error("unknown --verify=%s (no or checksum)", v);
+	return -EINVAL;
+}
+
+/* The SHA256SUMS beside url names file with the digest got. */
+static int verify_checksum(const char *url, const char *file, const char *got)
+{
+	_cleanup_free_ char *sums_url = url_sibling(url, "SHA256SUMS"), *sums = NULL, *why = NULL;
+	if (!sums_url)
+		return log_errno(-ENOMEM, "cannot pull %s", url);
+	int r = http_get_text(sums_url, 1 << 20, &sums, &why);
+	if (r < 0 && why)
+		log_error("cannot download %s: %s", sums_url, why);
+	else if (r < 0)
+		log_errno(r, "cannot download %s", sums_url);
+	if (r < 0)
+		return r;
+	char want[65];
+	r = sha256sums_find(sums, file, want);
+	if (r == -ENOENT)
+		log_error("%s has no line for %s", sums_url, file);
+	else if (r < 0)
+		log_error("%s: the line for %s is not a SHA-256 digest", sums_url, file);
+	else if (!streq(want, got))
+		log_error("checksum of %s does not match %s (got %s, expected %s)", url, sums_url, got, want);
+	return r < 0 ? r : streq(want, got) ? 0 : -EBADMSG;
+}
+
+/* The download, into an unnamed file in the images directory (it may be large). */
+static int download(const char *url, struct sha256 *sha, int *ret_fd)
+{
+	int r = hako_mkdir(HAKO_DIR_IMAGES, ".");
+	if (r < 0)
+		return log_errno(r, "cannot create %s", hako_dir(HAKO_DIR_IMAGES));
+	_cleanup_close_ int fd = open(hako_dir(HAKO_DIR_IMAGES), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return log_errno(-errno, "cannot create a file in %s", hako_dir(HAKO_DIR_IMAGES));
+	_cleanup_free_ char *why = NULL;
+	r = http_get_fd(url, fd, sha, 0, &why);
+	if (r == -ENOPKG)
+		log_error("cannot download %s: libcurl (libcurl4) is not installed", url);
+	else if (r < 0 && why)
+		log_error("cannot download %s: %s", url, why);
+	else if (r < 0)
+		log_errno(r, "cannot download %s", url);
+	if (r < 0)
+		return r;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return log_errno(-errno, "cannot read back %s", url);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int cmd_pull_tar(int argc, char **argv)
+{
+	_cleanup_(topts_done) struct topts a = { 0 };
+	int r = parse(&pull_tar, argc, argv, &a);
+	if (r < 0)
+		return parse_status(r);
+	int verify = parse_verify(a.verify);
+	if (verify < 0)
+		return EXIT_HAKO_USAGE;
+	_cleanup_free_ char *file = url_last_component(a.op[0]), *name = NULL;
+	if (!(startswith(a.op[0], "http://") || startswith(a.op[0], "https://")) || !file) {
+		log_error("invalid URL %s (http:// or https://, naming a file)", a.op[0]);
+		return EXIT_HAKO_USAGE;
+	}
+	if (pick_name(a.op[1], file, &name) < 0)
+		return EXIT_HAKO_USAGE;
+	struct sha256 sha;
+	sha256_init(&sha);
+	_cleanup_close_ int fd = -1;
+	if (download(a.op[0], &sha, &fd) < 0)
+		return EXIT_HAKO_FAILED;
+	char got[65];
+	sha256_hex(&sha, got);
+	if (verify == VERIFY_CHECKSUM && verify_checksum(a.op[0], file, got) < 0)
+		return EXIT_HAKO_FAILED;
+	r = unpack_as(fd, a.op[0], name, a.read_only);
+	return r < 0 ? EXIT_HAKO_FAILED : 0;
+}
+
+/* ---- raw images: not offered ---- */
+
+int cmd_raw_refused(int argc, char **argv)
+{
+	_cleanup_free_ char *usage = xasprintf("Usage: hako %s\n\nNot offered: raw disk images are not supported, "
+					       "as hako runs directory trees.", argv[0]);
+	if (!usage)
+		return EXIT_HAKO_FAILED;
+	/* Any other option is machinectl's for raw images: the one line below answers them all. */
+	for (int i = 1; i < argc; i++)
+		if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+			opts_help(stdout, usage, NULL, 0);
+			return 0;
+		}
+	log_error("%s: raw disk images are not supported: hako runs directory trees (use %.*s-tar, or "
+		  "import-fs on a mounted image)", argv[0], (int)strcspn(argv[0], "-"), argv[0]);
+	return EXIT_HAKO_USAGE;
+}
