@@ -1,8 +1,17 @@
 /* The container's file system, built inside its own mount namespace (the kernel drops it all when
  * the container ends: nothing ever lands on the host's mount table). */
 #pragma once
+#include <stdbool.h>
 
 struct container;
+struct run_config;
+
+/* Refuses what --volatile= cannot do here, one line logged: with --read-only (nspawn refuses it
+ * too), =yes on a tree whose /bin is a directory. */
+int mounts_check(const struct container *c);
+
+/* The root is an overlay with a tmpfs upper layer (--ephemeral, --volatile=overlay). */
+bool mounts_root_is_overlay(const struct run_config *cfg);
 
 /* In the child, before anything of the tree runs: makes every mount private, mounts the tree
  * (bind, or an overlay on a tmpfs for --ephemeral), /proc, /sys, /dev, binds, tmpfs,

@@ -54,6 +54,46 @@ static int set_tmpfs(void *target, const char *value, const char **why)
 	return 0;
 }
 
+static int set_overlay_common(struct run_config *cfg, const char *value, bool ro, const char **why)
+{
+	struct overlay_spec spec;
+	int r = overlay_spec_parse(value, ro, &spec, why);
+	if (r < 0)
+		return r;
+	struct overlay_spec *o = realloc(cfg->overlays, (cfg->n_overlays + 1) * sizeof(*o));
+	if (!o) {
+		overlay_spec_done(&spec);
+		return -ENOMEM;
+	}
+	o[cfg->n_overlays++] = spec;
+	cfg->overlays = o;
+	return 0;
+}
+
+static int set_overlay(void *t, const char *v, const char **why) { return set_overlay_common(t, v, false, why); }
+static int set_overlay_ro(void *t, const char *v, const char **why) { return set_overlay_common(t, v, true, why); }
+
+/* --volatile[=MODE]: bare, or a boolean, as in nspawn. */
+static int set_volatile(void *target, const char *value, const char **why)
+{
+	static const struct {
+		const char *name;
+		enum volatile_mode mode;
+	} modes[] = { { "state", VOLATILE_STATE }, { "overlay", VOLATILE_OVERLAY } };
+	int b = value ? parse_boolean(value) : 1;
+	if (b >= 0) {
+		*(enum volatile_mode *)target = b ? VOLATILE_YES : VOLATILE_NO;
+		return 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(modes); i++)
+		if (streq(value, modes[i].name)) {
+			*(enum volatile_mode *)target = modes[i].mode;
+			return 0;
+		}
+	*why = "expected yes, no, state or overlay";
+	return -EINVAL;
+}
+
 static int set_setenv(void *target, const char *value, const char **why)
 {
 	struct run_config *cfg = target;
@@ -210,6 +250,9 @@ const struct opt run_options[] = {
 	{ "bind", 0, OPT_REQUIRED, "SRC[:DST[:OPTS]]", "Bind-mount a host path (OPTS: rbind, norbind)", set_bind, WHOLE, "Files.Bind" },
 	{ "bind-ro", 0, OPT_REQUIRED, "SRC[:DST[:OPTS]]", "Bind-mount a host path read-only", set_bind_ro, WHOLE, "Files.BindReadOnly" },
 	{ "tmpfs", 0, OPT_REQUIRED, "PATH[:OPTS]", "Mount a tmpfs at PATH", set_tmpfs, WHOLE, "Files.TemporaryFileSystem" },
+	{ "volatile", 0, OPT_OPTIONAL, "MODE", "Never write the tree: yes (a tmpfs root with its /usr), state (a tmpfs /var), overlay or no", set_volatile, CFG(volatile_mode), "Exec.Volatile" },
+	{ "overlay", 0, OPT_REQUIRED, "LOWER...:UPPER[:DEST]", "Mount an overlay at DEST (an empty UPPER: a tmpfs; +PATH: in the tree)", set_overlay, WHOLE, "Files.Overlay" },
+	{ "overlay-ro", 0, OPT_REQUIRED, "LOWER...:TOP[:DEST]", "Mount a read-only overlay at DEST", set_overlay_ro, WHOLE, "Files.OverlayReadOnly" },
 	{ "setenv", 'E', OPT_REQUIRED, "NAME[=VALUE]", "Set an environment variable for the command or init", set_setenv, WHOLE, "Exec.Environment" },
 	{ "user", 'u', OPT_REQUIRED, "USER", "Run the command as USER (from the tree's /etc/passwd)", opt_set_string, CFG(user), "Exec.User" },
 	{ "chdir", 0, OPT_REQUIRED, "DIR", "Working directory of the command", set_absolute_path, CFG(chdir), "Exec.WorkingDirectory" },
