@@ -610,6 +610,128 @@ static int mount_binds(struct container *c, int nfd)
 	return 0;
 }
 
+/* An overlay layer's directory, opened once: '+PATH' inside the container's root (nfd), any
+ * other path on the host. The overlay then names it by its fd, never by its path again. */
+static int open_layer(int nfd, const char *path)
+{
+	if (path[0] == '+')
+		return open_in_root(nfd, path + 1, O_PATH | O_DIRECTORY);
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The work directory overlayfs needs on UPPER's file system: ".#hako-work.NAME" beside UPPER,
+ * made once and kept (overlayfs empties it at each mount). */
+static int open_workdir(int nfd, const char *upper)
+{
+	_cleanup_free_ char *parent = strdup(upper);
+	if (!parent)
+		return -ENOMEM;
+	char *slash = strrchr(parent, '/');
+	_cleanup_free_ char *name = xasprintf(".#hako-work.%s", slash + 1);
+	if (!name)
+		return -ENOMEM;
+	slash[slash == parent + (parent[0] == '+')] = 0; /* "/a" -> "/", "+/a" -> "+/" */
+	_cleanup_close_ int dir = open_layer(nfd, parent);
+	if (dir < 0)
+		return dir;
+	if (mkdirat(dir, name, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	int fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+struct layer_fds {
+	int fd[64];
+	size_t n;
+	char lowerdir[64 * 24];
+};
+
+static void layer_fds_done(struct layer_fds *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		close(l->fd[i]);
+	l->n = 0;
+}
+
+/* Opens the lower layers and names them, top first as overlayfs wants, in l->lowerdir. */
+static int open_lowers(int nfd, const struct overlay_spec *o, struct layer_fds *l)
+{
+	size_t n = strv_length(o->lower), len = 0;
+	if (n > ELEMENTSOF(l->fd))
+		return -E2BIG;
+	for (size_t i = n; i-- > 0;) {
+		int fd = open_layer(nfd, o->lower[i]);
+		if (fd < 0)
+			return fd;
+		l->fd[l->n++] = fd;
+		len += (size_t)snprintf(l->lowerdir + len, sizeof(l->lowerdir) - len, "%s/proc/self/fd/%d",
+					len ? ":" : "", fd);
+	}
+	return 0;
+}
+
+/* A tmpfs over target (in this mount namespace, where overlayfs may use it) with the upper and
+ * work directories of an overlay whose writes vanish; returns the tmpfs's fd. */
+static int tmpfs_upper(int target, int *ret_upper, int *ret_work)
+{
+	_cleanup_close_ int t = new_fs("tmpfs", volatile_tmpfs);
+	if (t < 0)
+		return t;
+	int r = attach(t, target);
+	if (r < 0)
+		return r;
+	if (mkdirat(t, "upper", 0755) < 0 || mkdirat(t, "work", 0700) < 0)
+		return -errno;
+	*ret_upper = openat(t, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*ret_work = openat(t, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*ret_upper < 0 || *ret_work < 0)
+		return -errno;
+	return TAKE_FD(t);
+}
+
+static int mount_overlay(int nfd, const struct overlay_spec *o)
+{
+	_cleanup_(layer_fds_done) struct layer_fds lowers = { .n = 0 };
+	int r = open_lowers(nfd, o, &lowers);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int target = make_target(nfd, o->dest, true);
+	if (target < 0)
+		return target;
+	_cleanup_close_ int upper = -1, work = -1, tmpfs = -1;
+	if (!o->read_only && !o->upper) {
+		tmpfs = tmpfs_upper(target, &upper, &work);
+		if (tmpfs < 0)
+			return tmpfs;
+	} else if (!o->read_only) {
+		upper = open_layer(nfd, o->upper);
+		if (upper < 0)
+			return upper;
+		work = open_workdir(nfd, o->upper);
+		if (work < 0)
+			return work;
+	}
+	char upper_dir[32], work_dir[32];
+	snprintf(upper_dir, sizeof(upper_dir), "/proc/self/fd/%d", upper);
+	snprintf(work_dir, sizeof(work_dir), "/proc/self/fd/%d", work);
+	_cleanup_close_ int ov = new_fs("overlay", (const char *const[]){ "lowerdir", lowers.lowerdir,
+		o->read_only ? NULL : "upperdir", upper_dir, "workdir", work_dir, NULL });
+	if (ov < 0)
+		return ov;
+	return attach(ov, tmpfs >= 0 ? tmpfs : target);
+}
+
+static int mount_overlays(const struct run_config *cfg, int nfd)
+{
+	for (unsigned i = 0; i < cfg->n_overlays; i++) {
+		int r = mount_overlay(nfd, &cfg->overlays[i]);
+		if (r < 0)
+			return log_errno(r, "cannot mount the overlay on %s", cfg->overlays[i].dest);
+	}
+	return 0;
+}
+
 /* A private copy of the host's resolv.conf: written into an ephemeral tree (it is thrown away),
  * otherwise kept in the container's /dev tmpfs, bound over the tree's file and unlinked there,
  * so a persistent tree is never modified. */
@@ -723,6 +845,9 @@ int mounts_setup(struct container *c)
 	if (r < 0)
 		return r;
 	r = mount_binds(c, nfd);
+	if (r < 0)
+		return r;
+	r = mount_overlays(c->cfg, nfd);
 	if (r < 0)
 		return r;
 	r = setup_resolv_conf(c, nfd);

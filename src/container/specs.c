@@ -197,8 +197,9 @@ static int split_fields(const char *s, char ***ret)
 static int overlay_pick_fields(char **v, size_t n, bool read_only, struct overlay_spec *spec,
 			       const char **why)
 {
-	char *upper = v[n - 2], *dest = n == 2 ? upper + (upper[0] == '+') : v[n - 1];
-	for (size_t i = 0; i + 2 < n; i++)
+	size_t n_lower = n == 2 ? 1 : n - 2;
+	char *upper = v[n_lower], *dest = n == 2 ? upper + (upper[0] == '+') : v[n - 1];
+	for (size_t i = 0; i < n_lower; i++)
 		if (!overlay_path_valid(v[i])) {
 			*why = "a lower layer is not an absolute path (or +PATH in the tree) without . or ..";
 			return -EINVAL;
