@@ -13,20 +13,29 @@
 
 /* Setters whose row has offset 0 get the whole struct run_config. */
 
+/* Appends the size bytes at elem to the array *arr (a pointer to its first element) of *n. */
+static int append_spec(void *arr, unsigned *n, const void *elem, size_t size)
+{
+	void **a = arr;
+	char *grown = realloc(*a, (*n + 1) * size);
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + *n * size, elem, size);
+	(*n)++;
+	*a = grown;
+	return 0;
+}
+
 static int set_bind_common(struct run_config *cfg, const char *value, bool ro, const char **why)
 {
 	struct bind_spec spec;
 	int r = bind_spec_parse(value, ro, &spec, why);
 	if (r < 0)
 		return r;
-	struct bind_spec *b = realloc(cfg->binds, (cfg->n_binds + 1) * sizeof(*b));
-	if (!b) {
+	r = append_spec(&cfg->binds, &cfg->n_binds, &spec, sizeof(spec));
+	if (r < 0)
 		bind_spec_done(&spec);
-		return -ENOMEM;
-	}
-	b[cfg->n_binds++] = spec;
-	cfg->binds = b;
-	return 0;
+	return r;
 }
 
 int run_config_add_bind(struct run_config *cfg, const char *spec, bool read_only, const char **why)
@@ -44,14 +53,10 @@ static int set_tmpfs(void *target, const char *value, const char **why)
 	int r = tmpfs_spec_parse(value, &spec, why);
 	if (r < 0)
 		return r;
-	struct tmpfs_spec *t = realloc(cfg->tmpfs, (cfg->n_tmpfs + 1) * sizeof(*t));
-	if (!t) {
+	r = append_spec(&cfg->tmpfs, &cfg->n_tmpfs, &spec, sizeof(spec));
+	if (r < 0)
 		tmpfs_spec_done(&spec);
-		return -ENOMEM;
-	}
-	t[cfg->n_tmpfs++] = spec;
-	cfg->tmpfs = t;
-	return 0;
+	return r;
 }
 
 static int set_overlay_common(struct run_config *cfg, const char *value, bool ro, const char **why)
@@ -60,14 +65,10 @@ static int set_overlay_common(struct run_config *cfg, const char *value, bool ro
 	int r = overlay_spec_parse(value, ro, &spec, why);
 	if (r < 0)
 		return r;
-	struct overlay_spec *o = realloc(cfg->overlays, (cfg->n_overlays + 1) * sizeof(*o));
-	if (!o) {
+	r = append_spec(&cfg->overlays, &cfg->n_overlays, &spec, sizeof(spec));
+	if (r < 0)
 		overlay_spec_done(&spec);
-		return -ENOMEM;
-	}
-	o[cfg->n_overlays++] = spec;
-	cfg->overlays = o;
-	return 0;
+	return r;
 }
 
 static int set_overlay(void *t, const char *v, const char **why) { return set_overlay_common(t, v, false, why); }
