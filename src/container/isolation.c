@@ -326,7 +326,7 @@ static int clone_host_trees(struct container *c, struct isolation_state *s)
 		if (s->bind_trees[i] < 0)
 			return log_errno(-errno, "cannot bind %s", cfg->binds[i].source);
 	}
-	return 0;
+	return mounts_open_host_layers(c);
 }
 
 int isolation_enter_child(struct container *c, int sync_fd)

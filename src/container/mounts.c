@@ -610,35 +610,104 @@ static int mount_binds(struct container *c, int nfd)
 	return 0;
 }
 
-/* An overlay layer's directory, opened once: '+PATH' inside the container's root (nfd), any
- * other path on the host. The overlay then names it by its fd, never by its path again. */
+/* The host's layers of the overlays (paths without '+'), opened once in the container's mount
+ * namespace (overlayfs takes layers only from there) while the process still has the host's
+ * ids: with -U the container's root may not search the directories above them (a 0700 one of
+ * the host's root). In the order mount_overlay() takes them: each overlay's lower layers top
+ * first, then UPPER's parent. Only the container's child process fills it, once. */
+static struct {
+	int fd[128];
+	unsigned n, next;
+	bool opened;
+} host_layers;
+
+static int push_host_layer(const char *path)
+{
+	if (host_layers.n >= ELEMENTSOF(host_layers.fd))
+		return -E2BIG;
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	host_layers.fd[host_layers.n++] = fd;
+	return 0;
+}
+
+/* "DIR/NAME" -> DIR ("/" for "/NAME", "+/" for "+/NAME") and NAME. */
+static int split_parent(const char *path, char **ret_dir, char **ret_name)
+{
+	const char *slash = strrchr(path, '/');
+	size_t keep = (size_t)(slash - path);
+	if (keep == (size_t)(path[0] == '+'))
+		keep++;
+	*ret_dir = strndup(path, keep);
+	*ret_name = strdup(slash + 1);
+	return *ret_dir && *ret_name ? 0 : -ENOMEM;
+}
+
+static int open_host_layers(const struct overlay_spec *o)
+{
+	for (size_t i = strv_length(o->lower); i-- > 0;) {
+		if (o->lower[i][0] == '+')
+			continue;
+		int r = push_host_layer(o->lower[i]);
+		if (r < 0)
+			return log_errno(r, "cannot open the overlay layer %s", o->lower[i]);
+	}
+	if (!o->upper || o->upper[0] == '+')
+		return 0;
+	_cleanup_free_ char *dir = NULL, *name = NULL;
+	int r = split_parent(o->upper, &dir, &name);
+	if (r >= 0)
+		r = push_host_layer(dir);
+	return r < 0 ? log_errno(r, "cannot open the directory of the overlay's upper layer %s", o->upper) : 0;
+}
+
+int mounts_open_host_layers(const struct container *c)
+{
+	if (host_layers.opened)
+		return 0;
+	host_layers.opened = true;
+	for (unsigned i = 0; i < c->cfg->n_overlays; i++) {
+		int r = open_host_layers(&c->cfg->overlays[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* An overlay layer's directory: '+PATH' inside the container's root (nfd), any other path the
+ * next one open_host_layers() opened. The overlay then names it by its fd, never by its path. */
 static int open_layer(int nfd, const char *path)
 {
 	if (path[0] == '+')
 		return open_in_root(nfd, path + 1, O_PATH | O_DIRECTORY);
-	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (host_layers.next >= host_layers.n)
+		return -EBADF;
+	int *fd = &host_layers.fd[host_layers.next++];
+	return TAKE_FD(*fd);
 }
 
-/* The work directory overlayfs needs on UPPER's file system: ".#hako-work.NAME" beside UPPER,
- * made once and kept (overlayfs empties it at each mount). */
-static int open_workdir(int nfd, const char *upper)
+/* UPPER, and the work directory overlayfs needs on its file system: ".#hako-work.NAME" beside
+ * UPPER, made once and kept (overlayfs empties it at each mount). */
+static int open_upper(int nfd, const char *upper, int *ret_upper, int *ret_work)
 {
-	_cleanup_free_ char *parent = strdup(upper);
-	if (!parent)
-		return -ENOMEM;
-	char *slash = strrchr(parent, '/');
-	_cleanup_free_ char *name = xasprintf(".#hako-work.%s", slash + 1);
-	if (!name)
-		return -ENOMEM;
-	slash[slash == parent + (parent[0] == '+')] = 0; /* "/a" -> "/", "+/a" -> "+/" */
-	_cleanup_close_ int dir = open_layer(nfd, parent);
-	if (dir < 0)
-		return dir;
-	if (mkdirat(dir, name, 0700) < 0 && errno != EEXIST)
+	_cleanup_free_ char *dir = NULL, *name = NULL;
+	int r = split_parent(upper, &dir, &name);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int parent = open_layer(nfd, dir);
+	if (parent < 0)
+		return parent;
+	*ret_upper = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*ret_upper < 0)
 		return -errno;
-	int fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	_cleanup_free_ char *work = xasprintf(".#hako-work.%s", name);
+	if (!work)
+		return -ENOMEM;
+	if (mkdirat(parent, work, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	*ret_work = openat(parent, work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return *ret_work < 0 ? -errno : 0;
 }
 
 struct layer_fds {
@@ -705,12 +774,9 @@ static int mount_overlay(int nfd, const struct overlay_spec *o)
 		if (tmpfs < 0)
 			return tmpfs;
 	} else if (!o->read_only) {
-		upper = open_layer(nfd, o->upper);
-		if (upper < 0)
-			return upper;
-		work = open_workdir(nfd, o->upper);
-		if (work < 0)
-			return work;
+		r = open_upper(nfd, o->upper, &upper, &work);
+		if (r < 0)
+			return r;
 	}
 	char upper_dir[32], work_dir[32];
 	snprintf(upper_dir, sizeof(upper_dir), "/proc/self/fd/%d", upper);
@@ -826,7 +892,10 @@ static int mount_run(const struct container *c, int nfd)
 
 int mounts_setup(struct container *c)
 {
-	int r = mount_root(c);
+	int r = mounts_open_host_layers(c);
+	if (r < 0)
+		return r;
+	r = mount_root(c);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int nfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);

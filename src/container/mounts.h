@@ -10,6 +10,10 @@ struct run_config;
  * too), =yes on a tree whose /bin is a directory. */
 int mounts_check(const struct container *c);
 
+/* In the child, in its mount namespace and before it gives up the host's ids: opens the host
+ * paths of the --overlay= layers (once; mounts_setup() calls it too). Logs what failed. */
+int mounts_open_host_layers(const struct container *c);
+
 /* The root is an overlay with a tmpfs upper layer (--ephemeral, --volatile=overlay). */
 bool mounts_root_is_overlay(const struct run_config *cfg);
 
