@@ -428,8 +428,12 @@ int isolation_prepare(struct container *c)
 	if (r < 0)
 		return r;
 	if (s->userns && getuid() == 0 && c->cfg->iso.userns.ownership == USERNS_OWNERSHIP_CHOWN) {
-		if (c->cfg->ephemeral || c->cfg->read_only || c->cfg->volatile_mode != VOLATILE_NO) {
-			log_error("--private-users-ownership=chown writes the tree: not with --ephemeral, --read-only or --volatile=");
+		if (c->cfg->ephemeral || c->cfg->read_only) {
+			log_error("--private-users-ownership=chown writes the tree: not with --ephemeral or --read-only");
+			return -EINVAL;
+		}
+		if (c->cfg->volatile_mode != VOLATILE_NO) {
+			log_error("--private-users-ownership=chown writes the tree: not with --volatile=");
 			return -EINVAL;
 		}
 		r = shift_tree(c, s);

@@ -94,6 +94,9 @@ debian_tree() {
 	run "$HAKO" run -q -D "$ROOT" --volatile=state --read-only /bin/true
 	[ "$status" -eq 125 ]
 	[ "$output" = "hako: --read-only and --volatile= exclude each other: --volatile already keeps the tree read-only" ]
+	run "$HAKO" run -q -D "$ROOT" -U --private-users-ownership=chown --volatile=state /bin/true
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: --private-users-ownership=chown writes the tree: not with --volatile=" ]
 	[ "$(tree_hash "$ROOT")" = "$before" ]
 }
 
