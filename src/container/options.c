@@ -74,25 +74,35 @@ static int set_overlay_common(struct run_config *cfg, const char *value, bool ro
 static int set_overlay(void *t, const char *v, const char **why) { return set_overlay_common(t, v, false, why); }
 static int set_overlay_ro(void *t, const char *v, const char **why) { return set_overlay_common(t, v, true, why); }
 
+struct named_mode {
+	const char *name;
+	int mode;
+};
+
+/* A boolean (NULL, a bare option, counts as yes) or one of the names: its mode, or -EINVAL. */
+static int mode_from_string(const char *value, int yes_mode, int no_mode, const struct named_mode *modes,
+			    size_t n)
+{
+	int b = value ? parse_boolean(value) : 1;
+	if (b >= 0)
+		return b ? yes_mode : no_mode;
+	for (size_t i = 0; i < n; i++)
+		if (streq(value, modes[i].name))
+			return modes[i].mode;
+	return -EINVAL;
+}
+
 /* --volatile[=MODE]: bare, or a boolean, as in nspawn. */
 static int set_volatile(void *target, const char *value, const char **why)
 {
-	static const struct {
-		const char *name;
-		enum volatile_mode mode;
-	} modes[] = { { "state", VOLATILE_STATE }, { "overlay", VOLATILE_OVERLAY } };
-	int b = value ? parse_boolean(value) : 1;
-	if (b >= 0) {
-		*(enum volatile_mode *)target = b ? VOLATILE_YES : VOLATILE_NO;
-		return 0;
+	static const struct named_mode modes[] = { { "state", VOLATILE_STATE }, { "overlay", VOLATILE_OVERLAY } };
+	int m = mode_from_string(value, VOLATILE_YES, VOLATILE_NO, modes, ELEMENTSOF(modes));
+	if (m < 0) {
+		*why = "expected yes, no, state or overlay";
+		return m;
 	}
-	for (size_t i = 0; i < ELEMENTSOF(modes); i++)
-		if (streq(value, modes[i].name)) {
-			*(enum volatile_mode *)target = modes[i].mode;
-			return 0;
-		}
-	*why = "expected yes, no, state or overlay";
-	return -EINVAL;
+	*(enum volatile_mode *)target = (enum volatile_mode)m;
+	return 0;
 }
 
 static int set_setenv(void *target, const char *value, const char **why)
@@ -211,22 +221,14 @@ static int set_resolv_conf(void *target, const char *value, const char **why)
 
 static int set_settings(void *target, const char *value, const char **why)
 {
-	static const struct {
-		const char *name;
-		enum settings_mode mode;
-	} modes[] = { { "trusted", SETTINGS_TRUSTED } };
-	int b = parse_boolean(value);
-	if (b >= 0) {
-		*(enum settings_mode *)target = b ? SETTINGS_YES : SETTINGS_NO;
-		return 0;
+	static const struct named_mode modes[] = { { "trusted", SETTINGS_TRUSTED } };
+	int m = mode_from_string(value, SETTINGS_YES, SETTINGS_NO, modes, ELEMENTSOF(modes));
+	if (m < 0) {
+		*why = "expected yes, no or trusted (override is not offered)";
+		return m;
 	}
-	for (size_t i = 0; i < ELEMENTSOF(modes); i++)
-		if (streq(value, modes[i].name)) {
-			*(enum settings_mode *)target = modes[i].mode;
-			return 0;
-		}
-	*why = "expected yes, no or trusted (override is not offered)";
-	return -EINVAL;
+	*(enum settings_mode *)target = (enum settings_mode)m;
+	return 0;
 }
 
 static int set_absolute_path(void *target, const char *value, const char **why)
