@@ -17,6 +17,9 @@ void run_config_free(struct run_config *cfg)
 	for (unsigned i = 0; i < cfg->n_tmpfs; i++)
 		tmpfs_spec_done(&cfg->tmpfs[i]);
 	free(cfg->tmpfs);
+	for (unsigned i = 0; i < cfg->n_overlays; i++)
+		overlay_spec_done(&cfg->overlays[i]);
+	free(cfg->overlays);
 	strv_free(cfg->setenv);
 	strv_free(cfg->inaccessible);
 	free(cfg->user);

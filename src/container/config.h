@@ -68,6 +68,22 @@ struct tmpfs_spec {
 	char *options;     /* mount data, e.g. "mode=0755,size=10M"; NULL for default */
 };
 
+/* nspawn's --volatile=: what of the tree the container may write (it never writes the tree). */
+enum volatile_mode {
+	VOLATILE_NO,
+	VOLATILE_YES,     /* a tmpfs root with the tree's /usr read-only in it */
+	VOLATILE_STATE,   /* the tree read-only, a tmpfs on /var */
+	VOLATILE_OVERLAY, /* an overlay over the tree with a tmpfs upper layer */
+};
+
+/* --overlay=, --overlay-ro=: an overlayfs at dest. A path starting with '+' is inside the tree. */
+struct overlay_spec {
+	char **lower;      /* bottom layer first; with read_only the last one is the top */
+	char *upper;       /* NULL: a tmpfs (writes vanish); always NULL with read_only */
+	char *dest;        /* absolute path in the container */
+	bool read_only;
+};
+
 struct run_config {
 	char *directory;
 	char *machine;     /* name; defaults to basename(directory) */
@@ -80,6 +96,9 @@ struct run_config {
 	unsigned n_binds;
 	struct tmpfs_spec *tmpfs;
 	unsigned n_tmpfs;
+	enum volatile_mode volatile_mode;
+	struct overlay_spec *overlays;
+	unsigned n_overlays;
 	char **setenv;     /* "VAR=VALUE" */
 	char *user;
 	char *chdir;

@@ -344,7 +344,7 @@ static int clone_host_trees(struct container *c, struct isolation_state *s, int 
 	_cleanup_close_ int tree = container_reopen_root(c);
 	if (tree < 0)
 		return log_reopen_root(c, tree);
-	if (s->tree_fd < 0 && c->cfg->ephemeral) {
+	if (s->tree_fd < 0 && mounts_root_is_overlay(c->cfg)) {
 		/* The overlay's lower layer (mount_ephemeral), a plain directory. */
 		s->tree_fd = TAKE_FD(tree);
 	} else {
@@ -376,7 +376,7 @@ static int clone_host_trees(struct container *c, struct isolation_state *s, int 
 		if (s->bind_trees[i] < 0)
 			return log_errno(-errno, "cannot bind %s", b->source);
 	}
-	return 0;
+	return mounts_open_host_layers(c);
 }
 
 int isolation_enter_child(struct container *c, int sync_fd)
@@ -480,6 +480,10 @@ int isolation_prepare(struct container *c)
 	if (s->userns && getuid() == 0 && c->cfg->iso.userns.ownership == USERNS_OWNERSHIP_CHOWN) {
 		if (c->cfg->ephemeral || c->cfg->read_only) {
 			log_error("--private-users-ownership=chown writes the tree: not with --ephemeral or --read-only");
+			return -EINVAL;
+		}
+		if (c->cfg->volatile_mode != VOLATILE_NO) {
+			log_error("--private-users-ownership=chown writes the tree: not with --volatile=");
 			return -EINVAL;
 		}
 		r = shift_tree(c, s);

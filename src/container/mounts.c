@@ -90,6 +90,14 @@ static const struct mount_entry api_mounts[] = {
 
 static int bind_onto(const char *src, int target, bool recursive, bool ro);
 
+static int set_ro(int fd, bool recursive)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+		return -errno;
+	return 0;
+}
+
 /* The kernel lets a user namespace mount sysfs only when it also owns the network namespace
  * (sysfs shows that namespace's links). A container with -U on the host's network gets the
  * host's /sys, bound read-only all the way down, as nspawn does. */
@@ -328,6 +336,168 @@ int log_reopen_root(const struct container *c, int r)
 	return r;
 }
 
+/* nspawn's TMPFS_LIMITS_ROOTFS and TMPFS_LIMITS_VOLATILE_STATE: a volatile container must not be
+ * able to fill the host's RAM with its writes. */
+static const char *const volatile_tmpfs[] = { "mode", "0755", "size", "25%", "nr_inodes", "1m", NULL };
+
+/* What --volatile=yes builds around the tree's /usr in the tmpfs root, as nspawn's
+ * base_filesystem_create() does: a symlink to the first target the tree has (holding check,
+ * if given), none if it has none; a directory of that mode otherwise. */
+struct base_entry {
+	const char *name;
+	mode_t mode; /* 0: a symlink */
+	const char *targets[3];
+	const char *check;
+};
+
+static const struct base_entry base_filesystem[] = {
+	{ "bin", 0, { "usr/bin" }, NULL },
+	{ "lib", 0, { "usr/lib" }, NULL },
+	{ "root", 0750, { NULL }, NULL },
+	{ "sbin", 0, { "usr/sbin" }, NULL },
+	{ "usr", 0755, { NULL }, NULL },
+	{ "var", 0755, { NULL }, NULL },
+	{ "etc", 0755, { NULL }, NULL },
+	{ "proc", 0555, { NULL }, NULL },
+	{ "sys", 0555, { NULL }, NULL },
+	{ "dev", 0555, { NULL }, NULL },
+	{ "run", 0555, { NULL }, NULL },
+	/* nspawn mounts a tmpfs here later; a command run by hako gets the directory. */
+	{ "tmp", 01777, { NULL }, NULL },
+#if defined(__x86_64__)
+	{ "lib64", 0, { "usr/lib/x86_64-linux-gnu", "usr/lib64", "usr/lib" }, "ld-linux-x86-64.so.2" },
+#endif
+};
+
+static const char *base_target(int tree, const struct base_entry *e)
+{
+	for (size_t i = 0; i < ELEMENTSOF(e->targets) && e->targets[i]; i++) {
+		char p[256];
+		snprintf(p, sizeof(p), "%s/%s", e->targets[i], e->check ? e->check : ".");
+		if (faccessat(tree, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			return e->targets[i];
+	}
+	return NULL;
+}
+
+static int make_base_filesystem(int root, int tree)
+{
+	for (size_t i = 0; i < ELEMENTSOF(base_filesystem); i++) {
+		const struct base_entry *e = &base_filesystem[i];
+		if (e->mode == 0) {
+			const char *target = base_target(tree, e);
+			if (target && symlinkat(target, root, e->name) < 0)
+				return -errno;
+			continue;
+		}
+		if (mkdirat(root, e->name, e->mode) < 0)
+			return -errno;
+		if (fchmodat(root, e->name, e->mode, 0) < 0) /* past the umask */
+			return -errno;
+	}
+	return 0;
+}
+
+/* --volatile=yes: a fresh tmpfs over the root holding the base file system and the tree's /usr,
+ * read-only. Returns the tmpfs's mount fd. */
+static int volatile_yes(int tree)
+{
+	_cleanup_close_ int usr = open_tree(tree, "usr", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (usr < 0)
+		return -errno;
+	int r = set_ro(usr, true);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int t = new_fs("tmpfs", volatile_tmpfs);
+	if (t < 0)
+		return t;
+	r = attach(t, tree);
+	if (r < 0)
+		return r;
+	r = make_base_filesystem(t, tree);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int usr_dir = openat(t, "usr", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (usr_dir < 0)
+		return -errno;
+	r = attach(usr, usr_dir);
+	if (r < 0)
+		return r;
+	return TAKE_FD(t);
+}
+
+/* --volatile=state: the whole tree read-only, a fresh tmpfs on /var (made if the tree has none,
+ * as nspawn does). */
+static int volatile_state(int root)
+{
+	if (mkdirat(root, "var", 0755) < 0 && errno != EEXIST)
+		return -errno;
+	_cleanup_close_ int var = open_in_root(root, "/var", O_PATH | O_DIRECTORY);
+	if (var < 0)
+		return var;
+	int r = set_ro(root, true);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int t = new_fs("tmpfs", volatile_tmpfs);
+	if (t < 0)
+		return t;
+	return attach(t, var);
+}
+
+int mounts_check(const struct container *c)
+{
+	const struct run_config *cfg = c->cfg;
+	if (cfg->volatile_mode == VOLATILE_NO)
+		return 0;
+	if (cfg->read_only) {
+		log_error("--read-only and --volatile= exclude each other: --volatile already keeps the tree read-only");
+		return -EINVAL;
+	}
+	if (cfg->volatile_mode != VOLATILE_YES)
+		return 0;
+	/* Only /usr of the tree is there: an unmerged /bin would be missing (nspawn's rule). */
+	struct stat st;
+	if (fstatat(c->root_fd, "bin", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return log_errno(-errno, "cannot use %s/bin", c->root);
+	}
+	if (!S_ISLNK(st.st_mode)) {
+		log_error("--volatile=yes needs a tree with a merged /usr: %s/bin is not a symlink to usr/bin", c->root);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool mounts_root_is_overlay(const struct run_config *cfg)
+{
+	return cfg->ephemeral || cfg->volatile_mode == VOLATILE_OVERLAY;
+}
+
+/* The root's /etc goes away with the container: hako's files may be written into it. */
+static bool etc_is_throwaway(const struct run_config *cfg)
+{
+	if (cfg->volatile_mode == VOLATILE_STATE)
+		return false;
+	return cfg->volatile_mode != VOLATILE_NO || cfg->ephemeral;
+}
+
+/* Applies --volatile=yes or state to the mounted root and enters the result. */
+static int enter_volatile(const struct container *c, int root)
+{
+	_cleanup_close_ int tmpfs_root = -1;
+	int r = 0;
+	if (c->cfg->volatile_mode == VOLATILE_YES)
+		r = tmpfs_root = volatile_yes(root);
+	else if (c->cfg->volatile_mode == VOLATILE_STATE)
+		r = volatile_state(root);
+	if (r < 0)
+		return log_errno(r, "cannot set up the volatile root over %s", c->root);
+	if (fchdir(tmpfs_root >= 0 ? tmpfs_root : root) < 0)
+		return log_errno(-errno, "cannot enter %s", c->root);
+	return 0;
+}
+
 /* Mounts the container's root and enters it. Works on fds, not on the tree's path: in a user
  * namespace this process may no longer search the directories above the tree (a 0700 parent
  * only the host's root may enter), so those were opened before it gave up the host's ids. */
@@ -336,26 +506,23 @@ static int mount_root(struct container *c)
 	/* Nothing done below may propagate back to the host's mount table. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_errno(-errno, "cannot make the container's mounts private");
+	bool overlay = mounts_root_is_overlay(c->cfg);
 	int tree = isolation_root_tree_fd(c);
-	if (tree >= 0 && !c->cfg->ephemeral) {
-		/* Already a mount of its own (isolation_enter_child attached it). */
-		if (fchdir(tree) < 0)
-			return log_errno(-errno, "cannot enter %s", c->root);
-		return 0;
+	/* With a user namespace, already a mount of its own (isolation_enter_child attached it). */
+	int root = tree;
+	_cleanup_close_ int own = -1, mounted = -1;
+	if (tree < 0 || overlay) {
+		if (tree < 0) {
+			tree = own = container_reopen_root(c);
+			if (tree < 0)
+				return log_reopen_root(c, tree);
+		}
+		root = mounted = overlay ? mount_ephemeral(tree) : bind_tree(tree);
+		if (root < 0)
+			return log_errno(root, overlay ? "cannot mount an overlay over %s" : "cannot bind-mount %s",
+					 c->root);
 	}
-	_cleanup_close_ int own = -1;
-	if (tree < 0) {
-		tree = own = container_reopen_root(c);
-		if (tree < 0)
-			return log_reopen_root(c, tree);
-	}
-	_cleanup_close_ int root = c->cfg->ephemeral ? mount_ephemeral(tree) : bind_tree(tree);
-	if (root < 0)
-		return log_errno(root, c->cfg->ephemeral ? "cannot mount the ephemeral overlay over %s"
-							 : "cannot bind-mount %s", c->root);
-	if (fchdir(root) < 0)
-		return log_errno(-errno, "cannot enter %s", c->root);
-	return 0;
+	return enter_volatile(c, root);
 }
 
 static int make_target(int nfd, const char *path, bool dir)
@@ -391,14 +558,6 @@ static int make_target(int nfd, const char *path, bool dir)
 		close(fd);
 		*s = saved;
 	}
-}
-
-static int set_ro(int fd, bool recursive)
-{
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-	if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
-		return -errno;
-	return 0;
 }
 
 /* Binds the mount tree t onto the open target: move_mount, so the target is the fd resolved
@@ -480,6 +639,194 @@ static int mount_binds(struct container *c, int nfd)
 	return 0;
 }
 
+/* The host's layers of the overlays (paths without '+'), opened once in the container's mount
+ * namespace (overlayfs takes layers only from there) while the process still has the host's
+ * ids: with -U the container's root may not search the directories above them (a 0700 one of
+ * the host's root). In the order mount_overlay() takes them: each overlay's lower layers top
+ * first, then UPPER's parent. Only the container's child process fills it, once. */
+static struct {
+	int fd[128];
+	unsigned n, next;
+	bool opened;
+} host_layers;
+
+static int push_host_layer(const char *path)
+{
+	if (host_layers.n >= ELEMENTSOF(host_layers.fd))
+		return -E2BIG;
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	host_layers.fd[host_layers.n++] = fd;
+	return 0;
+}
+
+/* "DIR/NAME" -> DIR ("/" for "/NAME", "+/" for "+/NAME") and NAME. */
+static int split_parent(const char *path, char **ret_dir, char **ret_name)
+{
+	const char *slash = strrchr(path, '/');
+	size_t keep = (size_t)(slash - path);
+	if (keep == (size_t)(path[0] == '+'))
+		keep++;
+	*ret_dir = strndup(path, keep);
+	*ret_name = strdup(slash + 1);
+	return *ret_dir && *ret_name ? 0 : -ENOMEM;
+}
+
+static int open_host_layers(const struct overlay_spec *o)
+{
+	for (size_t i = strv_length(o->lower); i-- > 0;) {
+		if (o->lower[i][0] == '+')
+			continue;
+		int r = push_host_layer(o->lower[i]);
+		if (r < 0)
+			return log_errno(r, "cannot open the overlay layer %s", o->lower[i]);
+	}
+	if (!o->upper || o->upper[0] == '+')
+		return 0;
+	_cleanup_free_ char *dir = NULL, *name = NULL;
+	int r = split_parent(o->upper, &dir, &name);
+	if (r >= 0)
+		r = push_host_layer(dir);
+	return r < 0 ? log_errno(r, "cannot open the directory of the overlay's upper layer %s", o->upper) : 0;
+}
+
+int mounts_open_host_layers(const struct container *c)
+{
+	if (host_layers.opened)
+		return 0;
+	host_layers.opened = true;
+	for (unsigned i = 0; i < c->cfg->n_overlays; i++) {
+		int r = open_host_layers(&c->cfg->overlays[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* An overlay layer's directory: '+PATH' inside the container's root (nfd), any other path the
+ * next one open_host_layers() opened. The overlay then names it by its fd, never by its path. */
+static int open_layer(int nfd, const char *path)
+{
+	if (path[0] == '+')
+		return open_in_root(nfd, path + 1, O_PATH | O_DIRECTORY);
+	if (host_layers.next >= host_layers.n)
+		return -EBADF;
+	int *fd = &host_layers.fd[host_layers.next++];
+	return TAKE_FD(*fd);
+}
+
+/* UPPER, and the work directory overlayfs needs on its file system: ".#hako-work.NAME" beside
+ * UPPER, made once and kept (overlayfs empties it at each mount). */
+static int open_upper(int nfd, const char *upper, int *ret_upper, int *ret_work)
+{
+	_cleanup_free_ char *dir = NULL, *name = NULL;
+	int r = split_parent(upper, &dir, &name);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int parent = open_layer(nfd, dir);
+	if (parent < 0)
+		return parent;
+	*ret_upper = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*ret_upper < 0)
+		return -errno;
+	_cleanup_free_ char *work = xasprintf(".#hako-work.%s", name);
+	if (!work)
+		return -ENOMEM;
+	if (mkdirat(parent, work, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	*ret_work = openat(parent, work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return *ret_work < 0 ? -errno : 0;
+}
+
+struct layer_fds {
+	int fd[64];
+	size_t n;
+	char lowerdir[64 * 24];
+};
+
+static void layer_fds_done(struct layer_fds *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		close(l->fd[i]);
+	l->n = 0;
+}
+
+/* Opens the lower layers and names them, top first as overlayfs wants, in l->lowerdir. */
+static int open_lowers(int nfd, const struct overlay_spec *o, struct layer_fds *l)
+{
+	size_t n = strv_length(o->lower), len = 0;
+	if (n > ELEMENTSOF(l->fd))
+		return -E2BIG;
+	for (size_t i = n; i-- > 0;) {
+		int fd = open_layer(nfd, o->lower[i]);
+		if (fd < 0)
+			return fd;
+		l->fd[l->n++] = fd;
+		len += (size_t)snprintf(l->lowerdir + len, sizeof(l->lowerdir) - len, "%s/proc/self/fd/%d",
+					len ? ":" : "", fd);
+	}
+	return 0;
+}
+
+/* A tmpfs over target (in this mount namespace, where overlayfs may use it) with the upper and
+ * work directories of an overlay whose writes vanish; returns the tmpfs's fd. */
+static int tmpfs_upper(int target, int *ret_upper, int *ret_work)
+{
+	_cleanup_close_ int t = new_fs("tmpfs", volatile_tmpfs);
+	if (t < 0)
+		return t;
+	int r = attach(t, target);
+	if (r < 0)
+		return r;
+	if (mkdirat(t, "upper", 0755) < 0 || mkdirat(t, "work", 0700) < 0)
+		return -errno;
+	*ret_upper = openat(t, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*ret_work = openat(t, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*ret_upper < 0 || *ret_work < 0)
+		return -errno;
+	return TAKE_FD(t);
+}
+
+static int mount_overlay(int nfd, const struct overlay_spec *o)
+{
+	_cleanup_(layer_fds_done) struct layer_fds lowers = { .n = 0 };
+	int r = open_lowers(nfd, o, &lowers);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int target = make_target(nfd, o->dest, true);
+	if (target < 0)
+		return target;
+	_cleanup_close_ int upper = -1, work = -1, tmpfs = -1;
+	if (!o->read_only && !o->upper) {
+		tmpfs = tmpfs_upper(target, &upper, &work);
+		if (tmpfs < 0)
+			return tmpfs;
+	} else if (!o->read_only) {
+		r = open_upper(nfd, o->upper, &upper, &work);
+		if (r < 0)
+			return r;
+	}
+	char upper_dir[32], work_dir[32];
+	snprintf(upper_dir, sizeof(upper_dir), "/proc/self/fd/%d", upper);
+	snprintf(work_dir, sizeof(work_dir), "/proc/self/fd/%d", work);
+	_cleanup_close_ int ov = new_fs("overlay", (const char *const[]){ "lowerdir", lowers.lowerdir,
+		o->read_only ? NULL : "upperdir", upper_dir, "workdir", work_dir, NULL });
+	if (ov < 0)
+		return ov;
+	return attach(ov, tmpfs >= 0 ? tmpfs : target);
+}
+
+static int mount_overlays(const struct run_config *cfg, int nfd)
+{
+	for (unsigned i = 0; i < cfg->n_overlays; i++) {
+		int r = mount_overlay(nfd, &cfg->overlays[i]);
+		if (r < 0)
+			return log_errno(r, "cannot mount the overlay on %s", cfg->overlays[i].dest);
+	}
+	return 0;
+}
+
 /* The text a copy of resolv.conf gets: hako's network's DNS for the host's file (the container
  * reaches hako's resolver, not the host's), else the source's. */
 static int resolv_conf_data(const struct container *c, const char *source, char **ret)
@@ -517,7 +864,7 @@ static int copy_resolv_conf(const struct container *c, int nfd, const char *sour
 	_cleanup_close_ int etc = open_in_root(nfd, "/etc", O_PATH | O_DIRECTORY);
 	if (etc < 0)
 		return 0; /* not a full tree */
-	if (c->cfg->ephemeral) {
+	if (etc_is_throwaway(c->cfg)) {
 		(void)unlinkat(etc, "resolv.conf", 0);
 		return write_file_at(etc, "resolv.conf", data, O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
 	}
@@ -638,7 +985,10 @@ static int mount_run(const struct container *c, int nfd)
 
 int mounts_setup(struct container *c)
 {
-	int r = mount_root(c);
+	int r = mounts_open_host_layers(c);
+	if (r < 0)
+		return r;
+	r = mount_root(c);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int nfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -657,6 +1007,9 @@ int mounts_setup(struct container *c)
 	if (r < 0)
 		return r;
 	r = mount_binds(c, nfd);
+	if (r < 0)
+		return r;
+	r = mount_overlays(c->cfg, nfd);
 	if (r < 0)
 		return r;
 	r = files_setup_timezone(c, nfd);

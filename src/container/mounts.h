@@ -4,6 +4,18 @@
 #include <stdbool.h>
 
 struct container;
+struct run_config;
+
+/* Refuses what --volatile= cannot do here, one line logged: with --read-only (nspawn refuses it
+ * too), =yes on a tree whose /bin is a directory. */
+int mounts_check(const struct container *c);
+
+/* In the child, in its mount namespace and before it gives up the host's ids: opens the host
+ * paths of the --overlay= layers (once; mounts_setup() calls it too). Logs what failed. */
+int mounts_open_host_layers(const struct container *c);
+
+/* The root is an overlay with a tmpfs upper layer (--ephemeral, --volatile=overlay). */
+bool mounts_root_is_overlay(const struct run_config *cfg);
 
 /* In the child, before anything of the tree runs: makes every mount private, mounts the tree
  * (bind, or an overlay on a tmpfs for --ephemeral), /proc, /sys, /dev, binds, tmpfs,

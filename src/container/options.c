@@ -13,20 +13,29 @@
 
 /* Setters whose row has offset 0 get the whole struct run_config. */
 
+/* Appends the size bytes at elem to the array *arr (a pointer to its first element) of *n. */
+static int append_spec(void *arr, unsigned *n, const void *elem, size_t size)
+{
+	void **a = arr;
+	char *grown = realloc(*a, (*n + 1) * size);
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + *n * size, elem, size);
+	(*n)++;
+	*a = grown;
+	return 0;
+}
+
 static int set_bind_common(struct run_config *cfg, const char *value, bool ro, const char **why)
 {
 	struct bind_spec spec;
 	int r = bind_spec_parse(value, ro, &spec, why);
 	if (r < 0)
 		return r;
-	struct bind_spec *b = realloc(cfg->binds, (cfg->n_binds + 1) * sizeof(*b));
-	if (!b) {
+	r = append_spec(&cfg->binds, &cfg->n_binds, &spec, sizeof(spec));
+	if (r < 0)
 		bind_spec_done(&spec);
-		return -ENOMEM;
-	}
-	b[cfg->n_binds++] = spec;
-	cfg->binds = b;
-	return 0;
+	return r;
 }
 
 int run_config_add_bind(struct run_config *cfg, const char *spec, bool read_only, const char **why)
@@ -44,13 +53,55 @@ static int set_tmpfs(void *target, const char *value, const char **why)
 	int r = tmpfs_spec_parse(value, &spec, why);
 	if (r < 0)
 		return r;
-	struct tmpfs_spec *t = realloc(cfg->tmpfs, (cfg->n_tmpfs + 1) * sizeof(*t));
-	if (!t) {
+	r = append_spec(&cfg->tmpfs, &cfg->n_tmpfs, &spec, sizeof(spec));
+	if (r < 0)
 		tmpfs_spec_done(&spec);
-		return -ENOMEM;
+	return r;
+}
+
+static int set_overlay_common(struct run_config *cfg, const char *value, bool ro, const char **why)
+{
+	struct overlay_spec spec;
+	int r = overlay_spec_parse(value, ro, &spec, why);
+	if (r < 0)
+		return r;
+	r = append_spec(&cfg->overlays, &cfg->n_overlays, &spec, sizeof(spec));
+	if (r < 0)
+		overlay_spec_done(&spec);
+	return r;
+}
+
+static int set_overlay(void *t, const char *v, const char **why) { return set_overlay_common(t, v, false, why); }
+static int set_overlay_ro(void *t, const char *v, const char **why) { return set_overlay_common(t, v, true, why); }
+
+struct named_mode {
+	const char *name;
+	int mode;
+};
+
+/* A boolean (NULL, a bare option, counts as yes) or one of the names: its mode, or -EINVAL. */
+static int mode_from_string(const char *value, int yes_mode, int no_mode, const struct named_mode *modes,
+			    size_t n)
+{
+	int b = value ? parse_boolean(value) : 1;
+	if (b >= 0)
+		return b ? yes_mode : no_mode;
+	for (size_t i = 0; i < n; i++)
+		if (streq(value, modes[i].name))
+			return modes[i].mode;
+	return -EINVAL;
+}
+
+/* --volatile[=MODE]: bare, or a boolean, as in nspawn. */
+static int set_volatile(void *target, const char *value, const char **why)
+{
+	static const struct named_mode modes[] = { { "state", VOLATILE_STATE }, { "overlay", VOLATILE_OVERLAY } };
+	int m = mode_from_string(value, VOLATILE_YES, VOLATILE_NO, modes, ELEMENTSOF(modes));
+	if (m < 0) {
+		*why = "expected yes, no, state or overlay";
+		return m;
 	}
-	t[cfg->n_tmpfs++] = spec;
-	cfg->tmpfs = t;
+	*(enum volatile_mode *)target = (enum volatile_mode)m;
 	return 0;
 }
 
@@ -186,22 +237,14 @@ static int set_inaccessible(void *target, const char *value, const char **why)
 
 static int set_settings(void *target, const char *value, const char **why)
 {
-	static const struct {
-		const char *name;
-		enum settings_mode mode;
-	} modes[] = { { "trusted", SETTINGS_TRUSTED } };
-	int b = parse_boolean(value);
-	if (b >= 0) {
-		*(enum settings_mode *)target = b ? SETTINGS_YES : SETTINGS_NO;
-		return 0;
+	static const struct named_mode modes[] = { { "trusted", SETTINGS_TRUSTED } };
+	int m = mode_from_string(value, SETTINGS_YES, SETTINGS_NO, modes, ELEMENTSOF(modes));
+	if (m < 0) {
+		*why = "expected yes, no or trusted (override is not offered)";
+		return m;
 	}
-	for (size_t i = 0; i < ELEMENTSOF(modes); i++)
-		if (streq(value, modes[i].name)) {
-			*(enum settings_mode *)target = modes[i].mode;
-			return 0;
-		}
-	*why = "expected yes, no or trusted (override is not offered)";
-	return -EINVAL;
+	*(enum settings_mode *)target = (enum settings_mode)m;
+	return 0;
 }
 
 static int set_absolute_path(void *target, const char *value, const char **why)
@@ -226,6 +269,9 @@ const struct opt run_options[] = {
 	{ "bind", 0, OPT_REQUIRED, "SRC[:DST[:OPTS]]", "Bind-mount a host path (OPTS: rbind, norbind)", set_bind, WHOLE, "Files.Bind" },
 	{ "bind-ro", 0, OPT_REQUIRED, "SRC[:DST[:OPTS]]", "Bind-mount a host path read-only", set_bind_ro, WHOLE, "Files.BindReadOnly" },
 	{ "tmpfs", 0, OPT_REQUIRED, "PATH[:OPTS]", "Mount a tmpfs at PATH", set_tmpfs, WHOLE, "Files.TemporaryFileSystem" },
+	{ "volatile", 0, OPT_OPTIONAL, "MODE", "Never write the tree: yes (a tmpfs root with its /usr), state (a tmpfs /var), overlay or no", set_volatile, CFG(volatile_mode), "Exec.Volatile" },
+	{ "overlay", 0, OPT_REQUIRED, "LOWER...:UPPER[:DEST]", "Mount an overlay at DEST (an empty UPPER: a tmpfs; +PATH: in the tree)", set_overlay, WHOLE, "Files.Overlay" },
+	{ "overlay-ro", 0, OPT_REQUIRED, "LOWER...:TOP[:DEST]", "Mount a read-only overlay at DEST", set_overlay_ro, WHOLE, "Files.OverlayReadOnly" },
 	{ "setenv", 'E', OPT_REQUIRED, "NAME[=VALUE]", "Set an environment variable for the command or init", set_setenv, WHOLE, "Exec.Environment" },
 	{ "user", 'u', OPT_REQUIRED, "USER", "Run the command as USER (from the tree's /etc/passwd)", opt_set_string, CFG(user), "Exec.User" },
 	{ "chdir", 0, OPT_REQUIRED, "DIR", "Working directory of the command", set_absolute_path, CFG(chdir), "Exec.WorkingDirectory" },

@@ -288,7 +288,7 @@ static int lock_tree(struct container *c)
 	 * what the writer changes meanwhile may or may not show in it. */
 	if (c->cfg->ephemeral)
 		return 0;
-	bool shared = c->cfg->read_only;
+	bool shared = c->cfg->read_only || c->cfg->volatile_mode != VOLATILE_NO;
 	if (flock(c->root_fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK) {
 			log_error("Directory tree %s is currently busy.", c->root);
@@ -318,6 +318,9 @@ static int validate(struct container *c, int *ret_exit)
 	if (r < 0)
 		return r;
 	r = check_binds(c);
+	if (r < 0)
+		return r;
+	r = mounts_check(c);
 	if (r < 0)
 		return r;
 	r = lock_tree(c);

@@ -210,6 +210,93 @@ void tmpfs_spec_done(struct tmpfs_spec *spec)
 	spec->path = spec->options = NULL;
 }
 
+/* An overlay's layer: an absolute host path, or '+' and a path inside the tree; no . or .. */
+static bool overlay_path_valid(const char *p)
+{
+	return path_is_safe_absolute(p[0] == '+' ? p + 1 : p);
+}
+
+/* Splits s at unescaped ':' into *ret (every field, empty ones too). */
+static int split_fields(const char *s, char ***ret)
+{
+	_cleanup_strv_free_ char **v = NULL;
+	for (const char *p = s; p;) {
+		char *f = next_field(&p);
+		if (!f)
+			return -ENOMEM;
+		int r = strv_push_take(&v, f);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+/* nspawn's reading: with two paths LOWER:UPPER and DEST is UPPER (without '+'); with more, the
+ * last is DEST, the one before UPPER (empty: a tmpfs), the rest the lower layers. */
+static int overlay_pick_fields(char **v, size_t n, bool read_only, struct overlay_spec *spec,
+			       const char **why)
+{
+	size_t n_lower = n == 2 ? 1 : n - 2;
+	char *upper = v[n_lower], *dest = n == 2 ? upper + (upper[0] == '+') : v[n - 1];
+	for (size_t i = 0; i < n_lower; i++)
+		if (!overlay_path_valid(v[i])) {
+			*why = "a lower layer is not an absolute path (or +PATH in the tree) without . or ..";
+			return -EINVAL;
+		}
+	if (*upper ? !overlay_path_valid(upper) : n == 2 || read_only) {
+		*why = read_only ? "a layer is not an absolute path (or +PATH in the tree) without . or .."
+				 : "UPPER is not an absolute path (or +PATH in the tree) without . or ..";
+		return -EINVAL;
+	}
+	if (!path_is_safe_absolute(dest)) {
+		*why = "DEST is not an absolute path without . or ..";
+		return -EINVAL;
+	}
+	spec->dest = strdup(dest);
+	if (!spec->dest)
+		return -ENOMEM;
+	if (!read_only && *upper && !(spec->upper = strdup(upper)))
+		return -ENOMEM;
+	return 0;
+}
+
+int overlay_spec_parse(const char *s, bool read_only, struct overlay_spec *spec, const char **why)
+{
+	*spec = (struct overlay_spec){ .read_only = read_only };
+	_cleanup_strv_free_ char **v = NULL;
+	int r = split_fields(s, &v);
+	if (r < 0)
+		return r;
+	size_t n = strv_length(v);
+	if (n < 2) {
+		*why = read_only ? "expected at least two paths (LOWER...:TOP[:DEST])"
+				 : "expected at least two paths (LOWER...:UPPER[:DEST], an empty UPPER for a tmpfs)";
+		return -EINVAL;
+	}
+	r = overlay_pick_fields(v, n, read_only, spec, why);
+	if (r < 0) {
+		overlay_spec_done(spec);
+		return r;
+	}
+	/* The lower layers; with --overlay-ro the one before DEST is the top layer, not an upper. */
+	size_t n_lower = (n == 2 ? 1 : n - 2) + read_only;
+	for (size_t i = n_lower; i < n; i++) {
+		free(v[i]);
+		v[i] = NULL;
+	}
+	spec->lower = TAKE_PTR(v);
+	return 0;
+}
+
+void overlay_spec_done(struct overlay_spec *spec)
+{
+	strv_free(spec->lower);
+	free(spec->upper);
+	free(spec->dest);
+	*spec = (struct overlay_spec){ 0 };
+}
+
 static const struct {
 	const char *name;
 	int sig;

@@ -13,6 +13,13 @@ void bind_spec_done(struct bind_spec *spec);
 int tmpfs_spec_parse(const char *s, struct tmpfs_spec *spec, const char **why);
 void tmpfs_spec_done(struct tmpfs_spec *spec);
 
+/* nspawn's --overlay= ("LOWER[:LOWER...]:UPPER[:DEST]", an empty UPPER for a tmpfs, DEST needed
+ * then) and --overlay-ro= ("LOWER[:LOWER...]:TOP[:DEST]") with read_only; '+' before a path puts
+ * it in the tree; "\:" is a literal colon. With two paths DEST is the second one. On -EINVAL
+ * *why names the problem and spec is empty. */
+int overlay_spec_parse(const char *s, bool read_only, struct overlay_spec *spec, const char **why);
+void overlay_spec_done(struct overlay_spec *spec);
+
 /* "SIGTERM", "TERM", "15", "RTMIN+3", "SIGRTMAX-1": the signal number, or -EINVAL. */
 int signal_from_string(const char *s);
 

@@ -1,4 +1,4 @@
-/* libFuzzer target: --bind / --bind-ro / --tmpfs values. */
+/* libFuzzer target: --bind / --bind-ro / --tmpfs / --overlay / --overlay-ro values. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tmpfs_spec t = { 0 };
 	if (tmpfs_spec_parse(s, &t, &why) == 0)
 		tmpfs_spec_done(&t);
+	struct overlay_spec o;
+	if (overlay_spec_parse(s, size & 2, &o, &why) == 0) {
+		if (!o.lower || !o.lower[0] || !o.dest || o.dest[0] != '/' || (o.read_only && o.upper))
+			abort();
+		overlay_spec_done(&o);
+	}
 	(void)signal_from_string(s);
 	free(s);
 	return 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "container/specs.h"
 #include "tap.h"
 
@@ -156,6 +157,69 @@ static void test_timezone(void)
 	CHECK(!timezone_from_path("/etc/zone"));
 }
 
+static void test_overlay(void)
+{
+	struct overlay_spec o;
+	const char *why = NULL;
+	CHECK(overlay_spec_parse("/l1:/l2:/up:/dst", false, &o, &why) == 0);
+	CHECK(strv_length(o.lower) == 2);
+	CHECK_STREQ(o.lower[0], "/l1");
+	CHECK_STREQ(o.lower[1], "/l2");
+	CHECK_STREQ(o.upper, "/up");
+	CHECK_STREQ(o.dest, "/dst");
+	CHECK(!o.read_only);
+	overlay_spec_done(&o);
+	/* Two paths: LOWER:UPPER, DEST is UPPER without its '+'. */
+	CHECK(overlay_spec_parse("/low:+/srv/up", false, &o, &why) == 0);
+	CHECK(strv_length(o.lower) == 1);
+	CHECK_STREQ(o.upper, "+/srv/up");
+	CHECK_STREQ(o.dest, "/srv/up");
+	overlay_spec_done(&o);
+	/* An empty UPPER: a tmpfs. */
+	CHECK(overlay_spec_parse("+/a::/b", false, &o, &why) == 0);
+	CHECK(!o.upper);
+	CHECK_STREQ(o.lower[0], "+/a");
+	CHECK_STREQ(o.dest, "/b");
+	overlay_spec_done(&o);
+	/* Read-only: every path but DEST is a layer, the last one on top. */
+	CHECK(overlay_spec_parse("/a:/b:/c", true, &o, &why) == 0);
+	CHECK(strv_length(o.lower) == 2 && !o.upper && o.read_only);
+	CHECK_STREQ(o.lower[1], "/b");
+	CHECK_STREQ(o.dest, "/c");
+	overlay_spec_done(&o);
+	CHECK(overlay_spec_parse("/a:/b", true, &o, &why) == 0);
+	CHECK(strv_length(o.lower) == 2);
+	CHECK_STREQ(o.dest, "/b");
+	overlay_spec_done(&o);
+	/* "\\:" is a colon in a path (the layers are named by fd, never by this path). */
+	CHECK(overlay_spec_parse("/a\\:x:/b", false, &o, &why) == 0);
+	CHECK_STREQ(o.lower[0], "/a:x");
+	CHECK_STREQ(o.dest, "/b");
+	overlay_spec_done(&o);
+}
+
+static void test_overlay_errors(void)
+{
+	static const struct {
+		const char *s;
+		bool ro;
+	} bad[] = {
+		{ "", false },        { "/a", false },      { "relative:/b", false }, { "/a:relative", false },
+		{ "/a::", false },    { "/a:", false },     { ":/b", false },         { "/a:/b:rel", false },
+		{ "/a/../b:/c:/d", false }, { "/a:/b/./c", false }, { "/a::/c", true }, { "/a", true },
+		{ "+rel:/b", false }, { "/a:/b:+/c", false },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct overlay_spec o = { 0 };
+		const char *why = NULL;
+		int r = overlay_spec_parse(bad[i].s, bad[i].ro, &o, &why);
+		if (r != -EINVAL || !why)
+			printf("# accepted bad overlay '%s'\n", bad[i].s);
+		CHECK(r == -EINVAL && why);
+		CHECK(!o.lower && !o.upper && !o.dest);
+	}
+}
+
 int main(void)
 {
 	RUN(test_resolv_conf_modes);
@@ -165,6 +229,8 @@ int main(void)
 	RUN(test_bind_nspawn_forms);
 	RUN(test_bind_errors);
 	RUN(test_tmpfs);
+	RUN(test_overlay);
+	RUN(test_overlay_errors);
 	RUN(test_signals);
 	RUN(test_env);
 	TAP_END();
