@@ -119,7 +119,10 @@ int lab_cmd_graph(int argc, char **argv)
 	if (i < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_topology_ struct lab_topology *t = NULL;
-	if (lab_resolve(argv[i], &name, &t) < 0 || (!t && lab_load_or_fail(name, &t) < 0))
+	if (lab_resolve(argv[i], &name, &t) < 0)
+		return EXIT_HAKO_USAGE;
+	/* Not a file: a lab of that name. */
+	if (!t && lab_load_or_fail(name, &t) < 0)
 		return EXIT_HAKO_USAGE;
 	int r = format && streq(format, "svg") ? to_svg(t) : lab_graph_dot(stdout, t);
 	return r < 0 ? EXIT_HAKO_FAILED : 0;

@@ -149,20 +149,46 @@ static void kill_orphaned_group(pid_t pgid, const struct stat *ns)
 	}
 }
 
+/* The pid a node's record names and the node's namespace: 1, or 0 for a record or namespace
+ * that is gone or holds no pid. */
+static int recorded_program(const char *lab, const char *dir, const char *node, pid_t *ret, struct stat *ns)
+{
+	_cleanup_free_ char *pidfile = xasprintf("%s/%s", dir, node);
+	_cleanup_free_ char *nsfile = lab_path(lab, "ns/%s", node);
+	if (!pidfile || !nsfile)
+		return -ENOMEM;
+	_cleanup_free_ char *line = NULL;
+	int r = read_line_file(pidfile, &line);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return 0;
+	int pid;
+	if (parse_int(line, &pid) < 0 || pid <= 1)
+		return 0;
+	if (stat(nsfile, ns) < 0)
+		return 0;
+	*ret = pid;
+	return 1;
+}
+
 void lab_programs_kill(const char *lab)
 {
 	_cleanup_free_ char *dir = lab_path(lab, "pids");
-	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+	if (!dir) {
+		log_errno(-ENOMEM, "lab %s: cannot stop its programs", lab);
+		return;
+	}
+	_cleanup_closedir_ DIR *d = opendir(dir);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (e->d_name[0] == '.')
 			continue;
-		_cleanup_free_ char *pidfile = xasprintf("%s/%s", dir, e->d_name);
-		_cleanup_free_ char *nsfile = lab_path(lab, "ns/%s", e->d_name);
-		_cleanup_free_ char *line = NULL;
 		struct stat ns;
-		int pid;
-		if (!pidfile || !nsfile || read_line_file(pidfile, &line) < 0 || parse_int(line, &pid) < 0 ||
-		    pid <= 1 || stat(nsfile, &ns) < 0)
+		pid_t pid;
+		int r = recorded_program(lab, dir, e->d_name, &pid, &ns);
+		if (r < 0)
+			log_errno(r, "lab %s: cannot stop the program of %s", lab, e->d_name);
+		if (r <= 0)
 			continue;
 		/* A recorded pid counts only while it runs in the node's namespace (pids are
 		 * reused); then its whole group goes: a pipeline, a command in the background. */
