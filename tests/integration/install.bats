@@ -122,11 +122,54 @@ section() { sed -n '1s/^% [^ ]* \([0-9]\) .*/\1/p' "$1"; }
 	[ "$output" = idle ]
 }
 
-@test "install: the completion offers labs, and lab files where a file is taken too" {
-	printf '[Lab]\nName=clab\n[Network n]\nSubnet=10.66.0.0/24\n[Node h]\nNetwork=n\n' > "$TEST_TMP/clab.lab"
+@test "install: the completion offers the values an option's help lists" {
+	run complete_words run --console=
+	[ "$(paste -sd' ' <<<"$output")" = "interactive read-only passive pipe autopipe" ]
+	run complete_words run --settings=
+	[ "$(paste -sd' ' <<<"$output")" = "yes no trusted" ]
+	run complete_words run --notify-ready=
+	[ "$(paste -sd' ' <<<"$output")" = "yes no" ]
+	run complete_words stop --kill-whom=
+	[ "$(paste -sd' ' <<<"$output")" = "all leader" ]
+	run complete_words lab graph x --format=
+	[ "$(paste -sd' ' <<<"$output")" = "dot svg" ]
+	run complete_words lab nat-check x y --proto=
+	[ "$(paste -sd' ' <<<"$output")" = "udp tcp both" ]
+	run complete_words run --resolv-conf=copy
+	[ "$output" = copy-host ]
+	# Every mode the help lists, and only those: a mode added to hako is offered with no change here.
+	local help mode
+	help=$("$HAKO" run --help | grep -e '--resolv-conf=')
+	run complete_words run --resolv-conf=
+	[ "${#lines[@]}" -ge 6 ]
+	for mode in "${lines[@]}"; do [[ " ${help//,/ } " == *" $mode "* ]]; done
+	grep -qx auto <<<"$output"
+	# A value named in prose is not guessed at.
+	run complete_words run --hostname=
+	[ -z "$output" ]
+	run complete_words stop -s SIGTE
+	[ "$output" = SIGTERM ]
+}
+
+@test "install: the completion offers labs, lab files where a file is taken too, and the running lab's nodes" {
+	printf '[Lab]\nName=clab\n[Network n]\nSubnet=10.66.0.0/24\n[Network o]\nSubnet=10.67.0.0/24\n' > "$TEST_TMP/clab.lab"
+	printf '[Nat gw]\nInside=n\nOutside=o\n[Node h]\nNetwork=n\n[Node h2]\nNetwork=n\n' >> "$TEST_TMP/clab.lab"
 	"$HAKO" lab up "$TEST_TMP/clab.lab"
 	run complete_words lab exec c
 	[ "$output" = clab ]
+	# exec and conntrack take any member, nat-check a node only.
+	run complete_words lab exec clab ''
+	[ "$(sort <<<"$output" | paste -sd' ')" = "gw h h2" ]
+	run complete_words lab conntrack clab g
+	[ "$output" = gw ]
+	run complete_words lab nat-check clab ''
+	[ "$(sort <<<"$output" | paste -sd' ')" = "h h2" ]
+	run complete_words lab nat-check --proto=udp clab h
+	[ "$(sort <<<"$output" | paste -sd' ')" = "h h2" ]
+	run complete_words lab exec clab h ''
+	[ -z "$output" ]
+	run complete_words lab exec nolab ''
+	[ -z "$output" ]
 	run complete_words lab down "$TEST_TMP/cl"
 	[ "$output" = "$TEST_TMP/clab.lab" ]
 	run complete_words lab up "$TEST_TMP/cl"
