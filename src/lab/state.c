@@ -176,11 +176,19 @@ static int cmp_str(const void *a, const void *b)
 int lab_list(char ***ret)
 {
 	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "labs");
+	if (!dir)
+		return log_errno(-ENOMEM, "out of memory");
 	_cleanup_strv_free_ char **names = NULL;
-	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
-	for (struct dirent *e; d && (e = readdir(d));)
-		if (e->d_name[0] != '.' && strv_push(&names, e->d_name) < 0)
-			return -ENOMEM;
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	/* No directory: no lab was ever made. */
+	if (!d && errno != ENOENT)
+		return log_errno(-errno, "cannot read %s", dir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (strv_push(&names, e->d_name) < 0)
+			return log_errno(-ENOMEM, "out of memory");
+	}
 	if (names)
 		qsort(names, strv_length(names), sizeof(char *), cmp_str);
 	*ret = TAKE_PTR(names);
@@ -193,25 +201,25 @@ int lab_resolve(const char *arg, char **ret_name, struct lab_topology **ret_t)
 {
 	struct stat st;
 	if (strchr(arg, '/') || (stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
-		struct lab_topology *t = NULL;
+		_cleanup_topology_ struct lab_topology *t = NULL;
 		int r = topology_parse_file(arg, &t);
 		if (r < 0)
 			return r;
-		if (!(*ret_name = strdup(t->name))) {
-			topology_free(t);
+		*ret_name = strdup(t->name);
+		if (!*ret_name)
 			return log_errno(-ENOMEM, "out of memory");
-		}
 		if (ret_t)
-			*ret_t = t;
-		else
-			topology_free(t);
+			*ret_t = TAKE_PTR(t);
 		return 0;
 	}
 	if (!machine_name_valid(arg)) {
 		log_error("'%s' is neither a lab name nor a topology file", arg);
 		return -EINVAL;
 	}
-	return (*ret_name = strdup(arg)) ? 0 : log_errno(-ENOMEM, "out of memory");
+	*ret_name = strdup(arg);
+	if (!*ret_name)
+		return log_errno(-ENOMEM, "out of memory");
+	return 0;
 }
 
 int lab_load_or_fail(const char *name, struct lab_topology **ret)
