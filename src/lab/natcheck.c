@@ -189,7 +189,9 @@ static void client_close(struct end *e)
  * >= 0, that responder end answers and the result says whether the client got it. */
 static int exchange(struct check *c, const struct end *cl, int to, int reply_from, struct ep *mapped)
 {
-	if (contact(c, cl, c->resp[to]) < 0 || !heard(c, &c->responder[to], WAIT_MS, mapped))
+	if (contact(c, cl, c->resp[to]) < 0)
+		return -EHOSTUNREACH;
+	if (!heard(c, &c->responder[to], WAIT_MS, mapped))
 		return -EHOSTUNREACH;
 	if (reply_from < 0)
 		return 0;
