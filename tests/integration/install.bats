@@ -144,7 +144,7 @@ section() { sed -n '1s/^% [^ ]* \([0-9]\) .*/\1/p' "$1"; }
 	[ "${#lines[@]}" -ge 6 ]
 	for mode in "${lines[@]}"; do [[ " ${help//,/ } " == *" $mode "* ]]; done
 	grep -qx auto <<<"$output"
-	# A value named in prose is not guessed at.
+	# A free-form value (a name) is not guessed at.
 	run complete_words run --hostname=
 	[ -z "$output" ]
 	run complete_words stop -s SIGTE
