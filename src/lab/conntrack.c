@@ -136,12 +136,12 @@ int lab_cmd_conntrack(int argc, char **argv)
 	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, use, NULL);
 	if (i == -ECANCELED)
 		return 0;
-	if (i >= 0 && argc - i != 2) {
-		log_error("usage: hako lab conntrack LAB NODE [--follow]");
-		i = -EINVAL;
-	}
 	if (i < 0)
 		return EXIT_HAKO_USAGE;
+	if (argc - i != 2) {
+		log_error("usage: hako lab conntrack LAB NODE [--follow]");
+		return EXIT_HAKO_USAGE;
+	}
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	if (lab_load_or_fail(argv[i], &t) < 0)
 		return EXIT_HAKO_USAGE;

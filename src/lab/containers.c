@@ -71,9 +71,14 @@ static int node_config(const char *lab, const struct lab_node *n, struct run_con
 	cfg->iso.userns.mode = USERNS_NO;
 	cfg->iso.userns.mode_set = true;
 	/* Without Boot= PID 1 is Exec=, or the tree's shell idling on the passive console. */
-	if (n->exec && (strv_push(&cfg->command, "/bin/sh") < 0 || strv_push(&cfg->command, "-c") < 0 ||
-			strv_push(&cfg->command, n->exec) < 0))
-		return -ENOMEM;
+	if (!n->exec)
+		return 0;
+	const char *const argv[] = { "/bin/sh", "-c", n->exec };
+	for (size_t i = 0; i < ELEMENTSOF(argv); i++) {
+		int r = strv_push(&cfg->command, argv[i]);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -87,10 +92,11 @@ static int start_one(const char *lab, const struct lab_node *n)
 {
 	_cleanup_(run_config_free) struct run_config cfg = { 0 };
 	int r = node_config(lab, n, &cfg);
-	if (r >= 0)
-		r = record(lab, n->name, cfg.machine);
 	if (r < 0)
 		return log_errno(r, "lab %s: %s: cannot prepare its container", lab, n->name);
+	r = record(lab, n->name, cfg.machine);
+	if (r < 0)
+		return log_errno(r, "lab %s: %s: cannot record its machine", lab, n->name);
 	int lock = machine_lock(cfg.machine);
 	if (lock == -EBUSY) {
 		log_error("lab %s: %s: machine %s is already running", lab, n->name, cfg.machine);
@@ -126,7 +132,9 @@ static int terminate(const char *machine)
 		return fd;
 	struct control_request req = { CTL_TERMINATE, 0 };
 	int r = control_call(fd, machine, &req, NULL);
-	return r < 0 ? r : control_wait_closed(fd, STOP_TIMEOUT_USEC);
+	if (r < 0)
+		return r;
+	return control_wait_closed(fd, STOP_TIMEOUT_USEC);
 }
 
 /* machine_get collects a machine whose supervisor is gone (its directory with it); a machine
@@ -153,18 +161,44 @@ static int stop_machine(const char *machine)
 	}
 }
 
+/* The machine a lab's record names, or NULL (and 0) for a record that is gone or not a name. */
+static int recorded_machine(const char *dir, const char *entry, char **ret)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, entry);
+	if (!p)
+		return -ENOMEM;
+	_cleanup_free_ char *machine = NULL;
+	int r = read_line_file(p, &machine);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || !machine_name_valid(machine))
+		return 0;
+	*ret = TAKE_PTR(machine);
+	return 0;
+}
+
 int lab_stop_containers(const char *lab)
 {
 	_cleanup_free_ char *dir = lab_path(lab, "machines");
-	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+	if (!dir)
+		return log_errno(-ENOMEM, "out of memory");
+	/* No directory: the lab never started a container. */
+	_cleanup_closedir_ DIR *d = opendir(dir);
 	int ret = 0;
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (e->d_name[0] == '.')
 			continue;
-		_cleanup_free_ char *p = xasprintf("%s/%s", dir, e->d_name), *machine = NULL;
-		if (!p || read_line_file(p, &machine) < 0 || !machine_name_valid(machine))
+		_cleanup_free_ char *machine = NULL;
+		int r = recorded_machine(dir, e->d_name, &machine);
+		if (r < 0) {
+			/* Stops the others all the same: a teardown goes as far as it can. */
+			log_errno(r, "lab %s: cannot read the record of %s", lab, e->d_name);
+			ret = r;
 			continue;
-		int r = stop_machine(machine);
+		}
+		if (!machine)
+			continue;
+		r = stop_machine(machine);
 		if (r < 0) {
 			log_errno(r, "lab %s: cannot stop machine %s", lab, machine);
 			ret = r;

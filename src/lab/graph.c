@@ -112,14 +112,18 @@ int lab_cmd_graph(int argc, char **argv)
 	_cleanup_free_ char *format = cfg.format, *name = NULL;
 	if (i == -ECANCELED)
 		return 0;
-	if (i >= 0 && (argc - i != 1 || (format && !streq(format, "dot") && !streq(format, "svg")))) {
-		log_error("usage: hako lab graph LAB|FILE [--format=dot|svg]");
-		i = -EINVAL;
-	}
 	if (i < 0)
 		return EXIT_HAKO_USAGE;
+	bool known = !format || streq(format, "dot") || streq(format, "svg");
+	if (argc - i != 1 || !known) {
+		log_error("usage: hako lab graph LAB|FILE [--format=dot|svg]");
+		return EXIT_HAKO_USAGE;
+	}
 	_cleanup_topology_ struct lab_topology *t = NULL;
-	if (lab_resolve(argv[i], &name, &t) < 0 || (!t && lab_load_or_fail(name, &t) < 0))
+	if (lab_resolve(argv[i], &name, &t) < 0)
+		return EXIT_HAKO_USAGE;
+	/* Not a file: a lab of that name. */
+	if (!t && lab_load_or_fail(name, &t) < 0)
 		return EXIT_HAKO_USAGE;
 	int r = format && streq(format, "svg") ? to_svg(t) : lab_graph_dot(stdout, t);
 	return r < 0 ? EXIT_HAKO_FAILED : 0;

@@ -60,7 +60,7 @@ int lab_up(const struct lab_topology *t, const char *text);
 int lab_lock(void);
 /* Removes everything of the lab, whatever state it is in. -ENOENT if it does not exist. Logs. */
 int lab_down(const char *lab);
-/* Names of the labs that exist (up or half made), sorted. */
+/* Names of the labs that exist (up or half made), sorted. Logs. */
 int lab_list(char ***ret);
 
 /* Container nodes (containers.c). The machine of a node: "LAB.NODE" (malloc'd). */

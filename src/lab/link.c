@@ -189,10 +189,12 @@ int link_probe(const struct lab_topology *t)
 		if (!with_rate && l->set && l->rate_bps)
 			with_rate = &t->nodes[i];
 	}
-	int r = 0;
-	if (with_netem)
-		r = try_link(t, with_netem);
-	if (r >= 0 && with_rate && with_rate != with_netem)
-		r = try_link(t, with_rate);
-	return r;
+	if (with_netem) {
+		int r = try_link(t, with_netem);
+		if (r < 0)
+			return r;
+	}
+	if (with_rate && with_rate != with_netem)
+		return try_link(t, with_rate);
+	return 0;
 }

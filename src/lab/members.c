@@ -34,32 +34,57 @@ static uint32_t router_gateway(const struct lab_topology *t, const struct lab_ro
 	return 0;
 }
 
+static int fill_nat(const struct lab_topology *t, size_t i, struct lab_member *m)
+{
+	const struct lab_nat *n = &t->nats[i];
+	*m = (struct lab_member){ n->name, MEMBER_NAT, i, .gateway = n->outside_gateway, .routes = &n->routes };
+	int r = add_iface(m, n->inside, n->inside_addr);
+	if (r < 0)
+		return r;
+	return add_iface(m, n->outside, n->outside_addr);
+}
+
+static int fill_router(const struct lab_topology *t, size_t i, struct lab_member *m)
+{
+	const struct lab_router *ro = &t->routers[i];
+	*m = (struct lab_member){ ro->name, MEMBER_ROUTER, i, .gateway = router_gateway(t, ro),
+				  .routes = &ro->routes };
+	for (size_t j = 0; j < ro->n_networks; j++) {
+		int r = add_iface(m, ro->networks[j], ro->addrs[j]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int fill_node(const struct lab_topology *t, size_t i, struct lab_member *m)
+{
+	const struct lab_node *n = &t->nodes[i];
+	uint32_t gw = t->networks[n->network].gateway;
+	*m = (struct lab_member){ n->name, MEMBER_NODE, i, .gateway = gw != n->addr ? gw : 0 };
+	return add_iface(m, n->network, n->addr);
+}
+
+/* The members in the order lab up makes them: NATs, routers, nodes. */
 static int fill(const struct lab_topology *t, struct lab_member *m)
 {
 	size_t k = 0;
-	int r = 0;
-	for (size_t i = 0; r >= 0 && i < t->n_nats; i++, k++) {
-		const struct lab_nat *n = &t->nats[i];
-		m[k] = (struct lab_member){ n->name, MEMBER_NAT, i, .gateway = n->outside_gateway,
-					    .routes = &n->routes };
-		r = add_iface(&m[k], n->inside, n->inside_addr);
-		if (r >= 0)
-			r = add_iface(&m[k], n->outside, n->outside_addr);
+	for (size_t i = 0; i < t->n_nats; i++) {
+		int r = fill_nat(t, i, &m[k++]);
+		if (r < 0)
+			return r;
 	}
-	for (size_t i = 0; r >= 0 && i < t->n_routers; i++, k++) {
-		const struct lab_router *ro = &t->routers[i];
-		m[k] = (struct lab_member){ ro->name, MEMBER_ROUTER, i, .gateway = router_gateway(t, ro),
-					    .routes = &ro->routes };
-		for (size_t j = 0; r >= 0 && j < ro->n_networks; j++)
-			r = add_iface(&m[k], ro->networks[j], ro->addrs[j]);
+	for (size_t i = 0; i < t->n_routers; i++) {
+		int r = fill_router(t, i, &m[k++]);
+		if (r < 0)
+			return r;
 	}
-	for (size_t i = 0; r >= 0 && i < t->n_nodes; i++, k++) {
-		const struct lab_node *n = &t->nodes[i];
-		uint32_t gw = t->networks[n->network].gateway;
-		m[k] = (struct lab_member){ n->name, MEMBER_NODE, i, .gateway = gw != n->addr ? gw : 0 };
-		r = add_iface(&m[k], n->network, n->addr);
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		int r = fill_node(t, i, &m[k++]);
+		if (r < 0)
+			return r;
 	}
-	return r;
+	return 0;
 }
 
 int lab_members(const struct lab_topology *t, struct lab_member **ret, size_t *ret_n)

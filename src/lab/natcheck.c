@@ -24,6 +24,7 @@
 #include "base/util.h"
 #include "lab/lab.h"
 #include "lab/labcmd.h"
+#include "net/netns.h"
 
 #define PORT1 3478
 #define PORT2 3479
@@ -62,24 +63,37 @@ static struct sockaddr_in sin_of(struct ep e)
 				     .sin_addr.s_addr = htonl(e.addr) };
 }
 
+/* A socket bound to local in the current namespace. TCP ends share a port (SO_REUSEPORT): the
+ * checks connect from one bound end to several responders. */
+static int bound_socket_here(bool tcp, struct ep local)
+{
+	_cleanup_close_ int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	static const int reuse[] = { SO_REUSEADDR, SO_REUSEPORT };
+	for (size_t i = 0; tcp && i < ELEMENTSOF(reuse); i++) {
+		int one = 1;
+		if (setsockopt(fd, SOL_SOCKET, reuse[i], &one, sizeof(one)) < 0)
+			return -errno;
+	}
+	struct sockaddr_in sa = sin_of(local);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
 /* A socket bound to local in namespace ns (-1: the current one). */
 static int bound_socket(int ns, bool tcp, struct ep local)
 {
-	_cleanup_close_ int saved = -1, fd = -1;
-	if (ns >= 0 && ((saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 ||
-			setns(ns, CLONE_NEWNET) < 0))
-		return -errno;
-	fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int r = fd < 0 ? -errno : 0, one = 1;
-	struct sockaddr_in sa = sin_of(local);
-	if (r == 0 && tcp && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-			      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0))
-		r = -errno;
-	if (r == 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		r = -errno;
-	if (saved >= 0 && setns(saved, CLONE_NEWNET) < 0)
-		abort(); /* acting on in the wrong namespace would mislead */
-	return r < 0 ? r : TAKE_FD(fd);
+	if (ns < 0)
+		return bound_socket_here(tcp, local);
+	int saved;
+	int r = netns_enter(ns, &saved);
+	if (r < 0)
+		return r;
+	r = bound_socket_here(tcp, local);
+	netns_leave(saved);
+	return r;
 }
 
 static uint16_t local_port(int fd)
@@ -175,7 +189,9 @@ static void client_close(struct end *e)
  * >= 0, that responder end answers and the result says whether the client got it. */
 static int exchange(struct check *c, const struct end *cl, int to, int reply_from, struct ep *mapped)
 {
-	if (contact(c, cl, c->resp[to]) < 0 || !heard(c, &c->responder[to], WAIT_MS, mapped))
+	if (contact(c, cl, c->resp[to]) < 0)
+		return -EHOSTUNREACH;
+	if (!heard(c, &c->responder[to], WAIT_MS, mapped))
 		return -EHOSTUNREACH;
 	if (reply_from < 0)
 		return 0;
@@ -244,50 +260,74 @@ static int check_filtering(struct check *c, enum nat_behaviour *ret)
 	return 0;
 }
 
+static int hairpin_between(struct check *c, struct end *a, struct end *b, bool *ret)
+{
+	int r = client(c, a);
+	if (r < 0)
+		return r;
+	r = client(c, b);
+	if (r < 0)
+		return r;
+	struct ep m;
+	if (exchange(c, a, 0, -1, &m) < 0)
+		return -EHOSTUNREACH;
+	*ret = contact(c, b, m) == 0 && heard(c, a, WAIT_MS, NULL);
+	return 0;
+}
+
 /* Another inside end sends to the first one's mapped address: does it come back round? */
 static int check_hairpin(struct check *c, bool *ret)
 {
 	struct end a = { .fd = -1 }, b = { .fd = -1 };
-	struct ep m;
 	*ret = false;
-	int r = client(c, &a);
-	if (r >= 0)
-		r = client(c, &b);
-	if (r >= 0 && exchange(c, &a, 0, -1, &m) < 0)
-		r = -EHOSTUNREACH;
-	if (r >= 0)
-		*ret = contact(c, &b, m) == 0 && heard(c, &a, WAIT_MS, NULL);
+	int r = hairpin_between(c, &a, &b, ret);
 	client_close(&a);
 	client_close(&b);
 	drop_kept(c);
 	return r;
 }
 
-/* n bindings made at once; binding i is answered (by the endpoint it talked to) i+1 seconds
- * later. The lifetime is the last delay that still got through before the first that did not.
- * UDP only. */
+/* n bindings made at once, each with the address its responder saw. */
+static int lifetime_bindings(struct check *c, unsigned n, struct end *cl, struct ep *mapped)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int r = client(c, &cl[i]);
+		if (r < 0)
+			return r;
+		if (exchange(c, &cl[i], 0, -1, &mapped[i]) < 0)
+			return -EHOSTUNREACH;
+	}
+	return 0;
+}
+
+/* Binding i is answered (by the endpoint it talked to) i+1 seconds after the first was made. */
+static unsigned lifetime_probe(struct check *c, unsigned n, const struct end *cl, const struct ep *mapped)
+{
+	uint64_t start = now_usec();
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t due = start + (i + 1) * 1000000ULL, now = now_usec();
+		if (due > now)
+			usleep((useconds_t)(due - now));
+		if (contact(c, &c->responder[0], mapped[i]) < 0)
+			return i;
+		if (!heard(c, &cl[i], WAIT_MS, NULL))
+			return i;
+	}
+	return n;
+}
+
+/* The lifetime is the last delay that still got through before the first that did not. UDP only. */
 static int check_lifetime(struct check *c, unsigned n, unsigned *ret)
 {
 	struct end cl[LIFETIME_SOCKETS_MAX];
 	struct ep mapped[LIFETIME_SOCKETS_MAX];
-	size_t made = 0;
-	int r = 0;
-	for (; made < n && r == 0; made++)
-		if ((r = client(c, &cl[made])) < 0)
-			cl[made].fd = -1;
-		else if (exchange(c, &cl[made], 0, -1, &mapped[made]) < 0)
-			r = -EHOSTUNREACH;
-	uint64_t start = now_usec();
+	for (unsigned i = 0; i < n; i++)
+		cl[i].fd = -1;
 	*ret = 0;
-	for (size_t i = 0; r == 0 && i < made; i++) {
-		uint64_t due = start + (i + 1) * 1000000ULL, now = now_usec();
-		if (due > now)
-			usleep((useconds_t)(due - now));
-		if (contact(c, &c->responder[0], mapped[i]) < 0 || !heard(c, &cl[i], WAIT_MS, NULL))
-			break;
-		*ret = (unsigned)i + 1;
-	}
-	for (size_t i = 0; i < made; i++)
+	int r = lifetime_bindings(c, n, cl, mapped);
+	if (r == 0)
+		*ret = lifetime_probe(c, n, cl, mapped);
+	for (unsigned i = 0; i < n; i++)
 		client_close(&cl[i]);
 	return r;
 }
@@ -307,13 +347,12 @@ static int responders(struct check *c, int sw, const struct lab_network *inet)
 	for (int i = 0; i < 4; i++) {
 		c->resp[i] = (struct ep){ inet->responder[i / 2], i % 2 ? PORT2 : PORT1 };
 		int fd = bound_socket(sw, c->tcp, c->resp[i]);
-		if (fd >= 0 && c->tcp && listen(fd, 8) < 0) {
-			close(fd);
-			fd = -errno;
-		}
 		if (fd < 0)
 			return fd;
+		/* responders_close closes it from here on */
 		c->responder[i] = (struct end){ fd, c->resp[i], sw };
+		if (c->tcp && listen(fd, 8) < 0)
+			return -errno;
 	}
 	return 0;
 }
@@ -374,20 +413,23 @@ static int run_checks(struct check *c, const struct natcheck_cfg *cfg)
 		return r;
 	printf("mapping:           %s (first mapped address %s:%u)\n", behaviour(mapping), ip_str(m1.addr, a), m1.port);
 	fflush(stdout);
-	if ((r = check_filtering(c, &filtering)) < 0)
+	r = check_filtering(c, &filtering);
+	if (r < 0)
 		return r;
 	printf("filtering:         %s\n", behaviour(filtering));
 	const char *type = nat_type_name(mapping, filtering);
 	printf("type:              %s\n", type ? type : "(no classic name)");
 	printf("port preservation: %s\n", preserved ? "yes" : "no");
-	if ((r = check_hairpin(c, &hairpin)) < 0)
+	r = check_hairpin(c, &hairpin);
+	if (r < 0)
 		return r;
 	printf("hairpinning:       %s\n", hairpin ? "yes" : "no");
 	fflush(stdout);
 	if (cfg->lifetime_max == 0 || c->tcp)
 		return 0; /* a TCP binding lasts as long as its connection (2 h 4 min idle) */
 	unsigned lifetime;
-	if ((r = check_lifetime(c, cfg->lifetime_max, &lifetime)) < 0)
+	r = check_lifetime(c, cfg->lifetime_max, &lifetime);
+	if (r < 0)
 		return r;
 	if (lifetime >= cfg->lifetime_max)
 		printf("binding lifetime:  more than %u s\n", cfg->lifetime_max);
@@ -396,13 +438,20 @@ static int run_checks(struct check *c, const struct natcheck_cfg *cfg)
 	return 0;
 }
 
+static int responders_and_checks(struct check *c, const struct natcheck_cfg *cfg, int sw,
+				 const struct lab_network *inet)
+{
+	int r = responders(c, sw, inet);
+	if (r < 0)
+		return r;
+	return run_checks(c, cfg);
+}
+
 /* One protocol's checks, with its own responder ends. */
 static int check_proto(struct check *c, const struct natcheck_cfg *cfg, int sw, const char *lab,
 		       const char *node, const struct lab_network *inet)
 {
-	int r = responders(c, sw, inet);
-	if (r >= 0)
-		r = run_checks(c, cfg);
+	int r = responders_and_checks(c, cfg, sw, inet);
 	if (r == -EHOSTUNREACH)
 		log_error("lab %s: %s gets no %s answer from the responder on %s", lab, node,
 			  c->tcp ? "TCP" : "UDP", inet->name);
@@ -441,12 +490,12 @@ int lab_cmd_nat_check(int argc, char **argv)
 	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, use, NULL);
 	if (i == -ECANCELED)
 		return 0;
-	if (i >= 0 && argc - i != 2) {
-		log_error("usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]");
-		i = -EINVAL;
-	}
 	if (i < 0)
 		return EXIT_HAKO_USAGE;
+	if (argc - i != 2) {
+		log_error("usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]");
+		return EXIT_HAKO_USAGE;
+	}
 	const char *lab = argv[i], *node = argv[i + 1];
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	if (lab_load_or_fail(lab, &t) < 0)
@@ -467,13 +516,16 @@ int lab_cmd_nat_check(int argc, char **argv)
 	printf("nat-check: %s in lab %s, against %s and %s ports %u and %u on %s\n", node, lab,
 	       ip_str(inet->responder[0], a1), ip_str(inet->responder[1], a2), PORT1, PORT2, inet->name);
 	fflush(stdout);
-	int r = 0;
-	for (unsigned p = PROTO_UDP; r >= 0 && p; p = p == PROTO_UDP ? PROTO_TCP : 0)
-		if (cfg.protos & p) {
-			struct check c = { .tcp = p == PROTO_TCP, .node_fd = node_fd };
-			for (int j = 0; j < 4; j++)
-				c.responder[j].fd = -1;
-			r = check_proto(&c, &cfg, sw, lab, node, inet);
-		}
-	return r < 0 ? EXIT_HAKO_FAILED : 0;
+	static const unsigned protos[] = { PROTO_UDP, PROTO_TCP };
+	for (size_t p = 0; p < ELEMENTSOF(protos); p++) {
+		if (!(cfg.protos & protos[p]))
+			continue;
+		struct check c = { .tcp = protos[p] == PROTO_TCP, .node_fd = node_fd };
+		for (int j = 0; j < 4; j++)
+			c.responder[j].fd = -1;
+		int r = check_proto(&c, &cfg, sw, lab, node, inet);
+		if (r < 0)
+			return EXIT_HAKO_FAILED;
+	}
+	return 0;
 }

@@ -27,9 +27,16 @@
 
 static _Noreturn void program_child(const char *logfile, int netns_fd, const char *command)
 {
+	/* Nothing to log to before the log file is open: 127, as the shell's "cannot run". */
 	int fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		_exit(127);
 	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || nul < 0 || setns(netns_fd, CLONE_NEWNET) < 0 || setsid() < 0)
+	if (nul < 0)
+		_exit(127);
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		_exit(127);
+	if (setsid() < 0)
 		_exit(127);
 	dup2(nul, 0), dup2(fd, 1), dup2(fd, 2);
 	/* Nothing of hako's caller (a pipe a test waits on) may stay open in the program. */
@@ -93,6 +100,26 @@ static int program_ended(const struct lab_topology *t, const struct lab_program 
 	return -ECHILD;
 }
 
+/* Waits out the grace period, failing at the first program that ends with an error. */
+static int programs_watch(const struct lab_topology *t, const struct lab_program *progs, struct pollfd *fds,
+			  size_t n)
+{
+	uint64_t deadline = now_usec() + EXEC_GRACE_MS * 1000;
+	for (uint64_t now = now_usec(); now < deadline; now = now_usec()) {
+		if (poll(fds, n, (int)((deadline - now + 999) / 1000)) <= 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (!(fds[i].revents & POLLIN))
+				continue;
+			fds[i].fd = -fds[i].fd - 1; /* poll skips a negative fd; closed by the caller */
+			int r = program_ended(t, &progs[i]);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 int lab_programs_check(const struct lab_topology *t, const struct lab_program *progs, size_t n)
 {
 	if (n == 0)
@@ -102,17 +129,7 @@ int lab_programs_check(const struct lab_topology *t, const struct lab_program *p
 		return log_errno(-ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		fds[i] = (struct pollfd){ .fd = pidfd_open(progs[i].pid, 0), .events = POLLIN };
-	int r = 0;
-	uint64_t deadline = now_usec() + EXEC_GRACE_MS * 1000;
-	for (uint64_t now; r == 0 && (now = now_usec()) < deadline;) {
-		if (poll(fds, n, (int)((deadline - now + 999) / 1000)) <= 0)
-			continue;
-		for (size_t i = 0; r == 0 && i < n; i++)
-			if (fds[i].revents & POLLIN) {
-				r = program_ended(t, &progs[i]);
-				fds[i].fd = -fds[i].fd - 1; /* poll skips a negative fd; closed below */
-			}
-	}
+	int r = programs_watch(t, progs, fds, n);
 	for (size_t i = 0; i < n; i++)
 		close(fds[i].fd < -1 ? -fds[i].fd - 1 : fds[i].fd);
 	return r;
@@ -149,20 +166,46 @@ static void kill_orphaned_group(pid_t pgid, const struct stat *ns)
 	}
 }
 
+/* The pid a node's record names and the node's namespace: 1, or 0 for a record or namespace
+ * that is gone or holds no pid. */
+static int recorded_program(const char *lab, const char *dir, const char *node, pid_t *ret, struct stat *ns)
+{
+	_cleanup_free_ char *pidfile = xasprintf("%s/%s", dir, node);
+	_cleanup_free_ char *nsfile = lab_path(lab, "ns/%s", node);
+	if (!pidfile || !nsfile)
+		return -ENOMEM;
+	_cleanup_free_ char *line = NULL;
+	int r = read_line_file(pidfile, &line);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return 0;
+	int pid;
+	if (parse_int(line, &pid) < 0 || pid <= 1)
+		return 0;
+	if (stat(nsfile, ns) < 0)
+		return 0;
+	*ret = pid;
+	return 1;
+}
+
 void lab_programs_kill(const char *lab)
 {
 	_cleanup_free_ char *dir = lab_path(lab, "pids");
-	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+	if (!dir) {
+		log_errno(-ENOMEM, "lab %s: cannot stop its programs", lab);
+		return;
+	}
+	_cleanup_closedir_ DIR *d = opendir(dir);
 	for (struct dirent *e; d && (e = readdir(d));) {
 		if (e->d_name[0] == '.')
 			continue;
-		_cleanup_free_ char *pidfile = xasprintf("%s/%s", dir, e->d_name);
-		_cleanup_free_ char *nsfile = lab_path(lab, "ns/%s", e->d_name);
-		_cleanup_free_ char *line = NULL;
 		struct stat ns;
-		int pid;
-		if (!pidfile || !nsfile || read_line_file(pidfile, &line) < 0 || parse_int(line, &pid) < 0 ||
-		    pid <= 1 || stat(nsfile, &ns) < 0)
+		pid_t pid;
+		int r = recorded_program(lab, dir, e->d_name, &pid, &ns);
+		if (r < 0)
+			log_errno(r, "lab %s: cannot stop the program of %s", lab, e->d_name);
+		if (r <= 0)
 			continue;
 		/* A recorded pid counts only while it runs in the node's namespace (pids are
 		 * reused); then its whole group goes: a pipeline, a command in the background. */

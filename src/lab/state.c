@@ -54,16 +54,16 @@ int lab_load(const char *lab, struct lab_topology **ret)
 		return r;
 	if (r < 0)
 		return log_errno(r, "cannot read %s", p);
-	struct lab_topology *t = NULL;
-	if ((r = topology_parse_string(text, p, &t)) < 0)
+	_cleanup_topology_ struct lab_topology *t = NULL;
+	r = topology_parse_string(text, p, &t);
+	if (r < 0)
 		return r;
 	/* Without Name= the name came from the original file's name, not from this copy's. */
 	free(t->name);
-	if (!(t->name = strdup(lab))) {
-		topology_free(t);
+	t->name = strdup(lab);
+	if (!t->name)
 		return log_errno(-ENOMEM, "out of memory");
-	}
-	*ret = t;
+	*ret = TAKE_PTR(t);
 	return 0;
 }
 
@@ -83,10 +83,14 @@ int lab_ns_open(const char *lab, const char *member)
 static int remove_namespaces(const char *lab)
 {
 	_cleanup_free_ char *dir = lab_path(lab, "ns");
-	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
-	int r = 0;
+	if (!dir)
+		return -ENOMEM;
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	if (!d && errno == ENOENT)
+		return 0;
 	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
+	int r = 0;
 	for (struct dirent *e; (e = readdir(d));) {
 		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
 			continue;
@@ -104,9 +108,11 @@ static int remove_namespaces(const char *lab)
 int lab_lock(void)
 {
 	int r = hako_mkdir(HAKO_DIR_RUNTIME, "labs");
+	if (r < 0)
+		return log_errno(r, "cannot create the labs' directory");
 	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "labs");
-	if (r < 0 || !dir)
-		return log_errno(r < 0 ? r : -ENOMEM, "cannot create the labs' directory");
+	if (!dir)
+		return log_errno(-ENOMEM, "out of memory");
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return log_errno(-errno, "cannot open %s", dir);
@@ -114,6 +120,20 @@ int lab_lock(void)
 		if (errno != EINTR)
 			return log_errno(-errno, "cannot lock %s", dir);
 	return TAKE_FD(fd);
+}
+
+/* The namespace files and the tmpfs under them (absent if up died before mounting it). */
+static int remove_ns_dir(const char *lab)
+{
+	int r = remove_namespaces(lab);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *ns = lab_path(lab, "ns");
+	if (!ns)
+		return -ENOMEM;
+	if (umount2(ns, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 int lab_down(const char *lab)
@@ -126,8 +146,10 @@ int lab_down(const char *lab)
 	/* Not up from the first step on: a down killed half way leaves a lab that `lab list`
 	 * calls incomplete, not up (issue 18.8); another down finishes it. */
 	_cleanup_free_ char *up = lab_path(lab, "up");
-	if (!up || (unlink(up) < 0 && errno != ENOENT))
-		return log_errno(up ? -errno : -ENOMEM, "lab %s: cannot mark it going down", lab);
+	if (!up)
+		return log_errno(-ENOMEM, "out of memory");
+	if (unlink(up) < 0 && errno != ENOENT)
+		return log_errno(-errno, "lab %s: cannot mark it going down", lab);
 	lab_programs_kill(lab);
 	/* For the tests only, as HAKO_TEST_LAB_KILL_AFTER for up (src/lab/up.c): a down killed
 	 * half way, at a point it reaches for sure. */
@@ -137,11 +159,7 @@ int lab_down(const char *lab)
 	int r = lab_stop_containers(lab);
 	if (r < 0)
 		return r;
-	r = remove_namespaces(lab);
-	_cleanup_free_ char *ns = lab_path(lab, "ns");
-	/* The tmpfs under them (absent if up died before mounting it). */
-	if (r >= 0 && ns && umount2(ns, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-		r = -errno;
+	r = remove_ns_dir(lab);
 	if (r < 0)
 		return log_errno(r, "lab %s: cannot remove its namespaces", lab);
 	r = rm_rf(dir);
@@ -158,11 +176,19 @@ static int cmp_str(const void *a, const void *b)
 int lab_list(char ***ret)
 {
 	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "labs");
+	if (!dir)
+		return log_errno(-ENOMEM, "out of memory");
 	_cleanup_strv_free_ char **names = NULL;
-	_cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
-	for (struct dirent *e; d && (e = readdir(d));)
-		if (e->d_name[0] != '.' && strv_push(&names, e->d_name) < 0)
-			return -ENOMEM;
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	/* No directory: no lab was ever made. */
+	if (!d && errno != ENOENT)
+		return log_errno(-errno, "cannot read %s", dir);
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (strv_push(&names, e->d_name) < 0)
+			return log_errno(-ENOMEM, "out of memory");
+	}
 	if (names)
 		qsort(names, strv_length(names), sizeof(char *), cmp_str);
 	*ret = TAKE_PTR(names);
@@ -175,25 +201,25 @@ int lab_resolve(const char *arg, char **ret_name, struct lab_topology **ret_t)
 {
 	struct stat st;
 	if (strchr(arg, '/') || (stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
-		struct lab_topology *t = NULL;
+		_cleanup_topology_ struct lab_topology *t = NULL;
 		int r = topology_parse_file(arg, &t);
 		if (r < 0)
 			return r;
-		if (!(*ret_name = strdup(t->name))) {
-			topology_free(t);
+		*ret_name = strdup(t->name);
+		if (!*ret_name)
 			return log_errno(-ENOMEM, "out of memory");
-		}
 		if (ret_t)
-			*ret_t = t;
-		else
-			topology_free(t);
+			*ret_t = TAKE_PTR(t);
 		return 0;
 	}
 	if (!machine_name_valid(arg)) {
 		log_error("'%s' is neither a lab name nor a topology file", arg);
 		return -EINVAL;
 	}
-	return (*ret_name = strdup(arg)) ? 0 : log_errno(-ENOMEM, "out of memory");
+	*ret_name = strdup(arg);
+	if (!*ret_name)
+		return log_errno(-ENOMEM, "out of memory");
+	return 0;
 }
 
 int lab_load_or_fail(const char *name, struct lab_topology **ret)

@@ -259,22 +259,35 @@ static int set_words(struct topo_parse *p, void *field, const char *v, const cha
 	return 0;
 }
 
+/* DEST/PREFIX [via] GATEWAY */
+static int route_parse(const char *v, struct lab_route *route)
+{
+	char dest[40], w2[40], w3[40];
+	int n = sscanf(v, "%39s %39s %39s", dest, w2, w3);
+	const char *gw = n == 3 && streq(w2, "via") ? w3 : n == 2 ? w2 : NULL;
+	if (!gw)
+		return -EINVAL;
+	if (cidr_parse(dest, &route->dest, true) < 0)
+		return -EINVAL;
+	struct lab_cidr g;
+	if (cidr_parse(gw, &g, false) < 0)
+		return -EINVAL;
+	if (g.prefix != 32)
+		return -EINVAL;
+	route->dest.addr &= cidr_mask(route->dest.prefix);
+	route->via = g.addr;
+	return 0;
+}
+
 /* Route=DEST/PREFIX [via] GATEWAY */
 static int add_route(struct topo_parse *p, void *field, const char *v, const char **why)
 {
 	struct lab_routes *r = field;
-	char dest[40], w2[40], w3[40];
-	int n = sscanf(v, "%39s %39s %39s", dest, w2, w3);
-	const char *gw = n == 3 && streq(w2, "via") ? w3 : n == 2 ? w2 : NULL;
 	struct lab_route route = { .line = p->line };
-	struct lab_cidr g;
-	if (!gw || cidr_parse(dest, &route.dest, true) < 0 || cidr_parse(gw, &g, false) < 0 ||
-	    g.prefix != 32) {
+	if (route_parse(v, &route) < 0) {
 		*why = "not DEST/PREFIX [via] GATEWAY";
 		return -EINVAL;
 	}
-	route.dest.addr &= cidr_mask(route.dest.prefix);
-	route.via = g.addr;
 	struct lab_route *a = realloc(r->items, (r->n + 1) * sizeof(*a));
 	if (!a)
 		return -ENOMEM;
@@ -289,6 +302,27 @@ static int parse_port(const char *s, uint16_t *ret)
 	if (parse_u32(s, &v) < 0 || v == 0 || v > 65535)
 		return -EINVAL;
 	*ret = (uint16_t)v;
+	return 0;
+}
+
+/* The n ':'-separated fields of [tcp:|udp:]PORT:NODE:PORT; fw->node NULL: out of memory. */
+static int forward_parse(char **f, size_t n, struct lab_forward *fw)
+{
+	if (n != 3 && n != 4)
+		return -EINVAL;
+	size_t o = n == 4;
+	fw->protos = PROTO_TCP | PROTO_UDP;
+	if (n == 4)
+		fw->protos = streq(f[0], "tcp") ? PROTO_TCP : streq(f[0], "udp") ? PROTO_UDP : 0;
+	if (!fw->protos)
+		return -EINVAL;
+	if (parse_port(f[o], &fw->port) < 0)
+		return -EINVAL;
+	if (parse_port(f[o + 2], &fw->to_port) < 0)
+		return -EINVAL;
+	if (!machine_name_valid(f[o + 1]))
+		return -EINVAL;
+	fw->node = strdup(f[o + 1]);
 	return 0;
 }
 
@@ -307,16 +341,12 @@ static int add_forward(struct topo_parse *p, void *field, const char *v, const c
 			break;
 		*c = 0;
 	}
-	struct lab_forward fw = { .protos = PROTO_TCP | PROTO_UDP, .line = p->line };
-	size_t o = n == 4;
-	if (n == 4)
-		fw.protos = streq(f[0], "tcp") ? PROTO_TCP : streq(f[0], "udp") ? PROTO_UDP : 0;
-	if ((n != 3 && n != 4) || !fw.protos || parse_port(f[o], &fw.port) < 0 ||
-	    parse_port(f[o + 2], &fw.to_port) < 0 || !machine_name_valid(f[o + 1])) {
+	struct lab_forward fw = { .line = p->line };
+	if (forward_parse(f, n, &fw) < 0) {
 		*why = "not [tcp:|udp:]PORT:NODE:PORT";
 		return -EINVAL;
 	}
-	if (!(fw.node = strdup(f[o + 1])))
+	if (!fw.node)
 		return -ENOMEM;
 	struct lab_forward *a = realloc(nat->forwards, (nat->n_forwards + 1) * sizeof(*a));
 	if (!a) {
@@ -502,13 +532,16 @@ static int parse(const char *text, const char *file, struct lab_topology **ret)
 {
 	static const struct ini_handler handler = { on_section, on_entry };
 	_cleanup_topology_ struct lab_topology *t = calloc(1, sizeof(*t));
-	if (!t || !(t->file = strdup(file)))
+	if (!t)
 		return log_errno(-ENOMEM, "out of memory");
-	struct topo_parse p = { .t = t, .file = file };
+	t->file = strdup(file);
+	if (!t->file)
+		return log_errno(-ENOMEM, "out of memory");
+	_cleanup_(parse_state_done) struct topo_parse p = { .t = t, .file = file };
 	int r = text ? ini_parse_string(text, file, &handler, &p) : ini_parse_file(file, &handler, &p);
-	if (r >= 0)
-		r = topology_validate(&p);
-	parse_state_done(&p);
+	if (r < 0)
+		return r;
+	r = topology_validate(&p);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(t);

@@ -56,6 +56,24 @@ static const char *const no_ipv6[] = {
 	"/proc/sys/net/ipv6/conf/default/disable_ipv6",
 };
 
+/* Binds the current namespace at p, without IPv6, and returns an fd of it. */
+static int ns_pin_here(const char *p)
+{
+	if (mount("/proc/thread-self/ns/net", p, NULL, MS_BIND, NULL) < 0)
+		return -errno;
+	/* Labs are IPv4: without IPv6 on their links the kernel skips link-local addresses, DAD
+	 * and MLD reports for every veth, a good part of the cost of bringing links up. */
+	for (size_t i = 0; i < ELEMENTSOF(no_ipv6); i++) {
+		int r = write_file(no_ipv6[i], "1", O_TRUNC, 0);
+		if (r < 0)
+			return r;
+	}
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fd;
+}
+
 /* A new network namespace bound at labs/LAB/ns/NAME. The file is made first: that is the record
  * lab down goes by. Returns an fd of the namespace. */
 static int ns_create(const char *lab, const char *name)
@@ -71,18 +89,9 @@ static int ns_create(const char *lab, const char *name)
 		return -errno;
 	if (unshare(CLONE_NEWNET) < 0)
 		return -errno;
-	int r = 0;
-	if (mount("/proc/thread-self/ns/net", p, NULL, MS_BIND, NULL) < 0)
-		r = -errno;
-	/* Labs are IPv4: without IPv6 on their links the kernel skips link-local addresses, DAD
-	 * and MLD reports for every veth, a good part of the cost of bringing links up. */
-	for (size_t i = 0; r == 0 && i < ELEMENTSOF(no_ipv6); i++)
-		r = write_file(no_ipv6[i], "1", O_TRUNC, 0);
-	int fd = r < 0 ? -1 : open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (r == 0 && fd < 0)
-		r = -errno;
+	int fd = ns_pin_here(p);
 	netns_leave(TAKE_FD(saved));
-	return r < 0 ? r : fd;
+	return fd;
 }
 
 /* The namespace files live on a tmpfs of their own: making 150 files on the runtime directory's
@@ -205,11 +214,14 @@ static int make_switch(struct build *b)
 	rtnl_link_change(r, &(struct rtnl_link){ .name = "lo", .up = true });
 	for (size_t i = 0; i < t->n_networks; i++)
 		rtnl_link_add(r, &(struct rtnl_link){ .name = t->networks[i].name, .kind = "bridge", .up = true });
-	if ((k = rtnl_commit(r)) < 0)
+	k = rtnl_commit(r);
+	if (k < 0)
 		return rtnl_failed(r, k, b->lab, "cannot create the bridges");
-	for (size_t i = 0; i < t->n_networks; i++)
-		if ((b->bridges[i] = rtnl_ifindex(r, t->networks[i].name)) < 0)
+	for (size_t i = 0; i < t->n_networks; i++) {
+		b->bridges[i] = rtnl_ifindex(r, t->networks[i].name);
+		if (b->bridges[i] < 0)
 			return log_errno(b->bridges[i], "lab %s: bridge %s", b->lab, t->networks[i].name);
+	}
 	rtnl_begin(r);
 	unsigned port = 0;
 	for (size_t i = 0; i < b->n; i++)
@@ -226,7 +238,8 @@ static int make_switch(struct build *b)
 			struct inet_prefix p = prefix4(t->networks[i].responder[j], t->networks[i].subnet.prefix);
 			rtnl_addr_add(r, b->bridges[i], &p);
 		}
-	if ((k = rtnl_commit(r)) < 0)
+	k = rtnl_commit(r);
+	if (k < 0)
 		return rtnl_failed(r, k, b->lab, "cannot create the links");
 	return impair_ports(b, r);
 }
@@ -254,10 +267,12 @@ static int configure_member(struct build *b, size_t i)
 	if (k < 0)
 		return log_errno(k, "lab %s: %s: cannot talk to rtnetlink", b->lab, m->name);
 	int ifindex[m->n_ifaces];
-	for (size_t j = 0; j < m->n_ifaces; j++)
-		if ((ifindex[j] = rtnl_ifindex(r, b->t->networks[m->ifaces[j].network].name)) < 0)
-			return log_errno(ifindex[j], "lab %s: %s: interface %s", b->lab, m->name,
-					 b->t->networks[m->ifaces[j].network].name);
+	for (size_t j = 0; j < m->n_ifaces; j++) {
+		const char *name = b->t->networks[m->ifaces[j].network].name;
+		ifindex[j] = rtnl_ifindex(r, name);
+		if (ifindex[j] < 0)
+			return log_errno(ifindex[j], "lab %s: %s: interface %s", b->lab, m->name, name);
+	}
 	rtnl_begin(r);
 	rtnl_link_change(r, &(struct rtnl_link){ .name = "lo", .up = true });
 	/* The veth ends come up here: the kernel refuses IFF_UP on a peer it is still creating. */
@@ -270,7 +285,8 @@ static int configure_member(struct build *b, size_t i)
 	add_routes(r, m);
 	if (m->kind == MEMBER_NODE)
 		link_add_qdiscs(r, ifindex[0], &b->t->nodes[m->index].link);
-	if ((k = rtnl_commit(r)) < 0) {
+	k = rtnl_commit(r);
+	if (k < 0) {
 		_cleanup_free_ char *what = xasprintf("%s: cannot set addresses, routes and link impairments", m->name);
 		return rtnl_failed(r, k, b->lab, what ? what : m->name);
 	}
@@ -326,49 +342,74 @@ static void test_kill_point(const char *member)
 		raise(SIGKILL);
 }
 
-static int configure(struct build *b)
+/* Addresses and routes of every member, the NAT rules of the NATs, forwarding on the routers. */
+static int configure_members(struct build *b)
 {
-	uint64_t t0 = now_usec();
-	int r = make_switch(b);
-	log_debug("lab %s: switch in %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
-	/* Every NAT's nftables socket is closed at the end, in build_done(): one grace period for
-	 * the lab instead of one per NAT. */
-	nft_hold();
-	uint64_t t_nat = 0;
-	for (size_t i = 0; r >= 0 && i < b->n; i++) {
-		r = configure_member(b, i);
+	uint64_t t0 = now_usec(), t_nat = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		int r = configure_member(b, i);
+		if (r < 0)
+			return r;
 		uint64_t t1 = now_usec();
-		if (r >= 0 && b->members[i].kind == MEMBER_NAT)
+		if (b->members[i].kind == MEMBER_NAT)
 			r = configure_nat(b, i);
 		t_nat += now_usec() - t1;
-		if (r >= 0 && b->members[i].kind == MEMBER_ROUTER)
+		if (b->members[i].kind == MEMBER_ROUTER)
 			r = configure_router(b, i);
-		if (r >= 0)
-			test_kill_point(b->members[i].name);
+		if (r < 0)
+			return r;
+		test_kill_point(b->members[i].name);
 	}
-	log_debug("lab %s: members configured at %.1f ms (NAT rules and sysctls %.1f ms)", b->lab,
+	log_debug("lab %s: members configured in %.1f ms (NAT rules and sysctls %.1f ms)", b->lab,
 		  (double)(now_usec() - t0) / 1000, (double)t_nat / 1000);
-	_cleanup_free_ struct lab_program *progs = calloc(b->n + 1, sizeof(*progs));
-	size_t n_progs = 0;
-	if (!progs)
-		return log_errno(-ENOMEM, "out of memory");
-	/* A container node's Exec= is its container's command. */
-	for (size_t i = 0; r >= 0 && i < b->n; i++) {
+	return 0;
+}
+
+/* The Exec= of every node without a container (a container node's Exec= is its container's
+ * command), recorded in progs for lab_programs_check. */
+static int start_programs(struct build *b, struct lab_program *progs, size_t *n_progs)
+{
+	for (size_t i = 0; i < b->n; i++) {
 		if (b->members[i].kind != MEMBER_NODE)
 			continue;
 		const struct lab_node *node = &b->t->nodes[b->members[i].index];
 		if (!node->exec || node_is_container(node))
 			continue;
-		progs[n_progs].node = node;
-		r = lab_program_start(b->lab, node, b->fds[i], &progs[n_progs].pid);
-		n_progs += r >= 0;
+		progs[*n_progs].node = node;
+		int r = lab_program_start(b->lab, node, b->fds[i], &progs[*n_progs].pid);
+		if (r < 0)
+			return r;
+		(*n_progs)++;
 	}
-	if (r >= 0) {
-		t0 = now_usec();
-		r = lab_start_containers(b->t);
-		log_debug("lab %s: containers started in %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
-	}
-	return r < 0 ? r : lab_programs_check(b->t, progs, n_progs);
+	return 0;
+}
+
+static int configure(struct build *b)
+{
+	uint64_t t0 = now_usec();
+	/* Every NAT's nftables socket is closed at the end, in build_done(): one grace period for
+	 * the lab instead of one per NAT. */
+	nft_hold();
+	int r = make_switch(b);
+	if (r < 0)
+		return r;
+	log_debug("lab %s: switch in %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
+	r = configure_members(b);
+	if (r < 0)
+		return r;
+	_cleanup_free_ struct lab_program *progs = calloc(b->n + 1, sizeof(*progs));
+	if (!progs)
+		return log_errno(-ENOMEM, "out of memory");
+	size_t n_progs = 0;
+	r = start_programs(b, progs, &n_progs);
+	if (r < 0)
+		return r;
+	t0 = now_usec();
+	r = lab_start_containers(b->t);
+	if (r < 0)
+		return r;
+	log_debug("lab %s: containers started in %.1f ms", b->lab, (double)(now_usec() - t0) / 1000);
+	return lab_programs_check(b->t, progs, n_progs);
 }
 
 static int build(const struct lab_topology *t)
@@ -387,9 +428,10 @@ static int build(const struct lab_topology *t)
 		b.fds[i] = -1;
 	uint64_t t0 = now_usec();
 	r = make_namespaces(&b);
-	log_debug("lab %s: %zu namespaces in %.1f ms", t->name, b.n + 1, (double)(now_usec() - t0) / 1000);
-	if (r >= 0)
+	if (r >= 0) {
+		log_debug("lab %s: %zu namespaces in %.1f ms", t->name, b.n + 1, (double)(now_usec() - t0) / 1000);
 		r = configure(&b);
+	}
 	build_done(&b);
 	return r;
 }
@@ -428,7 +470,9 @@ static int make_lab(const struct lab_topology *t, const char *text)
 	static const char *const dirs[] = { "ns", "pids", "logs", "machines" };
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
 		_cleanup_free_ char *d = lab_path(t->name, "%s", dirs[i]);
-		int r = d ? mkdir_p(d, 0755) : -ENOMEM;
+		if (!d)
+			return log_errno(-ENOMEM, "out of memory");
+		int r = mkdir_p(d, 0755);
 		if (r < 0)
 			return log_errno(r, "lab %s: cannot create its directory", t->name);
 	}

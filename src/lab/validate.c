@@ -111,8 +111,9 @@ static int check_nats(struct topo_parse *p)
 	for (size_t i = 0; i < t->n_nats; i++) {
 		struct lab_nat *n = &t->nats[i];
 		int r = network_ref(p, n->line, "Inside", n->inside_name, &n->inside);
-		if (r >= 0)
-			r = network_ref(p, n->line, "Outside", n->outside_name, &n->outside);
+		if (r < 0)
+			return r;
+		r = network_ref(p, n->line, "Outside", n->outside_name, &n->outside);
 		if (r < 0)
 			return r;
 		if (n->inside == n->outside)
@@ -289,42 +290,93 @@ static int assign(struct alloc *a, uint32_t *addr, int network, unsigned line)
 	return *addr ? 0 : allocate(a, network, line, false, addr);
 }
 
-static int pin_explicit(struct alloc *a)
+static int pin_nats(struct alloc *a)
 {
 	struct lab_topology *t = a->p->t;
-	int r = 0;
-	for (size_t i = 0; r >= 0 && i < t->n_nats; i++) {
+	for (size_t i = 0; i < t->n_nats; i++) {
 		struct lab_nat *n = &t->nats[i];
-		if (n->inside_addr)
-			r = pin(a, n->inside_addr, n->inside, n->line);
-		if (r >= 0 && n->outside_addr)
-			r = pin(a, n->outside_addr, n->outside, n->line);
+		int r = n->inside_addr ? pin(a, n->inside_addr, n->inside, n->line) : 0;
+		if (r < 0)
+			return r;
+		r = n->outside_addr ? pin(a, n->outside_addr, n->outside, n->line) : 0;
+		if (r < 0)
+			return r;
 	}
-	for (size_t i = 0; r >= 0 && i < t->n_nodes; i++)
-		if (t->nodes[i].addr)
-			r = pin_node(a, &t->nodes[i]);
-	/* The nat-check responder's two addresses, at the top of every top-level network. */
-	for (size_t i = 0; r >= 0 && i < t->n_networks; i++)
-		for (int k = 0; r >= 0 && k < 2 && network_is_top(&t->networks[i]); k++)
-			r = allocate(a, (int)i, t->networks[i].line, true, &t->networks[i].responder[k]);
-	return r;
+	return 0;
 }
 
-static int allocate_all(struct alloc *a)
+static int pin_nodes(struct alloc *a)
 {
 	struct lab_topology *t = a->p->t;
-	int r = pin_explicit(a);
-	/* Gateways first, so they get the low addresses (.1) people expect. */
-	for (size_t i = 0; r >= 0 && i < t->n_nats; i++)
-		r = assign(a, &t->nats[i].inside_addr, t->nats[i].inside, t->nats[i].line);
-	for (size_t i = 0; r >= 0 && i < t->n_routers; i++)
-		for (size_t j = 0; r >= 0 && j < t->routers[i].n_networks; j++)
-			r = assign(a, &t->routers[i].addrs[j], t->routers[i].networks[j], t->routers[i].line);
-	for (size_t i = 0; r >= 0 && i < t->n_nats; i++)
-		r = assign(a, &t->nats[i].outside_addr, t->nats[i].outside, t->nats[i].line);
-	for (size_t i = 0; r >= 0 && i < t->n_nodes; i++)
-		r = assign(a, &t->nodes[i].addr, t->nodes[i].network, t->nodes[i].line);
-	return r;
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		int r = t->nodes[i].addr ? pin_node(a, &t->nodes[i]) : 0;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The nat-check responder's two addresses, at the top of every top-level network. */
+static int pin_responders(struct alloc *a)
+{
+	struct lab_topology *t = a->p->t;
+	for (size_t i = 0; i < t->n_networks; i++) {
+		struct lab_network *n = &t->networks[i];
+		for (int k = 0; k < 2 && network_is_top(n); k++) {
+			int r = allocate(a, (int)i, n->line, true, &n->responder[k]);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Gateways first, so they get the low addresses (.1) people expect. */
+static int assign_gateways(struct alloc *a)
+{
+	struct lab_topology *t = a->p->t;
+	for (size_t i = 0; i < t->n_nats; i++) {
+		int r = assign(a, &t->nats[i].inside_addr, t->nats[i].inside, t->nats[i].line);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < t->n_routers; i++)
+		for (size_t j = 0; j < t->routers[i].n_networks; j++) {
+			int r = assign(a, &t->routers[i].addrs[j], t->routers[i].networks[j], t->routers[i].line);
+			if (r < 0)
+				return r;
+		}
+	return 0;
+}
+
+static int assign_others(struct alloc *a)
+{
+	struct lab_topology *t = a->p->t;
+	for (size_t i = 0; i < t->n_nats; i++) {
+		int r = assign(a, &t->nats[i].outside_addr, t->nats[i].outside, t->nats[i].line);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		int r = assign(a, &t->nodes[i].addr, t->nodes[i].network, t->nodes[i].line);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Explicit addresses are pinned before any is handed out, in this order. */
+static int allocate_all(struct alloc *a)
+{
+	static int (*const steps[])(struct alloc *) = {
+		pin_nats, pin_nodes, pin_responders, assign_gateways, assign_others,
+	};
+	for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
+		int r = steps[i](a);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Default routes: a NAT's inside network goes out through the NAT, other networks through their
@@ -364,14 +416,19 @@ static int check_route_list(struct topo_parse *p, const char *name, const struct
 static int check_routes(struct topo_parse *p)
 {
 	struct lab_topology *t = p->t;
-	int r = 0;
-	for (size_t i = 0; r >= 0 && i < t->n_routers; i++)
-		r = check_route_list(p, t->routers[i].name, &t->routers[i].routes, t->routers[i].networks,
-				     t->routers[i].n_networks);
-	for (size_t i = 0; r >= 0 && i < t->n_nats; i++)
-		r = check_route_list(p, t->nats[i].name, &t->nats[i].routes,
-				     (int[]){ t->nats[i].inside, t->nats[i].outside }, 2);
-	return r;
+	for (size_t i = 0; i < t->n_routers; i++) {
+		const struct lab_router *ro = &t->routers[i];
+		int r = check_route_list(p, ro->name, &ro->routes, ro->networks, ro->n_networks);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < t->n_nats; i++) {
+		const struct lab_nat *n = &t->nats[i];
+		int r = check_route_list(p, n->name, &n->routes, (int[]){ n->inside, n->outside }, 2);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int topology_validate(struct topo_parse *p)

@@ -40,11 +40,17 @@ complete_words() {
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$file" "$@"
 }
 
-@test "install: man pages in man1 for every docs/man page, the completion in bash-completion's directory" {
+# section MD: the man section a docs/man page gives on its title line ("% NAME SECTION ...").
+section() { sed -n '1s/^% [^ ]* \([0-9]\) .*/\1/p' "$1"; }
+
+@test "install: man pages in man1 (commands) and man5 (hako.lab) for every docs/man page, the completion in bash-completion's directory" {
 	local want=() md
-	for md in "$DOCS"/*.md; do want+=("$(basename "$md" .md).1"); done
-	run installed '*/share/man/man1/*'
+	for md in "$DOCS"/*.md; do want+=("$(basename "$md" .md).$(section "$md")"); done
+	# The topology file's format is a page of section 5 of its own (hako.lab(5)).
+	[[ " ${want[*]} " == *" hako.lab.5 "* ]]
+	run installed '*/share/man/man[15]/*'
 	[ "$status" -eq 0 ]
+	[ -z "$(grep -vE '/man1/[^/]+\.1$|/man5/[^/]+\.5$' <<<"$output")" ]
 	[ "$(xargs -n1 basename <<<"$output" | sort)" = "$(printf '%s\n' "${want[@]}" | sort)" ]
 	[ ${#want[@]} -ge 5 ]
 	# Where Debian's bash-completion loads completions from on demand.
@@ -54,9 +60,9 @@ complete_words() {
 }
 
 @test "install: every man page renders with man -l without a warning, with its NAME, SYNOPSIS and every section" {
-	local page name md heading
-	for page in $(installed '*/share/man/man1/*.1'); do
-		page=$DEST/${page#./} name=$(basename "$page" .1) md=$DOCS/$name.md
+	local page name md heading sec
+	for page in $(installed '*/share/man/man[15]/*.[15]'); do
+		page=$DEST/${page#./} sec=${page##*.} name=$(basename "$page" ".$sec") md=$DOCS/$name.md
 		# Each control line is a macro: a text line starting with "." is one roff would take
 		# for an unknown macro, or drop ("...").
 		run grep -nE "^['.]" "$page"
@@ -66,16 +72,18 @@ complete_words() {
 		run --separate-stderr env MANWIDTH=80 man --warnings -l "$page"
 		[ "$status" -eq 0 ]
 		[ -z "$stderr" ] || { echo "$name: $stderr"; false; }
-		[[ ${lines[0]} == "$name(1) "*" $name(1)" ]]
+		[[ ${lines[0]} == "$name($sec) "*" $name($sec)" ]]
 		[[ $output == *$'\nSYNOPSIS\n       '* ]]
 		# NAME: the Markdown's paragraph, on one line when the page is wide enough.
 		run env MANWIDTH=1000 man -l "$page"
 		[ "${lines[1]}" = NAME ]
 		[ "$(tr -s ' ' <<<"${lines[2]}")" = " $(sed -n '/^## NAME$/,/^$/p' "$md" | sed '1d;$d' | paste -sd' ')" ]
 		while read -r heading; do
-			grep -qx "$heading" <<<"$output" || { echo "$name: section $heading is missing"; false; }
+			grep -qxF "$heading" <<<"$output" || { echo "$name: section $heading is missing"; false; }
 		done < <(sed -n 's/^## //p' "$md")
 	done
+	# hako-lab(1) points to the file format's page.
+	grep -q 'hako\.lab(5)' "$DOCS/hako-lab.md"
 }
 
 @test "install: the completion offers commands, subcommands and options from hako's help" {
@@ -114,11 +122,54 @@ complete_words() {
 	[ "$output" = idle ]
 }
 
-@test "install: the completion offers labs, and lab files where a file is taken too" {
-	printf '[Lab]\nName=clab\n[Network n]\nSubnet=10.66.0.0/24\n[Node h]\nNetwork=n\n' > "$TEST_TMP/clab.lab"
+@test "install: the completion offers the values an option's help lists" {
+	run complete_words run --console=
+	[ "$(paste -sd' ' <<<"$output")" = "interactive read-only passive pipe autopipe" ]
+	run complete_words run --settings=
+	[ "$(paste -sd' ' <<<"$output")" = "yes no trusted" ]
+	run complete_words run --notify-ready=
+	[ "$(paste -sd' ' <<<"$output")" = "yes no" ]
+	run complete_words stop --kill-whom=
+	[ "$(paste -sd' ' <<<"$output")" = "all leader" ]
+	run complete_words lab graph x --format=
+	[ "$(paste -sd' ' <<<"$output")" = "dot svg" ]
+	run complete_words lab nat-check x y --proto=
+	[ "$(paste -sd' ' <<<"$output")" = "udp tcp both" ]
+	run complete_words run --resolv-conf=copy
+	[ "$output" = copy-host ]
+	# Every mode the help lists, and only those: a mode added to hako is offered with no change here.
+	local help mode
+	help=$("$HAKO" run --help | grep -e '--resolv-conf=')
+	run complete_words run --resolv-conf=
+	[ "${#lines[@]}" -ge 6 ]
+	for mode in "${lines[@]}"; do [[ " ${help//,/ } " == *" $mode "* ]]; done
+	grep -qx auto <<<"$output"
+	# A free-form value (a name) is not guessed at.
+	run complete_words run --hostname=
+	[ -z "$output" ]
+	run complete_words stop -s SIGTE
+	[ "$output" = SIGTERM ]
+}
+
+@test "install: the completion offers labs, lab files where a file is taken too, and the running lab's nodes" {
+	printf '[Lab]\nName=clab\n[Network n]\nSubnet=10.66.0.0/24\n[Network o]\nSubnet=10.67.0.0/24\n' > "$TEST_TMP/clab.lab"
+	printf '[Nat gw]\nInside=n\nOutside=o\n[Node h]\nNetwork=n\n[Node h2]\nNetwork=n\n' >> "$TEST_TMP/clab.lab"
 	"$HAKO" lab up "$TEST_TMP/clab.lab"
 	run complete_words lab exec c
 	[ "$output" = clab ]
+	# exec and conntrack take any member, nat-check a node only.
+	run complete_words lab exec clab ''
+	[ "$(sort <<<"$output" | paste -sd' ')" = "gw h h2" ]
+	run complete_words lab conntrack clab g
+	[ "$output" = gw ]
+	run complete_words lab nat-check clab ''
+	[ "$(sort <<<"$output" | paste -sd' ')" = "h h2" ]
+	run complete_words lab nat-check --proto=udp clab h
+	[ "$(sort <<<"$output" | paste -sd' ')" = "h h2" ]
+	run complete_words lab exec clab h ''
+	[ -z "$output" ]
+	run complete_words lab exec nolab ''
+	[ -z "$output" ]
 	run complete_words lab down "$TEST_TMP/cl"
 	[ "$output" = "$TEST_TMP/clab.lab" ]
 	run complete_words lab up "$TEST_TMP/cl"
