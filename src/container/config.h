@@ -4,6 +4,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "container/isolation.h"
 #include "net/netconfig.h"
@@ -43,6 +44,13 @@ struct tmpfs_spec {
 	char *options;     /* mount data, e.g. "mode=0755,size=10M"; NULL for default */
 };
 
+/* One resource limit: --rlimit= (from_command_line) wins over a file's Limit*= key. */
+struct rlimit_setting {
+	bool set;
+	bool from_command_line;
+	uint64_t soft, hard; /* RLIM_INFINITY for "infinity" */
+};
+
 struct run_config {
 	char *directory;
 	char *machine;     /* name; defaults to basename(directory) */
@@ -66,6 +74,7 @@ struct run_config {
 	bool quiet;
 	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */
 	enum settings_mode settings;
+	struct rlimit_setting rlimits[RLIMIT_NLIMITS]; /* by RLIMIT_* number */
 
 	struct isolation_config iso;
 	struct net_config net;

@@ -9,6 +9,7 @@
 #include "base/cleanup.h"
 #include "base/util.h"
 #include "container/caps.h"
+#include "container/rlimit.h"
 #include "container/specs.h"
 
 /* Setters whose row has offset 0 get the whole struct run_config. */
@@ -188,6 +189,11 @@ static int set_settings(void *target, const char *value, const char **why)
 	return -EINVAL;
 }
 
+static int set_rlimit(void *target, const char *value, const char **why)
+{
+	return rlimit_parse_assignment(target, value, why);
+}
+
 static int set_absolute_path(void *target, const char *value, const char **why)
 {
 	if (value[0] != '/') {
@@ -221,6 +227,7 @@ const struct opt run_options[] = {
 	{ "pipe", 'P', OPT_NONE, NULL, "Same as --console=pipe", set_console_pipe, CFG(console), NULL },
 	{ "settings", 0, OPT_REQUIRED, "MODE", "Apply NAME.nspawn: yes (default), no or trusted", set_settings, CFG(settings), NULL },
 	{ "notify-ready", 0, OPT_OPTIONAL, "BOOL", "hako start -b: return once the init reports READY=1 ($NOTIFY_SOCKET)", opt_set_flag, CFG(notify_ready), "Exec.NotifyReady" },
+	{ "rlimit", 0, OPT_REQUIRED, "NAME=SOFT[:HARD]", "Resource limit of the payload (NOFILE=1024:4096)", set_rlimit, CFG(rlimits), NULL },
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },
 };
 const size_t run_options_n = ELEMENTSOF(run_options);

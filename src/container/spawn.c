@@ -33,6 +33,7 @@
 #include "container/caps.h"
 #include "container/console.h"
 #include "container/mounts.h"
+#include "container/rlimit.h"
 #include "container/user.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -315,6 +316,9 @@ static int validate(struct container *c, int *ret_exit)
 	if (r < 0)
 		return r;
 	make_uuid(c->uuid);
+	r = rlimits_effective(c->cfg->rlimits, c->rlimits);
+	if (r < 0)
+		return log_errno(r, "cannot read the resource limits of PID 1");
 	c->caps = (caps_default(c->cfg->boot, c->cfg->net.private_network) | c->cfg->caps_add) &
 		  ~c->cfg->caps_drop;
 	return 0;
@@ -512,13 +516,19 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		log_errno(-errno, "cannot set the hostname");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
+	int failed = 0;
+	int r = rlimits_apply(c->rlimits, &failed);
+	if (r < 0) {
+		log_errno(r, "cannot set resource limit RLIMIT_%s", rlimit_name(failed));
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
 	/* The host's supplementary groups stay outside. A rootless single-id map denies
 	 * setgroups(2) (EPERM): the caller's groups then stay, unmapped, as with `unshare -r`. */
 	if (!c->have_user && setgroups(0, NULL) < 0 && !(errno == EPERM && isolation_setgroups_denied())) {
 		log_errno(-errno, "cannot drop supplementary groups");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
-	int r = caps_reduce_bounding(c->caps);
+	r = caps_reduce_bounding(c->caps);
 	if (r < 0) {
 		log_errno(r, "cannot reduce the capability bounding set");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);

@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# nspawn's process options (issue 15): --rlimit= and Limit*=, --suppress-sync=, --uuid=,
+# --link-journal=, with systemd-nspawn 252's meanings.
+
+load helpers
+
+setup() {
+	common_setup
+	ROOT=$(make_root)
+}
+
+teardown() {
+	common_teardown
+}
+
+# (busybox prints -c in blocks of 512 bytes, -l in KiB.)
+# nspawn gives the payload the kernel's limits for PID 1, NOFILE at 1024 soft and a raised hard
+# limit (at most 512Ki; hako's own hard limit without CAP_SYS_RESOURCE), whatever the caller had.
+@test "rlimit: nspawn's defaults, --rlimit=NOFILE=SOFT:HARD, one value sets both" {
+	local want_hard=$((512 * 1024)) nr_open
+	nr_open=$(cat /proc/sys/fs/nr_open)
+	[ "$nr_open" -ge "$want_hard" ] || want_hard=$nr_open
+	ulimit -Sn 2000
+	run "$HAKO" run -q -D "$ROOT" sh -c 'echo $(ulimit -Sn) $(ulimit -Hn) $(ulimit -Sc) $(ulimit -Hl)'
+	[ "$status" -eq 0 ]
+	read -r soft hard core memlock <<<"$output"
+	[ "$soft" = 1024 ]
+	[ "$core" = 0 ]
+	[ "$memlock" = 8192 ]
+	# Without CAP_SYS_RESOURCE (this sandbox) hako cannot raise a hard limit: nspawn's rule then
+	# gives the closest, our own.
+	local eff
+	eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
+	if (((0x$eff >> 24) & 1)) || [ "$(ulimit -Hn)" -ge "$want_hard" ]; then
+		[ "$hard" = "$want_hard" ]
+	else
+		[ "$hard" = "$(ulimit -Hn)" ]
+	fi
+	run "$HAKO" run -q -D "$ROOT" --rlimit=NOFILE=100:200 --rlimit=RLIMIT_CORE=1M sh -c \
+		'echo $(ulimit -Sn) $(ulimit -Hn) $(ulimit -Sc)'
+	[ "$status" -eq 0 ]
+	[ "$output" = "100 200 2048" ]
+	run "$HAKO" run -q -D "$ROOT" --rlimit=NOFILE=300 sh -c 'echo $(ulimit -Sn) $(ulimit -Hn)'
+	[ "$status" -eq 0 ]
+	[ "$output" = "300 300" ]
+}
+
+@test "rlimit: a soft limit above the hard one, or an unknown name, is one line and exit 125" {
+	run "$HAKO" run -q -D "$ROOT" --rlimit=NOFILE=300:200 true
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"--rlimit=NOFILE=300:200: the soft limit is above the hard limit"* ]]
+	run "$HAKO" run -q -D "$ROOT" --rlimit=FILES=3 true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"unknown resource"* ]]
+	run "$HAKO" run -q -D "$ROOT" --rlimit=NOFILE true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"expected NAME=SOFT[:HARD]"* ]]
+}
+
+# Limit*= count only from a trusted directory (nspawn: "Ignoring LimitNOFILE= setting, file is
+# not trusted"), and --rlimit= wins over the file for its resource.
+@test "rlimit: LimitNOFILE= from a trusted .nspawn, ignored beside the image, --rlimit= wins" {
+	export HAKO_NSPAWN_DIRS=$TEST_TMP/nspawn
+	mkdir -p "$HAKO_NSPAWN_DIRS"
+	printf '[Exec]\nLimitNOFILE=150:250\nLimitCORE=2K\n' >"$TEST_TMP/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" sh -c 'echo $(ulimit -Sn)'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"LimitNOFILE= ignored: the file is not in a trusted directory"* ]]
+	[ "${lines[-1]}" = 1024 ]
+	mv "$TEST_TMP/root.nspawn" "$HAKO_NSPAWN_DIRS/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" sh -c 'echo $(ulimit -Sn) $(ulimit -Hn) $(ulimit -Sc)'
+	[ "$status" -eq 0 ]
+	[ "$output" = "150 250 4" ]
+	run "$HAKO" run -q -D "$ROOT" --rlimit=NOFILE=120 sh -c 'echo $(ulimit -Sn) $(ulimit -Hn) $(ulimit -Sc)'
+	[ "$status" -eq 0 ]
+	[ "$output" = "120 120 4" ]
+	printf '[Exec]\nLimitNOFILE=9:8\n' >"$HAKO_NSPAWN_DIRS/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid LimitNOFILE=9:8: the soft limit is above the hard limit"* ]]
+}
