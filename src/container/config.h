@@ -75,6 +75,7 @@ struct run_config {
 	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */
 	enum settings_mode settings;
 	struct rlimit_setting rlimits[RLIMIT_NLIMITS]; /* by RLIMIT_* number */
+	bool suppress_sync; /* the sync family does nothing (nspawn's --suppress-sync=) */
 
 	struct isolation_config iso;
 	struct net_config net;

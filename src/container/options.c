@@ -228,6 +228,7 @@ const struct opt run_options[] = {
 	{ "settings", 0, OPT_REQUIRED, "MODE", "Apply NAME.nspawn: yes (default), no or trusted", set_settings, CFG(settings), NULL },
 	{ "notify-ready", 0, OPT_OPTIONAL, "BOOL", "hako start -b: return once the init reports READY=1 ($NOTIFY_SOCKET)", opt_set_flag, CFG(notify_ready), "Exec.NotifyReady" },
 	{ "rlimit", 0, OPT_REQUIRED, "NAME=SOFT[:HARD]", "Resource limit of the payload (NOFILE=1024:4096)", set_rlimit, CFG(rlimits), NULL },
+	{ "suppress-sync", 0, OPT_REQUIRED, "BOOL", "sync(2), fsync(2) ... do nothing; O_SYNC opens fail (EINVAL)", opt_set_flag, CFG(suppress_sync), "Exec.SuppressSync" },
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },
 };
 const size_t run_options_n = ELEMENTSOF(run_options);
