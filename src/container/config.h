@@ -75,6 +75,7 @@ struct run_config {
 	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */
 	enum settings_mode settings;
 	struct rlimit_setting rlimits[RLIMIT_NLIMITS]; /* by RLIMIT_* number */
+	char *uuid;         /* --uuid=, MachineID=: 8-4-4-4-12, lowercase */
 	bool suppress_sync; /* the sync family does nothing (nspawn's --suppress-sync=) */
 
 	struct isolation_config iso;

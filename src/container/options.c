@@ -194,6 +194,18 @@ static int set_rlimit(void *target, const char *value, const char **why)
 	return rlimit_parse_assignment(target, value, why);
 }
 
+static int set_uuid(void *target, const char *value, const char **why)
+{
+	char uuid[37];
+	int r = uuid_parse(value, uuid);
+	if (r < 0) {
+		*why = r == -EDOM ? "the all-zero id is not a machine id"
+				  : "expected 32 hex digits or a UUID (8-4-4-4-12)";
+		return -EINVAL;
+	}
+	return opt_set_string(target, uuid, why);
+}
+
 static int set_absolute_path(void *target, const char *value, const char **why)
 {
 	if (value[0] != '/') {
@@ -229,6 +241,7 @@ const struct opt run_options[] = {
 	{ "notify-ready", 0, OPT_OPTIONAL, "BOOL", "hako start -b: return once the init reports READY=1 ($NOTIFY_SOCKET)", opt_set_flag, CFG(notify_ready), "Exec.NotifyReady" },
 	{ "rlimit", 0, OPT_REQUIRED, "NAME=SOFT[:HARD]", "Resource limit of the payload (NOFILE=1024:4096)", set_rlimit, CFG(rlimits), NULL },
 	{ "suppress-sync", 0, OPT_REQUIRED, "BOOL", "sync(2), fsync(2) ... do nothing; O_SYNC opens fail (EINVAL)", opt_set_flag, CFG(suppress_sync), "Exec.SuppressSync" },
+	{ "uuid", 0, OPT_REQUIRED, "UUID", "The machine's id (container_uuid=) when the tree has no /etc/machine-id", set_uuid, CFG(uuid), "Exec.MachineID" },
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },
 };
 const size_t run_options_n = ELEMENTSOF(run_options);

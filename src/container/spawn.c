@@ -34,6 +34,7 @@
 #include "container/console.h"
 #include "container/mounts.h"
 #include "container/rlimit.h"
+#include "container/specs.h"
 #include "container/user.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -232,6 +233,48 @@ static void make_uuid(char out[37])
 		 b[13], b[14], b[15]);
 }
 
+/* The tree's /etc/machine-id as a UUID into out: 1, or 0 when it has none yet (no file, empty,
+ * "uninitialized"), or -EINVAL (not an id) / -EDOM (all zeros). Read inside the tree only. */
+static int tree_machine_id(int rootfd, char out[37])
+{
+	_cleanup_close_ int fd = open_in_root(rootfd, "etc/machine-id", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return 0;
+	if (fd < 0)
+		return fd;
+	_cleanup_free_ char *text = NULL;
+	int r = read_file_bounded_fd(fd, 64, &text, NULL);
+	if (r < 0)
+		return r;
+	text[strcspn(text, "\n")] = '\0';
+	if (!*text || streq(text, "uninitialized"))
+		return 0;
+	r = uuid_parse(text, out);
+	return r < 0 ? r : 1;
+}
+
+/* nspawn's rule: a tree with a machine-id of its own is that machine, whatever --uuid= says;
+ * else --uuid= (or MachineID=), else a random one. The guest's systemd writes an empty
+ * /etc/machine-id from container_uuid=, so the id and the tree stay in step. */
+static int pick_uuid(struct container *c)
+{
+	int r = tree_machine_id(c->root_fd, c->uuid);
+	if (r == -EDOM || r == -EINVAL) {
+		log_error("%s/etc/machine-id is %s, refusing", c->root,
+			  r == -EDOM ? "all zeros" : "not a machine id");
+		return r;
+	}
+	if (r < 0)
+		return log_errno(r, "cannot read %s/etc/machine-id", c->root);
+	if (r > 0)
+		return 0;
+	if (c->cfg->uuid)
+		snprintf(c->uuid, sizeof(c->uuid), "%s", c->cfg->uuid);
+	else
+		make_uuid(c->uuid);
+	return 0;
+}
+
 /* Sets NAME=VALUE in env, replacing an earlier NAME. */
 static int env_put(char ***env, char *assignment)
 {
@@ -315,7 +358,9 @@ static int validate(struct container *c, int *ret_exit)
 	r = lock_tree(c);
 	if (r < 0)
 		return r;
-	make_uuid(c->uuid);
+	r = pick_uuid(c);
+	if (r < 0)
+		return r;
 	r = rlimits_effective(c->cfg->rlimits, c->rlimits);
 	if (r < 0)
 		return log_errno(r, "cannot read the resource limits of PID 1");

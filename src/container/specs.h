@@ -20,3 +20,7 @@ bool env_assignment_valid(const char *s);
 
 /* True if p is absolute and has no "." or ".." component. */
 bool path_is_safe_absolute(const char *p);
+
+/* An id128 as --uuid= and MachineID= take it (32 hex digits, or 8-4-4-4-12, either case) into
+ * its UUID form in lowercase; -EINVAL for anything else, -EDOM for the all-zero id. */
+int uuid_parse(const char *s, char out[37]);

@@ -27,6 +27,7 @@ static const char *const privileged_keys[] = {
 	"Files.Bind", "Files.BindReadOnly", "Files.BindUser", "Files.TemporaryFileSystem",
 	"Files.Inaccessible", "Files.Overlay", "Files.OverlayReadOnly",
 	"Network.",
+	"Exec.MachineID", /* another machine's id: its journal, its registration */
 	"Exec.Limit*", /* a file beside the image must not lift the admin's limits */
 };
 

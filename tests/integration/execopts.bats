@@ -10,6 +10,7 @@ setup() {
 }
 
 teardown() {
+	kill_test_supervisors
 	common_teardown
 }
 
@@ -99,4 +100,57 @@ teardown() {
 	[ "$status" -eq 0 ]
 	run "$HAKO" run -q -D "$ROOT" --suppress-sync=no dd if=/dev/null of=/dev/null conv=fsync
 	[ "$status" -ne 0 ]
+}
+
+# nspawn's --uuid (and MachineID=, trusted files only): container_uuid= in PID 1's environment,
+# the machine's Id=; a tree with a machine-id of its own is that machine, whatever --uuid says.
+@test "uuid: --uuid= is container_uuid=; random without; the tree's machine-id wins; bad ids refused" {
+	run "$HAKO" run -q -D "$ROOT" --uuid=0123456789ABCDEF0123456789abcdef sh -c 'echo $container_uuid'
+	[ "$status" -eq 0 ]
+	[ "$output" = 01234567-89ab-cdef-0123-456789abcdef ]
+	run "$HAKO" run -q -D "$ROOT" sh -c 'echo $container_uuid'
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]]
+	first=$output
+	run "$HAKO" run -q -D "$ROOT" sh -c 'echo $container_uuid'
+	[ "$output" != "$first" ]
+	run "$HAKO" run -q -D "$ROOT" --uuid=00000000-0000-0000-0000-000000000000 true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"the all-zero id is not a machine id"* ]]
+	run "$HAKO" run -q -D "$ROOT" --uuid=0123-xyz true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid --uuid=0123-xyz: expected 32 hex digits or a UUID"* ]]
+	echo 11112222333344445555666677778888 >"$ROOT/etc/machine-id"
+	run "$HAKO" run -q -D "$ROOT" --uuid=0123456789abcdef0123456789abcdef sh -c 'echo $container_uuid'
+	[ "$output" = 11112222-3333-4444-5555-666677778888 ]
+	echo uninitialized >"$ROOT/etc/machine-id"
+	run "$HAKO" run -q -D "$ROOT" --uuid=0123456789abcdef0123456789abcdef sh -c 'echo $container_uuid'
+	[ "$output" = 01234567-89ab-cdef-0123-456789abcdef ]
+	echo not-an-id >"$ROOT/etc/machine-id"
+	run "$HAKO" run -q -D "$ROOT" true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"/etc/machine-id is not a machine id, refusing"* ]]
+}
+
+@test "uuid: MachineID= from a trusted .nspawn only; a machine's show Id= and status are its uuid" {
+	export HAKO_NSPAWN_DIRS=$TEST_TMP/nspawn HAKO_SYSTEMD_RUNTIME_DIR=$TEST_TMP/no-systemd
+	export HAKO_SYSTEMD_UNIT_DIR=$TEST_TMP/units
+	mkdir -p "$HAKO_NSPAWN_DIRS"
+	printf '[Exec]\nMachineID=aaaabbbbccccddddeeeeffff00001111\n' >"$TEST_TMP/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" sh -c 'echo $container_uuid'
+	[[ "$output" == *"MachineID= ignored: the file is not in a trusted directory"* ]]
+	[ "${lines[-1]}" != aaaabbbb-cccc-dddd-eeee-ffff00001111 ]
+	mv "$TEST_TMP/root.nspawn" "$HAKO_NSPAWN_DIRS/"
+	run "$HAKO" run -q -D "$ROOT" sh -c 'echo $container_uuid'
+	[ "$output" = aaaabbbb-cccc-dddd-eeee-ffff00001111 ]
+	run "$HAKO" run -q -D "$ROOT" --uuid=0123456789abcdef0123456789abcdef sh -c 'echo $container_uuid'
+	[ "$output" = 01234567-89ab-cdef-0123-456789abcdef ]
+	cp -a "$ROOT" "$HAKO_IMAGE_DIR/u1"
+	sed -i '/hostname -F/d' "$HAKO_IMAGE_DIR/u1/etc/inittab"
+	"$HAKO" start --uuid=fedcba9876543210fedcba9876543210 u1
+	run "$HAKO" show u1
+	[[ "$output" == *$'\n'"Id=fedcba9876543210fedcba9876543210"$'\n'* ]]
+	run "$HAKO" status u1
+	[ "${lines[0]}" = "u1(fedcba9876543210fedcba9876543210)" ]
+	"$HAKO" stop u1
 }
