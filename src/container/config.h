@@ -26,6 +26,13 @@ enum resolv_conf_mode {
 	RESOLV_CONF_DELETE,
 };
 
+enum link_journal {
+	LINK_JOURNAL_AUTO,  /* bind the host's /var/log/journal/ID if it has one (nspawn's default) */
+	LINK_JOURNAL_NO,
+	LINK_JOURNAL_HOST,  /* the host's directory (made if need be), bound into the tree */
+	LINK_JOURNAL_GUEST, /* the tree's directory, a symlink to it on the host */
+};
+
 enum settings_mode {
 	SETTINGS_YES,     /* NAME.nspawn applies, the command line wins (nspawn's default) */
 	SETTINGS_NO,
@@ -76,7 +83,9 @@ struct run_config {
 	enum settings_mode settings;
 	struct rlimit_setting rlimits[RLIMIT_NLIMITS]; /* by RLIMIT_* number */
 	char *uuid;         /* --uuid=, MachineID=: 8-4-4-4-12, lowercase */
-	bool suppress_sync; /* the sync family does nothing (nspawn's --suppress-sync=) */
+	bool suppress_sync;
+	enum link_journal link_journal;
+	bool link_journal_try; /* try-host, try-guest: failing is no error */ /* the sync family does nothing (nspawn's --suppress-sync=) */
 
 	struct isolation_config iso;
 	struct net_config net;

@@ -33,6 +33,8 @@ struct container {
 	struct rlimit rlimits[RLIMIT_NLIMITS]; /* the payload's, by RLIMIT_* number */
 	char *exec_path;       /* resolved in the tree */
 	char **argv, **envp;
+	int journal_tree;      /* --link-journal: the host's journal directory's mount, or -1 */
+	char *journal_dir;     /* --link-journal: /var/log/journal/ID to make in the tree, or NULL */
 	bool have_user;
 	struct tree_user user;
 	bool reaped;

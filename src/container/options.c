@@ -9,6 +9,7 @@
 #include "base/cleanup.h"
 #include "base/util.h"
 #include "container/caps.h"
+#include "container/journal.h"
 #include "container/rlimit.h"
 #include "container/specs.h"
 
@@ -242,6 +243,7 @@ const struct opt run_options[] = {
 	{ "rlimit", 0, OPT_REQUIRED, "NAME=SOFT[:HARD]", "Resource limit of the payload (NOFILE=1024:4096)", set_rlimit, CFG(rlimits), NULL },
 	{ "suppress-sync", 0, OPT_REQUIRED, "BOOL", "sync(2), fsync(2) ... do nothing; O_SYNC opens fail (EINVAL)", opt_set_flag, CFG(suppress_sync), "Exec.SuppressSync" },
 	{ "uuid", 0, OPT_REQUIRED, "UUID", "The machine's id (container_uuid=) when the tree has no /etc/machine-id", set_uuid, CFG(uuid), "Exec.MachineID" },
+	{ "link-journal", 'j', OPT_OPTIONAL, "MODE", "no, auto, host, try-host, guest, try-guest (-j: try-guest)", link_journal_parse, WHOLE, "Exec.LinkJournal" },
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },
 };
 const size_t run_options_n = ELEMENTSOF(run_options);

@@ -32,6 +32,7 @@
 #include "base/util.h"
 #include "container/caps.h"
 #include "container/console.h"
+#include "container/journal.h"
 #include "container/mounts.h"
 #include "container/rlimit.h"
 #include "container/specs.h"
@@ -665,6 +666,10 @@ static int spawn(struct container *c, int *ret_exit)
 		child_main(c, sv[1]);
 	}
 	close(sv[1]);
+	if (c->journal_tree >= 0) { /* the child's copy is the one it binds */
+		close(c->journal_tree);
+		c->journal_tree = -1;
+	}
 	c->pid = pid;
 	c->sync_fd = sv[0];
 	/* The links first: machined, asked for the scope, learns the host end of the veth. */
@@ -693,6 +698,9 @@ static int prepare_and_spawn(struct container *c, int *ret_exit)
 	if (r < 0)
 		return r;
 	*ret_exit = EXIT_HAKO_FAILED;
+	r = journal_prepare(c);
+	if (r < 0)
+		return r;
 	r = console_open(c);
 	if (r < 0)
 		return r;
@@ -710,7 +718,7 @@ int container_start(const struct run_config *cfg, struct container **ret, int *r
 		return log_errno(-ENOMEM, "out of memory");
 	}
 	c->cfg = cfg;
-	c->root_fd = c->sync_fd = c->pty_master = c->pty_slave = -1;
+	c->root_fd = c->sync_fd = c->pty_master = c->pty_slave = c->journal_tree = -1;
 	int r = prepare_and_spawn(c, ret_exit);
 	if (r < 0) {
 		container_free(c);
@@ -765,6 +773,9 @@ void container_free(struct container *c)
 	free(c->root);
 	free(c->name);
 	free(c->hostname);
+	free(c->journal_dir);
+	if (c->journal_tree >= 0)
+		close(c->journal_tree);
 	free(c->exec_path);
 	strv_free(c->argv);
 	strv_free(c->envp);

@@ -27,7 +27,8 @@ static const char *const privileged_keys[] = {
 	"Files.Bind", "Files.BindReadOnly", "Files.BindUser", "Files.TemporaryFileSystem",
 	"Files.Inaccessible", "Files.Overlay", "Files.OverlayReadOnly",
 	"Network.",
-	"Exec.MachineID", /* another machine's id: its journal, its registration */
+	"Exec.MachineID",   /* another machine's id: its journal, its registration */
+	"Exec.LinkJournal", /* host mode writes on the host */
 	"Exec.Limit*", /* a file beside the image must not lift the admin's limits */
 };
 

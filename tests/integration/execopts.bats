@@ -154,3 +154,73 @@ teardown() {
 	[ "${lines[0]}" = "u1(fedcba9876543210fedcba9876543210)" ]
 	"$HAKO" stop u1
 }
+
+# journal_tmpfs: a tmpfs over the host's /var/log/journal in this test's own mount namespace
+# (tests/run's), so the host's journal is never touched.
+journal_tmpfs() {
+	[ -d /var/log/journal ]
+	mount -t tmpfs -o mode=0755 hako-test-journal /var/log/journal
+}
+
+# nspawn's --link-journal: guest makes /var/log/journal/ID on the host a symlink to the tree's
+# directory; host binds the host's directory into the tree; auto (the default) binds it only
+# when the host has one; -j is try-guest; ephemeral machines link nothing.
+@test "link-journal: guest symlinks, host binds, auto binds an existing host directory, -j, bad mode" {
+	journal_tmpfs
+	local id=0123456789abcdef0123456789abcdef
+	run "$HAKO" run -q -D "$ROOT" --uuid=$id --link-journal=guest sh -c "ls /var/log/journal"
+	[ "$status" -eq 0 ]
+	[ "$output" = $id ]
+	[ "$(readlink /var/log/journal/$id)" = "$ROOT/var/log/journal/$id" ]
+	rm /var/log/journal/$id
+	run "$HAKO" run -q -D "$ROOT" --uuid=$id --link-journal=host sh -c "echo from-guest >/var/log/journal/$id/f"
+	[ "$status" -eq 0 ]
+	[ -d /var/log/journal/$id ] && [ ! -L /var/log/journal/$id ]
+	[ "$(cat /var/log/journal/$id/f)" = from-guest ]
+	[ ! -e "$ROOT/var/log/journal/$id/f" ]
+	# auto: the host has a directory for this machine now, so it is bound.
+	run "$HAKO" run -q -D "$ROOT" --uuid=$id sh -c "cat /var/log/journal/$id/f"
+	[ "$output" = from-guest ]
+	run "$HAKO" run -q -D "$ROOT" --uuid=$id --link-journal=no sh -c "cat /var/log/journal/$id/f"
+	[ "$status" -ne 0 ]
+	# -j (try-guest) replaces the empty host directory by the symlink.
+	rm /var/log/journal/$id/f
+	run "$HAKO" run -q -D "$ROOT" --uuid=$id -j true
+	[ "$status" -eq 0 ]
+	[ "$(readlink /var/log/journal/$id)" = "$ROOT/var/log/journal/$id" ]
+	# auto leaves other machines alone: nothing made on the host.
+	run "$HAKO" run -q -D "$ROOT" --uuid=fedcba9876543210fedcba9876543210 true
+	[ ! -e /var/log/journal/fedcba9876543210fedcba9876543210 ]
+	run "$HAKO" run -q -D "$ROOT" --uuid=fedcba9876543210fedcba9876543210 -x --link-journal=guest true
+	[ "$status" -eq 0 ]
+	[ ! -e /var/log/journal/fedcba9876543210fedcba9876543210 ]
+	run "$HAKO" run -q -D "$ROOT" --link-journal=sometimes true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid --link-journal=sometimes: expected no, auto, host"* ]]
+	umount /var/log/journal
+}
+
+# guest mode on a host directory that has files refuses (strict) or skips (try-), as nspawn.
+@test "link-journal: guest refuses a host directory in the way; try-guest goes on; LinkJournal= trusted only" {
+	journal_tmpfs
+	local id=0123456789abcdef0123456789abcdef
+	mkdir /var/log/journal/$id && touch /var/log/journal/$id/keep
+	run "$HAKO" run -q -D "$ROOT" --uuid=$id --link-journal=guest true
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--link-journal: cannot replace /var/log/journal/$id"* ]]
+	run "$HAKO" run -q -D "$ROOT" --uuid=$id --link-journal=try-guest true
+	[ "$status" -eq 0 ]
+	[ -e /var/log/journal/$id/keep ]
+	rm -r /var/log/journal/$id
+	printf '[Exec]\nLinkJournal=guest\nMachineID=%s\n' $id >"$TEST_TMP/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" true
+	[[ "$output" == *"LinkJournal= ignored: the file is not in a trusted directory"* ]]
+	[ ! -e /var/log/journal/$id ]
+	export HAKO_NSPAWN_DIRS=$TEST_TMP/nspawn
+	mkdir -p "$HAKO_NSPAWN_DIRS"
+	mv "$TEST_TMP/root.nspawn" "$HAKO_NSPAWN_DIRS/"
+	run "$HAKO" run -q -D "$ROOT" true
+	[ "$status" -eq 0 ]
+	[ -L /var/log/journal/$id ]
+	umount /var/log/journal
+}
