@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -522,6 +523,24 @@ static _Noreturn void stub_init(const struct container *c, pid_t cmd, const sigs
 	}
 }
 
+/* What the payload inherits: limits, OOM score, persona (nspawn's inner child sets the same). */
+static int apply_process_settings(const struct container *c)
+{
+	int failed = 0;
+	int r = rlimits_apply(c->rlimits, &failed);
+	if (r < 0)
+		return log_errno(r, "cannot set resource limit RLIMIT_%s", rlimit_name(failed));
+	if (c->cfg->oom_score_adjust_set) {
+		_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || dprintf(fd, "%d\n", c->cfg->oom_score_adjust) < 0)
+			return log_errno(-errno, "cannot set the OOM score adjustment to %d",
+					 c->cfg->oom_score_adjust);
+	}
+	if (c->cfg->personality_set && personality(c->cfg->personality) < 0)
+		return log_errno(-errno, "cannot set the personality");
+	return 0;
+}
+
 static _Noreturn void child_main(struct container *c, int sync_fd)
 {
 	sigset_t sigs;
@@ -562,19 +581,15 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		log_errno(-errno, "cannot set the hostname");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
-	int failed = 0;
-	int r = rlimits_apply(c->rlimits, &failed);
-	if (r < 0) {
-		log_errno(r, "cannot set resource limit RLIMIT_%s", rlimit_name(failed));
+	if (apply_process_settings(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
-	}
 	/* The host's supplementary groups stay outside. A rootless single-id map denies
 	 * setgroups(2) (EPERM): the caller's groups then stay, unmapped, as with `unshare -r`. */
 	if (!c->have_user && setgroups(0, NULL) < 0 && !(errno == EPERM && isolation_setgroups_denied())) {
 		log_errno(-errno, "cannot drop supplementary groups");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
-	r = caps_reduce_bounding(c->caps);
+	int r = caps_reduce_bounding(c->caps);
 	if (r < 0) {
 		log_errno(r, "cannot reduce the capability bounding set");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);

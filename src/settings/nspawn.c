@@ -29,6 +29,7 @@ static const char *const privileged_keys[] = {
 	"Network.",
 	"Exec.MachineID",   /* another machine's id: its journal, its registration */
 	"Exec.LinkJournal", /* host mode writes on the host */
+	"Exec.OOMScoreAdjust", /* -1000 makes the container the last the kernel kills */
 	"Exec.Limit*", /* a file beside the image must not lift the admin's limits */
 };
 

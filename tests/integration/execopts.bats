@@ -224,3 +224,31 @@ journal_tmpfs() {
 	[ -L /var/log/journal/$id ]
 	umount /var/log/journal
 }
+
+# The keys nspawn 252 has and hako ignored (issue 15): each through its option, with nspawn's
+# trust rule (OOMScoreAdjust= only from trusted files; Ephemeral= and Personality= from any).
+@test "exec keys: Ephemeral=, --personality=/Personality=, --oom-score-adjust=/OOMScoreAdjust=" {
+	printf '[Exec]\nEphemeral=yes\n' >"$TEST_TMP/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" touch /written
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/written" ]
+	run "$HAKO" run -q -D "$ROOT" --personality=x86 uname -m
+	[ "$status" -eq 0 ]
+	[ "$output" = i686 ]
+	printf '[Exec]\nPersonality=x86\nOOMScoreAdjust=700\n' >"$TEST_TMP/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" sh -c 'echo $(uname -m) $(cat /proc/self/oom_score_adj)'
+	[[ "$output" == *"OOMScoreAdjust= ignored: the file is not in a trusted directory"* ]]
+	[ "${lines[-1]}" = "i686 0" ]
+	export HAKO_NSPAWN_DIRS=$TEST_TMP/nspawn
+	mkdir -p "$HAKO_NSPAWN_DIRS"
+	mv "$TEST_TMP/root.nspawn" "$HAKO_NSPAWN_DIRS/"
+	run "$HAKO" run -q -D "$ROOT" --personality=x86-64 sh -c 'echo $(uname -m) $(cat /proc/self/oom_score_adj)'
+	[ "$status" -eq 0 ]
+	[ "$output" = "x86_64 700" ]
+	run "$HAKO" run -q -D "$ROOT" --oom-score-adjust=1001 true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid --oom-score-adjust=1001: expected a number from -1000 to 1000"* ]]
+	run "$HAKO" run -q -D "$ROOT" --personality=sparc true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"invalid --personality=sparc"* ]]
+}
