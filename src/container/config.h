@@ -75,6 +75,7 @@ struct run_config {
 	char *chdir;
 	uint64_t caps_add, caps_drop; /* bitmasks over CAP_* numbers */
 	bool caps_add_all;            /* --capability=all */
+	uint64_t caps_ambient;        /* --ambient-capability=, within the kept set */
 	int kill_signal;              /* 0: default (SIGRTMIN+3 with boot, else SIGKILL) */
 	enum resolv_conf_mode resolv_conf;
 	enum console_mode console;

@@ -107,6 +107,20 @@ static int set_cap_drop(void *target, const char *value, const char **why)
 	return set_caps(&cfg->caps_drop, NULL, value, why);
 }
 
+static int set_cap_ambient(void *target, const char *value, const char **why)
+{
+	struct run_config *cfg = target;
+	bool all = false;
+	int r = set_caps(&cfg->caps_ambient, &all, value, why);
+	if (r < 0)
+		return r;
+	if (all) {
+		*why = "all is not offered for ambient capabilities (name them)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int set_kill_signal(void *target, const char *value, const char **why)
 {
 	int sig = signal_from_string(value);
@@ -272,6 +286,7 @@ const struct opt run_options[] = {
 	{ "chdir", 0, OPT_REQUIRED, "DIR", "Working directory of the command", set_absolute_path, CFG(chdir), "Exec.WorkingDirectory" },
 	{ "capability", 0, OPT_REQUIRED, "CAPS", "Keep these capabilities too (comma list, or all)", set_cap_add, WHOLE, "Exec.Capability" },
 	{ "drop-capability", 0, OPT_REQUIRED, "CAPS", "Drop these capabilities", set_cap_drop, WHOLE, "Exec.DropCapability" },
+	{ "ambient-capability", 0, OPT_REQUIRED, "CAPS", "Raise these in the command's ambient set (kept ones; not with -b)", set_cap_ambient, WHOLE, "Exec.AmbientCapability" },
 	{ "kill-signal", 0, OPT_REQUIRED, "SIGNAL", "Signal sent to PID 1 when hako is asked to stop", set_kill_signal, CFG(kill_signal), "Exec.KillSignal" },
 	{ "resolv-conf", 0, OPT_REQUIRED, "MODE", "auto, off, copy-host, replace-host, bind-host, delete", set_resolv_conf, CFG(resolv_conf), "Exec.ResolvConf" },
 	{ "console", 0, OPT_REQUIRED, "MODE", "interactive, read-only, passive, pipe or autopipe", set_console, CFG(console), NULL },

@@ -336,6 +336,23 @@ static int lock_tree(struct container *c)
 	return 0;
 }
 
+/* As nspawn: ambient capabilities are the command's, and only ones the container keeps. */
+static int check_ambient(const struct container *c)
+{
+	uint64_t extra = c->cfg->caps_ambient & ~c->caps;
+	if (c->cfg->caps_ambient && c->cfg->boot) {
+		log_error("--ambient-capability= is for a command, not for -b (the init starts its services' own)");
+		return -EINVAL;
+	}
+	for (int cap = 0; cap < 64; cap++)
+		if (extra & CAP_MASK(cap)) {
+			log_error("--ambient-capability=%s: not kept by the container (add it with --capability=)",
+				  cap_to_name(cap));
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static int validate(struct container *c, int *ret_exit)
 {
 	*ret_exit = EXIT_HAKO_USAGE;
@@ -368,7 +385,7 @@ static int validate(struct container *c, int *ret_exit)
 		return log_errno(r, "cannot read the resource limits of PID 1");
 	c->caps = (caps_default(c->cfg->boot, c->cfg->net.private_network) | c->cfg->caps_add) &
 		  ~c->cfg->caps_drop;
-	return 0;
+	return check_ambient(c);
 }
 
 /* ---- the child: PID 1 of the new PID namespace ---- */
@@ -399,10 +416,13 @@ static int take_console(const struct container *c, bool make_ctty)
 	return 0;
 }
 
+/* Keeps the permitted set across setresuid when ambient capabilities are to be raised. */
 static int switch_user(const struct container *c)
 {
 	if (!c->have_user)
 		return 0;
+	if (c->cfg->caps_ambient && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return log_errno(-errno, "cannot keep capabilities for --ambient-capability=");
 	const struct tree_user *u = &c->user;
 	if (setgroups(u->n_groups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
 	    setresuid(u->uid, u->uid, u->uid) < 0)
@@ -493,6 +513,11 @@ static _Noreturn void command_main(const struct container *c, int sync_fd)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	if (switch_user(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	int r = c->cfg->caps_ambient ? caps_set_ambient(c->cfg->caps_ambient, !c->have_user) : 0;
+	if (r < 0) {
+		log_errno(r, "cannot raise the ambient capabilities");
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
 	if (enter_workdir(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	exec_payload(c, sync_fd);

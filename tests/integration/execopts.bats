@@ -252,3 +252,31 @@ journal_tmpfs() {
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"invalid --personality=sparc"* ]]
 }
+
+# nspawn's --ambient-capability: a command run as a user keeps exactly these (CAP_CHOWN is bit 0,
+# CAP_NET_RAW bit 13); only kept ones, never "all", never with -b; the key from trusted files.
+@test "ambient-capability: -u USER gets them in every set; refusals; AmbientCapability= trusted only" {
+	run "$HAKO" run -q -D "$ROOT" -u user --ambient-capability=CAP_NET_RAW,chown sh -c \
+		'grep -E "^Cap(Inh|Prm|Eff|Amb)" /proc/self/status | cut -f2 | sort -u'
+	[ "$status" -eq 0 ]
+	[ "$output" = 0000000000002001 ]
+	run "$HAKO" run -q -D "$ROOT" -u user sh -c 'grep ^CapAmb /proc/self/status | cut -f2'
+	[ "$output" = 0000000000000000 ]
+	run "$HAKO" run -q -D "$ROOT" --ambient-capability=CAP_SYS_ADMIN true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--ambient-capability=CAP_SYS_ADMIN: not kept by the container"* ]]
+	run "$HAKO" run -q -D "$ROOT" --ambient-capability=all true
+	[ "$status" -eq 125 ]
+	run "$HAKO" run -q -D "$ROOT" -b --ambient-capability=CAP_CHOWN
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"not for -b"* ]]
+	printf '[Exec]\nAmbientCapability=CAP_NET_RAW\n' >"$TEST_TMP/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" -u user sh -c 'grep ^CapAmb /proc/self/status | cut -f2'
+	[[ "$output" == *"AmbientCapability= ignored: the file is not in a trusted directory"* ]]
+	[ "${lines[-1]}" = 0000000000000000 ]
+	export HAKO_NSPAWN_DIRS=$TEST_TMP/nspawn
+	mkdir -p "$HAKO_NSPAWN_DIRS"
+	mv "$TEST_TMP/root.nspawn" "$HAKO_NSPAWN_DIRS/"
+	run "$HAKO" run -q -D "$ROOT" -u user sh -c 'grep ^CapAmb /proc/self/status | cut -f2'
+	[ "$output" = 0000000000002000 ]
+}
