@@ -34,6 +34,7 @@ trust_settings() {
 # (busybox prints -c in blocks of 512 bytes, -l in KiB.)
 # nspawn gives the payload the kernel's limits for PID 1, NOFILE at 1024 soft and a raised hard
 # limit (at most 512Ki; hako's own hard limit without CAP_SYS_RESOURCE), whatever the caller had.
+# lane: vm
 @test "rlimit: nspawn's defaults, --rlimit=NOFILE=SOFT:HARD, one value sets both" {
 	local want_hard=$((512 * 1024)) nr_open
 	nr_open=$(cat /proc/sys/fs/nr_open)
@@ -165,6 +166,7 @@ journal_tmpfs() {
 # nspawn's --link-journal: guest makes /var/log/journal/ID on the host a symlink to the tree's
 # directory; host binds the host's directory into the tree; auto (the default) binds it only
 # when the host has one; -j is try-guest; ephemeral machines link nothing.
+# lane: vm
 @test "link-journal: guest symlinks, host binds, auto binds an existing host directory, -j, bad mode" {
 	journal_tmpfs
 	local id=0123456789abcdef0123456789abcdef
