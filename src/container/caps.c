@@ -126,6 +126,28 @@ int caps_reduce_bounding(uint64_t keep)
 	return 0;
 }
 
+int caps_set_ambient(uint64_t ambient, bool root)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		uint32_t a = (uint32_t)(ambient >> (32 * i));
+		d[i].inheritable = a;
+		if (!root) {
+			d[i].permitted &= a;
+			d[i].effective = 0;
+		}
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	for (int c = 0; c < 64; c++)
+		if ((ambient & CAP_MASK(c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			return -errno;
+	return 0;
+}
+
 int caps_limit_self(uint64_t keep)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };

@@ -21,5 +21,9 @@ uint64_t caps_default(bool boot, bool private_network);
 /* Drops every capability outside keep from the bounding set and clears the ambient and
  * inheritable sets. Needs CAP_SETPCAP; call before forking the command. */
 int caps_reduce_bounding(uint64_t keep);
+/* The ambient set of the command about to exec (nspawn's --ambient-capability=): inheritable and
+ * ambient become ambient; for a user other than root (after setresuid with PR_SET_KEEPCAPS)
+ * permitted too and effective nothing, so the command gets exactly these. */
+int caps_set_ambient(uint64_t ambient, bool root);
 /* Limits this process's own effective and permitted sets to keep. */
 int caps_limit_self(uint64_t keep);

@@ -24,6 +24,7 @@ void run_config_free(struct run_config *cfg)
 	strv_free(cfg->inaccessible);
 	free(cfg->user);
 	free(cfg->chdir);
+	free(cfg->uuid);
 	strv_free(cfg->iso.syscall_filter);
 	net_config_free(&cfg->net);
 	*cfg = (struct run_config){ 0 };

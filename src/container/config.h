@@ -4,6 +4,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "container/isolation.h"
 #include "net/netconfig.h"
@@ -48,6 +49,13 @@ enum timezone_mode {
 	TIMEZONE_DELETE,
 };
 
+enum link_journal {
+	LINK_JOURNAL_AUTO,  /* bind the host's /var/log/journal/ID if it has one (nspawn's default) */
+	LINK_JOURNAL_NO,
+	LINK_JOURNAL_HOST,  /* the host's directory (made if need be), bound into the tree */
+	LINK_JOURNAL_GUEST, /* the tree's directory, a symlink to it on the host */
+};
+
 enum settings_mode {
 	SETTINGS_YES,     /* NAME.nspawn applies, the command line wins (nspawn's default) */
 	SETTINGS_NO,
@@ -84,6 +92,13 @@ struct overlay_spec {
 	bool read_only;
 };
 
+/* One resource limit: --rlimit= (from_command_line) wins over a file's Limit*= key. */
+struct rlimit_setting {
+	bool set;
+	bool from_command_line;
+	uint64_t soft, hard; /* RLIM_INFINITY for "infinity" */
+};
+
 struct run_config {
 	char *directory;
 	char *machine;     /* name; defaults to basename(directory) */
@@ -104,6 +119,7 @@ struct run_config {
 	char *chdir;
 	uint64_t caps_add, caps_drop; /* bitmasks over CAP_* numbers */
 	bool caps_add_all;            /* --capability=all */
+	uint64_t caps_ambient;        /* --ambient-capability=, within the kept set */
 	int kill_signal;              /* 0: default (SIGRTMIN+3 with boot, else SIGKILL) */
 	enum resolv_conf_mode resolv_conf;
 	enum timezone_mode timezone;
@@ -112,6 +128,15 @@ struct run_config {
 	bool quiet;
 	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */
 	enum settings_mode settings;
+	struct rlimit_setting rlimits[RLIMIT_NLIMITS]; /* by RLIMIT_* number */
+	char *uuid;         /* --uuid=, MachineID=: 8-4-4-4-12, lowercase */
+	bool suppress_sync;
+	bool oom_score_adjust_set;
+	int oom_score_adjust;  /* -1000..1000, nspawn's --oom-score-adjust= */
+	bool personality_set;
+	unsigned long personality; /* personality(2) persona, nspawn's --personality= */
+	enum link_journal link_journal;
+	bool link_journal_try; /* try-host, try-guest: failing is no error */ /* the sync family does nothing (nspawn's --suppress-sync=) */
 
 	struct isolation_config iso;
 	struct net_config net;

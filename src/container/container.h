@@ -4,6 +4,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "container/config.h"
@@ -29,8 +30,11 @@ struct container {
 	char *pty_path;        /* the slave's path on the host, bound to /dev/console */
 	enum console_mode console;
 	uint64_t caps;         /* bounding set the container keeps */
+	struct rlimit rlimits[RLIMIT_NLIMITS]; /* the payload's, by RLIMIT_* number */
 	char *exec_path;       /* resolved in the tree */
 	char **argv, **envp;
+	int journal_tree;      /* --link-journal: the host's journal directory's mount, or -1 */
+	char *journal_dir;     /* --link-journal: /var/log/journal/ID to make in the tree, or NULL */
 	bool have_user;
 	struct tree_user user;
 	bool reaped;

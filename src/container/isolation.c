@@ -443,7 +443,7 @@ static int create_cgroupfs(struct container *c, struct isolation_state *s);
 
 static int prepare_filter(struct container *c, struct isolation_state *s)
 {
-	_cleanup_(seccomp_request_done) struct seccomp_request req = {};
+	_cleanup_(seccomp_request_done) struct seccomp_request req = { .suppress_sync = c->cfg->suppress_sync };
 	const char *why = NULL;
 	for (size_t i = 0; c->cfg->iso.syscall_filter && c->cfg->iso.syscall_filter[i]; i++) {
 		int r = seccomp_request_add(&req, c->cfg->iso.syscall_filter[i], &why);

@@ -608,6 +608,25 @@ static int bind_source_tree(struct container *c, int nfd, unsigned i)
 	return tree < 0 ? -errno : tree;
 }
 
+/* --link-journal's side in the tree (journal.c did the host's): the guest's directory, and over
+ * it the host's when one was opened. try- and auto give up quietly, as in nspawn. */
+static int mount_journal(struct container *c, int nfd)
+{
+	if (!c->journal_dir)
+		return 0;
+	bool try = c->cfg->link_journal_try || c->cfg->link_journal == LINK_JOURNAL_AUTO;
+	_cleanup_close_ int target = make_target(nfd, c->journal_dir, true);
+	int r = target < 0 ? target : 0;
+	if (r >= 0 && c->journal_tree >= 0)
+		r = bind_tree_onto(c->journal_tree, target, false);
+	if (r < 0 && try) {
+		log_debug("--link-journal: cannot set up %s in the tree: %s, skipped", c->journal_dir,
+			  strerror(-r));
+		return 0;
+	}
+	return r < 0 ? log_errno(r, "--link-journal: cannot set up %s in the tree", c->journal_dir) : 0;
+}
+
 static int mount_binds(struct container *c, int nfd)
 {
 	const struct run_config *cfg = c->cfg;
@@ -1013,6 +1032,9 @@ int mounts_setup(struct container *c)
 	if (r < 0)
 		return r;
 	r = files_setup_timezone(c, nfd);
+	if (r < 0)
+		return r;
+	r = mount_journal(c, nfd);
 	if (r < 0)
 		return r;
 	r = setup_resolv_conf(c, nfd);

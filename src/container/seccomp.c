@@ -22,7 +22,7 @@
 #include "container/seccomp.h"
 
 /* Bump when the groups or the special rules change: it is part of the cache key. */
-#define SECCOMP_POLICY_VERSION "hako-seccomp-11"
+#define SECCOMP_POLICY_VERSION "hako-seccomp-12"
 
 struct syscall_group {
 	const char *name;
@@ -690,7 +690,8 @@ static int export_program(scmp_filter_ctx ctx, struct seccomp_program *ret)
  * CVE-2019-10063: a high bit set slipped past a 64-bit comparison). */
 static const unsigned long tty_guard_requests[] = { TIOCSTI, TIOCLINUX };
 
-static int tty_guard_rules(scmp_filter_ctx ctx)
+/* A guard's filter: it allows what it does not name, on the native and the compat ABI. */
+static int guard_attrs(scmp_filter_ctx ctx)
 {
 	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
 	if (r < 0)
@@ -705,6 +706,14 @@ static int tty_guard_rules(scmp_filter_ctx ctx)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+static int tty_guard_rules(scmp_filter_ctx ctx)
+{
+	int r = guard_attrs(ctx);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ELEMENTSOF(tty_guard_requests); i++) {
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
 				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, tty_guard_requests[i]));
@@ -714,15 +723,60 @@ static int tty_guard_rules(scmp_filter_ctx ctx)
 	return 0;
 }
 
-/* Puts the guard in front of prog: each of its "allow" returns becomes a jump to prog's first
- * instruction (classic BPF jumps forward only, which this is). */
-static int prepend_tty_guard(struct seccomp_program *prog)
+/* --- The sync guard (--suppress-sync=yes) ---
+ * nspawn's seccomp_suppress_sync(): the sync family returns 0 without reaching the kernel, which
+ * makes package installs and builds in a throw-away container much faster (and a crash may then
+ * lose what they wrote); open(2)/openat(2) with O_SYNC or O_DSYNC fail with EINVAL, in the hope
+ * the program retries without, and openat2(2), whose flags a filter cannot read, with ENOSYS.
+ * Like the terminal guard it needs conditional rules next to unconditional allows of the same
+ * calls, so it is a filter of its own in front of the allow-list. */
+static const char *const sync_calls[] = {
+	"fdatasync", "fsync", "msync", "sync", "sync_file_range", "sync_file_range2", "syncfs",
+};
+static const int sync_open_flags[] = { O_SYNC, O_DSYNC }; /* O_SYNC includes O_DSYNC's bit */
+
+static int sync_guard_open_rules(scmp_filter_ctx ctx, int flag)
+{
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(openat), 1,
+				 SCMP_A2(SCMP_CMP_MASKED_EQ, (scmp_datum_t)flag, (scmp_datum_t)flag));
+	if (r < 0)
+		return r;
+	if (seccomp_syscall_resolve_name("open") < 0)
+		return 0; /* arm64 and others have openat only */
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(open), 1,
+				SCMP_A1(SCMP_CMP_MASKED_EQ, (scmp_datum_t)flag, (scmp_datum_t)flag));
+}
+
+static int sync_guard_rules(scmp_filter_ctx ctx)
+{
+	int r = guard_attrs(ctx);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(sync_calls); i++) {
+		int nr = seccomp_syscall_resolve_name(sync_calls[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* not on this architecture (sync_file_range2) */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), nr, 0);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(sync_open_flags); i++) {
+		r = sync_guard_open_rules(ctx, sync_open_flags[i]);
+		if (r < 0)
+			return r;
+	}
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
+}
+
+/* Puts the guard that rules() builds in front of prog: each of its "allow" returns becomes a
+ * jump to prog's first instruction (classic BPF jumps forward only, which this is). */
+static int prepend_guard(struct seccomp_program *prog, int (*rules)(scmp_filter_ctx))
 {
 	_cleanup_(filter_releasep) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return -ENOMEM;
 	struct seccomp_program guard = {};
-	int r = tty_guard_rules(ctx);
+	int r = rules(ctx);
 	if (r < 0)
 		return r;
 	r = export_program(ctx, &guard);
@@ -760,7 +814,9 @@ int seccomp_compile(const struct seccomp_request *req, uint64_t caps, struct sec
 	r = export_program(ctx, ret);
 	if (r < 0)
 		return r;
-	r = prepend_tty_guard(ret);
+	r = prepend_guard(ret, tty_guard_rules);
+	if (r >= 0 && req && req->suppress_sync)
+		r = prepend_guard(ret, sync_guard_rules);
 	if (r < 0)
 		seccomp_program_done(ret);
 	return r;
@@ -788,6 +844,8 @@ static char *cache_key(const struct seccomp_request *req, uint64_t caps)
 		fprintf(f, "+%s\n", req->add[i]);
 	for (size_t i = 0; req && req->remove && req->remove[i]; i++)
 		fprintf(f, "-%s\n", req->remove[i]);
+	if (req && req->suppress_sync)
+		fprintf(f, "suppress-sync\n");
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

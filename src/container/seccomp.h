@@ -7,6 +7,7 @@
  *   audit netlink socket         -> EAFNOSUPPORT
  *   never a kill: programs can cope with an error. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/filter.h>
@@ -15,6 +16,7 @@
 struct seccomp_request {
 	char **add;     /* names and @groups added by --system-call-filter= */
 	char **remove;  /* names and @groups removed by --system-call-filter=~... */
+	bool suppress_sync; /* --suppress-sync=yes: the sync family succeeds without doing anything */
 };
 
 /* Parses one --system-call-filter= value (nspawn syntax: a space separated list of names and

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -32,7 +33,10 @@
 #include "base/util.h"
 #include "container/caps.h"
 #include "container/console.h"
+#include "container/journal.h"
 #include "container/mounts.h"
+#include "container/rlimit.h"
+#include "container/specs.h"
 #include "container/user.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -240,6 +244,48 @@ static void make_uuid(char out[37])
 		 b[13], b[14], b[15]);
 }
 
+/* The tree's /etc/machine-id as a UUID into out: 1, or 0 when it has none yet (no file, empty,
+ * "uninitialized"), or -EINVAL (not an id) / -EDOM (all zeros). Read inside the tree only. */
+static int tree_machine_id(int rootfd, char out[37])
+{
+	_cleanup_close_ int fd = open_in_root(rootfd, "etc/machine-id", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return 0;
+	if (fd < 0)
+		return fd;
+	_cleanup_free_ char *text = NULL;
+	int r = read_file_bounded_fd(fd, 64, &text, NULL);
+	if (r < 0)
+		return r;
+	text[strcspn(text, "\n")] = '\0';
+	if (!*text || streq(text, "uninitialized"))
+		return 0;
+	r = uuid_parse(text, out);
+	return r < 0 ? r : 1;
+}
+
+/* nspawn's rule: a tree with a machine-id of its own is that machine, whatever --uuid= says;
+ * else --uuid= (or MachineID=), else a random one. The guest's systemd writes an empty
+ * /etc/machine-id from container_uuid=, so the id and the tree stay in step. */
+static int pick_uuid(struct container *c)
+{
+	int r = tree_machine_id(c->root_fd, c->uuid);
+	if (r == -EDOM || r == -EINVAL) {
+		log_error("%s/etc/machine-id is %s, refusing", c->root,
+			  r == -EDOM ? "all zeros" : "not a machine id");
+		return r;
+	}
+	if (r < 0)
+		return log_errno(r, "cannot read %s/etc/machine-id", c->root);
+	if (r > 0)
+		return 0;
+	if (c->cfg->uuid)
+		snprintf(c->uuid, sizeof(c->uuid), "%s", c->cfg->uuid);
+	else
+		make_uuid(c->uuid);
+	return 0;
+}
+
 /* Sets NAME=VALUE in env, replacing an earlier NAME. */
 static int env_put(char ***env, char *assignment)
 {
@@ -299,6 +345,23 @@ static int lock_tree(struct container *c)
 	return 0;
 }
 
+/* As nspawn: ambient capabilities are the command's, and only ones the container keeps. */
+static int check_ambient(const struct container *c)
+{
+	uint64_t extra = c->cfg->caps_ambient & ~c->caps;
+	if (c->cfg->caps_ambient && c->cfg->boot) {
+		log_error("--ambient-capability= is for a command, not for -b (the init starts its services' own)");
+		return -EINVAL;
+	}
+	for (int cap = 0; cap < 64; cap++)
+		if (extra & CAP_MASK(cap)) {
+			log_error("--ambient-capability=%s: not kept by the container (add it with --capability=)",
+				  cap_to_name(cap));
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static int validate(struct container *c, int *ret_exit)
 {
 	*ret_exit = EXIT_HAKO_USAGE;
@@ -326,10 +389,15 @@ static int validate(struct container *c, int *ret_exit)
 	r = lock_tree(c);
 	if (r < 0)
 		return r;
-	make_uuid(c->uuid);
+	r = pick_uuid(c);
+	if (r < 0)
+		return r;
+	r = rlimits_effective(c->cfg->rlimits, c->rlimits);
+	if (r < 0)
+		return log_errno(r, "cannot read the resource limits of PID 1");
 	c->caps = (caps_default(c->cfg->boot, c->cfg->net.private_network) | c->cfg->caps_add) &
 		  ~c->cfg->caps_drop;
-	return 0;
+	return check_ambient(c);
 }
 
 /* ---- the child: PID 1 of the new PID namespace ---- */
@@ -360,10 +428,13 @@ static int take_console(const struct container *c, bool make_ctty)
 	return 0;
 }
 
+/* Keeps the permitted set across setresuid when ambient capabilities are to be raised. */
 static int switch_user(const struct container *c)
 {
 	if (!c->have_user)
 		return 0;
+	if (c->cfg->caps_ambient && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return log_errno(-errno, "cannot keep capabilities for --ambient-capability=");
 	const struct tree_user *u = &c->user;
 	if (setgroups(u->n_groups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
 	    setresuid(u->uid, u->uid, u->uid) < 0)
@@ -454,6 +525,11 @@ static _Noreturn void command_main(const struct container *c, int sync_fd)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	if (switch_user(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	int r = c->cfg->caps_ambient ? caps_set_ambient(c->cfg->caps_ambient, !c->have_user) : 0;
+	if (r < 0) {
+		log_errno(r, "cannot raise the ambient capabilities");
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
 	if (enter_workdir(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	exec_payload(c, sync_fd);
@@ -482,6 +558,24 @@ static _Noreturn void stub_init(const struct container *c, pid_t cmd, const sigs
 			if (p == cmd)
 				_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
+}
+
+/* What the payload inherits: limits, OOM score, persona (nspawn's inner child sets the same). */
+static int apply_process_settings(const struct container *c)
+{
+	int failed = 0;
+	int r = rlimits_apply(c->rlimits, &failed);
+	if (r < 0)
+		return log_errno(r, "cannot set resource limit RLIMIT_%s", rlimit_name(failed));
+	if (c->cfg->oom_score_adjust_set) {
+		_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || dprintf(fd, "%d\n", c->cfg->oom_score_adjust) < 0)
+			return log_errno(-errno, "cannot set the OOM score adjustment to %d",
+					 c->cfg->oom_score_adjust);
+	}
+	if (c->cfg->personality_set && personality(c->cfg->personality) < 0)
+		return log_errno(-errno, "cannot set the personality");
+	return 0;
 }
 
 static _Noreturn void child_main(struct container *c, int sync_fd)
@@ -524,6 +618,8 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		log_errno(-errno, "cannot set the hostname");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
+	if (apply_process_settings(c) < 0)
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	/* The host's supplementary groups stay outside. A rootless single-id map denies
 	 * setgroups(2) (EPERM): the caller's groups then stay, unmapped, as with `unshare -r`. */
 	if (!c->have_user && setgroups(0, NULL) < 0 && !(errno == EPERM && isolation_setgroups_denied())) {
@@ -622,6 +718,10 @@ static int spawn(struct container *c, int *ret_exit)
 		child_main(c, sv[1]);
 	}
 	close(sv[1]);
+	if (c->journal_tree >= 0) { /* the child's copy is the one it binds */
+		close(c->journal_tree);
+		c->journal_tree = -1;
+	}
 	c->pid = pid;
 	c->sync_fd = sv[0];
 	/* The links first: machined, asked for the scope, learns the host end of the veth. */
@@ -650,6 +750,9 @@ static int prepare_and_spawn(struct container *c, int *ret_exit)
 	if (r < 0)
 		return r;
 	*ret_exit = EXIT_HAKO_FAILED;
+	r = journal_prepare(c);
+	if (r < 0)
+		return r;
 	r = console_open(c);
 	if (r < 0)
 		return r;
@@ -667,7 +770,7 @@ int container_start(const struct run_config *cfg, struct container **ret, int *r
 		return log_errno(-ENOMEM, "out of memory");
 	}
 	c->cfg = cfg;
-	c->root_fd = c->sync_fd = c->pty_master = c->pty_slave = -1;
+	c->root_fd = c->sync_fd = c->pty_master = c->pty_slave = c->journal_tree = -1;
 	int r = prepare_and_spawn(c, ret_exit);
 	if (r < 0) {
 		container_free(c);
@@ -722,6 +825,9 @@ void container_free(struct container *c)
 	free(c->root);
 	free(c->name);
 	free(c->hostname);
+	free(c->journal_dir);
+	if (c->journal_tree >= 0)
+		close(c->journal_tree);
 	free(c->exec_path);
 	strv_free(c->argv);
 	strv_free(c->envp);

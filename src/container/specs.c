@@ -420,3 +420,36 @@ const char *timezone_from_path(const char *link)
 	}
 	return NULL;
 }
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int uuid_parse(const char *s, char out[37])
+{
+	static const char dash_at[] = { 8, 13, 18, 23 }; /* in the UUID form */
+	bool dashed = strlen(s) == 36;
+	if (!dashed && strlen(s) != 32)
+		return -EINVAL;
+	bool zero = true;
+	size_t k = 0, d = 0;
+	for (const char *p = s; *p; p++) {
+		if (d < sizeof(dash_at) && k == (size_t)dash_at[d]) {
+			out[k++] = '-';
+			d++;
+			if (dashed && *p++ != '-')
+				return -EINVAL;
+		}
+		int v = hex_digit(*p);
+		if (v < 0)
+			return -EINVAL;
+		zero &= v == 0;
+		out[k++] = "0123456789abcdef"[v];
+	}
+	out[k] = '\0';
+	return zero ? -EDOM : 0;
+}

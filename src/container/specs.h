@@ -52,3 +52,6 @@ int timezone_mode_from_string(const char *s);
  * "/usr/share/zoneinfo/Europe/Berlin" or "../usr/share/zoneinfo/Europe/Berlin"), pointing into
  * link; NULL if it points elsewhere or through "..". */
 const char *timezone_from_path(const char *link);
+/* An id128 as --uuid= and MachineID= take it (32 hex digits, or 8-4-4-4-12, either case) into
+ * its UUID form in lowercase; -EINVAL for anything else, -EDOM for the all-zero id. */
+int uuid_parse(const char *s, char out[37]);

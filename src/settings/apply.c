@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "base/words.h"
+#include "container/rlimit.h"
 #include "settings/nspawn.h"
 
 /* Exec.Parameters= has no option: the arguments to init (or the command) come after them. */
@@ -31,11 +32,12 @@ int settings_apply(struct run_config *cfg, const char *name, const struct opt_gr
 {
 	if (cfg->settings == SETTINGS_NO || !cfg->directory)
 		return 0;
-	if (n_groups + 1 > MAX_GROUPS)
+	if (n_groups + 2 > MAX_GROUPS)
 		return log_errno(-E2BIG, "too many option groups");
 	struct opt_group all[MAX_GROUPS];
 	memcpy(all, groups, n_groups * sizeof(*groups));
 	all[n_groups] = (struct opt_group)OPT_GROUP(NULL, file_only_options);
+	all[n_groups + 1] = (struct opt_group){ NULL, rlimit_settings_options, rlimit_settings_options_n };
 	_cleanup_free_ char *dircopy = strdup(cfg->directory), *path = NULL;
 	bool trusted;
 	int r = dircopy ? nspawn_find(name, dirname(dircopy), &path, &trusted) : -ENOMEM;
@@ -48,5 +50,5 @@ int settings_apply(struct run_config *cfg, const char *name, const struct opt_gr
 		return 0;
 	}
 	log_debug("settings from %s%s", path, trusted ? "" : " (untrusted)");
-	return nspawn_apply_file(path, trusted, all, n_groups + 1, cfg, seen);
+	return nspawn_apply_file(path, trusted, all, n_groups + 2, cfg, seen);
 }

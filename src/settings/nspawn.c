@@ -20,13 +20,17 @@ static const char *const known_sections[] = { "Exec", "Files", "Network" };
  * image (downloaded, copied from elsewhere), so as with nspawn they count only from a directory
  * the administrator owns: an allow-list filter could re-enable keyctl or io_uring, chown re-owns
  * the tree on disk, CPUAffinity= pins onto the admin's reserved CPUs. A trailing '.' names a
- * whole section. */
+ * whole section, a trailing '*' every key that starts so. */
 static const char *const privileged_keys[] = {
 	"Exec.Capability", "Exec.AmbientCapability", "Exec.PrivateUsers",
 	"Exec.SystemCallFilter", "Exec.CPUAffinity", "Files.PrivateUsersOwnership",
 	"Files.Bind", "Files.BindReadOnly", "Files.BindUser", "Files.TemporaryFileSystem",
 	"Files.Inaccessible", "Files.Overlay", "Files.OverlayReadOnly",
 	"Network.",
+	"Exec.MachineID",   /* another machine's id: its journal, its registration */
+	"Exec.LinkJournal", /* host mode writes on the host */
+	"Exec.OOMScoreAdjust", /* -1000 makes the container the last the kernel kills */
+	"Exec.Limit*", /* a file beside the image must not lift the admin's limits */
 };
 
 static bool is_privileged(const char *section, const char *key)
@@ -35,7 +39,9 @@ static bool is_privileged(const char *section, const char *key)
 	snprintf(full, sizeof(full), "%s.%s", section, key);
 	for (size_t i = 0; i < ELEMENTSOF(privileged_keys); i++) {
 		const char *p = privileged_keys[i];
-		if (endswith(p, ".") ? startswith(full, p) != NULL : streq(full, p))
+		size_t n = strlen(p);
+		bool prefix = p[n - 1] == '.' || p[n - 1] == '*'; /* a section, or Key* */
+		if (prefix ? strncmp(full, p, n - (p[n - 1] == '*')) == 0 : streq(full, p))
 			return true;
 	}
 	return false;

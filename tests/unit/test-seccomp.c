@@ -146,6 +146,58 @@ static void test_compile_and_load(void)
 	seccomp_program_done(&p);
 }
 
+/* The sync family in a child under p: 0 when it did what suppress says, else which check failed. */
+static int run_sync_checks(const struct seccomp_program *p, bool suppress)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (seccomp_load_program(p) < 0)
+			_exit(10);
+		/* fsync of a bad fd fails EBADF in the kernel: 0 means it never got there. */
+		int r = fsync(-1);
+		if (suppress ? r != 0 : (r != -1 || errno != EBADF))
+			_exit(11);
+		r = fdatasync(-1);
+		if (suppress ? r != 0 : (r != -1 || errno != EBADF))
+			_exit(12);
+		r = syncfs(-1);
+		if (suppress ? r != 0 : (r != -1 || errno != EBADF))
+			_exit(13);
+		int fd = open("/dev/null", O_WRONLY | O_SYNC | O_CLOEXEC);
+		if (suppress ? (fd != -1 || errno != EINVAL) : fd < 0)
+			_exit(14);
+		fd = openat(AT_FDCWD, "/dev/null", O_WRONLY | O_DSYNC | O_CLOEXEC);
+		if (suppress ? (fd != -1 || errno != EINVAL) : fd < 0)
+			_exit(15);
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			_exit(16);
+		/* The allow-list still applies behind the guard. */
+		if (syscall(SYS_keyctl, 0, 0, 0, 0, 0) != -1 || errno != EPERM)
+			_exit(17);
+		_exit(0);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void test_suppress_sync(void)
+{
+	for (int suppress = 0; suppress <= 1; suppress++) {
+		struct seccomp_request req = { .suppress_sync = suppress };
+		struct seccomp_program p = {};
+		CHECK(seccomp_compile(&req, 0, &p) == 0);
+		int r = run_sync_checks(&p, suppress);
+		if (r != 0)
+			printf("# suppress-sync=%d: filtered child failed check %d\n", suppress, r);
+		CHECK(r == 0);
+		seccomp_program_done(&p);
+	}
+}
+
 static void test_cache(void)
 {
 	char dir[] = "/tmp/hako-test-bpfcache-XXXXXX";
@@ -303,5 +355,6 @@ int main(void)
 	RUN(test_compile_and_load);
 	RUN(test_compat_abi);
 	RUN(test_cache);
+	RUN(test_suppress_sync);
 	TAP_END();
 }

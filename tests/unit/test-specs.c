@@ -220,6 +220,24 @@ static void test_overlay_errors(void)
 	}
 }
 
+static void test_uuid(void)
+{
+	char u[37];
+	CHECK(uuid_parse("0123456789ABCDEF0123456789abcdef", u) == 0);
+	CHECK_STREQ(u, "01234567-89ab-cdef-0123-456789abcdef");
+	CHECK(uuid_parse("01234567-89AB-cdef-0123-456789abcdef", u) == 0);
+	CHECK_STREQ(u, "01234567-89ab-cdef-0123-456789abcdef");
+	CHECK(uuid_parse("00000000000000000000000000000000", u) == -EDOM);
+	CHECK(uuid_parse("00000000-0000-0000-0000-000000000000", u) == -EDOM);
+	static const char *const bad[] = {
+		"", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdefa",
+		"0123456789abcdef0123456789abcdeg", "01234567-89ab-cdef-0123_456789abcdef",
+		"0123456-789ab-cdef-0123-456789abcdef", "01234567-89ab-cdef-0123-456789abcde-",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(uuid_parse(bad[i], u) == -EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_resolv_conf_modes);
@@ -233,5 +251,6 @@ int main(void)
 	RUN(test_overlay_errors);
 	RUN(test_signals);
 	RUN(test_env);
+	RUN(test_uuid);
 	TAP_END();
 }
