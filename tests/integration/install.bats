@@ -136,14 +136,17 @@ section() { sed -n '1s/^% [^ ]* \([0-9]\) .*/\1/p' "$1"; }
 	run complete_words lab nat-check x y --proto=
 	[ "$(paste -sd' ' <<<"$output")" = "udp tcp both" ]
 	run complete_words run --resolv-conf=copy
-	[ "$output" = copy-host ]
-	# Every mode the help lists, and only those: a mode added to hako is offered with no change here.
-	local help mode
-	help=$("$HAKO" run --help | grep -e '--resolv-conf=')
+	[ "$(paste -sd' ' <<<"$output")" = "copy-host copy-static copy-uplink copy-stub" ]
+	# Every mode of nspawn 252, from the help's "{copy,replace,bind}-{host,...}" family.
 	run complete_words run --resolv-conf=
-	[ "${#lines[@]}" -ge 6 ]
-	for mode in "${lines[@]}"; do [[ " ${help//,/ } " == *" $mode "* ]]; done
-	grep -qx auto <<<"$output"
+	[ "$(sort <<<"$output" | paste -sd' ')" = "auto bind-host bind-static bind-stub bind-uplink copy-host copy-static copy-stub copy-uplink delete off replace-host replace-static replace-stub replace-uplink" ]
+	# The list may come before the help's ": " or after it, and a "(...)" aside is no value.
+	run complete_words run --timezone=
+	[ "$(paste -sd' ' <<<"$output")" = "auto off copy bind symlink delete" ]
+	run complete_words run --volatile=
+	[ "$(paste -sd' ' <<<"$output")" = "yes state overlay no" ]
+	run complete_words run --link-journal=
+	[ "$(paste -sd' ' <<<"$output")" = "no auto host try-host guest try-guest" ]
 	# A free-form value (a name) is not guessed at.
 	run complete_words run --hostname=
 	[ -z "$output" ]
