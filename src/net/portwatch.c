@@ -40,29 +40,37 @@ static int open_in(int netns_fd, unsigned groups)
 	return TAKE_FD(fd);
 }
 
-/* The first usable address of each family: global scope (not lo's, not link-local), not
- * deprecated; the first in the kernel's dump order, as nspawn takes the first of its list. */
+/* The first usable address of each family: global scope (not lo's, not link-local), neither
+ * deprecated nor still in (or failed) duplicate address detection: a tentative IPv6 address
+ * answers nothing yet, and the kernel announces it again once DAD is done. The first in the
+ * kernel's dump order, as nspawn takes the first of its list. */
 struct firsts {
 	struct inet_addr v4, v6; /* family 0: none */
 };
+
+#define UNUSABLE_ADDR_FLAGS (IFA_F_DEPRECATED | IFA_F_TENTATIVE | IFA_F_DADFAILED)
 
 static int on_addr(const struct nlmsghdr *nlh, void *data)
 {
 	struct firsts *f = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_scope != RT_SCOPE_UNIVERSE ||
-	    (ifa->ifa_flags & IFA_F_DEPRECATED))
+	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_scope != RT_SCOPE_UNIVERSE)
 		return MNL_CB_OK;
 	struct inet_addr *slot = ifa->ifa_family == AF_INET ? &f->v4 : ifa->ifa_family == AF_INET6 ? &f->v6 : NULL;
 	if (!slot || slot->family)
 		return MNL_CB_OK;
+	uint32_t flags = ifa->ifa_flags;
 	const struct nlattr *attr, *local = NULL, *address = NULL;
 	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
 		if (mnl_attr_get_type(attr) == IFA_LOCAL)
 			local = attr;
 		else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
 			address = attr;
+		else if (mnl_attr_get_type(attr) == IFA_FLAGS) /* all 32 bits of the flags */
+			flags = mnl_attr_get_u32(attr);
 	}
+	if (flags & UNUSABLE_ADDR_FLAGS)
+		return MNL_CB_OK;
 	/* IFA_LOCAL is the interface's own address (IFA_ADDRESS the peer's on point-to-point). */
 	const struct nlattr *a = local ? local : address;
 	if (!a || mnl_attr_get_payload_len(a) != inet_addr_size(ifa->ifa_family))
