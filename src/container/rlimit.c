@@ -215,9 +215,14 @@ static int default_limit(const struct rlimit_row *row, struct rlimit *ret)
 	if (row->resource == RLIMIT_NOFILE)
 		ret->rlim_max = nofile_hard();
 	/* The kernel scales these two with the memory; PID 1 keeps what it was given. */
-	if (row->resource == RLIMIT_NPROC || row->resource == RLIMIT_SIGPENDING)
-		return prlimit(1, row->resource, NULL, ret) < 0 ? -errno : 0;
-	return 0;
+	if (row->resource != RLIMIT_NPROC && row->resource != RLIMIT_SIGPENDING)
+		return 0;
+	if (prlimit(1, row->resource, NULL, ret) == 0)
+		return 0;
+	/* Rootless, PID 1's limits are not ours to read; nor could we raise ours to them. */
+	if (errno != EPERM)
+		return -errno;
+	return getrlimit(row->resource, ret) < 0 ? -errno : 0;
 }
 
 int rlimits_effective(const struct rlimit_setting *given, struct rlimit ret[RLIMIT_NLIMITS])
