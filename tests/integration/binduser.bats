@@ -28,6 +28,7 @@ teardown() {
 	common_teardown
 }
 
+# lane: vm
 @test "bind-user: the home is at /run/host/home/USER, owned by the mapped ids" {
 	run "$HAKO" run -q -D "$ROOT" --private-users=pick --bind-user=hbu \
 		/bin/sh -c 'cat /run/host/home/hbu/file; stat -c "%u:%g" /run/host/home/hbu/file; echo new >/run/host/home/hbu/new'
@@ -48,6 +49,7 @@ teardown() {
 	[ "$(stat -c %u:%g "$TEST_TMP/home/hbu/mine")" = 4242:4343 ]
 }
 
+# lane: vm
 @test "bind-user: JSON user and group records in /run/host/userdb" {
 	run "$HAKO" run -q -D "$ROOT" --private-users=pick --bind-user=hbu /bin/sh -c '
 		cd /run/host/userdb && ls | sort && cat hbu.user hbugrp.group &&
