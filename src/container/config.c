@@ -22,6 +22,7 @@ void run_config_free(struct run_config *cfg)
 	free(cfg->overlays);
 	strv_free(cfg->setenv);
 	strv_free(cfg->inaccessible);
+	strv_free(cfg->bind_users);
 	free(cfg->user);
 	free(cfg->chdir);
 	free(cfg->uuid);

@@ -124,6 +124,7 @@ struct run_config {
 	enum resolv_conf_mode resolv_conf;
 	enum timezone_mode timezone;
 	char **inaccessible; /* --inaccessible=: paths in the container */
+	char **bind_users;   /* --bind-user=: host user names */
 	enum console_mode console;
 	bool quiet;
 	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */

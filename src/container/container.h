@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "container/binduser.h"
 #include "container/config.h"
 #include "container/user.h"
 
@@ -35,6 +36,7 @@ struct container {
 	char **argv, **envp;
 	int journal_tree;      /* --link-journal: the host's journal directory's mount, or -1 */
 	char *journal_dir;     /* --link-journal: /var/log/journal/ID to make in the tree, or NULL */
+	struct bound_users bound_users; /* --bind-user= */
 	bool have_user;
 	struct tree_user user;
 	bool reaped;

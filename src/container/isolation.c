@@ -376,6 +376,9 @@ static int clone_host_trees(struct container *c, struct isolation_state *s, int 
 		if (s->bind_trees[i] < 0)
 			return log_errno(-errno, "cannot bind %s", b->source);
 	}
+	int r = binduser_clone_homes(c);
+	if (r < 0)
+		return r;
 	return mounts_open_host_layers(c);
 }
 
@@ -560,13 +563,33 @@ static int create_cgroupfs(struct container *c, struct isolation_state *s)
 	return r;
 }
 
+/* The range, with a hole per --bind-user= user that maps its id to the host's. */
+static int write_maps(struct container *c, const struct isolation_state *s)
+{
+	_cleanup_free_ char *uid_map = NULL, *gid_map = NULL;
+	int r = 0;
+	if (c->bound_users.n)
+		r = binduser_map_text(&c->bound_users, s->uid_base, s->uid_count, 0, &uid_map);
+	if (r >= 0 && c->bound_users.n)
+		r = binduser_map_text(&c->bound_users, s->uid_base, s->uid_count, 1, &gid_map);
+	if (r == -ERANGE) {
+		log_error("--bind-user=: the user namespace range %u:%u holds a bound user's host id or ends below %u",
+			  s->uid_base, s->uid_count, BINDUSER_ID_LAST + 1);
+		return r;
+	}
+	if (r >= 0)
+		r = uid_map ? userns_write_map_text(c->pid, uid_map, gid_map)
+			    : userns_write_maps(c->pid, s->uid_base, s->uid_count);
+	return r < 0 ? log_errno(r, "cannot write the user namespace maps of %s", c->name) : 0;
+}
+
 int isolation_setup_parent(struct container *c)
 {
 	struct isolation_state *s = c->iso;
 	int r;
 	double start = now_ms();
-	if (s->userns && (r = userns_write_maps(c->pid, s->uid_base, s->uid_count)) < 0)
-		return log_errno(r, "cannot write the user namespace maps of %s", c->name);
+	if (s->userns && (r = write_maps(c, s)) < 0)
+		return r;
 	s->maps_ms = now_ms() - start;
 	/* The console is a pty of the host's devpts, owned by the host's root: unmapped inside, so
 	 * the container's root could not open /dev/console (a getty fails). Give it to the

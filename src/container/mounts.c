@@ -1028,6 +1028,9 @@ int mounts_setup(struct container *c)
 	r = mount_binds(c, nfd);
 	if (r < 0)
 		return r;
+	r = binduser_setup(c, nfd);
+	if (r < 0)
+		return r;
 	r = mount_overlays(c->cfg, nfd);
 	if (r < 0)
 		return r;

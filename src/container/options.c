@@ -252,6 +252,16 @@ static int set_inaccessible(void *target, const char *value, const char **why)
 	return strv_push(target, value);
 }
 
+/* --bind-user=USER: a name, looked up on the host when the container starts. */
+static int set_bind_user(void *target, const char *value, const char **why)
+{
+	if (!*value || strchr(value, '/') || strchr(value, ':') || streq(value, ".") || streq(value, "..")) {
+		*why = "not a user name";
+		return -EINVAL;
+	}
+	return strv_push(target, value);
+}
+
 static int set_settings(void *target, const char *value, const char **why)
 {
 	static const struct named_mode modes[] = { { "trusted", SETTINGS_TRUSTED } };
@@ -353,6 +363,7 @@ const struct opt run_options[] = {
 	{ "resolv-conf", 0, OPT_REQUIRED, "MODE", "auto, off, delete, {copy,replace,bind}-{host,static,uplink,stub}", set_resolv_conf, CFG(resolv_conf), "Exec.ResolvConf" },
 	{ "timezone", 0, OPT_REQUIRED, "MODE", "auto, off, copy, bind, symlink or delete: the guest's /etc/localtime", set_timezone, CFG(timezone), "Exec.Timezone" },
 	{ "inaccessible", 0, OPT_REQUIRED, "PATH", "Make PATH in the container inaccessible", set_inaccessible, CFG(inaccessible), "Files.Inaccessible" },
+	{ "bind-user", 0, OPT_REQUIRED, "USER", "Bind the host user USER's home and ids into the container (needs -U)", set_bind_user, CFG(bind_users), "Files.BindUser" },
 	{ "console", 0, OPT_REQUIRED, "MODE", "interactive, read-only, passive, pipe or autopipe", set_console, CFG(console), NULL },
 	{ "pipe", 'P', OPT_NONE, NULL, "Same as --console=pipe", set_console_pipe, CFG(console), NULL },
 	{ "settings", 0, OPT_REQUIRED, "MODE", "Apply NAME.nspawn: yes (default), no or trusted", set_settings, CFG(settings), NULL },

@@ -218,7 +218,10 @@ static int resolve_user(struct container *c)
 		log_error("--user cannot be combined with --boot (init runs as root)");
 		return -EINVAL;
 	}
-	int r = tree_user_lookup(c->root_fd, cfg->user, &c->user);
+	/* A --bind-user= user first: its record is not in the tree's /etc/passwd. */
+	int r = binduser_lookup(&c->bound_users, cfg->user, &c->user);
+	if (r == -ENOENT)
+		r = tree_user_lookup(c->root_fd, cfg->user, &c->user);
 	if (r == -ENOENT) {
 		log_error("user '%s' not found in %s/etc/passwd", cfg->user, c->root);
 		return r;
@@ -372,6 +375,9 @@ static int validate(struct container *c, int *ret_exit)
 	if (r < 0)
 		return r;
 	r = pick_names(c);
+	if (r < 0)
+		return r;
+	r = binduser_prepare(c);
 	if (r < 0)
 		return r;
 	r = resolve_user(c);
@@ -822,6 +828,7 @@ void container_free(struct container *c)
 	if (c->root_fd >= 0)
 		close(c->root_fd);
 	tree_user_done(&c->user);
+	binduser_done(&c->bound_users);
 	free(c->root);
 	free(c->name);
 	free(c->hostname);

@@ -331,6 +331,12 @@ static int write_rootless_maps(pid_t pid)
 	return write_proc(pid, "gid_map", map);
 }
 
+int userns_write_map_text(pid_t pid, const char *uid_map, const char *gid_map)
+{
+	int r = write_proc(pid, "uid_map", uid_map);
+	return r < 0 ? r : write_proc(pid, "gid_map", gid_map);
+}
+
 int userns_write_maps(pid_t pid, uint32_t base, uint32_t count)
 {
 	if (getuid() != 0)

@@ -53,6 +53,8 @@ bool userns_subids_overlap(const char *text, uint32_t base);
 /* Writes uid_map/gid_map of pid: "0 base count" (as root), or for rootless (getuid() != 0) the
  * calling user's ranges through newuidmap/newgidmap when /etc/subuid has them, else "0 uid 1". */
 int userns_write_maps(pid_t pid, uint32_t base, uint32_t count);
+/* Writes uid_map and gid_map of pid as given, each in one write (as root). */
+int userns_write_map_text(pid_t pid, const char *uid_map, const char *gid_map);
 
 /* A detached, recursive clone of the mount tree at dirfd (a directory opened once, never again
  * by name) idmapped through userns_fd: the container sees the on-disk owners shifted into its
