@@ -38,10 +38,13 @@ gone() { ! grep -qv '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 	run "$HAKO" run -q --as-pid1 -D "$ROOT" sh -c 'echo $$; exit 7'
 	[ "$status" -eq 7 ]
 	[ "$output" = 1 ]
-	# No stub: nothing but the command in the container.
-	run "$HAKO" run -q --as-pid1 -D "$ROOT" sh -c 'ls -d /proc/[0-9]* | wc -l'
+	# No stub: PID 1 is the command, not hako-init.
+	run "$HAKO" run -q --as-pid1 -D "$ROOT" cat /proc/1/comm
 	[ "$status" -eq 0 ]
-	[ "$output" = 2 ] # the shell and ls
+	[ "$output" = cat ]
+	run "$HAKO" run -q -D "$ROOT" cat /proc/1/comm
+	[ "$status" -eq 0 ]
+	[ "$output" = hako-init ]
 }
 
 # lane: vm
@@ -94,6 +97,7 @@ gone() { ! grep -qv '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 	BG_PIDS+=("$pid")
 	wait_for 10 test -e "$ROOT/ready"
 	kill -TERM "$pid"
+	wait_for 10 gone "$pid"
 	local st=0
 	wait "$pid" || st=$?
 	[ "$st" -eq 137 ] # 128 + SIGKILL, as the kernel reports PID 1's end
@@ -114,4 +118,12 @@ gone() { ! grep -qv '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 	wait_for 10 gone "$sup"
 	run "$HAKO" list
 	[ "$output" = "No machines." ]
+	# hako stop too: killed at once, not after --timeout= (the shell never sees a SIGTERM).
+	rm "$HAKO_IMAGE_DIR/p1/pid"
+	"$HAKO" start --as-pid1 p1
+	wait_for 10 test -s "$HAKO_IMAGE_DIR/p1/pid"
+	sup=$(state p1 SUPERVISOR)
+	run timeout 30 "$HAKO" stop --timeout=600 p1
+	[ "$status" -eq 0 ]
+	wait_for 10 gone "$sup"
 }
