@@ -113,6 +113,11 @@ static int start_one(const char *name, int argc, char **argv)
 	struct opts_seen seen = { 0 };
 	if (opts_parse(groups, ELEMENTSOF(groups), argc, argv, &cfg, 0, start_usage, &seen) < 0)
 		return EXIT_HAKO_USAGE;
+	/* As nspawn's one start mode: -a or --as-pid1 without -b runs Parameters= instead of booting. */
+	const struct opt *boot_opt;
+	int boot_pos = opts_find_setting(groups, ELEMENTSOF(groups), "Exec", "Boot", &boot_opt);
+	if (cfg.process_mode != PROCESS_DEFAULT && !opts_was_seen(&seen, boot_pos))
+		cfg.boot = false;
 	if (cfg.machine && !streq(cfg.machine, name)) {
 		log_error("-M %s contradicts the machine name %s", cfg.machine, name);
 		return EXIT_HAKO_USAGE;

@@ -56,6 +56,14 @@ enum link_journal {
 	LINK_JOURNAL_GUEST, /* the tree's directory, a symlink to it on the host */
 };
 
+/* What runs as PID 1 without -b: hako's stub init with the command as PID 2 (the default and
+ * -a/--as-pid2), or the command itself (--as-pid1, ProcessTwo=no: nspawn's default). */
+enum process_mode {
+	PROCESS_DEFAULT, /* not asked for: the stub, as PROCESS_AS_PID2 */
+	PROCESS_AS_PID2,
+	PROCESS_AS_PID1,
+};
+
 enum settings_mode {
 	SETTINGS_YES,     /* NAME.nspawn applies, the command line wins (nspawn's default) */
 	SETTINGS_NO,
@@ -105,6 +113,7 @@ struct run_config {
 	char *hostname;    /* defaults to machine */
 	char **command;    /* argv to run (or init's arguments with boot) */
 	bool boot;
+	enum process_mode process_mode;
 	bool ephemeral;
 	bool read_only;
 	struct bind_spec *binds;

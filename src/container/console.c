@@ -152,6 +152,10 @@ static void forward_signal(struct container *c, int sig)
 	int to = sig;
 	if (sig == SIGTERM || c->cfg->boot)
 		to = c->cfg->kill_signal ? c->cfg->kill_signal : c->cfg->boot ? SIGRTMIN + 3 : SIGTERM;
+	/* A command as PID 1 (--as-pid1) without --kill-signal= ends at once, as under nspawn,
+	 * which then exits on SIGTERM: a shell as PID 1 would never see the SIGTERM. */
+	if (sig == SIGTERM && !c->cfg->kill_signal && c->cfg->process_mode == PROCESS_AS_PID1)
+		to = SIGKILL;
 	container_kill(c, to);
 }
 

@@ -337,6 +337,30 @@ static int set_absolute_path(void *target, const char *value, const char **why)
 	return opt_set_string(target, value, why);
 }
 
+/* -a (value NULL) and the key ProcessTwo=. A file's key yields to the command line's --as-pid1
+ * (-a itself makes the file's key skipped). */
+static int set_as_pid2(void *target, const char *value, const char **why)
+{
+	struct run_config *cfg = target;
+	int b = value ? parse_boolean(value) : 1;
+	if (b < 0) {
+		*why = "expected a boolean (yes/no)";
+		return -EINVAL;
+	}
+	if (value && cfg->process_mode != PROCESS_DEFAULT)
+		return 0;
+	cfg->process_mode = b ? PROCESS_AS_PID2 : PROCESS_AS_PID1;
+	return 0;
+}
+
+static int set_as_pid1(void *target, const char *value, const char **why)
+{
+	(void)value;
+	(void)why;
+	*(enum process_mode *)target = PROCESS_AS_PID1;
+	return 0;
+}
+
 #define CFG(field) offsetof(struct run_config, field)
 #define WHOLE 0
 
@@ -345,6 +369,8 @@ const struct opt run_options[] = {
 	{ "machine", 'M', OPT_REQUIRED, "NAME", "Machine name (default: the directory's name)", opt_set_string, CFG(machine), NULL },
 	{ "hostname", 0, OPT_REQUIRED, "NAME", "Hostname inside the container (default: the machine name)", opt_set_string, CFG(hostname), "Exec.Hostname" },
 	{ "boot", 'b', OPT_NONE, NULL, "Run the tree's init as PID 1, the arguments go to init", opt_set_flag, CFG(boot), "Exec.Boot" },
+	{ "as-pid2", 'a', OPT_NONE, NULL, "Run the command as PID 2 under hako's stub init (the default)", set_as_pid2, WHOLE, "Exec.ProcessTwo" },
+	{ "as-pid1", 0, OPT_NONE, NULL, "Run the command itself as PID 1, with no stub init (nspawn's default)", set_as_pid1, CFG(process_mode), NULL },
 	{ "ephemeral", 'x', OPT_NONE, NULL, "Run on a throw-away overlay: the tree is never written", opt_set_flag, CFG(ephemeral), "Exec.Ephemeral" },
 	{ "read-only", 0, OPT_NONE, NULL, "Mount the root directory read-only", opt_set_flag, CFG(read_only), "Files.ReadOnly" },
 	{ "bind", 0, OPT_REQUIRED, "SRC[:DST[:OPTS]]", "Bind-mount a host path (OPTS: rbind, norbind)", set_bind, WHOLE, "Files.Bind" },

@@ -1,6 +1,7 @@
 /* Starting a container: validate everything, clone PID 1 into fresh namespaces, let the parent
  * run its hooks while the child waits on a socket, build the file system, drop privileges and
- * exec. Without -b, PID 1 is this process itself acting as a stub init (nspawn's --as-pid2). */
+ * exec. Without -b, PID 1 is this process itself acting as a stub init (nspawn's --as-pid2), or
+ * with --as-pid1 the command itself (nspawn's default). */
 #include "container/container.h"
 #include "container/isolation.h"
 
@@ -348,6 +349,17 @@ static int lock_tree(struct container *c)
 	return 0;
 }
 
+/* As nspawn ("--boot and --as-pid2 may not be combined"): -b runs the tree's init as PID 1, which
+ * leaves neither a stub to put in front of it nor a command to run as PID 1 instead. */
+static int check_process_mode(const struct container *c)
+{
+	if (!c->cfg->boot || c->cfg->process_mode == PROCESS_DEFAULT)
+		return 0;
+	log_error("-b/--boot and %s exclude each other: -b runs the tree's init as PID 1",
+		  c->cfg->process_mode == PROCESS_AS_PID2 ? "-a/--as-pid2 (ProcessTwo=yes)" : "--as-pid1 (ProcessTwo=no)");
+	return -EINVAL;
+}
+
 /* As nspawn: ambient capabilities are the command's, and only ones the container keeps. */
 static int check_ambient(const struct container *c)
 {
@@ -375,6 +387,9 @@ static int validate(struct container *c, int *ret_exit)
 	if (r < 0)
 		return r;
 	r = pick_names(c);
+	if (r < 0)
+		return r;
+	r = check_process_mode(c);
 	if (r < 0)
 		return r;
 	r = binduser_prepare(c);
@@ -520,12 +535,13 @@ static _Noreturn void exec_payload(const struct container *c, int sync_fd)
 	child_fail(sync_fd, err == ENOENT ? EXIT_HAKO_NOTFOUND : EXIT_HAKO_FAILED);
 }
 
-static _Noreturn void command_main(const struct container *c, int sync_fd)
+/* as_pid1: this is PID 1 itself (--as-pid1), already the leader of its own session. */
+static _Noreturn void command_main(const struct container *c, int sync_fd, bool as_pid1)
 {
 	/* A session of its own; the pty (if any) as its controlling terminal. Never the host's
 	 * terminal as controlling tty: TIOCSTI on it would type commands into the host's shell
 	 * (bubblewrap CVE-2017-5226). */
-	if (setsid() < 0)
+	if (!as_pid1 && setsid() < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	if (take_console(c, true) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
@@ -647,13 +663,17 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 			child_fail(sync_fd, EXIT_HAKO_FAILED);
 		exec_payload(c, sync_fd);
 	}
+	/* --as-pid1: no stub. The command must reap orphans and handle SIGTERM itself (the kernel
+	 * delivers to a namespace's PID 1 only the signals it has a handler for, and SIGKILL). */
+	if (c->cfg->process_mode == PROCESS_AS_PID1)
+		command_main(c, sync_fd, true);
 	pid_t cmd = fork();
 	if (cmd < 0) {
 		log_errno(-errno, "cannot fork the command");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
 	if (cmd == 0)
-		command_main(c, sync_fd);
+		command_main(c, sync_fd, false);
 	if (take_console(c, false) < 0)
 		_exit(EXIT_HAKO_FAILED);
 	stub_init(c, cmd, &sigs);

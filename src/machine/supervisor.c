@@ -164,7 +164,11 @@ static int record_state(struct supervisor *s)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	st->since_usec = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-	machine_init_signals(s->cfg->boot ? st->init : NULL, s->cfg->kill_signal,
+	/* A command as PID 1 stops as under nspawn without --kill-signal=: killed at once. */
+	int kill_signal = s->cfg->kill_signal;
+	if (!kill_signal && s->cfg->process_mode == PROCESS_AS_PID1)
+		kill_signal = SIGKILL;
+	machine_init_signals(s->cfg->boot ? st->init : NULL, kill_signal,
 			     &st->poweroff_signal, &st->reboot_signal);
 	return write_state(st);
 }
