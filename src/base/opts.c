@@ -203,6 +203,17 @@ bool opts_section_seen(const struct opt_group *groups, size_t n_groups, const st
 	return false;
 }
 
+bool opts_any_seen(const struct opt_group *groups, size_t n_groups, const struct opts_seen *seen,
+		   const char *const *names)
+{
+	int pos = 0;
+	for (size_t i = 0; i < n_groups; i++)
+		for (size_t j = 0; j < groups[i].n; j++, pos++)
+			if (strv_contains((char *const *)names, groups[i].opts[j].name) && opts_was_seen(seen, pos))
+				return true;
+	return false;
+}
+
 bool opts_was_seen(const struct opts_seen *seen, int position)
 {
 	return position >= 0 && position < OPTS_SEEN_MAX &&

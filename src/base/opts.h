@@ -56,6 +56,9 @@ void opts_help(FILE *f, const char *usage, const struct opt_group *groups, size_
 int opts_find_setting(const struct opt_group *groups, size_t n_groups, const char *section,
 		      const char *key, const struct opt **ret);
 bool opts_was_seen(const struct opts_seen *seen, int position);
+/* Whether the command line gave any of the options named in names (long names, NULL-ended). */
+bool opts_any_seen(const struct opt_group *groups, size_t n_groups, const struct opts_seen *seen,
+		   const char *const *names);
 /* Whether the command line gave any option whose settings key is in section (but except_key). */
 bool opts_section_seen(const struct opt_group *groups, size_t n_groups, const struct opts_seen *seen,
 		       const char *section, const char *except_key);

@@ -337,8 +337,8 @@ static int set_absolute_path(void *target, const char *value, const char **why)
 	return opt_set_string(target, value, why);
 }
 
-/* -a (value NULL) and the key ProcessTwo=. A file's key yields to the command line's --as-pid1
- * (-a itself makes the file's key skipped). */
+/* -a (value NULL) and the key ProcessTwo= (a file's key is skipped when the command line chose
+ * a start mode: src/settings/nspawn.c). */
 static int set_as_pid2(void *target, const char *value, const char **why)
 {
 	struct run_config *cfg = target;
@@ -347,9 +347,11 @@ static int set_as_pid2(void *target, const char *value, const char **why)
 		*why = "expected a boolean (yes/no)";
 		return -EINVAL;
 	}
-	if (value && cfg->process_mode != PROCESS_DEFAULT)
-		return 0;
 	cfg->process_mode = b ? PROCESS_AS_PID2 : PROCESS_AS_PID1;
+	/* The start mode is one setting: a file's ProcessTwo= replaces `hako start`'s booting, as
+	 * nspawn's does Boot= (the command line's -b makes the key skipped). */
+	if (value)
+		cfg->boot = false;
 	return 0;
 }
 

@@ -84,6 +84,12 @@ struct apply {
 	const struct opts_seen *seen;
 };
 
+/* nspawn's start mode (boot an init, a command as PID 2 under a stub, or as PID 1) is one
+ * setting served by three options and two keys: a mode on the command line replaces the file's
+ * whole, so `-b` wins over a file's ProcessTwo= and `-a` over its Boot=, as in nspawn. */
+static const char *const start_mode_options[] = { "boot", "as-pid2", "as-pid1", NULL };
+static const char *const start_mode_keys[] = { "Boot", "ProcessTwo", NULL };
+
 static bool section_known(const char *name)
 {
 	for (size_t i = 0; i < ELEMENTSOF(known_sections); i++)
@@ -120,6 +126,9 @@ static int on_entry(void *userdata, const struct ini_pos *pos, const char *secti
 	 * whole (Port= aside): -n with a file's Bridge= is a veth, not both, nor an error. */
 	if (a->seen && streq(section, "Network") && !streq(key, "Port") &&
 	    opts_section_seen(a->groups, a->n_groups, a->seen, "Network", "Port"))
+		return 0;
+	if (a->seen && streq(section, "Exec") && strv_contains((char *const *)start_mode_keys, key) &&
+	    opts_any_seen(a->groups, a->n_groups, a->seen, start_mode_options))
 		return 0;
 	if (!a->trusted && is_privileged(section, key)) {
 		log_warning("%s:%u: %s= ignored: the file is not in a trusted directory (%s, %s)",

@@ -128,3 +128,32 @@ gone() { ! grep -qv '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 	[ "$status" -eq 0 ]
 	wait_for 10 gone "$sup"
 }
+
+# nspawn's start mode is one setting: a mode given on the command line replaces the file's Boot=
+# and ProcessTwo= together, and a file's ProcessTwo= replaces `hako start`'s booting.
+@test "pid1: the command line's start mode wins over a file's Boot= and ProcessTwo=" {
+	ROOT=$(make_root)
+	printf '[Exec]\nBoot=yes\n' >"$HAKO_NSPAWN_DIRS/root.nspawn"
+	run "$HAKO" run -q --as-pid1 -D "$ROOT" sh -c 'echo $$'
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+	run "$HAKO" run -q -a -D "$ROOT" sh -c 'echo $$'
+	[ "$status" -eq 0 ]
+	[ "$output" = 2 ]
+	# -b over a file's ProcessTwo=: the tree's init (here a script saying its PID) boots.
+	rm "$ROOT/sbin/init"
+	printf '#!/bin/sh\necho "init $$"\n' >"$ROOT/sbin/init"
+	chmod +x "$ROOT/sbin/init"
+	printf '[Exec]\nProcessTwo=yes\n' >"$HAKO_NSPAWN_DIRS/root.nspawn"
+	run timeout -k 5 20 "$HAKO" run -q -b -D "$ROOT"
+	[ "$status" -eq 0 ]
+	[ "$output" = "init 1" ]
+	# hako start boots by default; a file's ProcessTwo=no runs Parameters= as PID 1 instead.
+	make_root "$HAKO_IMAGE_DIR/p2" >/dev/null
+	printf '[Exec]\nProcessTwo=no\nParameters=/bin/sh -c "echo $$ >/pid; while :; do sleep 1; done"\n' \
+		>"$HAKO_CONFIG_DIR/p2.nspawn"
+	"$HAKO" start p2
+	wait_for 10 test -s "$HAKO_IMAGE_DIR/p2/pid"
+	[ "$(cat "$HAKO_IMAGE_DIR/p2/pid")" = 1 ]
+	"$HAKO" terminate p2
+}
