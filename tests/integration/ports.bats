@@ -157,12 +157,12 @@ s = socket.socket(); s.bind(("0.0.0.0", 8183)); s.listen(); time.sleep(30)'
 	DEB=${HAKO_TEST_DEBIAN:-$("$FIXTURES/mkdebian.sh")}
 	[ -x "$DEB/lib/systemd/systemd" ] || { echo "no Debian tree at '$DEB'"; false; }
 	mkdir -p "$TEST_TMP/www" && echo debian > "$TEST_TMP/www/index.html"
+	# --notify-ready: start returns once the guest's systemd is up, so `systemd-run` finds its bus.
 	"$HAKO" start -D "$DEB" -x -n -p 8184:80 --bind-ro=/bin/busybox:/opt/busybox \
-		--bind-ro="$TEST_TMP/www:/opt/www" deb
+		--bind-ro="$TEST_TMP/www:/opt/www" --notify-ready=yes deb
 	# -x gives the container a name of its own (deb-SUFFIX), and so its veth.
 	ve=$(ip -o link show | grep -o 've-deb[^@:]*' | head -n 1)
 	ip addr add 10.79.0.1/24 dev "$ve"
-	timeout 60 "$HAKO" shell deb systemctl is-system-running --wait || true
 	"$HAKO" shell deb ip link set host0 up
 	"$HAKO" shell deb ip addr add 10.79.0.2/24 dev host0
 	"$HAKO" shell deb systemd-run -q --unit=web /opt/busybox httpd -f -p 80 -h /opt/www
