@@ -78,3 +78,8 @@ void close_fds_except(const int *keep, unsigned n);
 /* Blocks the signals of the 0-terminated list and returns a signalfd (O_NONBLOCK, O_CLOEXEC)
  * that reads them. */
 int signalfd_blocking(const int *signals);
+
+/* The immutable flag (chattr +i) of the file or directory open at fd: what machined and
+ * machinectl make a read-only directory image with. */
+int fd_get_immutable(int fd, bool *ret);
+int fd_set_immutable(int fd, bool on);

@@ -46,26 +46,9 @@ static bool image_running(const char *name)
 	return running;
 }
 
-/* A directory image is read-only when it carries the immutable flag, as machined marks it. */
-static int fd_read_only(int fd, bool *ret)
-{
-	int flags = 0;
-	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
-		return -errno;
-	*ret = flags & FS_IMMUTABLE_FL;
-	return 0;
-}
 
 /* ---- read-only ---- */
 
-static int set_read_only(int fd, bool on)
-{
-	int flags = 0;
-	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
-		return -errno;
-	flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
-	return ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0 ? -errno : 0;
-}
 
 int image_read_only(int argc, char **argv)
 {
@@ -81,7 +64,7 @@ int image_read_only(int argc, char **argv)
 	_cleanup_close_ int fd = open_image(argv[1]);
 	if (fd < 0)
 		return EXIT_HAKO_USAGE;
-	int r = set_read_only(fd, on);
+	int r = fd_set_immutable(fd, on);
 	if (r < 0) {
 		log_errno(r, "cannot mark image %s %s", argv[1], on ? "read-only" : "writable");
 		return EXIT_HAKO_FAILED;
@@ -101,7 +84,7 @@ static bool to_clean(int dir, const char *name, bool all)
 		return false;
 	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	bool ro = false;
-	if (fd < 0 || (fd_read_only(fd, &ro) == 0 && ro))
+	if (fd < 0 || (fd_get_immutable(fd, &ro) == 0 && ro))
 		return false;
 	return name[0] == '.' || (machine_name_valid(name) && !image_running(name));
 }
@@ -224,7 +207,7 @@ static int image_info_load(const char *name, struct image_info *in)
 			mod = { sx.stx_mtime.tv_sec, 0 };
 	format_time(&born, in->created, sizeof(in->created));
 	format_time(&mod, in->modified, sizeof(in->modified));
-	int r = fd_read_only(fd, &in->read_only);
+	int r = fd_get_immutable(fd, &in->read_only);
 	if (r < 0)
 		return r;
 	in->path = hako_path(HAKO_DIR_IMAGES, "%s", name);

@@ -93,8 +93,8 @@ static int default_directory(struct run_config *cfg)
 	}
 	/* A read-only image (hako read-only) boots read-only, as nspawn boots one it finds by name. */
 	_cleanup_close_ int fd = open(cfg->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int flags = 0;
-	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_IMMUTABLE_FL))
+	bool immutable = false;
+	if (fd >= 0 && fd_get_immutable(fd, &immutable) == 0 && immutable)
 		cfg->read_only = true;
 	if (hako_dir_open_to_others(HAKO_DIR_IMAGES))
 		log_warning("%s is open to other users: setuid files written by -U machines can be run by them (chmod 0700 it)",

@@ -125,13 +125,7 @@ static int set_immutable(const char *path)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int flags;
-	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
-		return -errno;
-	flags |= FS_IMMUTABLE_FL;
-	if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
-		return -errno;
-	return 0;
+	return fd_set_immutable(fd, true);
 }
 
 /* A hidden directory an import was filling when it was killed: no one holds its lock. */
