@@ -40,12 +40,36 @@ hako_cgroups() {
 }
 
 # A container whose hako a test killed with SIGKILL leaves its (empty) cgroup: remove those this
-# test made, deepest first, once their killed tasks are gone.
+# test made, deepest first, once their killed tasks are gone. A machine-*.scope is systemd's:
+# removing it behind systemd's back can keep the unit (and machined's machine) alive for good, so
+# systemd is left to collect it; one it does not collect fails the test that left it.
 remove_test_cgroups() {
-	local cg i
-	comm -13 <(echo "$CGROUPS_BEFORE") <(hako_cgroups) | sort -r | while read -r cg; do
+	local cg i left=0
+	while read -r cg; do
+		[ -n "$cg" ] || continue
+		if [[ $cg == *.scope ]]; then
+			wait_for 10 test ! -d "$cg" || { echo "# systemd did not collect $cg"; left=1; }
+			continue
+		fi
 		for i in $(seq 50); do [ -d "$cg" ] || break; rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
+	done < <(comm -13 <(echo "$CGROUPS_BEFORE") <(hako_cgroups) | sort -r)
+	return $left
+}
+
+# test_machines_gone: on a host with systemd-machined, no machine of this test's root
+# directories may stay registered once its container ended (a later test would find its name
+# taken); one that stays is terminated and fails the test.
+test_machines_gone() {
+	command -v machinectl >/dev/null && [ -d /run/systemd/machines ] || return 0
+	local f left=0
+	for f in /run/systemd/machines/*; do
+		[ -f "$f" ] && grep -q "^ROOT=$TEST_TMP" "$f" 2>/dev/null || continue
+		wait_for 10 test ! -f "$f" && continue
+		echo "# systemd-machined still has ${f##*/}"
+		machinectl terminate "${f##*/}" 2>/dev/null || true
+		left=1
 	done
+	return $left
 }
 
 # kill_test_supervisors: SIGKILL to the supervisor of every machine this test's state dir still
@@ -71,12 +95,15 @@ common_teardown() {
 	local pid
 	for pid in "${BG_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	remove_test_cgroups
-	[ -n "${TEST_TMP:-}" ] || return 0
+	local left=0
+	remove_test_cgroups || left=1
+	test_machines_gone || left=1
+	[ -n "${TEST_TMP:-}" ] || return $left
 	# Unmount anything left below the test dir (deepest first), then remove it.
 	grep -F " $TEST_TMP" /proc/self/mountinfo | awk '{print $5}' | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf "$TEST_TMP"
+	return $left
 }
 
 # make_root [DIR]: a fresh busybox tree; prints its path.

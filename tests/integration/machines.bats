@@ -42,6 +42,8 @@ state() { (. "$HAKO_RUNTIME_DIR/machines/$1/state" && eval "echo \$$2"); }
 # gone PID: exited (a zombie waiting for the host's init to reap it counts as gone).
 gone() { ! grep -qv '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 listed() { "$HAKO" list | grep -q "^$1 "; }
+# has_tasks NAME N: hako status counts at least N tasks in the machine.
+has_tasks() { [ "$("$HAKO" status "$1" | sed -n 's/^ *Tasks: //p')" -ge "$2" ] 2>/dev/null; }
 
 @test "machines: 20 machines start, list, answer through shell, stop; nothing is left" {
 	for i in $(seq 20); do image "m$i"; done
@@ -372,6 +374,8 @@ confinement() { grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapBnd):' "/proc/$
 	[[ "$output" == *"State=running"* ]]
 	run "$HAKO" show --json j1
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["Name"]=="j1" and d["Class"]=="container"' "$output"
+	# busybox init forks its shell once it ran sysinit: wait for the second task.
+	wait_for 10 has_tasks j1 2
 	run "$HAKO" status j1
 	[ "${lines[0]}" = "j1($(state j1 UUID | tr -d -))" ]
 	[[ "$output" == *"OS: BusyBox test tree"* ]]
@@ -408,6 +412,7 @@ no_machine_cgroups() { [ -z "$(machine_cgroups "$1")" ]; }
 @test "machines: status and show report memory and tasks from the memory and pids controllers (v1 on a hybrid host)" {
 	image u2
 	"$HAKO" start --private-network u2
+	wait_for 10 has_tasks u2 2 # init and the shell it forks
 	dirs=$(state u2 CGROUPS)
 	[ "$(tr ' ' '\n' <<<"$dirs" | sort)" = "$(machine_cgroups u2)" ]
 	mem=

@@ -10,7 +10,8 @@ snapshot() {
 	cat /proc/self/mountinfo | awk '{print $4, $5, $9}'
 	test_processes
 	find "$HAKO_RUNTIME_DIR" | sort
-	find /sys/fs/cgroup -maxdepth 2 -type d 2>/dev/null | sort
+	# Only this test's cgroups: other tests on the machine make and remove their own.
+	find /sys/fs/cgroup -maxdepth 4 -type d \( -path "*/$HAKO_CG" -o -path "*/$HAKO_CG/*" -o -name "machine-*.scope" \) 2>/dev/null | sort
 }
 
 # The processes of this test's containers: those whose root or command line is in TEST_TMP
