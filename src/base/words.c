@@ -111,3 +111,29 @@ int words_split(const char *s, char ***ret, const char **why)
 	*ret = TAKE_PTR(words);
 	return 0;
 }
+
+int words_cunescape(const char *s, char **ret, size_t *ret_len, const char **why)
+{
+	_cleanup_free_ char *out = malloc(strlen(s) + 1);
+	if (!out)
+		return -ENOMEM;
+	size_t n = 0;
+	while (*s) {
+		char c = *s++;
+		if (c == '\\') {
+			if (!*s) {
+				*why = "a backslash ends the value";
+				return -EINVAL;
+			}
+			if (unescape(&s, &c) < 0) {
+				*why = "unknown escape (\\n, \\t, \\\\, \\\", \\', \\s, \\xHH or \\NNN)";
+				return -EINVAL;
+			}
+		}
+		out[n++] = c;
+	}
+	out[n] = 0;
+	*ret_len = n;
+	*ret = TAKE_PTR(out);
+	return 0;
+}

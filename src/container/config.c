@@ -23,6 +23,8 @@ void run_config_free(struct run_config *cfg)
 	strv_free(cfg->setenv);
 	strv_free(cfg->inaccessible);
 	strv_free(cfg->bind_users);
+	credentials_done(&cfg->credentials);
+	free(cfg->template_dir);
 	free(cfg->user);
 	free(cfg->chdir);
 	free(cfg->uuid);

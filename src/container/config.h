@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 
+#include "container/credentials.h"
 #include "container/isolation.h"
 #include "net/netconfig.h"
 
@@ -134,6 +135,8 @@ struct run_config {
 	enum timezone_mode timezone;
 	char **inaccessible; /* --inaccessible=: paths in the container */
 	char **bind_users;   /* --bind-user=: host user names */
+	struct credentials credentials; /* --set-credential=, --load-credential= */
+	char *template_dir; /* --template=: copied to the directory when it does not exist */
 	enum console_mode console;
 	bool quiet;
 	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */

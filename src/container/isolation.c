@@ -145,6 +145,7 @@ static bool wants_ports(const struct run_config *c) { return c->net.n_ports > 0;
 static bool wants_interface(const struct run_config *c) { return c->net.interfaces; }
 static bool wants_macvlan(const struct run_config *c) { return c->net.macvlan; }
 static bool wants_ipvlan(const struct run_config *c) { return c->net.ipvlan; }
+static bool wants_veth_extra(const struct run_config *c) { return c->net.veth_extra; }
 static bool wants_limits(const struct run_config *c) { return cgroup_limits_any(&c->iso.limits); }
 
 #define NO_HOST_LINKS "a user's container gets only a network namespace of its own: --private-network"
@@ -161,6 +162,7 @@ static const struct {
 	{ "--network-interface=", wants_interface, NO_HOST_LINKS },
 	{ "--network-macvlan=", wants_macvlan, NO_HOST_LINKS },
 	{ "--network-ipvlan=", wants_ipvlan, NO_HOST_LINKS },
+	{ "--network-veth-extra=", wants_veth_extra, NO_HOST_LINKS },
 	{ "--property=", wants_limits, "hako makes no cgroups when run by a user" },
 };
 

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "container/container.h"
+#include "container/credentials.h"
 #include "container/files.h"
 #include "container/isolation.h"
 #include "container/specs.h"
@@ -1023,6 +1024,9 @@ int mounts_setup(struct container *c)
 	if (r < 0)
 		return r;
 	r = mount_run(c, nfd);
+	if (r < 0)
+		return r;
+	r = credentials_setup(c, nfd);
 	if (r < 0)
 		return r;
 	r = mount_binds(c, nfd);

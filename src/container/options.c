@@ -402,6 +402,9 @@ const struct opt run_options[] = {
 	{ "link-journal", 'j', OPT_OPTIONAL, "MODE", "no, auto, host, try-host, guest, try-guest (-j: try-guest)", link_journal_parse, WHOLE, "Exec.LinkJournal" },
 	{ "oom-score-adjust", 0, OPT_REQUIRED, "N", "The payload's OOM score adjustment (-1000..1000)", set_oom_score_adjust, WHOLE, "Exec.OOMScoreAdjust" },
 	{ "personality", 0, OPT_REQUIRED, "ARCH", "The architecture uname(2) reports (x86 on x86-64)", set_personality, WHOLE, "Exec.Personality" },
+	{ "set-credential", 0, OPT_REQUIRED, "ID:VALUE", "Pass a credential to the guest (C escapes in VALUE)", credential_set, CFG(credentials), "Exec.SetCredential" },
+	{ "load-credential", 0, OPT_REQUIRED, "ID:PATH", "Pass the file PATH to the guest as credential ID", credential_load, CFG(credentials), "Exec.LoadCredential" },
+	{ "template", 0, OPT_REQUIRED, "DIR", "Make the -D directory, if it does not exist, as a snapshot or copy of DIR", opt_set_string, CFG(template_dir), NULL },
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },
 };
 const size_t run_options_n = ELEMENTSOF(run_options);

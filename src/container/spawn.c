@@ -3,6 +3,8 @@
  * exec. Without -b, PID 1 is this process itself acting as a stub init (nspawn's --as-pid2), or
  * with --as-pid1 the command itself (nspawn's default). */
 #include "container/container.h"
+#include "container/credentials.h"
+#include "container/template.h"
 #include "container/isolation.h"
 
 #include <errno.h>
@@ -324,6 +326,10 @@ static int build_env(struct container *c)
 	}
 	if (c->pty_master >= 0)
 		r = r ?: env_put(&c->envp, xasprintf("TERM=%s", term && *term ? term : "vt220"));
+	/* nspawn names the credentials to the payload and to a booted systemd, which reads them
+	 * from there for its services' LoadCredential=ID. */
+	if (c->cfg->credentials.n > 0)
+		r = r ?: env_put(&c->envp, strdup("CREDENTIALS_DIRECTORY=" CREDENTIALS_DIR));
 	for (size_t i = 0; c->cfg->setenv && c->cfg->setenv[i]; i++)
 		r = r ?: env_put(&c->envp, strdup(c->cfg->setenv[i]));
 	return r;
@@ -383,6 +389,14 @@ static int validate(struct container *c, int *ret_exit)
 	int r = isolation_check_caller(c->cfg);
 	if (r < 0)
 		return r;
+	r = template_check(c->cfg);
+	if (r < 0)
+		return r;
+	*ret_exit = EXIT_HAKO_FAILED;
+	r = template_apply(c->cfg);
+	if (r < 0)
+		return r;
+	*ret_exit = EXIT_HAKO_USAGE;
 	r = open_root(c, c->cfg->directory);
 	if (r < 0)
 		return r;

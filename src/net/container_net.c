@@ -143,6 +143,11 @@ static int check_links(const struct container *c)
 				log_error("network interface %s does not exist", *l);
 				return -ENODEV;
 			}
+	for (char *const *l = n->veth_extra; l && *l; l += 2)
+		if (!link_gone_soon(r, *l)) {
+			log_error("interface %s exists already", *l);
+			return -EEXIST;
+		}
 	if (n->bridge && (c->net->master = rtnl_ifindex(r, n->bridge)) < 0) {
 		log_error("bridge %s does not exist", n->bridge);
 		return -ENODEV;
@@ -429,6 +434,10 @@ static int make_links(struct container *c, struct rtnl *r)
 			rtnl_link_add(r, &(struct rtnl_link){ .name = name, .kind = lowers[i].kind,
 				.parent = rtnl_ifindex(r, *l), .netns_fd = &s->child_ns });
 		}
+	/* --network-veth-extra=: left down at both ends and unconfigured, as nspawn leaves them. */
+	for (char **l = n->veth_extra; l && *l; l += 2)
+		rtnl_link_add(r, &(struct rtnl_link){ .name = l[0], .kind = "veth", .peer = l[1],
+			.peer_netns_fd = &s->child_ns });
 	for (char **l = n->interfaces; l && *l; l++) {
 		rtnl_link_change(r, &(struct rtnl_link){ .name = *l, .netns_fd = &s->child_ns });
 		/* Remembered to be moved back at the end. */

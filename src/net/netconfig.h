@@ -20,6 +20,7 @@ struct net_config {
 	char **interfaces;     /* --network-interface=IF: moved in, given back at exit */
 	char **macvlan;        /* --network-macvlan=IF: mv-IF inside */
 	char **ipvlan;         /* --network-ipvlan=IF: iv-IF inside */
+	char **veth_extra;     /* --network-veth-extra=: host end, container end, host end, ... */
 	struct port_spec *ports; /* -p/--port= */
 	unsigned n_ports;
 };

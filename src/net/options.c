@@ -21,6 +21,7 @@ void net_config_free(struct net_config *n)
 	strv_free(n->interfaces);
 	strv_free(n->macvlan);
 	strv_free(n->ipvlan);
+	strv_free(n->veth_extra);
 	free(n->ports);
 	*n = (struct net_config){ 0 };
 }
@@ -139,6 +140,30 @@ static int set_ipvlan(void *target, const char *value, const char **why)
 	return push_ifname(&private_net(target)->ipvlan, value, why);
 }
 
+/* HOSTIF[:CONTAINERIF], the container's end named as the host's by default, as in nspawn. */
+static int set_veth_extra(void *target, const char *value, const char **why)
+{
+	struct net_config *n = private_net(target);
+	const char *colon = strchr(value, ':');
+	_cleanup_free_ char *host = strndup(value, colon ? (size_t)(colon - value) : strlen(value));
+	if (!host)
+		return -ENOMEM;
+	const char *inside = colon ? colon + 1 : host;
+	if (!ifname_valid(host) || !ifname_valid(inside)) {
+		*why = "expected HOSTIF[:CONTAINERIF] with valid interface names";
+		return -EINVAL;
+	}
+	for (char **l = n->veth_extra; l && *l; l += 2)
+		if (streq(l[0], host) || streq(l[1], inside)) {
+			*why = "an interface of this name is asked for already";
+			return -EINVAL;
+		}
+	int r = strv_push(&n->veth_extra, host);
+	if (r < 0)
+		return r;
+	return strv_push(&n->veth_extra, inside);
+}
+
 static int set_port(void *target, const char *value, const char **why)
 {
 	struct net_config *n = target;
@@ -176,6 +201,7 @@ const struct opt run_net_options[] = {
 	{ "network-interface", 0, OPT_REQUIRED, "IF", "Move host interface IF in, give it back at exit", set_interface, NET, "Network.Interface" },
 	{ "network-macvlan", 0, OPT_REQUIRED, "IF", "A macvlan mv-IF on host interface IF", set_macvlan, NET, "Network.MACVLAN" },
 	{ "network-ipvlan", 0, OPT_REQUIRED, "IF", "An ipvlan iv-IF on host interface IF", set_ipvlan, NET, "Network.IPVLAN" },
+	{ "network-veth-extra", 0, OPT_REQUIRED, "HOSTIF[:CONTIF]", "An extra veth pair: HOSTIF on the host, CONTIF (default HOSTIF) inside", set_veth_extra, NET, "Network.VirtualEthernetExtra" },
 	{ "port", 'p', OPT_REQUIRED, "[PROTO:]HOST[:CONT]", "Forward host port HOST to the container (needs a private network)", set_port, NET, "Network.Port" },
 };
 const size_t run_net_options_n = ELEMENTSOF(run_net_options);

@@ -31,6 +31,7 @@ static const char *const privileged_keys[] = {
 	"Exec.LinkJournal", /* host mode writes on the host */
 	"Exec.OOMScoreAdjust", /* -1000 makes the container the last the kernel kills */
 	"Exec.Limit*", /* a file beside the image must not lift the admin's limits */
+	"Exec.SetCredential", "Exec.LoadCredential", /* secrets the admin chose; a path reads the host */
 };
 
 static bool is_privileged(const char *section, const char *key)
@@ -90,6 +91,10 @@ struct apply {
 static const char *const start_mode_options[] = { "boot", "as-pid2", "as-pid1", NULL };
 static const char *const start_mode_keys[] = { "Boot", "ProcessTwo", NULL };
 
+/* nspawn's credentials are one setting too: one given on the command line drops the file's. */
+static const char *const credential_options[] = { "set-credential", "load-credential", NULL };
+static const char *const credential_keys[] = { "SetCredential", "LoadCredential", NULL };
+
 static bool section_known(const char *name)
 {
 	for (size_t i = 0; i < ELEMENTSOF(known_sections); i++)
@@ -129,6 +134,9 @@ static int on_entry(void *userdata, const struct ini_pos *pos, const char *secti
 		return 0;
 	if (a->seen && streq(section, "Exec") && strv_contains((char *const *)start_mode_keys, key) &&
 	    opts_any_seen(a->groups, a->n_groups, a->seen, start_mode_options))
+		return 0;
+	if (a->seen && streq(section, "Exec") && strv_contains((char *const *)credential_keys, key) &&
+	    opts_any_seen(a->groups, a->n_groups, a->seen, credential_options))
 		return 0;
 	if (!a->trusted && is_privileged(section, key)) {
 		log_warning("%s:%u: %s= ignored: the file is not in a trusted directory (%s, %s)",

@@ -23,11 +23,6 @@ merged_root() {
 	echo "$dir"
 }
 
-debian_tree() {
-	DEB=${HAKO_TEST_DEBIAN:-$("$FIXTURES/mkdebian.sh")}
-	[ -x "$DEB/lib/systemd/systemd" ] || { echo "no Debian tree at '$DEB'"; false; }
-}
-
 # lane: vm
 @test "volatile: yes is a tmpfs root with the tree's /usr read-only; the tree's /etc is hidden, nothing reaches it" {
 	local m before
@@ -128,15 +123,6 @@ debian_tree() {
 	run "$HAKO" run -q -D "$DEB" --volatile=overlay /bin/sh -c "touch /$DEB_MARK /etc/$DEB_MARK /var/$DEB_MARK && echo overlay"
 	[ "$output" = overlay ]
 	[ ! -e "$DEB/$DEB_MARK" ] && [ ! -e "$DEB/etc/$DEB_MARK" ] && [ ! -e "$DEB/var/$DEB_MARK" ]
-}
-
-# wait_running CMD...: until `CMD systemctl is-system-running --wait` says running or degraded.
-wait_running() {
-	local deadline=$((SECONDS + 30 * ${HAKO_TEST_SLOW:-1})) out
-	until out=$(timeout 30 "$@" systemctl is-system-running --wait 2>&1); [[ "$out" =~ ^(running|degraded)$ ]]; do
-		[ $SECONDS -lt $deadline ] || { echo "not running after 30 s: $out"; return 1; }
-		sleep 0.2
-	done
 }
 
 # lane: vm
