@@ -35,7 +35,7 @@ char *image_path(const char *name, const char *suffix)
 int image_check_name(const char *name) { return machine_check_name("image", name); }
 
 /* An image in use by a running machine may not be renamed, removed or overwritten. */
-static int check_not_running(const char *name)
+int image_check_not_running(const char *name)
 {
 	struct machine_state st;
 	int r = machine_get(name, &st);
@@ -198,7 +198,7 @@ static int image_rename(int argc, char **argv)
 	}
 	if (check_src_dst(argv[1], argv[2]) < 0)
 		return EXIT_HAKO_USAGE;
-	if (check_not_running(argv[1]) < 0)
+	if (image_check_not_running(argv[1]) < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_free_ char *from = image_path(argv[1], NULL), *to = image_path(argv[2], NULL),
 			    *sfrom = image_path(argv[1], ".nspawn"), *sto = image_path(argv[2], ".nspawn");
@@ -226,7 +226,7 @@ static int image_remove(int argc, char **argv)
 			return EXIT_HAKO_USAGE;
 		if (image_check_exists(argv[i], true) < 0)
 			return EXIT_HAKO_USAGE;
-		if (check_not_running(argv[i]) < 0)
+		if (image_check_not_running(argv[i]) < 0)
 			return EXIT_HAKO_USAGE;
 	}
 	for (int i = 1; i < argc; i++) {

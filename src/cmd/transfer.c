@@ -30,7 +30,7 @@
 /* ---- options: a table per verb ---- */
 
 struct topts {
-	bool read_only;
+	bool read_only, force;
 	char *format, *verify;
 	const char *op[2]; /* the operands, "-" being one (stdin or stdout) */
 	int n_op;
@@ -46,8 +46,13 @@ static void topts_done(struct topts *o)
 	{ "read-only", 0, OPT_NONE, NULL, "Make the image read-only (the immutable flag on its directory)", \
 	  opt_set_flag, offsetof(struct topts, read_only) }
 
-static const struct opt import_options[] = { READ_ONLY_OPT };
+#define FORCE_OPT                                                                                      \
+	{ "force", 0, OPT_NONE, NULL, "Replace an existing image NAME (not one a machine runs on)",     \
+	  opt_set_flag, offsetof(struct topts, force) }
+
+static const struct opt import_options[] = { READ_ONLY_OPT, FORCE_OPT };
 static const struct opt export_options[] = {
+	{ "force", 0, OPT_NONE, NULL, "Overwrite an existing FILE", opt_set_flag, offsetof(struct topts, force) },
 	{ "format", 0, OPT_REQUIRED, "FORMAT", "uncompressed, gzip, xz, zstd or bzip2 (default: FILE's suffix)",
 	  opt_set_string, offsetof(struct topts, format) },
 };
@@ -55,6 +60,7 @@ static const struct opt pull_options[] = {
 	{ "verify", 0, OPT_REQUIRED, "MODE", "no, or checksum against SHA256SUMS beside URL (the default)",
 	  opt_set_string, offsetof(struct topts, verify) },
 	READ_ONLY_OPT,
+	FORCE_OPT,
 };
 
 struct verb {
@@ -70,9 +76,10 @@ static const struct verb import_tar = { import_options, ELEMENTSOF(import_option
 static const struct verb import_fs = { import_options, ELEMENTSOF(import_options), 1, "DIR [NAME]",
 	"Copy a directory tree into a new image; NAME defaults to DIR's name." };
 static const struct verb export_tar = { export_options, ELEMENTSOF(export_options), 1, "NAME [FILE|-]",
-	"Write image NAME as a tar to FILE (never over an existing one), or to stdout." };
+	"Write image NAME as a tar to FILE (over an existing one only with --force), or to stdout." };
 static const struct verb pull_tar = { pull_options, ELEMENTSOF(pull_options), 1, "URL [NAME]",
-	"Download a tar over http(s) into a new image, checked against the SHA256SUMS beside it." };
+	"Download a tar over http(s) into a new image, checked against the SHA256SUMS beside it, "
+	"with the settings file URL.nspawn (URL without its suffix) beside the image if the server has one." };
 
 /* 0: go on; -ECANCELED: --help was shown; else a usage error, logged. */
 static int parse(const struct verb *v, int argc, char **argv, struct topts *o)
@@ -97,8 +104,9 @@ static int parse(const struct verb *v, int argc, char **argv, struct topts *o)
 /* hako's exit status for a parse() that did not go on. */
 static int parse_status(int r) { return r == -ECANCELED ? 0 : EXIT_HAKO_USAGE; }
 
-/* NAME as given, or as machinectl derives it from the source's file name. */
-static int pick_name(const char *given, const char *from, char **ret)
+/* NAME as given, or as machinectl derives it from the source's file name; with force an existing
+ * image NAME will be replaced, unless a machine runs on it. */
+static int pick_name(const char *given, const char *from, bool force, char **ret)
 {
 	_cleanup_free_ char *name = given ? strdup(given) : image_name_from_path(from);
 	if (!name && !given) {
@@ -110,7 +118,7 @@ static int pick_name(const char *given, const char *from, char **ret)
 	int r = image_check_name(name);
 	if (r < 0)
 		return r;
-	r = image_check_exists(name, false);
+	r = force ? image_check_not_running(name) : image_check_exists(name, false);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(name);
@@ -173,8 +181,30 @@ static int make_locked_temp(char *tmp)
 	return fd;
 }
 
-/* Fills <images>/.KIND-NAME-XXXXXX, renames it to NAME, then marks it read-only if asked. */
-static int create_image(const char *name, const char *kind, bool read_only, fill_fn fill, void *userdata)
+/* tmp renamed to dst; with force an image there is swapped out at once (made writable first:
+ * an immutable directory cannot be renamed), then removed. */
+static int install_image(const char *tmp, const char *dst, bool force)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EEXIST || !force)
+		return -errno;
+	_cleanup_close_ int old = open(dst, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (old >= 0)
+		(void)fd_set_immutable(old, false);
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_EXCHANGE) < 0)
+		return -errno;
+	/* Unlocked now: if this fails, the next import collects it. */
+	int r = rm_rf(tmp);
+	if (r < 0)
+		log_warning("the replaced image is left in %s: %s", tmp, strerror(-r));
+	return 0;
+}
+
+/* Fills <images>/.KIND-NAME-XXXXXX, renames it to NAME (over an old one with --force), then marks
+ * it read-only if asked. */
+static int create_image(const char *name, const char *kind, const struct topts *a, fill_fn fill,
+			void *userdata)
 {
 	int r = hako_mkdir(HAKO_DIR_IMAGES, ".");
 	if (r < 0)
@@ -192,13 +222,13 @@ static int create_image(const char *name, const char *kind, bool read_only, fill
 		r = -errno;
 	else
 		r = fill(tmp, userdata);
-	if (r >= 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) < 0)
-		r = -errno;
+	if (r >= 0)
+		r = install_image(tmp, dst, a->force);
 	if (r < 0) {
 		(void)rm_rf(tmp);
 		return r;
 	}
-	if (!read_only)
+	if (!a->read_only)
 		return 0;
 	r = set_immutable(dst);
 	if (r < 0)
@@ -219,10 +249,10 @@ static int fill_from_tar(const char *dir, void *userdata)
 	return tar_unpack(u->fd, dir, &u->why);
 }
 
-static int unpack_as(int fd, const char *source, const char *name, bool read_only)
+static int unpack_as(int fd, const char *source, const char *name, const struct topts *a)
 {
 	struct unpack u = { .fd = fd };
-	int r = create_image(name, "tar", read_only, fill_from_tar, &u);
+	int r = create_image(name, "tar", a, fill_from_tar, &u);
 	_cleanup_free_ char *why = u.why;
 	if (r == -ENOPKG)
 		log_error("cannot import %s: libarchive (libarchive13) is not installed", source);
@@ -245,7 +275,7 @@ int cmd_import_tar(int argc, char **argv)
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_free_ char *name = NULL;
-	if (pick_name(a.op[1], a.op[0], &name) < 0)
+	if (pick_name(a.op[1], a.op[0], a.force, &name) < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_close_ int fd = std_in ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)
 				       : open(a.op[0], O_RDONLY | O_CLOEXEC);
@@ -253,7 +283,7 @@ int cmd_import_tar(int argc, char **argv)
 		log_errno(-errno, "cannot open %s", a.op[0]);
 		return EXIT_HAKO_FAILED;
 	}
-	r = unpack_as(fd, a.op[0], name, a.read_only);
+	r = unpack_as(fd, a.op[0], name, &a);
 	return r < 0 ? EXIT_HAKO_FAILED : 0;
 }
 
@@ -274,14 +304,14 @@ int cmd_import_fs(int argc, char **argv)
 	if (r < 0)
 		return parse_status(r);
 	_cleanup_free_ char *name = NULL;
-	if (pick_name(a.op[1], a.op[0], &name) < 0)
+	if (pick_name(a.op[1], a.op[0], a.force, &name) < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_close_ int s = open(a.op[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s < 0) {
 		log_errno(-errno, "cannot open directory %s", a.op[0]);
 		return EXIT_HAKO_USAGE;
 	}
-	r = create_image(name, "fs", a.read_only, fill_from_dir, &s);
+	r = create_image(name, "fs", &a, fill_from_dir, &s);
 	if (r < 0) {
 		log_errno(r, "cannot import %s as image %s", a.op[0], name);
 		return EXIT_HAKO_FAILED;
@@ -307,10 +337,28 @@ static int open_output(const char *file, int *ret_fd)
 	return 0;
 }
 
-static int link_output(int fd, const char *file)
+/* With force over an existing FILE: linked beside it, then renamed over it in one step (a reader
+ * sees the old tar or the new one, never part of one). */
+static int link_output(int fd, const char *file, bool force)
 {
-	if (linkat(fd, "", AT_FDCWD, file, AT_EMPTY_PATH) < 0)
+	if (linkat(fd, "", AT_FDCWD, file, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != EEXIST || !force)
 		return -errno;
+	char rnd[17];
+	int r = random_hex(rnd, 8);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *tmp = xasprintf("%s.%s.tmp", file, rnd);
+	if (!tmp)
+		return -ENOMEM;
+	if (linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH) < 0)
+		return -errno;
+	if (rename(tmp, file) < 0) {
+		r = -errno;
+		(void)unlink(tmp);
+		return r;
+	}
 	return 0;
 }
 
@@ -355,8 +403,8 @@ int cmd_export_tar(int argc, char **argv)
 		log_error("refusing to write a tar to a terminal: give FILE or redirect stdout");
 		return EXIT_HAKO_USAGE;
 	}
-	if (file && access(file, F_OK) == 0) {
-		log_error("%s already exists", file);
+	if (file && !a.force && access(file, F_OK) == 0) {
+		log_error("%s already exists (--force overwrites it)", file);
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_close_ int fd = -1;
@@ -368,7 +416,7 @@ int cmd_export_tar(int argc, char **argv)
 	r = export_to(a.op[0], file ? fd : STDOUT_FILENO, c, file ? file : "stdout");
 	if (r < 0)
 		return EXIT_HAKO_FAILED;
-	r = file ? link_output(fd, file) : 0;
+	r = file ? link_output(fd, file, a.force) : 0;
 	if (r < 0) {
 		log_errno(r, "cannot create %s", file);
 		return EXIT_HAKO_FAILED;
@@ -396,21 +444,28 @@ static int parse_verify(const char *v)
 	return -EINVAL;
 }
 
-/* The SHA256SUMS beside url names file with the digest got. */
-static int verify_checksum(const char *url, const char *file, const char *got)
+/* The SHA256SUMS beside url, logged when it cannot be had. */
+static int fetch_sums(const char *url, char **ret_url, char **ret_sums)
 {
-	_cleanup_free_ char *sums_url = url_sibling(url, "SHA256SUMS"), *sums = NULL, *why = NULL;
+	_cleanup_free_ char *sums_url = url_sibling(url, "SHA256SUMS"), *why = NULL;
 	if (!sums_url)
 		return log_errno(-ENOMEM, "cannot pull %s", url);
-	int r = http_get_text(sums_url, 1 << 20, &sums, &why);
+	int r = http_get_text(sums_url, 1 << 20, ret_sums, &why);
 	if (r < 0 && why)
 		log_error("cannot download %s: %s", sums_url, why);
 	else if (r < 0)
 		log_errno(r, "cannot download %s", sums_url);
 	if (r < 0)
 		return r;
+	*ret_url = TAKE_PTR(sums_url);
+	return 0;
+}
+
+/* sums (from sums_url) names file, downloaded from url, with the digest got. */
+static int check_sum(const char *sums_url, const char *sums, const char *url, const char *file, const char *got)
+{
 	char want[65];
-	r = sha256sums_find(sums, file, want);
+	int r = sha256sums_find(sums, file, want);
 	if (r == -ENOENT)
 		log_error("%s has no line for %s", sums_url, file);
 	else if (r < 0)
@@ -418,6 +473,44 @@ static int verify_checksum(const char *url, const char *file, const char *got)
 	else if (!streq(want, got))
 		log_error("checksum of %s does not match %s (got %s, expected %s)", url, sums_url, got, want);
 	return r < 0 ? r : streq(want, got) ? 0 : -EBADMSG;
+}
+
+/* What a pull fetched: the tar, then the settings file if the server has one. */
+struct pulled {
+	const char *url;
+	char *file; /* url's last component, as SHA256SUMS names it */
+	int fd;
+	char sum[65];
+	char *settings, *settings_url, *settings_file;
+};
+
+static void pulled_done(struct pulled *p)
+{
+	free(p->file);
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->settings);
+	free(p->settings_url);
+	free(p->settings_file);
+}
+
+/* importctl's --verify=checksum covers the settings file too: one the list does not name is
+ * refused, as it could be anyone's. */
+static int verify_checksums(const struct pulled *p)
+{
+	_cleanup_free_ char *sums_url = NULL, *sums = NULL;
+	int r = fetch_sums(p->url, &sums_url, &sums);
+	if (r < 0)
+		return r;
+	r = check_sum(sums_url, sums, p->url, p->file, p->sum);
+	if (r < 0 || !p->settings)
+		return r;
+	struct sha256 sha;
+	char got[65];
+	sha256_init(&sha);
+	sha256_update(&sha, p->settings, strlen(p->settings));
+	sha256_hex(&sha, got);
+	return check_sum(sums_url, sums, p->settings_url, p->settings_file, got);
 }
 
 /* The download, into an unnamed file in the images directory (it may be large). */
@@ -445,6 +538,74 @@ static int download(const char *url, struct sha256 *sha, int *ret_fd)
 	return 0;
 }
 
+/* machined's importer fetches URL.nspawn too (URL without its tar suffix): a 404 means the
+ * image comes without one; any other failure fails the pull rather than drop the settings. */
+static int fetch_settings(struct pulled *p)
+{
+	_cleanup_free_ char *base = image_name_from_path(p->file), *why = NULL;
+	p->settings_file = base ? xasprintf("%s.nspawn", base) : NULL;
+	p->settings_url = p->settings_file ? url_sibling(p->url, p->settings_file) : NULL;
+	if (!p->settings_url)
+		return log_errno(-ENOMEM, "cannot pull %s", p->url);
+	int r = http_get_text(p->settings_url, 1 << 20, &p->settings, &why);
+	if (r == -ENOENT) {
+		log_debug("%s: none on the server (%s)", p->settings_url, why);
+		return 0;
+	}
+	if (r < 0 && why)
+		log_error("cannot download %s: %s", p->settings_url, why);
+	else if (r < 0)
+		log_errno(r, "cannot download %s", p->settings_url);
+	return r;
+}
+
+/* NAME.nspawn beside the image, where nspawn and hako read it as untrusted: the keys that grant
+ * more than the tree (Capability=, Bind=, [Network]...) count only from /etc/systemd/nspawn. */
+static int check_settings_free(const struct pulled *p, const char *name, bool force)
+{
+	_cleanup_free_ char *path = image_path(name, ".nspawn");
+	if (!path)
+		return log_errno(-ENOMEM, "cannot pull %s", p->url);
+	if (!p->settings || force || access(path, F_OK) < 0)
+		return 0;
+	log_error("%s already exists (--force replaces it)", path);
+	return -EEXIST;
+}
+
+static int install_settings(const struct pulled *p, const char *name, bool force)
+{
+	_cleanup_free_ char *path = image_path(name, ".nspawn");
+	if (!p->settings)
+		return 0;
+	int r = path ? write_file_atomic(path, p->settings, 0644, !force) : -ENOMEM;
+	if (r < 0)
+		log_errno(r, "image %s pulled, but not its settings file %s", name, p->settings_url);
+	return r;
+}
+
+static int pull(struct pulled *p, const char *name, const struct topts *a, int verify)
+{
+	struct sha256 sha;
+	sha256_init(&sha);
+	int r = download(p->url, &sha, &p->fd);
+	if (r < 0)
+		return r;
+	sha256_hex(&sha, p->sum);
+	r = fetch_settings(p);
+	if (r < 0)
+		return r;
+	r = verify == VERIFY_CHECKSUM ? verify_checksums(p) : 0;
+	if (r < 0)
+		return r;
+	r = check_settings_free(p, name, a->force);
+	if (r < 0)
+		return r;
+	r = unpack_as(p->fd, p->url, name, a);
+	if (r < 0)
+		return r;
+	return install_settings(p, name, a->force);
+}
+
 int cmd_pull_tar(int argc, char **argv)
 {
 	_cleanup_(topts_done) struct topts a = { 0 };
@@ -454,23 +615,15 @@ int cmd_pull_tar(int argc, char **argv)
 	int verify = parse_verify(a.verify);
 	if (verify < 0)
 		return EXIT_HAKO_USAGE;
-	_cleanup_free_ char *file = url_last_component(a.op[0]), *name = NULL;
-	if (!(startswith(a.op[0], "http://") || startswith(a.op[0], "https://")) || !file) {
-		log_error("invalid URL %s (http:// or https://, naming a file)", a.op[0]);
+	_cleanup_(pulled_done) struct pulled p = { .url = a.op[0], .file = url_last_component(a.op[0]), .fd = -1 };
+	_cleanup_free_ char *name = NULL;
+	if (!(startswith(p.url, "http://") || startswith(p.url, "https://")) || !p.file) {
+		log_error("invalid URL %s (http:// or https://, naming a file)", p.url);
 		return EXIT_HAKO_USAGE;
 	}
-	if (pick_name(a.op[1], file, &name) < 0)
+	if (pick_name(a.op[1], p.file, a.force, &name) < 0)
 		return EXIT_HAKO_USAGE;
-	struct sha256 sha;
-	sha256_init(&sha);
-	_cleanup_close_ int fd = -1;
-	if (download(a.op[0], &sha, &fd) < 0)
-		return EXIT_HAKO_FAILED;
-	char got[65];
-	sha256_hex(&sha, got);
-	if (verify == VERIFY_CHECKSUM && verify_checksum(a.op[0], file, got) < 0)
-		return EXIT_HAKO_FAILED;
-	r = unpack_as(fd, a.op[0], name, a.read_only);
+	r = pull(&p, name, &a, verify);
 	return r < 0 ? EXIT_HAKO_FAILED : 0;
 }
 

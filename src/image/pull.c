@@ -18,6 +18,7 @@ static struct {
 	CURL *(*init)(void);
 	CURLcode (*setopt)(CURL *, CURLoption, ...);
 	CURLcode (*perform)(CURL *);
+	CURLcode (*getinfo)(CURL *, CURLINFO, ...);
 	void (*cleanup)(CURL *);
 } lib;
 
@@ -25,6 +26,7 @@ static const struct dl_symbol symbols[] = {
 	DL_SYMBOL("curl_easy_init", lib, init),
 	DL_SYMBOL("curl_easy_setopt", lib, setopt),
 	DL_SYMBOL("curl_easy_perform", lib, perform),
+	DL_SYMBOL("curl_easy_getinfo", lib, getinfo),
 	DL_SYMBOL("curl_easy_cleanup", lib, cleanup),
 };
 
@@ -101,11 +103,13 @@ static int get(const char *url, struct sink *s, char **ret_why)
 	CURLcode code = lib.perform(c);
 	if (s->error < 0)
 		return s->error;
-	if (code != CURLE_OK) {
-		*ret_why = strdup(err[0] ? err : "download failed");
-		return -EIO;
-	}
-	return 0;
+	if (code == CURLE_OK)
+		return 0;
+	*ret_why = strdup(err[0] ? err : "download failed");
+	long status = 0;
+	if (code == CURLE_HTTP_RETURNED_ERROR)
+		lib.getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	return status == 404 || status == 410 ? -ENOENT : -EIO;
 }
 
 int http_get_fd(const char *url, int fd, struct sha256 *sha, size_t max, char **ret_why)

@@ -15,6 +15,7 @@ setup() {
 }
 
 teardown() {
+	kill_test_supervisors
 	# --read-only images are immutable: let the teardown remove them.
 	chattr -i "$HAKO_IMAGE_DIR"/* 2>/dev/null || true
 	common_teardown
@@ -203,8 +204,15 @@ PY
 	echo keep > "$TEST_TMP/there.tar"
 	run "$HAKO" export-tar bb "$TEST_TMP/there.tar"
 	[ "$status" -eq 125 ]
-	[ "$output" = "hako: $TEST_TMP/there.tar already exists" ]
+	[ "$output" = "hako: $TEST_TMP/there.tar already exists (--force overwrites it)" ]
 	[ "$(cat "$TEST_TMP/there.tar")" = keep ]
+	# --force overwrites it in one step, leaving no temporary file beside it.
+	ln "$TEST_TMP/there.tar" "$TEST_TMP/old-link"
+	run "$HAKO" export-tar --force bb "$TEST_TMP/there.tar"
+	[ "$status" -eq 0 ]
+	[[ "$(file -b "$TEST_TMP/there.tar")" == *POSIX* ]]
+	[ "$(cat "$TEST_TMP/old-link")" = keep ]
+	[ -z "$(ls "$TEST_TMP" | grep '\.tmp$')" ]
 	run "$HAKO" export-tar --format=lz4 bb "$TEST_TMP/x.tar"
 	[ "$status" -eq 125 ]
 	[[ "$output" == "hako: unknown --format=lz4 "* ]]
@@ -232,6 +240,8 @@ listening() { grep -q '0100007F:1F90 00000000:0000 0A' /proc/net/tcp; }
 	run "$HAKO" pull-tar http://127.0.0.1:8080/busybox.tar.xz
 	[ "$status" -eq 0 ]
 	same_tree "$SRC" "$HAKO_IMAGE_DIR/busybox"
+	# The server has no busybox.nspawn: not an error, and none is made.
+	[ ! -e "$HAKO_IMAGE_DIR/busybox.nspawn" ]
 	run "$HAKO" pull-tar http://127.0.0.1:8080/tampered.tar.xz
 	[ "$status" -eq 126 ]
 	[[ "$output" == "hako: checksum of http://127.0.0.1:8080/tampered.tar.xz does not match "* ]]
@@ -256,6 +266,94 @@ listening() { grep -q '0100007F:1F90 00000000:0000 0A' /proc/net/tcp; }
 	run "$HAKO" pull-tar file:///etc/passwd x
 	[ "$status" -eq 125 ]
 	[[ "$output" == "hako: invalid URL file:///etc/passwd "* ]]
+}
+
+@test "pull-tar fetches URL.nspawn beside the image as untrusted settings, checked against SHA256SUMS too" {
+	mkdir "$TEST_TMP/www"
+	for n in bb nosum bad; do
+		tar --numeric-owner -C "$SRC" -cJf "$TEST_TMP/www/$n.tar.xz" .
+		printf '[Exec]\nEnvironment=FROMFILE=%s\nCapability=CAP_SYS_ADMIN\n' "$n" > "$TEST_TMP/www/$n.nspawn"
+	done
+	(cd "$TEST_TMP/www" && sha256sum bb.tar.xz bb.nspawn nosum.tar.xz bad.tar.xz > SHA256SUMS)
+	echo "$(sha256sum < /dev/null | cut -d' ' -f1)  bad.nspawn" >> "$TEST_TMP/www/SHA256SUMS"
+	serve "$TEST_TMP/www"
+	run "$HAKO" pull-tar http://127.0.0.1:8080/bb.tar.xz
+	[ "$status" -eq 0 ]
+	cmp "$TEST_TMP/www/bb.nspawn" "$HAKO_IMAGE_DIR/bb.nspawn"
+	# Beside the image it counts as nspawn counts it there: Environment= applies, Capability= not.
+	run "$HAKO" run -D "$HAKO_IMAGE_DIR/bb" /bin/sh -c 'echo "$FROMFILE"'
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = bb ]
+	[[ "$output" == *"Capability= ignored: the file is not in a trusted directory"* ]]
+	# A settings file SHA256SUMS does not name, or names with another digest, fails the pull whole.
+	run "$HAKO" pull-tar http://127.0.0.1:8080/nosum.tar.xz
+	[ "$status" -eq 126 ]
+	[ "$output" = "hako: http://127.0.0.1:8080/SHA256SUMS has no line for nosum.nspawn" ]
+	run "$HAKO" pull-tar http://127.0.0.1:8080/bad.tar.xz
+	[ "$status" -eq 126 ]
+	[[ "$output" == "hako: checksum of http://127.0.0.1:8080/bad.nspawn does not match "* ]]
+	[ "$(ls -A "$HAKO_IMAGE_DIR" | paste -sd' ')" = "bb bb.nspawn" ]
+	# --verify=no takes it unchecked.
+	run "$HAKO" pull-tar --verify=no http://127.0.0.1:8080/bad.tar.xz
+	[ "$status" -eq 0 ]
+	cmp "$TEST_TMP/www/bad.nspawn" "$HAKO_IMAGE_DIR/bad.nspawn"
+}
+
+@test "--force replaces an existing image (import-tar, import-fs, pull-tar, and its .nspawn); without it nothing changes" {
+	tar --numeric-owner --xattrs --xattrs-include='*' -C "$SRC" -cf "$TEST_TMP/bb.tar" .
+	run "$HAKO" import-fs "$SRC" bb
+	[ "$status" -eq 0 ]
+	touch "$HAKO_IMAGE_DIR/bb/old"
+	run "$HAKO" import-tar "$TEST_TMP/bb.tar" bb
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: image bb already exists" ]
+	[ -e "$HAKO_IMAGE_DIR/bb/old" ]
+	run "$HAKO" import-tar --force "$TEST_TMP/bb.tar" bb
+	[ "$status" -eq 0 ]
+	same_tree "$SRC" "$HAKO_IMAGE_DIR/bb"
+	# A read-only (immutable) image is replaced as well, by import-fs --force.
+	run "$HAKO" import-tar --force --read-only "$TEST_TMP/bb.tar" bb
+	[ "$status" -eq 0 ]
+	run "$HAKO" import-fs "$SRC" bb
+	[ "$status" -eq 125 ]
+	run "$HAKO" import-fs --force "$SRC" bb
+	[ "$status" -eq 0 ]
+	same_tree "$SRC" "$HAKO_IMAGE_DIR/bb"
+	[ "$(ls -A "$HAKO_IMAGE_DIR")" = bb ]
+	# pull-tar: the image and its settings file.
+	mkdir "$TEST_TMP/www"
+	cp "$TEST_TMP/bb.tar" "$TEST_TMP/www/"
+	echo '[Exec]' > "$TEST_TMP/www/bb.nspawn"
+	echo old > "$HAKO_IMAGE_DIR/bb.nspawn"
+	touch "$HAKO_IMAGE_DIR/bb/old"
+	serve "$TEST_TMP/www"
+	run "$HAKO" pull-tar --verify=no http://127.0.0.1:8080/bb.tar
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: image bb already exists" ]
+	# An image gone but its settings file left: refused before anything is unpacked.
+	run "$HAKO" pull-tar --verify=no http://127.0.0.1:8080/bb.tar other
+	[ "$status" -eq 0 ]
+	mv "$HAKO_IMAGE_DIR/bb.nspawn" "$HAKO_IMAGE_DIR/third.nspawn"
+	run "$HAKO" pull-tar --verify=no http://127.0.0.1:8080/bb.tar third
+	[ "$status" -eq 126 ]
+	[ "$output" = "hako: $HAKO_IMAGE_DIR/third.nspawn already exists (--force replaces it)" ]
+	[ ! -e "$HAKO_IMAGE_DIR/third" ]
+	[ "$(cat "$HAKO_IMAGE_DIR/third.nspawn")" = old ]
+	run "$HAKO" pull-tar --verify=no --force http://127.0.0.1:8080/bb.tar third
+	[ "$status" -eq 0 ]
+	cmp "$TEST_TMP/www/bb.nspawn" "$HAKO_IMAGE_DIR/third.nspawn"
+	run "$HAKO" pull-tar --verify=no --force http://127.0.0.1:8080/bb.tar
+	[ "$status" -eq 0 ]
+	[ ! -e "$HAKO_IMAGE_DIR/bb/old" ]
+	cmp "$TEST_TMP/www/bb.nspawn" "$HAKO_IMAGE_DIR/bb.nspawn"
+	[ "$(ls -A "$HAKO_IMAGE_DIR" | paste -sd' ')" = "bb bb.nspawn other other.nspawn third third.nspawn" ]
+	# Not an image a machine runs on.
+	sed -i '/hostname -F/d' "$HAKO_IMAGE_DIR/bb/etc/inittab"
+	"$HAKO" start --private-users=no bb
+	run "$HAKO" import-tar --force "$TEST_TMP/bb.tar" bb
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: machine bb is running (hako stop bb first)" ]
+	"$HAKO" stop bb
 }
 
 @test "import-raw, export-raw and pull-raw are refused with one line: hako runs directory trees" {
