@@ -2,6 +2,7 @@
  * subcommand; the work is done in src/lab/. */
 #include <errno.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,24 +14,44 @@
 #include "base/opts.h"
 #include "base/util.h"
 #include "cmd/cmd.h"
+#include "lab/hosts.h"
 #include "lab/lab.h"
 #include "lab/labcmd.h"
 #include "settings/ini.h"
 
+struct up_cfg {
+	char *host;
+};
 
+static void up_cfg_done(struct up_cfg *c) { free(c->host); }
+
+static const struct opt up_options[] = {
+	{ "host", 0, OPT_REQUIRED, "HOST", "Build the members of [Host HOST] (default: the host whose Address= is here)",
+	  opt_set_string, offsetof(struct up_cfg, host), NULL },
+};
+
+#define UP_USAGE "Usage: hako lab up FILE [--host=HOST]"
 
 static int lab_cmd_up(int argc, char **argv)
 {
-	if (argc != 2) {
-		log_error("usage: hako lab up FILE");
+	const struct opt_group groups[] = { OPT_GROUP(NULL, up_options) };
+	_cleanup_(up_cfg_done) struct up_cfg cfg = { 0 };
+	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, UP_USAGE, NULL);
+	if (i == -ECANCELED)
+		return 0;
+	if (i < 0 || argc - i != 1) {
+		if (i >= 0)
+			log_error("usage: hako lab up FILE [--host=HOST]");
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	_cleanup_free_ char *text = NULL;
-	if (ini_read_file(argv[1], &text) < 0)
+	if (ini_read_file(argv[i], &text) < 0)
 		return EXIT_HAKO_USAGE;
 	/* Bad input, like a bad file: refused before anything is made; the file is read once. */
-	if (topology_parse_string(text, argv[1], &t) < 0)
+	if (topology_parse_string(text, argv[i], &t) < 0)
+		return EXIT_HAKO_USAGE;
+	if (lab_host_pick(t, cfg.host) < 0)
 		return EXIT_HAKO_USAGE;
 	if (lab_check_trees(t) < 0)
 		return EXIT_HAKO_USAGE;
@@ -97,6 +118,8 @@ static int lab_cmd_exec(int argc, char **argv)
 		log_error("lab %s has no node '%s'", argv[1], argv[2]);
 		return EXIT_HAKO_USAGE;
 	}
+	if (lab_check_local(t, argv[2]) < 0)
+		return EXIT_HAKO_USAGE;
 	int node = topology_find_node(t, argv[2]);
 	if (node >= 0 && node_is_container(&t->nodes[node]))
 		return lab_container_exec(argv[1], argv[2], argv + 3);
@@ -113,7 +136,7 @@ static int lab_cmd_exec(int argc, char **argv)
 }
 
 static const struct command subcommands[] = {
-	{ "up", lab_cmd_up, "Build the lab FILE describes (again: no change)", "FILE" },
+	{ "up", lab_cmd_up, "Build the lab FILE describes (again: no change)", "FILE [--host=HOST]" },
 	{ "down", lab_cmd_down, "Remove everything of a lab", "LAB|FILE" },
 	{ "list", lab_cmd_list, "List the labs on this host" },
 	{ "status", lab_cmd_status, "Show nodes, addresses, NAT gateways and their behaviour", "LAB [--json]" },

@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/opts.h"
 #include "base/util.h"
+#include "lab/hosts.h"
 #include "lab/lab.h"
 #include "lab/labcmd.h"
 
@@ -149,6 +150,8 @@ int lab_cmd_conntrack(int argc, char **argv)
 		log_error("lab %s has no node '%s'", argv[i], argv[i + 1]);
 		return EXIT_HAKO_USAGE;
 	}
+	if (lab_check_local(t, argv[i + 1]) < 0)
+		return EXIT_HAKO_USAGE;
 	int r = ct_load();
 	if (r < 0)
 		return log_errno(r, "cannot load libnetfilter_conntrack.so.3"), EXIT_HAKO_FAILED;

@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "container/config.h"
+#include "lab/hosts.h"
 #include "lab/lab.h"
 #include "machine/control.h"
 #include "machine/machine.h"
@@ -41,7 +42,7 @@ int lab_check_trees(const struct lab_topology *t)
 {
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct lab_node *n = &t->nodes[i];
-		if (!node_is_container(n))
+		if (!node_is_container(n) || !lab_node_is_local(t, i))
 			continue;
 		_cleanup_free_ char *tree = node_tree(n);
 		struct stat st;
@@ -116,7 +117,7 @@ static int start_one(const char *lab, const struct lab_node *n)
 int lab_start_containers(const struct lab_topology *t)
 {
 	for (size_t i = 0; i < t->n_nodes; i++)
-		if (node_is_container(&t->nodes[i])) {
+		if (node_is_container(&t->nodes[i]) && lab_node_is_local(t, i)) {
 			int r = start_one(t->name, &t->nodes[i]);
 			if (r < 0)
 				return r;

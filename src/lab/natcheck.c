@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/opts.h"
 #include "base/util.h"
+#include "lab/hosts.h"
 #include "lab/lab.h"
 #include "lab/labcmd.h"
 #include "net/netns.h"
@@ -505,6 +506,8 @@ int lab_cmd_nat_check(int argc, char **argv)
 		log_error("lab %s has no node '%s'", lab, node);
 		return EXIT_HAKO_USAGE;
 	}
+	if (lab_check_local(t, node) < 0 || lab_check_responder(t) < 0)
+		return EXIT_HAKO_USAGE;
 	const struct lab_network *inet = internet_of(t, &t->nodes[k]);
 	_cleanup_close_ int node_fd = lab_ns_open(lab, node), sw = lab_ns_open(lab, LAB_SWITCH);
 	if (node_fd < 0 || sw < 0)

@@ -16,6 +16,7 @@
 #include "base/dirs.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "lab/hosts.h"
 #include "lab/lab.h"
 #include "lab/programs.h"
 #include "net/netns.h"
@@ -63,6 +64,9 @@ int lab_load(const char *lab, struct lab_topology **ret)
 	t->name = strdup(lab);
 	if (!t->name)
 		return log_errno(-ENOMEM, "out of memory");
+	r = lab_host_load(t);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(t);
 	return 0;
 }

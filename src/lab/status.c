@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/opts.h"
 #include "base/util.h"
+#include "lab/hosts.h"
 #include "lab/lab.h"
 #include "lab/link.h"
 #include "lab/labcmd.h"
@@ -58,6 +59,8 @@ static void print_table(const struct lab_topology *t, const struct lab_member *m
 		}
 		if (m[i].kind == MEMBER_NODE && node_is_container(&t->nodes[m[i].index]))
 			printf("  container %s.%s", t->name, m[i].name);
+		if (*lab_member_where(t, &m[i], details, sizeof(details)))
+			printf("  %s", details);
 		putchar('\n');
 	}
 }
@@ -96,6 +99,11 @@ static void print_json_member(const struct lab_topology *t, const struct lab_mem
 	if (m->kind == MEMBER_NODE && node_is_container(&t->nodes[m->index])) {
 		_cleanup_free_ char *machine = lab_machine_name(t->name, m->name);
 		json_member(stdout, "machine", machine);
+	}
+	int host = lab_member_host(t, m);
+	if (host >= 0) {
+		json_member(stdout, "host", t->hosts[host].name);
+		printf(",\"remote\":%s", t->local_host >= 0 && host != t->local_host ? "true" : "false");
 	}
 	printf("}");
 }

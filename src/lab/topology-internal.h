@@ -12,6 +12,8 @@ static inline bool cidr_contains(const struct lab_cidr *c, uint32_t addr)
 	return (addr & cidr_mask(c->prefix)) == c->addr;
 }
 
+enum section_kind { SEC_LAB, SEC_NETWORK, SEC_NAT, SEC_ROUTER, SEC_NODE, SEC_LINK, SEC_HOST };
+
 /* [Link NODE] sections, resolved to their node once every node is known. */
 struct topo_link_section {
 	char *node;
@@ -30,5 +32,18 @@ struct topo_parse {
 	size_t n_links;
 };
 
+/* Logs "FILE:LINE: what" and returns -EINVAL. */
+int topology_bad(const struct topo_parse *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Checks names and cross-references, allocates addresses; logs "FILE:LINE: ..." on error. */
 int topology_validate(struct topo_parse *p);
+
+/* Setters of the keys for labs across hosts (hosts.c), as topology.c's own: 0, or -EINVAL with
+ * *why saying what is wrong. */
+int set_host_address(struct topo_parse *p, void *field, const char *v, const char **why);
+int set_host_interface(struct topo_parse *p, void *field, const char *v, const char **why);
+int set_vni(struct topo_parse *p, void *field, const char *v, const char **why);
+int set_mtu(struct topo_parse *p, void *field, const char *v, const char **why);
+int set_vxlan_port(struct topo_parse *p, void *field, const char *v, const char **why);
+/* Host= references, addresses of the hosts, VNIs and MTUs; logs "FILE:LINE: ...". */
+int topology_check_hosts(struct topo_parse *p);

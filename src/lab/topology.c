@@ -360,7 +360,6 @@ static int add_forward(struct topo_parse *p, void *field, const char *v, const c
 
 /* ---- sections ---- */
 
-enum section_kind { SEC_LAB, SEC_NETWORK, SEC_NAT, SEC_ROUTER, SEC_NODE, SEC_LINK };
 
 struct key {
 	enum section_kind section;
@@ -373,7 +372,10 @@ struct key {
 #define WHOLE(sec, name, fn) { sec, name, fn, 0 }
 static const struct key keys[] = {
 	K(SEC_LAB, "Name", set_lab_name, struct lab_topology, name),
+	K(SEC_LAB, "VxlanPort", set_vxlan_port, struct lab_topology, vxlan_port),
 	K(SEC_NETWORK, "Subnet", set_subnet, struct lab_network, subnet),
+	WHOLE(SEC_NETWORK, "Vni", set_vni),
+	K(SEC_NETWORK, "Mtu", set_mtu, struct lab_network, mtu),
 	K(SEC_NAT, "Inside", set_string, struct lab_nat, inside_name),
 	K(SEC_NAT, "Outside", set_string, struct lab_nat, outside_name),
 	WHOLE(SEC_NAT, "Type", set_type),
@@ -386,8 +388,10 @@ static const struct key keys[] = {
 	K(SEC_NAT, "InsideAddress", set_address, struct lab_nat, inside_addr),
 	K(SEC_NAT, "OutsideAddress", set_address, struct lab_nat, outside_addr),
 	K(SEC_NAT, "Route", add_route, struct lab_nat, routes),
+	K(SEC_NAT, "Host", set_string, struct lab_nat, host_name),
 	K(SEC_ROUTER, "Networks", set_words, struct lab_router, network_names),
 	K(SEC_ROUTER, "Route", add_route, struct lab_router, routes),
+	K(SEC_ROUTER, "Host", set_string, struct lab_router, host_name),
 	K(SEC_NODE, "Network", set_string, struct lab_node, network_name),
 	WHOLE(SEC_NODE, "Address", set_node_address),
 	K(SEC_NODE, "Directory", set_string, struct lab_node, directory),
@@ -395,6 +399,9 @@ static const struct key keys[] = {
 	K(SEC_NODE, "Ephemeral", set_bool, struct lab_node, ephemeral),
 	K(SEC_NODE, "Boot", set_bool, struct lab_node, boot),
 	K(SEC_NODE, "Exec", set_string, struct lab_node, exec),
+	K(SEC_NODE, "Host", set_string, struct lab_node, host_name),
+	WHOLE(SEC_HOST, "Address", set_host_address),
+	K(SEC_HOST, "Interface", set_host_interface, struct lab_host, interface),
 	K(SEC_LINK, "Delay", set_duration, struct lab_link, delay_us),
 	K(SEC_LINK, "Jitter", set_duration, struct lab_link, jitter_us),
 	K(SEC_LINK, "Loss", set_loss, struct lab_link, loss_ppm),
@@ -425,6 +432,7 @@ static void *new_nat(struct topo_parse *p) { return grow(&p->t->nats, &p->t->n_n
 static void *new_router(struct topo_parse *p) { return grow(&p->t->routers, &p->t->n_routers, sizeof(struct lab_router)); }
 static void *new_node(struct topo_parse *p) { return grow(&p->t->nodes, &p->t->n_nodes, sizeof(struct lab_node)); }
 static void *new_link(struct topo_parse *p) { return grow(&p->links, &p->n_links, sizeof(struct topo_link_section)); }
+static void *new_host(struct topo_parse *p) { return grow(&p->t->hosts, &p->t->n_hosts, sizeof(struct lab_host)); }
 static void *the_lab(struct topo_parse *p) { return p->t; }
 
 static const struct {
@@ -441,6 +449,7 @@ static const struct {
 	{ "Router", SEC_ROUTER, true, new_router, offsetof(struct lab_router, name), offsetof(struct lab_router, line) },
 	{ "Node", SEC_NODE, true, new_node, offsetof(struct lab_node, name), offsetof(struct lab_node, line) },
 	{ "Link", SEC_LINK, true, new_link, offsetof(struct topo_link_section, node), offsetof(struct topo_link_section, line) },
+	{ "Host", SEC_HOST, true, new_host, offsetof(struct lab_host, name), offsetof(struct lab_host, line) },
 };
 
 static int on_section(void *userdata, const struct ini_pos *pos, const char *name, const char *arg)
@@ -506,16 +515,21 @@ void topology_free(struct lab_topology *t)
 			free(n->forwards[j].node);
 		free(n->forwards);
 		free(n->routes.items);
+		free(n->host_name);
 	}
 	for (size_t i = 0; i < t->n_routers; i++) {
 		struct lab_router *r = &t->routers[i];
 		free(r->name), strv_free(r->network_names), free(r->networks), free(r->addrs), free(r->routes.items);
+		free(r->host_name);
 	}
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		struct lab_node *n = &t->nodes[i];
 		free(n->name), free(n->network_name), free(n->directory), free(n->image), free(n->exec);
+		free(n->host_name);
 	}
-	free(t->networks), free(t->nats), free(t->routers), free(t->nodes);
+	for (size_t i = 0; i < t->n_hosts; i++)
+		free(t->hosts[i].name), free(t->hosts[i].interface);
+	free(t->networks), free(t->nats), free(t->routers), free(t->nodes), free(t->hosts);
 	free(t->file), free(t->name);
 	free(t);
 }
@@ -534,6 +548,8 @@ static int parse(const char *text, const char *file, struct lab_topology **ret)
 	_cleanup_topology_ struct lab_topology *t = calloc(1, sizeof(*t));
 	if (!t)
 		return log_errno(-ENOMEM, "out of memory");
+	t->vxlan_port = LAB_VXLAN_PORT;
+	t->local_host = -1;
 	t->file = strdup(file);
 	if (!t->file)
 		return log_errno(-ENOMEM, "out of memory");
@@ -568,3 +584,4 @@ int topology_find_network(const struct lab_topology *t, const char *name) { FIND
 int topology_find_node(const struct lab_topology *t, const char *name) { FIND(t->nodes, t->n_nodes, name); }
 int topology_find_nat(const struct lab_topology *t, const char *name) { FIND(t->nats, t->n_nats, name); }
 int topology_find_router(const struct lab_topology *t, const char *name) { FIND(t->routers, t->n_routers, name); }
+int topology_find_host(const struct lab_topology *t, const char *name) { FIND(t->hosts, t->n_hosts, name); }

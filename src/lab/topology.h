@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/names.h"
+#include "net/cidr.h"
 
 /* RFC 4787 behaviours, used for both mapping and filtering. */
 enum nat_behaviour {
@@ -23,6 +24,7 @@ const char *nat_behaviour_name(enum nat_behaviour b); /* "endpoint-independent" 
 const char *nat_type_name(enum nat_behaviour mapping, enum nat_behaviour filtering);
 
 #define LAB_NAME_MAX 32
+#define LAB_VXLAN_PORT 4789 /* IANA's VXLAN port */
 
 /* An IPv4 address with its prefix length; addresses in host byte order. */
 struct lab_cidr {
@@ -37,6 +39,18 @@ struct lab_network {
 	int inside_of;       /* index of the NAT whose Inside= this is, or -1 */
 	uint32_t responder[2]; /* two addresses for the nat-check responder (top-level networks) */
 	uint32_t gateway;    /* the address members use as default route, 0 if none */
+	uint32_t vni;        /* Vni=, else derived from the lab's and the network's names */
+	unsigned vni_line;   /* of Vni=, 0 if derived */
+	unsigned mtu;        /* Mtu=, 0: the default less the encapsulation across hosts */
+};
+
+/* [Host NAME]: a machine that holds part of a lab, reached by the others at Address=. */
+struct lab_host {
+	char *name;
+	unsigned line;
+	struct inet_addr addr; /* family 0 until Address= */
+	unsigned addr_line;
+	char *interface;       /* Interface=: the underlay link, or NULL */
 };
 
 enum { PROTO_TCP = 1 << 0, PROTO_UDP = 1 << 1 };
@@ -77,6 +91,8 @@ struct lab_nat {
 	struct lab_forward *forwards;
 	size_t n_forwards;
 	struct lab_routes routes; /* back to networks behind routers on the inside */
+	char *host_name;          /* Host= */
+	int host;                 /* index into hosts; 0 without Host= */
 };
 
 struct lab_router {
@@ -87,6 +103,8 @@ struct lab_router {
 	uint32_t *addrs;     /* one per network */
 	size_t n_networks;
 	struct lab_routes routes;
+	char *host_name;
+	int host;
 };
 
 struct lab_link {
@@ -109,6 +127,8 @@ struct lab_node {
 	bool ephemeral, boot;
 	char *exec;
 	struct lab_link link;
+	char *host_name;
+	int host;
 };
 
 struct lab_topology {
@@ -122,6 +142,10 @@ struct lab_topology {
 	size_t n_routers;
 	struct lab_node *nodes;
 	size_t n_nodes;
+	struct lab_host *hosts;  /* none: a lab on one host */
+	size_t n_hosts;
+	uint16_t vxlan_port;     /* [Lab] VxlanPort=, 4789 by default */
+	int local_host;          /* the host this is (lab up picks it), -1: every member is here */
 };
 
 /* Parse + validate + allocate. On error logs one line (FILE:LINE: ...) and returns -EINVAL. */
@@ -139,6 +163,7 @@ int topology_find_network(const struct lab_topology *t, const char *name);
 int topology_find_node(const struct lab_topology *t, const char *name);
 int topology_find_nat(const struct lab_topology *t, const char *name);
 int topology_find_router(const struct lab_topology *t, const char *name);
+int topology_find_host(const struct lab_topology *t, const char *name);
 /* Is name a node, NAT or router (each has a namespace)? */
 static inline bool topology_has_member(const struct lab_topology *t, const char *name)
 {

@@ -18,10 +18,12 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "lab/hosts.h"
 #include "lab/lab.h"
 #include "lab/link.h"
 #include "lab/natrules.h"
 #include "lab/programs.h"
+#include "lab/vxlan.h"
 #include "net/netns.h"
 #include "net/nft.h"
 #include "net/rtnl.h"
@@ -231,9 +233,10 @@ static int make_switch(struct build *b)
 			int net = b->members[i].ifaces[j].network;
 			rtnl_link_add(r, &(struct rtnl_link){
 				.name = pname, .kind = "veth", .master = b->bridges[net], .up = true,
+				.mtu = lab_network_mtu(t, (size_t)net),
 				.peer = t->networks[net].name, .peer_netns_fd = &b->fds[i] });
 		}
-	for (size_t i = 0; i < t->n_networks; i++)
+	for (size_t i = 0; lab_holds_responder(t) && i < t->n_networks; i++)
 		for (int j = 0; j < 2 && t->networks[i].responder[j]; j++) {
 			struct inet_prefix p = prefix4(t->networks[i].responder[j], t->networks[i].subnet.prefix);
 			rtnl_addr_add(r, b->bridges[i], &p);
@@ -241,6 +244,9 @@ static int make_switch(struct build *b)
 	k = rtnl_commit(r);
 	if (k < 0)
 		return rtnl_failed(r, k, b->lab, "cannot create the links");
+	k = lab_vxlan_up(t, b->switch_fd, b->bridges);
+	if (k < 0)
+		return k;
 	return impair_ports(b, r);
 }
 
@@ -418,6 +424,7 @@ static int build(const struct lab_topology *t)
 	int r = lab_members(t, &b.members, &b.n);
 	if (r < 0)
 		return log_errno(r, "out of memory");
+	lab_members_keep_local(t, b.members, &b.n);
 	b.fds = malloc((b.n + 1) * sizeof(int));
 	b.bridges = calloc(t->n_networks + 1, sizeof(int));
 	if (!b.fds || !b.bridges) {
@@ -482,6 +489,9 @@ static int make_lab(const struct lab_topology *t, const char *text)
 	int r = write_file(p, text, O_CREAT | O_TRUNC, 0644);
 	if (r < 0)
 		return log_errno(r, "cannot write %s", p);
+	r = lab_host_save(t);
+	if (r < 0)
+		return r;
 	r = build(t);
 	if (r < 0)
 		return r;

@@ -11,9 +11,7 @@
 #include "base/util.h"
 #include "lab/topology-internal.h"
 
-static int bad(const struct topo_parse *p, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int bad(const struct topo_parse *p, unsigned line, const char *fmt, ...)
+int topology_bad(const struct topo_parse *p, unsigned line, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -35,7 +33,7 @@ static int lab_name(struct topo_parse *p)
 			return log_errno(-ENOMEM, "out of memory");
 	}
 	if (!machine_name_valid(t->name) || strlen(t->name) > LAB_NAME_MAX)
-		return bad(p, p->name_line ? p->name_line : 1, "lab name '%s' is not valid (letters, digits, '-', '_', '.', at most %d)",
+		return topology_bad(p, p->name_line ? p->name_line : 1, "lab name '%s' is not valid (letters, digits, '-', '_', '.', at most %d)",
 			   t->name, LAB_NAME_MAX);
 	return 0;
 }
@@ -46,19 +44,19 @@ static int check_networks(struct topo_parse *p)
 	for (size_t i = 0; i < t->n_networks; i++) {
 		struct lab_network *n = &t->networks[i];
 		if (strlen(n->name) >= IFNAMSIZ)
-			return bad(p, n->line, "network name '%s' is too long for an interface name (%d characters at most)",
+			return topology_bad(p, n->line, "network name '%s' is too long for an interface name (%d characters at most)",
 				   n->name, IFNAMSIZ - 1);
 		if (!ifname_valid(n->name) || !machine_name_valid(n->name))
-			return bad(p, n->line, "network name '%s' is not valid", n->name);
+			return topology_bad(p, n->line, "network name '%s' is not valid", n->name);
 		if (n->subnet.prefix == 0)
-			return bad(p, n->line, "[Network %s] needs Subnet=", n->name);
+			return topology_bad(p, n->line, "[Network %s] needs Subnet=", n->name);
 		for (size_t j = 0; j < i; j++) {
 			const struct lab_network *o = &t->networks[j];
 			uint8_t pre = o->subnet.prefix < n->subnet.prefix ? o->subnet.prefix : n->subnet.prefix;
 			if (streq(o->name, n->name))
-				return bad(p, n->line, "duplicate network '%s' (also on line %u)", n->name, o->line);
+				return topology_bad(p, n->line, "duplicate network '%s' (also on line %u)", n->name, o->line);
 			if ((o->subnet.addr & cidr_mask(pre)) == (n->subnet.addr & cidr_mask(pre)))
-				return bad(p, n->line, "subnet of '%s' overlaps '%s' (line %u)", n->name, o->name, o->line);
+				return topology_bad(p, n->line, "subnet of '%s' overlaps '%s' (line %u)", n->name, o->name, o->line);
 		}
 	}
 	return 0;
@@ -82,12 +80,12 @@ static int check_names(struct topo_parse *p)
 		all[n++] = (struct named){ t->nodes[i].name, t->nodes[i].line };
 	for (size_t i = 0; i < n; i++) {
 		if (!machine_name_valid(all[i].name))
-			return bad(p, all[i].line, "name '%s' is not valid (letters, digits, '-', '_', '.')", all[i].name);
+			return topology_bad(p, all[i].line, "name '%s' is not valid (letters, digits, '-', '_', '.')", all[i].name);
 		for (size_t j = 0; j < i; j++)
 			if (streq(all[i].name, all[j].name)) {
 				/* Name the later of the two: the one a reader of the file sees as the repeat. */
 				bool later = all[i].line > all[j].line;
-				return bad(p, later ? all[i].line : all[j].line, "duplicate name '%s' (also on line %u)",
+				return topology_bad(p, later ? all[i].line : all[j].line, "duplicate name '%s' (also on line %u)",
 					   all[i].name, later ? all[j].line : all[i].line);
 			}
 	}
@@ -97,10 +95,10 @@ static int check_names(struct topo_parse *p)
 static int network_ref(struct topo_parse *p, unsigned line, const char *what, const char *name, int *ret)
 {
 	if (!name)
-		return bad(p, line, "%s= is missing", what);
+		return topology_bad(p, line, "%s= is missing", what);
 	int i = topology_find_network(p->t, name);
 	if (i < 0)
-		return bad(p, line, "%s=%s: no [Network %s] in this file", what, name, name);
+		return topology_bad(p, line, "%s=%s: no [Network %s] in this file", what, name, name);
 	*ret = i;
 	return 0;
 }
@@ -117,10 +115,10 @@ static int check_nats(struct topo_parse *p)
 		if (r < 0)
 			return r;
 		if (n->inside == n->outside)
-			return bad(p, n->line, "[Nat %s] Inside= and Outside= are the same network", n->name);
+			return topology_bad(p, n->line, "[Nat %s] Inside= and Outside= are the same network", n->name);
 		struct lab_network *in = &t->networks[n->inside];
 		if (in->inside_of >= 0)
-			return bad(p, n->line, "network '%s' is already inside NAT '%s'", in->name,
+			return topology_bad(p, n->line, "network '%s' is already inside NAT '%s'", in->name,
 				   t->nats[in->inside_of].name);
 		in->inside_of = (int)i;
 	}
@@ -129,7 +127,7 @@ static int check_nats(struct topo_parse *p)
 		int net = t->nats[i].outside;
 		for (size_t steps = 0; t->networks[net].inside_of >= 0; steps++) {
 			if (steps > t->n_nats)
-				return bad(p, t->nats[i].line, "NATs form a loop through '%s'", t->nats[i].name);
+				return topology_bad(p, t->nats[i].line, "NATs form a loop through '%s'", t->nats[i].name);
 			net = t->nats[t->networks[net].inside_of].outside;
 		}
 	}
@@ -143,7 +141,7 @@ static int check_routers(struct topo_parse *p)
 		struct lab_router *r = &t->routers[i];
 		r->n_networks = strv_length(r->network_names);
 		if (r->n_networks == 0)
-			return bad(p, r->line, "[Router %s] needs Networks=", r->name);
+			return topology_bad(p, r->line, "[Router %s] needs Networks=", r->name);
 		r->networks = calloc(r->n_networks, sizeof(int));
 		r->addrs = calloc(r->n_networks, sizeof(uint32_t));
 		if (!r->networks || !r->addrs)
@@ -154,7 +152,7 @@ static int check_routers(struct topo_parse *p)
 				return k;
 			for (size_t l = 0; l < j; l++)
 				if (r->networks[l] == r->networks[j])
-					return bad(p, r->line, "[Router %s] lists network '%s' twice", r->name,
+					return topology_bad(p, r->line, "[Router %s] lists network '%s' twice", r->name,
 						   r->network_names[j]);
 		}
 	}
@@ -170,31 +168,31 @@ static int check_nodes(struct topo_parse *p)
 		if (r < 0)
 			return r;
 		if (n->directory && n->image)
-			return bad(p, n->line, "[Node %s] has both Directory= and Image=", n->name);
+			return topology_bad(p, n->line, "[Node %s] has both Directory= and Image=", n->name);
 		if ((n->ephemeral || n->boot) && !n->directory && !n->image)
-			return bad(p, n->line, "[Node %s] Ephemeral=/Boot= need Directory= or Image=", n->name);
+			return topology_bad(p, n->line, "[Node %s] Ephemeral=/Boot= need Directory= or Image=", n->name);
 		if (n->directory && n->directory[0] != '/')
-			return bad(p, n->line, "[Node %s] Directory= is not an absolute path", n->name);
+			return topology_bad(p, n->line, "[Node %s] Directory= is not an absolute path", n->name);
 		if (n->image && !machine_name_valid(n->image))
-			return bad(p, n->line, "[Node %s] Image=%s is not a valid image name", n->name, n->image);
+			return topology_bad(p, n->line, "[Node %s] Image=%s is not a valid image name", n->name, n->image);
 		if (n->boot && n->exec)
-			return bad(p, n->line, "[Node %s] Exec= and Boot= exclude each other (a booted container's init runs)", n->name);
+			return topology_bad(p, n->line, "[Node %s] Exec= and Boot= exclude each other (a booted container's init runs)", n->name);
 		/* The node's machine is LAB.NODE. */
 		if (node_is_container(n) && strlen(t->name) + 1 + strlen(n->name) > MACHINE_NAME_MAX)
-			return bad(p, n->line, "[Node %s] the machine name %s.%s is longer than %d characters",
+			return topology_bad(p, n->line, "[Node %s] the machine name %s.%s is longer than %d characters",
 				   n->name, t->name, n->name, MACHINE_NAME_MAX);
 	}
 	for (size_t i = 0; i < p->n_links; i++) {
 		struct topo_link_section *l = &p->links[i];
 		int k = topology_find_node(t, l->node);
 		if (k < 0)
-			return bad(p, l->line, "[Link %s]: no [Node %s] in this file", l->node, l->node);
+			return topology_bad(p, l->line, "[Link %s]: no [Node %s] in this file", l->node, l->node);
 		if (t->nodes[k].link.set)
-			return bad(p, l->line, "duplicate [Link %s] (also on line %u)", l->node, t->nodes[k].link.line);
+			return topology_bad(p, l->line, "duplicate [Link %s] (also on line %u)", l->node, t->nodes[k].link.line);
 		if (!l->link.delay_us && !l->link.jitter_us && !l->link.loss_ppm && !l->link.rate_bps)
-			return bad(p, l->line, "[Link %s] sets none of Delay=, Jitter=, Loss=, Rate=", l->node);
+			return topology_bad(p, l->line, "[Link %s] sets none of Delay=, Jitter=, Loss=, Rate=", l->node);
 		if (l->link.jitter_us && !l->link.delay_us)
-			return bad(p, l->line, "[Link %s] Jitter= needs Delay=", l->node);
+			return topology_bad(p, l->line, "[Link %s] Jitter= needs Delay=", l->node);
 		t->nodes[k].link = l->link;
 		t->nodes[k].link.set = true;
 		t->nodes[k].link.line = l->line;
@@ -211,13 +209,13 @@ static int check_forwards(struct topo_parse *p)
 			struct lab_forward *f = &n->forwards[j];
 			int k = topology_find_node(t, f->node);
 			if (k < 0)
-				return bad(p, f->line, "PortForward=: no [Node %s] in this file", f->node);
+				return topology_bad(p, f->line, "PortForward=: no [Node %s] in this file", f->node);
 			if (t->nodes[k].network != n->inside)
-				return bad(p, f->line, "PortForward=: node '%s' is not on %s, the inside of '%s'",
+				return topology_bad(p, f->line, "PortForward=: node '%s' is not on %s, the inside of '%s'",
 					   f->node, n->inside_name, n->name);
 			for (size_t l = 0; l < j; l++)
 				if (n->forwards[l].port == f->port && (n->forwards[l].protos & f->protos))
-					return bad(p, f->line, "PortForward=: port %u is forwarded twice", f->port);
+					return topology_bad(p, f->line, "PortForward=: port %u is forwarded twice", f->port);
 		}
 	}
 	return 0;
@@ -247,12 +245,12 @@ static int pin(struct alloc *a, uint32_t addr, int network, unsigned line)
 	const struct lab_network *n = &a->p->t->networks[network];
 	uint32_t host = addr & ~cidr_mask(n->subnet.prefix);
 	if (!cidr_contains(&n->subnet, addr))
-		return bad(a->p, line, "address is outside %s's subnet", n->name);
+		return topology_bad(a->p, line, "address is outside %s's subnet", n->name);
 	if (host == 0 || host == ~cidr_mask(n->subnet.prefix))
-		return bad(a->p, line, "address is %s's network or broadcast address", n->name);
+		return topology_bad(a->p, line, "address is %s's network or broadcast address", n->name);
 	for (size_t i = 0; i < a->n_pinned; i++)
 		if (a->pinned[i].addr == addr)
-			return bad(a->p, line, "address is already used (line %u)", a->pinned[i].line);
+			return topology_bad(a->p, line, "address is already used (line %u)", a->pinned[i].line);
 	a->pinned[a->n_pinned++] = (struct pinned){ addr, network, line };
 	return 0;
 }
@@ -262,7 +260,7 @@ static int pin_node(struct alloc *a, const struct lab_node *node)
 {
 	const struct lab_network *n = &a->p->t->networks[node->network];
 	if (node->addr_prefix && node->addr_prefix != n->subnet.prefix)
-		return bad(a->p, node->addr_line, "prefix /%u does not match network %s's /%u",
+		return topology_bad(a->p, node->addr_line, "prefix /%u does not match network %s's /%u",
 			   node->addr_prefix, n->name, n->subnet.prefix);
 	return pin(a, node->addr, node->network, node->addr_line);
 }
@@ -281,7 +279,7 @@ static int allocate(struct alloc *a, int network, unsigned line, bool from_top, 
 		*ret = addr;
 		return pin(a, addr, network, line);
 	}
-	return bad(a->p, line, "network '%s' has no free address left", n->name);
+	return topology_bad(a->p, line, "network '%s' has no free address left", n->name);
 }
 
 /* An explicit address, or a new one. */
@@ -408,7 +406,7 @@ static int check_route_list(struct topo_parse *p, const char *name, const struct
 		for (size_t k = 0; k < n_networks; k++)
 			direct |= cidr_contains(&p->t->networks[networks[k]].subnet, routes->items[j].via);
 		if (!direct)
-			return bad(p, routes->items[j].line, "Route=: gateway is on none of %s's networks", name);
+			return topology_bad(p, routes->items[j].line, "Route=: gateway is on none of %s's networks", name);
 	}
 	return 0;
 }
@@ -435,7 +433,7 @@ int topology_validate(struct topo_parse *p)
 {
 	int (*const checks[])(struct topo_parse *) = {
 		lab_name, check_networks, check_names, check_nats, check_routers, check_nodes,
-		check_forwards,
+		check_forwards, topology_check_hosts,
 	};
 	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
 		int r = checks[i](p);

@@ -1,9 +1,11 @@
 #include "net/rtnl.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -460,5 +462,45 @@ int rtnl_qdisc_add(struct rtnl *r, int ifindex, uint32_t handle, uint32_t parent
 	mnl_attr_put_strz(nlh, TCA_KIND, kind);
 	/* Not mnl_attr_nest_*: netem's TCA_OPTIONS is a struct followed by attributes. */
 	mnl_attr_put(nlh, TCA_OPTIONS, opts_len, opts);
+	return msg_end(r, nlh);
+}
+
+int rtnl_vxlan_add(struct rtnl *r, const struct rtnl_vxlan *v)
+{
+	struct nlmsghdr *nlh = msg_start(r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	put_ifinfo(nlh, false, false);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->name);
+	if (v->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+	if (v->netns_fd)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)*v->netns_fd);
+	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
+	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u32(nlh, IFLA_VXLAN_ID, v->vni);
+	if (v->local->family == AF_INET)
+		mnl_attr_put(nlh, IFLA_VXLAN_LOCAL, 4, v->local->bytes);
+	else
+		mnl_attr_put(nlh, IFLA_VXLAN_LOCAL6, 16, v->local->bytes);
+	mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons(v->port));
+	mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, 0);
+	if (v->link > 0)
+		mnl_attr_put_u32(nlh, IFLA_VXLAN_LINK, (uint32_t)v->link);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return msg_end(r, nlh);
+}
+
+int rtnl_fdb_append(struct rtnl *r, int ifindex, const struct inet_addr *dst)
+{
+	static const uint8_t zero_mac[6];
+	struct nlmsghdr *nlh = msg_start(r, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_APPEND);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_BRIDGE;
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_state = NUD_PERMANENT | NUD_NOARP;
+	ndm->ndm_flags = NTF_SELF;
+	mnl_attr_put(nlh, NDA_LLADDR, sizeof(zero_mac), zero_mac);
+	mnl_attr_put(nlh, NDA_DST, inet_addr_size(dst->family), dst->bytes);
 	return msg_end(r, nlh);
 }

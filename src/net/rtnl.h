@@ -85,3 +85,20 @@ int rtnl_route_add(struct rtnl *r, const struct inet_prefix *dst, const struct i
  * one already there. */
 int rtnl_qdisc_add(struct rtnl *r, int ifindex, uint32_t handle, uint32_t parent, const char *kind,
 		   const void *opts, size_t opts_len);
+
+/* A VXLAN link: VNI vni, UDP port port, sending from local over link (0: the route's), with
+ * learning off, so that only the FDB entries hako sets say where frames go. Its UDP socket is in
+ * the namespace of r's socket, the link itself in *netns_fd's if non-NULL. */
+struct rtnl_vxlan {
+	const char *name;
+	uint32_t vni;
+	const struct inet_addr *local;
+	uint16_t port;
+	int link;
+	unsigned mtu;
+	const int *netns_fd;
+};
+int rtnl_vxlan_add(struct rtnl *r, const struct rtnl_vxlan *v);
+/* An all-zero FDB entry on the VXLAN link ifindex: every broadcast, multicast and unknown
+ * unicast frame is also sent to dst (head-end replication), one entry per remote. */
+int rtnl_fdb_append(struct rtnl *r, int ifindex, const struct inet_addr *dst);

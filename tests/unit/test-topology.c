@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lab/topology.h"
+#include "lab/vxlan.h"
 #include "tap.h"
 
 static const char natlab[] =
@@ -139,9 +140,48 @@ static void test_errors(void)
 		{ "[Lab]\nName=bad/name\n", "hako: bad.lab:2: lab name 'bad/name' is not valid (letters, digits, '-', '_', '.', at most 32)" },
 		/* Issue 18.13: at the line of Name=, not line 1. */
 		{ "# a lab\n\n[Lab]\nName=\n", "hako: bad.lab:4: lab name '' is not valid (letters, digits, '-', '_', '.', at most 32)" },
+		/* Labs across hosts (issue 17). */
+		{ "[Network a]\nSubnet=10.0.0.0/24\n[Node n]\nNetwork=a\nHost=h\n", "hako: bad.lab:3: [Node n] Host=h: no [Host h] in this file" },
+		{ "[Host h]\nAddress=10.0.0.1\n[Host h]\nAddress=10.0.0.2\n", "hako: bad.lab:3: duplicate host 'h' (also on line 1)" },
+		{ "[Host h]\nAddress=fd00::1\n[Host g]\nAddress=fd00::1\n", "hako: bad.lab:4: Address=fd00::1 is also host 'h''s (line 2)" },
+		{ "[Host h]\nAddress=host.example\n", "hako: bad.lab:2: Address=host.example: not an IPv4 or IPv6 address" },
+		{ "[Host h]\nAddress=10.0.0.1\nInterface=a/b\n", "hako: bad.lab:3: Interface=a/b: not an interface name" },
+		{ "[Host h/1]\nAddress=10.0.0.1\n", "hako: bad.lab:1: host name 'h/1' is not valid (letters, digits, '-', '_', '.')" },
+		{ "[Lab]\nVxlanPort=0\n", "hako: bad.lab:2: VxlanPort=0: not a UDP port (1..65535)" },
+		{ "[Network a]\nSubnet=10.0.0.0/24\nMtu=100\n", "hako: bad.lab:3: Mtu=100: not an MTU between 576 and 65465" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK_STREQ(error_of(cases[i].text), cases[i].error);
+}
+
+/* Which host holds what, the VNIs and MTUs every host derives alike from the file. */
+static void test_hosts(void)
+{
+	const char *text = "[Lab]\nName=split\nVxlanPort=8472\n[Host a]\nAddress=192.0.2.1\n[Host b]\nAddress=192.0.2.2\n"
+			   "[Network inet]\nSubnet=100.64.0.0/16\n[Network lan]\nSubnet=10.0.1.0/24\nVni=42\n"
+			   "[Network solo]\nSubnet=10.0.2.0/24\nMtu=9000\n"
+			   "[Nat gw]\nHost=b\nInside=lan\nOutside=inet\n[Node pc]\nNetwork=lan\n[Node q]\nNetwork=solo\n";
+	struct lab_topology *t = NULL;
+	CHECK(topology_parse_string(text, "split.lab", &t) == 0);
+	if (!t)
+		return;
+	CHECK(t->n_hosts == 2 && t->vxlan_port == 8472 && t->local_host == -1);
+	CHECK(t->nats[0].host == 1 && t->nodes[0].host == 0 && t->nodes[1].host == 0);
+	bool hosts[2];
+	/* inet: the NAT on b, the responder on a (the first host). */
+	CHECK(lab_network_hosts(t, 0, hosts) == 2 && hosts[0] && hosts[1]);
+	CHECK(lab_network_hosts(t, 1, hosts) == 2);
+	CHECK(lab_network_hosts(t, 2, hosts) == 1 && hosts[0] && !hosts[1]);
+	CHECK(lab_network_vni(t, 1) == 42);
+	CHECK(lab_network_vni(t, 0) == lab_network_vni(t, 0) && lab_network_vni(t, 0) != lab_network_vni(t, 2));
+	CHECK(lab_network_vni(t, 0) >= 1 && lab_network_vni(t, 0) <= 0xffffff);
+	CHECK(lab_network_mtu(t, 0) == 1450 && lab_network_mtu(t, 2) == 9000);
+	topology_free(t);
+	/* Without [Host]: one host, nothing changes. */
+	CHECK(topology_parse_string(natlab, "natlab.lab", &t) == 0);
+	if (t)
+		CHECK(t->n_hosts == 0 && lab_network_mtu(t, 0) == 0);
+	topology_free(t);
 }
 
 static void test_cidr(void)
@@ -161,5 +201,6 @@ int main(void)
 	RUN(test_nested_and_router);
 	RUN(test_errors);
 	RUN(test_cidr);
+	RUN(test_hosts);
 	TAP_END();
 }

@@ -1,0 +1,147 @@
+/* One VXLAN segment per lab network that spans hosts. The vxlan link is created from the
+ * underlay's namespace (where lab up runs, so its UDP socket binds there) straight into the
+ * lab's switch namespace, where it joins the network's bridge. Learning is off: the bridge
+ * learns the MACs, and the vxlan link sends what it does not know to every other host of the
+ * segment through its all-zero FDB entries. */
+#include "lab/vxlan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+#include "base/log.h"
+#include "net/rtnl.h"
+
+uint32_t lab_network_vni(const struct lab_topology *t, size_t network)
+{
+	const struct lab_network *n = &t->networks[network];
+	if (n->vni)
+		return n->vni;
+	uint32_t h = 2166136261U;
+	const char *parts[] = { t->name ? t->name : "", "/", n->name };
+	for (size_t i = 0; i < 3; i++)
+		for (const char *c = parts[i]; *c; c++)
+			h = (h ^ (uint8_t)*c) * 16777619U;
+	h = (h >> 24) ^ (h & 0xffffffU); /* xor-folded to 24 bits */
+	return h ? h : 1;
+}
+
+static void mark(bool *hosts, size_t *n, int host)
+{
+	if (!hosts[host])
+		(*n)++;
+	hosts[host] = true;
+}
+
+size_t lab_network_hosts(const struct lab_topology *t, size_t network, bool *hosts)
+{
+	size_t n = 0;
+	int net = (int)network;
+	memset(hosts, 0, t->n_hosts * sizeof(*hosts));
+	if (!t->n_hosts)
+		return 0;
+	if (network_is_top(&t->networks[network]))
+		mark(hosts, &n, 0);
+	for (size_t i = 0; i < t->n_nats; i++)
+		if (t->nats[i].inside == net || t->nats[i].outside == net)
+			mark(hosts, &n, t->nats[i].host);
+	for (size_t i = 0; i < t->n_routers; i++)
+		for (size_t j = 0; j < t->routers[i].n_networks; j++)
+			if (t->routers[i].networks[j] == net)
+				mark(hosts, &n, t->routers[i].host);
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].network == net)
+			mark(hosts, &n, t->nodes[i].host);
+	return n;
+}
+
+unsigned lab_network_mtu(const struct lab_topology *t, size_t network)
+{
+	if (t->networks[network].mtu || !t->n_hosts)
+		return t->networks[network].mtu;
+	bool hosts[t->n_hosts];
+	if (lab_network_hosts(t, network, hosts) < 2)
+		return 0;
+	bool v4 = t->hosts[0].addr.family == AF_INET;
+	return LAB_MTU_DEFAULT - (v4 ? VXLAN_OVERHEAD_IPV4 : VXLAN_OVERHEAD_IPV6);
+}
+
+static int failed(struct rtnl *r, int err, const struct lab_topology *t, size_t network, const char *what)
+{
+	const char *msg = rtnl_error_message(r);
+	log_error("lab %s: network %s: %s: %s%s%s", t->name, t->networks[network].name, what, strerror(-err),
+		  *msg ? ": " : "", msg);
+	return err;
+}
+
+struct segment {
+	const struct lab_topology *t;
+	struct rtnl *under, *sw;  /* sockets in the underlay's and the switch's namespaces */
+	int switch_fd;
+	int link;                 /* Interface='s ifindex in the underlay, 0 without one */
+};
+
+/* The vxlan link of network, on its bridge, with an FDB entry per other host in hosts. */
+static int make_segment(const struct segment *s, size_t network, const bool *hosts, int bridge)
+{
+	const struct lab_topology *t = s->t;
+	char name[24]; /* "vxN": a lab has far fewer than IFNAMSIZ digits of networks */
+	snprintf(name, sizeof(name), "vx%u", (unsigned)network);
+	struct rtnl_vxlan v = { .name = name, .vni = lab_network_vni(t, network),
+				.local = &t->hosts[t->local_host].addr, .port = t->vxlan_port, .link = s->link,
+				.mtu = lab_network_mtu(t, network), .netns_fd = &s->switch_fd };
+	int r = rtnl_vxlan_add(s->under, &v);
+	if (r < 0)
+		return failed(s->under, r, t, network, "cannot create its vxlan link");
+	int ifindex = rtnl_ifindex(s->sw, name);
+	if (ifindex < 0)
+		return failed(s->sw, ifindex, t, network, "its vxlan link is gone");
+	rtnl_begin(s->sw);
+	rtnl_link_change(s->sw, &(struct rtnl_link){ .name = name, .master = bridge, .up = true });
+	for (size_t h = 0; h < t->n_hosts; h++)
+		if (hosts[h] && (int)h != t->local_host)
+			rtnl_fdb_append(s->sw, ifindex, &t->hosts[h].addr);
+	r = rtnl_commit(s->sw);
+	if (r < 0)
+		return failed(s->sw, r, t, network, "cannot join its vxlan link to the other hosts");
+	return 0;
+}
+
+static int underlay_link(const struct lab_topology *t, struct rtnl *under, int *ret)
+{
+	const struct lab_host *self = &t->hosts[t->local_host];
+	*ret = 0;
+	if (!self->interface)
+		return 0;
+	*ret = rtnl_ifindex(under, self->interface);
+	if (*ret < 0)
+		return log_errno(*ret, "lab %s: host %s: Interface=%s", t->name, self->name, self->interface);
+	return 0;
+}
+
+int lab_vxlan_up(const struct lab_topology *t, int switch_fd, const int *bridges)
+{
+	if (t->local_host < 0)
+		return 0;
+	_cleanup_rtnl_ struct rtnl *under = NULL, *sw = NULL;
+	int r = rtnl_open(-1, &under);
+	if (r < 0)
+		return log_errno(r, "lab %s: cannot talk to rtnetlink", t->name);
+	r = rtnl_open(switch_fd, &sw);
+	if (r < 0)
+		return log_errno(r, "lab %s: cannot talk to rtnetlink in the switch namespace", t->name);
+	struct segment s = { t, under, sw, switch_fd, 0 };
+	r = underlay_link(t, under, &s.link);
+	if (r < 0)
+		return r;
+	bool hosts[t->n_hosts];
+	for (size_t i = 0; i < t->n_networks; i++) {
+		if (lab_network_hosts(t, i, hosts) < 2 || !hosts[t->local_host])
+			continue;
+		r = make_segment(&s, i, hosts, bridges[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,241 @@
+#!/usr/bin/env bats
+# hako lab across hosts: three "hosts" h1, h2, h3 are three network namespaces of this test, each
+# with its own hako directories, joined by an underlay bridge the test makes in its own namespace
+# (192.0.2.0/24). `hako lab up FILE` runs in each host's namespace with that host's environment;
+# each builds its part and joins the others over VXLAN.
+load helpers
+
+PROBE=$BATS_TEST_DIRNAME/lab-probe.py
+
+setup() {
+	common_setup
+	ip link add ul type bridge
+	ip link set ul up
+	local i
+	for i in 1 2 3; do
+		add_netns "h$i"
+		ip link add "ul$i" type veth peer name eth0 netns "h$i"
+		ip link set "ul$i" master ul up
+		ip -n "h$i" addr add "192.0.2.$i/24" dev eth0
+		ip -n "h$i" addr add "2001:db8::$i/64" dev eth0 nodad
+		ip -n "h$i" link set eth0 up
+		mkdir -p "$TEST_TMP/h$i/run" "$TEST_TMP/h$i/etc" "$TEST_TMP/h$i/state" "$TEST_TMP/h$i/machines"
+	done
+	# seed 003's lab (examples/natlab.lab) split: each node on another host than its NAT, and
+	# an outside host s1 on a third.
+	LAB=$TEST_TMP/natlab.lab
+	cat > "$LAB" <<-'EOF'
+	[Lab]
+	Name=natlab
+	[Host h1]
+	Address=192.0.2.1
+	[Host h2]
+	Address=192.0.2.2
+	Interface=eth0
+	[Host h3]
+	Address=192.0.2.3
+	[Network inet]
+	Subnet=100.64.0.0/16
+	[Network lan0]
+	Subnet=10.0.1.0/24
+	[Network lan1]
+	Subnet=10.0.2.0/24
+	[Nat c0-nat]
+	Host=h2
+	Inside=lan0
+	Outside=inet
+	Type=full-cone
+	PortForward=54321:c0:12345
+	[Nat c1-nat]
+	Inside=lan1
+	Outside=inet
+	Type=restricted-cone
+	[Node c0]
+	Network=lan0
+	[Node c1]
+	Host=h2
+	Network=lan1
+	[Node s1]
+	Host=h3
+	Network=inet
+	Address=100.64.1.1
+	EOF
+}
+
+teardown() {
+	local i l
+	for i in 1 2 3; do
+		for l in "$TEST_TMP/h$i/run"/labs/*; do
+			[ -e "$l" ] && { on "h$i" "$HAKO" lab down "${l##*/}" >/dev/null 2>&1 || true; }
+		done
+	done
+	ip link del ul 2>/dev/null || true
+	common_teardown
+}
+
+# Ends the background commands started so far (the reflectors of one round).
+kill_bg() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	BG_PIDS=()
+}
+
+# on HOST CMD...: CMD in HOST's network namespace with HOST's hako directories. nsenter, not ip
+# netns exec: that one's private mount namespace would take the lab's mounts with it.
+on() {
+	local h=$1
+	shift
+	nsenter --net="/run/netns/$h" env HAKO_RUNTIME_DIR="$TEST_TMP/$h/run" HAKO_CONFIG_DIR="$TEST_TMP/$h/etc" \
+		HAKO_STATE_DIR="$TEST_TMP/$h/state" HAKO_IMAGE_DIR="$TEST_TMP/$h/machines" "$@"
+}
+
+in_lab() { local h=$1; shift; on "$h" "$HAKO" lab exec natlab "$@"; }
+
+# echo_on HOST LAB NODE PORT: a UDP reflector in NODE (teardown ends it), ready on return.
+echo_on() {
+	on "$1" "$HAKO" lab exec "$2" "$3" python3 "$PROBE" echo "$4" 60 >"$TEST_TMP/$3-$4.echo" &
+	BG_PIDS+=($!)
+	wait_for 15 grep -q ready "$TEST_TMP/$3-$4.echo"
+}
+
+# big HOST LAB NODE ADDR PORT SIZE: one UDP datagram of SIZE bytes that must not be fragmented
+# (DF set) to the reflector at ADDR:PORT; succeeds if the answer comes back.
+big() {
+	on "$1" "$HAKO" lab exec "$2" "$3" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER: IP_PMTUDISC_DO
+s.settimeout(5)
+s.sendto(b"x" * int(sys.argv[3]), (sys.argv[1], int(sys.argv[2])))
+print(s.recvfrom(2048)[0].decode())' "$4" "$5" "$6"
+}
+
+up_all() {
+	# h1 finds itself by its address; the others are told.
+	on h1 "$HAKO" lab up "$LAB"
+	on h2 "$HAKO" lab up "$LAB" --host=h2
+	on h3 "$HAKO" lab up "$LAB" --host=h3
+}
+
+@test "labhosts: nodes of one network on two hosts reach each other over VXLAN (IPv4 and IPv6 underlay)" {
+	local fam addr
+	for fam in 4 6; do
+		addr=(192.0.2.1 192.0.2.2)
+		[ "$fam" = 4 ] || addr=(2001:db8::1 2001:db8::2)
+		cat > "$TEST_TMP/pair.lab" <<-EOF
+		[Host a]
+		Address=${addr[0]}
+		[Host b]
+		Address=${addr[1]}
+		[Network net]
+		Subnet=10.9.0.0/24
+		[Node n1]
+		Network=net
+		Address=10.9.0.1
+		[Node n2]
+		Host=b
+		Network=net
+		Address=10.9.0.2
+		EOF
+		on h1 "$HAKO" lab up "$TEST_TMP/pair.lab"
+		on h2 "$HAKO" lab up "$TEST_TMP/pair.lab"
+		echo_on h2 pair n2 7000
+		echo_on h1 pair n1 7000
+		run on h1 "$HAKO" lab exec pair n1 python3 "$PROBE" ask 10.9.0.2 7000 40001 5
+		[ "$output" = "10.9.0.1:40001" ]
+		run on h2 "$HAKO" lab exec pair n2 python3 "$PROBE" ask 10.9.0.1 7000 40002 5
+		[ "$output" = "10.9.0.2:40002" ]
+		# The segment's MTU is 1500 less the encapsulation: a full frame passes, unfragmented.
+		local mtu=$((fam == 4 ? 1450 : 1430))
+		on h1 "$HAKO" lab exec pair n1 ip -o link show net | grep -q "mtu $mtu "
+		big h1 pair n1 10.9.0.2 7000 $((mtu - 28))
+		# The vxlan link: the lab's VNI and port, no learning, one all-zero entry for b.
+		on h1 nsenter --net="$TEST_TMP/h1/run/labs/pair/ns/.switch" ip -d link show vx0 >"$TEST_TMP/vx"
+		grep -q "vxlan id [0-9]* local ${addr[0]} .*dstport 4789 nolearning" "$TEST_TMP/vx"
+		on h1 nsenter --net="$TEST_TMP/h1/run/labs/pair/ns/.switch" bridge fdb show dev vx0 >"$TEST_TMP/fdb"
+		cat "$TEST_TMP/fdb"
+		grep -q "^00:00:00:00:00:00 dst ${addr[1]} .*self permanent" "$TEST_TMP/fdb"
+		[ "$(grep -c '^00:00:00:00:00:00' "$TEST_TMP/fdb")" = 1 ]
+		# Each host holds its own node; status says where the other is.
+		run on h1 "$HAKO" lab status pair
+		[[ "$output" == *"n1 "*"host a"* && "$output" == *"n2 "*"remote, on host b"* ]]
+		run -125 on h1 "$HAKO" lab exec pair n2 true
+		[[ "$output" == *"n2 is on host b, this is host a: run it there"* ]]
+		on h1 "$HAKO" lab down pair
+		on h2 "$HAKO" lab down pair
+		kill_bg
+	done
+}
+
+@test "labhosts: seed 003's lab split over three hosts: NATs on other hosts than their nodes work as on one" {
+	up_all
+	# c0 (h1) -> lan0 -> c0-nat (h2) -> inet -> s1 (h3): two segments, s1 sees c0-nat's address.
+	echo_on h3 natlab s1 7000
+	run in_lab h1 c0 python3 "$PROBE" ask 100.64.1.1 7000 40003 5
+	[ "$output" = "100.64.0.1:40003" ]
+	# The port forward of seed 003: s1 on h3 to c0-nat's outside on h2, to c0 on h1.
+	on h1 "$HAKO" lab exec natlab c0 python3 "$PROBE" recv 12345 60 >"$TEST_TMP/c0.out" &
+	BG_PIDS+=($!)
+	wait_for 15 grep -q ready "$TEST_TMP/c0.out"
+	in_lab h3 s1 python3 "$PROBE" send 100.64.0.1 54321 40001 xyz
+	wait_for 5 grep -q "^100.64.1.1:40001 xyz" "$TEST_TMP/c0.out"
+	# c1 (h2) goes out through c1-nat on h1: s1 sees c1-nat's outside address.
+	run in_lab h2 c1 python3 "$PROBE" ask 100.64.1.1 7000 40002 5
+	[ "$output" = "100.64.0.2:40002" ]
+	# nat-check from c0 on h1, behind its full-cone NAT on h2, against the responder on h1.
+	run on h1 "$HAKO" lab nat-check natlab c0 --lifetime-max=0 --proto=udp
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"type:              full-cone"* ]]
+	# On another host nat-check says where to run it.
+	run -125 on h2 "$HAKO" lab nat-check natlab c1 --lifetime-max=0
+	[[ "$output" == *"responder is on host h1"* ]]
+}
+
+@test "labhosts: lab down on each host leaves nothing: no namespaces, no vxlan socket, no lab" {
+	up_all
+	local i
+	for i in 1 2 3; do
+		on "h$i" "$HAKO" lab down natlab
+		[ ! -e "$TEST_TMP/h$i/run/labs/natlab" ]
+		run on "h$i" "$HAKO" lab list
+		[ -z "$output" ]
+		# The vxlan links went with the switch namespace; their UDP socket goes with them,
+		# once the kernel has cleaned the namespace up.
+		wait_for 10 bash -c "! ip netns exec h$i ss -Huln | grep -q ':4789 '"
+		[ -z "$(ip -n "h$i" -d link show type vxlan)" ]
+	done
+	grep -qv " $TEST_TMP/h" /proc/self/mountinfo
+}
+
+@test "labhosts: unknown hosts, bad Address= and a host not found are one-line errors that make nothing" {
+	local f=$TEST_TMP/bad.lab
+	printf '[Host a]\nAddress=192.0.2.1\n[Network n]\nSubnet=10.0.0.0/24\n[Node x]\nNetwork=n\nHost=zz\n' >"$f"
+	run -125 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $f:5: [Node x] Host=zz: no [Host zz] in this file" ]
+	printf '[Host a]\nAddress=192.0.2.300\n' >"$f"
+	run -125 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $f:2: Address=192.0.2.300: not an IPv4 or IPv6 address" ]
+	printf '[Host a]\nAddress=192.0.2.1\n[Host b]\nAddress=192.0.2.1\n' >"$f"
+	run -125 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $f:4: Address=192.0.2.1 is also host 'a''s (line 2)" ]
+	printf '[Host a]\nAddress=192.0.2.1\n[Host b]\nAddress=2001:db8::2\n' >"$f"
+	run -125 "$HAKO" lab up "$f"
+	[[ "$output" == "hako: $f:4: [Host b] Address= is not of the family of host 'a''s (line 2)"* ]]
+	printf '[Host a]\n' >"$f"
+	run -125 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $f:1: [Host a] needs Address= (where the other hosts reach it)" ]
+	printf '[Network n]\nSubnet=10.0.0.0/24\nVni=16777216\n' >"$f"
+	run -125 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $f:3: Vni=16777216: not a VXLAN network identifier (1..16777215)" ]
+	printf '[Host a]\nAddress=192.0.2.1\n[Network n]\nSubnet=10.0.0.0/24\nVni=7\n[Network m]\nSubnet=10.1.0.0/24\nVni=7\n' >"$f"
+	run -125 "$HAKO" lab up "$f"
+	[[ "$output" == "hako: $f:8: network 'm' has VNI 7, as network 'n' (line 3)"* ]]
+	# No [Host] has an address of this host (the test's namespace), and --host= names none.
+	run -125 "$HAKO" lab up "$LAB"
+	[ "$output" = "hako: $LAB: no [Host] has an Address= of this host: say which this is with --host=" ]
+	run -125 "$HAKO" lab up "$LAB" --host=h9
+	[ "$output" = "hako: $LAB: --host=h9: no [Host h9] in this file" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/natlab" ]
+}
