@@ -36,7 +36,24 @@ struct build {
 	int *fds;        /* one per member */
 	int switch_fd;
 	int *bridges;    /* ifindex per network, in the switch namespace */
+	int home;        /* the namespace lab up runs in, open once: not one /proc open per entry */
 };
+
+/* Into a lab namespace and back: each member's sockets, rules and sysctls are made inside it
+ * in one visit (entering for each of them cost a /proc open, two setns and a close). */
+static int enter(int ns)
+{
+	if (setns(ns, CLONE_NEWNET) < 0)
+		return -errno;
+	return 0;
+}
+
+static void go_home(const struct build *b)
+{
+	/* Failing to return would leave the rest of lab up in a lab namespace. */
+	if (setns(b->home, CLONE_NEWNET) < 0)
+		abort();
+}
 
 static void build_done(struct build *b)
 {
@@ -47,6 +64,8 @@ static void build_done(struct build *b)
 	free(b->bridges);
 	if (b->switch_fd >= 0)
 		close(b->switch_fd);
+	if (b->home >= 0)
+		close(b->home);
 	lab_members_free(b->members, b->n);
 	nft_release();
 }
@@ -78,21 +97,18 @@ static int ns_pin_here(const char *p)
 
 /* A new network namespace bound at labs/LAB/ns/NAME. The file is made first: that is the record
  * lab down goes by. Returns an fd of the namespace. */
-static int ns_create(const char *lab, const char *name)
+static int ns_create(const struct build *b, const char *name)
 {
-	_cleanup_free_ char *p = lab_path(lab, "ns/%s", name);
+	_cleanup_free_ char *p = lab_path(b->lab, "ns/%s", name);
 	if (!p)
 		return -ENOMEM;
 	_cleanup_close_ int f = open(p, O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC, 0444);
 	if (f < 0)
 		return -errno;
-	_cleanup_close_ int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (saved < 0)
-		return -errno;
 	if (unshare(CLONE_NEWNET) < 0)
 		return -errno;
 	int fd = ns_pin_here(p);
-	netns_leave(TAKE_FD(saved));
+	go_home(b);
 	return fd;
 }
 
@@ -137,11 +153,11 @@ static void raise_nofile(size_t need, struct rlimit *saved)
 
 static int make_all(struct build *b)
 {
-	b->switch_fd = fd_high(ns_create(b->lab, LAB_SWITCH));
+	b->switch_fd = fd_high(ns_create(b, LAB_SWITCH));
 	if (b->switch_fd < 0)
 		return log_errno(b->switch_fd, "lab %s: cannot create the switch namespace", b->lab);
 	for (size_t i = 0; i < b->n; i++) {
-		b->fds[i] = fd_high(ns_create(b->lab, b->members[i].name));
+		b->fds[i] = fd_high(ns_create(b, b->members[i].name));
 		if (b->fds[i] < 0)
 			return log_errno(b->fds[i], "lab %s: cannot create the namespace of %s", b->lab,
 					 b->members[i].name);
@@ -264,12 +280,12 @@ static void add_routes(struct rtnl *r, const struct lab_member *m)
 	}
 }
 
-/* lo up, addresses, routes: one batch in the member's namespace. */
+/* lo up, addresses, routes: one batch, from inside the member's namespace. */
 static int configure_member(struct build *b, size_t i)
 {
 	const struct lab_member *m = &b->members[i];
 	_cleanup_rtnl_ struct rtnl *r = NULL;
-	int k = rtnl_open(b->fds[i], &r);
+	int k = rtnl_open(-1, &r);
 	if (k < 0)
 		return log_errno(k, "lab %s: %s: cannot talk to rtnetlink", b->lab, m->name);
 	int ifindex[m->n_ifaces];
@@ -306,7 +322,7 @@ static int nat_sysctls_write(struct build *b, size_t i)
 	struct nat_sysctl s[NAT_SYSCTLS_MAX];
 	size_t n = nat_sysctls(&b->t->nats[m->index], s, ELEMENTSOF(s));
 	for (size_t j = 0; j < n; j++) {
-		int r = sysctl_write(b->fds[i], s[j].path, s[j].value);
+		int r = sysctl_write(-1, s[j].path, s[j].value);
 		if (r < 0)
 			return log_errno(r, "lab %s: %s: cannot set %s", b->lab, m->name, s[j].path);
 	}
@@ -320,7 +336,7 @@ static int configure_nat(struct build *b, size_t i)
 	int r = nat_ruleset(b->t, &b->t->nats[m->index], &rules);
 	if (r < 0)
 		return log_errno(r, "out of memory");
-	r = nft_run_in(b->fds[i], rules, &err);
+	r = nft_run(rules, &err);
 	if (r < 0 && err) {
 		log_error("lab %s: %s: nftables: %s", b->lab, m->name, err);
 		return r;
@@ -332,7 +348,7 @@ static int configure_nat(struct build *b, size_t i)
 
 static int configure_router(struct build *b, size_t i)
 {
-	int r = sysctl_write(b->fds[i], "net/ipv4/ip_forward", "1");
+	int r = sysctl_write(-1, "net/ipv4/ip_forward", "1");
 	if (r < 0)
 		return log_errno(r, "lab %s: %s: cannot enable forwarding", b->lab, b->members[i].name);
 	return 0;
@@ -348,20 +364,31 @@ static void test_kill_point(const char *member)
 		raise(SIGKILL);
 }
 
+/* One member, inside its namespace (the caller returns home). */
+static int configure_inside(struct build *b, size_t i, uint64_t *t_nat)
+{
+	int r = configure_member(b, i);
+	if (r < 0)
+		return r;
+	uint64_t t1 = now_usec();
+	if (b->members[i].kind == MEMBER_NAT)
+		r = configure_nat(b, i);
+	*t_nat += now_usec() - t1;
+	if (b->members[i].kind == MEMBER_ROUTER)
+		r = configure_router(b, i);
+	return r;
+}
+
 /* Addresses and routes of every member, the NAT rules of the NATs, forwarding on the routers. */
 static int configure_members(struct build *b)
 {
 	uint64_t t0 = now_usec(), t_nat = 0;
 	for (size_t i = 0; i < b->n; i++) {
-		int r = configure_member(b, i);
+		int r = enter(b->fds[i]);
 		if (r < 0)
-			return r;
-		uint64_t t1 = now_usec();
-		if (b->members[i].kind == MEMBER_NAT)
-			r = configure_nat(b, i);
-		t_nat += now_usec() - t1;
-		if (b->members[i].kind == MEMBER_ROUTER)
-			r = configure_router(b, i);
+			return log_errno(r, "lab %s: cannot enter the namespace of %s", b->lab, b->members[i].name);
+		r = configure_inside(b, i, &t_nat);
+		go_home(b);
 		if (r < 0)
 			return r;
 		test_kill_point(b->members[i].name);
@@ -420,11 +447,17 @@ static int configure(struct build *b)
 
 static int build(const struct lab_topology *t)
 {
-	struct build b = { .t = t, .lab = t->name, .switch_fd = -1 };
+	struct build b = { .t = t, .lab = t->name, .switch_fd = -1, .home = -1 };
 	int r = lab_members(t, &b.members, &b.n);
 	if (r < 0)
 		return log_errno(r, "out of memory");
 	lab_members_keep_local(t, b.members, &b.n);
+	b.home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (b.home < 0) {
+		r = -errno;
+		build_done(&b);
+		return log_errno(r, "cannot open this network namespace");
+	}
 	b.fds = malloc((b.n + 1) * sizeof(int));
 	b.bridges = calloc(t->n_networks + 1, sizeof(int));
 	if (!b.fds || !b.bridges) {
