@@ -1047,3 +1047,17 @@ boot_run() {
 	[ "$output" = "No machines." ]
 	[ -z "$(ls -A "$TMPDIR")" ]
 }
+
+# hako start --settings=override: NAME.nspawn's keys win (Environment= replaces every -E).
+@test "machines: hako start --settings=override, the file's keys win over the command line" {
+	image t2
+	printf '[Exec]\nEnvironment=FROM=file\n' >"$HAKO_CONFIG_DIR/t2.nspawn"
+	"$HAKO" start --private-network --settings=override -E FROM=cmdline -E OTHER=x t2
+	run sh -c "tr '\0' '\n' </proc/$(state t2 LEADER)/environ | grep -E '^(FROM|OTHER)='"
+	[ "$output" = FROM=file ]
+	"$HAKO" stop t2
+	"$HAKO" start --private-network -E FROM=cmdline t2
+	run sh -c "tr '\0' '\n' </proc/$(state t2 LEADER)/environ | grep -E '^(FROM|OTHER)='"
+	[ "$output" = FROM=cmdline ]
+	"$HAKO" stop t2
+}
