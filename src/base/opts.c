@@ -33,8 +33,18 @@ static struct found find_short(const struct opt_group *g, size_t n, int c)
 	return (struct found){ NULL, -1 };
 }
 
-static int apply(struct found f, const char *value, void *target, struct opts_seen *seen)
+struct parse {
+	void *target;
+	struct opts_seen *seen;
+	const struct opts_seen *skip;
+};
+
+static int apply(struct found f, const char *value, const struct parse *ps)
 {
+	if (ps->skip && opts_was_seen(ps->skip, f.position))
+		return 0;
+	void *target = ps->target;
+	struct opts_seen *seen = ps->seen;
 	const char *why = NULL;
 	int r = f.opt->set((char *)target + f.opt->offset, value, &why);
 	if (r < 0) {
@@ -45,13 +55,13 @@ static int apply(struct found f, const char *value, void *target, struct opts_se
 			log_error("invalid --%s: %s", f.opt->name, why ? why : strerror(-r));
 		return r;
 	}
-	if (seen && f.position >= 0 && f.position < OPTS_SEEN_MAX)
-		seen->bits[f.position / 8] |= (unsigned char)(1u << (f.position % 8));
+	if (seen)
+		opts_mark_seen(seen, f.position);
 	return 0;
 }
 
 static int parse_long(const struct opt_group *g, size_t n, int argc, char **argv, int *i,
-		      void *target, struct opts_seen *seen)
+		      const struct parse *ps)
 {
 	const char *name = argv[*i] + 2;
 	const char *eq = strchr(name, '=');
@@ -74,11 +84,11 @@ static int parse_long(const struct opt_group *g, size_t n, int argc, char **argv
 		}
 		value = argv[++*i];
 	}
-	return apply(f, value, target, seen);
+	return apply(f, value, ps);
 }
 
 static int parse_short(const struct opt_group *g, size_t n, int argc, char **argv, int *i,
-		       void *target, struct opts_seen *seen)
+		       const struct parse *ps)
 {
 	for (const char *p = argv[*i] + 1; *p; p++) {
 		struct found f = find_short(g, n, *p);
@@ -87,7 +97,7 @@ static int parse_short(const struct opt_group *g, size_t n, int argc, char **arg
 			return -EINVAL;
 		}
 		if (f.opt->arg == OPT_NONE) {
-			int r = apply(f, NULL, target, seen);
+			int r = apply(f, NULL, ps);
 			if (r < 0)
 				return r;
 			continue;
@@ -100,7 +110,7 @@ static int parse_short(const struct opt_group *g, size_t n, int argc, char **arg
 			}
 			value = argv[++*i];
 		}
-		return apply(f, value, target, seen);
+		return apply(f, value, ps);
 	}
 	return 0;
 }
@@ -118,6 +128,14 @@ static void reverse(char **v, int n)
 int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char **argv,
 	       void *target, unsigned flags, const char *usage, struct opts_seen *seen)
 {
+	return opts_parse_except(groups, n_groups, argc, argv, target, flags, usage, seen, NULL);
+}
+
+int opts_parse_except(const struct opt_group *groups, size_t n_groups, int argc, char **argv,
+		      void *target, unsigned flags, const char *usage, struct opts_seen *seen,
+		      const struct opts_seen *skip)
+{
+	const struct parse ps = { target, seen, skip };
 	int i, all = argc;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -140,8 +158,8 @@ int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char *
 			i--;
 			continue;
 		}
-		r = a[1] == '-' ? parse_long(groups, n_groups, argc, argv, &i, target, seen)
-				: parse_short(groups, n_groups, argc, argv, &i, target, seen);
+		r = a[1] == '-' ? parse_long(groups, n_groups, argc, argv, &i, &ps)
+				: parse_short(groups, n_groups, argc, argv, &i, &ps);
 		if (r < 0)
 			return r;
 	}
@@ -188,18 +206,23 @@ int opts_find_setting(const struct opt_group *groups, size_t n_groups, const cha
 	return -1;
 }
 
+/* Whether the option's settings key is in section, and not except_key. */
+static bool key_in_section(const struct opt *o, const char *section, const char *except_key)
+{
+	size_t sl = strlen(section);
+	const char *s = o->settings;
+	return s && strncmp(s, section, sl) == 0 && s[sl] == '.' &&
+	       !(except_key && streq(s + sl + 1, except_key));
+}
+
 bool opts_section_seen(const struct opt_group *groups, size_t n_groups, const struct opts_seen *seen,
 		       const char *section, const char *except_key)
 {
-	size_t sl = strlen(section);
 	int pos = 0;
 	for (size_t i = 0; i < n_groups; i++)
-		for (size_t j = 0; j < groups[i].n; j++, pos++) {
-			const char *s = groups[i].opts[j].settings;
-			if (s && strncmp(s, section, sl) == 0 && s[sl] == '.' &&
-			    !(except_key && streq(s + sl + 1, except_key)) && opts_was_seen(seen, pos))
+		for (size_t j = 0; j < groups[i].n; j++, pos++)
+			if (key_in_section(&groups[i].opts[j], section, except_key) && opts_was_seen(seen, pos))
 				return true;
-		}
 	return false;
 }
 
@@ -212,6 +235,32 @@ bool opts_any_seen(const struct opt_group *groups, size_t n_groups, const struct
 			if (strv_contains((char *const *)names, groups[i].opts[j].name) && opts_was_seen(seen, pos))
 				return true;
 	return false;
+}
+
+void opts_mark_seen(struct opts_seen *seen, int position)
+{
+	if (position >= 0 && position < OPTS_SEEN_MAX)
+		seen->bits[position / 8] |= (unsigned char)(1u << (position % 8));
+}
+
+void opts_mark_section(const struct opt_group *groups, size_t n_groups, struct opts_seen *seen,
+		       const char *section, const char *except_key)
+{
+	int pos = 0;
+	for (size_t i = 0; i < n_groups; i++)
+		for (size_t j = 0; j < groups[i].n; j++, pos++)
+			if (key_in_section(&groups[i].opts[j], section, except_key))
+				opts_mark_seen(seen, pos);
+}
+
+void opts_mark_names(const struct opt_group *groups, size_t n_groups, struct opts_seen *seen,
+		     const char *const *names)
+{
+	int pos = 0;
+	for (size_t i = 0; i < n_groups; i++)
+		for (size_t j = 0; j < groups[i].n; j++, pos++)
+			if (strv_contains((char *const *)names, groups[i].opts[j].name))
+				opts_mark_seen(seen, pos);
 }
 
 bool opts_was_seen(const struct opts_seen *seen, int position)

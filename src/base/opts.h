@@ -49,6 +49,12 @@ enum opts_flags {
 int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char **argv,
 	       void *target, unsigned flags, const char *usage, struct opts_seen *seen);
 
+/* As opts_parse, but options whose position is in skip are parsed and left out: not applied,
+ * not marked seen (--settings=override: the settings file's keys win over them). */
+int opts_parse_except(const struct opt_group *groups, size_t n_groups, int argc, char **argv,
+		      void *target, unsigned flags, const char *usage, struct opts_seen *seen,
+		      const struct opts_seen *skip);
+
 /* usage (unless NULL), then each group's options, then -h/--help. */
 void opts_help(FILE *f, const char *usage, const struct opt_group *groups, size_t n_groups);
 
@@ -56,6 +62,12 @@ void opts_help(FILE *f, const char *usage, const struct opt_group *groups, size_
 int opts_find_setting(const struct opt_group *groups, size_t n_groups, const char *section,
 		      const char *key, const struct opt **ret);
 bool opts_was_seen(const struct opts_seen *seen, int position);
+void opts_mark_seen(struct opts_seen *seen, int position);
+/* Marks every option whose settings key is in section (but except_key), or named in names. */
+void opts_mark_section(const struct opt_group *groups, size_t n_groups, struct opts_seen *seen,
+		       const char *section, const char *except_key);
+void opts_mark_names(const struct opt_group *groups, size_t n_groups, struct opts_seen *seen,
+		     const char *const *names);
 /* Whether the command line gave any of the options named in names (long names, NULL-ended). */
 bool opts_any_seen(const struct opt_group *groups, size_t n_groups, const struct opts_seen *seen,
 		   const char *const *names);

@@ -102,6 +102,51 @@ static int default_directory(struct run_config *cfg)
 	return 0;
 }
 
+/* hako start's command line for NAME, without the options in skip (NULL: none). */
+static int parse_start(const char *name, const struct opt_group *groups, size_t n, int argc, char **argv,
+		       struct run_config *cfg, struct opts_seen *seen, const struct opts_seen *skip)
+{
+	int r = opts_parse_except(groups, n, argc, argv, cfg, 0, start_usage, seen, skip);
+	if (r < 0)
+		return r;
+	/* As nspawn's one start mode: -a or --as-pid1 without -b runs Parameters= instead of booting. */
+	const struct opt *boot_opt;
+	int boot_pos = opts_find_setting(groups, n, "Exec", "Boot", &boot_opt);
+	if (cfg->process_mode != PROCESS_DEFAULT && !opts_was_seen(seen, boot_pos))
+		cfg->boot = false;
+	if (cfg->machine && !streq(cfg->machine, name)) {
+		log_error("-M %s contradicts the machine name %s", cfg->machine, name);
+		return -EINVAL;
+	}
+	free(cfg->machine);
+	cfg->machine = strdup(name);
+	return cfg->machine ? 0 : log_errno(-ENOMEM, "out of memory");
+}
+
+/* --settings=override: the command line again, without the options whose keys NAME.nspawn sets
+ * (settings_apply then applies them); the image found by name stays. */
+static int reparse_for_override(const char *name, const struct opt_group *groups, size_t n, int argc,
+				char **argv, struct run_config *cfg, struct opts_seen *seen)
+{
+	struct opts_seen skip;
+	int r = settings_override_keys(cfg, name, groups, n, &skip);
+	if (r < 0 || cfg->settings != SETTINGS_OVERRIDE)
+		return r;
+	_cleanup_(run_config_free) struct run_config again = { .boot = true };
+	*seen = (struct opts_seen){ 0 };
+	r = parse_start(name, groups, n, argc, argv, &again, seen, &skip);
+	if (r < 0)
+		return r;
+	if (!again.directory) {
+		again.directory = TAKE_PTR(cfg->directory);
+		again.read_only |= cfg->read_only;
+	}
+	run_config_free(cfg);
+	*cfg = again;
+	again = (struct run_config){ 0 };
+	return 0;
+}
+
 static int start_one(const char *name, int argc, char **argv)
 {
 	const struct opt_group groups[] = {
@@ -111,21 +156,11 @@ static int start_one(const char *name, int argc, char **argv)
 	};
 	_cleanup_(run_config_free) struct run_config cfg = { .boot = true };
 	struct opts_seen seen = { 0 };
-	if (opts_parse(groups, ELEMENTSOF(groups), argc, argv, &cfg, 0, start_usage, &seen) < 0)
+	if (parse_start(name, groups, ELEMENTSOF(groups), argc, argv, &cfg, &seen, NULL) < 0)
 		return EXIT_HAKO_USAGE;
-	/* As nspawn's one start mode: -a or --as-pid1 without -b runs Parameters= instead of booting. */
-	const struct opt *boot_opt;
-	int boot_pos = opts_find_setting(groups, ELEMENTSOF(groups), "Exec", "Boot", &boot_opt);
-	if (cfg.process_mode != PROCESS_DEFAULT && !opts_was_seen(&seen, boot_pos))
-		cfg.boot = false;
-	if (cfg.machine && !streq(cfg.machine, name)) {
-		log_error("-M %s contradicts the machine name %s", cfg.machine, name);
-		return EXIT_HAKO_USAGE;
-	}
-	free(cfg.machine);
-	if (!(cfg.machine = strdup(name)))
-		return EXIT_HAKO_FAILED;
 	if (default_directory(&cfg) < 0)
+		return EXIT_HAKO_USAGE;
+	if (reparse_for_override(name, groups, ELEMENTSOF(groups), argc, argv, &cfg, &seen) < 0)
 		return EXIT_HAKO_USAGE;
 	if (settings_apply(&cfg, name, groups, ELEMENTSOF(groups), &seen) < 0)
 		return EXIT_HAKO_USAGE;

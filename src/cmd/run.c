@@ -28,14 +28,50 @@ static int block_signals(void)
 	return signalfd_blocking(handled);
 }
 
-/* NAME.nspawn, as systemd-nspawn reads it for -D DIR too: NAME is -M's, else DIR's name. */
-static int apply_settings(struct run_config *cfg, const struct opt_group *groups, size_t n,
-			  const struct opts_seen *seen)
+/* NAME.nspawn, as systemd-nspawn reads it for -D DIR too: NAME is -M's, else DIR's name (NULL
+ * when there is none to read; refused later, with the reason). */
+static char *settings_name(const struct run_config *cfg)
 {
 	_cleanup_free_ char *dir = cfg->directory ? realpath(cfg->directory, NULL) : NULL;
 	const char *name = cfg->machine ? cfg->machine : dir ? basename(dir) : NULL;
-	if (!name || !machine_name_valid(name))
-		return 0; /* refused later, with the reason */
+	return name && machine_name_valid(name) ? strdup(name) : NULL;
+}
+
+/* The options, then COMMAND ARGS; those in skip (NULL: none) are left out. */
+static int parse_run(const struct opt_group *groups, size_t n, int argc, char **argv,
+		     struct run_config *cfg, struct opts_seen *seen, const struct opts_seen *skip)
+{
+	int i = opts_parse_except(groups, n, argc, argv, cfg, OPTS_STOP_AT_ARG, usage, seen, skip);
+	if (i < 0)
+		return i;
+	if (i < argc && !(cfg->command = strv_copy(argv + i)))
+		return log_errno(-ENOMEM, "out of memory");
+	return 0;
+}
+
+/* --settings=override: the command line again, without the options whose keys the file sets. */
+static int reparse_for_override(const char *name, const struct opt_group *groups, size_t n, int argc,
+				char **argv, struct run_config *cfg, struct opts_seen *seen)
+{
+	struct opts_seen skip;
+	int r = settings_override_keys(cfg, name, groups, n, &skip);
+	if (r < 0 || cfg->settings != SETTINGS_OVERRIDE)
+		return r;
+	run_config_free(cfg);
+	*cfg = (struct run_config){ 0 };
+	*seen = (struct opts_seen){ 0 };
+	return parse_run(groups, n, argc, argv, cfg, seen, &skip);
+}
+
+static int apply_settings(struct run_config *cfg, const struct opt_group *groups, size_t n, int argc,
+			  char **argv, struct opts_seen *seen)
+{
+	_cleanup_free_ char *name = settings_name(cfg);
+	if (!name)
+		return 0;
+	int r = reparse_for_override(name, groups, n, argc, argv, cfg, seen);
+	if (r < 0)
+		return r;
 	return settings_apply(cfg, name, groups, n, seen);
 }
 
@@ -48,17 +84,18 @@ int cmd_run(int argc, char **argv)
 	};
 	_cleanup_(run_config_free) struct run_config cfg = { 0 };
 	struct opts_seen seen = { 0 };
-	int i = opts_parse(groups, ELEMENTSOF(groups), argc, argv, &cfg, OPTS_STOP_AT_ARG, usage, &seen);
-	if (i == -ECANCELED)
+	int r = parse_run(groups, ELEMENTSOF(groups), argc, argv, &cfg, &seen, NULL);
+	if (r == -ECANCELED)
 		return 0;
-	if (i < 0)
-		return EXIT_HAKO_USAGE;
-	if (i < argc && !(cfg.command = strv_copy(argv + i))) {
-		log_errno(-ENOMEM, "out of memory");
+	if (r == -ENOMEM)
 		return EXIT_HAKO_FAILED;
-	}
-	if (apply_settings(&cfg, groups, ELEMENTSOF(groups), &seen) < 0)
+	if (r < 0)
 		return EXIT_HAKO_USAGE;
+	if (apply_settings(&cfg, groups, ELEMENTSOF(groups), argc, argv, &seen) < 0)
+		return EXIT_HAKO_USAGE;
+	/* Removed with cfg, however the container ends. */
+	if (run_config_make_temp_binds(&cfg) < 0)
+		return EXIT_HAKO_FAILED;
 	log_set_quiet(cfg.quiet);
 	machines_collect_stale_quick(); /* as every machine command does, if it is cheap */
 

@@ -69,6 +69,7 @@ enum settings_mode {
 	SETTINGS_YES,     /* NAME.nspawn applies, the command line wins (nspawn's default) */
 	SETTINGS_NO,
 	SETTINGS_TRUSTED, /* only from the administrator's directories, never beside the image */
+	SETTINGS_OVERRIDE, /* as yes, but the file's keys win over the command line's options */
 };
 
 struct bind_spec {
@@ -78,6 +79,8 @@ struct bind_spec {
 	bool recursive;    /* rbind (default) or norbind */
 	bool in_tree;      /* "+PATH": the source is resolved inside the tree */
 	bool idmap;        /* ":idmap": the source's owners mapped into the container's user namespace */
+	bool temporary;    /* an empty SRC: a directory made below $TMPDIR or /var/tmp (source, once
+			    * made) and removed when the container ends, as nspawn's */
 };
 
 struct tmpfs_spec {
@@ -155,4 +158,12 @@ struct run_config {
 	struct net_config net;
 };
 
+/* Frees cfg; removes the temporary bind sources run_config_make_temp_binds made. */
 void run_config_free(struct run_config *cfg);
+/* Makes a directory for each bind with an empty source (nspawn's temporary directory), below
+ * $TMPDIR or else /var/tmp, named hako-bind-XXXXXX. Logs. */
+int run_config_make_temp_binds(struct run_config *cfg);
+/* Removes them (and forgets them); what is left is logged. */
+void run_config_remove_temp_binds(struct run_config *cfg);
+/* Whether path names a directory run_config_make_temp_binds makes (a collector removes only those). */
+bool temp_bind_path_valid(const char *path);

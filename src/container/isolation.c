@@ -239,6 +239,11 @@ static int prepare_userns(struct container *c, struct isolation_state *s)
 	return 0;
 }
 
+uid_t isolation_root_host_uid(const struct container *c)
+{
+	return c->iso && c->iso->userns ? (uid_t)c->iso->uid_base : 0;
+}
+
 /* --private-users-ownership=chown: shifts the tree's owners on disk into the range, once. The
  * owner of the tree's root records the range it was shifted for (as with nspawn); the state dir
  * keeps it too, for people. A tree shifted for another range is shifted again by the difference. */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/opts.h"
 #include "container/cgroup.h"
@@ -34,6 +35,9 @@ struct container;
 int isolation_enter_child(struct container *c, int sync_fd);
 int isolation_root_tree_fd(const struct container *c);
 int isolation_take_bind_tree(struct container *c, unsigned i);
+/* The host's uid (and gid) of the container's root: the base of its user namespace's range, 0
+ * without one. */
+uid_t isolation_root_host_uid(const struct container *c);
 /* Whether this process's user namespace denies setgroups(2) (a rootless single-id map). */
 bool isolation_setgroups_denied(void);
 /* In the child after the parent's "go", before mounts_setup: enters the container's own cgroup

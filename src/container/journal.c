@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "container/container.h"
+#include "container/isolation.h"
 #include "container/user.h"
 
 #define HOST_JOURNAL "/var/log/journal"
@@ -103,6 +104,10 @@ static int link_host(struct container *c, const char *host, const char *guest)
 	/* Without its parents: a host that keeps no journal on disk is not made to. */
 	if (mkdir(host, 0755) < 0 && errno != EEXIST)
 		return give_up(c, -errno, "cannot create", host);
+	/* As nspawn: with -U the guest's journald runs as the shifted root and writes here. */
+	uid_t root = isolation_root_host_uid(c);
+	if (root != 0 && chown(host, root, root) < 0)
+		return give_up(c, -errno, "cannot give the container's root", host);
 	c->journal_tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (c->journal_tree < 0)
 		return give_up(c, -errno, "cannot bind", host);

@@ -264,10 +264,11 @@ static int set_bind_user(void *target, const char *value, const char **why)
 
 static int set_settings(void *target, const char *value, const char **why)
 {
-	static const struct named_mode modes[] = { { "trusted", SETTINGS_TRUSTED } };
+	static const struct named_mode modes[] = { { "trusted", SETTINGS_TRUSTED },
+						   { "override", SETTINGS_OVERRIDE } };
 	int m = mode_from_string(value, SETTINGS_YES, SETTINGS_NO, modes, ELEMENTSOF(modes));
 	if (m < 0) {
-		*why = "expected yes, no or trusted (override is not offered)";
+		*why = "expected yes, no, trusted or override";
 		return m;
 	}
 	*(enum settings_mode *)target = (enum settings_mode)m;
@@ -394,7 +395,7 @@ const struct opt run_options[] = {
 	{ "bind-user", 0, OPT_REQUIRED, "USER", "Bind the host user USER's home and ids into the container (needs -U)", set_bind_user, CFG(bind_users), "Files.BindUser" },
 	{ "console", 0, OPT_REQUIRED, "MODE", "interactive, read-only, passive, pipe or autopipe", set_console, CFG(console), NULL },
 	{ "pipe", 'P', OPT_NONE, NULL, "Same as --console=pipe", set_console_pipe, CFG(console), NULL },
-	{ "settings", 0, OPT_REQUIRED, "MODE", "Apply NAME.nspawn: yes (default), no or trusted", set_settings, CFG(settings), NULL },
+	{ "settings", 0, OPT_REQUIRED, "MODE", "Apply NAME.nspawn: yes (default), no, trusted or override", set_settings, CFG(settings), NULL },
 	{ "notify-ready", 0, OPT_OPTIONAL, "BOOL", "hako start -b: return once the init reports READY=1 ($NOTIFY_SOCKET)", opt_set_flag, CFG(notify_ready), "Exec.NotifyReady" },
 	{ "rlimit", 0, OPT_REQUIRED, "NAME=SOFT[:HARD]", "Resource limit of the payload (NOFILE=1024:4096)", set_rlimit, CFG(rlimits), NULL },
 	{ "suppress-sync", 0, OPT_REQUIRED, "BOOL", "sync(2), fsync(2) ... do nothing; O_SYNC opens fail (EINVAL)", opt_set_flag, CFG(suppress_sync), "Exec.SuppressSync" },

@@ -206,8 +206,24 @@ static int check_binds(const struct container *c)
 			log_error("bind %s: idmap needs a user namespace (-U, --private-users=)", b->source);
 			return -EINVAL;
 		}
+		if (b->temporary && !b->source) {
+			log_error("bind :%s: its temporary directory was not made", b->dest);
+			return -EINVAL;
+		}
 		if (!b->in_tree && stat(b->source, &st) < 0)
 			return log_errno(-errno, "bind source %s", b->source);
+	}
+	return 0;
+}
+
+/* nspawn gives a temporary bind source to the container's root (with -U, the shifted one). */
+static int chown_temp_binds(const struct container *c)
+{
+	uid_t root = isolation_root_host_uid(c);
+	for (unsigned i = 0; i < c->cfg->n_binds; i++) {
+		const struct bind_spec *b = &c->cfg->binds[i];
+		if (b->temporary && root != 0 && chown(b->source, root, root) < 0)
+			return log_errno(-errno, "cannot give %s to the container's root", b->source);
 	}
 	return 0;
 }
@@ -790,6 +806,9 @@ static int prepare_and_spawn(struct container *c, int *ret_exit)
 	if (r < 0)
 		return r;
 	*ret_exit = EXIT_HAKO_FAILED;
+	r = chown_temp_binds(c);
+	if (r < 0)
+		return r;
 	r = journal_prepare(c);
 	if (r < 0)
 		return r;

@@ -113,10 +113,13 @@ int bind_spec_parse(const char *s, bool read_only, struct bind_spec *spec, const
 		return -EINVAL;
 	}
 	if (!(dst && *dst) && src[0] != '/' && src[0] != '+') {
-		*why = "a relative source needs a destination (SRC:DST)";
+		*why = src[0] ? "a relative source needs a destination (SRC:DST)"
+			      : "an empty source (a temporary directory) needs a destination (:DST)";
 		return -EINVAL;
 	}
-	int r = bind_source(&src, spec, why);
+	/* nspawn's empty source: a temporary directory, made when the container starts. */
+	spec->temporary = !src[0];
+	int r = spec->temporary ? 0 : bind_source(&src, spec, why);
 	if (r < 0)
 		return r;
 	if (dst && *dst && !path_is_safe_absolute(dst)) {
@@ -131,7 +134,8 @@ int bind_spec_parse(const char *s, bool read_only, struct bind_spec *spec, const
 	spec->dest = dst && *dst ? TAKE_PTR(dst) : strdup(src);
 	if (!spec->dest)
 		return -ENOMEM;
-	spec->source = TAKE_PTR(src);
+	if (!spec->temporary)
+		spec->source = TAKE_PTR(src);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "base/names.h"
 #include "base/util.h"
 #include "container/cgroup.h"
+#include "container/config.h"
 
 int machine_check_name(const char *what, const char *name)
 {
@@ -109,9 +110,19 @@ static int read_state(const char *name, struct machine_state *ret)
 	return r < 0 ? r : machine_state_parse(text, ret);
 }
 
+/* The temporary bind sources the dead supervisor recorded; only names it makes are removed. */
+static void remove_temp_binds(const struct machine_state *s)
+{
+	_cleanup_free_ char *copy = strdup(s->temp_binds ? s->temp_binds : "");
+	char *save = NULL;
+	for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save))
+		if (temp_bind_path_valid(w))
+			(void)rm_rf(w);
+}
+
 /* Undoes what a machine whose supervisor died left: its processes and cgroup (the PID namespace
- * normally died with its init, which has PDEATHSIG), then the runtime directory. Called with
- * the machine's lock held. */
+ * normally died with its init, which has PDEATHSIG), its temporary bind sources, then the
+ * runtime directory. Called with the machine's lock held. */
 static void reclaim(const char *name)
 {
 	struct machine_state s;
@@ -120,6 +131,7 @@ static void reclaim(const char *name)
 		if (machine_cgroup_dirs(&s, &dirs) >= 0)
 			for (char **d = dirs; *d; d++)
 				cgroup_remove_path(*d); /* every hierarchy: v2, v1 memory, pids, cpu */
+		remove_temp_binds(&s);
 		log_debug("collected stale machine %s (supervisor %d)", name, (int)s.supervisor);
 		machine_state_done(&s);
 	}

@@ -26,6 +26,7 @@ struct machine_state {
 	int no_new_privs;
 	char *seccomp_add;   /* the system call filter's request (seccomp.h): names and @groups, */
 	char *seccomp_remove; /* space separated */
+	char *temp_binds;     /* --bind=:DST's temporary directories, space separated */
 };
 
 void machine_state_done(struct machine_state *s);

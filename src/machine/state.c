@@ -28,7 +28,7 @@ static const struct {
 	{ "SINCE", F_U64, S(since_usec) },     { "POWEROFF_SIGNAL", F_INT, S(poweroff_signal) },
 	{ "REBOOT_SIGNAL", F_INT, S(reboot_signal) }, { "CAPS", F_U64, S(caps) },
 	{ "NO_NEW_PRIVS", F_INT, S(no_new_privs) }, { "SECCOMP_ADD", F_STRING, S(seccomp_add) },
-	{ "SECCOMP_REMOVE", F_STRING, S(seccomp_remove) },
+	{ "SECCOMP_REMOVE", F_STRING, S(seccomp_remove) }, { "TEMP_BINDS", F_STRING, S(temp_binds) },
 #undef S
 };
 

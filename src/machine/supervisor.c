@@ -129,6 +129,16 @@ static char *join_words(char *const *words, enum pick pick)
 	return list;
 }
 
+/* The temporary bind sources, for the collector when the supervisor dies (machine.c: reclaim). */
+static char *temp_bind_list(const struct run_config *cfg)
+{
+	_cleanup_strv_free_ char **v = NULL;
+	for (unsigned i = 0; i < cfg->n_binds; i++)
+		if (cfg->binds[i].temporary && cfg->binds[i].source && strv_push(&v, cfg->binds[i].source) < 0)
+			return NULL;
+	return join_words(v, PICK_ALL);
+}
+
 static int record_state(struct supervisor *s)
 {
 	struct container *c = s->c;
@@ -154,8 +164,9 @@ static int record_state(struct supervisor *s)
 	if (r < 0)
 		return r;
 	st->cgroups = join_words(cgroups, PICK_ALL);
+	st->temp_binds = temp_bind_list(s->cfg);
 	if (!st->name || !st->uuid || !st->root || !st->init || !st->cgroup || !st->netns ||
-	    !st->seccomp_add || !st->seccomp_remove || !st->cgroups)
+	    !st->seccomp_add || !st->seccomp_remove || !st->cgroups || !st->temp_binds)
 		return -ENOMEM;
 	st->caps = c->caps;
 	st->no_new_privs = s->cfg->iso.no_new_privileges;
@@ -634,7 +645,7 @@ static int supervise(struct run_config *cfg, int ready_fd)
 	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s.sigfd < 0 || s.listen_fd < 0 || s.timer_fd < 0 || detach_stdio() < 0)
 		log_errno(-errno, "cannot set up the supervisor of %s", cfg->machine);
-	else
+	else if (run_config_make_temp_binds(cfg) >= 0) /* kept across reboots, as nspawn's */
 		code = start_machine(&s);
 	(void)write(ready_fd, &code, sizeof(code));
 	close(ready_fd);
@@ -645,6 +656,7 @@ static int supervise(struct run_config *cfg, int ready_fd)
 		loop(&s);
 	}
 	container_free(s.c);
+	run_config_remove_temp_binds(cfg);
 	remove_runtime_dir(cfg->machine);
 	machine_state_done(&s.st);
 	console_log_close(&s.log);

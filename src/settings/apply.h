@@ -12,3 +12,9 @@
  * SETTINGS_TRUSTED ignores a file beside the image, SETTINGS_NO every file. Logs why it fails. */
 int settings_apply(struct run_config *cfg, const char *name, const struct opt_group *groups,
 		   size_t n_groups, const struct opts_seen *seen);
+
+/* --settings=override (nspawn's): the options whose keys NAME.nspawn sets, into ret (empty for
+ * any other mode). The command line is then parsed again without them (opts_parse_except) before
+ * settings_apply, so the file's keys win and its lists replace the command line's. Logs. */
+int settings_override_keys(const struct run_config *cfg, const char *name, const struct opt_group *groups,
+			   size_t n_groups, struct opts_seen *ret);

@@ -83,6 +83,8 @@ struct apply {
 	size_t n_groups;
 	void *target;
 	const struct opts_seen *seen;
+	struct opts_seen *applied; /* the keys' options that took effect, or NULL */
+	bool quiet;                /* no warnings: a second look at a file already warned about */
 };
 
 /* nspawn's start mode (boot an init, a command as PID 2 under a stub, or as PID 1) is one
@@ -105,8 +107,7 @@ static bool section_known(const char *name)
 
 static int on_section(void *userdata, const struct ini_pos *pos, const char *name, const char *arg)
 {
-	(void)userdata;
-	if (!section_known(name) || arg)
+	if ((!section_known(name) || arg) && !((struct apply *)userdata)->quiet)
 		log_warning("%s:%u: unknown section [%s%s%s], ignored", pos->file, pos->line, name,
 			    arg ? " " : "", arg ? arg : "");
 	return 0;
@@ -121,6 +122,8 @@ static int on_entry(void *userdata, const struct ini_pos *pos, const char *secti
 	const struct opt *o;
 	int position = opts_find_setting(a->groups, a->n_groups, section, key, &o);
 	if (position < 0) {
+		if (a->quiet)
+			return 0;
 		log_warning("%s:%u: unknown setting %s= in [%s], ignored", pos->file, pos->line, key,
 			    section);
 		return 0;
@@ -139,6 +142,8 @@ static int on_entry(void *userdata, const struct ini_pos *pos, const char *secti
 	    opts_any_seen(a->groups, a->n_groups, a->seen, credential_options))
 		return 0;
 	if (!a->trusted && is_privileged(section, key)) {
+		if (a->quiet)
+			return 0;
 		log_warning("%s:%u: %s= ignored: the file is not in a trusted directory (%s, %s)",
 			    pos->file, pos->line, key, hako_dir(HAKO_DIR_CONFIG), SYSTEMD_NSPAWN_DIRS);
 		return 0;
@@ -150,6 +155,8 @@ static int on_entry(void *userdata, const struct ini_pos *pos, const char *secti
 			  why ? why : strerror(-r));
 		return r == -ENOMEM ? r : -EINVAL;
 	}
+	if (a->applied)
+		opts_mark_seen(a->applied, position);
 	return 0;
 }
 
@@ -159,13 +166,28 @@ int nspawn_apply_string(const char *text, const char *file, bool trusted,
 			const struct opt_group *groups, size_t n_groups, void *target,
 			const struct opts_seen *seen)
 {
-	struct apply a = { trusted, groups, n_groups, target, seen };
+	struct apply a = { trusted, groups, n_groups, target, seen, NULL, false };
 	return ini_parse_string(text, file, &handler, &a);
 }
 
 int nspawn_apply_file(const char *path, bool trusted, const struct opt_group *groups,
 		      size_t n_groups, void *target, const struct opts_seen *seen)
 {
-	struct apply a = { trusted, groups, n_groups, target, seen };
+	struct apply a = { trusted, groups, n_groups, target, seen, NULL, false };
 	return ini_parse_file(path, &handler, &a);
+}
+
+int nspawn_file_keys(const char *path, bool trusted, const struct opt_group *groups, size_t n_groups,
+		     void *scratch, struct opts_seen *ret)
+{
+	struct apply a = { trusted, groups, n_groups, scratch, NULL, ret, true };
+	int r = ini_parse_file(path, &handler, &a);
+	if (r < 0)
+		return r;
+	/* The two settings served by several options go whole, as the command line's do. */
+	if (opts_section_seen(groups, n_groups, ret, "Network", "Port"))
+		opts_mark_section(groups, n_groups, ret, "Network", "Port");
+	if (opts_any_seen(groups, n_groups, ret, start_mode_options))
+		opts_mark_names(groups, n_groups, ret, start_mode_options);
+	return 0;
 }

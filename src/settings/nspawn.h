@@ -22,3 +22,9 @@ int nspawn_apply_string(const char *text, const char *file, bool trusted,
 			const struct opts_seen *seen);
 int nspawn_apply_file(const char *path, bool trusted, const struct opt_group *groups,
 		      size_t n_groups, void *target, const struct opts_seen *seen);
+
+/* --settings=override: the options whose keys the file at path sets (and that take effect, as
+ * trusted allows), applied to scratch, into ret, with nothing logged but a bad value. A key of
+ * [Network] (Port= aside) stands for all its options, Boot= or ProcessTwo= for the start mode's. */
+int nspawn_file_keys(const char *path, bool trusted, const struct opt_group *groups, size_t n_groups,
+		     void *scratch, struct opts_seen *ret);

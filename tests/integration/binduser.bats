@@ -119,3 +119,21 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[ "$output" = 60514 ]
 }
+
+# In a booted Debian with nss-systemd (the fixture lists systemd in nsswitch.conf), the bound
+# user and its group resolve from the records in /run/host/userdb, and its home is bound.
+# lane: vm
+@test "bind-user: a booted Debian resolves the user through nss-systemd (getent, id)" {
+	debian_boot_bg --private-users=pick --bind-user=hbu
+	run nsenter -t "$INIT" -a getent passwd hbu
+	[ "$status" -eq 0 ]
+	[ "$output" = "hbu:x:60514:60514:hbu:/run/host/home/hbu:/bin/bash" ]
+	run nsenter -t "$INIT" -a id hbu
+	[ "$status" -eq 0 ]
+	[ "$output" = "uid=60514(hbu) gid=60514(hbugrp) groups=60514(hbugrp)" ]
+	run nsenter -t "$INIT" -a getent group hbugrp
+	[ "$output" = "hbugrp:x:60514:" ]
+	run nsenter -t "$INIT" -a cat /run/host/home/hbu/file
+	[ "$output" = hello ]
+	debian_poweroff
+}

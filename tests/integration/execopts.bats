@@ -266,3 +266,22 @@ journal_tmpfs() {
 	run "$HAKO" run -q -D "$ROOT" -u user sh -c 'grep ^CapAmb /proc/self/status | cut -f2'
 	[ "$output" = 0000000000002000 ]
 }
+
+# nspawn chowns the host's journal directory to the container's root with -U, so a booted
+# guest's journald (running as the shifted root) writes its files there.
+# lane: vm
+@test "link-journal: try-host with -U, a booted Debian's journald writes in the host's directory" {
+	journal_tmpfs
+	debian_boot_bg --private-users=pick --link-journal=try-host
+	local base id
+	id=$(cat "$TEST_TMP/deb/etc/machine-id") # the tree's own, which --uuid= would not change
+	base=$(awk 'NR == 1 {print $2}' "/proc/$INIT/uid_map")
+	[ "$base" -ne 0 ]
+	# The owner is the container's root (the guest's tmpfiles then gives the group to its
+	# systemd-journal).
+	[ "$(stat -c %u /var/log/journal/$id)" = "$base" ]
+	nsenter -t "$INIT" -a journalctl --flush
+	wait_for 30 test -e /var/log/journal/$id/system.journal
+	debian_poweroff
+	umount /var/log/journal
+}

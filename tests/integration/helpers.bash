@@ -159,3 +159,29 @@ wait_running() {
 		sleep 0.2
 	done
 }
+
+# debian_boot_bg ARGS...: boots a fresh copy of the real Debian tree (HAKO_TEST_DEBIAN, see
+# tests/fixtures/mkdebian.sh; none is a failure) with `hako run -b ARGS` in the background,
+# console to $TEST_TMP/console; sets BOOT_PID (hako's) and INIT (the guest's systemd) once
+# `systemctl is-system-running --wait` answers inside. debian_poweroff ends it, exit 0 expected.
+debian_boot_bg() {
+	local deb=${HAKO_TEST_DEBIAN:-$("$FIXTURES/mkdebian.sh")} out deadline
+	[ -x "$deb/lib/systemd/systemd" ] || { echo "no Debian tree at '$deb'"; false; }
+	cp -a "$deb" "$TEST_TMP/deb"
+	bg "$HAKO" run -q -b -D "$TEST_TMP/deb" -M deb --console=read-only "$@" </dev/null >"$TEST_TMP/console" 2>&1
+	BOOT_PID=$!
+	wait_for 30 pgrep -P "$BOOT_PID" -x systemd || { cat "$TEST_TMP/console"; false; }
+	INIT=$(pgrep -P "$BOOT_PID" -x systemd)
+	deadline=$((SECONDS + 60 * ${HAKO_TEST_SLOW:-1}))
+	until out=$(timeout 30 nsenter -t "$INIT" -a systemctl is-system-running --wait 2>&1); [[ "$out" =~ ^(running|degraded)$ ]]; do
+		[ $SECONDS -lt $deadline ] || { echo "not running: $out"; cat "$TEST_TMP/console"; return 1; }
+		sleep 0.2
+	done
+}
+
+debian_poweroff() {
+	local st=0
+	nsenter -t "$INIT" -a systemctl poweroff
+	wait "$BOOT_PID" || st=$?
+	[ "$st" -eq 0 ]
+}

@@ -126,7 +126,7 @@ section() { sed -n '1s/^% [^ ]* \([0-9]\) .*/\1/p' "$1"; }
 	run complete_words run --console=
 	[ "$(paste -sd' ' <<<"$output")" = "interactive read-only passive pipe autopipe" ]
 	run complete_words run --settings=
-	[ "$(paste -sd' ' <<<"$output")" = "yes no trusted" ]
+	[ "$(paste -sd' ' <<<"$output")" = "yes no trusted override" ]
 	run complete_words run --notify-ready=
 	[ "$(paste -sd' ' <<<"$output")" = "yes no" ]
 	run complete_words stop --kill-whom=

@@ -1020,3 +1020,49 @@ boot_run() {
 	run "$HAKO" log lim
 	[[ "$output" != *"cannot wait for events"* ]]
 }
+
+# nspawn's empty bind source (--bind=:DST, Bind=:DST): a temporary directory below $TMPDIR (else
+# /var/tmp), the container's root's, removed when the container ends however it ends: hako run
+# on exit, hako start's supervisor on stop, the collection of a machine whose supervisor died.
+@test "machines: --bind=:DST is a temporary directory, removed however the container ends" {
+	export TMPDIR=$TEST_TMP/vartmp
+	mkdir "$TMPDIR"
+	image t1
+	run "$HAKO" run -q -D "$HAKO_IMAGE_DIR/t1" --bind=:/scratch /bin/sh -c 'echo x >/scratch/f; ls /scratch; exit 3'
+	[ "$status" -eq 3 ]
+	[ "$output" = f ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+	run "$HAKO" run -q -D "$HAKO_IMAGE_DIR/t1" --private-users=pick --bind=:/scratch:norbind /bin/sh -c 'stat -c %u /scratch'
+	[ "$output" = 0 ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+	run "$HAKO" run -q -D "$HAKO_IMAGE_DIR/t1" --bind=: true
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: invalid --bind=:: an empty source (a temporary directory) needs a destination (:DST)" ]
+	"$HAKO" start --private-network --bind=:/scratch t1
+	[ "$(ls "$TMPDIR" | grep -c '^hako-bind-')" -eq 1 ]
+	"$HAKO" stop t1
+	[ -z "$(ls -A "$TMPDIR")" ]
+	printf '[Files]\nBind=:/scratch\n' >"$HAKO_CONFIG_DIR/t1.nspawn"
+	"$HAKO" start --private-network t1
+	sup=$(state t1 SUPERVISOR)
+	[ "$(ls "$TMPDIR" | grep -c '^hako-bind-')" -eq 1 ]
+	kill -KILL "$sup"
+	wait_for 5 gone "$sup"
+	run "$HAKO" list
+	[ "$output" = "No machines." ]
+	[ -z "$(ls -A "$TMPDIR")" ]
+}
+
+# hako start --settings=override: NAME.nspawn's keys win (Environment= replaces every -E).
+@test "machines: hako start --settings=override, the file's keys win over the command line" {
+	image t2
+	printf '[Exec]\nEnvironment=FROM=file\n' >"$HAKO_CONFIG_DIR/t2.nspawn"
+	"$HAKO" start --private-network --settings=override -E FROM=cmdline -E OTHER=x t2
+	run sh -c "tr '\0' '\n' </proc/$(state t2 LEADER)/environ | grep -E '^(FROM|OTHER)='"
+	[ "$output" = FROM=file ]
+	"$HAKO" stop t2
+	"$HAKO" start --private-network -E FROM=cmdline t2
+	run sh -c "tr '\0' '\n' </proc/$(state t2 LEADER)/environ | grep -E '^(FROM|OTHER)='"
+	[ "$output" = FROM=cmdline ]
+	"$HAKO" stop t2
+}

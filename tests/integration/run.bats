@@ -343,7 +343,37 @@ I
 	[ "$output" = admin ]
 	run "$HAKO" run -q -D "$ROOT" --settings=maybe /bin/true
 	[ "$status" -eq 125 ]
-	[ "$output" = "hako: invalid --settings=maybe: expected yes, no or trusted (override is not offered)" ]
+	[ "$output" = "hako: invalid --settings=maybe: expected yes, no, trusted or override" ]
+}
+
+# nspawn's --settings=override: the file's keys win over the command line's options, a list key
+# (Bind=, Environment=) replaces the command line's list, Parameters= replaces the command; what
+# the file does not set stays the command line's, and an untrusted file's Bind= still counts not.
+@test "run: --settings=override, the file's settings win over the command line" {
+	export HAKO_NSPAWN_DIRS=$TEST_TMP/nspawn
+	mkdir -p "$HAKO_NSPAWN_DIRS" "$TEST_TMP/a" "$TEST_TMP/b"
+	echo from-a >"$TEST_TMP/a/f"
+	echo from-b >"$TEST_TMP/b/f"
+	printf '[Exec]\nEnvironment=FROM=file\nParameters=/bin/sh -c "echo $FROM [$OTHER] $(hostname); cat /mnt/*/f"\n[Files]\nBind=%s:/mnt/b\n' \
+		"$TEST_TMP/b" >"$HAKO_NSPAWN_DIRS/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" --settings=override -E FROM=cmdline -E OTHER=x --hostname=cmdhost \
+		--bind="$TEST_TMP/a:/mnt/a" /bin/sh -c 'echo command'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "file [] cmdhost" ]
+	[ "${lines[1]}" = from-b ]
+	[ "${#lines[@]}" -eq 2 ]
+	# The default (yes): the command line wins, its list replacing the file's.
+	run "$HAKO" run -q -D "$ROOT" -E FROM=cmdline --bind="$TEST_TMP/a:/mnt/a" /bin/sh -c 'echo $FROM; cat /mnt/*/f'
+	[ "${lines[0]}" = cmdline ]
+	[ "${lines[1]}" = from-a ]
+	[ "${#lines[@]}" -eq 2 ]
+	# Beside the tree the file is untrusted: its Bind= counts not, so the command line's stays.
+	mv "$HAKO_NSPAWN_DIRS/root.nspawn" "$TEST_TMP/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" --settings=override --bind="$TEST_TMP/a:/mnt/a" -E FROM=cmdline
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "file [] root" ]
+	[ "${lines[1]}" = from-a ]
+	[ "${#lines[@]}" -eq 2 ]
 }
 
 # Paths in the tree are resolved inside it (openat2 RESOLVE_IN_ROOT), which fails with EAGAIN

@@ -79,11 +79,30 @@ static void test_settings_lookup(void)
 	CHECK(opts_find_setting(groups, 1, "Exec", "Nope", &o) == -1);
 }
 
+/* --settings=override's second parse: the options the file sets are left out, unseen. */
+static void test_parse_except(void)
+{
+	struct cfg c = { 0 };
+	struct opts_seen seen = { 0 }, skip = { 0 };
+	opts_mark_section(groups, 1, &skip, "Files", NULL);
+	CHECK(opts_was_seen(&skip, 2) && !opts_was_seen(&skip, 0));
+	char *argv[] = { "run", "-b", "--bind=/a", "-D/d", "--bind", "/c", NULL };
+	CHECK(opts_parse_except(groups, 1, 6, argv, &c, 0, "usage", &seen, &skip) == 6);
+	CHECK(c.boot && c.binds == NULL);
+	CHECK_STREQ(c.dir, "/d");
+	CHECK(opts_was_seen(&seen, 0) && !opts_was_seen(&seen, 2));
+	struct opts_seen names = { 0 };
+	opts_mark_names(groups, 1, &names, (const char *const[]){ "directory", NULL });
+	CHECK(opts_was_seen(&names, 1) && !opts_was_seen(&names, 0));
+	cfg_free(&c);
+}
+
 int main(void)
 {
 	RUN(test_long_short_and_stop);
 	RUN(test_operands_keep_order);
 	RUN(test_errors);
 	RUN(test_settings_lookup);
+	RUN(test_parse_except);
 	TAP_END();
 }

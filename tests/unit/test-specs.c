@@ -20,6 +20,23 @@ static void test_bind_src_only(void)
 	bind_spec_done(&b);
 }
 
+/* nspawn's empty source: a temporary directory, made at start (no source until then). */
+static void test_bind_temporary(void)
+{
+	struct bind_spec b;
+	const char *why = NULL;
+	CHECK(bind_spec_parse(":/scratch:norbind", false, &b, &why) == 0);
+	CHECK(b.temporary && !b.source && !b.recursive);
+	CHECK_STREQ(b.dest, "/scratch");
+	bind_spec_done(&b);
+	CHECK(bind_spec_parse(":", false, &b, &why) == -EINVAL);
+	CHECK(bind_spec_parse("", false, &b, &why) == -EINVAL);
+	CHECK(temp_bind_path_valid("/var/tmp/hako-bind-a1B2c3"));
+	CHECK(!temp_bind_path_valid("/var/tmp/hako-bind-"));
+	CHECK(!temp_bind_path_valid("/etc"));
+	CHECK(!temp_bind_path_valid("hako-bind-a1B2c3"));
+}
+
 static void test_bind_src_dst_opts(void)
 {
 	struct bind_spec b;
@@ -69,7 +86,7 @@ static void test_bind_errors(void)
 {
 	static const char *const bad[] = {
 		"", "relative", "/a:relative", "/a:/b:bogus", "/a:/b:rbind:x", "/a/../etc",
-		"/a:/b/./c", ":/b", "/a:/b:rbind,nope", "+", "+rel", "+/a/../b", "rel", "../x:/b",
+		"/a:/b/./c", ":", ":rel", "/a:/b:rbind,nope", "+", "+rel", "+/a/../b", "rel", "../x:/b",
 		"/a:/b:idmapped", "+/a:rel",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -243,6 +260,7 @@ int main(void)
 	RUN(test_resolv_conf_modes);
 	RUN(test_timezone);
 	RUN(test_bind_src_only);
+	RUN(test_bind_temporary);
 	RUN(test_bind_src_dst_opts);
 	RUN(test_bind_nspawn_forms);
 	RUN(test_bind_errors);
