@@ -114,3 +114,23 @@ remove_test_netns() {
 	local ns
 	for ns in "${TEST_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 }
+
+# debian_tree: DEB, the real Debian 12 tree with systemd (tests/fixtures/mkdebian.sh, which
+# tests/run runs before any test enters its namespaces: it needs the package mirror). Never
+# written: tests copy it or boot it --ephemeral. No tree is a failure, not a skip.
+debian_tree() {
+	DEB=${HAKO_TEST_DEBIAN:-$("$FIXTURES/mkdebian.sh")}
+	[ -x "$DEB/lib/systemd/systemd" ] || { echo "no Debian tree at '$DEB'"; false; }
+}
+
+# wait_running CMD...: until `CMD systemctl is-system-running --wait` says running or degraded,
+# within 30 s. systemctl fails until the guest's systemd listens on its socket: it is retried.
+wait_running() {
+	local deadline=$((SECONDS + 30)) out
+	until out=$(timeout 30 "$@" systemctl is-system-running --wait 2>&1); [[ "$out" =~ ^(running|degraded)$ ]]; do
+		[ $SECONDS -lt $deadline ] || { echo "not running after 30 s: $out"; return 1; }
+		[[ "$out" != *"no machine"* ]] || { echo "the machine is gone: $out"; return 1; }
+		sleep 0.2
+	done
+	echo "# $out after $SECONDS s" >&3
+}
