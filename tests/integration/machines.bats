@@ -967,7 +967,8 @@ boot_run() {
 	run "$HAKO" shell deb systemctl is-system-running
 	echo "$output"
 	[[ "$output" =~ ^(running|degraded)$ ]]
-	run "$HAKO" shell deb sh -c 'echo $NOTIFY_SOCKET; findmnt -n -o FSTYPE /run'
+	# PID 1's environment: a shell is a service of the guest's systemd, which does not pass it on.
+	run "$HAKO" shell deb sh -c 'tr "\0" "\n" </proc/1/environ | sed -n "s/^NOTIFY_SOCKET=//p"; findmnt -n -o FSTYPE /run'
 	[ "$output" = "$(printf '/run/host/notify\ntmpfs')" ]
 	run "$HAKO" log deb
 	[[ "$output" == *"Reached target multi-user.target - Multi-User System."* ]]
