@@ -31,6 +31,7 @@
 #include "machine/info.h"
 #include "machine/machine.h"
 #include "machine/relay.h"
+#include "machine/session.h"
 #include "machine/shell.h"
 #include "machine/supervisor.h"
 #include "settings/apply.h"
@@ -971,16 +972,39 @@ int cmd_shell(int argc, char **argv)
 	return r;
 }
 
+/* A getty of its own started by the guest's systemd, as machinectl login; -ENOMEDIUM: the guest
+ * has no systemd, its console is attached instead. The supervisor's connection ends the relay
+ * when the machine goes away. */
+static int login_getty(const char *name)
+{
+	struct machine_state st;
+	int r = get_running(name, &st);
+	if (r != 0)
+		return r;
+	_cleanup_close_ int conn = control_connect(name);
+	if (conn < 0) {
+		machine_state_done(&st);
+		log_errno(conn, "cannot reach the supervisor of %s", name);
+		return EXIT_HAKO_FAILED;
+	}
+	r = session_login(&st, conn);
+	machine_state_done(&st);
+	return r == -ENOMEDIUM ? r : r < 0 ? EXIT_HAKO_FAILED : 0;
+}
+
 int cmd_login(int argc, char **argv)
 {
 	int i, r = parse_or_exit(NULL, 0, argc, argv, NULL, 0,
-				 "Usage: hako login NAME\n\nAttach to a running machine's console; "
+				 "Usage: hako login NAME\n\nLog in on a new getty of a running machine with systemd, or attach to its console; "
 				 "^] three times within 1s detaches.", &i);
 	if (r >= 0)
 		return r;
 	if (argc - i != 1)
 		return one_name_expected();
 	machines_collect_stale();
+	r = login_getty(argv[i]);
+	if (r != -ENOMEDIUM)
+		return r;
 	int conn = -1, master = -1;
 	struct control_request req = { CTL_LOGIN, 0 };
 	if ((r = ask_one(argv[i], &req, &conn, &master)) != 0)

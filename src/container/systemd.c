@@ -7,69 +7,16 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <systemd/sd-bus.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "base/dlib.h"
 #include "base/util.h"
+#include "container/sdbus.h"
 
-/* The sd-bus entry points hako uses, resolved by name from the dlopen()ed libsystemd.so.0:
- * linking it would cost every exec of hako its relocations, systemd host or not. */
-static struct {
-	void *handle;
-	int (*open_system)(sd_bus **);
-	sd_bus *(*flush_close_unref)(sd_bus *);
-	int (*new_method_call)(sd_bus *, sd_bus_message **, const char *, const char *, const char *,
-			       const char *);
-	int (*append)(sd_bus_message *, const char *, ...);
-	int (*append_array)(sd_bus_message *, char, const void *, size_t);
-	int (*open_container)(sd_bus_message *, char, const char *);
-	int (*close_container)(sd_bus_message *);
-	int (*call)(sd_bus *, sd_bus_message *, uint64_t, sd_bus_error *, sd_bus_message **);
-	int (*read)(sd_bus_message *, const char *, ...);
-	sd_bus_message *(*message_unref)(sd_bus_message *);
-	void (*error_free)(sd_bus_error *);
-	int (*error_has_name)(const sd_bus_error *, const char *);
-	int (*match_signal)(sd_bus *, sd_bus_slot **, const char *, const char *, const char *,
-			    const char *, sd_bus_message_handler_t, void *);
-	sd_bus_slot *(*slot_unref)(sd_bus_slot *);
-	int (*process)(sd_bus *, sd_bus_message **);
-	int (*wait)(sd_bus *, uint64_t);
-} lib;
-
-#define SYM(name, field) DL_SYMBOL(name, lib, field)
-static const struct dl_symbol symbols[] = {
-	SYM("sd_bus_open_system", open_system),
-	SYM("sd_bus_flush_close_unref", flush_close_unref),
-	SYM("sd_bus_message_new_method_call", new_method_call),
-	SYM("sd_bus_message_append", append),
-	SYM("sd_bus_message_append_array", append_array),
-	SYM("sd_bus_message_open_container", open_container),
-	SYM("sd_bus_message_close_container", close_container),
-	SYM("sd_bus_call", call),
-	SYM("sd_bus_message_read", read),
-	SYM("sd_bus_message_unref", message_unref),
-	SYM("sd_bus_error_free", error_free),
-	SYM("sd_bus_error_has_name", error_has_name),
-	SYM("sd_bus_match_signal", match_signal),
-	SYM("sd_bus_slot_unref", slot_unref),
-	SYM("sd_bus_process", process),
-	SYM("sd_bus_wait", wait),
-};
-
-#define SYSTEMD "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 #define MACHINED "org.freedesktop.machine1"
 #define MACHINED_PATH "/org/freedesktop/machine1"
 #define MACHINED_MANAGER "org.freedesktop.machine1.Manager"
 #define CALL_TIMEOUT_USEC (30ULL * 1000000)  /* a loaded host's systemd may be slow: nspawn waits 25 s */
-
-static int load(void)
-{
-	return lib.handle ? 0 : dl_load("libsystemd.so.0", symbols, ELEMENTSOF(symbols), &lib, &lib.handle);
-}
 
 bool systemd_booted(void)
 {
@@ -77,22 +24,12 @@ bool systemd_booted(void)
 	return lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Cleanup helpers for the dlopen()ed types. */
-static void bus_closep(sd_bus **b) { if (*b) lib.flush_close_unref(*b); }
-static void message_unrefp(sd_bus_message **m) { if (*m) lib.message_unref(*m); }
-static void slot_unrefp(sd_bus_slot **s) { if (*s) lib.slot_unref(*s); }
-static void bus_error_freep(sd_bus_error *e) { if (lib.error_free) lib.error_free(e); }
-#define _cleanup_bus_ _cleanup_(bus_closep)
-#define _cleanup_message_ _cleanup_(message_unrefp)
-#define _cleanup_slot_ _cleanup_(slot_unrefp)
-#define _cleanup_bus_error_ _cleanup_(bus_error_freep)
-
 static int open_bus(sd_bus **ret)
 {
-	int r = load();
+	int r = sdbus_load();
 	if (r < 0)
 		return r;
-	r = lib.open_system(ret);
+	r = sdbus.open_system(ret);
 	return r < 0 ? -ENOMEDIUM : 0; /* no system bus: not a systemd host for hako's purposes */
 }
 
@@ -130,29 +67,29 @@ char *systemd_scope_name(const char *machine)
 
 static int append_bytes_variant(sd_bus_message *m, const struct unit_property *p)
 {
-	int r = lib.open_container(m, 'v', "ay");
+	int r = sdbus.open_container(m, 'v', "ay");
 	if (r < 0)
 		return r;
-	r = lib.append_array(m, 'y', p->bytes, p->n_bytes);
+	r = sdbus.append_array(m, 'y', p->bytes, p->n_bytes);
 	if (r < 0)
 		return r;
-	return lib.close_container(m);
+	return sdbus.close_container(m);
 }
 
 static int append_property(sd_bus_message *m, const struct unit_property *p)
 {
-	int r = lib.open_container(m, 'r', "sv");
+	int r = sdbus.open_container(m, 'r', "sv");
 	if (r < 0)
 		return r;
-	r = lib.append(m, "s", p->name);
+	r = sdbus.append(m, "s", p->name);
 	if (r < 0)
 		return r;
 	switch (p->type) {
 	case 't':
-		r = lib.append(m, "v", "t", p->u64);
+		r = sdbus.append(m, "v", "t", p->u64);
 		break;
 	case 'b':
-		r = lib.append(m, "v", "b", (int)!!p->u64);
+		r = sdbus.append(m, "v", "b", (int)!!p->u64);
 		break;
 	case 'a':
 		r = append_bytes_variant(m, p);
@@ -160,7 +97,7 @@ static int append_property(sd_bus_message *m, const struct unit_property *p)
 	default:
 		return -EINVAL;
 	}
-	return r < 0 ? r : lib.close_container(m);
+	return r < 0 ? r : sdbus.close_container(m);
 }
 
 /* The scope's properties, shared by both ways to make it: its slice, the delegation an init in
@@ -170,14 +107,14 @@ static int append_scope_properties(sd_bus_message *m, const struct scope_request
 	const struct unit_property common[] = {
 		{ .name = "Delegate", .type = 'b', .u64 = 1 },
 	};
-	int r = lib.append(m, "(sv)", "Slice", "s", req->slice ? req->slice : "machine.slice");
+	int r = sdbus.append(m, "(sv)", "Slice", "s", req->slice ? req->slice : "machine.slice");
 	if (r < 0)
 		return r;
-	r = lib.append(m, "(sv)", "Description", "s", "hako container");
+	r = sdbus.append(m, "(sv)", "Description", "s", "hako container");
 	if (r < 0)
 		return r;
 	/* A scope whose processes were killed may end "failed": collected all the same. */
-	r = lib.append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
+	r = sdbus.append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ELEMENTSOF(common); i++) {
@@ -193,76 +130,37 @@ static int append_scope_properties(sd_bus_message *m, const struct scope_request
 	return 0;
 }
 
-struct job_wait {
-	const char *job;   /* the object path StartTransientUnit returned */
-	bool done;
-	char result[32];   /* "done" on success */
-};
-
-static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	(void)error;
-	struct job_wait *w = userdata;
-	uint32_t id;
-	const char *path, *unit, *result;
-	if (lib.read(m, "uoss", &id, &path, &unit, &result) < 0 || !w->job || !streq(path, w->job))
-		return 0;
-	w->done = true;
-	snprintf(w->result, sizeof(w->result), "%s", result);
-	return 0;
-}
-
-/* Processes the bus until JobRemoved for w->job came, as nspawn's bus_wait_for_jobs_one(). */
-static int wait_for_job(sd_bus *bus, struct job_wait *w)
-{
-	uint64_t deadline = now_usec() + CALL_TIMEOUT_USEC;
-	while (!w->done) {
-		int r = lib.process(bus, NULL);
-		if (r < 0)
-			return r;
-		if (r > 0)
-			continue;
-		uint64_t now = now_usec();
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		r = lib.wait(bus, deadline - now);
-		if (r < 0)
-			return r;
-	}
-	return streq(w->result, "done") ? 0 : -EIO;
-}
-
 /* The a(sv) of the scope's properties; with_pids: and the leader's pid (machined adds it itself). */
 static int append_property_array(sd_bus_message *m, const struct scope_request *req, bool with_pids)
 {
-	int r = lib.open_container(m, 'a', "(sv)");
+	int r = sdbus.open_container(m, 'a', "(sv)");
 	if (r < 0)
 		return r;
 	r = append_scope_properties(m, req);
 	if (r < 0)
 		return r;
 	if (with_pids)
-		r = lib.append(m, "(sv)", "PIDs", "au", 1, (uint32_t)req->leader);
+		r = sdbus.append(m, "(sv)", "PIDs", "au", 1, (uint32_t)req->leader);
 	if (r < 0)
 		return r;
-	return lib.close_container(m);
+	return sdbus.close_container(m);
 }
 
 /* StartTransientUnit(unit, "fail", properties with the leader's pid, no auxiliary units). */
 static int start_unit_message(sd_bus *bus, const char *unit, const struct scope_request *req,
 			      sd_bus_message **ret)
 {
-	int r = lib.new_method_call(bus, ret, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartTransientUnit");
+	int r = sdbus.new_method_call(bus, ret, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartTransientUnit");
 	if (r < 0)
 		return r;
 	sd_bus_message *m = *ret;
-	r = lib.append(m, "ss", unit, "fail");
+	r = sdbus.append(m, "ss", unit, "fail");
 	if (r < 0)
 		return r;
 	r = append_property_array(m, req, true);
 	if (r < 0)
 		return r;
-	return lib.append(m, "a(sa(sv))", 0);
+	return sdbus.append(m, "a(sa(sv))", 0);
 }
 
 static int start_transient_scope(sd_bus *bus, const struct scope_request *req, char **ret_why)
@@ -270,11 +168,11 @@ static int start_transient_scope(sd_bus *bus, const struct scope_request *req, c
 	_cleanup_free_ char *unit = systemd_scope_name(req->machine);
 	if (!unit)
 		return -ENOMEM;
-	struct job_wait w = {};
+	struct sdbus_job w = {};
 	_cleanup_slot_ sd_bus_slot *slot = NULL;
 	/* Subscribed before the call: the job may end before its reply is read. */
-	int r = lib.match_signal(bus, &slot, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
-				 on_job_removed, &w);
+	int r = sdbus.match_signal(bus, &slot, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
+				 sdbus_on_job_removed, &w);
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
@@ -282,14 +180,14 @@ static int start_transient_scope(sd_bus *bus, const struct scope_request *req, c
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = lib.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
+	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
 	if (r < 0)
-		return fail(lib.error_has_name(&e, "org.freedesktop.systemd1.UnitExists") ? -EEXIST : r, &e,
+		return fail(sdbus.error_has_name(&e, "org.freedesktop.systemd1.UnitExists") ? -EEXIST : r, &e,
 			    ret_why);
-	r = lib.read(reply, "o", &w.job);
+	r = sdbus.read(reply, "o", &w.job);
 	if (r < 0)
 		return fail(r, NULL, ret_why);
-	r = wait_for_job(bus, &w);
+	r = sdbus_wait_for_job(bus, &w, CALL_TIMEOUT_USEC);
 	if (r == -EIO) { /* the job failed: say how, as systemd-run does */
 		if (ret_why)
 			*ret_why = xasprintf("the job of %s ended with \"%s\"", unit, w.result);
@@ -324,17 +222,17 @@ static int append_machine_head(sd_bus_message *m, const struct scope_request *re
 	int r = machine_id(req->uuid, id);
 	if (r < 0)
 		return r;
-	r = lib.append(m, "s", req->machine);
+	r = sdbus.append(m, "s", req->machine);
 	if (r < 0)
 		return r;
-	r = lib.append_array(m, 'y', id, sizeof(id));
+	r = sdbus.append_array(m, 'y', id, sizeof(id));
 	if (r < 0)
 		return r;
-	r = lib.append(m, "ssus", "hako", "container", (uint32_t)req->leader,
+	r = sdbus.append(m, "ssus", "hako", "container", (uint32_t)req->leader,
 		       req->directory ? req->directory : "");
 	if (r < 0)
 		return r;
-	return lib.append_array(m, 'i', req->ifindices, req->n_ifindices * sizeof(int));
+	return sdbus.append_array(m, 'i', req->ifindices, req->n_ifindices * sizeof(int));
 }
 
 static int append_machine_body(sd_bus_message *m, const struct scope_request *req)
@@ -347,15 +245,15 @@ static int append_machine_body(sd_bus_message *m, const struct scope_request *re
 
 static bool machined_missing(const sd_bus_error *e)
 {
-	return lib.error_has_name(e, "org.freedesktop.DBus.Error.ServiceUnknown") ||
-	       lib.error_has_name(e, "org.freedesktop.DBus.Error.NameHasNoOwner");
+	return sdbus.error_has_name(e, "org.freedesktop.DBus.Error.ServiceUnknown") ||
+	       sdbus.error_has_name(e, "org.freedesktop.DBus.Error.NameHasNoOwner");
 }
 
 /* machined makes the scope itself and replies once systemd's job ended. -ENOENT: no machined. */
 static int create_machine(sd_bus *bus, const struct scope_request *req, char **ret_why)
 {
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	int r = lib.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER,
+	int r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER,
 				    "CreateMachineWithNetwork");
 	if (r < 0)
 		return fail(r, NULL, ret_why);
@@ -363,10 +261,10 @@ static int create_machine(sd_bus *bus, const struct scope_request *req, char **r
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = lib.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
+	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
 	if (r < 0 && machined_missing(&e))
 		return -ENOENT;
-	if (r < 0 && lib.error_has_name(&e, "org.freedesktop.machine1.MachineExists"))
+	if (r < 0 && sdbus.error_has_name(&e, "org.freedesktop.machine1.MachineExists"))
 		r = -EEXIST;
 	return r < 0 ? fail(r, &e, ret_why) : 0;
 }
@@ -395,7 +293,7 @@ int systemd_register_machine(const struct scope_request *req, char **ret_why)
 	if (r < 0)
 		return r;
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	r = lib.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER,
+	r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER,
 				"RegisterMachineWithNetwork");
 	if (r < 0)
 		return fail(r, NULL, ret_why);
@@ -403,7 +301,7 @@ int systemd_register_machine(const struct scope_request *req, char **ret_why)
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = lib.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
+	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
 	if (r < 0 && machined_missing(&e))
 		return 0; /* nothing to register with: fine, as with --register=no */
 	return r < 0 ? fail(r, &e, ret_why) : 0;
@@ -413,17 +311,17 @@ int systemd_register_machine(const struct scope_request *req, char **ret_why)
 static int machine_string(sd_bus *bus, const char *path, const char *name, char **ret)
 {
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	int r = lib.new_method_call(bus, &m, MACHINED, path, "org.freedesktop.DBus.Properties", "Get");
+	int r = sdbus.new_method_call(bus, &m, MACHINED, path, "org.freedesktop.DBus.Properties", "Get");
 	if (r < 0)
 		return r;
-	r = lib.append(m, "ss", "org.freedesktop.machine1.Machine", name);
+	r = sdbus.append(m, "ss", "org.freedesktop.machine1.Machine", name);
 	if (r < 0)
 		return r;
-	r = lib.call(bus, m, CALL_TIMEOUT_USEC, NULL, &reply);
+	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, NULL, &reply);
 	if (r < 0)
 		return r;
 	const char *v = NULL;
-	r = lib.read(reply, "v", "s", &v);
+	r = sdbus.read(reply, "v", "s", &v);
 	if (r < 0)
 		return r;
 	*ret = strdup(v ? v : "");
@@ -437,17 +335,17 @@ int systemd_machine_owner(const char *machine, char **ret)
 	if (r < 0)
 		return r;
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	r = lib.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER, "GetMachine");
+	r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER, "GetMachine");
 	if (r < 0)
 		return r;
-	r = lib.append(m, "s", machine);
+	r = sdbus.append(m, "s", machine);
 	if (r < 0)
 		return r;
-	r = lib.call(bus, m, CALL_TIMEOUT_USEC, NULL, &reply);
+	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, NULL, &reply);
 	if (r < 0)
 		return r;
 	const char *path = NULL;
-	r = lib.read(reply, "o", &path);
+	r = sdbus.read(reply, "o", &path);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *service = NULL, *dir = NULL;
@@ -468,16 +366,16 @@ int systemd_stop_unit(const char *unit, char **ret_why)
 	if (r < 0)
 		return r;
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	r = lib.new_method_call(bus, &m, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit");
+	r = sdbus.new_method_call(bus, &m, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit");
 	if (r < 0)
 		return fail(r, NULL, ret_why);
-	r = lib.append(m, "ss", unit, "replace");
+	r = sdbus.append(m, "ss", unit, "replace");
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	/* machined forgets a machine when its scope goes: stopping the unit is enough. */
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = lib.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
-	if (r < 0 && lib.error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
+	if (r < 0 && sdbus.error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
 		return 0;
 	return r < 0 ? fail(r, &e, ret_why) : 0;
 }

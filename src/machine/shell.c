@@ -30,6 +30,7 @@
 #include "container/user.h"
 #include "machine/control.h"
 #include "machine/relay.h"
+#include "machine/session.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -412,6 +413,10 @@ static int wait_status(pid_t pid)
 
 int machine_shell(const struct machine_state *st, const struct shell_request *req)
 {
+	int guest_status = 0;
+	int r = session_shell(st, req, &guest_status);
+	if (r != -ENOMEDIUM)
+		return r == 0 ? guest_status : r; /* through the guest's systemd */
 	struct join j = { .req = req, .root_fd = -1, .pty_sock = -1 };
 	int sv[2] = { -1, -1 };
 	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);

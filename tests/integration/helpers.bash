@@ -156,6 +156,7 @@ wait_running() {
 	local deadline=$((SECONDS + 30 * ${HAKO_TEST_SLOW:-1})) out
 	until out=$(timeout 30 "$@" systemctl is-system-running --wait 2>&1); [[ "$out" =~ ^(running|degraded)$ ]]; do
 		[ $SECONDS -lt $deadline ] || { echo "not running after 30 s: $out"; return 1; }
+		[[ "$out" != *"no machine"* ]] || { echo "the machine is gone: $out"; return 1; }
 		sleep 0.2
 	done
 }

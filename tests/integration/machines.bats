@@ -819,26 +819,6 @@ assert d[0]["os"] == "a\"b\tc\u00e9\ufffd", d
 
 # ---- a real Debian tree with systemd, booted in every mode ----
 
-# debian_tree: DEB, the real Debian 12 tree with systemd (tests/fixtures/mkdebian.sh, which
-# tests/run runs before any test enters its namespaces: it needs the package mirror). Never
-# written: tests copy it or boot it --ephemeral. No tree is a failure, not a skip.
-debian_tree() {
-	DEB=${HAKO_TEST_DEBIAN:-$("$FIXTURES/mkdebian.sh")}
-	[ -x "$DEB/lib/systemd/systemd" ] || { echo "no Debian tree at '$DEB'"; false; }
-}
-
-# wait_running CMD...: until `CMD systemctl is-system-running --wait` says running or degraded,
-# within 30 s. systemctl fails until the guest's systemd listens on its socket: it is retried.
-wait_running() {
-	local deadline=$((SECONDS + 30)) out
-	until out=$(timeout 30 "$@" systemctl is-system-running --wait 2>&1); [[ "$out" =~ ^(running|degraded)$ ]]; do
-		[ $SECONDS -lt $deadline ] || { echo "not running after 30 s: $out"; return 1; }
-		[[ "$out" != *"no machine"* ]] || { echo "the machine is gone: $out"; return 1; }
-		sleep 0.2
-	done
-	echo "# $out after $SECONDS s" >&3
-}
-
 # no_leftovers: no cgroup of the guest (deb, or deb-SUFFIX with -x) and no mount of the tree
 # stays behind. Only the guest's own: other hako instances on the host may come and go meanwhile.
 no_leftovers() {
@@ -992,7 +972,8 @@ boot_run() {
 	run "$HAKO" shell deb systemctl is-system-running
 	echo "$output"
 	[[ "$output" =~ ^(running|degraded)$ ]]
-	run "$HAKO" shell deb sh -c 'echo $NOTIFY_SOCKET; findmnt -n -o FSTYPE /run'
+	# PID 1's environment: a shell is a service of the guest's systemd, which does not pass it on.
+	run "$HAKO" shell deb sh -c 'tr "\0" "\n" </proc/1/environ | sed -n "s/^NOTIFY_SOCKET=//p"; findmnt -n -o FSTYPE /run'
 	[ "$output" = "$(printf '/run/host/notify\ntmpfs')" ]
 	run "$HAKO" log deb
 	[[ "$output" == *"Reached target multi-user.target - Multi-User System."* ]]
