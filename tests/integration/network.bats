@@ -80,6 +80,11 @@ leftovers() {
 	links_are ""
 	bg "$HAKO" run -D "$ROOT" -M box1 -n /bin/sleep 10
 	wait_for 5 ip link show ve-box1
+	# Ended as a user ends it: hako takes its veth, scope and machined registration away. (A
+	# SIGKILLed hako run leaves the registration on a systemd host: issue 15.)
+	kill -TERM "${BG_PIDS[-1]}"
+	run wait "${BG_PIDS[-1]}"
+	links_are ""
 }
 
 # The namespace is the container's user namespace's: with CAP_NET_ADMIN its root may change it.
