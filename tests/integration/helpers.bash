@@ -53,6 +53,10 @@ remove_test_cgroups() {
 		fi
 		for i in $(seq 50); do [ -d "$cg" ] || break; rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
 	done < <(comm -13 <(echo "$CGROUPS_BEFORE") <(hako_cgroups) | sort -r)
+	# The per-state-directory parent (hako-HASH) the killed hako could not remove either.
+	for cg in /sys/fs/cgroup/"$HAKO_CG" /sys/fs/cgroup/*/"$HAKO_CG"; do
+		[ ! -d "$cg" ] || rmdir "$cg" 2>/dev/null || true
+	done
 	return $left
 }
 
