@@ -269,6 +269,152 @@ static int create_machine(sd_bus *bus, const struct scope_request *req, char **r
 	return r < 0 ? fail(r, &e, ret_why) : 0;
 }
 
+/* The machine object's property name, of D-Bus type type ("s" or "u"), read into *ret: a
+ * string is only valid while *ret_reply lives. */
+static int machine_property(sd_bus *bus, const char *path, const char *name, const char *type,
+			    sd_bus_message **ret_reply, void *ret)
+{
+	_cleanup_message_ sd_bus_message *m = NULL;
+	int r = sdbus.new_method_call(bus, &m, MACHINED, path, "org.freedesktop.DBus.Properties", "Get");
+	if (r < 0)
+		return r;
+	r = sdbus.append(m, "ss", "org.freedesktop.machine1.Machine", name);
+	if (r < 0)
+		return r;
+	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, NULL, ret_reply);
+	if (r < 0)
+		return r;
+	return sdbus.read(*ret_reply, "v", type, ret);
+}
+
+/* A string property of the machine object at path, malloc'd into *ret. */
+static int machine_string(sd_bus *bus, const char *path, const char *name, char **ret)
+{
+	_cleanup_message_ sd_bus_message *reply = NULL;
+	const char *v = NULL;
+	int r = machine_property(bus, path, name, "s", &reply, &v);
+	if (r < 0)
+		return r;
+	*ret = strdup(v ? v : "");
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* machined's object path of the machine name, malloc'd into *ret; -ENXIO: no such machine. */
+static int machine_path(sd_bus *bus, const char *name, char **ret)
+{
+	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
+	int r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER, "GetMachine");
+	if (r < 0)
+		return r;
+	r = sdbus.append(m, "s", name);
+	if (r < 0)
+		return r;
+	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
+	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
+	if (r < 0 && sdbus.error_has_name(&e, "org.freedesktop.machine1.NoSuchMachine"))
+		return -ENXIO;
+	if (r < 0)
+		return r;
+	const char *path = NULL;
+	r = sdbus.read(reply, "o", &path);
+	if (r < 0)
+		return r;
+	*ret = strdup(path);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Whether process pid is still in unit (its cgroup path names it): a dead leader's PID may
+ * have been reused by a process elsewhere. */
+static bool process_in_unit(pid_t pid, const char *unit)
+{
+	char proc[32];
+	snprintf(proc, sizeof(proc), "/proc/%d/cgroup", (int)pid);
+	_cleanup_free_ char *cgroups = NULL;
+	if (read_file(proc, &cgroups, NULL) < 0)
+		return false;
+	_cleanup_free_ char *component = xasprintf("/%s", unit);
+	if (!component)
+		return true; /* out of memory: take it for alive, which collects nothing */
+	for (const char *at = strstr(cgroups, component); at; at = strstr(at + 1, component)) {
+		char after = at[strlen(component)];
+		if (after == '/' || after == '\n' || after == '\0')
+			return true;
+	}
+	return false;
+}
+
+/* Waits (bounded) until machined dropped the machine name. */
+static int wait_machine_gone(sd_bus *bus, const char *name)
+{
+	for (int i = 0; i < 250; i++) { /* 5 s: machined stops an empty scope at once */
+		_cleanup_free_ char *path = NULL;
+		int r = machine_path(bus, name, &path);
+		if (r == -ENXIO)
+			return 1;
+		if (r < 0)
+			return r;
+		usleep(20000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* systemd 252 can miss that a scope emptied right after it started (seen when a hako is killed
+ * with SIGKILL at that moment: its container's PID 1 dies with it, by PDEATHSIG); the scope then
+ * stays "running", empty, and machined keeps the name for good. A machine of hako's whose
+ * leader is gone is such a leftover: it is terminated, as `machinectl terminate` would, and
+ * its name is free again. Returns 1 when collected, 0 when the machine is alive or not hako's. */
+static int collect_dead_machine(sd_bus *bus, const char *name)
+{
+	_cleanup_free_ char *path = NULL, *service = NULL, *state = NULL, *unit = NULL;
+	int r = machine_path(bus, name, &path);
+	if (r < 0)
+		return r == -ENXIO ? 1 : r; /* gone meanwhile */
+	r = machine_string(bus, path, "Service", &service);
+	if (r < 0 || !streq(service, "hako"))
+		return r < 0 ? r : 0;
+	/* "opening": another hako's machine whose leader is not in its scope yet. */
+	r = machine_string(bus, path, "State", &state);
+	if (r < 0 || !streq(state, "running"))
+		return r < 0 ? r : 0;
+	r = machine_string(bus, path, "Unit", &unit);
+	if (r < 0)
+		return r;
+	_cleanup_message_ sd_bus_message *reply = NULL;
+	uint32_t leader = 0;
+	r = machine_property(bus, path, "Leader", "u", &reply, &leader);
+	if (r < 0)
+		return r;
+	if (leader > 0 && process_in_unit((pid_t)leader, unit))
+		return 0;
+	_cleanup_message_ sd_bus_message *m = NULL, *done = NULL;
+	r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER, "TerminateMachine");
+	if (r < 0)
+		return r;
+	r = sdbus.append(m, "s", name);
+	if (r < 0)
+		return r;
+	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, NULL, &done);
+	if (r < 0)
+		return r;
+	return wait_machine_gone(bus, name);
+}
+
+/* create_machine(), once more after a dead registration of the same name was collected. */
+static int create_machine_collecting(sd_bus *bus, const struct scope_request *req, char **ret_why)
+{
+	int r = create_machine(bus, req, ret_why);
+	if (r != -EEXIST)
+		return r;
+	r = collect_dead_machine(bus, req->machine);
+	if (r <= 0)
+		return -EEXIST; /* alive, or not hako's: the name is taken (*ret_why says by what) */
+	if (ret_why) {
+		free(*ret_why);
+		*ret_why = NULL;
+	}
+	return create_machine(bus, req, ret_why);
+}
+
 int systemd_create_scope(const struct scope_request *req, bool *ret_registered, char **ret_why)
 {
 	_cleanup_bus_ sd_bus *bus = NULL;
@@ -277,7 +423,7 @@ int systemd_create_scope(const struct scope_request *req, bool *ret_registered, 
 		return r;
 	*ret_registered = false;
 	if (req->register_machine) {
-		r = create_machine(bus, req, ret_why);
+		r = create_machine_collecting(bus, req, ret_why);
 		if (r != -ENOENT) {
 			*ret_registered = r >= 0;
 			return r;
@@ -307,45 +453,14 @@ int systemd_register_machine(const struct scope_request *req, char **ret_why)
 	return r < 0 ? fail(r, &e, ret_why) : 0;
 }
 
-/* A string property of the machine object at path, malloc'd into *ret. */
-static int machine_string(sd_bus *bus, const char *path, const char *name, char **ret)
-{
-	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	int r = sdbus.new_method_call(bus, &m, MACHINED, path, "org.freedesktop.DBus.Properties", "Get");
-	if (r < 0)
-		return r;
-	r = sdbus.append(m, "ss", "org.freedesktop.machine1.Machine", name);
-	if (r < 0)
-		return r;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, NULL, &reply);
-	if (r < 0)
-		return r;
-	const char *v = NULL;
-	r = sdbus.read(reply, "v", "s", &v);
-	if (r < 0)
-		return r;
-	*ret = strdup(v ? v : "");
-	return *ret ? 0 : -ENOMEM;
-}
-
 int systemd_machine_owner(const char *machine, char **ret)
 {
 	_cleanup_bus_ sd_bus *bus = NULL;
 	int r = open_bus(&bus);
 	if (r < 0)
 		return r;
-	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER, "GetMachine");
-	if (r < 0)
-		return r;
-	r = sdbus.append(m, "s", machine);
-	if (r < 0)
-		return r;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, NULL, &reply);
-	if (r < 0)
-		return r;
-	const char *path = NULL;
-	r = sdbus.read(reply, "o", &path);
+	_cleanup_free_ char *path = NULL;
+	r = machine_path(bus, machine, &path);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *service = NULL, *dir = NULL;
