@@ -986,6 +986,19 @@ static int enter_root(void)
 	return 0;
 }
 
+/* As nspawn: the container's mounts become shared among themselves (a peer group of this
+ * namespace alone; they were made private before, so nothing reaches the host's). A booted
+ * systemd does not make / shared in a container, it leaves that to the container manager, and
+ * needs it: a service's /run/credentials/UNIT (LoadCredential=), and the mounts of
+ * `systemctl bind`, are made in a child's mount namespace and moved into place from there, which
+ * only propagates back to the init's namespace from a shared mount (systemd issue 3860). */
+static int share_mounts(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) < 0)
+		return log_errno(-errno, "cannot make the container's mounts shared");
+	return 0;
+}
+
 /* A booted init gets /run as a tmpfs of hako's, as under nspawn (with its limits, for the same
  * reason as /dev/shm's): an init mounts its own only where none is, and one mounted by the guest
  * would hide what hako binds below it (/run/host/notify). */
@@ -1053,5 +1066,8 @@ int mounts_setup(struct container *c)
 	r = c->cfg->read_only ? set_ro(nfd, false) : 0;
 	if (r < 0)
 		return log_errno(r, "cannot make the root directory read-only");
-	return enter_root();
+	r = enter_root();
+	if (r < 0)
+		return r;
+	return share_mounts();
 }

@@ -52,7 +52,8 @@ static bool escaped(const char *buf, ssize_t n, unsigned *count, uint64_t *first
 static void copy_winsize(int master)
 {
 	struct winsize ws;
-	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+	/* The caller's terminal: stdin, or stdout where only that is one (as machinectl's). */
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		(void)ioctl(master, TIOCSWINSZ, &ws);
 }
 

@@ -123,11 +123,10 @@ static int run_in_guest(struct guest *g, const struct machine_state *st, struct 
 
 int session_shell(const struct machine_state *st, const struct shell_request *req, int *ret_status)
 {
-	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	/* Only part of stdio on a terminal: the admin's terminal is never handed to the guest
-	 * (TIOCSTI, bubblewrap's CVE-2017-5226), and a pty would mix the rest into it. */
-	if (!tty && (isatty(STDIN_FILENO) || isatty(STDOUT_FILENO) || isatty(STDERR_FILENO)))
-		return -ENOMEDIUM;
+	/* A terminal on any of stdio gets a pty of the guest's, relayed, as machinectl shell
+	 * gives one: the admin's terminal itself is never handed to the guest (TIOCSTI,
+	 * bubblewrap's CVE-2017-5226). Without one the guest's service gets the pipes and files. */
+	bool tty = isatty(STDIN_FILENO) || isatty(STDOUT_FILENO) || isatty(STDERR_FILENO);
 	const char *user = req->user ? req->user : "root";
 	struct guest_service svc = { .user = user, .fds = { -1, -1, -1 } };
 	_cleanup_free_ char *path = NULL;

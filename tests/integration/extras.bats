@@ -84,6 +84,23 @@ gone() { ! grep -qv '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 	[ "$st" -eq 0 ]
 }
 
+# lane: vm
+@test "credentials: a booted Debian's service gets one by LoadCredential=ID; systemd-creds lists it" {
+	# The unit is bound in, the tree stays as it is. systemd makes the service's
+	# /run/credentials/UNIT in a child mount namespace and moves it into place: the init's
+	# namespace sees it only if the container's mounts are shared, as nspawn makes them.
+	printf '[Service]\nType=oneshot\nLoadCredential=foo\nExecStart=/bin/cat %%d/foo\nStandardOutput=file:/run/hako-cred-out\n' \
+		>"$TEST_TMP/credtest.service"
+	debian_boot_bg --set-credential=foo:the-value \
+		--bind-ro="$TEST_TMP/credtest.service:/etc/systemd/system/credtest.service"
+	nsenter -t "$INIT" -a systemctl start credtest.service
+	run nsenter -t "$INIT" -a cat /run/hako-cred-out
+	[ "$output" = the-value ]
+	run nsenter -t "$INIT" -a systemd-creds --system --no-legend list
+	[[ "$output" =~ ^foo\ +secure\ +9B\ +/run/credentials/@system/foo$ ]]
+	debian_poweroff
+}
+
 # ---- --network-veth-extra= ----
 
 @test "veth-extra: extra veth pairs on the host and inside, named as asked, gone with the container" {

@@ -82,6 +82,16 @@ login_bg() {
 	echo "$output"
 	[ "$status" -eq 5 ]
 	[[ "$output" == *"/dev/pts/"* ]]
+	# A terminal on one side only: a pty of the guest's all the same, as machinectl shell.
+	run timeout 60 script -qec "$HAKO shell deb /bin/sh -c 'echo runtime=\$XDG_RUNTIME_DIR; tty; exit 6' >$TEST_TMP/out; echo st=\$?" /dev/null </dev/null
+	echo "$output"; cat "$TEST_TMP/out"
+	[[ "$output" == *st=6* ]]
+	grep -q 'runtime=/run/user/0' "$TEST_TMP/out"
+	grep -q '/dev/pts/' "$TEST_TMP/out"
+	run timeout 60 script -qec "echo | $HAKO shell deb /bin/sh -c 'echo runtime=\$XDG_RUNTIME_DIR; exit 4'; echo st=\$?" /dev/null </dev/null
+	echo "$output"
+	[[ "$output" == *runtime=/run/user/0* ]]
+	[[ "$output" == *st=4* ]]
 	# Its login shell by default, with -E and --uid as before.
 	run "$HAKO" shell -E HAKO_X=42 --uid=nobody deb /bin/sh -c 'echo "$(id -un) $HAKO_X $PWD"'
 	[ "$status" -eq 0 ]
