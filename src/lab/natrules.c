@@ -230,8 +230,7 @@ int nat_ruleset(const struct lab_topology *t, const struct lab_nat *nat, char **
 	snprintf(inside, sizeof(inside), "%s/%u", ip_str(sub->addr, (char[16]){ 0 }), sub->prefix);
 	if (!(g.f = open_memstream(&text, &len)))
 		return -ENOMEM;
-	/* "add" then "delete" makes the delete safe when the table does not exist yet. */
-	fprintf(g.f, "add table ip " NAT_TABLE "\ndelete table ip " NAT_TABLE "\ntable ip " NAT_TABLE " {\n");
+	fprintf(g.f, "table ip " NAT_TABLE " {\n");
 	/* The inside: its network and the ones behind routers there (Route=), overlaps merged. */
 	fprintf(g.f, "\tset inside {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { %s", inside);
 	for (size_t i = 0; i < nat->routes.n; i++)

@@ -306,7 +306,7 @@ static int join_network_prepare(struct container *c)
 		char gw[INET_PREFIX_STRLEN];
 		s->resolv_conf = xasprintf("# hako network %s\nnameserver %s\nsearch hako\n", net,
 					   inet_addr_str(&s->def.gateway, gw));
-		if ((r = dnsmasq_update(&s->def)) < 0)
+		if ((r = dnsmasq_add(&s->def, c->name, &s->addr)) < 0)
 			log_warning("cannot update the DNS names of network %s: %s", net, strerror(-r));
 	}
 	return 0;
@@ -708,7 +708,7 @@ static void leave_network(struct container *c)
 	}
 	if (!s->def.dhcp)
 		return;
-	r = dnsmasq_update(&s->def);
+	r = dnsmasq_remove(&s->def, c->name);
 	if (r < 0)
 		log_warning("cannot update the DNS names of network %s: %s", s->def.name, strerror(-r));
 }

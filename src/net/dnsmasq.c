@@ -17,6 +17,9 @@
 #include "base/util.h"
 #include "net/ipam.h"
 
+#define HOSTS_DIR "hosts.d"
+#define DHCP_HOSTS_DIR "dhcp-hosts.d"
+
 static char *rt_path(const struct network_def *d, const char *file)
 {
 	return hako_path(HAKO_DIR_RUNTIME, "networks/%s/%s", d->name, file);
@@ -44,8 +47,8 @@ static char *config_text(const struct network_def *d)
 	char from[INET_PREFIX_STRLEN], to[INET_PREFIX_STRLEN], gw[INET_PREFIX_STRLEN];
 	struct inet_addr a, b;
 	ipam_dynamic_range(d, &a, &b);
-	_cleanup_free_ char *pid = rt_path(d, "dnsmasq.pid"), *hosts = rt_path(d, "hosts");
-	_cleanup_free_ char *dhcp_hosts = rt_path(d, "dhcp-hosts");
+	_cleanup_free_ char *pid = rt_path(d, "dnsmasq.pid"), *hosts = rt_path(d, HOSTS_DIR);
+	_cleanup_free_ char *dhcp_hosts = rt_path(d, DHCP_HOSTS_DIR);
 	_cleanup_free_ char *leases = hako_path(HAKO_DIR_STATE, "networks/%s/dnsmasq.leases", d->name);
 	/* IPv6: router advertisements with the prefix on-link but not for SLAAC (the M flag, a
 	 * "static" DHCPv6 range: only the addresses hako assigned, from dhcp-hosts). A second, SLAAC
@@ -60,55 +63,85 @@ static char *config_text(const struct network_def *d)
 		"# written by hako for network %s\n"
 		"interface=%s\nbind-interfaces\nexcept-interface=lo\nlisten-address=%s\n"
 		"user=root\npid-file=%s\n"
-		"dhcp-range=%s,%s,12h\ndhcp-authoritative\ndhcp-leasefile=%s\ndhcp-hostsfile=%s\n"
+		"dhcp-range=%s,%s,12h\ndhcp-authoritative\ndhcp-leasefile=%s\ndhcp-hostsdir=%s\n"
 		"dhcp-option=option:router,%s\n%s%s"
-		"domain=hako\nlocal=/hako/\nexpand-hosts\nno-hosts\naddn-hosts=%s\n",
+		"domain=hako\nlocal=/hako/\nexpand-hosts\nno-hosts\nhostsdir=%s\n",
 		d->name, d->bridge, inet_addr_str(&d->gateway, gw), pid, inet_addr_str(&a, from),
 		inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, hosts);
 }
 
-static int write_rt(const struct network_def *d, const char *file, const char *text)
+/* A file per machine in two directories dnsmasq watches (inotify): a container joining writes
+ * its own two files, and dnsmasq reads just those, with no signal. Rewriting one hosts file of
+ * every machine and a SIGHUP per container (dnsmasq then re-read every file) made the cost of
+ * a join grow with the containers on the network (issue 21). */
+static int write_machine_file(const struct network_def *d, const char *dir, const char *name, const char *text)
 {
-	_cleanup_free_ char *p = rt_path(d, file);
-	return p ? write_file(p, text, O_CREAT | O_TRUNC, 0644) : -ENOMEM;
+	_cleanup_free_ char *p = hako_path(HAKO_DIR_RUNTIME, "networks/%s/%s/%s", d->name, dir, name);
+	if (!p || !text)
+		return -ENOMEM;
+	/* Written in place: dnsmasq reads a file once it is closed after writing. */
+	return write_file(p, text, O_CREAT | O_TRUNC, 0644);
 }
 
-/* hosts: "ADDR NAME NAME.hako" (and the IPv6 address); dhcp-hosts: "MAC,ADDR,NAME". */
-static int hosts_files(const struct network_def *d)
+/* hosts.d/NAME: "ADDR NAME NAME.hako" (and the IPv6 address); dhcp-hosts.d/NAME:
+ * "MAC,ADDR,[ADDR6],NAME". The DHCP reservation first: a name resolves once both are there. */
+static int machine_files(const struct network_def *d, const char *name, const struct inet_addr *v4)
 {
-	_cleanup_free_ char *leases = NULL, *hosts = NULL, *dhcp = NULL;
-	size_t hl = 0, dl = 0;
+	char a4[INET_PREFIX_STRLEN], a6[INET_PREFIX_STRLEN] = "", mac[18];
+	uint8_t m[6];
+	inet_addr_str(v4, a4);
+	if (d->has_ipv6) {
+		struct inet_addr v6;
+		ipam_ipv6_of(d, v4, &v6);
+		inet_addr_str(&v6, a6);
+	}
+	machine_mac(name, m);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	_cleanup_free_ char *dhcp = d->has_ipv6 ? xasprintf("%s,%s,[%s],%s\n", mac, a4, a6, name) :
+						   xasprintf("%s,%s,%s\n", mac, a4, name);
+	_cleanup_free_ char *hosts = d->has_ipv6 ?
+		xasprintf("%s %s %s.hako\n%s %s %s.hako\n", a4, name, name, a6, name, name) :
+		xasprintf("%s %s %s.hako\n", a4, name, name);
+	int r = write_machine_file(d, DHCP_HOSTS_DIR, name, dhcp);
+	if (r < 0)
+		return r;
+	return write_machine_file(d, HOSTS_DIR, name, hosts);
+}
+
+/* Both directories emptied and filled from the network's leases: what dnsmasq reads as it
+ * starts. */
+static int hosts_dirs(const struct network_def *d)
+{
+	static const char *const dirs[] = { HOSTS_DIR, DHCP_HOSTS_DIR };
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		_cleanup_free_ char *p = rt_path(d, dirs[i]);
+		if (!p)
+			return -ENOMEM;
+		int r = rm_rf(p);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		r = mkdir_p(p, 0755);
+		if (r < 0)
+			return r;
+	}
+	_cleanup_free_ char *leases = NULL;
 	int r = ipam_read(d, &leases);
 	if (r < 0)
 		return r;
-	FILE *h = open_memstream(&hosts, &hl), *dh = open_memstream(&dhcp, &dl);
 	char *save = NULL;
-	for (char *line = leases ? strtok_r(leases, "\n", &save) : NULL; line && h && dh;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *sp = strchr(line, ' '), a4[INET_PREFIX_STRLEN], a6[INET_PREFIX_STRLEN];
-		struct inet_addr v4, v6;
-		uint8_t m[6];
+	for (char *line = leases ? strtok_r(leases, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+		struct inet_addr v4;
 		if (!sp)
 			continue;
 		*sp = 0;
 		if (inet_addr_parse(sp + 1, &v4) < 0)
 			continue;
-		machine_mac(line, m);
-		fprintf(h, "%s %s %s.hako\n", inet_addr_str(&v4, a4), line, line);
-		fprintf(dh, "%02x:%02x:%02x:%02x:%02x:%02x,%s,", m[0], m[1], m[2], m[3], m[4], m[5], a4);
-		if (d->has_ipv6) {
-			ipam_ipv6_of(d, &v4, &v6);
-			fprintf(h, "%s %s %s.hako\n", inet_addr_str(&v6, a6), line, line);
-			fprintf(dh, "[%s],", a6);
-		}
-		fprintf(dh, "%s\n", line);
+		r = machine_files(d, line, &v4);
+		if (r < 0)
+			return r;
 	}
-	if (!h || !dh || fclose(h) != 0 || fclose(dh) != 0)
-		return -ENOMEM;
-	r = write_rt(d, "hosts", hosts ?: "");
-	if (r < 0)
-		return r;
-	return write_rt(d, "dhcp-hosts", dhcp ?: "");
+	return 0;
 }
 
 /* Whether pid runs dnsmasq with our config file: a pid file outlives its dnsmasq, and pids get
@@ -183,7 +216,7 @@ static int write_files(const struct network_def *d, const char *sub, const char 
 	r = write_file(conf, text, O_CREAT | O_TRUNC, 0644);
 	if (r < 0)
 		return r;
-	return hosts_files(d);
+	return hosts_dirs(d);
 }
 
 int dnsmasq_start(const struct network_def *d)
@@ -225,14 +258,32 @@ void dnsmasq_stop(const struct network_def *d)
 		;
 }
 
-int dnsmasq_update(const struct network_def *d)
+int dnsmasq_add(const struct network_def *d, const char *name, const struct inet_addr *addr)
 {
 	pid_t pid;
 	int r = dnsmasq_check(d, &pid);
-	if (r != 0) /* restarted: it read the files as it started; or it cannot run */
+	if (r != 0) /* restarted: it read the files of every lease as it started; or it cannot run */
 		return r < 0 ? r : 0;
-	if ((r = hosts_files(d)) < 0)
-		return r;
+	return machine_files(d, name, addr);
+}
+
+int dnsmasq_remove(const struct network_def *d, const char *name)
+{
+	pid_t pid;
+	int r = dnsmasq_check(d, &pid);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	static const char *const dirs[] = { HOSTS_DIR, DHCP_HOSTS_DIR };
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		_cleanup_free_ char *p = hako_path(HAKO_DIR_RUNTIME, "networks/%s/%s/%s", d->name, dirs[i], name);
+		if (!p)
+			return -ENOMEM;
+		if (unlink(p) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	/* dnsmasq forgets the names of a removed hosts file at once, but keeps a removed file's
+	 * DHCP reservation until SIGHUP (dnsmasq(8), --dhcp-hostsdir): the address may go to
+	 * another machine next. */
 	return pid > 0 && kill(pid, SIGHUP) < 0 ? -errno : 0;
 }
 

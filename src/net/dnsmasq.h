@@ -6,15 +6,20 @@
 #pragma once
 #include <sys/types.h>
 
+#include "net/cidr.h"
+
 #include "net/network.h"
 
 /* -ENOENT with a message naming the package if dnsmasq is not installed. */
 int dnsmasq_start(const struct network_def *d);
 /* Stops it (SIGTERM, then waits for it to go); nothing if it is not running. */
 void dnsmasq_stop(const struct network_def *d);
-/* Rewrites the hosts and dhcp-hosts files from the network's leases and makes dnsmasq re-read
- * them (SIGHUP); a dnsmasq that died is restarted (dnsmasq_check). */
-int dnsmasq_update(const struct network_def *d);
+/* A machine's name and DHCP reservation: its own file in each of the directories dnsmasq
+ * watches, read without a signal; a cost that does not grow with the machines on the network.
+ * A dnsmasq that died is restarted (dnsmasq_check), reading every lease's files. */
+int dnsmasq_add(const struct network_def *d, const char *name, const struct inet_addr *addr);
+/* Its files removed, and a SIGHUP for dnsmasq to drop its DHCP reservation. */
+int dnsmasq_remove(const struct network_def *d, const char *name);
 /* For an up --dhcp network: whether its dnsmasq still runs (the pid file's process is dnsmasq
  * with the network's config); if not, starts it again with the same config and lease file.
  * 0: running (or no --dhcp), 1: restarted; *ret_pid its pid (0 if none). Caller holds net_lock(). */

@@ -395,6 +395,37 @@ s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 5354)); ti
 	[[ "$output" == *'"dnsmasq":"running"'* ]]
 }
 
+# Issue 21.3: each container's name is a file of its own in a directory dnsmasq watches (no
+# rewrite of every name, no SIGHUP per container): two containers still find each other by name,
+# and an ended container's name goes away.
+@test "network: containers resolve each other by name through per-container hosts files; an ended one's name goes" {
+	"$HAKO" network create rn --subnet=10.83.0.0/24 --dhcp
+	hosts=$HAKO_RUNTIME_DIR/networks/rn/hosts.d
+	ROOT2=$(make_root "$TEST_TMP/root2")
+	touch "$ROOT/etc/resolv.conf" "$ROOT2/etc/resolv.conf"
+	bg "$HAKO" run -q -D "$ROOT2" -M ra --network=rn /bin/sleep 60
+	wait_for 5 ip link show vb-ra
+	[ "$(cat "$hosts/ra")" = "10.83.0.2 ra ra.hako" ]
+	grep -q ",10.83.0.2,ra$" "$HAKO_RUNTIME_DIR/networks/rn/dhcp-hosts.d/ra"
+	run "$HAKO" run -q -D "$ROOT" -M rb --network=rn /bin/sh -c '
+		nslookup ra | grep -c "10.83.0.2$"
+		nslookup ra.hako | grep -c "10.83.0.2$"
+		nslookup rb | grep -c "10.83.0.3$"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\n1\n1')" ]
+	[ ! -e "$hosts/rb" ]
+	kill -TERM "${BG_PIDS[-1]}"
+	wait "${BG_PIDS[-1]}" || true
+	[ ! -e "$hosts/ra" ]
+	# dnsmasq drops the name once inotify tells it of the removal: asked until it has (bounded).
+	run "$HAKO" run -q -D "$ROOT" -M rc --network=rn /bin/sh -c '
+		nslookup rc.hako | grep -c "10.83.0.2$"
+		for i in $(seq 100); do nslookup ra.hako >/dev/null 2>&1 || { echo ra-gone; exit 0; }; sleep 0.1; done
+		echo ra-still-there'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '1\nra-gone')" ]
+}
+
 @test "network: --mtu sets the bridge, both veth ends and host0; out of range is refused" {
 	"$HAKO" network create mt --subnet=10.85.0.0/24 --ipv6=fd85::/64 --mtu=1400
 	grep -qx "MTU=1400" "$HAKO_CONFIG_DIR/networks/mt.network"
