@@ -747,7 +747,8 @@ int cmd_status(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	struct info in = { 0 };
-	if ((r = load_one(argc, argv, i, &in)) == 0)
+	r = load_one(argc, argv, i, &in);
+	if (r == 0)
 		print_status(&in);
 	info_done(&in);
 	if (r != EXIT_HAKO_FAILED && argc - i == 1 && machine_check_name("machine", argv[i]) == 0)
@@ -903,7 +904,8 @@ static int control_command(int argc, char **argv, size_t which)
 	/* Ask every machine first, then wait: they shut down in parallel. */
 	for (int k = i; k < argc; k++) {
 		conns[k - i] = -1;
-		if ((r = ask_one(argv[k], &req, &conns[k - i], NULL)) != 0)
+		r = ask_one(argv[k], &req, &conns[k - i], NULL);
+		if (r != 0)
 			status = r;
 	}
 	for (int k = i; k < argc; k++) {
@@ -964,7 +966,8 @@ int cmd_shell(int argc, char **argv)
 		*at = '\0';
 	machines_collect_stale();
 	struct machine_state st;
-	if ((r = get_running(name, &st)) != 0)
+	r = get_running(name, &st);
+	if (r != 0)
 		return r;
 	struct shell_request req = { at ? argv[i] : uid, argv + i + 1, setenv };
 	r = machine_shell(&st, &req);
@@ -1007,7 +1010,8 @@ int cmd_login(int argc, char **argv)
 		return r;
 	int conn = -1, master = -1;
 	struct control_request req = { CTL_LOGIN, 0 };
-	if ((r = ask_one(argv[i], &req, &conn, &master)) != 0)
+	r = ask_one(argv[i], &req, &conn, &master);
+	if (r != 0)
 		return r;
 	fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit session.\n", argv[i]);
 	relay_terminal(master, conn, true);

@@ -201,6 +201,17 @@ static int install_image(const char *tmp, const char *dst, bool force)
 	return 0;
 }
 
+static int fill_and_install(const char *tmp, const char *dst, bool force, fill_fn fill, void *userdata)
+{
+	/* mkdtemp's 0700 until the source says otherwise (a tar without a "./" entry does not). */
+	if (chmod(tmp, 0755) < 0)
+		return -errno;
+	int r = fill(tmp, userdata);
+	if (r < 0)
+		return r;
+	return install_image(tmp, dst, force);
+}
+
 /* Fills <images>/.KIND-NAME-XXXXXX, renames it to NAME (over an old one with --force), then marks
  * it read-only if asked. */
 static int create_image(const char *name, const char *kind, const struct topts *a, fill_fn fill,
@@ -217,13 +228,7 @@ static int create_image(const char *name, const char *kind, const struct topts *
 	_cleanup_close_ int lock = make_locked_temp(tmp);
 	if (lock < 0)
 		return lock;
-	/* mkdtemp's 0700 until the source says otherwise (a tar without a "./" entry does not). */
-	if (chmod(tmp, 0755) < 0)
-		r = -errno;
-	else
-		r = fill(tmp, userdata);
-	if (r >= 0)
-		r = install_image(tmp, dst, a->force);
+	r = fill_and_install(tmp, dst, a->force, fill, userdata);
 	if (r < 0) {
 		(void)rm_rf(tmp);
 		return r;

@@ -799,6 +799,17 @@ static int prepend_guard(struct seccomp_program *prog, int (*rules)(scmp_filter_
 	return 0;
 }
 
+/* The guards that run before the allow list: the terminal's, and the sync one on request. */
+static int prepend_guards(const struct seccomp_request *req, struct seccomp_program *prog)
+{
+	int r = prepend_guard(prog, tty_guard_rules);
+	if (r < 0)
+		return r;
+	if (!req || !req->suppress_sync)
+		return 0;
+	return prepend_guard(prog, sync_guard_rules);
+}
+
 int seccomp_compile(const struct seccomp_request *req, uint64_t caps, struct seccomp_program *ret)
 {
 	_cleanup_strv_free_ char **allowed = NULL;
@@ -814,9 +825,7 @@ int seccomp_compile(const struct seccomp_request *req, uint64_t caps, struct sec
 	r = export_program(ctx, ret);
 	if (r < 0)
 		return r;
-	r = prepend_guard(ret, tty_guard_rules);
-	if (r >= 0 && req && req->suppress_sync)
-		r = prepend_guard(ret, sync_guard_rules);
+	r = prepend_guards(req, ret);
 	if (r < 0)
 		seccomp_program_done(ret);
 	return r;
