@@ -18,15 +18,19 @@ struct files_opts {
 	bool force, mkdir, read_only;
 };
 
+// clang-format off
 static const struct opt copy_options[] = {
 	{ "force", 0, OPT_NONE, NULL, "Replace files that are there (a directory is merged into either way)", opt_set_flag, offsetof(struct files_opts, force), NULL },
 	{ "mkdir", 0, OPT_NONE, NULL, "Make the destination's missing parent directories", opt_set_flag, offsetof(struct files_opts, mkdir), NULL },
 };
+// clang-format on
 
+// clang-format off
 static const struct opt bind_options[] = {
 	{ "read-only", 0, OPT_NONE, NULL, "Mount it read-only", opt_set_flag, offsetof(struct files_opts, read_only), NULL },
 	{ "mkdir", 0, OPT_NONE, NULL, "Make the mount point (and its parents) if missing", opt_set_flag, offsetof(struct files_opts, mkdir), NULL },
 };
+// clang-format on
 
 /* Parses; returns -1 to go on with the operands from *ret_index, else the exit status. */
 static int parse(const struct opt *table, size_t n, int argc, char **argv, struct files_opts *o,
@@ -106,8 +110,10 @@ static int copy_command(int argc, char **argv, bool to_machine)
 	return EXIT_HAKO_FAILED;
 }
 
+// clang-format off
 int cmd_copy_to(int argc, char **argv) { return copy_command(argc, argv, true); }
 int cmd_copy_from(int argc, char **argv) { return copy_command(argc, argv, false); }
+// clang-format on
 
 int cmd_bind(int argc, char **argv)
 {

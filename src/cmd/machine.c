@@ -240,11 +240,13 @@ static int set_whom(void *target, const char *value, const char **why)
 	return opt_set_string(target, value, why);
 }
 
+// clang-format off
 static const struct opt stop_options[] = {
 	{ "timeout", 0, OPT_REQUIRED, "TIME", "Kill the machine if it has not stopped after TIME (10s)", set_seconds, offsetof(struct stop_opts, timeout_s), NULL },
 	{ "signal", 's', OPT_REQUIRED, "SIGNAL", "The signal for hako kill (SIGTERM)", set_signal, offsetof(struct stop_opts, signal), NULL },
 	{ "kill-whom", 0, OPT_REQUIRED, "WHOM", "hako kill: all (every process) or leader (PID 1)", set_whom, offsetof(struct stop_opts, whom), NULL },
 };
+// clang-format on
 
 /* How each command asks and whether it waits for the machine to be gone. */
 static const struct {
@@ -323,11 +325,13 @@ int machine_cmd_control(int argc, char **argv, size_t which)
 	return status;
 }
 
+// clang-format off
 int cmd_stop(int argc, char **argv) { return machine_cmd_control(argc, argv, 0); }
 int cmd_poweroff(int argc, char **argv) { return machine_cmd_control(argc, argv, 1); }
 int cmd_reboot(int argc, char **argv) { return machine_cmd_control(argc, argv, 2); }
 int cmd_terminate(int argc, char **argv) { return machine_cmd_control(argc, argv, 3); }
 int cmd_kill(int argc, char **argv) { return machine_cmd_control(argc, argv, 4); }
+// clang-format on
 
 /* ---- shell, login ---- */
 
@@ -336,10 +340,12 @@ struct shell_opts {
 	char **setenv;
 };
 
+// clang-format off
 static const struct opt shell_options[] = {
 	{ "uid", 0, OPT_REQUIRED, "USER", "Run as USER (also USER@NAME)", opt_set_string, offsetof(struct shell_opts, uid), NULL },
 	{ "setenv", 'E', OPT_REQUIRED, "NAME=VALUE", "Set an environment variable", opt_append_string, offsetof(struct shell_opts, setenv), NULL },
 };
+// clang-format on
 
 int cmd_shell(int argc, char **argv)
 {

@@ -107,9 +107,11 @@ struct enable_opts {
 	bool now;
 };
 
+// clang-format off
 static const struct opt enable_options[] = {
 	{ "now", 0, OPT_NONE, NULL, "Also start (enable) or stop (disable) the machines now", opt_set_flag, offsetof(struct enable_opts, now), NULL },
 };
+// clang-format on
 
 /* --now: hako start NAME for each machine enabled, hako stop NAME... for those disabled. */
 static int apply_now(int argc, char **argv, int i, bool enable)
@@ -154,8 +156,10 @@ static int set_enabled(int argc, char **argv, bool enable)
 	return o.now ? apply_now(argc, argv, i, enable) : 0;
 }
 
+// clang-format off
 int cmd_enable(int argc, char **argv) { return set_enabled(argc, argv, true); }
 int cmd_disable(int argc, char **argv) { return set_enabled(argc, argv, false); }
+// clang-format on
 
 int machine_cmd_start_enabled(void)
 {

@@ -272,6 +272,7 @@ static int add_properties(void *target, const char *value, const char **why)
 }
 
 #define LIST_OPT(f) offsetof(struct list_opts, f)
+// clang-format off
 static const struct opt list_options[] = {
 	{ "all", 'a', OPT_NONE, NULL, "Also list stopped machines (the images) and those starting", opt_set_flag, LIST_OPT(all), NULL },
 	{ "output", 'o', OPT_REQUIRED, "MODE", "short (a table) or json", set_output, LIST_OPT(json), NULL },
@@ -280,7 +281,9 @@ static const struct opt list_options[] = {
 	{ "no-legend", 0, OPT_NONE, NULL, "No header and no footer", opt_set_flag, LIST_OPT(no_legend), NULL },
 	{ "max-addresses", 0, OPT_REQUIRED, "N", "Show N addresses a machine (1; all; 0 hides the column)", set_max_addresses, LIST_OPT(max_addresses), NULL },
 };
+// clang-format on
 
+// clang-format off
 static const struct opt show_options[] = {
 	{ "property", 'p', OPT_REQUIRED, "NAME[,NAME...]", "Show only these properties", add_properties, LIST_OPT(props), NULL },
 	{ "value", 0, OPT_NONE, NULL, "Print the values only, without NAME=", opt_set_flag, LIST_OPT(value), NULL },
@@ -288,6 +291,7 @@ static const struct opt show_options[] = {
 	{ "json", 0, OPT_NONE, NULL, "Print JSON (as -o json)", opt_set_flag, LIST_OPT(json), NULL },
 	{ "no-pager", 0, OPT_NONE, NULL, "Accepted for machinectl's sake: hako never pages", opt_set_flag, LIST_OPT(no_pager), NULL },
 };
+// clang-format on
 
 /* The names to list, sorted: the machines with a runtime directory (live), and with --all the
  * images. */
@@ -580,9 +584,11 @@ static int set_lines(void *target, const char *value, const char **why)
 	return 0;
 }
 
+// clang-format off
 static const struct opt log_options[] = {
 	{ "lines", 'n', OPT_REQUIRED, "N", "Show the last N lines only (journalctl's -n)", set_lines, offsetof(struct log_opts, lines), NULL },
 };
+// clang-format on
 
 int cmd_log(int argc, char **argv)
 {

@@ -42,6 +42,7 @@ static void topts_done(struct topts *o)
 	free(o->verify);
 }
 
+// clang-format off
 #define READ_ONLY_OPT                                                                                  \
 	{ "read-only", 0, OPT_NONE, NULL, "Make the image read-only (the immutable flag on its directory)", \
 	  opt_set_flag, offsetof(struct topts, read_only) }
@@ -49,6 +50,7 @@ static void topts_done(struct topts *o)
 #define FORCE_OPT                                                                                      \
 	{ "force", 0, OPT_NONE, NULL, "Replace an existing image NAME (not one a machine runs on)",     \
 	  opt_set_flag, offsetof(struct topts, force) }
+// clang-format on
 
 static const struct opt import_options[] = { READ_ONLY_OPT, FORCE_OPT };
 static const struct opt export_options[] = {
@@ -71,6 +73,7 @@ struct verb {
 	const char *about;
 };
 
+// clang-format off
 static const struct verb import_tar = { import_options, ELEMENTSOF(import_options), 1, "FILE|- [NAME]",
 	"Unpack a tar (plain, gzip, xz, zstd or bzip2) into a new image; NAME defaults to FILE's name." };
 static const struct verb import_fs = { import_options, ELEMENTSOF(import_options), 1, "DIR [NAME]",
@@ -80,6 +83,7 @@ static const struct verb export_tar = { export_options, ELEMENTSOF(export_option
 static const struct verb pull_tar = { pull_options, ELEMENTSOF(pull_options), 1, "URL [NAME]",
 	"Download a tar over http(s) into a new image, checked against the SHA256SUMS beside it, "
 	"with the settings file URL.nspawn (URL without its suffix) beside the image if the server has one." };
+// clang-format on
 
 /* 0: go on; -ECANCELED: --help was shown; else a usage error, logged. */
 static int parse(const struct verb *v, int argc, char **argv, struct topts *o)

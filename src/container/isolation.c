@@ -117,6 +117,7 @@ static int set_slice(void *target, const char *value, const char **why)
 	return 0;
 }
 
+// clang-format off
 const struct opt run_options_isolation[] = {
 	{ "private-users", 'U', OPT_OPTIONAL, "MODE", "User namespace: no, yes, pick (-U), identity or UID[:COUNT]", set_private_users, ISO(userns), "Exec.PrivateUsers" },
 	{ "private-users-ownership", 0, OPT_REQUIRED, "MODE", "The tree's ownership with --private-users: auto, map, chown or off", set_private_users_ownership, ISO(userns), "Files.PrivateUsersOwnership" },
@@ -129,6 +130,7 @@ const struct opt run_options_isolation[] = {
 	{ "slice", 0, OPT_REQUIRED, "SLICE", "On a systemd host, the slice of the container's scope (default machine.slice)", set_slice, ISO(slice), NULL },
 	{ "cpu-affinity", 0, OPT_REQUIRED, "CPUS", "Run on these CPUs only (e.g. 0,2-3)", set_cpu_affinity, ISO(limits), "Exec.CPUAffinity" },
 };
+// clang-format on
 const size_t run_options_isolation_n = ELEMENTSOF(run_options_isolation);
 
 /* ---- what a user who is not root may ask for ---- */
@@ -137,6 +139,7 @@ const size_t run_options_isolation_n = ELEMENTSOF(run_options_isolation);
  * own, but nothing on the host side (links, bridges, nftables rules, cgroups) that needs the
  * host's CAP_NET_ADMIN or write access to hako's system state. Each option that would need it is
  * refused up front, by name, before anything is made. */
+// clang-format off
 static bool wants_veth(const struct run_config *c) { return c->net.veth; }
 static bool wants_bridge(const struct run_config *c) { return c->net.bridge; }
 static bool wants_zone(const struct run_config *c) { return c->net.zone; }
@@ -147,6 +150,7 @@ static bool wants_macvlan(const struct run_config *c) { return c->net.macvlan; }
 static bool wants_ipvlan(const struct run_config *c) { return c->net.ipvlan; }
 static bool wants_veth_extra(const struct run_config *c) { return c->net.veth_extra; }
 static bool wants_limits(const struct run_config *c) { return cgroup_limits_any(&c->iso.limits); }
+// clang-format on
 
 #define NO_HOST_LINKS "a user's container gets only a network namespace of its own: --private-network"
 static const struct {

@@ -47,6 +47,7 @@ struct mount_entry {
  * crashes the host (both are masked whether or not this kernel has them: the list is the
  * policy), /proc/kcore and friends leak kernel memory and timing, /proc/kmsg the host's kernel
  * log, /sys/firmware the host's firmware tables, powercap the energy counters (PLATYPUS). */
+// clang-format off
 static const struct mount_entry api_mounts[] = {
 	{ MNT_FS, "proc", "proc", "proc", NOSUID_NODEV_NOEXEC, NULL, false },
 	{ MNT_RO_SELF, NULL, "proc/sys", NULL, 0, NULL, false },
@@ -88,6 +89,7 @@ static const struct mount_entry api_mounts[] = {
 	{ MNT_SYMLINK, "/proc/self/fd/1", "dev/stdout", NULL, 0, NULL, false },
 	{ MNT_SYMLINK, "/proc/self/fd/2", "dev/stderr", NULL, 0, NULL, false },
 };
+// clang-format on
 
 static int bind_onto(const char *src, int target, bool recursive, bool ro);
 

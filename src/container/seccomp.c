@@ -29,8 +29,11 @@ struct syscall_group {
 	const char *const *calls; /* NULL-terminated; "@group" includes another group */
 };
 
+// clang-format off
 #define GROUP(n, ...) { n, (const char *const[]){ __VA_ARGS__, NULL } }
+// clang-format on
 
+// clang-format off
 static const struct syscall_group groups[] = {
 	GROUP("@default", "arch_prctl", "brk", "cacheflush", "clock_getres", "clock_getres_time64",
 	      "clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64",
@@ -142,6 +145,7 @@ static const struct syscall_group groups[] = {
 	      "profil", "putpmsg", "query_module", "security", "sgetmask", "ssetmask", "stty",
 	      "sysfs", "tuxcall", "ulimit", "uselib", "ustat", "vm86", "vm86old", "vserver"),
 };
+// clang-format on
 
 /* Allowed when the capability is kept (the kernel would check it anyway; the filter also
  * removes the attack surface behind the check). */
