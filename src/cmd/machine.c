@@ -95,6 +95,7 @@ static int default_directory(struct run_config *cfg)
 static int parse_start(const char *name, const struct opt_group *groups, size_t n, int argc, char **argv,
 		       struct run_config *cfg, struct opts_seen *seen, const struct opts_seen *skip)
 {
+	cfg->boot = true; /* hako start boots, unless told otherwise */
 	int r = opts_parse_except(groups, n, argc, argv, cfg, 0, start_usage, seen, skip);
 	if (r < 0)
 		return r;
@@ -112,30 +113,6 @@ static int parse_start(const char *name, const struct opt_group *groups, size_t 
 	return cfg->machine ? 0 : log_errno(-ENOMEM, "out of memory");
 }
 
-/* --settings=override: the command line again, without the options whose keys NAME.nspawn sets
- * (settings_apply then applies them); the image found by name stays. */
-static int reparse_for_override(const char *name, const struct opt_group *groups, size_t n, int argc,
-				char **argv, struct run_config *cfg, struct opts_seen *seen)
-{
-	struct opts_seen skip;
-	int r = settings_override_keys(cfg, name, groups, n, &skip);
-	if (r < 0 || cfg->settings != SETTINGS_OVERRIDE)
-		return r;
-	_cleanup_(run_config_free) struct run_config again = { .boot = true };
-	*seen = (struct opts_seen){ 0 };
-	r = parse_start(name, groups, n, argc, argv, &again, seen, &skip);
-	if (r < 0)
-		return r;
-	if (!again.directory) {
-		again.directory = TAKE_PTR(cfg->directory);
-		again.read_only |= cfg->read_only;
-	}
-	run_config_free(cfg);
-	*cfg = again;
-	again = (struct run_config){ 0 };
-	return 0;
-}
-
 int machine_cmd_start_one(const char *name, int argc, char **argv)
 {
 	const struct opt_group groups[] = {
@@ -149,7 +126,9 @@ int machine_cmd_start_one(const char *name, int argc, char **argv)
 		return EXIT_HAKO_USAGE;
 	if (default_directory(&cfg) < 0)
 		return EXIT_HAKO_USAGE;
-	if (reparse_for_override(name, groups, ELEMENTSOF(groups), argc, argv, &cfg, &seen) < 0)
+	int r = settings_reparse_for_override(name, groups, ELEMENTSOF(groups), argc, argv, parse_start, &cfg,
+					      &seen);
+	if (r < 0)
 		return EXIT_HAKO_USAGE;
 	if (settings_apply(&cfg, name, groups, ELEMENTSOF(groups), &seen) < 0)
 		return EXIT_HAKO_USAGE;
