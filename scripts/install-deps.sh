@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
 	# build
-	build-essential meson ninja-build pkg-config clang
+	build-essential meson ninja-build pkg-config clang clang-format
 	libmnl-dev libnftables-dev libnetfilter-conntrack-dev libseccomp-dev libsystemd-dev
 	# image transfers (import-tar, export-tar, pull-tar): dlopen()ed, headers at build time
 	libarchive-dev libcurl4-openssl-dev

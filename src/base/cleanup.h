@@ -17,8 +17,10 @@ static inline void closep(const int *fd)
 		errno = saved;
 	}
 }
+// clang-format off
 static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
+// clang-format on
 void strv_freep(char ***strv);
 
 #define _cleanup_free_ _cleanup_(freep)
@@ -28,7 +30,9 @@ void strv_freep(char ***strv);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
 /* Hand ownership out of a cleanup-guarded variable. */
+// clang-format off
 #define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
 #define TAKE_FD(fd) ({ int _fd = (fd); (fd) = -1; _fd; })
+// clang-format on
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))

@@ -9,7 +9,9 @@ struct dl_symbol {
 	const char *name;
 	size_t offset;
 };
+// clang-format off
 #define DL_SYMBOL(name, table, field) { name, offsetof(__typeof__(table), field) }
+// clang-format on
 
 /* Opens soname and stores each symbol's address at its offset in table, then the handle in
  * *ret_handle. -ENOPKG when the library or any symbol is missing (nothing is stored then). */

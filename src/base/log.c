@@ -47,10 +47,14 @@ static void emit(const char *level, const char *fmt, va_list ap, int err)
 		fprintf(stderr, "hako: %s%s\n", level, msg);
 }
 
+// clang-format off
 #define LOG_BODY(level, err) do { va_list ap; va_start(ap, fmt); emit(level, fmt, ap, err); va_end(ap); } while (0)
+// clang-format on
 
+// clang-format off
 void log_error(const char *fmt, ...) { LOG_BODY("", 0); }
 void log_warning(const char *fmt, ...) { LOG_BODY("warning: ", 0); }
+// clang-format on
 
 void log_info(const char *fmt, ...)
 {

@@ -33,7 +33,9 @@ struct opt_group {
 	const struct opt *opts;
 	size_t n;
 };
+// clang-format off
 #define OPT_GROUP(title, table) { title, table, sizeof(table) / sizeof((table)[0]) }
+// clang-format on
 
 #define OPTS_SEEN_MAX 256
 struct opts_seen {

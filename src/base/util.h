@@ -6,8 +6,10 @@
 #include <string.h>
 #include <sys/types.h>
 
+// clang-format off
 static inline bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
 static inline bool streq_ptr(const char *a, const char *b) { return a && b ? streq(a, b) : a == b; }
+// clang-format on
 const char *startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
 

@@ -12,12 +12,14 @@
 static const char blanks[] = " \t\n\r";
 
 /* The one-letter C escapes systemd's cunescape() knows, and what each stands for. */
+// clang-format off
 static const struct {
 	char letter, value;
 } escapes[] = {
 	{ 'a', '\a' }, { 'b', '\b' }, { 'f', '\f' }, { 'n', '\n' }, { 'r', '\r' }, { 't', '\t' },
 	{ 'v', '\v' }, { '\\', '\\' }, { '"', '"' },  { '\'', '\'' }, { 's', ' ' },
 };
+// clang-format on
 
 static int hex_digit(char c)
 {

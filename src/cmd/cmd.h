@@ -32,7 +32,7 @@ int cmd_dispatch(const struct command_family *family, int argc, char **argv);
 int cmd_run(int argc, char **argv); /* src/cmd/run.c */
 int cmd_network(int argc, char **argv); /* src/cmd/network.c */
 
-/* src/cmd/machine.c */
+/* src/cmd/machine.c, machine_list.c (list, show, status, log), machine_enable.c (enable, disable) */
 int cmd_start(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);

@@ -10,6 +10,7 @@
 #include "base/opts.h"
 #include "base/util.h"
 #include "cmd/cmd.h"
+#include "cmd/machine.h"
 #include "machine/bind.h"
 #include "machine/copy.h"
 #include "machine/machine.h"
@@ -18,45 +19,29 @@ struct files_opts {
 	bool force, mkdir, read_only;
 };
 
+// clang-format off
 static const struct opt copy_options[] = {
 	{ "force", 0, OPT_NONE, NULL, "Replace files that are there (a directory is merged into either way)", opt_set_flag, offsetof(struct files_opts, force), NULL },
 	{ "mkdir", 0, OPT_NONE, NULL, "Make the destination's missing parent directories", opt_set_flag, offsetof(struct files_opts, mkdir), NULL },
 };
+// clang-format on
 
+// clang-format off
 static const struct opt bind_options[] = {
 	{ "read-only", 0, OPT_NONE, NULL, "Mount it read-only", opt_set_flag, offsetof(struct files_opts, read_only), NULL },
 	{ "mkdir", 0, OPT_NONE, NULL, "Make the mount point (and its parents) if missing", opt_set_flag, offsetof(struct files_opts, mkdir), NULL },
 };
-
-/* Parses; returns -1 to go on with the operands from *ret_index, else the exit status. */
-static int parse(const struct opt *table, size_t n, int argc, char **argv, struct files_opts *o,
-		 const char *usage, int *ret_index)
-{
-	const struct opt_group g[] = { { NULL, table, n } };
-	int i = opts_parse(g, 1, argc, argv, o, 0, usage, NULL);
-	if (i == -ECANCELED)
-		return 0;
-	if (i < 0)
-		return EXIT_HAKO_USAGE;
-	*ret_index = i;
-	return -1;
-}
+// clang-format on
 
 /* The leader of the running machine name (0 after logging why there is none). */
 static pid_t running_leader(const char *name)
 {
-	if (machine_check_name("machine", name) < 0)
-		return 0;
 	machines_collect_stale();
 	struct machine_state st = { 0 };
-	int r = machine_get(name, &st);
+	int r = machine_cmd_get_running(name, &st);
 	pid_t leader = st.leader;
 	machine_state_done(&st);
-	if (r == 0)
-		log_error("no machine %s is running (see hako list)", name);
-	else if (r < 0)
-		log_errno(r, "cannot read the state of machine %s", name);
-	return r > 0 ? leader : 0;
+	return r == 0 ? leader : 0;
 }
 
 static bool absolute(const char *what, const char *path)
@@ -79,7 +64,8 @@ static const char *const copy_usage[2] = {
 static int copy_command(int argc, char **argv, bool to_machine)
 {
 	struct files_opts o = { 0 };
-	int i, r = parse(copy_options, ELEMENTSOF(copy_options), argc, argv, &o, copy_usage[to_machine], &i);
+	int i, r = machine_cmd_parse(copy_options, ELEMENTSOF(copy_options), argc, argv, &o, 0,
+				     copy_usage[to_machine], &i);
 	if (r >= 0)
 		return r;
 	if (argc - i < 2 || argc - i > 3) {
@@ -106,16 +92,19 @@ static int copy_command(int argc, char **argv, bool to_machine)
 	return EXIT_HAKO_FAILED;
 }
 
+// clang-format off
 int cmd_copy_to(int argc, char **argv) { return copy_command(argc, argv, true); }
 int cmd_copy_from(int argc, char **argv) { return copy_command(argc, argv, false); }
+// clang-format on
 
 int cmd_bind(int argc, char **argv)
 {
 	struct files_opts o = { 0 };
-	int i, r = parse(bind_options, ELEMENTSOF(bind_options), argc, argv, &o,
-			 "Usage: hako bind [OPTIONS] NAME HOST-PATH [PATH]\n\n"
-			 "Mount a host directory or file into a running machine at PATH (default HOST-PATH),\n"
-			 "resolved inside it. The host's own mounts do not change.", &i);
+	int i, r = machine_cmd_parse(bind_options, ELEMENTSOF(bind_options), argc, argv, &o, 0,
+				     "Usage: hako bind [OPTIONS] NAME HOST-PATH [PATH]\n\n"
+				     "Mount a host directory or file into a running machine at PATH (default HOST-PATH),\n"
+				     "resolved inside it. The host's own mounts do not change.",
+				     &i);
 	if (r >= 0)
 		return r;
 	if (argc - i < 2 || argc - i > 3) {

@@ -370,6 +370,7 @@ static int image_bootstrap(int argc, char **argv)
 	return 0;
 }
 
+// clang-format off
 static const struct command image_commands[] = {
 	{ "list", image_list, "List the images" },
 	{ "clone", image_clone, "Copy an image (btrfs snapshot, reflinks, or a copy)", "SRC DST" },
@@ -389,6 +390,7 @@ static const struct command image_commands[] = {
 	{ "export-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
 	{ "pull-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
 };
+// clang-format on
 
 static void image_dir_help(FILE *f)
 {

@@ -241,8 +241,10 @@ static int image_describe(int argc, char **argv, bool status)
 	return 0;
 }
 
+// clang-format off
 int image_status(int argc, char **argv) { return image_describe(argc, argv, true); }
 int image_show(int argc, char **argv) { return image_describe(argc, argv, false); }
+// clang-format on
 
 /* ---- machinectl's top-level names for image commands ---- */
 
@@ -278,6 +280,7 @@ static int as_image(size_t k, int argc, char **argv)
 	return cmd_image(argc + 1, args);
 }
 
+// clang-format off
 int cmd_list_images(int argc, char **argv) { return as_image(0, argc, argv); }
 int cmd_image_status(int argc, char **argv) { return as_image(1, argc, argv); }
 int cmd_show_image(int argc, char **argv) { return as_image(2, argc, argv); }
@@ -287,3 +290,4 @@ int cmd_remove(int argc, char **argv) { return as_image(5, argc, argv); }
 int cmd_read_only(int argc, char **argv) { return as_image(6, argc, argv); }
 int cmd_clean(int argc, char **argv) { return as_image(7, argc, argv); }
 int cmd_set_limit(int argc, char **argv) { return as_image(8, argc, argv); }
+// clang-format on

@@ -135,6 +135,7 @@ static int lab_cmd_exec(int argc, char **argv)
 	return errno == ENOENT ? EXIT_HAKO_NOTFOUND : EXIT_HAKO_FAILED;
 }
 
+// clang-format off
 static const struct command subcommands[] = {
 	{ "up", lab_cmd_up, "Build the lab FILE describes (again: no change)", "FILE [--host=HOST]" },
 	{ "down", lab_cmd_down, "Remove everything of a lab", "LAB|FILE" },
@@ -145,6 +146,7 @@ static const struct command subcommands[] = {
 	{ "conntrack", lab_cmd_conntrack, "Show the node's conntrack table, or follow its events", "LAB NODE [--follow]" },
 	{ "nat-check", lab_cmd_nat_check, "Measure the NAT behaviour (UDP and TCP)", "LAB NODE [OPTIONS]" },
 };
+// clang-format on
 
 int cmd_lab(int argc, char **argv)
 {

@@ -37,10 +37,12 @@ static char *settings_name(const struct run_config *cfg)
 	return name && machine_name_valid(name) ? strdup(name) : NULL;
 }
 
-/* The options, then COMMAND ARGS; those in skip (NULL: none) are left out. */
-static int parse_run(const struct opt_group *groups, size_t n, int argc, char **argv,
+/* The options, then COMMAND ARGS; those in skip (NULL: none) are left out. (name: settings_parse_fn's,
+ * unused: -M gives hako run's) */
+static int parse_run(const char *name, const struct opt_group *groups, size_t n, int argc, char **argv,
 		     struct run_config *cfg, struct opts_seen *seen, const struct opts_seen *skip)
 {
+	(void)name;
 	int i = opts_parse_except(groups, n, argc, argv, cfg, OPTS_STOP_AT_ARG, usage, seen, skip);
 	if (i < 0)
 		return i;
@@ -49,27 +51,13 @@ static int parse_run(const struct opt_group *groups, size_t n, int argc, char **
 	return 0;
 }
 
-/* --settings=override: the command line again, without the options whose keys the file sets. */
-static int reparse_for_override(const char *name, const struct opt_group *groups, size_t n, int argc,
-				char **argv, struct run_config *cfg, struct opts_seen *seen)
-{
-	struct opts_seen skip;
-	int r = settings_override_keys(cfg, name, groups, n, &skip);
-	if (r < 0 || cfg->settings != SETTINGS_OVERRIDE)
-		return r;
-	run_config_free(cfg);
-	*cfg = (struct run_config){ 0 };
-	*seen = (struct opts_seen){ 0 };
-	return parse_run(groups, n, argc, argv, cfg, seen, &skip);
-}
-
 static int apply_settings(struct run_config *cfg, const struct opt_group *groups, size_t n, int argc,
 			  char **argv, struct opts_seen *seen)
 {
 	_cleanup_free_ char *name = settings_name(cfg);
 	if (!name)
 		return 0;
-	int r = reparse_for_override(name, groups, n, argc, argv, cfg, seen);
+	int r = settings_reparse_for_override(name, groups, n, argc, argv, parse_run, cfg, seen);
 	if (r < 0)
 		return r;
 	return settings_apply(cfg, name, groups, n, seen);
@@ -84,7 +72,7 @@ int cmd_run(int argc, char **argv)
 	};
 	_cleanup_(run_config_free) struct run_config cfg = { 0 };
 	struct opts_seen seen = { 0 };
-	int r = parse_run(groups, ELEMENTSOF(groups), argc, argv, &cfg, &seen, NULL);
+	int r = parse_run(NULL, groups, ELEMENTSOF(groups), argc, argv, &cfg, &seen, NULL);
 	if (r == -ECANCELED)
 		return 0;
 	if (r == -ENOMEM)

@@ -42,6 +42,7 @@ static void topts_done(struct topts *o)
 	free(o->verify);
 }
 
+// clang-format off
 #define READ_ONLY_OPT                                                                                  \
 	{ "read-only", 0, OPT_NONE, NULL, "Make the image read-only (the immutable flag on its directory)", \
 	  opt_set_flag, offsetof(struct topts, read_only) }
@@ -49,6 +50,7 @@ static void topts_done(struct topts *o)
 #define FORCE_OPT                                                                                      \
 	{ "force", 0, OPT_NONE, NULL, "Replace an existing image NAME (not one a machine runs on)",     \
 	  opt_set_flag, offsetof(struct topts, force) }
+// clang-format on
 
 static const struct opt import_options[] = { READ_ONLY_OPT, FORCE_OPT };
 static const struct opt export_options[] = {
@@ -71,6 +73,7 @@ struct verb {
 	const char *about;
 };
 
+// clang-format off
 static const struct verb import_tar = { import_options, ELEMENTSOF(import_options), 1, "FILE|- [NAME]",
 	"Unpack a tar (plain, gzip, xz, zstd or bzip2) into a new image; NAME defaults to FILE's name." };
 static const struct verb import_fs = { import_options, ELEMENTSOF(import_options), 1, "DIR [NAME]",
@@ -80,6 +83,7 @@ static const struct verb export_tar = { export_options, ELEMENTSOF(export_option
 static const struct verb pull_tar = { pull_options, ELEMENTSOF(pull_options), 1, "URL [NAME]",
 	"Download a tar over http(s) into a new image, checked against the SHA256SUMS beside it, "
 	"with the settings file URL.nspawn (URL without its suffix) beside the image if the server has one." };
+// clang-format on
 
 /* 0: go on; -ECANCELED: --help was shown; else a usage error, logged. */
 static int parse(const struct verb *v, int argc, char **argv, struct topts *o)
@@ -201,6 +205,17 @@ static int install_image(const char *tmp, const char *dst, bool force)
 	return 0;
 }
 
+static int fill_and_install(const char *tmp, const char *dst, bool force, fill_fn fill, void *userdata)
+{
+	/* mkdtemp's 0700 until the source says otherwise (a tar without a "./" entry does not). */
+	if (chmod(tmp, 0755) < 0)
+		return -errno;
+	int r = fill(tmp, userdata);
+	if (r < 0)
+		return r;
+	return install_image(tmp, dst, force);
+}
+
 /* Fills <images>/.KIND-NAME-XXXXXX, renames it to NAME (over an old one with --force), then marks
  * it read-only if asked. */
 static int create_image(const char *name, const char *kind, const struct topts *a, fill_fn fill,
@@ -217,13 +232,7 @@ static int create_image(const char *name, const char *kind, const struct topts *
 	_cleanup_close_ int lock = make_locked_temp(tmp);
 	if (lock < 0)
 		return lock;
-	/* mkdtemp's 0700 until the source says otherwise (a tar without a "./" entry does not). */
-	if (chmod(tmp, 0755) < 0)
-		r = -errno;
-	else
-		r = fill(tmp, userdata);
-	if (r >= 0)
-		r = install_image(tmp, dst, a->force);
+	r = fill_and_install(tmp, dst, a->force, fill, userdata);
 	if (r < 0) {
 		(void)rm_rf(tmp);
 		return r;

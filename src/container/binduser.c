@@ -279,8 +279,10 @@ static void write_user(FILE *f, const struct bound_user *u, bool privileged)
 	fputs("}\n", f);
 }
 
+// clang-format off
 static void write_user_public(FILE *f, const struct bound_user *u) { write_user(f, u, false); }
 static void write_user_privileged(FILE *f, const struct bound_user *u) { write_user(f, u, true); }
+// clang-format on
 
 static void write_group(FILE *f, const struct bound_user *u)
 {
@@ -292,8 +294,10 @@ static void write_group(FILE *f, const struct bound_user *u)
 	fputs("}\n", f);
 }
 
+// clang-format off
 static bool always(const struct bound_user *u) { (void)u; return true; }
 static bool has_password(const struct bound_user *u) { return u->hashed_password != NULL; }
+// clang-format on
 
 /* Each record is NAME.SUFFIX, and ID.SUFFIX a symlink to it: nss-systemd looks up both ways. */
 static const struct record_kind {

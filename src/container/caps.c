@@ -12,6 +12,7 @@
 #include "base/cleanup.h"
 
 /* Indexed by capability number (include/uapi/linux/capability.h). */
+// clang-format off
 static const char *const cap_names[] = {
 	[0] = "CAP_CHOWN",            [1] = "CAP_DAC_OVERRIDE",    [2] = "CAP_DAC_READ_SEARCH",
 	[3] = "CAP_FOWNER",           [4] = "CAP_FSETID",          [5] = "CAP_KILL",
@@ -28,17 +29,21 @@ static const char *const cap_names[] = {
 	[36] = "CAP_BLOCK_SUSPEND",   [37] = "CAP_AUDIT_READ",     [38] = "CAP_PERFMON",
 	[39] = "CAP_BPF",             [40] = "CAP_CHECKPOINT_RESTORE",
 };
+// clang-format on
 
 /* A command gets the OCI/Docker default set, minus CAP_MKNOD: hako has no device cgroup yet, so
  * with CAP_MKNOD a container could mknod the host's disk (b 8 0) and read or write it raw. */
+// clang-format off
 static const int caps_command[] = {
 	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_NET_RAW, CAP_SETGID, CAP_SETUID,
 	CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
 };
+// clang-format on
 
 /* An init (-b) gets systemd-nspawn's default set, which a full init needs (mounts, reboot,
  * nice, tty config). Without a user namespace this is not a security boundary (CAP_SYS_ADMIN can
  * mount devtmpfs), exactly as with nspawn; --private-users (isolation) makes it one. */
+// clang-format off
 static const int caps_boot[] = {
 	CAP_AUDIT_CONTROL, CAP_AUDIT_WRITE, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
 	CAP_FOWNER, CAP_FSETID, CAP_IPC_OWNER, CAP_KILL, CAP_LEASE, CAP_LINUX_IMMUTABLE, CAP_MKNOD,
@@ -46,6 +51,7 @@ static const int caps_boot[] = {
 	CAP_SETUID, CAP_SYS_ADMIN, CAP_SYS_BOOT, CAP_SYS_CHROOT, CAP_SYS_NICE, CAP_SYS_PTRACE,
 	CAP_SYS_RESOURCE, CAP_SYS_TTY_CONFIG,
 };
+// clang-format on
 
 int cap_from_name(const char *name)
 {

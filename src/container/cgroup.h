@@ -30,8 +30,10 @@ enum cgroup_property {
 	_CG_PROPERTY_MAX,
 };
 
+// clang-format off
 #define CG_INFINITY UINT64_MAX  /* "infinity" */
 #define CG_DEFAULT_TASKS_MAX 16384 /* nspawn's TasksMax for every container, when none is given */
+// clang-format on
 
 struct cgroup_limits {
 	uint64_t value[_CG_PROPERTY_MAX]; /* the parsed value, CG_INFINITY for "infinity" */

@@ -146,13 +146,13 @@ struct run_config {
 	enum settings_mode settings;
 	struct rlimit_setting rlimits[RLIMIT_NLIMITS]; /* by RLIMIT_* number */
 	char *uuid;         /* --uuid=, MachineID=: 8-4-4-4-12, lowercase */
-	bool suppress_sync;
+	bool suppress_sync; /* the sync family does nothing (nspawn's --suppress-sync=) */
 	bool oom_score_adjust_set;
 	int oom_score_adjust;  /* -1000..1000, nspawn's --oom-score-adjust= */
 	bool personality_set;
 	unsigned long personality; /* personality(2) persona, nspawn's --personality= */
 	enum link_journal link_journal;
-	bool link_journal_try; /* try-host, try-guest: failing is no error */ /* the sync family does nothing (nspawn's --suppress-sync=) */
+	bool link_journal_try; /* try-host, try-guest: failing is no error */
 
 	struct isolation_config iso;
 	struct net_config net;

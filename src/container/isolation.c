@@ -117,6 +117,7 @@ static int set_slice(void *target, const char *value, const char **why)
 	return 0;
 }
 
+// clang-format off
 const struct opt run_options_isolation[] = {
 	{ "private-users", 'U', OPT_OPTIONAL, "MODE", "User namespace: no, yes, pick (-U), identity or UID[:COUNT]", set_private_users, ISO(userns), "Exec.PrivateUsers" },
 	{ "private-users-ownership", 0, OPT_REQUIRED, "MODE", "The tree's ownership with --private-users: auto, map, chown or off", set_private_users_ownership, ISO(userns), "Files.PrivateUsersOwnership" },
@@ -129,6 +130,7 @@ const struct opt run_options_isolation[] = {
 	{ "slice", 0, OPT_REQUIRED, "SLICE", "On a systemd host, the slice of the container's scope (default machine.slice)", set_slice, ISO(slice), NULL },
 	{ "cpu-affinity", 0, OPT_REQUIRED, "CPUS", "Run on these CPUs only (e.g. 0,2-3)", set_cpu_affinity, ISO(limits), "Exec.CPUAffinity" },
 };
+// clang-format on
 const size_t run_options_isolation_n = ELEMENTSOF(run_options_isolation);
 
 /* ---- what a user who is not root may ask for ---- */
@@ -137,6 +139,7 @@ const size_t run_options_isolation_n = ELEMENTSOF(run_options_isolation);
  * own, but nothing on the host side (links, bridges, nftables rules, cgroups) that needs the
  * host's CAP_NET_ADMIN or write access to hako's system state. Each option that would need it is
  * refused up front, by name, before anything is made. */
+// clang-format off
 static bool wants_veth(const struct run_config *c) { return c->net.veth; }
 static bool wants_bridge(const struct run_config *c) { return c->net.bridge; }
 static bool wants_zone(const struct run_config *c) { return c->net.zone; }
@@ -147,6 +150,7 @@ static bool wants_macvlan(const struct run_config *c) { return c->net.macvlan; }
 static bool wants_ipvlan(const struct run_config *c) { return c->net.ipvlan; }
 static bool wants_veth_extra(const struct run_config *c) { return c->net.veth_extra; }
 static bool wants_limits(const struct run_config *c) { return cgroup_limits_any(&c->iso.limits); }
+// clang-format on
 
 #define NO_HOST_LINKS "a user's container gets only a network namespace of its own: --private-network"
 static const struct {
@@ -570,24 +574,53 @@ static int create_cgroupfs(struct container *c, struct isolation_state *s)
 	return r;
 }
 
+/* The uid and gid map texts with the --bind-user= holes; none (NULL) without bound users. */
+static int bound_user_maps(const struct container *c, const struct isolation_state *s, char **uid_map,
+			   char **gid_map)
+{
+	if (!c->bound_users.n)
+		return 0;
+	int r = binduser_map_text(&c->bound_users, s->uid_base, s->uid_count, 0, uid_map);
+	if (r < 0)
+		return r;
+	return binduser_map_text(&c->bound_users, s->uid_base, s->uid_count, 1, gid_map);
+}
+
 /* The range, with a hole per --bind-user= user that maps its id to the host's. */
 static int write_maps(struct container *c, const struct isolation_state *s)
 {
 	_cleanup_free_ char *uid_map = NULL, *gid_map = NULL;
-	int r = 0;
-	if (c->bound_users.n)
-		r = binduser_map_text(&c->bound_users, s->uid_base, s->uid_count, 0, &uid_map);
-	if (r >= 0 && c->bound_users.n)
-		r = binduser_map_text(&c->bound_users, s->uid_base, s->uid_count, 1, &gid_map);
+	int r = bound_user_maps(c, s, &uid_map, &gid_map);
 	if (r == -ERANGE) {
 		log_error("--bind-user=: the user namespace range %u:%u holds a bound user's host id or ends below %u",
 			  s->uid_base, s->uid_count, BINDUSER_ID_LAST + 1);
 		return r;
 	}
-	if (r >= 0)
-		r = uid_map ? userns_write_map_text(c->pid, uid_map, gid_map)
-			    : userns_write_maps(c->pid, s->uid_base, s->uid_count);
-	return r < 0 ? log_errno(r, "cannot write the user namespace maps of %s", c->name) : 0;
+	if (r < 0)
+		return log_errno(r, "cannot write the user namespace maps of %s", c->name);
+	if (uid_map)
+		r = userns_write_map_text(c->pid, uid_map, gid_map);
+	else
+		r = userns_write_maps(c->pid, s->uid_base, s->uid_count);
+	if (r < 0)
+		return log_errno(r, "cannot write the user namespace maps of %s", c->name);
+	return 0;
+}
+
+/* Into the container's own cgroup, delegated to a booted init, and registered. */
+static int enter_cgroup(struct container *c, const struct isolation_state *s)
+{
+	int r = cgroup_attach(s->cgroup, c->pid);
+	if (r < 0)
+		return log_errno(r, "cannot move %s into its cgroup", c->name);
+	/* An init manages its own subtree (systemd's delegation). */
+	if (c->cfg->boot) {
+		uid_t owner = s->userns ? s->uid_base : 0;
+		r = cgroup_delegate(s->cgroup, owner, owner);
+		if (r < 0)
+			return log_errno(r, "cannot delegate the cgroup of %s", c->name);
+	}
+	return register_unit(c);
 }
 
 int isolation_setup_parent(struct container *c)
@@ -595,8 +628,11 @@ int isolation_setup_parent(struct container *c)
 	struct isolation_state *s = c->iso;
 	int r;
 	double start = now_ms();
-	if (s->userns && (r = write_maps(c, s)) < 0)
-		return r;
+	if (s->userns) {
+		r = write_maps(c, s);
+		if (r < 0)
+			return r;
+	}
 	s->maps_ms = now_ms() - start;
 	/* The console is a pty of the host's devpts, owned by the host's root: unmapped inside, so
 	 * the container's root could not open /dev/console (a getty fails). Give it to the
@@ -604,16 +640,14 @@ int isolation_setup_parent(struct container *c)
 	if (s->userns && getuid() == 0 && c->pty_slave >= 0 &&
 	    fchown(c->pty_slave, s->uid_base, s->uid_base) < 0)
 		return log_errno(-errno, "cannot hand the console of %s to its root", c->name);
-	if (s->systemd && (r = create_unit(c, s)) < 0)
-		return r;
+	if (s->systemd) {
+		r = create_unit(c, s);
+		if (r < 0)
+			return r;
+	}
 	if (s->cgroup) {
-		if ((r = cgroup_attach(s->cgroup, c->pid)) < 0)
-			return log_errno(r, "cannot move %s into its cgroup", c->name);
-		/* An init manages its own subtree (systemd's delegation). */
-		if (c->cfg->boot && (r = cgroup_delegate(s->cgroup, s->userns ? s->uid_base : 0,
-							 s->userns ? s->uid_base : 0)) < 0)
-			return log_errno(r, "cannot delegate the cgroup of %s", c->name);
-		if ((r = register_unit(c)) < 0)
+		r = enter_cgroup(c, s);
+		if (r < 0)
 			return r;
 	}
 	const struct cgroup_limits *l = &c->cfg->iso.limits;

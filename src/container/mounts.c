@@ -47,6 +47,7 @@ struct mount_entry {
  * crashes the host (both are masked whether or not this kernel has them: the list is the
  * policy), /proc/kcore and friends leak kernel memory and timing, /proc/kmsg the host's kernel
  * log, /sys/firmware the host's firmware tables, powercap the energy counters (PLATYPUS). */
+// clang-format off
 static const struct mount_entry api_mounts[] = {
 	{ MNT_FS, "proc", "proc", "proc", NOSUID_NODEV_NOEXEC, NULL, false },
 	{ MNT_RO_SELF, NULL, "proc/sys", NULL, 0, NULL, false },
@@ -88,6 +89,7 @@ static const struct mount_entry api_mounts[] = {
 	{ MNT_SYMLINK, "/proc/self/fd/1", "dev/stdout", NULL, 0, NULL, false },
 	{ MNT_SYMLINK, "/proc/self/fd/2", "dev/stderr", NULL, 0, NULL, false },
 };
+// clang-format on
 
 static int bind_onto(const char *src, int target, bool recursive, bool ro);
 
@@ -273,9 +275,14 @@ static int mount_ephemeral(int tree)
 	int r = attach(t, tree);
 	if (r < 0)
 		return r;
-	if (mkdirat(t, "upper", 0755) < 0 || mkdirat(t, "work", 0700) < 0 ||
-	    fchownat(t, "upper", st.st_uid, st.st_gid, 0) < 0 ||
-	    fchmodat(t, "upper", st.st_mode & 07777, 0) < 0)
+	if (mkdirat(t, "upper", 0755) < 0)
+		return -errno;
+	if (mkdirat(t, "work", 0700) < 0)
+		return -errno;
+	/* The upper layer is the tree's root: its owner and mode. */
+	if (fchownat(t, "upper", st.st_uid, st.st_gid, 0) < 0)
+		return -errno;
+	if (fchmodat(t, "upper", st.st_mode & 07777, 0) < 0)
 		return -errno;
 	_cleanup_close_ int upper = openat(t, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int work = openat(t, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -285,15 +292,14 @@ static int mount_ephemeral(int tree)
 	snprintf(lower_dir, sizeof(lower_dir), "/proc/self/fd/%d", tree);
 	snprintf(upper_dir, sizeof(upper_dir), "/proc/self/fd/%d", upper);
 	snprintf(work_dir, sizeof(work_dir), "/proc/self/fd/%d", work);
-	int ov = new_fs("overlay", (const char *const[]){ "lowerdir", lower_dir, "upperdir", upper_dir,
-							 "workdir", work_dir, NULL });
+	_cleanup_close_ int ov = new_fs("overlay", (const char *const[]){ "lowerdir", lower_dir, "upperdir",
+									  upper_dir, "workdir", work_dir, NULL });
 	if (ov < 0)
 		return ov;
-	if ((r = attach(ov, t)) < 0) {
-		close(ov);
+	r = attach(ov, t);
+	if (r < 0)
 		return r;
-	}
-	return ov;
+	return TAKE_FD(ov);
 }
 
 /* A recursive bind of the tree onto itself, so the root is a mount point pivot_root accepts. */
@@ -609,6 +615,17 @@ static int bind_source_tree(struct container *c, int nfd, unsigned i)
 	return tree < 0 ? -errno : tree;
 }
 
+/* The guest's journal directory, with the host's bound over it when one was opened. */
+static int journal_onto_tree(struct container *c, int nfd)
+{
+	_cleanup_close_ int target = make_target(nfd, c->journal_dir, true);
+	if (target < 0)
+		return target;
+	if (c->journal_tree < 0)
+		return 0;
+	return bind_tree_onto(c->journal_tree, target, false);
+}
+
 /* --link-journal's side in the tree (journal.c did the host's): the guest's directory, and over
  * it the host's when one was opened. try- and auto give up quietly, as in nspawn. */
 static int mount_journal(struct container *c, int nfd)
@@ -616,10 +633,7 @@ static int mount_journal(struct container *c, int nfd)
 	if (!c->journal_dir)
 		return 0;
 	bool try = c->cfg->link_journal_try || c->cfg->link_journal == LINK_JOURNAL_AUTO;
-	_cleanup_close_ int target = make_target(nfd, c->journal_dir, true);
-	int r = target < 0 ? target : 0;
-	if (r >= 0 && c->journal_tree >= 0)
-		r = bind_tree_onto(c->journal_tree, target, false);
+	int r = journal_onto_tree(c, nfd);
 	if (r < 0 && try) {
 		log_debug("--link-journal: cannot set up %s in the tree: %s, skipped", c->journal_dir,
 			  strerror(-r));
@@ -706,9 +720,12 @@ static int open_host_layers(const struct overlay_spec *o)
 		return 0;
 	_cleanup_free_ char *dir = NULL, *name = NULL;
 	int r = split_parent(o->upper, &dir, &name);
-	if (r >= 0)
-		r = push_host_layer(dir);
-	return r < 0 ? log_errno(r, "cannot open the directory of the overlay's upper layer %s", o->upper) : 0;
+	if (r < 0)
+		return log_errno(r, "cannot open the directory of the overlay's upper layer %s", o->upper);
+	r = push_host_layer(dir);
+	if (r < 0)
+		return log_errno(r, "cannot open the directory of the overlay's upper layer %s", o->upper);
+	return 0;
 }
 
 int mounts_open_host_layers(const struct container *c)
@@ -872,6 +889,15 @@ static int replace_resolv_conf(int etc, const char *data)
 	return r < 0 ? r : 1;
 }
 
+/* data in a new file at tmp (relative to the working directory), bound onto target. */
+static int bind_text_onto(const char *tmp, const char *data, int target)
+{
+	int r = write_file(tmp, data, O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+	if (r < 0)
+		return r;
+	return bind_onto(tmp, target, false, false);
+}
+
 /* A private copy of source: written into an ephemeral tree (it is thrown away), otherwise kept in
  * the container's /dev tmpfs, bound over the tree's file and unlinked there, so a persistent tree
  * is never modified (replace-* aside). */
@@ -895,9 +921,7 @@ static int copy_resolv_conf(const struct container *c, int nfd, const char *sour
 	if (target < 0)
 		return 0; /* creating it would modify the tree */
 	static const char tmp[] = "dev/.hako-resolv.conf";
-	r = write_file(tmp, data, O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-	if (r >= 0)
-		r = bind_onto(tmp, target, false, false);
+	r = bind_text_onto(tmp, data, target);
 	(void)unlink(tmp);
 	return r;
 }

@@ -46,8 +46,10 @@ int run_config_add_bind(struct run_config *cfg, const char *spec, bool read_only
 	return set_bind_common(cfg, spec, read_only, why);
 }
 
+// clang-format off
 static int set_bind(void *t, const char *v, const char **why) { return set_bind_common(t, v, false, why); }
 static int set_bind_ro(void *t, const char *v, const char **why) { return set_bind_common(t, v, true, why); }
+// clang-format on
 
 static int set_tmpfs(void *target, const char *value, const char **why)
 {
@@ -74,8 +76,10 @@ static int set_overlay_common(struct run_config *cfg, const char *value, bool ro
 	return r;
 }
 
+// clang-format off
 static int set_overlay(void *t, const char *v, const char **why) { return set_overlay_common(t, v, false, why); }
 static int set_overlay_ro(void *t, const char *v, const char **why) { return set_overlay_common(t, v, true, why); }
+// clang-format on
 
 struct named_mode {
 	const char *name;
@@ -367,6 +371,7 @@ static int set_as_pid1(void *target, const char *value, const char **why)
 #define CFG(field) offsetof(struct run_config, field)
 #define WHOLE 0
 
+// clang-format off
 const struct opt run_options[] = {
 	{ "directory", 'D', OPT_REQUIRED, "DIR", "Root directory of the container", opt_set_string, CFG(directory), NULL },
 	{ "machine", 'M', OPT_REQUIRED, "NAME", "Machine name (default: the directory's name)", opt_set_string, CFG(machine), NULL },
@@ -408,4 +413,5 @@ const struct opt run_options[] = {
 	{ "template", 0, OPT_REQUIRED, "DIR", "Make the -D directory, if it does not exist, as a snapshot or copy of DIR", opt_set_string, CFG(template_dir), NULL },
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },
 };
+// clang-format on
 const size_t run_options_n = ELEMENTSOF(run_options);

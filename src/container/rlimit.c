@@ -305,10 +305,12 @@ LIMIT_SETTER(RTTIME)
 	{ "Limit" #NAME, 0, OPT_REQUIRED, "SOFT[:HARD]", "", set_limit_##NAME,                   \
 	  offsetof(struct run_config, rlimits), "Exec.Limit" #NAME }
 
+// clang-format off
 const struct opt rlimit_settings_options[] = {
 	LIMIT_ROW(CPU),   LIMIT_ROW(FSIZE),   LIMIT_ROW(DATA),       LIMIT_ROW(STACK),
 	LIMIT_ROW(CORE),  LIMIT_ROW(RSS),     LIMIT_ROW(NPROC),      LIMIT_ROW(NOFILE),
 	LIMIT_ROW(MEMLOCK), LIMIT_ROW(AS),    LIMIT_ROW(LOCKS),      LIMIT_ROW(SIGPENDING),
 	LIMIT_ROW(MSGQUEUE), LIMIT_ROW(NICE), LIMIT_ROW(RTPRIO),     LIMIT_ROW(RTTIME),
 };
+// clang-format on
 const size_t rlimit_settings_options_n = ELEMENTSOF(rlimit_settings_options);

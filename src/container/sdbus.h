@@ -40,10 +40,12 @@ extern struct sdbus_lib sdbus;
 int sdbus_load(void);
 
 /* Cleanup helpers for the dlopen()ed types. */
+// clang-format off
 static inline void sdbus_closep(sd_bus **b) { if (*b) sdbus.flush_close_unref(*b); }
 static inline void sdbus_message_unrefp(sd_bus_message **m) { if (*m) sdbus.message_unref(*m); }
 static inline void sdbus_slot_unrefp(sd_bus_slot **s) { if (*s) sdbus.slot_unref(*s); }
 static inline void sdbus_error_freep(sd_bus_error *e) { if (sdbus.error_free) sdbus.error_free(e); }
+// clang-format on
 #define _cleanup_bus_ _cleanup_(sdbus_closep)
 #define _cleanup_message_ _cleanup_(sdbus_message_unrefp)
 #define _cleanup_slot_ _cleanup_(sdbus_slot_unrefp)

@@ -29,8 +29,11 @@ struct syscall_group {
 	const char *const *calls; /* NULL-terminated; "@group" includes another group */
 };
 
+// clang-format off
 #define GROUP(n, ...) { n, (const char *const[]){ __VA_ARGS__, NULL } }
+// clang-format on
 
+// clang-format off
 static const struct syscall_group groups[] = {
 	GROUP("@default", "arch_prctl", "brk", "cacheflush", "clock_getres", "clock_getres_time64",
 	      "clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64",
@@ -142,6 +145,7 @@ static const struct syscall_group groups[] = {
 	      "profil", "putpmsg", "query_module", "security", "sgetmask", "ssetmask", "stty",
 	      "sysfs", "tuxcall", "ulimit", "uselib", "ustat", "vm86", "vm86old", "vserver"),
 };
+// clang-format on
 
 /* Allowed when the capability is kept (the kernel would check it anyway; the filter also
  * removes the attack surface behind the check). */
@@ -799,6 +803,17 @@ static int prepend_guard(struct seccomp_program *prog, int (*rules)(scmp_filter_
 	return 0;
 }
 
+/* The guards that run before the allow list: the terminal's, and the sync one on request. */
+static int prepend_guards(const struct seccomp_request *req, struct seccomp_program *prog)
+{
+	int r = prepend_guard(prog, tty_guard_rules);
+	if (r < 0)
+		return r;
+	if (!req || !req->suppress_sync)
+		return 0;
+	return prepend_guard(prog, sync_guard_rules);
+}
+
 int seccomp_compile(const struct seccomp_request *req, uint64_t caps, struct seccomp_program *ret)
 {
 	_cleanup_strv_free_ char **allowed = NULL;
@@ -814,9 +829,7 @@ int seccomp_compile(const struct seccomp_request *req, uint64_t caps, struct sec
 	r = export_program(ctx, ret);
 	if (r < 0)
 		return r;
-	r = prepend_guard(ret, tty_guard_rules);
-	if (r >= 0 && req && req->suppress_sync)
-		r = prepend_guard(ret, sync_guard_rules);
+	r = prepend_guards(req, ret);
 	if (r < 0)
 		seccomp_program_done(ret);
 	return r;

@@ -487,9 +487,15 @@ static int switch_user(const struct container *c)
 	if (c->cfg->caps_ambient && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return log_errno(-errno, "cannot keep capabilities for --ambient-capability=");
 	const struct tree_user *u = &c->user;
-	if (setgroups(u->n_groups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
-	    setresuid(u->uid, u->uid, u->uid) < 0)
-		return log_errno(-errno, "cannot switch to user %s (uid %u)", u->name, (unsigned)u->uid);
+	int r = 0;
+	if (setgroups(u->n_groups, u->groups) < 0)
+		r = -errno;
+	else if (setresgid(u->gid, u->gid, u->gid) < 0)
+		r = -errno;
+	else if (setresuid(u->uid, u->uid, u->uid) < 0)
+		r = -errno;
+	if (r < 0)
+		return log_errno(r, "cannot switch to user %s (uid %u)", u->name, (unsigned)u->uid);
 	return 0;
 }
 

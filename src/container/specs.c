@@ -302,6 +302,7 @@ void overlay_spec_done(struct overlay_spec *spec)
 }
 
 static const struct {
+	// clang-format off
 	const char *name;
 	int sig;
 } signal_names[] = {
@@ -314,6 +315,7 @@ static const struct {
 	{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
 	{ "IO", SIGIO },     { "PWR", SIGPWR },     { "SYS", SIGSYS },
 };
+	// clang-format on
 
 /* "RTMIN+N" / "RTMAX-N" / "RTMIN" / "RTMAX". */
 static int parse_realtime(const char *s)

@@ -13,10 +13,12 @@
 #include "base/util.h"
 #include "container/sdbus.h"
 
+// clang-format off
 #define MACHINED "org.freedesktop.machine1"
 #define MACHINED_PATH "/org/freedesktop/machine1"
 #define MACHINED_MANAGER "org.freedesktop.machine1.Manager"
 #define CALL_TIMEOUT_USEC (30ULL * 1000000)  /* a loaded host's systemd may be slow: nspawn waits 25 s */
+// clang-format on
 
 bool systemd_booted(void)
 {

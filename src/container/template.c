@@ -50,6 +50,19 @@ static int snapshot(int template, int parent, const char *name)
 	return ioctl(parent, BTRFS_IOC_SNAP_CREATE, &args) < 0 ? -errno : 0;
 }
 
+static int copy_and_rename(int template, int parent, const char *tmp, const char *name)
+{
+	_cleanup_close_ int d = openat(parent, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d < 0)
+		return -errno;
+	int r = copy_tree_into(template, d, false);
+	if (r < 0)
+		return r;
+	if (renameat2(parent, tmp, parent, name, RENAME_NOREPLACE) < 0)
+		return -errno;
+	return 0;
+}
+
 /* A copy in a hidden sibling, renamed to name once whole. */
 static int copy_in(int template, int parent, const char *parent_path, const char *name)
 {
@@ -59,10 +72,7 @@ static int copy_in(int template, int parent, const char *parent_path, const char
 		return -ENOMEM;
 	if (mkdirat(parent, tmp, 0700) < 0)
 		return -errno;
-	_cleanup_close_ int d = openat(parent, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int r = d < 0 ? -errno : copy_tree_into(template, d, false);
-	if (r >= 0 && renameat2(parent, tmp, parent, name, RENAME_NOREPLACE) < 0)
-		r = -errno;
+	int r = copy_and_rename(template, parent, tmp, name);
 	if (r < 0)
 		(void)rm_rf(tmp_path);
 	return r;

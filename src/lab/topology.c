@@ -368,8 +368,10 @@ struct key {
 	size_t offset; /* into the section's struct */
 };
 
+// clang-format off
 #define K(sec, name, fn, type, field) { sec, name, fn, offsetof(type, field) }
 #define WHOLE(sec, name, fn) { sec, name, fn, 0 }
+// clang-format on
 static const struct key keys[] = {
 	K(SEC_LAB, "Name", set_lab_name, struct lab_topology, name),
 	K(SEC_LAB, "VxlanPort", set_vxlan_port, struct lab_topology, vxlan_port),
@@ -428,13 +430,16 @@ static void *new_network(struct topo_parse *p)
 		n->inside_of = -1;
 	return n;
 }
+// clang-format off
 static void *new_nat(struct topo_parse *p) { return grow(&p->t->nats, &p->t->n_nats, sizeof(struct lab_nat)); }
 static void *new_router(struct topo_parse *p) { return grow(&p->t->routers, &p->t->n_routers, sizeof(struct lab_router)); }
 static void *new_node(struct topo_parse *p) { return grow(&p->t->nodes, &p->t->n_nodes, sizeof(struct lab_node)); }
 static void *new_link(struct topo_parse *p) { return grow(&p->links, &p->n_links, sizeof(struct topo_link_section)); }
 static void *new_host(struct topo_parse *p) { return grow(&p->t->hosts, &p->t->n_hosts, sizeof(struct lab_host)); }
 static void *the_lab(struct topo_parse *p) { return p->t; }
+// clang-format on
 
+// clang-format off
 static const struct {
 	const char *name;
 	enum section_kind kind;
@@ -451,6 +456,7 @@ static const struct {
 	{ "Link", SEC_LINK, true, new_link, offsetof(struct topo_link_section, node), offsetof(struct topo_link_section, line) },
 	{ "Host", SEC_HOST, true, new_host, offsetof(struct lab_host, name), offsetof(struct lab_host, line) },
 };
+// clang-format on
 
 static int on_section(void *userdata, const struct ini_pos *pos, const char *name, const char *arg)
 {
@@ -574,6 +580,7 @@ int topology_parse_file(const char *path, struct lab_topology **ret)
 	return parse(NULL, path, ret);
 }
 
+// clang-format off
 #define FIND(array, n, key)                                 \
 	for (size_t i = 0; i < (n); i++)                     \
 		if ((array)[i].name && streq((array)[i].name, key)) \
@@ -585,3 +592,4 @@ int topology_find_node(const struct lab_topology *t, const char *name) { FIND(t-
 int topology_find_nat(const struct lab_topology *t, const char *name) { FIND(t->nats, t->n_nats, name); }
 int topology_find_router(const struct lab_topology *t, const char *name) { FIND(t->routers, t->n_routers, name); }
 int topology_find_host(const struct lab_topology *t, const char *name) { FIND(t->hosts, t->n_hosts, name); }
+// clang-format on

@@ -33,6 +33,14 @@ static int make_node(const char *path, bool dir)
 	return 0;
 }
 
+static int make_path(const char *dir, const struct bind_job *j)
+{
+	int r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return r;
+	return make_node(j->req->machine_path, j->is_dir);
+}
+
 /* --mkdir: the mount point, as the machine's root makes it (its fs uid, so that a tree seen
  * through an idmapped mount takes it). */
 static int make_mount_point(const struct bind_job *j)
@@ -46,9 +54,7 @@ static int make_mount_point(const struct bind_job *j)
 		return r;
 	setfsgid(j->shift);
 	setfsuid(j->shift);
-	r = mkdir_p(dir, 0755);
-	if (r >= 0)
-		r = make_node(j->req->machine_path, j->is_dir);
+	r = make_path(dir, j);
 	setfsgid(0);
 	setfsuid(0);
 	return r;

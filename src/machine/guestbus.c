@@ -464,8 +464,9 @@ static int unit_ended(sd_bus *bus, const char *path, bool *ended, int *ret_statu
 	if (r < 0 || !*ended)
 		return r == -ENOENT ? 0 : r;
 	r = unit_property(bus, path, "org.freedesktop.systemd1.Service", "ExecMainCode", "i", &code, &keep);
-	if (r >= 0)
-		r = unit_property(bus, path, "org.freedesktop.systemd1.Service", "ExecMainStatus", "i", &status, &keep);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	r = unit_property(bus, path, "org.freedesktop.systemd1.Service", "ExecMainStatus", "i", &status, &keep);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
 	/* CLD_EXITED: the status; CLD_KILLED, CLD_DUMPED: the signal, as a shell reports it. */
@@ -477,8 +478,9 @@ static int unit_ended(sd_bus *bus, const char *path, bool *ended, int *ret_statu
 static void collect(sd_bus *bus, const char *unit)
 {
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	if (sdbus.new_method_call(bus, &m, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "ResetFailedUnit") < 0 ||
-	    sdbus.append(m, "s", unit) < 0)
+	if (sdbus.new_method_call(bus, &m, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "ResetFailedUnit") < 0)
+		return;
+	if (sdbus.append(m, "s", unit) < 0)
 		return;
 	(void)sdbus.call(bus, m, CALL_TIMEOUT_USEC, NULL, &reply);
 }

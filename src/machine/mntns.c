@@ -60,8 +60,9 @@ int machine_in_mounts(pid_t leader, int (*fn)(void *userdata), void *userdata)
 		return -errno;
 	if (pid == 0) {
 		int r = enter_mounts(mntns, root);
-		if (r >= 0)
-			r = fn(userdata);
+		if (r < 0)
+			_exit(-r & 0xff);
+		r = fn(userdata);
 		_exit(r < 0 ? (-r & 0xff) : 0);
 	}
 	return wait_child(pid);

@@ -298,8 +298,11 @@ static int detach_from_host_tty(int pty_sock)
 
 static int become_user(const struct tree_user *u)
 {
-	if (setgroups(u->n_groups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
-	    setresuid(u->uid, u->uid, u->uid) < 0)
+	if (setgroups(u->n_groups, u->groups) < 0)
+		return -errno;
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		return -errno;
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
 		return -errno;
 	if (chdir(u->home ? u->home : "/") < 0)
 		(void)chdir("/");

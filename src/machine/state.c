@@ -14,6 +14,7 @@
 
 enum field_kind { F_STRING, F_PID, F_U64, F_INT };
 
+// clang-format off
 static const struct {
 	const char *key;
 	enum field_kind kind;
@@ -31,6 +32,7 @@ static const struct {
 	{ "SECCOMP_REMOVE", F_STRING, S(seccomp_remove) }, { "TEMP_BINDS", F_STRING, S(temp_binds) },
 #undef S
 };
+// clang-format on
 
 void machine_state_done(struct machine_state *s)
 {

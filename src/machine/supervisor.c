@@ -86,8 +86,11 @@ static int listen_control(const char *name)
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 16) < 0)
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	if (chmod(path, 0600) < 0)
+		return -errno;
+	if (listen(fd, 16) < 0)
 		return -errno;
 	return TAKE_FD(fd);
 }
@@ -457,7 +460,11 @@ static void remove_runtime_dir(const char *name)
 static int detach_stdio(void)
 {
 	_cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
+	if (null < 0)
+		return -errno;
+	if (dup2(null, STDIN_FILENO) < 0)
+		return -errno;
+	if (dup2(null, STDOUT_FILENO) < 0)
 		return -errno;
 	return 0;
 }

@@ -18,3 +18,14 @@ int settings_apply(struct run_config *cfg, const char *name, const struct opt_gr
  * settings_apply, so the file's keys win and its lists replace the command line's. Logs. */
 int settings_override_keys(const struct run_config *cfg, const char *name, const struct opt_group *groups,
 			   size_t n_groups, struct opts_seen *ret);
+
+/* A command's parser: its command line into cfg, without the options in skip (NULL: none). */
+typedef int (*settings_parse_fn)(const char *name, const struct opt_group *groups, size_t n_groups, int argc,
+				 char **argv, struct run_config *cfg, struct opts_seen *seen,
+				 const struct opts_seen *skip);
+/* --settings=override: the command line parsed again by parse, without the options whose keys
+ * NAME.nspawn sets (settings_override_keys), into a new cfg; a directory found by name (not
+ * given) stays. Nothing to do for any other mode. */
+int settings_reparse_for_override(const char *name, const struct opt_group *groups, size_t n_groups, int argc,
+				  char **argv, settings_parse_fn parse, struct run_config *cfg,
+				  struct opts_seen *seen);

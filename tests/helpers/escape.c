@@ -38,6 +38,7 @@
 
 static const struct {
 	int err;
+	// clang-format off
 	const char *name;
 } errnos[] = {
 	{ EPERM, "EPERM" },   { ENOENT, "ENOENT" },   { ESRCH, "ESRCH" },   { EBADF, "EBADF" },
@@ -47,6 +48,7 @@ static const struct {
 	{ EAFNOSUPPORT, "EAFNOSUPPORT" },             { ENOTDIR, "ENOTDIR" },   { EAGAIN, "EAGAIN" }, { EHOSTUNREACH, "EHOSTUNREACH" },
 	{ ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT" }, { EFAULT, "EFAULT" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
 };
+	// clang-format on
 
 /* Prints the errno name and returns 0: the attempt failed. */
 static int failed(int err)
@@ -365,6 +367,7 @@ static int cwd(void)
  * only reads or sets a flag): the errno tells the filter's answer (EPERM, ENOSYS) from the
  * kernel's. */
 static const struct {
+	// clang-format off
 	const char *name;
 	long nr;
 } calls[] = {
@@ -376,6 +379,7 @@ static const struct {
 	/* cachestat (Linux 6.5) is in none of the filter's groups: unknown to it. */
 	{ "cachestat", 451 },
 };
+	// clang-format on
 
 static int call(const char *name, const char *sarg)
 {

@@ -22,6 +22,16 @@ common_setup() {
 	CGROUPS_BEFORE=$(hako_cgroups)
 }
 
+# machine_setup: common_setup for the machine commands, kept from the host's: no .nspawn file
+# of the host's is read, no systemd unless a test says so, and unit files go to the test's
+# directory.
+machine_setup() {
+	common_setup
+	export HAKO_NSPAWN_DIRS=$TEST_TMP/systemd-nspawn
+	mkdir -p "$HAKO_NSPAWN_DIRS"
+	export HAKO_SYSTEMD_RUNTIME_DIR=$TEST_TMP/no-systemd HAKO_SYSTEMD_UNIT_DIR=$TEST_TMP/units
+}
+
 # hako_cg_of STATEDIR: the cgroup below which hako puts that state directory's machines: "hako"
 # for the default one, else "hako-" and its path's FNV-1a hash folded to 32 bits
 # (src/container/cgroup.c), so every test's machines have a cgroup parent of their own.

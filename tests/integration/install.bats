@@ -7,11 +7,7 @@ load helpers
 DOCS=$BATS_TEST_DIRNAME/../../docs/man
 
 setup() {
-	common_setup
-	# Never the host's .nspawn files or systemd.
-	export HAKO_NSPAWN_DIRS=$TEST_TMP/systemd-nspawn
-	export HAKO_SYSTEMD_RUNTIME_DIR=$TEST_TMP/no-systemd HAKO_SYSTEMD_UNIT_DIR=$TEST_TMP/units
-	mkdir -p "$HAKO_NSPAWN_DIRS"
+	machine_setup
 	DEST=$TEST_TMP/dest
 	meson install -C "$(dirname "$HAKO")" --destdir "$DEST" --no-rebuild --quiet
 }

@@ -6,11 +6,7 @@ load helpers
 ESCAPE=${ESCAPE:-$BATS_TEST_DIRNAME/../../build/tests/escape}
 
 setup() {
-	common_setup
-	export HAKO_NSPAWN_DIRS=$TEST_TMP/systemd-nspawn
-	mkdir -p "$HAKO_NSPAWN_DIRS"
-	# Never the host's systemd: no systemd unless a test says so, units in the test's directory.
-	export HAKO_SYSTEMD_RUNTIME_DIR=$TEST_TMP/no-systemd HAKO_SYSTEMD_UNIT_DIR=$TEST_TMP/units
+	machine_setup
 }
 
 # fake_tool NAME [SCRIPT]: an executable NAME in $TEST_TMP/bin (put first on PATH) that appends

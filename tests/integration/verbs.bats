@@ -5,10 +5,7 @@
 load helpers
 
 setup() {
-	common_setup
-	export HAKO_NSPAWN_DIRS=$TEST_TMP/systemd-nspawn
-	mkdir -p "$HAKO_NSPAWN_DIRS"
-	export HAKO_SYSTEMD_RUNTIME_DIR=$TEST_TMP/no-systemd HAKO_SYSTEMD_UNIT_DIR=$TEST_TMP/units
+	machine_setup
 }
 
 teardown() {

@@ -252,6 +252,7 @@ static uint32_t bpf_run(const struct seccomp_program *p, const struct seccomp_da
 			mem[f->k % BPF_MEMWORDS] = x;
 			break;
 		case BPF_ALU:
+			// clang-format off
 			switch (BPF_OP(f->code)) {
 			case BPF_AND: a &= src; break;
 			case BPF_OR: a |= src; break;
@@ -261,9 +262,11 @@ static uint32_t bpf_run(const struct seccomp_program *p, const struct seccomp_da
 			case BPF_LSH: a <<= src; break;
 			default: return UINT32_MAX;
 			}
+			// clang-format on
 			break;
 		case BPF_JMP: {
 			bool t;
+			// clang-format off
 			switch (BPF_OP(f->code)) {
 			case BPF_JA: pc += f->k; continue;
 			case BPF_JEQ: t = a == src; break;
@@ -272,6 +275,7 @@ static uint32_t bpf_run(const struct seccomp_program *p, const struct seccomp_da
 			case BPF_JSET: t = a & src; break;
 			default: return UINT32_MAX;
 			}
+			// clang-format on
 			pc += t ? f->jt : f->jf;
 			break;
 		}
@@ -288,10 +292,12 @@ static uint32_t bpf_run(const struct seccomp_program *p, const struct seccomp_da
 	return UINT32_MAX;
 }
 
+// clang-format off
 #define ARCH_I386 0x40000003u    /* AUDIT_ARCH_I386 */
 #define ARCH_X86_64 0xc000003eu  /* AUDIT_ARCH_X86_64 */
 #define ALLOW SECCOMP_RET_ALLOW
 #define ERRNO(e) (SECCOMP_RET_ERRNO | (e))
+// clang-format on
 
 /* The i386 ABI is filtered like the native one (issue 14.10): i386 programs run, and what is
  * refused natively is refused there too, personas outside Docker's list included. */
