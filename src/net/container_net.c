@@ -249,7 +249,8 @@ static int claim_ports(struct container *c)
 			return -EADDRINUSE;
 		}
 		drop_stale_forward(dir, name, p);
-		if ((r = hold_host_port(c->net, p)) < 0)
+		r = hold_host_port(c->net, p);
+		if (r < 0)
 			return r;
 		r = members_add(dir, name);
 		if (r < 0)
@@ -284,7 +285,8 @@ static int join_network_prepare(struct container *c)
 		log_error("network %s is not up (hako network up %s)", net, net);
 		return -ENETDOWN;
 	}
-	if ((r = claim_ports(c)) < 0)
+	r = claim_ports(c);
+	if (r < 0)
 		return r;
 	r = ipam_acquire(&s->def, c->name, &s->addr);
 	if (r == -ENOSPC) {
@@ -300,13 +302,17 @@ static int join_network_prepare(struct container *c)
 		ipam_ipv6_of(&s->def, &s->addr, &s->addr6);
 	machine_mac(c->name, s->mac);
 	s->member_dir = hako_path(HAKO_DIR_RUNTIME, "networks/%s/members", net);
-	if (!s->member_dir || (r = members_add(s->member_dir, c->name)) < 0)
-		return log_errno(r < 0 ? r : -ENOMEM, "cannot register on network %s", net);
+	if (!s->member_dir)
+		return log_errno(-ENOMEM, "cannot register on network %s", net);
+	r = members_add(s->member_dir, c->name);
+	if (r < 0)
+		return log_errno(r, "cannot register on network %s", net);
 	if (s->def.dhcp) {
 		char gw[INET_PREFIX_STRLEN];
 		s->resolv_conf = xasprintf("# hako network %s\nnameserver %s\nsearch hako\n", net,
 					   inet_addr_str(&s->def.gateway, gw));
-		if ((r = dnsmasq_add(&s->def, c->name, &s->addr)) < 0)
+		r = dnsmasq_add(&s->def, c->name, &s->addr);
+		if (r < 0)
 			log_warning("cannot update the DNS names of network %s: %s", net, strerror(-r));
 	}
 	return 0;

@@ -194,7 +194,8 @@ int ipam_acquire(const struct network_def *d, const char *machine, struct inet_a
 	int r;
 	if (!path || !sub)
 		return -ENOMEM;
-	if ((r = ipam_read(d, &text)) < 0)
+	r = ipam_read(d, &text);
+	if (r < 0)
 		return r;
 	ipam_pool_of(d, &pool);
 	r = ipam_pick(&pool, text, machine, ret, &is_new);
@@ -221,9 +222,12 @@ int ipam_acquire(const struct network_def *d, const char *machine, struct inet_a
 		return -ENOMEM;
 	/* The network's state directory is made with its first lease. */
 	r = write_file(path, line, O_CREAT | O_APPEND, 0644);
-	if (r == -ENOENT && (r = hako_mkdir(HAKO_DIR_STATE, sub)) >= 0)
-		r = write_file(path, line, O_CREAT | O_APPEND, 0644);
-	return r;
+	if (r != -ENOENT)
+		return r;
+	r = hako_mkdir(HAKO_DIR_STATE, sub);
+	if (r < 0)
+		return r;
+	return write_file(path, line, O_CREAT | O_APPEND, 0644);
 }
 
 void ipam_ipv6_of(const struct network_def *d, const struct inet_addr *v4, struct inet_addr *ret)

@@ -45,10 +45,13 @@ int sysctl_write(int netns_fd, const char *key, const char *value)
 	char path[256];
 	if ((size_t)snprintf(path, sizeof(path), "/proc/sys/%s", key) >= sizeof(path))
 		return -ENAMETOOLONG;
-	int saved = -1, r;
-	if (netns_fd >= 0 && (r = netns_enter(netns_fd, &saved)) < 0)
-		return r;
-	r = write_file(path, value, O_TRUNC, 0);
+	int saved = -1;
+	if (netns_fd >= 0) {
+		int r = netns_enter(netns_fd, &saved);
+		if (r < 0)
+			return r;
+	}
+	int r = write_file(path, value, O_TRUNC, 0);
 	if (saved >= 0)
 		netns_leave(saved);
 	return r;

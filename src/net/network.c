@@ -330,11 +330,16 @@ int net_lock(void)
 	const int flags = O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
 	/* The directory exists but on the first call: no mkdir walk on every container start. */
 	_cleanup_close_ int fd = open(path, flags, 0600);
-	int r;
-	if (fd < 0 && errno == ENOENT && (r = hako_mkdir(HAKO_DIR_RUNTIME, "")) < 0)
-		return r;
-	if (fd < 0 && (fd = open(path, flags, 0600)) < 0)
+	if (fd < 0 && errno != ENOENT)
 		return -errno;
+	if (fd < 0) {
+		int r = hako_mkdir(HAKO_DIR_RUNTIME, "");
+		if (r < 0)
+			return r;
+		fd = open(path, flags, 0600);
+		if (fd < 0)
+			return -errno;
+	}
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return -errno;
@@ -348,9 +353,12 @@ int members_add(const char *dir, const char *machine)
 	if (!path || !pid)
 		return -ENOMEM;
 	int r = write_file(path, pid, O_CREAT | O_TRUNC, 0644);
-	if (r == -ENOENT && (r = mkdir_p(dir, 0755)) >= 0)
-		r = write_file(path, pid, O_CREAT | O_TRUNC, 0644);
-	return r;
+	if (r != -ENOENT)
+		return r;
+	r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return r;
+	return write_file(path, pid, O_CREAT | O_TRUNC, 0644);
 }
 
 void members_remove(const char *dir, const char *machine)

@@ -133,10 +133,13 @@ int nft_run(const char *ruleset_text, char **err)
 
 int nft_run_in(int netns_fd, const char *ruleset_text, char **err)
 {
-	int saved = -1, r;
-	if (netns_fd >= 0 && (r = netns_enter(netns_fd, &saved)) < 0)
-		return r;
-	r = run(ruleset_text, NULL, err);
+	int saved = -1;
+	if (netns_fd >= 0) {
+		int r = netns_enter(netns_fd, &saved);
+		if (r < 0)
+			return r;
+	}
+	int r = run(ruleset_text, NULL, err);
 	if (saved >= 0)
 		netns_leave(saved);
 	return r;
