@@ -15,14 +15,8 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/links.h"
 #include "base/util.h"
-
-/* A file with more than one name, by its first copy's path below the destination's root. */
-struct link_seen {
-	dev_t dev;
-	ino_t ino;
-	char *path;
-};
 
 struct copy {
 	uint64_t total, done;
@@ -30,8 +24,7 @@ struct copy {
 	bool bar;
 	int root;                /* the destination's top */
 	char rel[PATH_MAX];      /* the directory being copied, relative to root ("" at the top) */
-	struct link_seen *links;
-	size_t n_links;
+	struct hardlinks links;
 };
 
 static void progress(struct copy *c, bool final)
@@ -121,27 +114,6 @@ static int copy_xattrs(int src, int dst, const char *name, mode_t mode)
 	return copy_fd_xattrs(s, d);
 }
 
-static const struct link_seen *link_find(const struct copy *c, const struct stat *st)
-{
-	for (size_t i = 0; i < c->n_links; i++)
-		if (c->links[i].dev == st->st_dev && c->links[i].ino == st->st_ino)
-			return &c->links[i];
-	return NULL;
-}
-
-static int link_remember(struct copy *c, const struct stat *st, const char *name)
-{
-	_cleanup_free_ char *path = xasprintf("%s%s", c->rel, name);
-	if (!path)
-		return -ENOMEM;
-	struct link_seen *a = realloc(c->links, (c->n_links + 1) * sizeof(*a));
-	if (!a)
-		return -ENOMEM;
-	c->links = a;
-	a[c->n_links++] = (struct link_seen){ st->st_dev, st->st_ino, TAKE_PTR(path) };
-	return 0;
-}
-
 /* A subdirectory, with c->rel naming it while its entries are copied. */
 static int copy_subdir(int src, int dst, const char *name, struct copy *c)
 {
@@ -169,7 +141,7 @@ static int copy_file(int src, int dst, const char *name, const struct stat *st, 
 	int r = copy_data(s, d, c, st->st_size);
 	if (r < 0)
 		return r;
-	return st->st_nlink > 1 ? link_remember(c, st, name) : 0;
+	return st->st_nlink > 1 ? hardlinks_add(&c->links, st, c->rel, name) : 0;
 }
 
 static int copy_symlink(int src, int dst, const char *name)
@@ -203,9 +175,9 @@ static int copy_entry(int src, int dst, const char *name, struct copy *c)
 	struct stat st;
 	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	const struct link_seen *l = !S_ISDIR(st.st_mode) && st.st_nlink > 1 ? link_find(c, &st) : NULL;
-	if (l)
-		return linkat(c->root, l->path, dst, name, 0) < 0 ? -errno : 0;
+	const char *first = !S_ISDIR(st.st_mode) && st.st_nlink > 1 ? hardlinks_find(&c->links, &st) : NULL;
+	if (first)
+		return link_beneath(c->root, first, dst, name);
 	int r;
 	if (S_ISDIR(st.st_mode))
 		r = copy_subdir(src, dst, name, c);
@@ -243,9 +215,7 @@ static int copy_dir(int src, int dst, struct copy *c)
 
 static void copy_done(struct copy *c)
 {
-	for (size_t i = 0; i < c->n_links; i++)
-		free(c->links[i].path);
-	free(c->links);
+	hardlinks_done(&c->links);
 }
 
 int copy_tree_into(int s, int d, bool bar)

@@ -218,7 +218,7 @@ char *xasprintf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
-static int read_fd(int fd, char **ret, size_t *ret_len)
+int read_fd(int fd, char **ret, size_t *ret_len)
 {
 	size_t cap = 4096, len = 0;
 	_cleanup_free_ char *buf = malloc(cap);

@@ -36,6 +36,8 @@ int parse_duration_us(const char *s, uint64_t *ret);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int read_file(const char *path, char **ret, size_t *ret_len);      /* NUL-terminated */
+/* Everything left on fd from its offset, NUL-terminated: a pipe, a memfd. */
+int read_fd(int fd, char **ret, size_t *ret_len);
 /* A file an admin or a tree controls (.nspawn, .network, a tree's /etc/passwd, os-release): opened
  * non-blocking so that a FIFO cannot hang hako, a regular file only (-EBADFD, -EISDIR), at most
  * max bytes (-EFBIG) so that a link to /dev/zero or a huge sparse file cannot exhaust memory. */

@@ -14,6 +14,7 @@
 #include "base/opts.h"
 #include "base/util.h"
 #include "cmd/cmd.h"
+#include "lab/allhosts.h"
 #include "lab/hosts.h"
 #include "lab/lab.h"
 #include "lab/labcmd.h"
@@ -21,6 +22,7 @@
 
 struct up_cfg {
 	char *host;
+	bool all;
 };
 
 static void up_cfg_done(struct up_cfg *c) { free(c->host); }
@@ -28,9 +30,29 @@ static void up_cfg_done(struct up_cfg *c) { free(c->host); }
 static const struct opt up_options[] = {
 	{ "host", 0, OPT_REQUIRED, "HOST", "Build the members of [Host HOST] (default: the host whose Address= is here)",
 	  opt_set_string, offsetof(struct up_cfg, host), NULL },
+	{ "all", 0, OPT_NONE, NULL, "Also build every other host's part, over ssh ($HAKO_SSH)", opt_set_flag,
+	  offsetof(struct up_cfg, all), NULL },
 };
 
-#define UP_USAGE "Usage: hako lab up FILE [--host=HOST]"
+#define UP_USAGE "Usage: hako lab up FILE|- [--host=HOST] [--all]"
+
+/* The topology file's text; "-" is stdin (lab up --all hands the file on over ssh). */
+static int read_topology(const char *path, char **ret)
+{
+	size_t len;
+	if (!streq(path, "-"))
+		return ini_read_file(path, ret);
+	_cleanup_free_ char *text = NULL;
+	int r = read_fd(STDIN_FILENO, &text, &len);
+	if (r < 0)
+		return log_errno(r, "cannot read the lab's file from stdin");
+	if (memchr(text, 0, len)) {
+		log_error("-: not a text file (contains a NUL byte)");
+		return -EINVAL;
+	}
+	*ret = TAKE_PTR(text);
+	return 0;
+}
 
 static int lab_cmd_up(int argc, char **argv)
 {
@@ -41,39 +63,69 @@ static int lab_cmd_up(int argc, char **argv)
 		return 0;
 	if (i < 0 || argc - i != 1) {
 		if (i >= 0)
-			log_error("usage: hako lab up FILE [--host=HOST]");
+			log_error("usage: hako lab up FILE|- [--host=HOST] [--all]");
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	_cleanup_free_ char *text = NULL;
-	if (ini_read_file(argv[i], &text) < 0)
+	bool here = true;
+	if (read_topology(argv[i], &text) < 0)
 		return EXIT_HAKO_USAGE;
 	/* Bad input, like a bad file: refused before anything is made; the file is read once. */
 	if (topology_parse_string(text, argv[i], &t) < 0)
 		return EXIT_HAKO_USAGE;
-	if (lab_host_pick(t, cfg.host) < 0)
+	int r = cfg.all ? lab_host_pick_any(t, cfg.host, &here) : lab_host_pick(t, cfg.host);
+	if (r < 0)
 		return EXIT_HAKO_USAGE;
-	if (lab_check_trees(t) < 0)
+	if (here && lab_check_trees(t) < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_close_ int lock = lab_lock();
 	if (lock < 0)
 		return EXIT_HAKO_FAILED;
-	return lab_up(t, text) < 0 ? EXIT_HAKO_FAILED : 0;
+	r = cfg.all ? lab_up_all(t, text, here) : lab_up(t, text);
+	return r < 0 ? EXIT_HAKO_FAILED : 0;
+}
+
+static const struct opt down_options[] = {
+	{ "all", 0, OPT_NONE, NULL, "Also remove every other host's part, over ssh ($HAKO_SSH)", opt_set_flag, 0, NULL },
+};
+
+/* The lab's topology for down --all: FILE's, else the one it was brought up with here. */
+static int down_topology(const char *arg, char **name, struct lab_topology **t, bool *here)
+{
+	int r = lab_resolve(arg, name, t);
+	if (r < 0)
+		return r;
+	if (*t)
+		return lab_host_pick_any(*t, NULL, here);
+	r = lab_load_or_fail(*name, t);
+	*here = true;
+	return r;
 }
 
 static int lab_cmd_down(int argc, char **argv)
 {
-	_cleanup_free_ char *name = NULL;
-	if (argc != 2) {
-		log_error("usage: hako lab down LAB|FILE");
+	const struct opt_group groups[] = { OPT_GROUP(NULL, down_options) };
+	bool all = false, here = true;
+	int i = opts_parse(groups, 1, argc, argv, &all, 0, "Usage: hako lab down LAB|FILE [--all]", NULL);
+	if (i == -ECANCELED)
+		return 0;
+	if (i < 0 || argc - i != 1) {
+		if (i >= 0)
+			log_error("usage: hako lab down LAB|FILE [--all]");
 		return EXIT_HAKO_USAGE;
 	}
-	if (lab_resolve(argv[1], &name, NULL) < 0)
+	_cleanup_free_ char *name = NULL;
+	_cleanup_topology_ struct lab_topology *t = NULL;
+	int r = all ? down_topology(argv[i], &name, &t, &here) : lab_resolve(argv[i], &name, NULL);
+	if (r < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_close_ int lock = lab_lock();
 	if (lock < 0)
 		return EXIT_HAKO_FAILED;
-	int r = lab_down(name);
+	if (all)
+		return lab_down_all(t, here) < 0 ? EXIT_HAKO_FAILED : 0;
+	r = lab_down(name);
 	if (r == -ENOENT) {
 		log_error("no lab '%s' (see hako lab list)", name);
 		return EXIT_HAKO_USAGE;
@@ -137,10 +189,10 @@ static int lab_cmd_exec(int argc, char **argv)
 
 // clang-format off
 static const struct command subcommands[] = {
-	{ "up", lab_cmd_up, "Build the lab FILE describes (again: no change)", "FILE [--host=HOST]" },
-	{ "down", lab_cmd_down, "Remove everything of a lab", "LAB|FILE" },
+	{ "up", lab_cmd_up, "Build the lab FILE describes (again: no change)", "FILE|- [--host=HOST] [--all]" },
+	{ "down", lab_cmd_down, "Remove everything of a lab", "LAB|FILE [--all]" },
 	{ "list", lab_cmd_list, "List the labs on this host" },
-	{ "status", lab_cmd_status, "Show nodes, addresses, NAT gateways and their behaviour", "LAB [--json]" },
+	{ "status", lab_cmd_status, "Show nodes, addresses, NAT gateways and their behaviour", "LAB [--json] [--all [--check] [--timeout=SECONDS]]" },
 	{ "exec", lab_cmd_exec, "Run COMMAND in a node's namespace (or container)", "LAB NODE COMMAND..." },
 	{ "graph", lab_cmd_graph, "Draw the topology as a Graphviz picture", "LAB|FILE [--format=dot|svg]" },
 	{ "conntrack", lab_cmd_conntrack, "Show the node's conntrack table, or follow its events", "LAB NODE [--follow]" },

@@ -46,6 +46,13 @@ static struct {
 	void (*entry_free)(struct archive_entry *);
 	struct archive_entry *(*entry_clear)(struct archive_entry *);
 	int (*entry_filetype)(struct archive_entry *);
+	const char *(*entry_hardlink)(struct archive_entry *);
+	struct archive_entry_linkresolver *(*entry_linkresolver_new)(void);
+	void (*entry_linkresolver_set_strategy)(struct archive_entry_linkresolver *, int);
+	void (*entry_linkresolver_free)(struct archive_entry_linkresolver *);
+	void (*entry_linkify)(struct archive_entry_linkresolver *, struct archive_entry **,
+			      struct archive_entry **);
+	int (*format)(struct archive *);
 } la;
 
 #define SYM(n) DL_SYMBOL("archive_" #n, la, n)
@@ -57,7 +64,9 @@ static const struct dl_symbol symbols[] = {
 	SYM(write_add_filter), SYM(write_open_fd), SYM(write_header), SYM(write_data), SYM(write_close),
 	SYM(write_free), SYM(write_disk_new), SYM(write_disk_set_options), SYM(write_data_block),
 	SYM(write_finish_entry), SYM(error_string),
-	SYM(entry_new), SYM(entry_free), SYM(entry_clear), SYM(entry_filetype),
+	SYM(entry_new), SYM(entry_free), SYM(entry_clear), SYM(entry_filetype), SYM(entry_hardlink),
+	SYM(entry_linkresolver_new), SYM(entry_linkresolver_set_strategy), SYM(entry_linkresolver_free),
+	SYM(entry_linkify), SYM(format),
 };
 #undef SYM
 
@@ -69,6 +78,7 @@ static int load(void)
 static void read_freep(struct archive **a) { if (*a) la.read_free(*a); }
 static void write_freep(struct archive **a) { if (*a) la.write_free(*a); }
 static void entry_freep(struct archive_entry **e) { if (*e) la.entry_free(*e); }
+static void resolver_freep(struct archive_entry_linkresolver **r) { if (*r) la.entry_linkresolver_free(*r); }
 
 /* Back to the directory we were in, after working inside the image. */
 static void fchdirp(const int *fd)
@@ -203,11 +213,15 @@ static int copy_data(struct archive *disk, struct archive *out, char **ret_why)
 	}
 }
 
+/* A file's second and later names go in as tar hard-link entries naming its first, with no data
+ * (archive_entry_linkify(), as tar and importctl write them): unpacked, they are one inode again. */
 static int pack_entries(struct archive *disk, struct archive *out, char **ret_why)
 {
 	_cleanup_(entry_freep) struct archive_entry *e = la.entry_new();
-	if (!e)
+	_cleanup_(resolver_freep) struct archive_entry_linkresolver *links = la.entry_linkresolver_new();
+	if (!e || !links)
 		return -ENOMEM;
+	la.entry_linkresolver_set_strategy(links, la.format(out));
 	for (;;) {
 		int r = la.read_next_header2(disk, la.entry_clear(e));
 		if (r == ARCHIVE_EOF)
@@ -215,9 +229,12 @@ static int pack_entries(struct archive *disk, struct archive *out, char **ret_wh
 		if (r < ARCHIVE_WARN)
 			return failed(disk, ret_why);
 		la.read_disk_descend(disk);
+		/* With tar's strategy linkify rewrites e in place and never holds an entry back. */
+		struct archive_entry *same = e, *spare = NULL;
+		la.entry_linkify(links, &same, &spare);
 		if (la.write_header(out, e) < ARCHIVE_WARN)
 			return failed(out, ret_why);
-		if (la.entry_filetype(e) != AE_IFREG)
+		if (la.entry_filetype(e) != AE_IFREG || la.entry_hardlink(e))
 			continue;
 		r = copy_data(disk, out, ret_why);
 		if (r < 0)

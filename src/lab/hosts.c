@@ -6,9 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "base/cleanup.h"
 #include "base/log.h"
@@ -68,11 +71,12 @@ int set_vni(struct topo_parse *p, void *field, const char *v, const char **why)
 
 int set_mtu(struct topo_parse *p, void *field, const char *v, const char **why)
 {
-	(void)p;
-	if (set_u32_range(v, MTU_MIN, MTU_MAX, field) < 0) {
+	struct lab_network *n = field;
+	if (set_u32_range(v, MTU_MIN, MTU_MAX, &n->mtu) < 0) {
 		*why = "not an MTU between 576 and 65465";
 		return -EINVAL;
 	}
+	n->mtu_line = p->line;
 	return 0;
 }
 
@@ -237,17 +241,22 @@ bool lab_holds_responder(const struct lab_topology *t)
 	return t->local_host <= 0;
 }
 
+/* Is a the address of entry i? */
+static bool addr_match(const struct ifaddrs *i, const struct inet_addr *a)
+{
+	if (!i->ifa_addr || i->ifa_addr->sa_family != a->family)
+		return false;
+	const void *b = a->family == AF_INET ? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+					     : (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+	return memcmp(b, a->bytes, inet_addr_size(a->family)) == 0;
+}
+
 /* Is a an address of an interface of the current network namespace? */
 static bool addr_is_local(const struct ifaddrs *list, const struct inet_addr *a)
 {
-	for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != a->family)
-			continue;
-		const void *b = a->family == AF_INET ? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
-						     : (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
-		if (memcmp(b, a->bytes, inet_addr_size(a->family)) == 0)
+	for (const struct ifaddrs *i = list; i; i = i->ifa_next)
+		if (addr_match(i, a))
 			return true;
-	}
 	return false;
 }
 
@@ -257,24 +266,33 @@ static void ifaddrs_freep(struct ifaddrs **p)
 		freeifaddrs(*p);
 }
 
-/* The one host whose Address= is here. */
-static int pick_local(struct lab_topology *t)
+/* The one host whose Address= is here: *found, -1 for none. */
+static int find_local(const struct lab_topology *t, int *found)
 {
 	_cleanup_(ifaddrs_freep) struct ifaddrs *list = NULL;
 	if (getifaddrs(&list) < 0)
 		return log_errno(-errno, "cannot list this host's addresses");
-	int found = -1;
+	*found = -1;
 	for (size_t i = 0; i < t->n_hosts; i++) {
 		if (!addr_is_local(list, &t->hosts[i].addr))
 			continue;
-		if (found >= 0) {
+		if (*found >= 0) {
 			log_error("%s: hosts '%s' and '%s' both have their Address= here: say which this is with --host=",
-				  t->file, t->hosts[found].name, t->hosts[i].name);
+				  t->file, t->hosts[*found].name, t->hosts[i].name);
 			return -EINVAL;
 		}
-		found = (int)i;
+		*found = (int)i;
 	}
-	if (found < 0) {
+	return 0;
+}
+
+static int pick_local(struct lab_topology *t, bool need)
+{
+	int found = -1;
+	int r = find_local(t, &found);
+	if (r < 0)
+		return r;
+	if (found < 0 && need) {
 		log_error("%s: no [Host] has an Address= of this host: say which this is with --host=", t->file);
 		return -EINVAL;
 	}
@@ -282,7 +300,37 @@ static int pick_local(struct lab_topology *t)
 	return 0;
 }
 
-int lab_host_pick(struct lab_topology *t, const char *forced)
+/* The link that holds address a here, "" for none. */
+static void link_of(const struct ifaddrs *list, const struct inet_addr *a, char name[static IFNAMSIZ])
+{
+	*name = 0;
+	for (const struct ifaddrs *i = list; i; i = i->ifa_next)
+		if (addr_match(i, a) && i->ifa_name) {
+			snprintf(name, IFNAMSIZ, "%s", i->ifa_name);
+			return;
+		}
+}
+
+/* This host's underlay link and its MTU, which the VXLAN segments must fit in. SIOCGIFMTU is
+ * one read of one value: no rtnetlink dump for it. Unknown (no check) when not found. */
+static void find_underlay(struct lab_topology *t)
+{
+	const struct lab_host *self = &t->hosts[t->local_host];
+	_cleanup_(ifaddrs_freep) struct ifaddrs *list = NULL;
+	if (self->interface)
+		snprintf(t->underlay, sizeof(t->underlay), "%s", self->interface);
+	else if (getifaddrs(&list) == 0)
+		link_of(list, &self->addr, t->underlay);
+	if (!*t->underlay)
+		return;
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->underlay);
+	if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		t->underlay_mtu = (unsigned)ifr.ifr_mtu;
+}
+
+static int pick(struct lab_topology *t, const char *forced, bool need)
 {
 	if (forced && !t->n_hosts) {
 		log_error("%s: --host=%s: the lab has no [Host] sections (it is on one host)", t->file, forced);
@@ -291,7 +339,7 @@ int lab_host_pick(struct lab_topology *t, const char *forced)
 	if (!t->n_hosts)
 		return 0;
 	if (!forced)
-		return pick_local(t);
+		return pick_local(t, need);
 	int i = topology_find_host(t, forced);
 	if (i < 0) {
 		log_error("%s: --host=%s: no [Host %s] in this file", t->file, forced, forced);
@@ -299,6 +347,27 @@ int lab_host_pick(struct lab_topology *t, const char *forced)
 	}
 	t->local_host = i;
 	return 0;
+}
+
+int lab_host_pick(struct lab_topology *t, const char *forced)
+{
+	int r = pick(t, forced, true);
+	if (r < 0 || t->local_host < 0)
+		return r;
+	find_underlay(t);
+	return lab_vxlan_check_mtu(t);
+}
+
+int lab_host_pick_any(struct lab_topology *t, const char *forced, bool *here)
+{
+	int r = pick(t, forced, false);
+	if (r < 0)
+		return r;
+	*here = !t->n_hosts || t->local_host >= 0;
+	if (t->local_host < 0)
+		return 0;
+	find_underlay(t);
+	return lab_vxlan_check_mtu(t);
 }
 
 int lab_host_save(const struct lab_topology *t)

@@ -1,5 +1,6 @@
 /* hako lab status: the members of a lab with their addresses, routes and NAT behaviour, as a
  * table or as JSON. Names in a topology are validated ([A-Za-z0-9._-]), so JSON needs no escaping. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,18 +11,39 @@
 #include "base/log.h"
 #include "base/opts.h"
 #include "base/util.h"
+#include "lab/allhosts.h"
 #include "lab/hosts.h"
 #include "lab/lab.h"
 #include "lab/link.h"
 #include "lab/labcmd.h"
 
 struct status_cfg {
-	bool json;
+	bool json, all, check;
+	unsigned timeout;
 };
+
+static int set_timeout(void *target, const char *value, const char **why)
+{
+	uint32_t n;
+	if (parse_u32(value, &n) < 0 || n < 1 || n > 600) {
+		*why = "not a number of seconds (1..600)";
+		return -EINVAL;
+	}
+	*(unsigned *)target = n;
+	return 0;
+}
 
 static const struct opt status_options[] = {
 	{ "json", 0, OPT_NONE, NULL, "print JSON", opt_set_flag, offsetof(struct status_cfg, json), NULL },
+	{ "all", 0, OPT_NONE, NULL, "Also ask every other host over ssh ($HAKO_SSH): one line per host",
+	  opt_set_flag, offsetof(struct status_cfg, all), NULL },
+	{ "check", 0, OPT_NONE, NULL, "With --all, exit 1 when a host is unreachable or its part is not up",
+	  opt_set_flag, offsetof(struct status_cfg, check), NULL },
+	{ "timeout", 0, OPT_REQUIRED, "SECONDS", "With --all, ssh's connect timeout (default 5; a host gets twice that)",
+	  set_timeout, offsetof(struct status_cfg, timeout), NULL },
 };
+
+#define STATUS_USAGE "usage: hako lab status LAB [--json] [--all [--check] [--timeout=SECONDS]]"
 
 /* "mapping endpoint-independent, filtering address-dependent (restricted-cone)" */
 static void nat_details(const struct lab_nat *n, char *buf, size_t size)
@@ -131,13 +153,13 @@ static void print_json(const struct lab_topology *t, const struct lab_member *m,
 int lab_cmd_status(int argc, char **argv)
 {
 	const struct opt_group groups[] = { OPT_GROUP(NULL, status_options) };
-	struct status_cfg cfg = { 0 };
-	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, "Usage: hako lab status LAB [--json]", NULL);
+	struct status_cfg cfg = { .timeout = 5 };
+	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, "Usage: hako lab status LAB [--json] [--all [--check] [--timeout=SECONDS]]", NULL);
 	if (i == -ECANCELED)
 		return 0;
-	if (i < 0 || argc - i != 1) {
+	if (i < 0 || argc - i != 1 || (cfg.json && cfg.all)) {
 		if (i >= 0)
-			log_error("usage: hako lab status LAB [--json]");
+			log_error(cfg.json && cfg.all ? "lab status: --all has no --json form" : STATUS_USAGE);
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_topology_ struct lab_topology *t = NULL;
@@ -149,5 +171,11 @@ int lab_cmd_status(int argc, char **argv)
 		return log_errno(-ENOMEM, "out of memory"), EXIT_HAKO_FAILED;
 	(cfg.json ? print_json : print_table)(t, m, n);
 	lab_members_free(m, n);
-	return 0;
+	if (!cfg.all)
+		return 0;
+	fflush(stdout);
+	int bad = lab_status_hosts(t, cfg.timeout);
+	if (bad < 0)
+		return EXIT_HAKO_FAILED;
+	return cfg.check && bad ? 1 : 0;
 }

@@ -377,7 +377,7 @@ static const struct key keys[] = {
 	K(SEC_LAB, "VxlanPort", set_vxlan_port, struct lab_topology, vxlan_port),
 	K(SEC_NETWORK, "Subnet", set_subnet, struct lab_network, subnet),
 	WHOLE(SEC_NETWORK, "Vni", set_vni),
-	K(SEC_NETWORK, "Mtu", set_mtu, struct lab_network, mtu),
+	WHOLE(SEC_NETWORK, "Mtu", set_mtu),
 	K(SEC_NAT, "Inside", set_string, struct lab_nat, inside_name),
 	K(SEC_NAT, "Outside", set_string, struct lab_nat, outside_name),
 	WHOLE(SEC_NAT, "Type", set_type),

@@ -42,6 +42,7 @@ struct lab_network {
 	uint32_t vni;        /* Vni=, else derived from the lab's and the network's names */
 	unsigned vni_line;   /* of Vni=, 0 if derived */
 	unsigned mtu;        /* Mtu=, 0: the default less the encapsulation across hosts */
+	unsigned mtu_line;   /* of Mtu=, 0 without one */
 };
 
 /* [Host NAME]: a machine that holds part of a lab, reached by the others at Address=. */
@@ -146,6 +147,9 @@ struct lab_topology {
 	size_t n_hosts;
 	uint16_t vxlan_port;     /* [Lab] VxlanPort=, 4789 by default */
 	int local_host;          /* the host this is (lab up picks it), -1: every member is here */
+	char underlay[16];       /* lab up: this host's underlay link (Interface=, else the one with
+				    its Address=), "" when unknown */
+	unsigned underlay_mtu;   /* its MTU, 0 when unknown */
 };
 
 /* Parse + validate + allocate. On error logs one line (FILE:LINE: ...) and returns -EINVAL. */

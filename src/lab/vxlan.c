@@ -56,6 +56,11 @@ size_t lab_network_hosts(const struct lab_topology *t, size_t network, bool *hos
 	return n;
 }
 
+static unsigned overhead(const struct lab_topology *t)
+{
+	return t->hosts[0].addr.family == AF_INET ? VXLAN_OVERHEAD_IPV4 : VXLAN_OVERHEAD_IPV6;
+}
+
 unsigned lab_network_mtu(const struct lab_topology *t, size_t network)
 {
 	if (t->networks[network].mtu || !t->n_hosts)
@@ -63,8 +68,30 @@ unsigned lab_network_mtu(const struct lab_topology *t, size_t network)
 	bool hosts[t->n_hosts];
 	if (lab_network_hosts(t, network, hosts) < 2)
 		return 0;
-	bool v4 = t->hosts[0].addr.family == AF_INET;
-	return LAB_MTU_DEFAULT - (v4 ? VXLAN_OVERHEAD_IPV4 : VXLAN_OVERHEAD_IPV6);
+	return LAB_MTU_DEFAULT - overhead(t);
+}
+
+/* Frames bigger than the underlay takes less the headers would be dropped, silently: the
+ * kernel does not fragment VXLAN's outer packets with DF, and ICMP does not cross the bridge. */
+int lab_vxlan_check_mtu(const struct lab_topology *t)
+{
+	bool hosts[t->n_hosts];
+	if (!t->underlay_mtu)
+		return 0;
+	unsigned room = t->underlay_mtu > overhead(t) ? t->underlay_mtu - overhead(t) : 0;
+	for (size_t i = 0; i < t->n_networks; i++) {
+		const struct lab_network *n = &t->networks[i];
+		if (lab_network_hosts(t, i, hosts) < 2 || !hosts[t->local_host])
+			continue;
+		unsigned mtu = lab_network_mtu(t, i);
+		if (mtu <= room)
+			continue;
+		log_error("%s:%u: network '%s': MTU %u%s does not fit in VXLAN over %s (MTU %u less %u bytes of headers): set Mtu=%u or less",
+			  t->file, n->mtu_line ? n->mtu_line : n->line, n->name, mtu, n->mtu ? "" : " (the default)",
+			  t->underlay, t->underlay_mtu, overhead(t), room);
+		return -EMSGSIZE;
+	}
+	return 0;
 }
 
 static int failed(struct rtnl *r, int err, const struct lab_topology *t, size_t network, const char *what)

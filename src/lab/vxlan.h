@@ -22,6 +22,11 @@ size_t lab_network_hosts(const struct lab_topology *t, size_t network, bool *hos
 /* The MTU of the network's member links: Mtu=, else, across hosts, 1500 less the overhead;
  * 0 (the kernel's default) for a network on one host without Mtu=. */
 unsigned lab_network_mtu(const struct lab_topology *t, size_t network);
+/* Every segment of this host fits in its underlay (t->underlay_mtu, when known): else logs
+ * "FILE:LINE: network 'N': MTU ... does not fit ...: set Mtu=M or less", -EMSGSIZE. The default
+ * stays 1500 less the headers whatever this host's underlay: every host computes the same MTU,
+ * or a bigger frame from a jumbo host would be lost on the way to a host without jumbo frames. */
+int lab_vxlan_check_mtu(const struct lab_topology *t);
 /* Makes the vxlan links of this host (t->local_host) in the switch namespace, each on its
  * network's bridge (bridges[network] ifindexes there), with one FDB entry per other host of the
  * segment. Their UDP sockets are in the current namespace, the underlay's. Logs. */

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/links.h"
 #include "base/util.h"
 #include "machine/mntns.h"
 
@@ -21,7 +24,18 @@ struct copy_ctx {
 	uid_t create_as; /* the fs uid and gid while creating (0: root's). A -U machine's root, so
 			  * that a tree it sees through an idmapped mount takes the new entry */
 	bool replace;
+	/* Hard links, as machinectl keeps them: the files with more names met so far, by their
+	 * copy's path below top, the top directory of the destination (-1 until it is made). */
+	struct hardlinks links;
+	int top;
+	char rel[PATH_MAX]; /* the directory being copied, relative to top ("" at the top) */
 };
+
+static void copy_ctx_done(struct copy_ctx **c)
+{
+	hardlinks_done(&(*c)->links);
+	closep(&(*c)->top);
+}
 
 /* Around every creation on the machine's side of a copy-to into a -U machine. */
 static void create_as(const struct copy_ctx *c, bool on)
@@ -44,11 +58,28 @@ static int copy_symlink(int sdir, const char *sname, int ddir, const char *dname
 	return 0;
 }
 
+/* A second name of a file this copy made already: a link to that copy (2). 0: not one, or one
+ * that cannot be linked to from here (another file system below the destination): copied. */
+static int link_again(const struct copy_ctx *c, const struct stat *st, int ddir, const char *dname)
+{
+	const char *first = S_ISDIR(st->st_mode) || st->st_nlink < 2 ? NULL : hardlinks_find(&c->links, st);
+	if (!first)
+		return 0;
+	int r = link_beneath(c->top, first, ddir, dname);
+	if (r == -EXDEV || r == -EMLINK)
+		return 0;
+	return r < 0 ? r : 2;
+}
+
 static int make_node(const struct copy_ctx *c, int sdir, const char *sname, const struct stat *st,
 		     int ddir, const char *dname, int *ret_fd)
 {
-	int r = 0;
 	create_as(c, true);
+	int r = link_again(c, st, ddir, dname);
+	if (r != 0) {
+		create_as(c, false);
+		return r;
+	}
 	if (S_ISDIR(st->st_mode))
 		r = mkdirat(ddir, dname, 0700) < 0 ? -errno : 0;
 	else if (S_ISREG(st->st_mode)) {
@@ -62,7 +93,8 @@ static int make_node(const struct copy_ctx *c, int sdir, const char *sname, cons
 	return r;
 }
 
-/* Creates the entry; an existing directory where a directory goes is merged into (1). */
+/* Creates the entry; an existing directory where a directory goes is merged into (1); a hard
+ * link to an earlier copy is 2. */
 static int create_entry(const struct copy_ctx *c, int sdir, const char *sname, const struct stat *st,
 			int ddir, const char *dname, int *ret_fd)
 {
@@ -122,13 +154,10 @@ static int copy_attrs(const struct copy_ctx *c, const struct stat *st, int ddir,
 	return 0;
 }
 
-static int copy_node(const struct copy_ctx *c, int sdir, const char *sname, int ddir, const char *dname);
+static int copy_node(struct copy_ctx *c, int sdir, const char *sname, int ddir, const char *dname);
 
-static int copy_children(const struct copy_ctx *c, int sdir, const char *sname, int ddir, const char *dname)
+static int copy_entries(struct copy_ctx *c, int sdir, const char *sname, int d)
 {
-	_cleanup_close_ int d = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (d < 0)
-		return -errno;
 	int s = openat(sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s < 0)
 		return -errno;
@@ -148,7 +177,27 @@ static int copy_children(const struct copy_ctx *c, int sdir, const char *sname, 
 	return 0;
 }
 
-static int copy_node(const struct copy_ctx *c, int sdir, const char *sname, int ddir, const char *dname)
+/* The directory's entries, with c->rel naming it below the destination's top meanwhile. */
+static int copy_children(struct copy_ctx *c, int sdir, const char *sname, int ddir, const char *dname)
+{
+	_cleanup_close_ int d = openat(ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d < 0)
+		return -errno;
+	size_t len = strlen(c->rel);
+	if (len + strlen(dname) + 2 > sizeof(c->rel))
+		return -ENAMETOOLONG;
+	if (c->top < 0) {
+		c->top = fcntl(d, F_DUPFD_CLOEXEC, 3);
+		if (c->top < 0)
+			return -errno;
+	} else
+		snprintf(c->rel + len, sizeof(c->rel) - len, "%s/", dname);
+	int r = copy_entries(c, sdir, sname, d);
+	c->rel[len] = '\0';
+	return r;
+}
+
+static int copy_node(struct copy_ctx *c, int sdir, const char *sname, int ddir, const char *dname)
 {
 	struct stat st;
 	if (fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -157,6 +206,8 @@ static int copy_node(const struct copy_ctx *c, int sdir, const char *sname, int 
 	int r = create_entry(c, sdir, sname, &st, ddir, dname, &out);
 	if (r < 0)
 		return r;
+	if (r == 2)
+		return 0; /* a link to the copy made already, owner, mode and all */
 	bool merged = r == 1;
 	if (S_ISREG(st.st_mode)) {
 		_cleanup_close_ int in = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -167,6 +218,11 @@ static int copy_node(const struct copy_ctx *c, int sdir, const char *sname, int 
 		r = copy_children(c, sdir, sname, ddir, dname);
 	if (r < 0)
 		return r;
+	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && c->top >= 0) {
+		r = hardlinks_add(&c->links, &st, c->rel, dname);
+		if (r < 0)
+			return r;
+	}
 	/* A directory merged into keeps its own owner and mode, as with machinectl. */
 	return merged ? 0 : copy_attrs(c, &st, ddir, dname);
 }
@@ -182,6 +238,7 @@ struct copy_job {
 static int copy_inside(void *userdata)
 {
 	struct copy_job *j = userdata;
+	_cleanup_(copy_ctx_done) struct copy_ctx *ctx = &j->ctx;
 	_cleanup_free_ char *path = strdup(j->req->machine_path), *dir = NULL;
 	const char *name;
 	if (!path)
@@ -190,9 +247,9 @@ static int copy_inside(void *userdata)
 	if (r < 0)
 		return r;
 	if (j->req->mkdir && j->req->to_machine) {
-		create_as(&j->ctx, true);
+		create_as(ctx, true);
 		r = mkdir_p(dir, 0755);
-		create_as(&j->ctx, false);
+		create_as(ctx, false);
 		if (r < 0)
 			return r;
 	}
@@ -201,8 +258,8 @@ static int copy_inside(void *userdata)
 	if (mdir < 0)
 		return -errno;
 	if (j->req->to_machine)
-		return copy_node(&j->ctx, j->host_dir, j->host_name, mdir, name);
-	return copy_node(&j->ctx, mdir, name, j->host_dir, j->host_name);
+		return copy_node(ctx, j->host_dir, j->host_name, mdir, name);
+	return copy_node(ctx, mdir, name, j->host_dir, j->host_name);
 }
 
 int machine_copy(const struct machine_copy *c)
@@ -211,7 +268,7 @@ int machine_copy(const struct machine_copy *c)
 	int r = machine_uid_shift(c->leader, &shift);
 	if (r < 0)
 		return r;
-	struct copy_job j = { .req = c, .ctx = { .owner = NO_ID, .replace = c->replace }, .host_dir = -1 };
+	struct copy_job j = { .req = c, .ctx = { .owner = NO_ID, .replace = c->replace, .top = -1 }, .host_dir = -1 };
 	if (shift) {
 		j.ctx.owner = c->to_machine ? shift : 0;
 		j.ctx.create_as = c->to_machine ? shift : 0;

@@ -111,6 +111,17 @@ s.sendto(b"x" * int(sys.argv[3]), (sys.argv[1], int(sys.argv[2])))
 print(s.recvfrom(2048)[0].decode())' "$4" "$5" "$6"
 }
 
+# HOST's underlay MTU, both ends of its veth and the bridge's side.
+underlay_mtu() {
+	ip link set "ul${1#h}" mtu "$2"
+	ip -n "$1" link set eth0 mtu "$2"
+}
+
+# --all reaches the other hosts through tests/integration/fake-ssh (no sshd here).
+all_env() {
+	export HAKO_SSH=$BATS_TEST_DIRNAME/fake-ssh FAKE_SSH_ROOT=$TEST_TMP FAKE_SSH_HAKO=$HAKO
+}
+
 up_all() {
 	# h1 finds itself by its address; the others are told.
 	on h1 "$HAKO" lab up "$LAB"
@@ -238,4 +249,88 @@ up_all() {
 	run -125 "$HAKO" lab up "$LAB" --host=h9
 	[ "$output" = "hako: $LAB: --host=h9: no [Host h9] in this file" ]
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/natlab" ]
+}
+
+@test "labhosts: lab up --all builds every host's part over ssh, status --all sees each host up, down --all removes every part" {
+	all_env
+	on h1 "$HAKO" lab up "$LAB" --all
+	local i
+	for i in 1 2 3; do
+		[ -e "$TEST_TMP/h$i/run/labs/natlab/up" ]
+	done
+	[ "$(cat "$TEST_TMP/h2/run/labs/natlab/host")" = h2 ]
+	# The parts are joined: c1 on h2 out through c1-nat on h1 to s1 on h3.
+	echo_on h3 natlab s1 7000
+	run in_lab h2 c1 python3 "$PROBE" ask 100.64.1.1 7000 40002 5
+	[ "$output" = "100.64.0.2:40002" ]
+	run on h1 "$HAKO" lab status natlab --all --check
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"host h1         192.0.2.1        this host, up"* ]]
+	[[ "$output" == *"host h2         192.0.2.2        up"* ]]
+	[[ "$output" == *"host h3         192.0.2.3        up"* ]]
+	kill_bg
+	on h1 "$HAKO" lab down natlab --all
+	for i in 1 2 3; do
+		[ ! -e "$TEST_TMP/h$i/run/labs/natlab" ]
+	done
+}
+
+@test "labhosts: status --all says which host is unreachable and why, one line each, never hangs, non-zero only with --check" {
+	all_env
+	up_all
+	ip link set ul3 down            # h3: no route
+	touch "$TEST_TMP/hang-h2"       # h2: takes the connection, never answers
+	run on h1 "$HAKO" lab status natlab --all --timeout=1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"host h1         192.0.2.1        this host, up"* ]]
+	[[ "$output" == *"host h2         192.0.2.2        unreachable: no answer in 2 s"* ]]
+	[[ "$output" == *"host h3         192.0.2.3        unreachable: ssh: connect to host 192.0.2.3 port 22: No route to host"* ]]
+	[ "$(grep -c '^host ' <<<"$output")" = 3 ]
+	run -1 on h1 "$HAKO" lab status natlab --all --timeout=1 --check
+	rm "$TEST_TMP/hang-h2"
+	ip link set ul3 up
+	# A host where the lab is not: what hako said there.
+	on h3 "$HAKO" lab down natlab
+	run -1 on h1 "$HAKO" lab status natlab --all --check
+	[[ "$output" == *"host h3         192.0.2.3        no lab 'natlab'"* ]]
+}
+
+@test "labhosts: lab up --all with a host unreachable says which and why in one line and leaves no part up" {
+	all_env
+	ip link set ul3 down
+	run -126 on h1 "$HAKO" lab up "$LAB" --all
+	echo "$output"
+	[ "$output" = "hako: lab natlab: host h3: lab up: unreachable: ssh: connect to host 192.0.2.3 port 22: No route to host" ]
+	local i
+	for i in 1 2 3; do
+		[ ! -e "$TEST_TMP/h$i/run/labs/natlab" ]
+	done
+}
+
+@test "labhosts: a segment's MTU fits in the underlay less VXLAN's headers, or lab up refuses it in one line" {
+	local f=$TEST_TMP/mtu.lab
+	# Mtu= too big for a 1500 underlay (1450 fits over IPv4).
+	printf '[Host a]\nAddress=192.0.2.1\n[Host b]\nAddress=192.0.2.2\n[Network net]\nSubnet=10.9.0.0/24\nMtu=1480\n[Node n1]\nNetwork=net\nAddress=10.9.0.1\n[Node n2]\nHost=b\nNetwork=net\nAddress=10.9.0.2\n' >"$f"
+	run -125 on h1 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $f:7: network 'net': MTU 1480 does not fit in VXLAN over eth0 (MTU 1500 less 50 bytes of headers): set Mtu=1450 or less" ]
+	[ ! -e "$TEST_TMP/h1/run/labs/mtu" ]
+	# The default (1450) over an underlay of 1400.
+	underlay_mtu h2 1400
+	sed -i '/^Mtu=/d' "$f"
+	run -125 on h2 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $f:5: network 'net': MTU 1450 (the default) does not fit in VXLAN over eth0 (MTU 1400 less 50 bytes of headers): set Mtu=1350 or less" ]
+	# Jumbo frames underneath: Mtu=8950 fits, and a full frame crosses unfragmented.
+	underlay_mtu h1 9000
+	underlay_mtu h2 9000
+	ip link set ul3 mtu 9000
+	sed -i 's/^Subnet=.*/&\nMtu=8950/' "$f"
+	on h1 "$HAKO" lab up "$f"
+	on h2 "$HAKO" lab up "$f"
+	echo_on h2 mtu n2 7000
+	on h1 "$HAKO" lab exec mtu n1 ip -o link show net | grep -q "mtu 8950 "
+	run big h1 mtu n1 10.9.0.2 7000 $((8950 - 28))
+	[ "$status" -eq 0 ]
+	kill_bg
 }

@@ -24,6 +24,12 @@ image() {
 # inside NAME CMD...: runs CMD inside the running machine NAME.
 inside() { "$HAKO" shell "$@"; }
 
+# same_inode LINE...: the lines (stat -c '%i ...' of several names) are all the same.
+same_inode() {
+	local first=$1; shift
+	for f in "$@"; do [ "$f" = "$first" ] || return 1; done
+}
+
 @test "copy-to, copy-from: files and directories arrive with their content, mode and owner" {
 	image cp1
 	"$HAKO" start --private-users=no cp1
@@ -65,6 +71,42 @@ inside() { "$HAKO" shell "$@"; }
 	[ "$output" = "hako: no machine nosuch is running (see hako list)" ]
 }
 
+# As machinectl copies: a file's names stay one inode, also across directories.
+@test "copy-to, copy-from keep hard links as hard links, also when the second name is in another directory" {
+	image hl
+	"$HAKO" start --private-users=no hl
+	mkdir -p "$TEST_TMP/src/a" "$TEST_TMP/src/b"
+	echo one > "$TEST_TMP/src/a/f"
+	ln "$TEST_TMP/src/a/f" "$TEST_TMP/src/a/g"
+	ln "$TEST_TMP/src/a/f" "$TEST_TMP/src/b/h"
+	echo solo > "$TEST_TMP/src/solo"
+	chown 1000:1000 "$TEST_TMP/src/a/f"
+	chmod 0604 "$TEST_TMP/src/a/f"
+	"$HAKO" copy-to hl "$TEST_TMP/src" /srv
+	run inside hl stat -c '%i %h %a %u' /srv/a/f /srv/a/g /srv/b/h /srv/solo
+	echo "$output"
+	[ "${#lines[@]}" -eq 4 ]
+	same_inode "${lines[0]}" "${lines[1]}" "${lines[2]}"
+	[[ "${lines[0]}" == *" 3 604 1000" ]]
+	[[ "${lines[3]}" == *" 1 644 0" ]]
+	[ "$(inside hl cat /srv/b/h)" = one ]
+	# --force over the names already there: the new copy and its links replace them.
+	inside hl sh -c 'echo mine > /srv/a/g'
+	"$HAKO" copy-to --force hl "$TEST_TMP/src" /srv
+	run inside hl stat -c '%i %h' /srv/a/f /srv/a/g /srv/b/h
+	same_inode "${lines[@]}"
+	[[ "${lines[0]}" == *" 3" ]]
+	[ "$(inside hl cat /srv/a/g)" = one ]
+	# copy-from, with a second name in a sibling directory and a third in the same one.
+	inside hl sh -c 'mkdir -p /out/x /out/y && echo two > /out/x/p && ln /out/x/p /out/y/q && ln /out/x/p /out/x/r && echo other > /out/y/s'
+	"$HAKO" copy-from hl /out "$TEST_TMP/out"
+	run stat -c '%i %h' "$TEST_TMP/out/x/p" "$TEST_TMP/out/y/q" "$TEST_TMP/out/x/r"
+	same_inode "${lines[@]}"
+	[[ "${lines[0]}" == *" 3" ]]
+	[ "$(stat -c %h "$TEST_TMP/out/y/s")" = 1 ]
+	[ "$(cat "$TEST_TMP/out/y/q")" = two ]
+}
+
 # lane: vm
 @test "copy-to, copy-from: a -U machine gets what is copied in as its root's, the host gets it back as root's" {
 	image cpu
@@ -76,6 +118,14 @@ inside() { "$HAKO" shell "$@"; }
 	run inside cpu stat -c '%a %u:%g' /tmp/file
 	[ "$output" = "604 0:0" ]
 	[ "$(inside cpu cat /tmp/file)" = hello ]
+	# Hard links too: the link is made as the machine's root, who owns the copy.
+	mkdir -p "$TEST_TMP/dir/sub"
+	ln "$TEST_TMP/file" "$TEST_TMP/dir/a"
+	ln "$TEST_TMP/file" "$TEST_TMP/dir/sub/b"
+	"$HAKO" copy-to cpu "$TEST_TMP/dir" /tmp/dir
+	run inside cpu stat -c '%i %h %u' /tmp/dir/a /tmp/dir/sub/b
+	same_inode "${lines[@]}"
+	[[ "${lines[0]}" == *" 2 0" ]]
 	inside cpu sh -c 'echo back > /tmp/back && chown 1000:1000 /tmp/back'
 	"$HAKO" copy-from cpu /tmp/back "$TEST_TMP/back"
 	run stat -c '%u:%g' "$TEST_TMP/back"
