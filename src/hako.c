@@ -9,6 +9,7 @@
 #include "base/proctitle.h"
 #include "cmd/cmd.h"
 
+// clang-format off
 static const struct command commands[] = {
 	{ "run", cmd_run, "Run a command or boot an init in a container, in the foreground" },
 	{ "network", cmd_network, "Managed networks: create, list, show, rm, up" },
@@ -48,6 +49,7 @@ static const struct command commands[] = {
 	{ "export-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
 	{ "pull-raw", cmd_raw_refused, "Not offered: hako runs directory trees, not disk images" },
 };
+// clang-format on
 
 static void usage(FILE *f)
 {

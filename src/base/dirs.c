@@ -16,12 +16,14 @@ static const struct {
 	const char *env;
 	const char *fallback;
 	mode_t mode;
+// clang-format off
 } dirs[] = {
 	[HAKO_DIR_RUNTIME] = { "HAKO_RUNTIME_DIR", "/run/hako", 0755 },
 	[HAKO_DIR_CONFIG] = { "HAKO_CONFIG_DIR", "/etc/hako", 0755 },
 	[HAKO_DIR_STATE] = { "HAKO_STATE_DIR", "/var/lib/hako", 0755 },
 	[HAKO_DIR_IMAGES] = { "HAKO_IMAGE_DIR", "/var/lib/machines", 0700 },
 };
+// clang-format on
 
 const char *hako_dir(enum hako_dir dir)
 {

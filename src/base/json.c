@@ -6,11 +6,13 @@
  * surrogates and code points past U+10FFFF are not (RFC 3629). */
 static int utf8_length(const unsigned char *p)
 {
+	// clang-format off
 	static const struct { unsigned char lead_mask, lead, min2, max2; int n; } forms[] = {
 		{ 0xe0, 0xc0, 0x80, 0xbf, 2 }, /* C2..DF */
 		{ 0xf0, 0xe0, 0x80, 0xbf, 3 },
 		{ 0xf8, 0xf0, 0x80, 0xbf, 4 },
 	};
+	// clang-format on
 	if (p[0] < 0x80)
 		return 1;
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {

@@ -165,9 +165,11 @@ static int parse_number_suffix(const char *s, uint64_t *num, const char **suffix
 
 int parse_size(const char *s, uint64_t *ret)
 {
+	// clang-format off
 	static const struct { const char *suffix; unsigned shift; } units[] = {
 		{ "", 0 }, { "B", 0 }, { "K", 10 }, { "M", 20 }, { "G", 30 }, { "T", 40 },
 	};
+	// clang-format on
 	if (streq(s, "infinity")) {
 		*ret = UINT64_MAX;
 		return 0;
@@ -189,10 +191,12 @@ int parse_size(const char *s, uint64_t *ret)
 
 int parse_duration_us(const char *s, uint64_t *ret)
 {
+	// clang-format off
 	static const struct { const char *suffix; uint64_t usec; } units[] = {
 		{ "", 1000000 }, { "s", 1000000 }, { "sec", 1000000 }, { "ms", 1000 },
 		{ "us", 1 }, { "min", 60000000 }, { "m", 60000000 }, { "h", 3600000000ULL },
 	};
+	// clang-format on
 	uint64_t v;
 	const char *suffix;
 	int r = parse_number_suffix(s, &v, &suffix);

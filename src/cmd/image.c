@@ -248,6 +248,7 @@ static const struct {
 	const char *distro, *tool, *release, *package;
 	/* argv after the tool: %R release, %D directory */
 	const char *args[8];
+// clang-format off
 } bootstraps[] = {
 	{ "debian", "debootstrap", "bookworm", "debootstrap",
 	  { "--include=systemd,systemd-sysv,dbus", "%R", "%D", "http://deb.debian.org/debian" } },
@@ -257,6 +258,7 @@ static const struct {
 	{ "fedora", "dnf", "40", "dnf",
 	  { "-y", "--releasever=%R", "--installroot=%D", "install", "systemd", "passwd", "dnf", "fedora-release" } },
 };
+// clang-format on
 
 static bool in_path(const char *tool)
 {

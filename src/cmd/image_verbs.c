@@ -251,6 +251,7 @@ int image_show(int argc, char **argv) { return image_describe(argc, argv, false)
 /* hako VERB ARGS... runs hako image SUB ARGS... */
 static const struct {
 	const char *verb, *sub, *args, *summary;
+// clang-format off
 } image_aliases[] = {
 	{ "list-images", "list", "", "List the images (hako image list)" },
 	{ "image-status", "status", "NAME...", "Show images' type, path, read-only flag and times" },
@@ -262,6 +263,7 @@ static const struct {
 	{ "clean", "clean", "[--all]", "Remove the hidden images (.NAME); with --all every image not running" },
 	{ "set-limit", "set-limit", "NAME BYTES", "Limit an image's size (a btrfs quota: other file systems have none)" },
 };
+// clang-format on
 
 static int as_image(size_t k, int argc, char **argv)
 {

@@ -27,12 +27,14 @@ struct up_cfg {
 
 static void up_cfg_done(struct up_cfg *c) { free(c->host); }
 
+// clang-format off
 static const struct opt up_options[] = {
 	{ "host", 0, OPT_REQUIRED, "HOST", "Build the members of [Host HOST] (default: the host whose Address= is here)",
 	  opt_set_string, offsetof(struct up_cfg, host), NULL },
 	{ "all", 0, OPT_NONE, NULL, "Also build every other host's part, over ssh ($HAKO_SSH)", opt_set_flag,
 	  offsetof(struct up_cfg, all), NULL },
 };
+// clang-format on
 
 #define UP_USAGE "Usage: hako lab up FILE|- [--host=HOST] [--all]"
 
@@ -86,9 +88,11 @@ static int lab_cmd_up(int argc, char **argv)
 	return r < 0 ? EXIT_HAKO_FAILED : 0;
 }
 
+// clang-format off
 static const struct opt down_options[] = {
 	{ "all", 0, OPT_NONE, NULL, "Also remove every other host's part, over ssh ($HAKO_SSH)", opt_set_flag, 0, NULL },
 };
+// clang-format on
 
 /* The lab's topology for down --all: FILE's, else the one it was brought up with here. */
 static int down_topology(const char *arg, char **name, struct lab_topology **t, bool *here)

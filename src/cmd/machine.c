@@ -233,6 +233,7 @@ static const struct {
 	enum control_verb verb;
 	bool wait;
 	const char *summary;
+// clang-format off
 } stop_verbs[] = {
 	{ "stop", CTL_POWEROFF, true, "Shut the machines down in order (kill them after --timeout=), and wait" },
 	{ "poweroff", CTL_POWEROFF, true, "Shut the machines down in order (kill them after --timeout=), and wait" },
@@ -240,6 +241,7 @@ static const struct {
 	{ "terminate", CTL_TERMINATE, true, "Kill the machines at once, and wait" },
 	{ "kill", CTL_KILL_ALL, false, "Send a signal (--signal=) to the machines' processes" },
 };
+// clang-format on
 
 static int ask_one(const char *name, const struct control_request *req, int *ret_conn, int *ret_fd)
 {

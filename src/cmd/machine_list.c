@@ -428,6 +428,7 @@ static void show_props(const struct info *in, const struct list_opts *o)
 	snprintf(leader, sizeof(leader), "%d", (int)in->st.leader);
 	snprintf(memory, sizeof(memory), "%llu", (unsigned long long)in->memory);
 	snprintf(tasks, sizeof(tasks), "%llu", (unsigned long long)in->tasks);
+	// clang-format off
 	const struct prop props[] = {
 		{ "Name", in->st.name },  { "Id", id },  { "Timestamp", since },
 		{ "Service", "hako" },    { "Leader", leader }, { "Class", "container" },
@@ -439,6 +440,7 @@ static void show_props(const struct info *in, const struct list_opts *o)
 		{ "TasksCurrent", in->has_tasks ? tasks : NULL, true },
 		{ "Addresses", NULL, false, true, in->addresses },
 	};
+	// clang-format on
 	bool first = true;
 	for (size_t i = 0; i < ELEMENTSOF(props); i++)
 		if (!props[i].number || props[i].text)

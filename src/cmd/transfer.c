@@ -53,11 +53,13 @@ static void topts_done(struct topts *o)
 // clang-format on
 
 static const struct opt import_options[] = { READ_ONLY_OPT, FORCE_OPT };
+// clang-format off
 static const struct opt export_options[] = {
 	{ "force", 0, OPT_NONE, NULL, "Overwrite an existing FILE", opt_set_flag, offsetof(struct topts, force) },
 	{ "format", 0, OPT_REQUIRED, "FORMAT", "uncompressed, gzip, xz, zstd or bzip2 (default: FILE's suffix)",
 	  opt_set_string, offsetof(struct topts, format) },
 };
+// clang-format on
 static const struct opt pull_options[] = {
 	{ "verify", 0, OPT_REQUIRED, "MODE", "no, or checksum against SHA256SUMS beside URL (the default)",
 	  opt_set_string, offsetof(struct topts, verify) },

@@ -306,12 +306,14 @@ static const struct record_kind {
 	bool group; /* named after the group */
 	bool (*wanted)(const struct bound_user *u);
 	void (*write)(FILE *f, const struct bound_user *u);
+// clang-format off
 } record_kinds[] = {
 	{ "user", 0644, false, always, write_user_public },
 	/* The password hash only for the container's root, as in nspawn. */
 	{ "user-privileged", 0600, false, has_password, write_user_privileged },
 	{ "group", 0644, true, always, write_group },
 };
+// clang-format on
 
 static int write_record(int dirfd, const struct bound_user *u, const struct record_kind *k)
 {

@@ -35,6 +35,7 @@ static const struct property_info {
 	const char *v1_file;
 	const char *bus_name;
 	char bus_type;
+// clang-format off
 } properties[_CG_PROPERTY_MAX] = {
 	[CG_MEMORY_MAX] = { "MemoryMax", KIND_SIZE, CTRL_MEMORY, "memory.max", "memory.limit_in_bytes", "MemoryMax", 't' },
 	[CG_MEMORY_HIGH] = { "MemoryHigh", KIND_SIZE, CTRL_MEMORY, "memory.high", "memory.soft_limit_in_bytes", "MemoryHigh", 't' },
@@ -42,6 +43,7 @@ static const struct property_info {
 	[CG_CPU_QUOTA] = { "CPUQuota", KIND_PERCENT, CTRL_CPU, "cpu.max", "cpu.cfs_quota_us", "CPUQuotaPerSecUSec", 't' },
 	[CG_CPU_WEIGHT] = { "CPUWeight", KIND_WEIGHT, CTRL_CPU, "cpu.weight", "cpu.shares", "CPUWeight", 't' },
 };
+// clang-format on
 
 static int parse_value(enum value_kind kind, const char *s, uint64_t *ret)
 {

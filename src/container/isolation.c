@@ -157,6 +157,7 @@ static const struct {
 	const char *option;
 	bool (*given)(const struct run_config *cfg);
 	const char *why;
+// clang-format off
 } root_only[] = {
 	{ "-n/--network-veth", wants_veth, NO_HOST_LINKS },
 	{ "--network-bridge=", wants_bridge, NO_HOST_LINKS },
@@ -169,6 +170,7 @@ static const struct {
 	{ "--network-veth-extra=", wants_veth_extra, NO_HOST_LINKS },
 	{ "--property=", wants_limits, "hako makes no cgroups when run by a user" },
 };
+// clang-format on
 
 int isolation_check_caller(const struct run_config *cfg)
 {

@@ -24,11 +24,13 @@ static const struct {
 	const char *name;
 	enum link_journal mode;
 	bool try;
+// clang-format off
 } modes[] = {
 	{ "no", LINK_JOURNAL_NO, false },         { "auto", LINK_JOURNAL_AUTO, false },
 	{ "host", LINK_JOURNAL_HOST, false },     { "try-host", LINK_JOURNAL_HOST, true },
 	{ "guest", LINK_JOURNAL_GUEST, false },   { "try-guest", LINK_JOURNAL_GUEST, true },
 };
+// clang-format on
 
 int link_journal_parse(void *target, const char *value, const char **why)
 {

@@ -199,10 +199,12 @@ static int set_from_names(int *target, const char *value, const char *const *nam
 
 static int set_console(void *target, const char *value, const char **why)
 {
+	// clang-format off
 	static const char *const names[] = {
 		[CONSOLE_AUTO] = "autopipe", [CONSOLE_INTERACTIVE] = "interactive",
 		[CONSOLE_READ_ONLY] = "read-only", [CONSOLE_PASSIVE] = "passive", [CONSOLE_PIPE] = "pipe",
 	};
+	// clang-format on
 	int m;
 	if (set_from_names(&m, value, names, ELEMENTSOF(names)) < 0) {
 		*why = "expected interactive, read-only, passive, pipe or autopipe";
@@ -315,6 +317,7 @@ static int set_personality(void *target, const char *value, const char **why)
 	static const struct {
 		const char *name;
 		unsigned long persona;
+	// clang-format off
 	} names[] = {
 #if defined(__x86_64__)
 		{ "x86", PER_LINUX32 }, { "x86-64", PER_LINUX },
@@ -322,6 +325,7 @@ static int set_personality(void *target, const char *value, const char **why)
 		{ "arm", PER_LINUX32 }, { "arm64", PER_LINUX },
 #endif
 	};
+	// clang-format on
 	for (size_t i = 0; i < ELEMENTSOF(names); i++)
 		if (streq(names[i].name, value)) {
 			struct run_config *cfg = target;

@@ -31,6 +31,7 @@ static const struct rlimit_row {
 	int resource;
 	enum rlimit_unit unit;
 	rlim_t soft, hard;
+// clang-format off
 } rows[] = {
 	{ "CPU", RLIMIT_CPU, UNIT_SECONDS, INF, INF },
 	{ "FSIZE", RLIMIT_FSIZE, UNIT_BYTES, INF, INF },
@@ -49,6 +50,7 @@ static const struct rlimit_row {
 	{ "RTPRIO", RLIMIT_RTPRIO, UNIT_COUNT, 0, 0 },
 	{ "RTTIME", RLIMIT_RTTIME, UNIT_USEC, INF, INF },
 };
+// clang-format on
 
 static const struct rlimit_row *row_of(int resource)
 {

@@ -152,6 +152,7 @@ static const struct syscall_group groups[] = {
 static const struct {
 	int cap;
 	const char *group;
+// clang-format off
 } cap_groups[] = {
 	{ CAP_SYS_TIME, "@clock" },
 	{ CAP_SYS_MODULE, "@module" },
@@ -167,6 +168,7 @@ static const struct {
 	{ CAP_SYS_TTY_CONFIG, "vhangup" },
 	{ CAP_SYS_CHROOT, "chroot" }, /* Docker's profile: chroot with its capability */
 };
+// clang-format on
 
 /* Calls allowed only with conditions on their arguments, and handled by build_special_rules(). */
 static const char *const special_calls[] = { "socket", "mknod", "mknodat", "clone", "personality", NULL };
@@ -361,11 +363,13 @@ static int add_socket_rules(scmp_filter_ctx ctx)
  * hardware (e.g. a raw view of the host's disk, /dev/mem 1:1, /dev/kmsg 1:11). */
 static const struct {
 	unsigned major, minor;
+// clang-format off
 } harmless_char_devices[] = {
 	{ 0, 0 },                                         /* whiteout (overlayfs) */
 	{ 1, 3 }, { 1, 5 }, { 1, 7 }, { 1, 8 }, { 1, 9 }, /* null zero full random urandom */
 	{ 5, 0 }, { 5, 1 }, { 5, 2 },                     /* tty console ptmx */
 };
+// clang-format on
 
 /* The kernel's dev argument is new_encode_dev(): (major << 8) | minor for these. */
 static uint32_t harmless_dev(size_t i)
@@ -567,10 +571,12 @@ static int add_special_rules(scmp_filter_ctx ctx, uint32_t arch, char *const *al
  * call of such a binary got ENOSYS. x32 stays refused, as the kernels people run disable it. */
 static const struct {
 	uint32_t native, compat;
+// clang-format off
 } compat_archs[] = {
 	{ SCMP_ARCH_X86_64, SCMP_ARCH_X86 },
 	{ SCMP_ARCH_AARCH64, SCMP_ARCH_ARM },
 };
+// clang-format on
 
 static void filter_releasep(scmp_filter_ctx *ctx)
 {

@@ -50,12 +50,14 @@ static int parse_bind_opts(const char *opts, struct bind_spec *spec, const char 
 		const char *name;
 		size_t field; /* offsetof the bool in struct bind_spec */
 		bool value;
+	// clang-format off
 	} names[] = {
 		{ "rbind", offsetof(struct bind_spec, recursive), true },
 		{ "norbind", offsetof(struct bind_spec, recursive), false },
 		{ "idmap", offsetof(struct bind_spec, idmap), true },
 		{ "noidmap", offsetof(struct bind_spec, idmap), false },
 	};
+	// clang-format on
 	for (const char *p = opts; *p;) {
 		size_t n = strcspn(p, ","), i;
 		for (i = 0; i < ELEMENTSOF(names); i++)
@@ -368,6 +370,7 @@ static const struct {
 	const char *name;
 	enum resolv_conf_action action;
 	const char *source;
+// clang-format off
 } resolv_conf_modes[] = {
 	[RESOLV_CONF_AUTO] = { "auto", RESOLV_ACTION_NONE, NULL },
 	[RESOLV_CONF_OFF] = { "off", RESOLV_ACTION_NONE, NULL },
@@ -385,6 +388,7 @@ static const struct {
 	[RESOLV_CONF_REPLACE_STUB] = { "replace-stub", RESOLV_ACTION_REPLACE, RESOLV_CONF_STUB_PATH },
 	[RESOLV_CONF_BIND_STUB] = { "bind-stub", RESOLV_ACTION_BIND, RESOLV_CONF_STUB_PATH },
 };
+// clang-format on
 
 int resolv_conf_mode_from_string(const char *s)
 {
@@ -406,10 +410,12 @@ const char *resolv_conf_source(enum resolv_conf_mode m)
 
 int timezone_mode_from_string(const char *s)
 {
+	// clang-format off
 	static const char *const names[] = {
 		[TIMEZONE_AUTO] = "auto", [TIMEZONE_OFF] = "off", [TIMEZONE_COPY] = "copy",
 		[TIMEZONE_BIND] = "bind", [TIMEZONE_SYMLINK] = "symlink", [TIMEZONE_DELETE] = "delete",
 	};
+	// clang-format on
 	for (size_t i = 0; i < ELEMENTSOF(names); i++)
 		if (streq(names[i], s))
 			return (int)i;

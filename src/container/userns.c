@@ -70,10 +70,12 @@ int userns_parse_mode(struct userns_config *u, const char *value, const char **w
 
 int userns_parse_ownership(struct userns_config *u, const char *value, const char **why)
 {
+	// clang-format off
 	static const char *const names[] = {
 		[USERNS_OWNERSHIP_AUTO] = "auto", [USERNS_OWNERSHIP_MAP] = "map",
 		[USERNS_OWNERSHIP_CHOWN] = "chown", [USERNS_OWNERSHIP_OFF] = "off",
 	};
+	// clang-format on
 	for (size_t i = 0; i < ELEMENTSOF(names); i++)
 		if (streq(value, names[i])) {
 			u->ownership = i;
@@ -109,10 +111,12 @@ static int host_ids_read(struct host_ids *h)
 	const struct {
 		const char *path;
 		char **text;
+	// clang-format off
 	} files[] = {
 		{ "/etc/passwd", &h->passwd }, { "/etc/group", &h->group },
 		{ "/etc/subuid", &h->subuid }, { "/etc/subgid", &h->subgid },
 	};
+	// clang-format on
 	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
 		int r = read_file_bounded(files[i].path, READ_FILE_MAX, files[i].text, NULL);
 		if (r < 0 && r != -ENOENT)

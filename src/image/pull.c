@@ -22,6 +22,7 @@ static struct {
 	void (*cleanup)(CURL *);
 } lib;
 
+// clang-format off
 static const struct dl_symbol symbols[] = {
 	DL_SYMBOL("curl_easy_init", lib, init),
 	DL_SYMBOL("curl_easy_setopt", lib, setopt),
@@ -29,6 +30,7 @@ static const struct dl_symbol symbols[] = {
 	DL_SYMBOL("curl_easy_getinfo", lib, getinfo),
 	DL_SYMBOL("curl_easy_cleanup", lib, cleanup),
 };
+// clang-format on
 
 static int load(void)
 {

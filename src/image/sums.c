@@ -9,11 +9,13 @@
 #include "base/util.h"
 
 /* What importctl and machinectl strip (systemd's tar_strip_suffixes and raw_strip_suffixes). */
+// clang-format off
 static const char *const suffixes[] = {
 	".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst", ".tar", ".tgz", ".txz", ".tbz2", ".tzst",
 	".raw.gz", ".raw.xz", ".raw.bz2", ".raw.zst", ".raw", ".qcow2", ".img",
 	".gz", ".xz", ".bz2", ".zst",
 };
+// clang-format on
 
 char *image_name_from_path(const char *path)
 {

@@ -56,6 +56,7 @@ static struct {
 } la;
 
 #define SYM(n) DL_SYMBOL("archive_" #n, la, n)
+// clang-format off
 static const struct dl_symbol symbols[] = {
 	SYM(read_new), SYM(read_support_filter_all), SYM(read_support_format_tar), SYM(read_open_fd),
 	SYM(read_next_header), SYM(read_next_header2), SYM(read_data_block), SYM(read_data), SYM(read_free),
@@ -68,6 +69,7 @@ static const struct dl_symbol symbols[] = {
 	SYM(entry_linkresolver_new), SYM(entry_linkresolver_set_strategy), SYM(entry_linkresolver_free),
 	SYM(entry_linkify), SYM(format),
 };
+// clang-format on
 #undef SYM
 
 static int load(void)
@@ -93,6 +95,7 @@ static const struct {
 	const char *name;
 	int filter;
 	const char *suffixes[3];
+// clang-format off
 } compressions[] = {
 	[TAR_UNCOMPRESSED] = { "uncompressed", ARCHIVE_FILTER_NONE, { ".tar" } },
 	[TAR_GZIP] = { "gzip", ARCHIVE_FILTER_GZIP, { ".gz", ".tgz" } },
@@ -100,6 +103,7 @@ static const struct {
 	[TAR_ZSTD] = { "zstd", ARCHIVE_FILTER_ZSTD, { ".zst", ".tzst" } },
 	[TAR_BZIP2] = { "bzip2", ARCHIVE_FILTER_BZIP2, { ".bz2", ".tbz2" } },
 };
+// clang-format on
 
 int tar_compression_from_name(const char *name)
 {

@@ -20,11 +20,13 @@
 /* Short forms for labels. */
 static const char *const behaviour_short[] = { [NAT_EI] = "EI", [NAT_AD] = "AD", [NAT_APD] = "APD" };
 
+// clang-format off
 static const struct { enum member_kind kind; const char *style; } member_styles[] = {
 	{ MEMBER_NAT, "shape=box, style=\"rounded,filled\", fillcolor=\"#ffd9a8\"" },
 	{ MEMBER_ROUTER, "shape=box, style=\"rounded,filled\", fillcolor=\"#c8f0c8\"" },
 	{ MEMBER_NODE, "shape=box, style=filled, fillcolor=\"#f0f0f0\"" },
 };
+// clang-format on
 
 static void member_label(FILE *f, const struct lab_topology *t, const struct lab_member *m)
 {

@@ -237,10 +237,12 @@ static int check_mapping(struct check *c, enum nat_behaviour *ret, bool *preserv
 /* Each question on a fresh binding: an earlier answer must not open the door for a later one. */
 static int check_filtering(struct check *c, enum nat_behaviour *ret)
 {
+	// clang-format off
 	static const struct { int reply_from; enum nat_behaviour if_received; } steps[] = {
 		{ 3, NAT_EI },  /* other address, other port */
 		{ 1, NAT_AD },  /* same address, other port */
 	};
+	// clang-format on
 	*ret = NAT_APD;
 	for (size_t i = 0; i < ELEMENTSOF(steps); i++) {
 		struct end cl;
@@ -382,9 +384,11 @@ static int set_seconds(void *target, const char *value, const char **why)
 
 static int set_proto(void *target, const char *value, const char **why)
 {
+	// clang-format off
 	static const struct { const char *name; unsigned protos; } names[] = {
 		{ "udp", PROTO_UDP }, { "tcp", PROTO_TCP }, { "both", PROTO_UDP | PROTO_TCP },
 	};
+	// clang-format on
 	for (size_t i = 0; i < ELEMENTSOF(names); i++)
 		if (streq(value, names[i].name)) {
 			*(unsigned *)target = names[i].protos;

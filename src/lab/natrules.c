@@ -64,9 +64,11 @@ static void declare(struct gen *g)
 
 static void forwards(struct gen *g, const char *iifs)
 {
+	// clang-format off
 	static const struct { unsigned bit; const char *name; } protos[] = {
 		{ PROTO_TCP, "tcp" }, { PROTO_UDP, "udp" },
 	};
+	// clang-format on
 	char to[16];
 	for (size_t i = 0; i < g->nat->n_forwards; i++) {
 		const struct lab_forward *fw = &g->nat->forwards[i];

@@ -33,6 +33,7 @@ static int set_timeout(void *target, const char *value, const char **why)
 	return 0;
 }
 
+// clang-format off
 static const struct opt status_options[] = {
 	{ "json", 0, OPT_NONE, NULL, "print JSON", opt_set_flag, offsetof(struct status_cfg, json), NULL },
 	{ "all", 0, OPT_NONE, NULL, "Also ask every other host over ssh ($HAKO_SSH): one line per host",
@@ -42,6 +43,7 @@ static const struct opt status_options[] = {
 	{ "timeout", 0, OPT_REQUIRED, "SECONDS", "With --all, ssh's connect timeout (default 5; a host gets twice that)",
 	  set_timeout, offsetof(struct status_cfg, timeout), NULL },
 };
+// clang-format on
 
 #define STATUS_USAGE "usage: hako lab status LAB [--json] [--all [--check] [--timeout=SECONDS]]"
 

@@ -22,12 +22,14 @@ static const char *const behaviour_names[_NAT_BEHAVIOUR_MAX] = {
 };
 
 /* Classic names: mapping × filtering. */
+// clang-format off
 static const struct { const char *name; enum nat_behaviour mapping, filtering; } nat_types[] = {
 	{ "full-cone", NAT_EI, NAT_EI },
 	{ "restricted-cone", NAT_EI, NAT_AD },
 	{ "port-restricted-cone", NAT_EI, NAT_APD },
 	{ "symmetric", NAT_APD, NAT_APD },
 };
+// clang-format on
 
 const char *nat_behaviour_name(enum nat_behaviour b)
 {
@@ -231,9 +233,11 @@ static int set_loss(struct topo_parse *p, void *field, const char *v, const char
 static int set_rate(struct topo_parse *p, void *field, const char *v, const char **why)
 {
 	(void)p;
+	// clang-format off
 	static const struct { const char *suffix; uint64_t mult; } units[] = {
 		{ "", 1 }, { "bit", 1 }, { "kbit", 1000 }, { "mbit", 1000000 }, { "gbit", 1000000000 },
 	};
+	// clang-format on
 	char *end;
 	errno = 0;
 	unsigned long long n = strtoull(v, &end, 10);

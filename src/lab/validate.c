@@ -431,10 +431,12 @@ static int check_routes(struct topo_parse *p)
 
 int topology_validate(struct topo_parse *p)
 {
+	// clang-format off
 	int (*const checks[])(struct topo_parse *) = {
 		lab_name, check_networks, check_names, check_nats, check_routers, check_nodes,
 		check_forwards, topology_check_hosts,
 	};
+	// clang-format on
 	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
 		int r = checks[i](p);
 		if (r < 0)

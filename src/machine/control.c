@@ -17,11 +17,13 @@
 static const struct {
 	const char *name;
 	bool has_arg;
+// clang-format off
 } verbs[_CTL_MAX] = {
 	[CTL_POWEROFF] = { "poweroff", true }, [CTL_REBOOT] = { "reboot", false },
 	[CTL_TERMINATE] = { "terminate", false }, [CTL_KILL] = { "kill", true },
 	[CTL_KILL_ALL] = { "kill-all", true }, [CTL_LOGIN] = { "login", false },
 };
+// clang-format on
 
 int control_parse(const char *msg, size_t len, struct control_request *ret)
 {

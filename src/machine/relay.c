@@ -77,10 +77,12 @@ int relay_terminal(int master, int watch_fd, bool detach_escape)
 	int result = 0;
 	bool input = true;
 	for (;;) {
+		// clang-format off
 		struct pollfd p[4] = {
 			{ .fd = master, .events = POLLIN }, { .fd = input ? STDIN_FILENO : -1, .events = POLLIN },
 			{ .fd = sigfd, .events = POLLIN },  { .fd = watch_fd, .events = POLLIN },
 		};
+		// clang-format on
 		if (poll(p, 4, -1) < 0 && errno != EINTR)
 			break;
 		char buf[4096];

@@ -39,11 +39,13 @@
 static const struct {
 	const char *name;
 	int type;
+// clang-format off
 } namespaces[] = {
 	{ "user", CLONE_NEWUSER }, { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC },
 	{ "uts", CLONE_NEWUTS },   { "net", CLONE_NEWNET },       { "pid", CLONE_NEWPID },
 	{ "mnt", CLONE_NEWNS },
 };
+// clang-format on
 #define N_NS ELEMENTSOF(namespaces)
 
 struct join {
@@ -236,12 +238,14 @@ static int user_env(struct join *j, const struct tree_user *u)
 	/* The user's own variables, set over what PID 1 had (as login does). */
 	const struct {
 		const char *name, *value;
+	// clang-format off
 	} own[] = {
 		{ "HOME", u->home ? u->home : "/" },
 		{ "USER", u->name ? u->name : "root" },
 		{ "LOGNAME", u->name ? u->name : "root" },
 		{ "SHELL", u->shell ? u->shell : "/bin/sh" },
 	};
+	// clang-format on
 	int r = env_set(&j->env, "PATH", DEFAULT_PATH, false);
 	if (r < 0)
 		return r;

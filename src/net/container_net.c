@@ -431,9 +431,11 @@ static int make_links(struct container *c, struct rtnl *r)
 		if (s->master)
 			rtnl_link_change(r, &(struct rtnl_link){ .name = s->host_if, .no_ipv6_ll = true, .up = true });
 	}
+	// clang-format off
 	const struct { char **list; const char *prefix, *kind; } lowers[] = {
 		{ n->macvlan, "mv-", "macvlan" }, { n->ipvlan, "iv-", "ipvlan" },
 	};
+	// clang-format on
 	for (size_t i = 0; i < ELEMENTSOF(lowers); i++)
 		for (char **l = lowers[i].list; l && *l; l++) {
 			ifname_from(name, lowers[i].prefix, *l);

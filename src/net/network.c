@@ -30,6 +30,7 @@
 static const struct reserved_range {
 	const char *prefix;
 	const char *why;
+// clang-format off
 } reserved[] = {
 	{ "0.0.0.0/8", "overlaps 0.0.0.0/8 (\"this network\", RFC 1122)" },
 	{ "127.0.0.0/8", "overlaps the loopback range 127.0.0.0/8" },
@@ -40,6 +41,7 @@ static const struct reserved_range {
 	{ "fe80::/10", "overlaps the link-local range fe80::/10" },
 	{ "ff00::/8", "overlaps the multicast range ff00::/8" },
 };
+// clang-format on
 
 /* The reason p may not be a network's, NULL if it may. */
 static const char *reserved_why(const struct inet_prefix *p)
@@ -126,6 +128,7 @@ static int set_mtu(void *target, const char *value, const char **why)
 
 #define DEF(field) offsetof(struct network_def, field)
 
+// clang-format off
 const struct opt network_options[] = {
 	{ "subnet", 0, OPT_REQUIRED, "CIDR", "IPv4 subnet of the network (required)", set_subnet, 0, "Network.Subnet" },
 	{ "gateway", 0, OPT_REQUIRED, "IP", "The bridge's address (default: the subnet's first)", set_gateway, 0, "Network.Gateway" },
@@ -137,6 +140,7 @@ const struct opt network_options[] = {
 	{ "external", 0, OPT_REQUIRED, "IFACE", "Masquerade only out of IFACE", set_external, DEF(external), "Network.External" },
 	{ "mtu", 0, OPT_REQUIRED, "N", "MTU of the bridge, the veths and host0 (68-65535)", set_mtu, 0, "Network.MTU" },
 };
+// clang-format on
 const size_t network_options_n = ELEMENTSOF(network_options);
 
 void network_def_done(struct network_def *d)

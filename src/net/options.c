@@ -191,6 +191,7 @@ static int set_namespace_path(void *target, const char *value, const char **why)
 #define NET offsetof(struct run_config, net)
 #define NETF(field) (NET + offsetof(struct net_config, field))
 
+// clang-format off
 const struct opt run_net_options[] = {
 	{ "private-network", 0, OPT_NONE, NULL, "Own network namespace with only lo (up)", opt_set_flag, NETF(private_network), "Network.Private" },
 	{ "network-namespace-path", 0, OPT_REQUIRED, "PATH", "Join this network namespace (e.g. /run/netns/NAME)", set_namespace_path, NETF(namespace_path), NULL },
@@ -204,4 +205,5 @@ const struct opt run_net_options[] = {
 	{ "network-veth-extra", 0, OPT_REQUIRED, "HOSTIF[:CONTIF]", "An extra veth pair: HOSTIF on the host, CONTIF (default HOSTIF) inside", set_veth_extra, NET, "Network.VirtualEthernetExtra" },
 	{ "port", 'p', OPT_REQUIRED, "[PROTO:]HOST[:CONT]", "Forward host port HOST to the container (needs a private network)", set_port, NET, "Network.Port" },
 };
+// clang-format on
 const size_t run_net_options_n = ELEMENTSOF(run_net_options);

@@ -9,6 +9,7 @@
 #include "base/util.h"
 
 /* hako's maps and sets. "add" leaves one that exists as it is, with its elements. */
+// clang-format off
 static const struct { const char *kind, *name, *spec; } base_objects[] = {
 	{ "map", "ports4", "type inet_proto . inet_service : ipv4_addr . inet_service;" },
 	{ "map", "ports6", "type inet_proto . inet_service : ipv6_addr . inet_service;" },
@@ -18,9 +19,11 @@ static const struct { const char *kind, *name, *spec; } base_objects[] = {
 	{ "map", "masq4", "type ipv4_addr : verdict; flags interval;" },
 	{ "map", "masq6", "type ipv6_addr : verdict; flags interval;" },
 };
+// clang-format on
 
 /* The base chains hold only these rules, which dispatch through the maps: they are flushed and
  * written again each time, so a table made by an older hako gets the current ones. */
+// clang-format off
 static const struct { const char *name, *hook, *rules[4]; } base_chains[] = {
 	/* Host ports: from outside (prerouting) and from the host itself (output). */
 	{ "prerouting", "type nat hook prerouting priority dstnat; policy accept;", {
@@ -48,6 +51,7 @@ static const struct { const char *name, *hook, *rules[4]; } base_chains[] = {
 		"oifname vmap @fwd_out",
 		"iifname @bridges accept" } },
 };
+// clang-format on
 
 static void write_base(FILE *f, const void *arg)
 {

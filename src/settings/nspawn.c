@@ -21,6 +21,7 @@ static const char *const known_sections[] = { "Exec", "Files", "Network" };
  * the administrator owns: an allow-list filter could re-enable keyctl or io_uring, chown re-owns
  * the tree on disk, CPUAffinity= pins onto the admin's reserved CPUs. A trailing '.' names a
  * whole section, a trailing '*' every key that starts so. */
+// clang-format off
 static const char *const privileged_keys[] = {
 	"Exec.Capability", "Exec.AmbientCapability", "Exec.PrivateUsers",
 	"Exec.SystemCallFilter", "Exec.CPUAffinity", "Files.PrivateUsersOwnership",
@@ -33,6 +34,7 @@ static const char *const privileged_keys[] = {
 	"Exec.Limit*", /* a file beside the image must not lift the admin's limits */
 	"Exec.SetCredential", "Exec.LoadCredential", /* secrets the admin chose; a path reads the host */
 };
+// clang-format on
 
 static bool is_privileged(const char *section, const char *key)
 {

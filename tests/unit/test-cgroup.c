@@ -140,6 +140,7 @@ static void test_scope_name(void)
 {
 	static const struct {
 		const char *machine, *unit;
+	// clang-format off
 	} cases[] = {
 		{ "deb", "machine-deb.scope" },
 		{ "my-box", "machine-my\\x2dbox.scope" },
@@ -147,6 +148,7 @@ static void test_scope_name(void)
 		{ ".x", "machine-\\x2ex.scope" },
 		{ "a/b", "machine-a-b.scope" },
 	};
+	// clang-format on
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *u = systemd_scope_name(cases[i].machine);
 		CHECK_STREQ(u, cases[i].unit);

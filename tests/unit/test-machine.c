@@ -108,11 +108,13 @@ static void test_path_split(void)
 {
 	static const struct {
 		const char *in, *dir, *name;
+	// clang-format off
 	} cases[] = {
 		{ "/etc/passwd", "/etc", "passwd" }, { "/x", "/", "x" },      { "rel", ".", "rel" },
 		{ "a/b//", "a", "b" },               { "/a/b/c/", "/a/b", "c" }, { "/", NULL, NULL },
 		{ "/a/..", NULL, NULL },             { "/a/.", NULL, NULL },     { "", NULL, NULL },
 	};
+	// clang-format on
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *path = strdup(cases[i].in), *dir = NULL;
 		const char *name = NULL;

@@ -19,12 +19,14 @@ struct cfg {
 	char **env;
 };
 
+// clang-format off
 static const struct opt table[] = {
 	{ "boot", 'b', OPT_NONE, NULL, "boot", opt_set_flag, offsetof(struct cfg, boot), "Exec.Boot" },
 	{ "hostname", 0, OPT_REQUIRED, "NAME", "h", opt_set_string, offsetof(struct cfg, hostname), "Exec.Hostname" },
 	{ "bind", 0, OPT_REQUIRED, "SPEC", "bind", opt_append_string, offsetof(struct cfg, binds), "Files.Bind" },
 	{ "setenv", 'E', OPT_REQUIRED, "V", "env", opt_append_string, offsetof(struct cfg, env), "Exec.Environment" },
 };
+// clang-format on
 static const struct opt_group groups[] = { OPT_GROUP(NULL, table) };
 
 static void cfg_free(struct cfg *c)

@@ -12,11 +12,13 @@ struct cfg {
 	char **binds;
 };
 
+// clang-format off
 static const struct opt table[] = {
 	{ "boot", 'b', OPT_NONE, NULL, "boot", opt_set_flag, offsetof(struct cfg, boot), "Exec.Boot" },
 	{ "directory", 'D', OPT_REQUIRED, "DIR", "dir", opt_set_string, offsetof(struct cfg, dir), NULL },
 	{ "bind", 0, OPT_REQUIRED, "SPEC", "bind", opt_append_string, offsetof(struct cfg, binds), "Files.Bind" },
 };
+// clang-format on
 static const struct opt_group groups[] = { OPT_GROUP(NULL, table) };
 
 static int parse(struct cfg *c, int argc, char **argv, struct opts_seen *seen)

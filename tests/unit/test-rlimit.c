@@ -35,11 +35,13 @@ static void test_errors(void)
 	static const struct {
 		int res;
 		const char *value;
+	// clang-format off
 	} bad[] = {
 		{ RLIMIT_NOFILE, "300:200" }, { RLIMIT_NOFILE, "" },    { RLIMIT_NOFILE, "1K" },
 		{ RLIMIT_NOFILE, "a:1" },     { RLIMIT_NOFILE, "1:" },  { RLIMIT_NICE, "+20" },
 		{ RLIMIT_NICE, "41" },        { RLIMIT_AS, "1Q" },      { RLIMIT_NOFILE, "infinity:5" },
 	};
+	// clang-format on
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct rlimit v;
 		const char *why = NULL;

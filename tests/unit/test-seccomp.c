@@ -312,6 +312,7 @@ static void test_compat_abi(void)
 		uint64_t arg0;
 		uint32_t want;
 		uint64_t arg1;
+	// clang-format off
 	} cases[] = {
 		{ ARCH_I386, 20, 0, ALLOW },                        /* getpid */
 		{ ARCH_I386, 192, 0, ALLOW },                       /* mmap2 */
@@ -340,6 +341,7 @@ static void test_compat_abi(void)
 		{ ARCH_I386, 54, 0, ERRNO(EPERM), TIOCLINUX },
 		{ ARCH_I386, 54, 0, ALLOW, FIONREAD },
 	};
+	// clang-format on
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		struct seccomp_data d = { .nr = cases[i].nr, .arch = cases[i].arch };
 		d.args[0] = cases[i].arg0;

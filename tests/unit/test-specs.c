@@ -84,11 +84,13 @@ static void test_bind_nspawn_forms(void)
 
 static void test_bind_errors(void)
 {
+	// clang-format off
 	static const char *const bad[] = {
 		"", "relative", "/a:relative", "/a:/b:bogus", "/a:/b:rbind:x", "/a/../etc",
 		"/a:/b/./c", ":", ":rel", "/a:/b:rbind,nope", "+", "+rel", "+/a/../b", "rel", "../x:/b",
 		"/a:/b:idmapped", "+/a:rel",
 	};
+	// clang-format on
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct bind_spec b = { 0 };
 		const char *why = NULL;
@@ -220,12 +222,14 @@ static void test_overlay_errors(void)
 	static const struct {
 		const char *s;
 		bool ro;
+	// clang-format off
 	} bad[] = {
 		{ "", false },        { "/a", false },      { "relative:/b", false }, { "/a:relative", false },
 		{ "/a::", false },    { "/a:", false },     { ":/b", false },         { "/a:/b:rel", false },
 		{ "/a/../b:/c:/d", false }, { "/a:/b/./c", false }, { "/a::/c", true }, { "/a", true },
 		{ "+rel:/b", false }, { "/a:/b:+/c", false },
 	};
+	// clang-format on
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct overlay_spec o = { 0 };
 		const char *why = NULL;
@@ -246,11 +250,13 @@ static void test_uuid(void)
 	CHECK_STREQ(u, "01234567-89ab-cdef-0123-456789abcdef");
 	CHECK(uuid_parse("00000000000000000000000000000000", u) == -EDOM);
 	CHECK(uuid_parse("00000000-0000-0000-0000-000000000000", u) == -EDOM);
+	// clang-format off
 	static const char *const bad[] = {
 		"", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdefa",
 		"0123456789abcdef0123456789abcdeg", "01234567-89ab-cdef-0123_456789abcdef",
 		"0123456-789ab-cdef-0123-456789abcdef", "01234567-89ab-cdef-0123-456789abcde-",
 	};
+	// clang-format on
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(uuid_parse(bad[i], u) == -EINVAL);
 }

@@ -110,6 +110,7 @@ static const char *error_of(const char *text)
 
 static void test_errors(void)
 {
+	// clang-format off
 	static const struct { const char *text, *error; } cases[] = {
 		{ "[Lab]\nName=x\n[Bogus]\n", "hako: bad.lab:3: unknown section [Bogus]" },
 		{ "[Network a]\nSubnet=10.0.0.0/24\nColour=red\n", "hako: bad.lab:3: unknown key Colour= in [Network]" },
@@ -150,6 +151,7 @@ static void test_errors(void)
 		{ "[Lab]\nVxlanPort=0\n", "hako: bad.lab:2: VxlanPort=0: not a UDP port (1..65535)" },
 		{ "[Network a]\nSubnet=10.0.0.0/24\nMtu=100\n", "hako: bad.lab:3: Mtu=100: not an MTU between 576 and 65465" },
 	};
+	// clang-format on
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK_STREQ(error_of(cases[i].text), cases[i].error);
 }
