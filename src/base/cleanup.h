@@ -8,7 +8,10 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-static inline void freep(void *p) { free(*(void **)p); }
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
 static inline void closep(const int *fd)
 {
 	if (*fd >= 0) {

@@ -22,8 +22,8 @@ struct copy {
 	uint64_t total, done;
 	uint64_t last_draw;
 	bool bar;
-	int root;                /* the destination's top */
-	char rel[PATH_MAX];      /* the directory being copied, relative to root ("" at the top) */
+	int root;           /* the destination's top */
+	char rel[PATH_MAX]; /* the directory being copied, relative to root ("" at the top) */
 	struct hardlinks links;
 };
 
@@ -71,7 +71,8 @@ static int copy_data(int in, int out, struct copy *c, off_t size)
 		return 0;
 	}
 	for (off_t left = size; left > 0;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)(left < (1 << 24) ? left : 1 << 24), 0);
+		ssize_t n =
+			copy_file_range(in, NULL, out, NULL, (size_t)(left < (1 << 24) ? left : 1 << 24), 0);
 		if (n < 0)
 			return -errno;
 		if (n == 0)

@@ -16,7 +16,7 @@ static const struct {
 	const char *env;
 	const char *fallback;
 	mode_t mode;
-// clang-format off
+	// clang-format off
 } dirs[] = {
 	[HAKO_DIR_RUNTIME] = { "HAKO_RUNTIME_DIR", "/run/hako", 0755 },
 	[HAKO_DIR_CONFIG] = { "HAKO_CONFIG_DIR", "/etc/hako", 0755 },

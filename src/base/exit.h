@@ -3,7 +3,7 @@
 #pragma once
 
 enum {
-	EXIT_HAKO_USAGE = 125,   /* bad option, name or file: nothing was started */
-	EXIT_HAKO_FAILED = 126,  /* setting the container up failed */
+	EXIT_HAKO_USAGE = 125,    /* bad option, name or file: nothing was started */
+	EXIT_HAKO_FAILED = 126,   /* setting the container up failed */
 	EXIT_HAKO_NOTFOUND = 127, /* the command to run was not found in the tree */
 };

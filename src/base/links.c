@@ -43,7 +43,10 @@ static void link_seen_free(struct link_seen *l)
 	free(l);
 }
 
-static void link_seen_freep(struct link_seen **l) { link_seen_free(*l); }
+static void link_seen_freep(struct link_seen **l)
+{
+	link_seen_free(*l);
+}
 
 int hardlinks_add(struct hardlinks *h, const struct stat *st, const char *dir, const char *name)
 {
@@ -61,7 +64,10 @@ int hardlinks_add(struct hardlinks *h, const struct stat *st, const char *dir, c
 	return 0;
 }
 
-static void free_node(void *l) { link_seen_free(l); }
+static void free_node(void *l)
+{
+	link_seen_free(l);
+}
 
 void hardlinks_done(struct hardlinks *h)
 {

@@ -8,7 +8,10 @@
 
 static bool quiet;
 
-void log_set_quiet(bool q) { quiet = q; }
+void log_set_quiet(bool q)
+{
+	quiet = q;
+}
 
 bool log_debug_enabled(void)
 {

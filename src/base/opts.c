@@ -49,8 +49,7 @@ static int apply(struct found f, const char *value, const struct parse *ps)
 	int r = f.opt->set((char *)target + f.opt->offset, value, &why);
 	if (r < 0) {
 		if (value)
-			log_error("invalid --%s=%s: %s", f.opt->name, value,
-				  why ? why : strerror(-r));
+			log_error("invalid --%s=%s: %s", f.opt->name, value, why ? why : strerror(-r));
 		else
 			log_error("invalid --%s: %s", f.opt->name, why ? why : strerror(-r));
 		return r;
@@ -125,15 +124,14 @@ static void reverse(char **v, int n)
 	}
 }
 
-int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char **argv,
-	       void *target, unsigned flags, const char *usage, struct opts_seen *seen)
+int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char **argv, void *target,
+	       unsigned flags, const char *usage, struct opts_seen *seen)
 {
 	return opts_parse_except(groups, n_groups, argc, argv, target, flags, usage, seen, NULL);
 }
 
-int opts_parse_except(const struct opt_group *groups, size_t n_groups, int argc, char **argv,
-		      void *target, unsigned flags, const char *usage, struct opts_seen *seen,
-		      const struct opts_seen *skip)
+int opts_parse_except(const struct opt_group *groups, size_t n_groups, int argc, char **argv, void *target,
+		      unsigned flags, const char *usage, struct opts_seen *seen, const struct opts_seen *skip)
 {
 	const struct parse ps = { target, seen, skip };
 	int i, all = argc;
@@ -190,8 +188,8 @@ void opts_help(FILE *f, const char *usage, const struct opt_group *groups, size_
 	fprintf(f, "\n  -h, --help                         Show this help\n");
 }
 
-int opts_find_setting(const struct opt_group *groups, size_t n_groups, const char *section,
-		      const char *key, const struct opt **ret)
+int opts_find_setting(const struct opt_group *groups, size_t n_groups, const char *section, const char *key,
+		      const struct opt **ret)
 {
 	size_t sl = strlen(section);
 	int pos = 0;
@@ -221,7 +219,8 @@ bool opts_section_seen(const struct opt_group *groups, size_t n_groups, const st
 	int pos = 0;
 	for (size_t i = 0; i < n_groups; i++)
 		for (size_t j = 0; j < groups[i].n; j++, pos++)
-			if (key_in_section(&groups[i].opts[j], section, except_key) && opts_was_seen(seen, pos))
+			if (key_in_section(&groups[i].opts[j], section, except_key) &&
+			    opts_was_seen(seen, pos))
 				return true;
 	return false;
 }
@@ -232,7 +231,8 @@ bool opts_any_seen(const struct opt_group *groups, size_t n_groups, const struct
 	int pos = 0;
 	for (size_t i = 0; i < n_groups; i++)
 		for (size_t j = 0; j < groups[i].n; j++, pos++)
-			if (strv_contains((char *const *)names, groups[i].opts[j].name) && opts_was_seen(seen, pos))
+			if (strv_contains((char *const *)names, groups[i].opts[j].name) &&
+			    opts_was_seen(seen, pos))
 				return true;
 	return false;
 }

@@ -17,10 +17,10 @@ enum opt_arg {
 typedef int (*opt_setter)(void *target, const char *value, const char **why);
 
 struct opt {
-	const char *name;     /* long name, without "--" */
-	int short_name;       /* 0 if none */
+	const char *name; /* long name, without "--" */
+	int short_name;   /* 0 if none */
 	enum opt_arg arg;
-	const char *metavar;  /* "DIR" in --directory=DIR */
+	const char *metavar; /* "DIR" in --directory=DIR */
 	const char *help;
 	opt_setter set;
 	size_t offset;        /* the setter gets (char *)target + offset: offsetof(config, field) */
@@ -48,21 +48,21 @@ enum opts_flags {
 
 /* Parses argv[1..]. Returns the index of the first operand (argc if none), or a negative errno
  * after printing one error line. "--help" returns -ECANCELED after printing help to stdout. */
-int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char **argv,
-	       void *target, unsigned flags, const char *usage, struct opts_seen *seen);
+int opts_parse(const struct opt_group *groups, size_t n_groups, int argc, char **argv, void *target,
+	       unsigned flags, const char *usage, struct opts_seen *seen);
 
 /* As opts_parse, but options whose position is in skip are parsed and left out: not applied,
  * not marked seen (--settings=override: the settings file's keys win over them). */
-int opts_parse_except(const struct opt_group *groups, size_t n_groups, int argc, char **argv,
-		      void *target, unsigned flags, const char *usage, struct opts_seen *seen,
+int opts_parse_except(const struct opt_group *groups, size_t n_groups, int argc, char **argv, void *target,
+		      unsigned flags, const char *usage, struct opts_seen *seen,
 		      const struct opts_seen *skip);
 
 /* usage (unless NULL), then each group's options, then -h/--help. */
 void opts_help(FILE *f, const char *usage, const struct opt_group *groups, size_t n_groups);
 
 /* Finds the option serving settings key "Section.Key"; returns its global position or -1. */
-int opts_find_setting(const struct opt_group *groups, size_t n_groups, const char *section,
-		      const char *key, const struct opt **ret);
+int opts_find_setting(const struct opt_group *groups, size_t n_groups, const char *section, const char *key,
+		      const struct opt **ret);
 bool opts_was_seen(const struct opts_seen *seen, int position);
 void opts_mark_seen(struct opts_seen *seen, int position);
 /* Marks every option whose settings key is in section (but except_key), or named in names. */
@@ -78,6 +78,6 @@ bool opts_section_seen(const struct opt_group *groups, size_t n_groups, const st
 		       const char *section, const char *except_key);
 
 /* Setters shared by many tables; they expect offset to name a field of the given type. */
-int opt_set_flag(void *target_bool, const char *value, const char **why);   /* bool */
-int opt_set_string(void *target_charp, const char *value, const char **why); /* char* (dup) */
+int opt_set_flag(void *target_bool, const char *value, const char **why);      /* bool */
+int opt_set_string(void *target_charp, const char *value, const char **why);   /* char* (dup) */
 int opt_append_string(void *target_strv, const char *value, const char **why); /* char** */

@@ -56,7 +56,10 @@ int strv_push_take(char ***strv, char *s)
 	return 0;
 }
 
-int strv_push(char ***strv, const char *s) { return strv_push_take(strv, strdup(s)); }
+int strv_push(char ***strv, const char *s)
+{
+	return strv_push_take(strv, strdup(s));
+}
 
 bool strv_contains(char *const *strv, const char *s)
 {
@@ -73,7 +76,10 @@ void strv_free(char **strv)
 	free(strv);
 }
 
-void strv_freep(char ***strv) { strv_free(*strv); }
+void strv_freep(char ***strv)
+{
+	strv_free(*strv);
+}
 
 char **strv_copy(char *const *strv)
 {
@@ -339,7 +345,9 @@ int pid_start_time(pid_t pid, uint64_t *ret)
 	const char *p = strrchr(text, ')');
 	unsigned long long start;
 	/* After it: state (field 3) ... itrealvalue (21), then starttime (22). */
-	if (!p || sscanf(p + 1, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &start) != 1)
+	if (!p ||
+	    sscanf(p + 1, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+		   &start) != 1)
 		return -EBADMSG;
 	*ret = start;
 	return 0;
@@ -438,7 +446,10 @@ static int rm_rf_at(int parent, const char *name)
 	return r;
 }
 
-int rm_rf(const char *path) { return rm_rf_at(AT_FDCWD, path); }
+int rm_rf(const char *path)
+{
+	return rm_rf_at(AT_FDCWD, path);
+}
 
 int random_hex(char *buf, size_t n)
 {

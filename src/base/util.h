@@ -15,12 +15,12 @@ bool endswith(const char *s, const char *suffix);
 
 /* NULL-terminated vectors of malloc'd strings. */
 size_t strv_length(char *const *strv);
-int strv_push(char ***strv, const char *s);      /* appends a copy */
-int strv_push_take(char ***strv, char *s);      /* appends s itself */
+int strv_push(char ***strv, const char *s); /* appends a copy */
+int strv_push_take(char ***strv, char *s);  /* appends s itself */
 bool strv_contains(char *const *strv, const char *s);
 void strv_free(char **strv);
 char **strv_copy(char *const *strv);
-void strv_sort(char **strv);                     /* strcmp order; NULL is fine */
+void strv_sort(char **strv); /* strcmp order; NULL is fine */
 
 /* Returns 0 and sets *ret, or -EINVAL / -ERANGE. Whole string must be a number. */
 int parse_u64(const char *s, uint64_t *ret);
@@ -35,7 +35,7 @@ int parse_duration_us(const char *s, uint64_t *ret);
 
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-int read_file(const char *path, char **ret, size_t *ret_len);      /* NUL-terminated */
+int read_file(const char *path, char **ret, size_t *ret_len); /* NUL-terminated */
 /* Everything left on fd from its offset, NUL-terminated: a pipe, a memfd. */
 int read_fd(int fd, char **ret, size_t *ret_len);
 /* A file an admin or a tree controls (.nspawn, .network, a tree's /etc/passwd, os-release): opened
@@ -47,7 +47,7 @@ int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
 int read_file_bounded_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* The reason for a read_file_bounded() error, for messages. */
 const char *read_error_str(int r);
-int read_line_file(const char *path, char **ret);                    /* first line, no newline */
+int read_line_file(const char *path, char **ret);                           /* first line, no newline */
 int write_file(const char *path, const char *data, int flags, mode_t mode); /* flags: O_CREAT|O_TRUNC.. */
 int write_file_at(int dirfd, const char *path, const char *data, int flags, mode_t mode);
 /* When pid started (clock ticks since boot, /proc/PID/stat): with the pid, names one process
@@ -70,7 +70,7 @@ int random_hex(char *buf, size_t n);
 /* A stable 64-bit hash (FNV-1a) for deterministic names. */
 uint64_t hash64(const void *data, size_t len);
 
-uint64_t now_usec(void);   /* CLOCK_MONOTONIC */
+uint64_t now_usec(void); /* CLOCK_MONOTONIC */
 
 /* Whether pid is a live process: one that exists and is not a zombie waiting to be reaped (a
  * killed supervisor's parent may reap it late; its resources are free already). */

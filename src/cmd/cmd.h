@@ -16,11 +16,11 @@ struct command {
 /* A command with subcommands (hako network, lab, image): one table, one help style. */
 struct command_family {
 	const char *name;
-	const char *about;              /* a paragraph after the usage line, or NULL */
+	const char *about; /* a paragraph after the usage line, or NULL */
 	const struct command *commands;
 	size_t n_commands;
-	void (*more_help)(FILE *f);     /* after the commands: options, files; or NULL */
-	void (*before)(void);           /* run before a command (never for help), or NULL */
+	void (*more_help)(FILE *f); /* after the commands: options, files; or NULL */
+	void (*before)(void);       /* run before a command (never for help), or NULL */
 };
 
 /* The "Commands:" list of a table. */
@@ -29,7 +29,7 @@ void cmd_print_commands(FILE *f, const struct command *commands, size_t n);
  * stderr and EXIT_HAKO_USAGE; --help or -h: the help on stdout. An unknown name is an error. */
 int cmd_dispatch(const struct command_family *family, int argc, char **argv);
 
-int cmd_run(int argc, char **argv); /* src/cmd/run.c */
+int cmd_run(int argc, char **argv);     /* src/cmd/run.c */
 int cmd_network(int argc, char **argv); /* src/cmd/network.c */
 
 /* src/cmd/machine.c, machine_list.c (list, show, status, log), machine_enable.c (enable, disable) */
@@ -51,7 +51,7 @@ int cmd_disable(int argc, char **argv);
 int cmd_copy_to(int argc, char **argv);
 int cmd_copy_from(int argc, char **argv);
 int cmd_bind(int argc, char **argv);
-int cmd_lab(int argc, char **argv); /* src/cmd/lab.c */
+int cmd_lab(int argc, char **argv);   /* src/cmd/lab.c */
 int cmd_image(int argc, char **argv); /* src/cmd/image.c */
 /* src/cmd/image_verbs.c: hako image status, show, read-only, clean, set-limit (rows of image.c's
  * table), and machinectl's top-level names for the image commands. */

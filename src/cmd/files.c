@@ -73,8 +73,11 @@ static int copy_command(int argc, char **argv, bool to_machine)
 		return EXIT_HAKO_USAGE;
 	}
 	const char *src = argv[i + 1], *dst = argc - i == 3 ? argv[i + 2] : src;
-	struct machine_copy c = { .to_machine = to_machine, .replace = o.force, .mkdir = o.mkdir,
-				  .host_path = to_machine ? src : dst, .machine_path = to_machine ? dst : src };
+	struct machine_copy c = { .to_machine = to_machine,
+				  .replace = o.force,
+				  .mkdir = o.mkdir,
+				  .host_path = to_machine ? src : dst,
+				  .machine_path = to_machine ? dst : src };
 	if (!absolute(to_machine ? "destination" : "source", c.machine_path))
 		return EXIT_HAKO_USAGE;
 	c.leader = running_leader(argv[i]);
@@ -100,19 +103,23 @@ int cmd_copy_from(int argc, char **argv) { return copy_command(argc, argv, false
 int cmd_bind(int argc, char **argv)
 {
 	struct files_opts o = { 0 };
-	int i, r = machine_cmd_parse(bind_options, ELEMENTSOF(bind_options), argc, argv, &o, 0,
-				     "Usage: hako bind [OPTIONS] NAME HOST-PATH [PATH]\n\n"
-				     "Mount a host directory or file into a running machine at PATH (default HOST-PATH),\n"
-				     "resolved inside it. The host's own mounts do not change.",
-				     &i);
+	int i, r = machine_cmd_parse(
+		       bind_options, ELEMENTSOF(bind_options), argc, argv, &o, 0,
+		       "Usage: hako bind [OPTIONS] NAME HOST-PATH [PATH]\n\n"
+		       "Mount a host directory or file into a running machine at PATH (default HOST-PATH),\n"
+		       "resolved inside it. The host's own mounts do not change.",
+		       &i);
 	if (r >= 0)
 		return r;
 	if (argc - i < 2 || argc - i > 3) {
-		log_error("expected NAME, a host path and an optional path in the machine (hako bind --help)");
+		log_error(
+			"expected NAME, a host path and an optional path in the machine (hako bind --help)");
 		return EXIT_HAKO_USAGE;
 	}
-	struct machine_bind b = { .host_path = argv[i + 1], .machine_path = argv[argc - i == 3 ? i + 2 : i + 1],
-				  .read_only = o.read_only, .mkdir = o.mkdir };
+	struct machine_bind b = { .host_path = argv[i + 1],
+				  .machine_path = argv[argc - i == 3 ? i + 2 : i + 1],
+				  .read_only = o.read_only,
+				  .mkdir = o.mkdir };
 	if (!absolute("mount point", b.machine_path))
 		return EXIT_HAKO_USAGE;
 	b.leader = running_leader(argv[i]);

@@ -32,7 +32,10 @@ char *image_path(const char *name, const char *suffix)
 	return hako_path(HAKO_DIR_IMAGES, "%s%s", name, suffix ? suffix : "");
 }
 
-int image_check_name(const char *name) { return machine_check_name("image", name); }
+int image_check_name(const char *name)
+{
+	return machine_check_name("image", name);
+}
 
 /* An image in use by a running machine may not be renamed, removed or overwritten. */
 int image_check_not_running(const char *name)
@@ -106,7 +109,8 @@ static int image_list(int argc, char **argv)
 		char when[64] = "-";
 		if (p && stat(p, &st) == 0) {
 			struct tm tm;
-			strftime(when, sizeof(when), "%a %Y-%m-%d %H:%M:%S %Z", localtime_r(&st.st_mtime, &tm));
+			strftime(when, sizeof(when), "%a %Y-%m-%d %H:%M:%S %Z",
+				 localtime_r(&st.st_mtime, &tm));
 		}
 		printf("%-*s directory %-3s %s\n", w, *n, p && access(p, W_OK) == 0 ? "no" : "yes", when);
 	}
@@ -139,7 +143,8 @@ static int copy_to(int s, const char *tmp, const char *dst)
  * took it along). */
 static int copy_settings(const char *from, const char *to)
 {
-	_cleanup_free_ char *src = image_path(from, ".nspawn"), *dst = image_path(to, ".nspawn"), *text = NULL;
+	_cleanup_free_ char *src = image_path(from, ".nspawn"), *dst = image_path(to, ".nspawn"),
+			    *text = NULL;
 	if (!src || !dst)
 		return -ENOMEM;
 	int r = read_file(src, &text, NULL);
@@ -248,7 +253,7 @@ static const struct {
 	const char *distro, *tool, *release, *package;
 	/* argv after the tool: %R release, %D directory */
 	const char *args[8];
-// clang-format off
+	// clang-format off
 } bootstraps[] = {
 	{ "debian", "debootstrap", "bookworm", "debootstrap",
 	  { "--include=systemd,systemd-sysv,dbus", "%R", "%D", "http://deb.debian.org/debian" } },
@@ -331,7 +336,8 @@ static int image_bootstrap(int argc, char **argv)
 		else if (!name && argv[i][0] != '-')
 			name = argv[i];
 		else {
-			log_error("usage: hako image bootstrap NAME --distro=debian|ubuntu|arch|fedora [--release=R]");
+			log_error(
+				"usage: hako image bootstrap NAME --distro=debian|ubuntu|arch|fedora [--release=R]");
 			return EXIT_HAKO_USAGE;
 		}
 	}
@@ -340,7 +346,8 @@ static int image_bootstrap(int argc, char **argv)
 		if (streq(bootstraps[i].distro, distro))
 			b = i;
 	if (!name || b == ELEMENTSOF(bootstraps)) {
-		log_error("usage: hako image bootstrap NAME --distro=debian|ubuntu|arch|fedora [--release=R]");
+		log_error(
+			"usage: hako image bootstrap NAME --distro=debian|ubuntu|arch|fedora [--release=R]");
 		return EXIT_HAKO_USAGE;
 	}
 	if (release && !release_valid(release)) {
@@ -350,8 +357,8 @@ static int image_bootstrap(int argc, char **argv)
 	if (image_check_name(name) < 0 || image_check_exists(name, false) < 0)
 		return EXIT_HAKO_USAGE;
 	if (!in_path(bootstraps[b].tool)) {
-		log_error("%s is needed to bootstrap %s and is not installed (package %s)", bootstraps[b].tool,
-			  distro, bootstraps[b].package);
+		log_error("%s is needed to bootstrap %s and is not installed (package %s)",
+			  bootstraps[b].tool, distro, bootstraps[b].package);
 		return EXIT_HAKO_FAILED;
 	}
 	_cleanup_free_ char *tmp = image_path(name, ".bootstrap-tmp"), *dst = image_path(name, NULL);
@@ -364,7 +371,8 @@ static int image_bootstrap(int argc, char **argv)
 	if (r < 0) {
 		(void)rm_rf(tmp);
 		if (r == -EIO)
-			log_error("%s failed for image %s (its messages are above)", bootstraps[b].tool, name);
+			log_error("%s failed for image %s (its messages are above)", bootstraps[b].tool,
+				  name);
 		else
 			log_errno(r, "%s failed for image %s", bootstraps[b].tool, name);
 		return EXIT_HAKO_FAILED;

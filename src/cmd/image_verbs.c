@@ -46,9 +46,7 @@ static bool image_running(const char *name)
 	return running;
 }
 
-
 /* ---- read-only ---- */
-
 
 int image_read_only(int argc, char **argv)
 {
@@ -112,11 +110,14 @@ int image_clean(int argc, char **argv)
 	}
 	_cleanup_closedir_ DIR *d = opendir(hako_dir(HAKO_DIR_IMAGES));
 	if (!d)
-		return errno == ENOENT ? 0 : (log_errno(-errno, "cannot read %s", hako_dir(HAKO_DIR_IMAGES)), EXIT_HAKO_FAILED);
+		return errno == ENOENT ? 0
+				       : (log_errno(-errno, "cannot read %s", hako_dir(HAKO_DIR_IMAGES)),
+					  EXIT_HAKO_FAILED);
 	_cleanup_strv_free_ char **names = NULL;
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && to_clean(dirfd(d), de->d_name, all) && strv_push(&names, de->d_name) < 0)
+		if (de->d_type == DT_DIR && to_clean(dirfd(d), de->d_name, all) &&
+		    strv_push(&names, de->d_name) < 0)
 			return EXIT_HAKO_FAILED;
 	strv_sort(names);
 	for (char **n = names; n && *n; n++) {
@@ -154,7 +155,8 @@ int image_set_limit(int argc, char **argv)
 	if (streq(argv[2], "-") || streq(argv[2], "infinity"))
 		bytes = UINT64_MAX;
 	else if (parse_size(argv[2], &bytes) < 0) {
-		log_error("invalid size %s: expected bytes with an optional K, M, G or T, or infinity", argv[2]);
+		log_error("invalid size %s: expected bytes with an optional K, M, G or T, or infinity",
+			  argv[2]);
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_close_ int fd = open_image(argv[1]);
@@ -166,7 +168,8 @@ int image_set_limit(int argc, char **argv)
 		return log_errno(-errno, "cannot inspect image %s", argv[1]), EXIT_HAKO_FAILED;
 	/* A subvolume's root directory is inode 256 (BTRFS_FIRST_FREE_OBJECTID). */
 	if (sfs.f_type != BTRFS_SUPER_MAGIC || st.st_ino != 256) {
-		log_error("cannot limit image %s: limits are btrfs quotas, and it is not a btrfs subvolume", argv[1]);
+		log_error("cannot limit image %s: limits are btrfs quotas, and it is not a btrfs subvolume",
+			  argv[1]);
 		return EXIT_HAKO_FAILED;
 	}
 	int r = btrfs_set_limit(fd, bytes);
@@ -230,12 +233,14 @@ static int image_describe(int argc, char **argv, bool status)
 			return r == -ENOENT || r == -EINVAL ? EXIT_HAKO_USAGE : EXIT_HAKO_FAILED;
 		}
 		if (status)
-			printf("%s%s\n%10s: directory\n%10s: %s\n%10s: %s\n%10s: %s\n%10s: %s\n", i > 1 ? "\n" : "",
-			       argv[i], "Type", "Path", in.path, "RO", in.read_only ? "read-only" : "writable",
-			       "Created", in.created, "Modified", in.modified);
+			printf("%s%s\n%10s: directory\n%10s: %s\n%10s: %s\n%10s: %s\n%10s: %s\n",
+			       i > 1 ? "\n" : "", argv[i], "Type", "Path", in.path, "RO",
+			       in.read_only ? "read-only" : "writable", "Created", in.created, "Modified",
+			       in.modified);
 		else
 			printf("%sName=%s\nPath=%s\nType=directory\nReadOnly=%s\nCreationTimestamp=%s\nModificationTimestamp=%s\n",
-			       i > 1 ? "\n" : "", argv[i], in.path, in.read_only ? "yes" : "no", in.created, in.modified);
+			       i > 1 ? "\n" : "", argv[i], in.path, in.read_only ? "yes" : "no", in.created,
+			       in.modified);
 		free(in.path);
 	}
 	return 0;
@@ -251,7 +256,7 @@ int image_show(int argc, char **argv) { return image_describe(argc, argv, false)
 /* hako VERB ARGS... runs hako image SUB ARGS... */
 static const struct {
 	const char *verb, *sub, *args, *summary;
-// clang-format off
+	// clang-format off
 } image_aliases[] = {
 	{ "list-images", "list", "", "List the images (hako image list)" },
 	{ "image-status", "status", "NAME...", "Show images' type, path, read-only flag and times" },

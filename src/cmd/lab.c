@@ -25,7 +25,10 @@ struct up_cfg {
 	bool all;
 };
 
-static void up_cfg_done(struct up_cfg *c) { free(c->host); }
+static void up_cfg_done(struct up_cfg *c)
+{
+	free(c->host);
+}
 
 // clang-format off
 static const struct opt up_options[] = {
@@ -154,7 +157,8 @@ static int lab_cmd_list(int argc, char **argv)
 			continue;
 		}
 		printf("%-20s %-10s %zu nodes, %zu NATs, %zu routers, %zu networks\n", *n,
-		       lab_is_up(*n) ? "up" : "incomplete", t->n_nodes, t->n_nats, t->n_routers, t->n_networks);
+		       lab_is_up(*n) ? "up" : "incomplete", t->n_nodes, t->n_nats, t->n_routers,
+		       t->n_networks);
 	}
 	return 0;
 }

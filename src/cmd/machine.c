@@ -28,8 +28,8 @@
 
 #define STOP_GRACE_USEC (5 * 1000000ULL)
 
-int machine_cmd_parse(const struct opt *table, size_t n, int argc, char **argv, void *target,
-		      unsigned flags, const char *usage, int *ret_index)
+int machine_cmd_parse(const struct opt *table, size_t n, int argc, char **argv, void *target, unsigned flags,
+		      const char *usage, int *ret_index)
 {
 	const struct opt_group g[] = { { NULL, table, n } };
 	int i = opts_parse(g, 1, argc, argv, target, flags, usage, NULL);
@@ -86,8 +86,9 @@ static int default_directory(struct run_config *cfg)
 	if (fd >= 0 && fd_get_immutable(fd, &immutable) == 0 && immutable)
 		cfg->read_only = true;
 	if (hako_dir_open_to_others(HAKO_DIR_IMAGES))
-		log_warning("%s is open to other users: setuid files written by -U machines can be run by them (chmod 0700 it)",
-			    hako_dir(HAKO_DIR_IMAGES));
+		log_warning(
+			"%s is open to other users: setuid files written by -U machines can be run by them (chmod 0700 it)",
+			hako_dir(HAKO_DIR_IMAGES));
 	return 0;
 }
 
@@ -233,7 +234,7 @@ static const struct {
 	enum control_verb verb;
 	bool wait;
 	const char *summary;
-// clang-format off
+	// clang-format off
 } stop_verbs[] = {
 	{ "stop", CTL_POWEROFF, true, "Shut the machines down in order (kill them after --timeout=), and wait" },
 	{ "poweroff", CTL_POWEROFF, true, "Shut the machines down in order (kill them after --timeout=), and wait" },
@@ -332,9 +333,10 @@ int cmd_shell(int argc, char **argv)
 {
 	struct shell_opts o = { 0 };
 	int i, r = machine_cmd_parse(shell_options, ELEMENTSOF(shell_options), argc, argv, &o,
-				 OPTS_STOP_AT_ARG,
-				 "Usage: hako shell [OPTIONS] [USER@]NAME [COMMAND [ARGS...]]\n\n"
-				 "Run a login shell or COMMAND inside a running machine.", &i);
+				     OPTS_STOP_AT_ARG,
+				     "Usage: hako shell [OPTIONS] [USER@]NAME [COMMAND [ARGS...]]\n\n"
+				     "Run a login shell or COMMAND inside a running machine.",
+				     &i);
 	_cleanup_free_ char *uid = o.uid;
 	_cleanup_strv_free_ char **setenv = o.setenv;
 	if (r >= 0)
@@ -385,9 +387,11 @@ static int login_getty(const char *name)
 
 int cmd_login(int argc, char **argv)
 {
-	int i, r = machine_cmd_parse(NULL, 0, argc, argv, NULL, 0,
-				 "Usage: hako login NAME\n\nLog in on a new getty of a running machine with systemd, or attach to its console; "
-				 "^] three times within 1s detaches.", &i);
+	int i, r = machine_cmd_parse(
+		       NULL, 0, argc, argv, NULL, 0,
+		       "Usage: hako login NAME\n\nLog in on a new getty of a running machine with systemd, or attach to its console; "
+		       "^] three times within 1s detaches.",
+		       &i);
 	if (r >= 0)
 		return r;
 	if (argc - i != 1)
@@ -401,7 +405,8 @@ int cmd_login(int argc, char **argv)
 	r = ask_one(argv[i], &req, &conn, &master);
 	if (r != 0)
 		return r;
-	fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit session.\n", argv[i]);
+	fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit session.\n",
+		argv[i]);
 	relay_terminal(master, conn, true);
 	close(master);
 	close(conn);

@@ -134,9 +134,11 @@ static int apply_now(int argc, char **argv, int i, bool enable)
 static int set_enabled(int argc, char **argv, bool enable)
 {
 	struct enable_opts o = { 0 };
-	int i, r = machine_cmd_parse(enable_options, ELEMENTSOF(enable_options), argc, argv, &o, 0,
-				 enable ? "Usage: hako enable [--now] NAME...\n\nStart the machines at boot."
-					: "Usage: hako disable [--now] NAME...\n\nNo longer start the machines at boot.", &i);
+	int i, r = machine_cmd_parse(
+		       enable_options, ELEMENTSOF(enable_options), argc, argv, &o, 0,
+		       enable ? "Usage: hako enable [--now] NAME...\n\nStart the machines at boot."
+			      : "Usage: hako disable [--now] NAME...\n\nNo longer start the machines at boot.",
+		       &i);
 	if (r >= 0)
 		return r;
 	if (i >= argc) {

@@ -36,7 +36,7 @@ struct info {
 	char *machine_id; /* the guest's /etc/machine-id, NULL if none */
 	char *cgroup;     /* as systemd names it */
 	char **addresses;
-	char *used_by;    /* PHASE_IN_USE: the machine that runs on the tree */
+	char *used_by; /* PHASE_IN_USE: the machine that runs on the tree */
 	bool has_memory, has_tasks;
 	uint64_t memory, tasks;
 };
@@ -118,15 +118,22 @@ static void info_load_usage(struct info *in)
 	in->has_tasks = machine_tasks(dirs, &in->tasks) >= 0;
 }
 
-static const char *or_dash(const char *s) { return s && *s ? s : "-"; }
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
 
 /* A missing value is "" here, as in systemctl show's output. */
-static void put_json(const char *s) { json_string(stdout, s ? s : ""); }
+static void put_json(const char *s)
+{
+	json_string(stdout, s ? s : "");
+}
 
 /* The columns of hako list, machinectl's; STATE only with --all, where stopped machines (the
  * images) and starting ones are listed too. */
 enum { COL_MACHINE, COL_CLASS, COL_SERVICE, COL_STATE, COL_OS, COL_VERSION, COL_ADDRESSES, N_COLS };
-static const char *const list_headers[N_COLS] = { "MACHINE", "CLASS", "SERVICE", "STATE", "OS", "VERSION", "ADDRESSES" };
+static const char *const list_headers[N_COLS] = { "MACHINE", "CLASS",   "SERVICE",  "STATE",
+						  "OS",      "VERSION", "ADDRESSES" };
 #define LIST_CELL 256
 
 /* The addresses shown: max of them (-1: all), "…" after them when there are more. */
@@ -145,8 +152,13 @@ static void format_addresses(char *const *addresses, int max, char *buf, size_t 
 static void list_row(const struct info *in, int max_addresses, char cells[N_COLS][LIST_CELL])
 {
 	bool image = in->phase == PHASE_STOPPED || in->phase == PHASE_IN_USE;
-	const char *v[N_COLS] = { in->st.name, "container", image ? "-" : "hako",
-				  phase_names[in->phase], or_dash(in->os), or_dash(in->version), "" };
+	const char *v[N_COLS] = { in->st.name,
+				  "container",
+				  image ? "-" : "hako",
+				  phase_names[in->phase],
+				  or_dash(in->os),
+				  or_dash(in->version),
+				  "" };
 	for (size_t c = 0; c < COL_ADDRESSES; c++)
 		snprintf(cells[c], LIST_CELL, "%s", v[c]);
 	format_addresses(in->addresses, max_addresses, cells[COL_ADDRESSES], LIST_CELL);
@@ -181,7 +193,10 @@ struct list_opts {
 	char **props;      /* show -p: the properties to print, NULL for all */
 };
 
-static void list_opts_done(struct list_opts *o) { strv_free(o->props); }
+static void list_opts_done(struct list_opts *o)
+{
+	strv_free(o->props);
+}
 
 /* Whether column c is printed. */
 static bool list_column(const struct list_opts *o, size_t c)
@@ -204,7 +219,7 @@ static void list_table(struct info *infos, size_t n, const struct list_opts *o)
 			printf("No machines.\n");
 		return;
 	}
-	char (*cells)[N_COLS][LIST_CELL] = calloc(n, sizeof(*cells));
+	char(*cells)[N_COLS][LIST_CELL] = calloc(n, sizeof(*cells));
 	size_t w[N_COLS];
 	if (!cells)
 		return;
@@ -327,7 +342,7 @@ int cmd_list(int argc, char **argv)
 {
 	struct list_opts o = { .max_addresses = 1 };
 	int i, r = machine_cmd_parse(list_options, ELEMENTSOF(list_options), argc, argv, &o, 0,
-				 "Usage: hako list [OPTIONS]\n\nList the running machines.", &i);
+				     "Usage: hako list [OPTIONS]\n\nList the running machines.", &i);
 	if (r >= 0)
 		return r;
 	if (i < argc) {
@@ -467,8 +482,9 @@ static int load_one(int argc, char **argv, int i, struct info *in)
 int cmd_show(int argc, char **argv)
 {
 	_cleanup_(list_opts_done) struct list_opts o = { 0 };
-	int i, r = machine_cmd_parse(show_options, ELEMENTSOF(show_options), argc, argv, &o, 0,
-				 "Usage: hako show [OPTIONS] NAME\n\nShow a running machine's properties.", &i);
+	int i, r = machine_cmd_parse(
+		       show_options, ELEMENTSOF(show_options), argc, argv, &o, 0,
+		       "Usage: hako show [OPTIONS] NAME\n\nShow a running machine's properties.", &i);
 	if (r >= 0)
 		return r;
 	struct info in = { 0 };
@@ -554,9 +570,11 @@ static void print_log_tail(const char *name)
 int cmd_status(int argc, char **argv)
 {
 	struct list_opts o = { 0 };
-	int i, r = machine_cmd_parse(show_options + 4, 1, argc, argv, &o, 0,
-				 "Usage: hako status NAME\n\nShow a running machine's status and the last lines of its log;\n"
-				 "of a stopped machine, its log's last lines.", &i);
+	int i, r = machine_cmd_parse(
+		       show_options + 4, 1, argc, argv, &o, 0,
+		       "Usage: hako status NAME\n\nShow a running machine's status and the last lines of its log;\n"
+		       "of a stopped machine, its log's last lines.",
+		       &i);
 	if (r >= 0)
 		return r;
 	struct info in = { 0 };
@@ -595,10 +613,12 @@ static const struct opt log_options[] = {
 int cmd_log(int argc, char **argv)
 {
 	struct log_opts o = { 0 };
-	int i, r = machine_cmd_parse(log_options, ELEMENTSOF(log_options), argc, argv, &o, 0,
-				 "Usage: hako log [-n N] NAME\n\n"
-				 "Show a machine's log: what its console printed while nobody was logged in, when it\n"
-				 "started and how PID 1 ended. It is kept after the machine stops (the last 64-128 KiB).", &i);
+	int i, r = machine_cmd_parse(
+		       log_options, ELEMENTSOF(log_options), argc, argv, &o, 0,
+		       "Usage: hako log [-n N] NAME\n\n"
+		       "Show a machine's log: what its console printed while nobody was logged in, when it\n"
+		       "started and how PID 1 ended. It is kept after the machine stops (the last 64-128 KiB).",
+		       &i);
 	if (r >= 0)
 		return r;
 	if (argc - i != 1)

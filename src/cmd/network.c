@@ -21,7 +21,10 @@ static const char create_usage[] =
 	"Defines network NAME and brings it up: a bridge hk-NAME with the gateway address, forwarding,\n"
 	"NAT, port forwards of containers started with --network=NAME, optionally DHCP/DNS (dnsmasq).";
 
-static void network_def_donep(struct network_def *d) { network_def_done(d); }
+static void network_def_donep(struct network_def *d)
+{
+	network_def_done(d);
+}
 
 static int lock_or_fail(void)
 {
@@ -255,7 +258,8 @@ static int do_list(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-12s %-5s %-18s %-15s %-24s %s\n", "NAME", "STATE", "SUBNET", "GATEWAY", "IPV6", "MODE");
+		printf("%-12s %-5s %-18s %-15s %-24s %s\n", "NAME", "STATE", "SUBNET", "GATEWAY", "IPV6",
+		       "MODE");
 	for (char **n = names; n && *n; n++) {
 		_cleanup_(network_def_donep) struct network_def d = { 0 };
 		if (network_load(*n, &d) < 0)
@@ -324,8 +328,9 @@ int cmd_network(int argc, char **argv)
 {
 	static const struct command_family network = {
 		.name = "network",
-		.about = "Managed networks: a bridge hk-NAME with the gateway address, forwarding, NAT, port\n"
-			 "forwards of containers started with --network=NAME, optionally DHCP/DNS (dnsmasq).",
+		.about =
+			"Managed networks: a bridge hk-NAME with the gateway address, forwarding, NAT, port\n"
+			"forwards of containers started with --network=NAME, optionally DHCP/DNS (dnsmasq).",
 		.commands = subcommands,
 		.n_commands = ELEMENTSOF(subcommands),
 		.more_help = create_options_help,

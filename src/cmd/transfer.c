@@ -90,7 +90,8 @@ static const struct verb pull_tar = { pull_options, ELEMENTSOF(pull_options), 1,
 /* 0: go on; -ECANCELED: --help was shown; else a usage error, logged. */
 static int parse(const struct verb *v, int argc, char **argv, struct topts *o)
 {
-	_cleanup_free_ char *usage = xasprintf("Usage: hako %s [OPTIONS] %s\n\n%s", argv[0], v->operands, v->about);
+	_cleanup_free_ char *usage =
+		xasprintf("Usage: hako %s [OPTIONS] %s\n\n%s", argv[0], v->operands, v->about);
 	if (!usage)
 		return -ENOMEM;
 	const struct opt_group g[] = { { NULL, v->options, v->n_options } };
@@ -108,7 +109,10 @@ static int parse(const struct verb *v, int argc, char **argv, struct topts *o)
 }
 
 /* hako's exit status for a parse() that did not go on. */
-static int parse_status(int r) { return r == -ECANCELED ? 0 : EXIT_HAKO_USAGE; }
+static int parse_status(int r)
+{
+	return r == -ECANCELED ? 0 : EXIT_HAKO_USAGE;
+}
 
 /* NAME as given, or as machinectl derives it from the source's file name; with force an existing
  * image NAME will be replaced, unless a machine runs on it. */
@@ -165,7 +169,8 @@ static void collect_unfinished(void)
 	}
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && (startswith(de->d_name, ".tar-") || startswith(de->d_name, ".fs-")))
+		if (de->d_type == DT_DIR &&
+		    (startswith(de->d_name, ".tar-") || startswith(de->d_name, ".fs-")))
 			collect_one(images, de->d_name);
 }
 
@@ -288,8 +293,8 @@ int cmd_import_tar(int argc, char **argv)
 	_cleanup_free_ char *name = NULL;
 	if (pick_name(a.op[1], a.op[0], a.force, &name) < 0)
 		return EXIT_HAKO_USAGE;
-	_cleanup_close_ int fd = std_in ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)
-				       : open(a.op[0], O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd =
+		std_in ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3) : open(a.op[0], O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		log_errno(-errno, "cannot open %s", a.op[0]);
 		return EXIT_HAKO_FAILED;
@@ -473,7 +478,8 @@ static int fetch_sums(const char *url, char **ret_url, char **ret_sums)
 }
 
 /* sums (from sums_url) names file, downloaded from url, with the digest got. */
-static int check_sum(const char *sums_url, const char *sums, const char *url, const char *file, const char *got)
+static int check_sum(const char *sums_url, const char *sums, const char *url, const char *file,
+		     const char *got)
 {
 	char want[65];
 	int r = sha256sums_find(sums, file, want);
@@ -626,7 +632,9 @@ int cmd_pull_tar(int argc, char **argv)
 	int verify = parse_verify(a.verify);
 	if (verify < 0)
 		return EXIT_HAKO_USAGE;
-	_cleanup_(pulled_done) struct pulled p = { .url = a.op[0], .file = url_last_component(a.op[0]), .fd = -1 };
+	_cleanup_(pulled_done) struct pulled p = { .url = a.op[0],
+						   .file = url_last_component(a.op[0]),
+						   .fd = -1 };
 	_cleanup_free_ char *name = NULL;
 	if (!(startswith(p.url, "http://") || startswith(p.url, "https://")) || !p.file) {
 		log_error("invalid URL %s (http:// or https://, naming a file)", p.url);
@@ -642,8 +650,10 @@ int cmd_pull_tar(int argc, char **argv)
 
 int cmd_raw_refused(int argc, char **argv)
 {
-	_cleanup_free_ char *usage = xasprintf("Usage: hako %s\n\nNot offered: raw disk images are not supported, "
-					       "as hako runs directory trees.", argv[0]);
+	_cleanup_free_ char *usage =
+		xasprintf("Usage: hako %s\n\nNot offered: raw disk images are not supported, "
+			  "as hako runs directory trees.",
+			  argv[0]);
 	if (!usage)
 		return EXIT_HAKO_FAILED;
 	/* Any other option is machinectl's for raw images: the one line below answers them all. */
@@ -653,6 +663,7 @@ int cmd_raw_refused(int argc, char **argv)
 			return 0;
 		}
 	log_error("%s: raw disk images are not supported: hako runs directory trees (use %.*s-tar, or "
-		  "import-fs on a mounted image)", argv[0], (int)strcspn(argv[0], "-"), argv[0]);
+		  "import-fs on a mounted image)",
+		  argv[0], (int)strcspn(argv[0], "-"), argv[0]);
 	return EXIT_HAKO_USAGE;
 }

@@ -157,7 +157,9 @@ static int add_user(struct container *c, const struct guest_dbs *g, const char *
 	*u = (struct bound_user){ .home_tree = -1 };
 	int r = lookup_host(name, u);
 	if (r == -ESRCH || r == -ENOENT) {
-		log_error("--bind-user=%s: %s", name, r == -ESRCH ? "no such user on the host" : "its primary group is unknown on the host");
+		log_error("--bind-user=%s: %s", name,
+			  r == -ESRCH ? "no such user on the host"
+				      : "its primary group is unknown on the host");
 		return -EINVAL;
 	}
 	if (r < 0)
@@ -169,7 +171,8 @@ static int add_user(struct container *c, const struct guest_dbs *g, const char *
 	}
 	uint32_t id;
 	if (pick_id(b, g, &id) < 0) {
-		log_error("--bind-user=%s: no free id left in %u..%u", name, BINDUSER_ID_FIRST, BINDUSER_ID_LAST);
+		log_error("--bind-user=%s: no free id left in %u..%u", name, BINDUSER_ID_FIRST,
+			  BINDUSER_ID_LAST);
 		return -EINVAL;
 	}
 	u->id = id;
@@ -306,7 +309,7 @@ static const struct record_kind {
 	bool group; /* named after the group */
 	bool (*wanted)(const struct bound_user *u);
 	void (*write)(FILE *f, const struct bound_user *u);
-// clang-format off
+	// clang-format off
 } record_kinds[] = {
 	{ "user", 0644, false, always, write_user_public },
 	/* The password hash only for the container's root, as in nspawn. */
@@ -355,8 +358,8 @@ static int write_records(int nfd, const struct bound_users *b)
 				continue;
 			int r = write_record(dir, &b->v[i], &record_kinds[k]);
 			if (r < 0)
-				return log_errno(r, "--bind-user=%s: cannot write its %s record", b->v[i].name,
-						 record_kinds[k].suffix);
+				return log_errno(r, "--bind-user=%s: cannot write its %s record",
+						 b->v[i].name, record_kinds[k].suffix);
 		}
 	return 0;
 }

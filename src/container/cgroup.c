@@ -35,7 +35,7 @@ static const struct property_info {
 	const char *v1_file;
 	const char *bus_name;
 	char bus_type;
-// clang-format off
+	// clang-format off
 } properties[_CG_PROPERTY_MAX] = {
 	[CG_MEMORY_MAX] = { "MemoryMax", KIND_SIZE, CTRL_MEMORY, "memory.max", "memory.limit_in_bytes", "MemoryMax", 't' },
 	[CG_MEMORY_HIGH] = { "MemoryHigh", KIND_SIZE, CTRL_MEMORY, "memory.high", "memory.soft_limit_in_bytes", "MemoryHigh", 't' },
@@ -149,8 +149,8 @@ bool cgroup_limits_any(const struct cgroup_limits *l)
 	return false;
 }
 
-int cgroup_property_file(enum cgroup_property p, enum cgroup_version v, uint64_t value,
-			 const char **ret_file, char *buf, size_t size)
+int cgroup_property_file(enum cgroup_property p, enum cgroup_version v, uint64_t value, const char **ret_file,
+			 char *buf, size_t size)
 {
 	const struct property_info *info = &properties[p];
 	bool inf = value == CG_INFINITY;
@@ -166,7 +166,8 @@ int cgroup_property_file(enum cgroup_property p, enum cgroup_version v, uint64_t
 		return 0;
 	}
 	case CG_CPU_WEIGHT: /* v1 shares: weight 100 <-> 1024 shares (systemd's conversion) */
-		snprintf(buf, size, "%llu", (unsigned long long)(v == CGROUP_V2 ? value : value * 1024 / 100));
+		snprintf(buf, size, "%llu",
+			 (unsigned long long)(v == CGROUP_V2 ? value : value * 1024 / 100));
 		return 0;
 	case CG_MEMORY_MAX:
 	case CG_MEMORY_HIGH:
@@ -220,8 +221,8 @@ static size_t cpu_mask(const cpu_set_t *set, uint8_t *buf, size_t size)
 	return n;
 }
 
-size_t cgroup_unit_properties(const struct cgroup_limits *l, struct unit_property *props,
-			      uint8_t *cpus, size_t cpus_size)
+size_t cgroup_unit_properties(const struct cgroup_limits *l, struct unit_property *props, uint8_t *cpus,
+			      size_t cpus_size)
 {
 	size_t n = 0;
 	for (size_t p = 0; p < _CG_PROPERTY_MAX; p++) {
@@ -231,8 +232,9 @@ size_t cgroup_unit_properties(const struct cgroup_limits *l, struct unit_propert
 	}
 	if (l && l->has_cpu_affinity) {
 		size_t bytes = cpu_mask(&l->cpu_affinity, cpus, cpus_size);
-		props[n++] = (struct unit_property){ .name = "AllowedCPUs", .type = 'a', .bytes = cpus,
-						     .n_bytes = bytes };
+		props[n++] = (struct unit_property){
+			.name = "AllowedCPUs", .type = 'a', .bytes = cpus, .n_bytes = bytes
+		};
 	}
 	return n;
 }
@@ -240,16 +242,16 @@ size_t cgroup_unit_properties(const struct cgroup_limits *l, struct unit_propert
 /* --- hierarchies --- */
 
 struct hierarchy {
-	char *path;             /* the container's cgroup directory, NULL if unused */
-	char *parent;           /* its "hako" parent, removed too when empty */
+	char *path;   /* the container's cgroup directory, NULL if unused */
+	char *parent; /* its "hako" parent, removed too when empty */
 	enum cgroup_version version;
 };
 
 struct cgroup {
-	struct hierarchy v2;               /* the unified hierarchy, when mounted */
-	struct hierarchy v1[_CTRL_MAX];    /* v1 hierarchies used for controllers v2 lacks */
+	struct hierarchy v2;            /* the unified hierarchy, when mounted */
+	struct hierarchy v1[_CTRL_MAX]; /* v1 hierarchies used for controllers v2 lacks */
 	bool v2_has[_CTRL_MAX];
-	char *unit;                        /* the scope systemd made for it, stopped at the end */
+	char *unit; /* the scope systemd made for it, stopped at the end */
 };
 
 /* The cgroup of pid (0: hako) in the hierarchy named by key ("" for v2, "memory" for v1) in
@@ -257,7 +259,7 @@ struct cgroup {
 static int cgroup_of(pid_t pid, const char *key, char **ret)
 {
 	_cleanup_free_ char *data = NULL, *file = pid ? xasprintf("/proc/%d/cgroup", (int)pid)
-							: strdup("/proc/self/cgroup");
+						      : strdup("/proc/self/cgroup");
 	if (!file)
 		return -ENOMEM;
 	int r = read_file(file, &data, NULL);
@@ -298,7 +300,8 @@ static int find_mounts(char **ret_v2, char *ret_v1[_CTRL_MAX])
 		for (int c = 0; c < _CTRL_MAX; c++) {
 			char *s2 = NULL;
 			for (char *o = opts, *tok; (tok = strtok_r(o, ",", &s2)); o = NULL)
-				if (streq(tok, controller_names[c]) && !ret_v1[c] && !(ret_v1[c] = strdup(mnt)))
+				if (streq(tok, controller_names[c]) && !ret_v1[c] &&
+				    !(ret_v1[c] = strdup(mnt)))
 					return -ENOMEM;
 			/* strtok_r consumed opts; re-read it for the next controller */
 			sscanf(sep + 3, "%*s %*s %1023s", opts);
@@ -538,8 +541,8 @@ static int v2_base(const char *mount, const char *own, const bool enable[_CTRL_M
 }
 
 /* Makes <mount><own>/<parent_name()>/<machine>; v2 also enables the wanted controllers down the path. */
-static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char *mount,
-			  const char *own, const char *machine, const bool enable[_CTRL_MAX])
+static int make_hierarchy(struct hierarchy *h, enum cgroup_version v, const char *mount, const char *own,
+			  const char *machine, const bool enable[_CTRL_MAX])
 {
 	h->version = v;
 	h->parent = xasprintf("%s%s/%s", mount, streq(own, "/") ? "" : own, parent_name());
@@ -611,8 +614,8 @@ static struct hierarchy *hierarchy_for(struct cgroup *cg, enum cgroup_controller
 }
 
 /* The container's cgroup in the v2 hierarchy at mount, with the wanted controllers it offers. */
-static int setup_v2(struct cgroup *cg, const char *mount, const char *machine,
-		    const bool wanted[_CTRL_MAX], bool keep_unit)
+static int setup_v2(struct cgroup *cg, const char *mount, const char *machine, const bool wanted[_CTRL_MAX],
+		    bool keep_unit)
 {
 	_cleanup_free_ char *own = NULL, *own_dir = NULL, *base = NULL;
 	/* A test-made v2 mount (HAKO_CGROUP_ROOT) is the same kernel hierarchy as the host's unified
@@ -644,7 +647,7 @@ static int setup_v1(struct cgroup *cg, char *const v1[_CTRL_MAX], const char *ma
 			continue;
 		if (!v1[c]) {
 			if (!limited[c])
-				continue; /* only for accounting: measured nowhere, fine */
+				continue;   /* only for accounting: measured nowhere, fine */
 			return -EOPNOTSUPP; /* no hierarchy offers this controller */
 		}
 		_cleanup_free_ char *own = NULL;
@@ -658,8 +661,7 @@ static int setup_v1(struct cgroup *cg, char *const v1[_CTRL_MAX], const char *ma
 	return 0;
 }
 
-static int setup_layout(struct cgroup *cg, const char *machine, const struct cgroup_limits *l,
-			bool keep_unit)
+static int setup_layout(struct cgroup *cg, const char *machine, const struct cgroup_limits *l, bool keep_unit)
 {
 	_cleanup_free_ char *v2 = NULL;
 	_cleanup_(v1_mounts_free) char *v1[_CTRL_MAX] = {};
@@ -730,10 +732,11 @@ int cgroup_create(const struct cgroup_request *req, struct cgroup **ret)
 	/* v1 memory: swap must not let a hog escape MemoryMax. The file exists only with swap
 	 * accounting; without it there is nothing to escape through. */
 	if (l && l->set[CG_MEMORY_MAX] && cg->v1[CTRL_MEMORY].path) {
-		_cleanup_free_ char *p = xasprintf("%s/memory.memsw.limit_in_bytes", cg->v1[CTRL_MEMORY].path);
+		_cleanup_free_ char *p =
+			xasprintf("%s/memory.memsw.limit_in_bytes", cg->v1[CTRL_MEMORY].path);
 		char buf[32];
-		snprintf(buf, sizeof(buf), "%lld", l->value[CG_MEMORY_MAX] == CG_INFINITY ? -1LL
-						 : (long long)l->value[CG_MEMORY_MAX]);
+		snprintf(buf, sizeof(buf), "%lld",
+			 l->value[CG_MEMORY_MAX] == CG_INFINITY ? -1LL : (long long)l->value[CG_MEMORY_MAX]);
 		if (p && access(p, F_OK) == 0)
 			r = write_file(p, buf, O_WRONLY, 0);
 		if (r < 0)
@@ -769,15 +772,20 @@ static int adopt_scope(struct cgroup *cg, pid_t leader)
 
 /* The systemd path: systemd (or machined) makes the scope with the limits as its properties and
  * moves the leader in. */
-int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cgroup **ret,
-		       char **ret_why)
+int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cgroup **ret, char **ret_why)
 {
 	struct unit_property props[_CG_PROPERTY_MAX + 1];
 	uint8_t cpus[CPU_SETSIZE / 8];
 	struct scope_request sr = {
-		.machine = req->machine, .slice = req->slice, .leader = leader,
-		.register_machine = req->register_machine, .directory = req->directory, .uuid = req->uuid,
-		.ifindices = req->ifindices, .n_ifindices = req->n_ifindices, .properties = props,
+		.machine = req->machine,
+		.slice = req->slice,
+		.leader = leader,
+		.register_machine = req->register_machine,
+		.directory = req->directory,
+		.uuid = req->uuid,
+		.ifindices = req->ifindices,
+		.n_ifindices = req->n_ifindices,
+		.properties = props,
 		.n_properties = cgroup_unit_properties(req->limits, props, cpus, sizeof(cpus)),
 	};
 	_cleanup_(cgroup_destroyp) struct cgroup *cg = calloc(1, sizeof(*cg));
@@ -800,8 +808,12 @@ int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cg
 int cgroup_register_unit(const struct cgroup_request *req, pid_t leader, char **ret_why)
 {
 	struct scope_request sr = {
-		.machine = req->machine, .leader = leader, .directory = req->directory,
-		.uuid = req->uuid, .ifindices = req->ifindices, .n_ifindices = req->n_ifindices,
+		.machine = req->machine,
+		.leader = leader,
+		.directory = req->directory,
+		.uuid = req->uuid,
+		.ifindices = req->ifindices,
+		.n_ifindices = req->n_ifindices,
 	};
 	return systemd_register_machine(&sr, ret_why);
 }

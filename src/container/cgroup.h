@@ -38,8 +38,8 @@ enum cgroup_property {
 struct cgroup_limits {
 	uint64_t value[_CG_PROPERTY_MAX]; /* the parsed value, CG_INFINITY for "infinity" */
 	bool set[_CG_PROPERTY_MAX];
-	bool has_cpu_affinity;            /* --cpu-affinity= given */
-	bool accounting;                  /* memory and tasks measured even without limits (machines:
+	bool has_cpu_affinity; /* --cpu-affinity= given */
+	bool accounting;       /* memory and tasks measured even without limits (machines:
 					   * on a hybrid host, a v1 memory and pids cgroup too) */
 	cpu_set_t cpu_affinity;
 };
@@ -55,26 +55,26 @@ enum cgroup_version { CGROUP_V1 = 1, CGROUP_V2 = 2 };
 /* The value written for property p in the given version's file (see the table in cgroup.c):
  * the file name relative to the cgroup dir, and the text. Returns 0, or -EOPNOTSUPP when the
  * version has no file for it. Exposed for unit tests. */
-int cgroup_property_file(enum cgroup_property p, enum cgroup_version v, uint64_t value,
-			 const char **ret_file, char *buf, size_t size);
+int cgroup_property_file(enum cgroup_property p, enum cgroup_version v, uint64_t value, const char **ret_file,
+			 char *buf, size_t size);
 
 /* The D-Bus unit property for property p (the same table as cgroup_property_file()). */
 struct unit_property;
 int cgroup_property_bus(enum cgroup_property p, uint64_t value, struct unit_property *ret);
 /* Every unit property for the limits in force (given, or TasksMax's default) into props (room for
  * _CG_PROPERTY_MAX + 1), AllowedCPUs' mask in cpus; returns how many. l may be NULL. */
-size_t cgroup_unit_properties(const struct cgroup_limits *l, struct unit_property *props,
-			      uint8_t *cpus, size_t cpus_size);
+size_t cgroup_unit_properties(const struct cgroup_limits *l, struct unit_property *props, uint8_t *cpus,
+			      size_t cpus_size);
 
 struct cgroup_request {
 	const char *machine;
 	const struct cgroup_limits *limits;
-	bool keep_unit;          /* --keep-unit */
-	bool register_machine;   /* --register= (systemd host only) */
-	const char *slice;       /* --slice=, NULL: machine.slice (systemd host only) */
-	const char *directory;   /* the root directory, for machined */
-	const char *uuid;        /* the container's UUID (container_uuid=), machined's id */
-	const int *ifindices;    /* the host side of its links, for machined */
+	bool keep_unit;        /* --keep-unit */
+	bool register_machine; /* --register= (systemd host only) */
+	const char *slice;     /* --slice=, NULL: machine.slice (systemd host only) */
+	const char *directory; /* the root directory, for machined */
+	const char *uuid;      /* the container's UUID (container_uuid=), machined's id */
+	const int *ifindices;  /* the host side of its links, for machined */
 	size_t n_ifindices;
 };
 
@@ -89,8 +89,7 @@ int cgroup_create(const struct cgroup_request *req, struct cgroup **ret);
 int cgroup_register_unit(const struct cgroup_request *req, pid_t leader, char **ret_why);
 /* The systemd path: a scope with leader in it. -ENOPKG/-ENOMEDIUM: no libsystemd or no bus, use
  * the cgroupfs path; other errors may come with the bus's message in *ret_why. */
-int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cgroup **ret,
-		       char **ret_why);
+int cgroup_create_unit(const struct cgroup_request *req, pid_t leader, struct cgroup **ret, char **ret_why);
 int cgroup_attach(struct cgroup *cg, pid_t pid);
 /* Lets the container's root (uid/gid on the host) manage its subtree (boot mode). */
 int cgroup_delegate(struct cgroup *cg, uid_t uid, gid_t gid);

@@ -26,7 +26,8 @@ int run_config_make_temp_binds(struct run_config *cfg)
 		if (!path)
 			return log_errno(-ENOMEM, "out of memory");
 		if (!mkdtemp(path))
-			return log_errno(-errno, "cannot make a temporary directory in %s for --bind=:%s", dir, b->dest);
+			return log_errno(-errno, "cannot make a temporary directory in %s for --bind=:%s",
+					 dir, b->dest);
 		/* Searchable as a directory nspawn makes; -U gives it to the container's root. */
 		if (chmod(path, 0755) < 0) {
 			int r = -errno;

@@ -51,7 +51,7 @@ enum timezone_mode {
 };
 
 enum link_journal {
-	LINK_JOURNAL_AUTO,  /* bind the host's /var/log/journal/ID if it has one (nspawn's default) */
+	LINK_JOURNAL_AUTO, /* bind the host's /var/log/journal/ID if it has one (nspawn's default) */
 	LINK_JOURNAL_NO,
 	LINK_JOURNAL_HOST,  /* the host's directory (made if need be), bound into the tree */
 	LINK_JOURNAL_GUEST, /* the tree's directory, a symlink to it on the host */
@@ -66,26 +66,26 @@ enum process_mode {
 };
 
 enum settings_mode {
-	SETTINGS_YES,     /* NAME.nspawn applies, the command line wins (nspawn's default) */
+	SETTINGS_YES, /* NAME.nspawn applies, the command line wins (nspawn's default) */
 	SETTINGS_NO,
-	SETTINGS_TRUSTED, /* only from the administrator's directories, never beside the image */
+	SETTINGS_TRUSTED,  /* only from the administrator's directories, never beside the image */
 	SETTINGS_OVERRIDE, /* as yes, but the file's keys win over the command line's options */
 };
 
 struct bind_spec {
-	char *source;      /* absolute path on the host (in the tree with in_tree) */
-	char *dest;        /* absolute path in the container */
+	char *source; /* absolute path on the host (in the tree with in_tree) */
+	char *dest;   /* absolute path in the container */
 	bool read_only;
-	bool recursive;    /* rbind (default) or norbind */
-	bool in_tree;      /* "+PATH": the source is resolved inside the tree */
-	bool idmap;        /* ":idmap": the source's owners mapped into the container's user namespace */
-	bool temporary;    /* an empty SRC: a directory made below $TMPDIR or /var/tmp (source, once
+	bool recursive; /* rbind (default) or norbind */
+	bool in_tree;   /* "+PATH": the source is resolved inside the tree */
+	bool idmap;     /* ":idmap": the source's owners mapped into the container's user namespace */
+	bool temporary; /* an empty SRC: a directory made below $TMPDIR or /var/tmp (source, once
 			    * made) and removed when the container ends, as nspawn's */
 };
 
 struct tmpfs_spec {
 	char *path;
-	char *options;     /* mount data, e.g. "mode=0755,size=10M"; NULL for default */
+	char *options; /* mount data, e.g. "mode=0755,size=10M"; NULL for default */
 };
 
 /* nspawn's --volatile=: what of the tree the container may write (it never writes the tree). */
@@ -98,9 +98,9 @@ enum volatile_mode {
 
 /* --overlay=, --overlay-ro=: an overlayfs at dest. A path starting with '+' is inside the tree. */
 struct overlay_spec {
-	char **lower;      /* bottom layer first; with read_only the last one is the top */
-	char *upper;       /* NULL: a tmpfs (writes vanish); always NULL with read_only */
-	char *dest;        /* absolute path in the container */
+	char **lower; /* bottom layer first; with read_only the last one is the top */
+	char *upper;  /* NULL: a tmpfs (writes vanish); always NULL with read_only */
+	char *dest;   /* absolute path in the container */
 	bool read_only;
 };
 
@@ -113,9 +113,9 @@ struct rlimit_setting {
 
 struct run_config {
 	char *directory;
-	char *machine;     /* name; defaults to basename(directory) */
-	char *hostname;    /* defaults to machine */
-	char **command;    /* argv to run (or init's arguments with boot) */
+	char *machine;  /* name; defaults to basename(directory) */
+	char *hostname; /* defaults to machine */
+	char **command; /* argv to run (or init's arguments with boot) */
 	bool boot;
 	enum process_mode process_mode;
 	bool ephemeral;
@@ -127,7 +127,7 @@ struct run_config {
 	enum volatile_mode volatile_mode;
 	struct overlay_spec *overlays;
 	unsigned n_overlays;
-	char **setenv;     /* "VAR=VALUE" */
+	char **setenv; /* "VAR=VALUE" */
 	char *user;
 	char *chdir;
 	uint64_t caps_add, caps_drop; /* bitmasks over CAP_* numbers */
@@ -136,19 +136,19 @@ struct run_config {
 	int kill_signal;              /* 0: default (SIGRTMIN+3 with boot, else SIGKILL) */
 	enum resolv_conf_mode resolv_conf;
 	enum timezone_mode timezone;
-	char **inaccessible; /* --inaccessible=: paths in the container */
-	char **bind_users;   /* --bind-user=: host user names */
+	char **inaccessible;            /* --inaccessible=: paths in the container */
+	char **bind_users;              /* --bind-user=: host user names */
 	struct credentials credentials; /* --set-credential=, --load-credential= */
-	char *template_dir; /* --template=: copied to the directory when it does not exist */
+	char *template_dir;             /* --template=: copied to the directory when it does not exist */
 	enum console_mode console;
 	bool quiet;
 	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */
 	enum settings_mode settings;
 	struct rlimit_setting rlimits[RLIMIT_NLIMITS]; /* by RLIMIT_* number */
-	char *uuid;         /* --uuid=, MachineID=: 8-4-4-4-12, lowercase */
+	char *uuid;                                    /* --uuid=, MachineID=: 8-4-4-4-12, lowercase */
 	bool suppress_sync; /* the sync family does nothing (nspawn's --suppress-sync=) */
 	bool oom_score_adjust_set;
-	int oom_score_adjust;  /* -1000..1000, nspawn's --oom-score-adjust= */
+	int oom_score_adjust; /* -1000..1000, nspawn's --oom-score-adjust= */
 	bool personality_set;
 	unsigned long personality; /* personality(2) persona, nspawn's --personality= */
 	enum link_journal link_journal;

@@ -66,9 +66,9 @@ void console_close(struct container *c)
 
 struct relay {
 	struct container *c;
-	bool raw;               /* hako's terminal is in raw mode */
+	bool raw; /* hako's terminal is in raw mode */
 	struct termios saved;
-	unsigned escapes;       /* ^] seen within the window */
+	unsigned escapes; /* ^] seen within the window */
 	uint64_t first_escape;
 	bool killed_by_escape;
 };

@@ -16,32 +16,32 @@ struct net_state;       /* src/net/container_net.c */
 
 struct container {
 	const struct run_config *cfg;
-	char *name;            /* machine name (with the random suffix for --ephemeral) */
-	char uuid[37];         /* container_uuid= */
-	pid_t pid;             /* the container's PID 1, as seen from the host */
+	char *name;    /* machine name (with the random suffix for --ephemeral) */
+	char uuid[37]; /* container_uuid= */
+	pid_t pid;     /* the container's PID 1, as seen from the host */
 	struct isolation_state *iso;
 	struct net_state *net;
 
 	/* Private to src/container (spawn.c, mounts.c, console.c). */
-	char *root;            /* the tree, canonical absolute path */
+	char *root; /* the tree, canonical absolute path */
 	char *hostname;
-	int root_fd;           /* the tree, also flock()ed against a second writer */
-	int sync_fd;           /* parent's end of the start-up socket */
+	int root_fd; /* the tree, also flock()ed against a second writer */
+	int sync_fd; /* parent's end of the start-up socket */
 	int pty_master, pty_slave;
-	char *pty_path;        /* the slave's path on the host, bound to /dev/console */
+	char *pty_path; /* the slave's path on the host, bound to /dev/console */
 	enum console_mode console;
-	uint64_t caps;         /* bounding set the container keeps */
+	uint64_t caps;                         /* bounding set the container keeps */
 	struct rlimit rlimits[RLIMIT_NLIMITS]; /* the payload's, by RLIMIT_* number */
-	char *exec_path;       /* resolved in the tree */
+	char *exec_path;                       /* resolved in the tree */
 	char **argv, **envp;
-	int journal_tree;      /* --link-journal: the host's journal directory's mount, or -1 */
-	char *journal_dir;     /* --link-journal: /var/log/journal/ID to make in the tree, or NULL */
+	int journal_tree;               /* --link-journal: the host's journal directory's mount, or -1 */
+	char *journal_dir;              /* --link-journal: /var/log/journal/ID to make in the tree, or NULL */
 	struct bound_users bound_users; /* --bind-user= */
 	bool have_user;
 	struct tree_user user;
 	bool reaped;
-	int status;            /* exit status once reaped: code, or 128+signal */
-	int term_signal;       /* the signal that ended it, 0 if it exited */
+	int status;      /* exit status once reaped: code, or 128+signal */
+	int term_signal; /* the signal that ended it, 0 if it exited */
 };
 
 /* Starting and stopping a container: the library behind `hako run` and the machines supervisor.

@@ -144,7 +144,8 @@ void credentials_done(struct credentials *c)
 
 static int write_credential(int dir, const struct credential *cr)
 {
-	_cleanup_close_ int fd = openat(dir, cr->id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+	_cleanup_close_ int fd =
+		openat(dir, cr->id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
 	if (fd < 0)
 		return -errno;
 	return write_all(fd, cr->data, cr->size);

@@ -56,8 +56,9 @@ static int timezone_symlink(int nfd, int etc, const char *host_link)
 {
 	const char *zone = timezone_from_path(host_link);
 	if (!zone) {
-		log_warning("the host's %s does not point into /usr/share/zoneinfo: the guest's time zone is left as it is",
-			    HOST_LOCALTIME);
+		log_warning(
+			"the host's %s does not point into /usr/share/zoneinfo: the guest's time zone is left as it is",
+			HOST_LOCALTIME);
 		return 1;
 	}
 	char guest[PATH_MAX];
@@ -102,7 +103,8 @@ static int timezone_copy(int etc)
 		return -errno;
 	if (unlinkat(etc, "localtime", 0) < 0 && errno != ENOENT)
 		return -errno;
-	_cleanup_close_ int to = openat(etc, "localtime", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	_cleanup_close_ int to =
+		openat(etc, "localtime", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (to < 0)
 		return -errno;
 	return copy_fd(from, to);

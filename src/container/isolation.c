@@ -31,15 +31,15 @@
 struct isolation_state {
 	struct seccomp_program filter;
 	struct cgroup *cgroup;
-	bool systemd;           /* a systemd host: the scope is made once the leader exists */
-	bool cgroup2;           /* child: its cgroup is in the unified hierarchy (cgroup_path) */
-	bool userns;            /* the container has its own user namespace */
+	bool systemd; /* a systemd host: the scope is made once the leader exists */
+	bool cgroup2; /* child: its cgroup is in the unified hierarchy (cgroup_path) */
+	bool userns;  /* the container has its own user namespace */
 	uint32_t uid_base, uid_count;
-	int range_lock_fd;      /* holds a picked range while the container runs */
-	int tree_fd;            /* child: the root tree (idmapped, or a clone), attached */
-	int *bind_trees;        /* child: the bind sources' trees, by bind index */
+	int range_lock_fd; /* holds a picked range while the container runs */
+	int tree_fd;       /* child: the root tree (idmapped, or a clone), attached */
+	int *bind_trees;   /* child: the bind sources' trees, by bind index */
 	unsigned n_bind_trees;
-	double filter_ms;       /* time to get the compiled filter (HAKO_DEBUG=1 shows it) */
+	double filter_ms;                 /* time to get the compiled filter (HAKO_DEBUG=1 shows it) */
 	double pick_ms, maps_ms, tree_ms; /* the parent's user namespace work, by step */
 };
 
@@ -108,8 +108,10 @@ static int set_register(void *target, const char *value, const char **why)
 static int set_slice(void *target, const char *value, const char **why)
 {
 	size_t n = strlen(value);
-	if (!endswith(value, ".slice") || n == strlen(".slice") || n >= sizeof(((struct isolation_config *)0)->slice) ||
-	    value[strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\")] != '\0') {
+	if (!endswith(value, ".slice") || n == strlen(".slice") ||
+	    n >= sizeof(((struct isolation_config *)0)->slice) ||
+	    value[strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\")] !=
+		    '\0') {
 		*why = "expected a slice unit name like machine.slice";
 		return -EINVAL;
 	}
@@ -157,7 +159,7 @@ static const struct {
 	const char *option;
 	bool (*given)(const struct run_config *cfg);
 	const char *why;
-// clang-format off
+	// clang-format off
 } root_only[] = {
 	{ "-n/--network-veth", wants_veth, NO_HOST_LINKS },
 	{ "--network-bridge=", wants_bridge, NO_HOST_LINKS },
@@ -223,8 +225,9 @@ static int prepare_userns(struct container *c, struct isolation_state *s)
 			if (fstat(c->root_fd, &st) < 0)
 				return log_errno(-errno, "cannot stat %s", c->root);
 			if (st.st_uid == 0 || st.st_uid % USERNS_RANGE_SIZE) {
-				log_error("--private-users=yes: %s is owned by uid %u, not the base of a 65536 range (use pick or UID)",
-					  c->root, (unsigned)st.st_uid);
+				log_error(
+					"--private-users=yes: %s is owned by uid %u, not the base of a 65536 range (use pick or UID)",
+					c->root, (unsigned)st.st_uid);
 				return -EINVAL;
 			}
 			s->uid_base = st.st_uid;
@@ -278,21 +281,21 @@ static bool wants_idmap(const struct container *c, const struct isolation_state 
 {
 	enum userns_ownership o = c->cfg->iso.userns.ownership;
 	return s->userns && getuid() == 0 && s->uid_base != 0 &&
-	       (o == USERNS_OWNERSHIP_MAP ||
-		(o == USERNS_OWNERSHIP_AUTO && userns_fd_can_idmap(c->root_fd)));
+	       (o == USERNS_OWNERSHIP_MAP || (o == USERNS_OWNERSHIP_AUTO && userns_fd_can_idmap(c->root_fd)));
 }
 
 /* --bind=SRC:DST:idmap: the source's owners shown through the container's user namespace. Only
  * the host's root may idmap a mount of the host's file systems, so the parent makes it. */
 static int idmapped_bind_tree(const struct bind_spec *b, int nsfd)
 {
-	_cleanup_close_ int fd = syscall(SYS_open_tree, AT_FDCWD, b->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-					 (b->recursive ? AT_RECURSIVE : 0));
+	_cleanup_close_ int fd =
+		syscall(SYS_open_tree, AT_FDCWD, b->source,
+			OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (b->recursive ? AT_RECURSIVE : 0));
 	if (fd < 0)
 		return -errno;
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)nsfd };
-	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (b->recursive ? AT_RECURSIVE : 0),
-		    &attr, sizeof(attr)) < 0)
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (b->recursive ? AT_RECURSIVE : 0), &attr,
+		    sizeof(attr)) < 0)
 		return -errno;
 	return TAKE_FD(fd);
 }
@@ -338,8 +341,10 @@ static int send_userns_ready(struct container *c, bool idmap)
 			return log_errno(-errno, "cannot open the container's user namespace");
 		tree = userns_idmapped_tree(c->root_fd, nsfd);
 		if (tree < 0)
-			return log_errno(tree, "cannot make an idmapped mount of %s (try --private-users-ownership=chown)",
-					 c->root);
+			return log_errno(
+				tree,
+				"cannot make an idmapped mount of %s (try --private-users-ownership=chown)",
+				c->root);
 	}
 	int r = fd_send(c->sync_fd, "U", 1, tree);
 	if (r < 0)
@@ -362,8 +367,9 @@ static int clone_host_trees(struct container *c, struct isolation_state *s, int 
 		s->tree_fd = TAKE_FD(tree);
 	} else {
 		if (s->tree_fd < 0)
-			s->tree_fd = syscall(SYS_open_tree, tree, "",
-					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+			s->tree_fd =
+				syscall(SYS_open_tree, tree, "",
+					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 		if (s->tree_fd < 0)
 			return log_errno(-errno, "cannot bind-mount %s", c->root);
 		/* Attached over the tree itself: mount_root() enters it through the fd. Mounts stay
@@ -384,8 +390,9 @@ static int clone_host_trees(struct container *c, struct isolation_state *s, int 
 			_exit(EXIT_FAILURE); /* the parent failed and said why */
 		if (b->idmap || b->in_tree)
 			continue; /* +PATH: resolved in the tree by mount_binds() */
-		s->bind_trees[i] = syscall(SYS_open_tree, AT_FDCWD, b->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-					   (b->recursive ? AT_RECURSIVE : 0));
+		s->bind_trees[i] =
+			syscall(SYS_open_tree, AT_FDCWD, b->source,
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (b->recursive ? AT_RECURSIVE : 0));
 		if (s->bind_trees[i] < 0)
 			return log_errno(-errno, "cannot bind %s", b->source);
 	}
@@ -402,7 +409,7 @@ int isolation_enter_child(struct container *c, int sync_fd)
 		return 0;
 	char byte;
 	if (fd_recv(sync_fd, &byte, 1, &s->tree_fd) != 1) /* s->tree_fd: the idmapped tree, if any */
-		_exit(EXIT_FAILURE); /* the parent failed and said why */
+		_exit(EXIT_FAILURE);                      /* the parent failed and said why */
 	int r = clone_host_trees(c, s, sync_fd);
 	if (r < 0)
 		return r;
@@ -448,10 +455,15 @@ static struct cgroup_request request_of(const struct container *c, int *ifindex)
 	const struct isolation_config *iso = &c->cfg->iso;
 	*ifindex = network_host_ifindex(c);
 	return (struct cgroup_request){
-		.machine = c->name, .limits = &iso->limits, .keep_unit = iso->keep_unit,
-		.register_machine = !iso->no_register, .slice = *iso->slice ? iso->slice : NULL,
-		.directory = c->root, .uuid = c->uuid,
-		.ifindices = ifindex, .n_ifindices = *ifindex > 0,
+		.machine = c->name,
+		.limits = &iso->limits,
+		.keep_unit = iso->keep_unit,
+		.register_machine = !iso->no_register,
+		.slice = *iso->slice ? iso->slice : NULL,
+		.directory = c->root,
+		.uuid = c->uuid,
+		.ifindices = ifindex,
+		.n_ifindices = *ifindex > 0,
 	};
 }
 
@@ -459,7 +471,8 @@ static int create_cgroupfs(struct container *c, struct isolation_state *s);
 
 static int prepare_filter(struct container *c, struct isolation_state *s)
 {
-	_cleanup_(seccomp_request_done) struct seccomp_request req = { .suppress_sync = c->cfg->suppress_sync };
+	_cleanup_(seccomp_request_done) struct seccomp_request req = { .suppress_sync =
+									       c->cfg->suppress_sync };
 	const char *why = NULL;
 	for (size_t i = 0; c->cfg->iso.syscall_filter && c->cfg->iso.syscall_filter[i]; i++) {
 		int r = seccomp_request_add(&req, c->cfg->iso.syscall_filter[i], &why);
@@ -482,8 +495,9 @@ int isolation_prepare(struct container *c)
 	c->iso = s;
 	s->userns = effective_userns(c) != USERNS_NO;
 	if (c->cfg->boot && !s->userns && !c->cfg->iso.userns.mode_set)
-		log_warning("%s has no idmapped mounts: %s boots without a user namespace (its root is the host's root; -U=pick to map it anyway)",
-			    c->cfg->directory, c->name);
+		log_warning(
+			"%s has no idmapped mounts: %s boots without a user namespace (its root is the host's root; -U=pick to map it anyway)",
+			c->cfg->directory, c->name);
 	int r = prepare_filter(c, s);
 	if (r < 0)
 		return r;
@@ -495,7 +509,8 @@ int isolation_prepare(struct container *c)
 		return r;
 	if (s->userns && getuid() == 0 && c->cfg->iso.userns.ownership == USERNS_OWNERSHIP_CHOWN) {
 		if (c->cfg->ephemeral || c->cfg->read_only) {
-			log_error("--private-users-ownership=chown writes the tree: not with --ephemeral or --read-only");
+			log_error(
+				"--private-users-ownership=chown writes the tree: not with --ephemeral or --read-only");
 			return -EINVAL;
 		}
 		if (c->cfg->volatile_mode != VOLATILE_NO) {
@@ -523,8 +538,9 @@ static void log_name_taken(const char *name)
 		log_error("machine %s is already running (its unit exists)", name);
 		return;
 	}
-	log_error("machine %s is already running: systemd-machined has it (%s); machine names are host-wide on a systemd host",
-		  name, owner);
+	log_error(
+		"machine %s is already running: systemd-machined has it (%s); machine names are host-wide on a systemd host",
+		name, owner);
 }
 
 static int create_unit(struct container *c, struct isolation_state *s)
@@ -564,7 +580,8 @@ static int create_cgroupfs(struct container *c, struct isolation_state *s)
 	struct cgroup_request req = request_of(c, &ifindex);
 	int r = cgroup_create(&req, &s->cgroup);
 	if (r < 0 && req.keep_unit && r != -EOPNOTSUPP) {
-		log_errno(r, "cannot use the cgroup hako runs in for %s (is it delegated, Delegate=yes?)", c->name);
+		log_errno(r, "cannot use the cgroup hako runs in for %s (is it delegated, Delegate=yes?)",
+			  c->name);
 		return r;
 	}
 	if (r == -EOPNOTSUPP)
@@ -594,8 +611,9 @@ static int write_maps(struct container *c, const struct isolation_state *s)
 	_cleanup_free_ char *uid_map = NULL, *gid_map = NULL;
 	int r = bound_user_maps(c, s, &uid_map, &gid_map);
 	if (r == -ERANGE) {
-		log_error("--bind-user=: the user namespace range %u:%u holds a bound user's host id or ends below %u",
-			  s->uid_base, s->uid_count, BINDUSER_ID_LAST + 1);
+		log_error(
+			"--bind-user=: the user namespace range %u:%u holds a bound user's host id or ends below %u",
+			s->uid_base, s->uid_count, BINDUSER_ID_LAST + 1);
 		return r;
 	}
 	if (r < 0)

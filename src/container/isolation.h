@@ -16,9 +16,9 @@ struct isolation_config {
 	char **syscall_filter; /* --system-call-filter= values, validated, in order */
 	struct userns_config userns;
 	struct cgroup_limits limits;
-	bool no_register;      /* --register=no: no machined registration on a systemd host */
-	bool keep_unit;        /* --keep-unit */
-	char slice[128];       /* --slice=, "" for machine.slice */
+	bool no_register; /* --register=no: no machined registration on a systemd host */
+	bool keep_unit;   /* --keep-unit */
+	char slice[128];  /* --slice=, "" for machine.slice */
 };
 
 /* The options of this area, a group of `hako run` (and .nspawn keys through .settings). */

@@ -24,7 +24,7 @@ static const struct {
 	const char *name;
 	enum link_journal mode;
 	bool try;
-// clang-format off
+	// clang-format off
 } modes[] = {
 	{ "no", LINK_JOURNAL_NO, false },         { "auto", LINK_JOURNAL_AUTO, false },
 	{ "host", LINK_JOURNAL_HOST, false },     { "try-host", LINK_JOURNAL_HOST, true },
@@ -136,7 +136,7 @@ int journal_prepare(struct container *c)
 	if (!host || !guest || !c->journal_dir)
 		return log_errno(-ENOMEM, "out of memory");
 	int r = c->cfg->link_journal == LINK_JOURNAL_GUEST ? link_guest(c, host, guest)
-							     : link_host(c, host, guest);
+							   : link_host(c, host, guest);
 	if (r <= 0) {
 		free(c->journal_dir);
 		c->journal_dir = NULL; /* nothing to do in the tree */

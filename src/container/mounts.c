@@ -158,7 +158,8 @@ static int apply_mount_entry(const struct mount_entry *m)
 	case MNT_MASK_FILE:
 		return mount("/dev/null", m->where, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
 	case MNT_MASK_DIR:
-		return mount("tmpfs", m->where, "tmpfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, NULL) < 0 ? -errno : 0;
+		return mount("tmpfs", m->where, "tmpfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, NULL) < 0 ? -errno
+												    : 0;
 	case MNT_DEV_NODE:
 		return bind_file(m->what, m->where);
 	case MNT_DIR:
@@ -243,7 +244,8 @@ static int mount_console(const struct container *c)
 /* Attaches the detached mount mnt on top of the directory at. */
 static int attach(int mnt, int at)
 {
-	return move_mount(mnt, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ? -errno : 0;
+	return move_mount(mnt, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ? -errno
+												  : 0;
 }
 
 /* A new, still detached mount of file system type from fsopen(2) options key=value pairs. */
@@ -292,8 +294,9 @@ static int mount_ephemeral(int tree)
 	snprintf(lower_dir, sizeof(lower_dir), "/proc/self/fd/%d", tree);
 	snprintf(upper_dir, sizeof(upper_dir), "/proc/self/fd/%d", upper);
 	snprintf(work_dir, sizeof(work_dir), "/proc/self/fd/%d", work);
-	_cleanup_close_ int ov = new_fs("overlay", (const char *const[]){ "lowerdir", lower_dir, "upperdir",
-									  upper_dir, "workdir", work_dir, NULL });
+	_cleanup_close_ int ov =
+		new_fs("overlay", (const char *const[]){ "lowerdir", lower_dir, "upperdir", upper_dir,
+							 "workdir", work_dir, NULL });
 	if (ov < 0)
 		return ov;
 	r = attach(ov, t);
@@ -457,7 +460,8 @@ int mounts_check(const struct container *c)
 	if (cfg->volatile_mode == VOLATILE_NO)
 		return 0;
 	if (cfg->read_only) {
-		log_error("--read-only and --volatile= exclude each other: --volatile already keeps the tree read-only");
+		log_error(
+			"--read-only and --volatile= exclude each other: --volatile already keeps the tree read-only");
 		return -EINVAL;
 	}
 	if (cfg->volatile_mode != VOLATILE_YES)
@@ -470,7 +474,9 @@ int mounts_check(const struct container *c)
 		return log_errno(-errno, "cannot use %s/bin", c->root);
 	}
 	if (!S_ISLNK(st.st_mode)) {
-		log_error("--volatile=yes needs a tree with a merged /usr: %s/bin is not a symlink to usr/bin", c->root);
+		log_error(
+			"--volatile=yes needs a tree with a merged /usr: %s/bin is not a symlink to usr/bin",
+			c->root);
 		return -EINVAL;
 	}
 	return 0;
@@ -526,7 +532,8 @@ static int mount_root(struct container *c)
 		}
 		root = mounted = overlay ? mount_ephemeral(tree) : bind_tree(tree);
 		if (root < 0)
-			return log_errno(root, overlay ? "cannot mount an overlay over %s" : "cannot bind-mount %s",
+			return log_errno(root,
+					 overlay ? "cannot mount an overlay over %s" : "cannot bind-mount %s",
 					 c->root);
 	}
 	return enter_volatile(c, root);
@@ -552,7 +559,8 @@ static int make_target(int nfd, const char *path, bool dir)
 			if (parent < 0)
 				return parent;
 			if (last && !dir) {
-				int f = openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+				int f = openat(parent, slash + 1,
+					       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 				if (f < 0)
 					return -errno;
 				close(f);
@@ -583,8 +591,9 @@ static int bind_tree_onto(int t, int target, bool ro)
 
 static int bind_onto(const char *src, int target, bool recursive, bool ro)
 {
-	_cleanup_close_ int t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-							   (recursive ? AT_RECURSIVE : 0));
+	_cleanup_close_ int t =
+		open_tree(AT_FDCWD, src,
+			  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
 	return t < 0 ? -errno : bind_tree_onto(t, target, ro);
 }
 
@@ -606,12 +615,13 @@ static int bind_source_tree(struct container *c, int nfd, unsigned i)
 	int tree = isolation_take_bind_tree(c, i);
 	if (tree >= 0)
 		return tree;
-	_cleanup_close_ int src = b->in_tree ? open_in_root(nfd, b->source, O_PATH)
-					     : open(b->source, O_PATH | O_CLOEXEC);
+	_cleanup_close_ int src =
+		b->in_tree ? open_in_root(nfd, b->source, O_PATH) : open(b->source, O_PATH | O_CLOEXEC);
 	if (src < 0)
 		return b->in_tree ? src : -errno;
-	tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-				  (b->recursive ? AT_RECURSIVE : 0));
+	tree = open_tree(src, "",
+			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+				 (b->recursive ? AT_RECURSIVE : 0));
 	return tree < 0 ? -errno : tree;
 }
 
@@ -668,7 +678,8 @@ static int mount_binds(struct container *c, int nfd)
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", target);
 		if (mount("tmpfs", p, "tmpfs", MS_NODEV | MS_STRICTATIME, t->options) < 0)
-			return log_errno(-errno, "cannot mount tmpfs on %s (options %s)", t->path, t->options);
+			return log_errno(-errno, "cannot mount tmpfs on %s (options %s)", t->path,
+					 t->options);
 	}
 	return 0;
 }
@@ -847,8 +858,10 @@ static int mount_overlay(int nfd, const struct overlay_spec *o)
 	char upper_dir[32], work_dir[32];
 	snprintf(upper_dir, sizeof(upper_dir), "/proc/self/fd/%d", upper);
 	snprintf(work_dir, sizeof(work_dir), "/proc/self/fd/%d", work);
-	_cleanup_close_ int ov = new_fs("overlay", (const char *const[]){ "lowerdir", lowers.lowerdir,
-		o->read_only ? NULL : "upperdir", upper_dir, "workdir", work_dir, NULL });
+	_cleanup_close_ int ov =
+		new_fs("overlay",
+		       (const char *const[]){ "lowerdir", lowers.lowerdir, o->read_only ? NULL : "upperdir",
+					      upper_dir, "workdir", work_dir, NULL });
 	if (ov < 0)
 		return ov;
 	return attach(ov, tmpfs >= 0 ? tmpfs : target);
@@ -1035,7 +1048,8 @@ static int mount_run(const struct container *c, int nfd)
 		return log_errno(target, "cannot create /run");
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", target);
-	if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=0755,size=20%,nr_inodes=800k") < 0)
+	if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
+		  "mode=0755,size=20%,nr_inodes=800k") < 0)
 		return log_errno(-errno, "cannot mount a tmpfs on /run");
 	return 0;
 }

@@ -102,7 +102,8 @@ static int mode_from_string(const char *value, int yes_mode, int no_mode, const 
 /* --volatile[=MODE]: bare, or a boolean, as in nspawn. */
 static int set_volatile(void *target, const char *value, const char **why)
 {
-	static const struct named_mode modes[] = { { "state", VOLATILE_STATE }, { "overlay", VOLATILE_OVERLAY } };
+	static const struct named_mode modes[] = { { "state", VOLATILE_STATE },
+						   { "overlay", VOLATILE_OVERLAY } };
 	int m = mode_from_string(value, VOLATILE_YES, VOLATILE_NO, modes, ELEMENTSOF(modes));
 	if (m < 0) {
 		*why = "expected yes, no, state or overlay";
@@ -237,8 +238,10 @@ static int set_mode(void *target, int m, const char *expected, const char **why)
 static int set_resolv_conf(void *target, const char *value, const char **why)
 {
 	_Static_assert(sizeof(enum resolv_conf_mode) == sizeof(unsigned), "an enum is an unsigned");
-	return set_mode(target, resolv_conf_mode_from_string(value),
-			"expected auto, off, delete, or copy-, replace- or bind- with host, static, uplink or stub", why);
+	return set_mode(
+		target, resolv_conf_mode_from_string(value),
+		"expected auto, off, delete, or copy-, replace- or bind- with host, static, uplink or stub",
+		why);
 }
 
 static int set_timezone(void *target, const char *value, const char **why)
@@ -317,7 +320,7 @@ static int set_personality(void *target, const char *value, const char **why)
 	static const struct {
 		const char *name;
 		unsigned long persona;
-	// clang-format off
+		// clang-format off
 	} names[] = {
 #if defined(__x86_64__)
 		{ "x86", PER_LINUX32 }, { "x86-64", PER_LINUX },

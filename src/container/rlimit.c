@@ -31,7 +31,7 @@ static const struct rlimit_row {
 	int resource;
 	enum rlimit_unit unit;
 	rlim_t soft, hard;
-// clang-format off
+	// clang-format off
 } rows[] = {
 	{ "CPU", RLIMIT_CPU, UNIT_SECONDS, INF, INF },
 	{ "FSIZE", RLIMIT_FSIZE, UNIT_BYTES, INF, INF },
@@ -278,13 +278,13 @@ int rlimits_apply(const struct rlimit ret[RLIMIT_NLIMITS], int *ret_failed)
 
 /* ---- the .nspawn keys: one row per resource, all served by one setter each ---- */
 
-#define LIMIT_SETTER(NAME)                                                                      \
-	static int set_limit_##NAME(void *t, const char *v, const char **why)                   \
-	{                                                                                       \
-		struct rlimit_setting *l = t;                                                   \
-		if (l[RLIMIT_##NAME].from_command_line)                                         \
-			return 0; /* --rlimit=NAME= wins */                                     \
-		return set_limit(l, RLIMIT_##NAME, v, false, why);                              \
+#define LIMIT_SETTER(NAME)                                                    \
+	static int set_limit_##NAME(void *t, const char *v, const char **why) \
+	{                                                                     \
+		struct rlimit_setting *l = t;                                 \
+		if (l[RLIMIT_##NAME].from_command_line)                       \
+			return 0; /* --rlimit=NAME= wins */                   \
+		return set_limit(l, RLIMIT_##NAME, v, false, why);            \
 	}
 LIMIT_SETTER(CPU)
 LIMIT_SETTER(FSIZE)
@@ -303,9 +303,11 @@ LIMIT_SETTER(NICE)
 LIMIT_SETTER(RTPRIO)
 LIMIT_SETTER(RTTIME)
 
-#define LIMIT_ROW(NAME)                                                                         \
-	{ "Limit" #NAME, 0, OPT_REQUIRED, "SOFT[:HARD]", "", set_limit_##NAME,                   \
-	  offsetof(struct run_config, rlimits), "Exec.Limit" #NAME }
+#define LIMIT_ROW(NAME)                                                              \
+	{                                                                            \
+		"Limit" #NAME, 0, OPT_REQUIRED, "SOFT[:HARD]", "", set_limit_##NAME, \
+			offsetof(struct run_config, rlimits), "Exec.Limit" #NAME     \
+	}
 
 // clang-format off
 const struct opt rlimit_settings_options[] = {

@@ -27,8 +27,8 @@ struct sdbus_lib {
 	sd_bus_message *(*message_unref)(sd_bus_message *);
 	void (*error_free)(sd_bus_error *);
 	int (*error_has_name)(const sd_bus_error *, const char *);
-	int (*match_signal)(sd_bus *, sd_bus_slot **, const char *, const char *, const char *,
-			    const char *, sd_bus_message_handler_t, void *);
+	int (*match_signal)(sd_bus *, sd_bus_slot **, const char *, const char *, const char *, const char *,
+			    sd_bus_message_handler_t, void *);
 	sd_bus_slot *(*slot_unref)(sd_bus_slot *);
 	int (*process)(sd_bus *, sd_bus_message **);
 	int (*wait)(sd_bus *, uint64_t);

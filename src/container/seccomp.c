@@ -152,7 +152,7 @@ static const struct syscall_group groups[] = {
 static const struct {
 	int cap;
 	const char *group;
-// clang-format off
+	// clang-format off
 } cap_groups[] = {
 	{ CAP_SYS_TIME, "@clock" },
 	{ CAP_SYS_MODULE, "@module" },
@@ -330,7 +330,9 @@ int seccomp_resolve_allowed(const struct seccomp_request *req, uint64_t caps, ch
 static int add_netlink_rules(scmp_filter_ctx ctx, int nr)
 {
 	for (int protocol = 0; protocol < MAX_LINKS; protocol++) {
-		int r = seccomp_rule_add(ctx, protocol == NETLINK_AUDIT ? SCMP_ACT_ERRNO(EAFNOSUPPORT) : SCMP_ACT_ALLOW,
+		int r = seccomp_rule_add(ctx,
+					 protocol == NETLINK_AUDIT ? SCMP_ACT_ERRNO(EAFNOSUPPORT)
+								   : SCMP_ACT_ALLOW,
 					 nr, 2, LOW32(0, AF_NETLINK), LOW32(2, protocol));
 		if (r < 0)
 			return r;
@@ -363,7 +365,7 @@ static int add_socket_rules(scmp_filter_ctx ctx)
  * hardware (e.g. a raw view of the host's disk, /dev/mem 1:1, /dev/kmsg 1:11). */
 static const struct {
 	unsigned major, minor;
-// clang-format off
+	// clang-format off
 } harmless_char_devices[] = {
 	{ 0, 0 },                                         /* whiteout (overlayfs) */
 	{ 1, 3 }, { 1, 5 }, { 1, 7 }, { 1, 8 }, { 1, 9 }, /* null zero full random urandom */
@@ -389,7 +391,8 @@ static int refuse_char_range(scmp_filter_ctx ctx, int nr, unsigned mode_arg, uin
 			size >>= 1;
 		int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 2,
 					 SCMP_CMP(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFCHR),
-					 SCMP_CMP(mode_arg + 1, SCMP_CMP_MASKED_EQ, UINT32_MAX & ~(size - 1), lo));
+					 SCMP_CMP(mode_arg + 1, SCMP_CMP_MASKED_EQ, UINT32_MAX & ~(size - 1),
+						  lo));
 		if (r < 0 || hi - lo == size - 1)
 			return r;
 		lo += size;
@@ -571,7 +574,7 @@ static int add_special_rules(scmp_filter_ctx ctx, uint32_t arch, char *const *al
  * call of such a binary got ENOSYS. x32 stays refused, as the kernels people run disable it. */
 static const struct {
 	uint32_t native, compat;
-// clang-format off
+	// clang-format off
 } compat_archs[] = {
 	{ SCMP_ARCH_X86_64, SCMP_ARCH_X86 },
 	{ SCMP_ARCH_AARCH64, SCMP_ARCH_ARM },
@@ -801,7 +804,8 @@ static int prepend_guard(struct seccomp_program *prog, int (*rules)(scmp_filter_
 	own.insns = all;
 	for (size_t i = 0; i < own.n; i++)
 		if (all[i].code == (BPF_RET | BPF_K) && all[i].k == SECCOMP_RET_ALLOW)
-			all[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, (uint32_t)(own.n - i - 1), 0, 0);
+			all[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, (uint32_t)(own.n - i - 1), 0,
+							      0);
 	memcpy(all + own.n, prog->insns, prog->n * sizeof(*all));
 	free(prog->insns);
 	prog->insns = TAKE_PTR(own.insns);
@@ -888,8 +892,7 @@ static int cache_read(const char *path, const char *key, struct seccomp_program 
 	    h.n_insns > BPF_MAXINSNS)
 		return -EBADMSG;
 	size_t prog_off = sizeof(h) + key_len, prog_len = (size_t)h.n_insns * sizeof(struct sock_filter);
-	if (len != prog_off + prog_len + sizeof(uint64_t) ||
-	    memcmp(data + sizeof(h), key, key_len) != 0)
+	if (len != prog_off + prog_len + sizeof(uint64_t) || memcmp(data + sizeof(h), key, key_len) != 0)
 		return -EBADMSG;
 	uint64_t sum;
 	memcpy(&sum, data + prog_off + prog_len, sizeof(sum));
@@ -904,8 +907,7 @@ static int cache_read(const char *path, const char *key, struct seccomp_program 
 }
 
 /* Writes the entry to a temp file and renames it in place: readers see all or nothing. */
-static int cache_write(const char *dir, const char *path, const char *key,
-		       const struct seccomp_program *p)
+static int cache_write(const char *dir, const char *path, const char *key, const struct seccomp_program *p)
 {
 	struct cache_header h = { .key_len = strlen(key), .n_insns = p->n };
 	memcpy(h.magic, "HAKOBPF1", 8);
@@ -929,8 +931,7 @@ static int cache_write(const char *dir, const char *path, const char *key,
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, data, len + sizeof(sum)) != (ssize_t)(len + sizeof(sum)) ||
-	    rename(tmp, path) < 0) {
+	if (write(fd, data, len + sizeof(sum)) != (ssize_t)(len + sizeof(sum)) || rename(tmp, path) < 0) {
 		r = errno ? -errno : -EIO;
 		unlink(tmp);
 		return r;
@@ -946,8 +947,8 @@ int seccomp_get_program(const struct seccomp_request *req, uint64_t caps, const 
 	_cleanup_free_ char *key = cache_key(req, caps);
 	if (!key)
 		return -ENOMEM;
-	_cleanup_free_ char *path = xasprintf("%s/%016llx.bpf", cache_dir,
-					      (unsigned long long)hash64(key, strlen(key)));
+	_cleanup_free_ char *path =
+		xasprintf("%s/%016llx.bpf", cache_dir, (unsigned long long)hash64(key, strlen(key)));
 	if (!path)
 		return -ENOMEM;
 	if (cache_read(path, key, ret) == 0)

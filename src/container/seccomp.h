@@ -14,8 +14,8 @@
 
 /* The effective filter: the syscall names allowed beyond what the kept capabilities give. */
 struct seccomp_request {
-	char **add;     /* names and @groups added by --system-call-filter= */
-	char **remove;  /* names and @groups removed by --system-call-filter=~... */
+	char **add;         /* names and @groups added by --system-call-filter= */
+	char **remove;      /* names and @groups removed by --system-call-filter=~... */
 	bool suppress_sync; /* --suppress-sync=yes: the sync family succeeds without doing anything */
 };
 

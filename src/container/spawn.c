@@ -93,8 +93,9 @@ static int pick_names(struct container *c)
 			log_error("invalid machine name '%s' (letters, digits, '-', '_', '.'; at most %d)",
 				  base, MACHINE_NAME_MAX);
 		else
-			log_error("the directory name '%s' is not a valid machine name; give one with -M NAME",
-				  base);
+			log_error(
+				"the directory name '%s' is not a valid machine name; give one with -M NAME",
+				base);
 		return -EINVAL;
 	}
 	if (cfg->ephemeral) {
@@ -162,8 +163,9 @@ static int resolve_boot(struct container *c)
 			break;
 		}
 	if (!c->exec_path) {
-		log_error("%s has no init to boot (tried /usr/lib/systemd/systemd, /lib/systemd/systemd, /sbin/init)",
-			  c->root);
+		log_error(
+			"%s has no init to boot (tried /usr/lib/systemd/systemd, /lib/systemd/systemd, /sbin/init)",
+			c->root);
 		return -ENOENT;
 	}
 	if (strv_push(&c->argv, c->exec_path) < 0)
@@ -180,17 +182,20 @@ static int resolve_command(struct container *c, int *ret_exit)
 	if (cfg->boot)
 		return resolve_boot(c);
 	const char *cmd = cfg->command && cfg->command[0] ? cfg->command[0]
-			: c->have_user ? c->user.shell : "/bin/sh";
+			  : c->have_user                  ? c->user.shell
+							  : "/bin/sh";
 	c->exec_path = find_in_tree(c->root_fd, env_path(cfg), cmd);
 	if (!c->exec_path) {
 		if (cfg->command && cfg->command[0]) {
 			log_error("command '%s' not found in %s", cmd, c->root);
 			*ret_exit = EXIT_HAKO_NOTFOUND;
 		} else
-			log_error("%s is not a root tree: it has no %s (give a COMMAND to run)", c->root, cmd);
+			log_error("%s is not a root tree: it has no %s (give a COMMAND to run)", c->root,
+				  cmd);
 		return -ENOENT;
 	}
-	c->argv = cfg->command && cfg->command[0] ? strv_copy(cfg->command) : strv_copy((char *[]){ (char *)cmd, NULL });
+	c->argv = cfg->command && cfg->command[0] ? strv_copy(cfg->command)
+						  : strv_copy((char *[]){ (char *)cmd, NULL });
 	return c->argv ? 0 : -ENOMEM;
 }
 
@@ -258,12 +263,11 @@ static void make_uuid(char out[37])
 {
 	uint8_t b[16] = { 0 };
 	if (getrandom(b, sizeof(b), 0) != sizeof(b))
-		b[0] ^= (uint8_t)getpid(); /* a weaker id is still an id */
+		b[0] ^= (uint8_t)getpid();      /* a weaker id is still an id */
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 /* The tree's /etc/machine-id as a UUID into out: 1, or 0 when it has none yet (no file, empty,
@@ -378,7 +382,8 @@ static int check_process_mode(const struct container *c)
 	if (!c->cfg->boot || c->cfg->process_mode == PROCESS_DEFAULT)
 		return 0;
 	log_error("-b/--boot and %s exclude each other: -b runs the tree's init as PID 1",
-		  c->cfg->process_mode == PROCESS_AS_PID2 ? "-a/--as-pid2 (ProcessTwo=yes)" : "--as-pid1 (ProcessTwo=no)");
+		  c->cfg->process_mode == PROCESS_AS_PID2 ? "-a/--as-pid2 (ProcessTwo=yes)"
+							  : "--as-pid1 (ProcessTwo=no)");
 	return -EINVAL;
 }
 
@@ -387,13 +392,15 @@ static int check_ambient(const struct container *c)
 {
 	uint64_t extra = c->cfg->caps_ambient & ~c->caps;
 	if (c->cfg->caps_ambient && c->cfg->boot) {
-		log_error("--ambient-capability= is for a command, not for -b (the init starts its services' own)");
+		log_error(
+			"--ambient-capability= is for a command, not for -b (the init starts its services' own)");
 		return -EINVAL;
 	}
 	for (int cap = 0; cap < 64; cap++)
 		if (extra & CAP_MASK(cap)) {
-			log_error("--ambient-capability=%s: not kept by the container (add it with --capability=)",
-				  cap_to_name(cap));
+			log_error(
+				"--ambient-capability=%s: not kept by the container (add it with --capability=)",
+				cap_to_name(cap));
 			return -EINVAL;
 		}
 	return 0;

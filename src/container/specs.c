@@ -50,7 +50,7 @@ static int parse_bind_opts(const char *opts, struct bind_spec *spec, const char 
 		const char *name;
 		size_t field; /* offsetof the bool in struct bind_spec */
 		bool value;
-	// clang-format off
+		// clang-format off
 	} names[] = {
 		{ "rbind", offsetof(struct bind_spec, recursive), true },
 		{ "norbind", offsetof(struct bind_spec, recursive), false },
@@ -276,8 +276,9 @@ int overlay_spec_parse(const char *s, bool read_only, struct overlay_spec *spec,
 		return r;
 	size_t n = strv_length(v);
 	if (n < 2) {
-		*why = read_only ? "expected at least two paths (LOWER...:TOP[:DEST])"
-				 : "expected at least two paths (LOWER...:UPPER[:DEST], an empty UPPER for a tmpfs)";
+		*why = read_only
+			       ? "expected at least two paths (LOWER...:TOP[:DEST])"
+			       : "expected at least two paths (LOWER...:UPPER[:DEST], an empty UPPER for a tmpfs)";
 		return -EINVAL;
 	}
 	r = overlay_pick_fields(v, n, read_only, spec, why);
@@ -317,7 +318,7 @@ static const struct {
 	{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
 	{ "IO", SIGIO },     { "PWR", SIGPWR },     { "SYS", SIGSYS },
 };
-	// clang-format on
+// clang-format on
 
 /* "RTMIN+N" / "RTMAX-N" / "RTMIN" / "RTMAX". */
 static int parse_realtime(const char *s)
@@ -370,7 +371,7 @@ static const struct {
 	const char *name;
 	enum resolv_conf_action action;
 	const char *source;
-// clang-format off
+	// clang-format off
 } resolv_conf_modes[] = {
 	[RESOLV_CONF_AUTO] = { "auto", RESOLV_ACTION_NONE, NULL },
 	[RESOLV_CONF_OFF] = { "off", RESOLV_ACTION_NONE, NULL },

@@ -35,7 +35,7 @@ bool path_is_safe_absolute(const char *p);
 #define RESOLV_CONF_UPLINK_PATH "/run/systemd/resolve/resolv.conf"
 #define RESOLV_CONF_STUB_PATH "/run/systemd/resolve/stub-resolv.conf"
 enum resolv_conf_action {
-	RESOLV_ACTION_NONE,    /* auto and off: decided elsewhere */
+	RESOLV_ACTION_NONE, /* auto and off: decided elsewhere */
 	RESOLV_ACTION_DELETE,
 	RESOLV_ACTION_COPY,    /* a private copy over the guest's file */
 	RESOLV_ACTION_REPLACE, /* the same, replacing a symlink or a missing file in the tree */

@@ -174,7 +174,7 @@ static int start_transient_scope(sd_bus *bus, const struct scope_request *req, c
 	_cleanup_slot_ sd_bus_slot *slot = NULL;
 	/* Subscribed before the call: the job may end before its reply is read. */
 	int r = sdbus.match_signal(bus, &slot, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "JobRemoved",
-				 sdbus_on_job_removed, &w);
+				   sdbus_on_job_removed, &w);
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
@@ -231,7 +231,7 @@ static int append_machine_head(sd_bus_message *m, const struct scope_request *re
 	if (r < 0)
 		return r;
 	r = sdbus.append(m, "ssus", "hako", "container", (uint32_t)req->leader,
-		       req->directory ? req->directory : "");
+			 req->directory ? req->directory : "");
 	if (r < 0)
 		return r;
 	return sdbus.append_array(m, 'i', req->ifindices, req->n_ifindices * sizeof(int));
@@ -256,7 +256,7 @@ static int create_machine(sd_bus *bus, const struct scope_request *req, char **r
 {
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
 	int r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER,
-				    "CreateMachineWithNetwork");
+				      "CreateMachineWithNetwork");
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	r = append_machine_body(m, req);
@@ -442,7 +442,7 @@ int systemd_register_machine(const struct scope_request *req, char **ret_why)
 		return r;
 	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
 	r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER,
-				"RegisterMachineWithNetwork");
+				  "RegisterMachineWithNetwork");
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	r = append_machine_head(m, req);
@@ -472,7 +472,8 @@ int systemd_machine_owner(const char *machine, char **ret)
 	r = machine_string(bus, path, "RootDirectory", &dir);
 	if (r < 0)
 		return r;
-	*ret = xasprintf("%s, root directory %s", *service ? service : "unknown service", *dir ? dir : "unknown");
+	*ret = xasprintf("%s, root directory %s", *service ? service : "unknown service",
+			 *dir ? dir : "unknown");
 	return *ret ? 0 : -ENOMEM;
 }
 

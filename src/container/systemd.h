@@ -27,13 +27,13 @@ struct unit_property {
 };
 
 struct scope_request {
-	const char *machine;      /* hako's machine name */
-	const char *slice;        /* NULL: machine.slice */
-	pid_t leader;             /* moved into the scope before the call returns */
-	bool register_machine;    /* with machined, when it is on the bus */
-	const char *directory;    /* the root directory, for machined (absolute) */
-	const char *uuid;         /* "8-4-4-4-12" hex: machined's 16-byte id; NULL: random */
-	const int *ifindices;     /* the host side of the container's links, for machined */
+	const char *machine;   /* hako's machine name */
+	const char *slice;     /* NULL: machine.slice */
+	pid_t leader;          /* moved into the scope before the call returns */
+	bool register_machine; /* with machined, when it is on the bus */
+	const char *directory; /* the root directory, for machined (absolute) */
+	const char *uuid;      /* "8-4-4-4-12" hex: machined's 16-byte id; NULL: random */
+	const int *ifindices;  /* the host side of the container's links, for machined */
 	size_t n_ifindices;
 	const struct unit_property *properties; /* limits and TasksMax */
 	size_t n_properties;

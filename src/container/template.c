@@ -93,7 +93,7 @@ int template_apply(const struct run_config *cfg)
 	if (parent < 0)
 		return log_errno(-errno, "cannot open %s to make %s in", parent_path, name);
 	_cleanup_close_ int template = open(cfg->template_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (template < 0)
+	if (template <0)
 		return log_errno(-errno, "cannot open template %s", cfg->template_dir);
 	if (snapshot(template, parent, name) == 0)
 		return 0;

@@ -52,8 +52,8 @@ int userns_parse_mode(struct userns_config *u, const char *value, const char **w
 	uint32_t base, count = USERNS_RANGE_SIZE;
 	if (colon)
 		*colon = '\0';
-	if (parse_u32(copy, &base) < 0 || (colon && parse_u32(colon + 1, &count) < 0) ||
-	    count == 0 || (uint64_t)base + count > UINT32_MAX) {
+	if (parse_u32(copy, &base) < 0 || (colon && parse_u32(colon + 1, &count) < 0) || count == 0 ||
+	    (uint64_t)base + count > UINT32_MAX) {
 		*why = "expected no, yes, pick, identity or UID[:COUNT]";
 		return -EINVAL;
 	}
@@ -111,7 +111,7 @@ static int host_ids_read(struct host_ids *h)
 	const struct {
 		const char *path;
 		char **text;
-	// clang-format off
+		// clang-format off
 	} files[] = {
 		{ "/etc/passwd", &h->passwd }, { "/etc/group", &h->group },
 		{ "/etc/subuid", &h->subuid }, { "/etc/subgid", &h->subgid },

@@ -19,10 +19,10 @@ enum userns_mode {
 };
 
 enum userns_ownership {
-	USERNS_OWNERSHIP_AUTO, /* map when the filesystem can idmap, else off */
-	USERNS_OWNERSHIP_MAP,  /* idmapped mount of the tree */
-	USERNS_OWNERSHIP_CHOWN,/* shift the tree's owners on disk once, recorded */
-	USERNS_OWNERSHIP_OFF,  /* leave the tree as it is */
+	USERNS_OWNERSHIP_AUTO,  /* map when the filesystem can idmap, else off */
+	USERNS_OWNERSHIP_MAP,   /* idmapped mount of the tree */
+	USERNS_OWNERSHIP_CHOWN, /* shift the tree's owners on disk once, recorded */
+	USERNS_OWNERSHIP_OFF,   /* leave the tree as it is */
 };
 
 struct userns_config {

@@ -37,7 +37,11 @@ static int load(void)
 	return lib.handle ? 0 : dl_load("libcurl.so.4", symbols, ELEMENTSOF(symbols), &lib, &lib.handle);
 }
 
-static void curl_cleanupp(CURL **c) { if (*c) lib.cleanup(*c); }
+static void curl_cleanupp(CURL **c)
+{
+	if (*c)
+		lib.cleanup(*c);
+}
 
 /* Where the body goes: an fd (hashed on the way) or a growing buffer. */
 struct sink {

@@ -77,10 +77,26 @@ static int load(void)
 	return la.handle ? 0 : dl_load("libarchive.so.13", symbols, ELEMENTSOF(symbols), &la, &la.handle);
 }
 
-static void read_freep(struct archive **a) { if (*a) la.read_free(*a); }
-static void write_freep(struct archive **a) { if (*a) la.write_free(*a); }
-static void entry_freep(struct archive_entry **e) { if (*e) la.entry_free(*e); }
-static void resolver_freep(struct archive_entry_linkresolver **r) { if (*r) la.entry_linkresolver_free(*r); }
+static void read_freep(struct archive **a)
+{
+	if (*a)
+		la.read_free(*a);
+}
+static void write_freep(struct archive **a)
+{
+	if (*a)
+		la.write_free(*a);
+}
+static void entry_freep(struct archive_entry **e)
+{
+	if (*e)
+		la.entry_free(*e);
+}
+static void resolver_freep(struct archive_entry_linkresolver **r)
+{
+	if (*r)
+		la.entry_linkresolver_free(*r);
+}
 
 /* Back to the directory we were in, after working inside the image. */
 static void fchdirp(const int *fd)
@@ -95,7 +111,7 @@ static const struct {
 	const char *name;
 	int filter;
 	const char *suffixes[3];
-// clang-format off
+	// clang-format off
 } compressions[] = {
 	[TAR_UNCOMPRESSED] = { "uncompressed", ARCHIVE_FILTER_NONE, { ".tar" } },
 	[TAR_GZIP] = { "gzip", ARCHIVE_FILTER_GZIP, { ".gz", ".tgz" } },
@@ -116,7 +132,8 @@ int tar_compression_from_name(const char *name)
 enum tar_compression tar_compression_from_file(const char *file)
 {
 	for (size_t i = 0; i < ELEMENTSOF(compressions); i++)
-		for (size_t j = 0; j < ELEMENTSOF(compressions[i].suffixes) && compressions[i].suffixes[j]; j++)
+		for (size_t j = 0; j < ELEMENTSOF(compressions[i].suffixes) && compressions[i].suffixes[j];
+		     j++)
 			if (endswith(file, compressions[i].suffixes[j]))
 				return (enum tar_compression)i;
 	return TAR_UNCOMPRESSED;

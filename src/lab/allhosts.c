@@ -58,7 +58,9 @@ int lab_up_all(const struct lab_topology *t, const char *text, bool here)
 	}
 	others(t, here, hosts);
 	const char *args[] = { "lab", "up", "-", NULL };
-	struct lab_remote_cmd c = { .args = args, .host_option = true, .input = text, .timeout_s = CONNECT_TIMEOUT_S };
+	struct lab_remote_cmd c = {
+		.args = args, .host_option = true, .input = text, .timeout_s = CONNECT_TIMEOUT_S
+	};
 	struct lab_remote r[t->n_hosts];
 	int ret = lab_remote_run(t, hosts, &c, r);
 	size_t bad = report(t, r, hosts, "lab up");
@@ -108,7 +110,8 @@ int lab_status_hosts(const struct lab_topology *t, unsigned timeout_s)
 		else if (r[i].pid && r[i].status == 0)
 			printf("incomplete\n");
 		else
-			printf("%s\n", r[i].pid ? lab_remote_why(&r[i], c.deadline_s, why, sizeof(why)) : "not asked");
+			printf("%s\n", r[i].pid ? lab_remote_why(&r[i], c.deadline_s, why, sizeof(why))
+						: "not asked");
 		if (hosts[i] && !(r[i].pid && r[i].status == 0 && strstr(r[i].out, ": up\n")))
 			bad++;
 	}

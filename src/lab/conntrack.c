@@ -50,7 +50,9 @@ static const struct dl_symbol ct_symbols[] = {
 
 static int ct_load(void)
 {
-	return ct.handle ? 0 : dl_load("libnetfilter_conntrack.so.3", ct_symbols, ELEMENTSOF(ct_symbols), &ct, &ct.handle);
+	return ct.handle ? 0
+			 : dl_load("libnetfilter_conntrack.so.3", ct_symbols, ELEMENTSOF(ct_symbols), &ct,
+				   &ct.handle);
 }
 
 static bool cfg_events = true; /* print_entry's data for events */

@@ -50,14 +50,17 @@ int lab_graph_dot(FILE *f, const struct lab_topology *t)
 	char a[16];
 	if (lab_members(t, &m, &n) < 0)
 		return -ENOMEM;
-	fprintf(f, "graph \"%s\" {\n\tgraph [label=\"lab %s\", labelloc=t, fontname=\"sans-serif\"];\n"
-		   "\tnode [fontname=\"sans-serif\", fontsize=10];\n\tedge [fontname=\"sans-serif\", fontsize=9];\n",
+	fprintf(f,
+		"graph \"%s\" {\n\tgraph [label=\"lab %s\", labelloc=t, fontname=\"sans-serif\"];\n"
+		"\tnode [fontname=\"sans-serif\", fontsize=10];\n\tedge [fontname=\"sans-serif\", fontsize=9];\n",
 		t->name, t->name);
 	for (size_t i = 0; i < t->n_networks; i++) {
 		const struct lab_network *net = &t->networks[i];
-		fprintf(f, "\t\"net:%s\" [shape=ellipse, style=filled, fillcolor=\"%s\", label=\"%s\\n%s/%u%s\"];\n",
+		fprintf(f,
+			"\t\"net:%s\" [shape=ellipse, style=filled, fillcolor=\"%s\", label=\"%s\\n%s/%u%s\"];\n",
 			net->name, network_is_top(net) ? "#b8d4ff" : "#e4eeff", net->name,
-			ip_str(net->subnet.addr, a), net->subnet.prefix, network_is_top(net) ? "\\ninternet" : "");
+			ip_str(net->subnet.addr, a), net->subnet.prefix,
+			network_is_top(net) ? "\\ninternet" : "");
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *style = "";
@@ -71,8 +74,9 @@ int lab_graph_dot(FILE *f, const struct lab_topology *t)
 		if (m[i].kind == MEMBER_NODE && t->nodes[m[i].index].link.set)
 			link_describe(&t->nodes[m[i].index].link, impaired, sizeof(impaired));
 		for (size_t j = 0; j < m[i].n_ifaces; j++)
-			fprintf(f, "\t\"%s:%s\" -- \"net:%s\" [label=\"%s%s%s\"%s];\n", member_kind_name(m[i].kind),
-				m[i].name, t->networks[m[i].ifaces[j].network].name, ip_str(m[i].ifaces[j].addr, a),
+			fprintf(f, "\t\"%s:%s\" -- \"net:%s\" [label=\"%s%s%s\"%s];\n",
+				member_kind_name(m[i].kind), m[i].name,
+				t->networks[m[i].ifaces[j].network].name, ip_str(m[i].ifaces[j].addr, a),
 				*impaired ? "\\n" : "", impaired, *impaired ? ", style=dashed" : "");
 	}
 	fprintf(f, "}\n");

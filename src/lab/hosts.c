@@ -19,8 +19,8 @@
 #include "lab/topology-internal.h"
 #include "lab/vxlan.h"
 
-#define VNI_MAX 0xffffffU  /* 24 bits */
-#define MTU_MIN 576        /* what every IPv4 host must take (RFC 791) */
+#define VNI_MAX 0xffffffU /* 24 bits */
+#define MTU_MIN 576       /* what every IPv4 host must take (RFC 791) */
 #define MTU_MAX (65535 - VXLAN_OVERHEAD_IPV6)
 
 /* ---- setters ---- */
@@ -100,19 +100,25 @@ static int check_host(struct topo_parse *p, size_t i)
 	const struct lab_host *h = &t->hosts[i];
 	char a[INET6_ADDRSTRLEN];
 	if (!machine_name_valid(h->name))
-		return topology_bad(p, h->line, "host name '%s' is not valid (letters, digits, '-', '_', '.')", h->name);
+		return topology_bad(p, h->line,
+				    "host name '%s' is not valid (letters, digits, '-', '_', '.')", h->name);
 	if (!h->addr.family)
-		return topology_bad(p, h->line, "[Host %s] needs Address= (where the other hosts reach it)", h->name);
+		return topology_bad(p, h->line, "[Host %s] needs Address= (where the other hosts reach it)",
+				    h->name);
 	for (size_t j = 0; j < i; j++) {
 		const struct lab_host *o = &t->hosts[j];
 		if (streq(o->name, h->name))
-			return topology_bad(p, h->line, "duplicate host '%s' (also on line %u)", h->name, o->line);
+			return topology_bad(p, h->line, "duplicate host '%s' (also on line %u)", h->name,
+					    o->line);
 		if (inet_addr_equal(&o->addr, &h->addr))
 			return topology_bad(p, h->addr_line, "Address=%s is also host '%s''s (line %u)",
-				   inet_ntop(h->addr.family, h->addr.bytes, a, sizeof(a)), o->name, o->addr_line);
+					    inet_ntop(h->addr.family, h->addr.bytes, a, sizeof(a)), o->name,
+					    o->addr_line);
 		if (o->addr.family != h->addr.family)
-			return topology_bad(p, h->addr_line, "[Host %s] Address= is not of the family of host '%s''s (line %u): one VXLAN underlay is IPv4 or IPv6",
-				   h->name, o->name, o->addr_line);
+			return topology_bad(
+				p, h->addr_line,
+				"[Host %s] Address= is not of the family of host '%s''s (line %u): one VXLAN underlay is IPv4 or IPv6",
+				h->name, o->name, o->addr_line);
 	}
 	return 0;
 }
@@ -126,7 +132,8 @@ static int host_ref(struct topo_parse *p, const char *section, const char *name,
 		return 0;
 	int i = topology_find_host(p->t, host_name);
 	if (i < 0)
-		return topology_bad(p, line, "[%s %s] Host=%s: no [Host %s] in this file", section, name, host_name, host_name);
+		return topology_bad(p, line, "[%s %s] Host=%s: no [Host %s] in this file", section, name,
+				    host_name, host_name);
 	*host = i;
 	return 0;
 }
@@ -165,9 +172,10 @@ static int check_vnis(struct topo_parse *p)
 		for (size_t j = 0; j < i; j++) {
 			if (lab_network_vni(t, j) != vni)
 				continue;
-			return topology_bad(p, n->vni_line ? n->vni_line : n->line,
-				   "network '%s' has VNI %u, as network '%s' (line %u): set another Vni=", n->name,
-				   vni, t->networks[j].name, t->networks[j].line);
+			return topology_bad(
+				p, n->vni_line ? n->vni_line : n->line,
+				"network '%s' has VNI %u, as network '%s' (line %u): set another Vni=",
+				n->name, vni, t->networks[j].name, t->networks[j].line);
 		}
 	}
 	return 0;
@@ -277,8 +285,9 @@ static int find_local(const struct lab_topology *t, int *found)
 		if (!addr_is_local(list, &t->hosts[i].addr))
 			continue;
 		if (*found >= 0) {
-			log_error("%s: hosts '%s' and '%s' both have their Address= here: say which this is with --host=",
-				  t->file, t->hosts[*found].name, t->hosts[i].name);
+			log_error(
+				"%s: hosts '%s' and '%s' both have their Address= here: say which this is with --host=",
+				t->file, t->hosts[*found].name, t->hosts[i].name);
 			return -EINVAL;
 		}
 		*found = (int)i;
@@ -293,7 +302,8 @@ static int pick_local(struct lab_topology *t, bool need)
 	if (r < 0)
 		return r;
 	if (found < 0 && need) {
-		log_error("%s: no [Host] has an Address= of this host: say which this is with --host=", t->file);
+		log_error("%s: no [Host] has an Address= of this host: say which this is with --host=",
+			  t->file);
 		return -EINVAL;
 	}
 	t->local_host = found;
@@ -333,7 +343,8 @@ static void find_underlay(struct lab_topology *t)
 static int pick(struct lab_topology *t, const char *forced, bool need)
 {
 	if (forced && !t->n_hosts) {
-		log_error("%s: --host=%s: the lab has no [Host] sections (it is on one host)", t->file, forced);
+		log_error("%s: --host=%s: the lab has no [Host] sections (it is on one host)", t->file,
+			  forced);
 		return -EINVAL;
 	}
 	if (!t->n_hosts)
@@ -416,8 +427,9 @@ int lab_check_responder(const struct lab_topology *t)
 {
 	if (lab_holds_responder(t))
 		return 0;
-	log_error("lab %s: the nat-check responder is on host %s (the lab's first), this is host %s: run it there",
-		  t->name, t->hosts[0].name, t->hosts[t->local_host].name);
+	log_error(
+		"lab %s: the nat-check responder is on host %s (the lab's first), this is host %s: run it there",
+		t->name, t->hosts[0].name, t->hosts[t->local_host].name);
 	return -EREMOTE;
 }
 

@@ -33,4 +33,5 @@ int lab_check_local(const struct lab_topology *t, const char *name);
 /* For nat-check: 0 if this host holds the responder, else logs which host does, -EREMOTE. */
 int lab_check_responder(const struct lab_topology *t);
 /* "host h1" or "remote, on host h2" for status: where member m is, "" in a one-host lab. */
-const char *lab_member_where(const struct lab_topology *t, const struct lab_member *m, char *buf, size_t size);
+const char *lab_member_where(const struct lab_topology *t, const struct lab_member *m, char *buf,
+			     size_t size);

@@ -24,10 +24,10 @@ struct member_iface {
 struct lab_member {
 	const char *name;
 	enum member_kind kind;
-	size_t index;            /* into the topology's nats/routers/nodes */
+	size_t index; /* into the topology's nats/routers/nodes */
 	struct member_iface *ifaces;
 	size_t n_ifaces;
-	uint32_t gateway;        /* 0: none */
+	uint32_t gateway;                /* 0: none */
 	const struct lab_routes *routes; /* Route= of a router or NAT, or NULL */
 };
 

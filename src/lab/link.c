@@ -19,10 +19,10 @@
 #include "net/rtnl.h"
 
 #define NETEM_LIMIT_PACKETS 1000
-#define NETEM_HANDLE 0x10000U  /* 1: */
-#define NETEM_CLASS 0x10001U   /* 1:1, netem's one class: where tbf goes under it */
-#define TBF_MIN_BURST 3200     /* bytes: two full-sized frames always pass at once */
-#define TBF_QUEUE_MS 50        /* how much the queue holds, in time at the rate */
+#define NETEM_HANDLE 0x10000U /* 1: */
+#define NETEM_CLASS 0x10001U  /* 1:1, netem's one class: where tbf goes under it */
+#define TBF_MIN_BURST 3200    /* bytes: two full-sized frames always pass at once */
+#define TBF_QUEUE_MS 50       /* how much the queue holds, in time at the rate */
 
 bool link_needs_netem(const struct lab_link *l)
 {
@@ -167,14 +167,16 @@ static int try_link(const struct lab_topology *t, const struct lab_node *node)
 		return log_errno(k, "cannot talk to rtnetlink");
 	k = link_add_qdiscs(r, 1 /* lo */, l);
 	if (k == -ENOENT && link_needs_netem(l))
-		log_error("%s:%u: [Link %s] Delay=, Jitter= and Loss= need tc netem: the kernel has no sch_netem",
-			  t->file, l->line, node->name);
+		log_error(
+			"%s:%u: [Link %s] Delay=, Jitter= and Loss= need tc netem: the kernel has no sch_netem",
+			t->file, l->line, node->name);
 	else if (k == -ENOENT)
 		log_error("%s:%u: [Link %s] Rate= needs tc tbf: the kernel has no sch_tbf", t->file, l->line,
 			  node->name);
 	else if (k < 0)
 		log_error("%s:%u: [Link %s] the kernel refuses the impairments: %s%s%s", t->file, l->line,
-			  node->name, strerror(-k), *rtnl_error_message(r) ? ": " : "", rtnl_error_message(r));
+			  node->name, strerror(-k), *rtnl_error_message(r) ? ": " : "",
+			  rtnl_error_message(r));
 	return k;
 }
 

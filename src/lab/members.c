@@ -8,8 +8,9 @@
 
 const char *member_kind_name(enum member_kind k)
 {
-	static const char *const names[] = { [MEMBER_NAT] = "nat", [MEMBER_ROUTER] = "router",
-					     [MEMBER_NODE] = "node" };
+	static const char *const names[] = {
+		[MEMBER_NAT] = "nat", [MEMBER_ROUTER] = "router", [MEMBER_NODE] = "node"
+	};
 	return names[k];
 }
 
@@ -37,7 +38,8 @@ static uint32_t router_gateway(const struct lab_topology *t, const struct lab_ro
 static int fill_nat(const struct lab_topology *t, size_t i, struct lab_member *m)
 {
 	const struct lab_nat *n = &t->nats[i];
-	*m = (struct lab_member){ n->name, MEMBER_NAT, i, .gateway = n->outside_gateway, .routes = &n->routes };
+	*m = (struct lab_member){ n->name, MEMBER_NAT, i, .gateway = n->outside_gateway,
+				  .routes = &n->routes };
 	int r = add_iface(m, n->inside, n->inside_addr);
 	if (r < 0)
 		return r;

@@ -51,16 +51,20 @@ struct check {
 	bool tcp;
 	struct end responder[4]; /* [address index * 2 + port index] */
 	struct ep resp[4];
-	int node_fd;             /* the node's namespace, for new client sockets */
-	int keep[KEEP_MAX];      /* TCP connections of the check under way */
+	int node_fd;        /* the node's namespace, for new client sockets */
+	int keep[KEEP_MAX]; /* TCP connections of the check under way */
 	size_t n_keep;
 };
 
-static bool ep_eq(struct ep a, struct ep b) { return a.addr == b.addr && a.port == b.port; }
+static bool ep_eq(struct ep a, struct ep b)
+{
+	return a.addr == b.addr && a.port == b.port;
+}
 
 static struct sockaddr_in sin_of(struct ep e)
 {
-	return (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(e.port),
+	return (struct sockaddr_in){ .sin_family = AF_INET,
+				     .sin_port = htons(e.port),
 				     .sin_addr.s_addr = htonl(e.addr) };
 }
 
@@ -68,7 +72,8 @@ static struct sockaddr_in sin_of(struct ep e)
  * checks connect from one bound end to several responders. */
 static int bound_socket_here(bool tcp, struct ep local)
 {
-	_cleanup_close_ int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int fd =
+		socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	static const int reuse[] = { SO_REUSEADDR, SO_REUSEPORT };
@@ -203,7 +208,10 @@ static int exchange(struct check *c, const struct end *cl, int to, int reply_fro
 	return heard(c, cl, WAIT_MS, NULL);
 }
 
-static const char *behaviour(enum nat_behaviour b) { return nat_behaviour_name(b); }
+static const char *behaviour(enum nat_behaviour b)
+{
+	return nat_behaviour_name(b);
+}
 
 /* Same client port to three responder ends: the mapped addresses tell the mapping. */
 static int mapping_of(struct check *c, const struct end *cl, enum nat_behaviour *ret, struct ep *m1)
@@ -416,7 +424,8 @@ static int run_checks(struct check *c, const struct natcheck_cfg *cfg)
 	int r = check_mapping(c, &mapping, &preserved, &m1);
 	if (r < 0)
 		return r;
-	printf("mapping:           %s (first mapped address %s:%u)\n", behaviour(mapping), ip_str(m1.addr, a), m1.port);
+	printf("mapping:           %s (first mapped address %s:%u)\n", behaviour(mapping), ip_str(m1.addr, a),
+	       m1.port);
 	fflush(stdout);
 	r = check_filtering(c, &filtering);
 	if (r < 0)
@@ -491,14 +500,16 @@ int lab_cmd_nat_check(int argc, char **argv)
 {
 	const struct opt_group groups[] = { OPT_GROUP(NULL, natcheck_options) };
 	struct natcheck_cfg cfg = { .lifetime_max = 60, .protos = PROTO_UDP | PROTO_TCP };
-	static const char use[] = "Usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]";
+	static const char use[] =
+		"Usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]";
 	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, use, NULL);
 	if (i == -ECANCELED)
 		return 0;
 	if (i < 0)
 		return EXIT_HAKO_USAGE;
 	if (argc - i != 2) {
-		log_error("usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]");
+		log_error(
+			"usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]");
 		return EXIT_HAKO_USAGE;
 	}
 	const char *lab = argv[i], *node = argv[i + 1];

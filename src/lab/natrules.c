@@ -55,7 +55,8 @@ static void declare(struct gen *g)
 	if (g->nat->mapping != NAT_APD)
 		map_decl(g, "rev", rev_types[g->nat->mapping]);
 	if (g->nat->mapping == NAT_EI)
-		fprintf(g->f, "\tset used {\n\t\ttype inet_proto . inet_service\n\t\tflags dynamic,timeout\n\t}\n");
+		fprintf(g->f,
+			"\tset used {\n\t\ttype inet_proto . inet_service\n\t\tflags dynamic,timeout\n\t}\n");
 	if (g->nat->filtering != NAT_APD)
 		map_decl(g, "cone", cone_types[g->nat->filtering]);
 	if (hairpin_map(g->nat))
@@ -74,8 +75,9 @@ static void forwards(struct gen *g, const char *iifs)
 		const struct lab_forward *fw = &g->nat->forwards[i];
 		for (size_t p = 0; p < ELEMENTSOF(protos); p++)
 			if (fw->protos & protos[p].bit)
-				fprintf(g->f, "\t\tiifname %s ip daddr %s %s dport %u dnat ip to %s:%u\n", iifs,
-					g->ext, protos[p].name, fw->port, ip_str(fw->to_addr, to), fw->to_port);
+				fprintf(g->f, "\t\tiifname %s ip daddr %s %s dport %u dnat ip to %s:%u\n",
+					iifs, g->ext, protos[p].name, fw->port, ip_str(fw->to_addr, to),
+					fw->to_port);
 	}
 }
 
@@ -93,10 +95,12 @@ static void chain_dnat(struct gen *g)
 	forwards(g, iifs);
 	if (g->nat->filtering != NAT_APD)
 		/* Hairpinning through the cone map needs a key without the remote address. */
-		fprintf(g->f, "\t\tiifname %s ip daddr %s meta l4proto { tcp, udp } dnat ip to %s map @cone\n",
+		fprintf(g->f,
+			"\t\tiifname %s ip daddr %s meta l4proto { tcp, udp } dnat ip to %s map @cone\n",
 			g->nat->filtering == NAT_EI ? iifs : out_only, g->ext, keys[g->nat->filtering]);
 	if (hairpin_map(g->nat))
-		fprintf(g->f, "\t\tiifname \"%s\" ip daddr %s meta l4proto { tcp, udp } dnat ip to %s map @hairpin\n",
+		fprintf(g->f,
+			"\t\tiifname \"%s\" ip daddr %s meta l4proto { tcp, udp } dnat ip to %s map @hairpin\n",
 			g->in, g->ext, keys[NAT_EI]);
 	fprintf(g->f, "\t}\n");
 }
@@ -108,7 +112,8 @@ static void chain_snat(struct gen *g)
 	if (g->nat->hairpin && g->nat->mapping == NAT_EI)
 		/* The sender's own mapping when it has one (RFC 4787 REQ-9: hairpinned packets carry
 		 * the external address and port). */
-		fprintf(g->f, "\t\toifname \"%s\" ct status dnat ip saddr @inside meta l4proto { tcp, udp } snat ip to %s : meta l4proto . ip saddr . th sport map @rev\n",
+		fprintf(g->f,
+			"\t\toifname \"%s\" ct status dnat ip saddr @inside meta l4proto { tcp, udp } snat ip to %s : meta l4proto . ip saddr . th sport map @rev\n",
 			g->in, g->ext);
 	if (g->nat->hairpin)
 		/* Hairpinned packets leave through the inside; the reply must come back through here. */
@@ -116,16 +121,24 @@ static void chain_snat(struct gen *g)
 			"@inside", g->ext);
 	switch (g->nat->mapping) {
 	case NAT_EI:
-		fprintf(g->f, "\t\toifname \"%s\" meta l4proto { tcp, udp } snat ip to %s : meta l4proto . ip saddr . th sport map @rev\n", o, g->ext);
-		fprintf(g->f, "\t\toifname \"%s\" meta l4proto { tcp, udp } meta l4proto . th sport @used snat ip to %s : 1024-65535 fully-random\n", o, g->ext);
+		fprintf(g->f,
+			"\t\toifname \"%s\" meta l4proto { tcp, udp } snat ip to %s : meta l4proto . ip saddr . th sport map @rev\n",
+			o, g->ext);
+		fprintf(g->f,
+			"\t\toifname \"%s\" meta l4proto { tcp, udp } meta l4proto . th sport @used snat ip to %s : 1024-65535 fully-random\n",
+			o, g->ext);
 		break;
 	case NAT_AD:
-		fprintf(g->f, "\t\toifname \"%s\" meta l4proto { tcp, udp } snat ip to %s : meta l4proto . ip saddr . th sport . ip daddr map @rev\n", o, g->ext);
+		fprintf(g->f,
+			"\t\toifname \"%s\" meta l4proto { tcp, udp } snat ip to %s : meta l4proto . ip saddr . th sport . ip daddr map @rev\n",
+			o, g->ext);
 		/* a new remote address gets a fresh random port */
 		__attribute__((fallthrough));
 	case NAT_APD:
 	default:
-		fprintf(g->f, "\t\toifname \"%s\" meta l4proto { tcp, udp } snat ip to %s : 1024-65535 fully-random\n", o, g->ext);
+		fprintf(g->f,
+			"\t\toifname \"%s\" meta l4proto { tcp, udp } snat ip to %s : 1024-65535 fully-random\n",
+			o, g->ext);
 		break;
 	}
 	fprintf(g->f, "\t\toifname \"%s\" snat ip to %s\n\t}\n", o, g->ext);
@@ -155,13 +168,19 @@ static const struct learner learners[] = {
 };
 
 /* One update per protocol, so UDP and TCP bindings get their own lifetimes. */
-static void learn(struct gen *g, const struct learner *l, const char *what, const char *key, const char *value)
+static void learn(struct gen *g, const struct learner *l, const char *what, const char *key,
+		  const char *value)
 {
-	static const struct { const char *proto; unsigned fixed_s; } protos[] = { { "udp", 0 }, { "tcp", TCP_BINDING_S } };
+	static const struct {
+		const char *proto;
+		unsigned fixed_s;
+	} protos[] = { { "udp", 0 }, { "tcp", TCP_BINDING_S } };
 	for (size_t i = 0; i < ELEMENTSOF(protos); i++)
-		fprintf(g->f, "\t\t%s \"%s\" ct direction %s meta l4proto %s update @%s { %s timeout %us%s%s }\n",
+		fprintf(g->f,
+			"\t\t%s \"%s\" ct direction %s meta l4proto %s update @%s { %s timeout %us%s%s }\n",
 			l->inbound ? "iifname" : "oifname", g->out, l->direction, protos[i].proto, what, key,
-			protos[i].fixed_s ? protos[i].fixed_s : g->udp_s, value ? " : " : "", value ? value : "");
+			protos[i].fixed_s ? protos[i].fixed_s : g->udp_s, value ? " : " : "",
+			value ? value : "");
 }
 
 static void learn_all(struct gen *g, const struct learner *l)
@@ -187,7 +206,8 @@ static void learn_all(struct gen *g, const struct learner *l)
 
 static void chain_learn(struct gen *g)
 {
-	fprintf(g->f, "\tchain learn {\n\t\ttype filter hook postrouting priority srcnat + 1; policy accept;\n");
+	fprintf(g->f,
+		"\tchain learn {\n\t\ttype filter hook postrouting priority srcnat + 1; policy accept;\n");
 	for (size_t i = 0; i < ELEMENTSOF(learners); i++)
 		if (!learners[i].inbound)
 			learn_all(g, &learners[i]);
@@ -195,7 +215,8 @@ static void chain_learn(struct gen *g)
 	if (!g->nat->inbound_refresh)
 		return;
 	/* After filter_in: a packet it drops refreshes nothing. */
-	fprintf(g->f, "\tchain learn_in {\n\t\ttype filter hook forward priority filter + 1; policy accept;\n");
+	fprintf(g->f,
+		"\tchain learn_in {\n\t\ttype filter hook forward priority filter + 1; policy accept;\n");
 	for (size_t i = 0; i < ELEMENTSOF(learners); i++)
 		if (learners[i].inbound)
 			learn_all(g, &learners[i]);
@@ -206,15 +227,18 @@ static void chain_learn(struct gen *g)
  * PortForward=); everything else from outside must belong to a flow the inside started. */
 static void chain_filter(struct gen *g)
 {
-	fprintf(g->f, "\tchain filter_in {\n\t\ttype filter hook forward priority filter; policy accept;\n"
-		      "\t\tiifname \"%s\" oifname \"%s\" ct state established,related accept\n"
-		      "\t\tiifname \"%s\" oifname \"%s\" ct status dnat accept\n"
-		      "\t\tiifname \"%s\" oifname \"%s\" drop\n\t}\n",
+	fprintf(g->f,
+		"\tchain filter_in {\n\t\ttype filter hook forward priority filter; policy accept;\n"
+		"\t\tiifname \"%s\" oifname \"%s\" ct state established,related accept\n"
+		"\t\tiifname \"%s\" oifname \"%s\" ct status dnat accept\n"
+		"\t\tiifname \"%s\" oifname \"%s\" drop\n\t}\n",
 		g->out, g->in, g->out, g->in, g->out, g->in);
 	/* Unsolicited datagrams to the NAT itself are dropped before conntrack confirms them: a
 	 * confirmed entry would hold the external port and push a later mapping onto another. */
-	fprintf(g->f, "\tchain filter_local {\n\t\ttype filter hook input priority filter; policy accept;\n"
-		      "\t\tiifname \"%s\" ct state new meta l4proto { tcp, udp } drop\n\t}\n", g->out);
+	fprintf(g->f,
+		"\tchain filter_local {\n\t\ttype filter hook input priority filter; policy accept;\n"
+		"\t\tiifname \"%s\" ct state new meta l4proto { tcp, udp } drop\n\t}\n",
+		g->out);
 }
 
 int nat_ruleset(const struct lab_topology *t, const struct lab_nat *nat, char **ret)
@@ -234,7 +258,9 @@ int nat_ruleset(const struct lab_topology *t, const struct lab_nat *nat, char **
 		return -ENOMEM;
 	fprintf(g.f, "table ip " NAT_TABLE " {\n");
 	/* The inside: its network and the ones behind routers there (Route=), overlaps merged. */
-	fprintf(g.f, "\tset inside {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { %s", inside);
+	fprintf(g.f,
+		"\tset inside {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { %s",
+		inside);
 	for (size_t i = 0; i < nat->routes.n; i++)
 		fprintf(g.f, ", %s/%u", ip_str(nat->routes.items[i].dest.addr, (char[16]){ 0 }),
 			nat->routes.items[i].dest.prefix);

@@ -10,17 +10,17 @@
 #define LAB_REMOTE_SSH_FAILED 255 /* ssh's own exit status: no connection, no login */
 
 struct lab_remote_cmd {
-	const char *const *args;  /* after "hako", NULL-terminated: "lab", "up", "-" */
-	bool host_option;         /* append --host=NAME of the host it runs on */
-	const char *input;        /* its stdin (NULL: empty) */
-	unsigned timeout_s;       /* ssh's ConnectTimeout= */
-	unsigned deadline_s;      /* killed if not done by then; 0: no deadline */
+	const char *const *args; /* after "hako", NULL-terminated: "lab", "up", "-" */
+	bool host_option;        /* append --host=NAME of the host it runs on */
+	const char *input;       /* its stdin (NULL: empty) */
+	unsigned timeout_s;      /* ssh's ConnectTimeout= */
+	unsigned deadline_s;     /* killed if not done by then; 0: no deadline */
 };
 
 struct lab_remote {
-	pid_t pid;                /* 0: not run on this host */
+	pid_t pid; /* 0: not run on this host */
 	int pidfd, out_fd, err_fd;
-	int status;               /* exit status, -1 killed */
+	int status; /* exit status, -1 killed */
 	bool timed_out;
 	char *out, *err;
 };

@@ -70,7 +70,8 @@ static void print_table(const struct lab_topology *t, const struct lab_member *m
 	for (size_t i = 0; i < n; i++) {
 		printf("%-6s %-16s", member_kind_name(m[i].kind), m[i].name);
 		for (size_t j = 0; j < m[i].n_ifaces; j++)
-			printf(" %s=%s", t->networks[m[i].ifaces[j].network].name, ip_str(m[i].ifaces[j].addr, a));
+			printf(" %s=%s", t->networks[m[i].ifaces[j].network].name,
+			       ip_str(m[i].ifaces[j].addr, a));
 		if (m[i].gateway)
 			printf(" via %s", ip_str(m[i].gateway, a));
 		if (m[i].kind == MEMBER_NAT) {
@@ -156,12 +157,14 @@ int lab_cmd_status(int argc, char **argv)
 {
 	const struct opt_group groups[] = { OPT_GROUP(NULL, status_options) };
 	struct status_cfg cfg = { .timeout = 5 };
-	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, "Usage: hako lab status LAB [--json] [--all [--check] [--timeout=SECONDS]]", NULL);
+	int i = opts_parse(groups, 1, argc, argv, &cfg, 0,
+			   "Usage: hako lab status LAB [--json] [--all [--check] [--timeout=SECONDS]]", NULL);
 	if (i == -ECANCELED)
 		return 0;
 	if (i < 0 || argc - i != 1 || (cfg.json && cfg.all)) {
 		if (i >= 0)
-			log_error(cfg.json && cfg.all ? "lab status: --all has no --json form" : STATUS_USAGE);
+			log_error(cfg.json && cfg.all ? "lab status: --all has no --json form"
+						      : STATUS_USAGE);
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_topology_ struct lab_topology *t = NULL;

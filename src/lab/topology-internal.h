@@ -24,10 +24,10 @@ struct topo_link_section {
 struct topo_parse {
 	struct lab_topology *t;
 	const char *file;
-	unsigned line;       /* of the entry being parsed */
-	unsigned name_line;  /* of [Lab] Name=, 0 if none: the lab's name is then the file's */
-	int kind;            /* enum section_kind of the current section */
-	void *obj;           /* the current section's struct */
+	unsigned line;      /* of the entry being parsed */
+	unsigned name_line; /* of [Lab] Name=, 0 if none: the lab's name is then the file's */
+	int kind;           /* enum section_kind of the current section */
+	void *obj;          /* the current section's struct */
 	struct topo_link_section *links;
 	size_t n_links;
 };

@@ -74,7 +74,8 @@ int cidr_parse(const char *s, struct lab_cidr *ret, bool need_prefix)
 
 static int set_string(struct topo_parse *p, void *field, const char *v, const char **why)
 {
-	(void)p; (void)why;
+	(void)p;
+	(void)why;
 	char **s = field;
 	free(*s);
 	return (*s = strdup(v)) ? 0 : -ENOMEM;
@@ -252,7 +253,8 @@ static int set_rate(struct topo_parse *p, void *field, const char *v, const char
 
 static int set_words(struct topo_parse *p, void *field, const char *v, const char **why)
 {
-	(void)p; (void)why;
+	(void)p;
+	(void)why;
 	_cleanup_free_ char *copy = strdup(v);
 	if (!copy)
 		return -ENOMEM;
@@ -363,7 +365,6 @@ static int add_forward(struct topo_parse *p, void *field, const char *v, const c
 }
 
 /* ---- sections ---- */
-
 
 struct key {
 	enum section_kind section;
@@ -488,8 +489,8 @@ static int on_section(void *userdata, const struct ini_pos *pos, const char *nam
 	return -EINVAL;
 }
 
-static int on_entry(void *userdata, const struct ini_pos *pos, const char *section,
-		    const char *arg, const char *key, const char *value)
+static int on_entry(void *userdata, const struct ini_pos *pos, const char *section, const char *arg,
+		    const char *key, const char *value)
 {
 	struct topo_parse *p = userdata;
 	(void)arg;
@@ -498,7 +499,8 @@ static int on_entry(void *userdata, const struct ini_pos *pos, const char *secti
 		if ((int)keys[i].section != p->kind || !streq(keys[i].key, key))
 			continue;
 		const char *why = "invalid value";
-		void *obj = p->kind == SEC_LINK ? (void *)&((struct topo_link_section *)p->obj)->link : p->obj;
+		void *obj =
+			p->kind == SEC_LINK ? (void *)&((struct topo_link_section *)p->obj)->link : p->obj;
 		int r = keys[i].set(p, (char *)obj + keys[i].offset, value, &why);
 		if (r == -ENOMEM)
 			return log_errno(r, "out of memory");
@@ -529,7 +531,8 @@ void topology_free(struct lab_topology *t)
 	}
 	for (size_t i = 0; i < t->n_routers; i++) {
 		struct lab_router *r = &t->routers[i];
-		free(r->name), strv_free(r->network_names), free(r->networks), free(r->addrs), free(r->routes.items);
+		free(r->name), strv_free(r->network_names), free(r->networks), free(r->addrs),
+			free(r->routes.items);
 		free(r->host_name);
 	}
 	for (size_t i = 0; i < t->n_nodes; i++) {

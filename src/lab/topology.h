@@ -33,16 +33,16 @@ struct lab_cidr {
 };
 
 struct lab_network {
-	char *name;          /* also the interface name on every member: fits IFNAMSIZ */
+	char *name; /* also the interface name on every member: fits IFNAMSIZ */
 	struct lab_cidr subnet;
 	unsigned line;
-	int inside_of;       /* index of the NAT whose Inside= this is, or -1 */
+	int inside_of;         /* index of the NAT whose Inside= this is, or -1 */
 	uint32_t responder[2]; /* two addresses for the nat-check responder (top-level networks) */
-	uint32_t gateway;    /* the address members use as default route, 0 if none */
-	uint32_t vni;        /* Vni=, else derived from the lab's and the network's names */
-	unsigned vni_line;   /* of Vni=, 0 if derived */
-	unsigned mtu;        /* Mtu=, 0: the default less the encapsulation across hosts */
-	unsigned mtu_line;   /* of Mtu=, 0 without one */
+	uint32_t gateway;      /* the address members use as default route, 0 if none */
+	uint32_t vni;          /* Vni=, else derived from the lab's and the network's names */
+	unsigned vni_line;     /* of Vni=, 0 if derived */
+	unsigned mtu;          /* Mtu=, 0: the default less the encapsulation across hosts */
+	unsigned mtu_line;     /* of Mtu=, 0 without one */
 };
 
 /* [Host NAME]: a machine that holds part of a lab, reached by the others at Address=. */
@@ -51,17 +51,17 @@ struct lab_host {
 	unsigned line;
 	struct inet_addr addr; /* family 0 until Address= */
 	unsigned addr_line;
-	char *interface;       /* Interface=: the underlay link, or NULL */
+	char *interface; /* Interface=: the underlay link, or NULL */
 };
 
 enum { PROTO_TCP = 1 << 0, PROTO_UDP = 1 << 1 };
 
 struct lab_forward {
-	unsigned protos;     /* PROTO_TCP | PROTO_UDP */
-	uint16_t port;       /* on the NAT's outside address */
+	unsigned protos; /* PROTO_TCP | PROTO_UDP */
+	uint16_t port;   /* on the NAT's outside address */
 	char *node;
 	uint16_t to_port;
-	uint32_t to_addr;    /* resolved after allocation */
+	uint32_t to_addr; /* resolved after allocation */
 	unsigned line;
 };
 
@@ -100,8 +100,8 @@ struct lab_router {
 	char *name;
 	unsigned line;
 	char **network_names;
-	int *networks;       /* indexes, one per name */
-	uint32_t *addrs;     /* one per network */
+	int *networks;   /* indexes, one per name */
+	uint32_t *addrs; /* one per network */
 	size_t n_networks;
 	struct lab_routes routes;
 	char *host_name;
@@ -110,8 +110,8 @@ struct lab_router {
 
 struct lab_link {
 	uint64_t delay_us, jitter_us;
-	uint32_t loss_ppm;   /* parts per million */
-	uint64_t rate_bps;   /* bytes per second, 0 = unlimited */
+	uint32_t loss_ppm; /* parts per million */
+	uint64_t rate_bps; /* bytes per second, 0 = unlimited */
 	bool set;
 	unsigned line;
 };
@@ -121,7 +121,7 @@ struct lab_node {
 	unsigned line;
 	char *network_name;
 	int network;
-	uint32_t addr;       /* 0 until allocated */
+	uint32_t addr; /* 0 until allocated */
 	unsigned addr_line;
 	unsigned addr_prefix; /* Address=A/N: N, which must be the network's; 0 without one */
 	char *directory, *image;
@@ -143,20 +143,23 @@ struct lab_topology {
 	size_t n_routers;
 	struct lab_node *nodes;
 	size_t n_nodes;
-	struct lab_host *hosts;  /* none: a lab on one host */
+	struct lab_host *hosts; /* none: a lab on one host */
 	size_t n_hosts;
-	uint16_t vxlan_port;     /* [Lab] VxlanPort=, 4789 by default */
-	int local_host;          /* the host this is (lab up picks it), -1: every member is here */
-	char underlay[16];       /* lab up: this host's underlay link (Interface=, else the one with
+	uint16_t vxlan_port;   /* [Lab] VxlanPort=, 4789 by default */
+	int local_host;        /* the host this is (lab up picks it), -1: every member is here */
+	char underlay[16];     /* lab up: this host's underlay link (Interface=, else the one with
 				    its Address=), "" when unknown */
-	unsigned underlay_mtu;   /* its MTU, 0 when unknown */
+	unsigned underlay_mtu; /* its MTU, 0 when unknown */
 };
 
 /* Parse + validate + allocate. On error logs one line (FILE:LINE: ...) and returns -EINVAL. */
 int topology_parse_string(const char *text, const char *file, struct lab_topology **ret);
 int topology_parse_file(const char *path, struct lab_topology **ret);
 void topology_free(struct lab_topology *t);
-static inline void topology_freep(struct lab_topology **t) { topology_free(*t); }
+static inline void topology_freep(struct lab_topology **t)
+{
+	topology_free(*t);
+}
 #define _cleanup_topology_ __attribute__((cleanup(topology_freep)))
 
 /* "a.b.c.d" / "a.b.c.d/n" parsing and printing (buf of at least 19 bytes). */
@@ -175,6 +178,12 @@ static inline bool topology_has_member(const struct lab_topology *t, const char 
 	       topology_find_router(t, name) >= 0;
 }
 /* A node with a root tree runs as a container in its namespace. */
-static inline bool node_is_container(const struct lab_node *n) { return n->directory || n->image; }
+static inline bool node_is_container(const struct lab_node *n)
+{
+	return n->directory || n->image;
+}
 /* Is the network "internet" (no NAT has it as Inside=)? */
-static inline bool network_is_top(const struct lab_network *n) { return n->inside_of < 0; }
+static inline bool network_is_top(const struct lab_network *n)
+{
+	return n->inside_of < 0;
+}

@@ -33,10 +33,10 @@ struct build {
 	const char *lab;
 	struct lab_member *members;
 	size_t n;
-	int *fds;        /* one per member */
+	int *fds; /* one per member */
 	int switch_fd;
-	int *bridges;    /* ifindex per network, in the switch namespace */
-	int home;        /* the namespace lab up runs in, open once: not one /proc open per entry */
+	int *bridges; /* ifindex per network, in the switch namespace */
+	int home;     /* the namespace lab up runs in, open once: not one /proc open per entry */
 };
 
 /* Into a lab namespace and back: each member's sockets, rules and sysctls are made inside it
@@ -231,7 +231,8 @@ static int make_switch(struct build *b)
 	rtnl_begin(r);
 	rtnl_link_change(r, &(struct rtnl_link){ .name = "lo", .up = true });
 	for (size_t i = 0; i < t->n_networks; i++)
-		rtnl_link_add(r, &(struct rtnl_link){ .name = t->networks[i].name, .kind = "bridge", .up = true });
+		rtnl_link_add(r, &(struct rtnl_link){
+					 .name = t->networks[i].name, .kind = "bridge", .up = true });
 	k = rtnl_commit(r);
 	if (k < 0)
 		return rtnl_failed(r, k, b->lab, "cannot create the bridges");
@@ -247,14 +248,18 @@ static int make_switch(struct build *b)
 			char pname[IFNAMSIZ];
 			snprintf(pname, sizeof(pname), "p%u", port++);
 			int net = b->members[i].ifaces[j].network;
-			rtnl_link_add(r, &(struct rtnl_link){
-				.name = pname, .kind = "veth", .master = b->bridges[net], .up = true,
-				.mtu = lab_network_mtu(t, (size_t)net),
-				.peer = t->networks[net].name, .peer_netns_fd = &b->fds[i] });
+			rtnl_link_add(r, &(struct rtnl_link){ .name = pname,
+							      .kind = "veth",
+							      .master = b->bridges[net],
+							      .up = true,
+							      .mtu = lab_network_mtu(t, (size_t)net),
+							      .peer = t->networks[net].name,
+							      .peer_netns_fd = &b->fds[i] });
 		}
 	for (size_t i = 0; lab_holds_responder(t) && i < t->n_networks; i++)
 		for (int j = 0; j < 2 && t->networks[i].responder[j]; j++) {
-			struct inet_prefix p = prefix4(t->networks[i].responder[j], t->networks[i].subnet.prefix);
+			struct inet_prefix p =
+				prefix4(t->networks[i].responder[j], t->networks[i].subnet.prefix);
 			rtnl_addr_add(r, b->bridges[i], &p);
 		}
 	k = rtnl_commit(r);
@@ -299,9 +304,11 @@ static int configure_member(struct build *b, size_t i)
 	rtnl_link_change(r, &(struct rtnl_link){ .name = "lo", .up = true });
 	/* The veth ends come up here: the kernel refuses IFF_UP on a peer it is still creating. */
 	for (size_t j = 0; j < m->n_ifaces; j++)
-		rtnl_link_change(r, &(struct rtnl_link){ .name = b->t->networks[m->ifaces[j].network].name, .up = true });
+		rtnl_link_change(r, &(struct rtnl_link){ .name = b->t->networks[m->ifaces[j].network].name,
+							 .up = true });
 	for (size_t j = 0; j < m->n_ifaces; j++) {
-		struct inet_prefix p = prefix4(m->ifaces[j].addr, b->t->networks[m->ifaces[j].network].subnet.prefix);
+		struct inet_prefix p =
+			prefix4(m->ifaces[j].addr, b->t->networks[m->ifaces[j].network].subnet.prefix);
 		rtnl_addr_add(r, ifindex[j], &p);
 	}
 	add_routes(r, m);
@@ -309,7 +316,8 @@ static int configure_member(struct build *b, size_t i)
 		link_add_qdiscs(r, ifindex[0], &b->t->nodes[m->index].link);
 	k = rtnl_commit(r);
 	if (k < 0) {
-		_cleanup_free_ char *what = xasprintf("%s: cannot set addresses, routes and link impairments", m->name);
+		_cleanup_free_ char *what =
+			xasprintf("%s: cannot set addresses, routes and link impairments", m->name);
 		return rtnl_failed(r, k, b->lab, what ? what : m->name);
 	}
 	return 0;
@@ -386,7 +394,8 @@ static int configure_members(struct build *b)
 	for (size_t i = 0; i < b->n; i++) {
 		int r = enter(b->fds[i]);
 		if (r < 0)
-			return log_errno(r, "lab %s: cannot enter the namespace of %s", b->lab, b->members[i].name);
+			return log_errno(r, "lab %s: cannot enter the namespace of %s", b->lab,
+					 b->members[i].name);
 		r = configure_inside(b, i, &t_nat);
 		go_home(b);
 		if (r < 0)
@@ -469,7 +478,8 @@ static int build(const struct lab_topology *t)
 	uint64_t t0 = now_usec();
 	r = make_namespaces(&b);
 	if (r >= 0) {
-		log_debug("lab %s: %zu namespaces in %.1f ms", t->name, b.n + 1, (double)(now_usec() - t0) / 1000);
+		log_debug("lab %s: %zu namespaces in %.1f ms", t->name, b.n + 1,
+			  (double)(now_usec() - t0) / 1000);
 		r = configure(&b);
 	}
 	build_done(&b);

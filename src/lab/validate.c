@@ -33,8 +33,9 @@ static int lab_name(struct topo_parse *p)
 			return log_errno(-ENOMEM, "out of memory");
 	}
 	if (!machine_name_valid(t->name) || strlen(t->name) > LAB_NAME_MAX)
-		return topology_bad(p, p->name_line ? p->name_line : 1, "lab name '%s' is not valid (letters, digits, '-', '_', '.', at most %d)",
-			   t->name, LAB_NAME_MAX);
+		return topology_bad(p, p->name_line ? p->name_line : 1,
+				    "lab name '%s' is not valid (letters, digits, '-', '_', '.', at most %d)",
+				    t->name, LAB_NAME_MAX);
 	return 0;
 }
 
@@ -44,26 +45,34 @@ static int check_networks(struct topo_parse *p)
 	for (size_t i = 0; i < t->n_networks; i++) {
 		struct lab_network *n = &t->networks[i];
 		if (strlen(n->name) >= IFNAMSIZ)
-			return topology_bad(p, n->line, "network name '%s' is too long for an interface name (%d characters at most)",
-				   n->name, IFNAMSIZ - 1);
+			return topology_bad(
+				p, n->line,
+				"network name '%s' is too long for an interface name (%d characters at most)",
+				n->name, IFNAMSIZ - 1);
 		if (!ifname_valid(n->name) || !machine_name_valid(n->name))
 			return topology_bad(p, n->line, "network name '%s' is not valid", n->name);
 		if (n->subnet.prefix == 0)
 			return topology_bad(p, n->line, "[Network %s] needs Subnet=", n->name);
 		for (size_t j = 0; j < i; j++) {
 			const struct lab_network *o = &t->networks[j];
-			uint8_t pre = o->subnet.prefix < n->subnet.prefix ? o->subnet.prefix : n->subnet.prefix;
+			uint8_t pre =
+				o->subnet.prefix < n->subnet.prefix ? o->subnet.prefix : n->subnet.prefix;
 			if (streq(o->name, n->name))
-				return topology_bad(p, n->line, "duplicate network '%s' (also on line %u)", n->name, o->line);
+				return topology_bad(p, n->line, "duplicate network '%s' (also on line %u)",
+						    n->name, o->line);
 			if ((o->subnet.addr & cidr_mask(pre)) == (n->subnet.addr & cidr_mask(pre)))
-				return topology_bad(p, n->line, "subnet of '%s' overlaps '%s' (line %u)", n->name, o->name, o->line);
+				return topology_bad(p, n->line, "subnet of '%s' overlaps '%s' (line %u)",
+						    n->name, o->name, o->line);
 		}
 	}
 	return 0;
 }
 
 /* Nodes, NATs and routers are all network namespaces named after them: one name space. */
-struct named { const char *name; unsigned line; };
+struct named {
+	const char *name;
+	unsigned line;
+};
 
 static int check_names(struct topo_parse *p)
 {
@@ -80,13 +89,16 @@ static int check_names(struct topo_parse *p)
 		all[n++] = (struct named){ t->nodes[i].name, t->nodes[i].line };
 	for (size_t i = 0; i < n; i++) {
 		if (!machine_name_valid(all[i].name))
-			return topology_bad(p, all[i].line, "name '%s' is not valid (letters, digits, '-', '_', '.')", all[i].name);
+			return topology_bad(p, all[i].line,
+					    "name '%s' is not valid (letters, digits, '-', '_', '.')",
+					    all[i].name);
 		for (size_t j = 0; j < i; j++)
 			if (streq(all[i].name, all[j].name)) {
 				/* Name the later of the two: the one a reader of the file sees as the repeat. */
 				bool later = all[i].line > all[j].line;
-				return topology_bad(p, later ? all[i].line : all[j].line, "duplicate name '%s' (also on line %u)",
-					   all[i].name, later ? all[j].line : all[i].line);
+				return topology_bad(p, later ? all[i].line : all[j].line,
+						    "duplicate name '%s' (also on line %u)", all[i].name,
+						    later ? all[j].line : all[i].line);
 			}
 	}
 	return 0;
@@ -115,11 +127,12 @@ static int check_nats(struct topo_parse *p)
 		if (r < 0)
 			return r;
 		if (n->inside == n->outside)
-			return topology_bad(p, n->line, "[Nat %s] Inside= and Outside= are the same network", n->name);
+			return topology_bad(p, n->line, "[Nat %s] Inside= and Outside= are the same network",
+					    n->name);
 		struct lab_network *in = &t->networks[n->inside];
 		if (in->inside_of >= 0)
 			return topology_bad(p, n->line, "network '%s' is already inside NAT '%s'", in->name,
-				   t->nats[in->inside_of].name);
+					    t->nats[in->inside_of].name);
 		in->inside_of = (int)i;
 	}
 	/* Walking outwards from any NAT must reach a top-level network: no NAT loops. */
@@ -127,7 +140,8 @@ static int check_nats(struct topo_parse *p)
 		int net = t->nats[i].outside;
 		for (size_t steps = 0; t->networks[net].inside_of >= 0; steps++) {
 			if (steps > t->n_nats)
-				return topology_bad(p, t->nats[i].line, "NATs form a loop through '%s'", t->nats[i].name);
+				return topology_bad(p, t->nats[i].line, "NATs form a loop through '%s'",
+						    t->nats[i].name);
 			net = t->nats[t->networks[net].inside_of].outside;
 		}
 	}
@@ -152,8 +166,9 @@ static int check_routers(struct topo_parse *p)
 				return k;
 			for (size_t l = 0; l < j; l++)
 				if (r->networks[l] == r->networks[j])
-					return topology_bad(p, r->line, "[Router %s] lists network '%s' twice", r->name,
-						   r->network_names[j]);
+					return topology_bad(p, r->line,
+							    "[Router %s] lists network '%s' twice", r->name,
+							    r->network_names[j]);
 		}
 	}
 	return 0;
@@ -170,27 +185,37 @@ static int check_nodes(struct topo_parse *p)
 		if (n->directory && n->image)
 			return topology_bad(p, n->line, "[Node %s] has both Directory= and Image=", n->name);
 		if ((n->ephemeral || n->boot) && !n->directory && !n->image)
-			return topology_bad(p, n->line, "[Node %s] Ephemeral=/Boot= need Directory= or Image=", n->name);
+			return topology_bad(p, n->line,
+					    "[Node %s] Ephemeral=/Boot= need Directory= or Image=", n->name);
 		if (n->directory && n->directory[0] != '/')
-			return topology_bad(p, n->line, "[Node %s] Directory= is not an absolute path", n->name);
+			return topology_bad(p, n->line, "[Node %s] Directory= is not an absolute path",
+					    n->name);
 		if (n->image && !machine_name_valid(n->image))
-			return topology_bad(p, n->line, "[Node %s] Image=%s is not a valid image name", n->name, n->image);
+			return topology_bad(p, n->line, "[Node %s] Image=%s is not a valid image name",
+					    n->name, n->image);
 		if (n->boot && n->exec)
-			return topology_bad(p, n->line, "[Node %s] Exec= and Boot= exclude each other (a booted container's init runs)", n->name);
+			return topology_bad(
+				p, n->line,
+				"[Node %s] Exec= and Boot= exclude each other (a booted container's init runs)",
+				n->name);
 		/* The node's machine is LAB.NODE. */
 		if (node_is_container(n) && strlen(t->name) + 1 + strlen(n->name) > MACHINE_NAME_MAX)
-			return topology_bad(p, n->line, "[Node %s] the machine name %s.%s is longer than %d characters",
-				   n->name, t->name, n->name, MACHINE_NAME_MAX);
+			return topology_bad(p, n->line,
+					    "[Node %s] the machine name %s.%s is longer than %d characters",
+					    n->name, t->name, n->name, MACHINE_NAME_MAX);
 	}
 	for (size_t i = 0; i < p->n_links; i++) {
 		struct topo_link_section *l = &p->links[i];
 		int k = topology_find_node(t, l->node);
 		if (k < 0)
-			return topology_bad(p, l->line, "[Link %s]: no [Node %s] in this file", l->node, l->node);
+			return topology_bad(p, l->line, "[Link %s]: no [Node %s] in this file", l->node,
+					    l->node);
 		if (t->nodes[k].link.set)
-			return topology_bad(p, l->line, "duplicate [Link %s] (also on line %u)", l->node, t->nodes[k].link.line);
+			return topology_bad(p, l->line, "duplicate [Link %s] (also on line %u)", l->node,
+					    t->nodes[k].link.line);
 		if (!l->link.delay_us && !l->link.jitter_us && !l->link.loss_ppm && !l->link.rate_bps)
-			return topology_bad(p, l->line, "[Link %s] sets none of Delay=, Jitter=, Loss=, Rate=", l->node);
+			return topology_bad(p, l->line,
+					    "[Link %s] sets none of Delay=, Jitter=, Loss=, Rate=", l->node);
 		if (l->link.jitter_us && !l->link.delay_us)
 			return topology_bad(p, l->line, "[Link %s] Jitter= needs Delay=", l->node);
 		t->nodes[k].link = l->link;
@@ -209,13 +234,18 @@ static int check_forwards(struct topo_parse *p)
 			struct lab_forward *f = &n->forwards[j];
 			int k = topology_find_node(t, f->node);
 			if (k < 0)
-				return topology_bad(p, f->line, "PortForward=: no [Node %s] in this file", f->node);
+				return topology_bad(p, f->line, "PortForward=: no [Node %s] in this file",
+						    f->node);
 			if (t->nodes[k].network != n->inside)
-				return topology_bad(p, f->line, "PortForward=: node '%s' is not on %s, the inside of '%s'",
-					   f->node, n->inside_name, n->name);
+				return topology_bad(
+					p, f->line,
+					"PortForward=: node '%s' is not on %s, the inside of '%s'", f->node,
+					n->inside_name, n->name);
 			for (size_t l = 0; l < j; l++)
 				if (n->forwards[l].port == f->port && (n->forwards[l].protos & f->protos))
-					return topology_bad(p, f->line, "PortForward=: port %u is forwarded twice", f->port);
+					return topology_bad(p, f->line,
+							    "PortForward=: port %u is forwarded twice",
+							    f->port);
 		}
 	}
 	return 0;
@@ -223,13 +253,17 @@ static int check_forwards(struct topo_parse *p)
 
 /* ---- address allocation ---- */
 
-struct pinned { uint32_t addr; int network; unsigned line; };
+struct pinned {
+	uint32_t addr;
+	int network;
+	unsigned line;
+};
 
 struct alloc {
 	struct topo_parse *p;
 	struct pinned *pinned; /* explicit addresses and the ones already handed out */
 	size_t n_pinned;
-	uint32_t *next;        /* per network: the next host number to try */
+	uint32_t *next; /* per network: the next host number to try */
 };
 
 static bool taken(const struct alloc *a, uint32_t addr)
@@ -250,7 +284,8 @@ static int pin(struct alloc *a, uint32_t addr, int network, unsigned line)
 		return topology_bad(a->p, line, "address is %s's network or broadcast address", n->name);
 	for (size_t i = 0; i < a->n_pinned; i++)
 		if (a->pinned[i].addr == addr)
-			return topology_bad(a->p, line, "address is already used (line %u)", a->pinned[i].line);
+			return topology_bad(a->p, line, "address is already used (line %u)",
+					    a->pinned[i].line);
 	a->pinned[a->n_pinned++] = (struct pinned){ addr, network, line };
 	return 0;
 }
@@ -261,7 +296,7 @@ static int pin_node(struct alloc *a, const struct lab_node *node)
 	const struct lab_network *n = &a->p->t->networks[node->network];
 	if (node->addr_prefix && node->addr_prefix != n->subnet.prefix)
 		return topology_bad(a->p, node->addr_line, "prefix /%u does not match network %s's /%u",
-			   node->addr_prefix, n->name, n->subnet.prefix);
+				    node->addr_prefix, n->name, n->subnet.prefix);
 	return pin(a, node->addr, node->network, node->addr_line);
 }
 
@@ -340,7 +375,8 @@ static int assign_gateways(struct alloc *a)
 	}
 	for (size_t i = 0; i < t->n_routers; i++)
 		for (size_t j = 0; j < t->routers[i].n_networks; j++) {
-			int r = assign(a, &t->routers[i].addrs[j], t->routers[i].networks[j], t->routers[i].line);
+			int r = assign(a, &t->routers[i].addrs[j], t->routers[i].networks[j],
+				       t->routers[i].line);
 			if (r < 0)
 				return r;
 		}
@@ -406,7 +442,8 @@ static int check_route_list(struct topo_parse *p, const char *name, const struct
 		for (size_t k = 0; k < n_networks; k++)
 			direct |= cidr_contains(&p->t->networks[networks[k]].subnet, routes->items[j].via);
 		if (!direct)
-			return topology_bad(p, routes->items[j].line, "Route=: gateway is on none of %s's networks", name);
+			return topology_bad(p, routes->items[j].line,
+					    "Route=: gateway is on none of %s's networks", name);
 	}
 	return 0;
 }

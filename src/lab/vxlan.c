@@ -86,9 +86,10 @@ int lab_vxlan_check_mtu(const struct lab_topology *t)
 		unsigned mtu = lab_network_mtu(t, i);
 		if (mtu <= room)
 			continue;
-		log_error("%s:%u: network '%s': MTU %u%s does not fit in VXLAN over %s (MTU %u less %u bytes of headers): set Mtu=%u or less",
-			  t->file, n->mtu_line ? n->mtu_line : n->line, n->name, mtu, n->mtu ? "" : " (the default)",
-			  t->underlay, t->underlay_mtu, overhead(t), room);
+		log_error(
+			"%s:%u: network '%s': MTU %u%s does not fit in VXLAN over %s (MTU %u less %u bytes of headers): set Mtu=%u or less",
+			t->file, n->mtu_line ? n->mtu_line : n->line, n->name, mtu,
+			n->mtu ? "" : " (the default)", t->underlay, t->underlay_mtu, overhead(t), room);
 		return -EMSGSIZE;
 	}
 	return 0;
@@ -104,9 +105,9 @@ static int failed(struct rtnl *r, int err, const struct lab_topology *t, size_t 
 
 struct segment {
 	const struct lab_topology *t;
-	struct rtnl *under, *sw;  /* sockets in the underlay's and the switch's namespaces */
+	struct rtnl *under, *sw; /* sockets in the underlay's and the switch's namespaces */
 	int switch_fd;
-	int link;                 /* Interface='s ifindex in the underlay, 0 without one */
+	int link; /* Interface='s ifindex in the underlay, 0 without one */
 };
 
 /* The vxlan link of network, on its bridge, with an FDB entry per other host in hosts. */
@@ -115,9 +116,13 @@ static int make_segment(const struct segment *s, size_t network, const bool *hos
 	const struct lab_topology *t = s->t;
 	char name[24]; /* "vxN": a lab has far fewer than IFNAMSIZ digits of networks */
 	snprintf(name, sizeof(name), "vx%u", (unsigned)network);
-	struct rtnl_vxlan v = { .name = name, .vni = lab_network_vni(t, network),
-				.local = &t->hosts[t->local_host].addr, .port = t->vxlan_port, .link = s->link,
-				.mtu = lab_network_mtu(t, network), .netns_fd = &s->switch_fd };
+	struct rtnl_vxlan v = { .name = name,
+				.vni = lab_network_vni(t, network),
+				.local = &t->hosts[t->local_host].addr,
+				.port = t->vxlan_port,
+				.link = s->link,
+				.mtu = lab_network_mtu(t, network),
+				.netns_fd = &s->switch_fd };
 	int r = rtnl_vxlan_add(s->under, &v);
 	if (r < 0)
 		return failed(s->under, r, t, network, "cannot create its vxlan link");

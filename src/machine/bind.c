@@ -80,7 +80,8 @@ int machine_bind(const struct machine_bind *b)
 	int r = machine_uid_shift(b->leader, &j.shift);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int tree = open_tree(AT_FDCWD, b->host_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	_cleanup_close_ int tree =
+		open_tree(AT_FDCWD, b->host_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
 		return -errno;
 	if (b->read_only) {

@@ -8,7 +8,7 @@ struct machine_bind {
 	const char *host_path;
 	const char *machine_path; /* absolute, inside the machine */
 	bool read_only;
-	bool mkdir;               /* make the mount point (and its parents) if missing */
+	bool mkdir; /* make the mount point (and its parents) if missing */
 };
 
 /* A recursive clone of the host's tree (open_tree), made read-only first if asked, moved onto

@@ -54,7 +54,8 @@ static void print_level(FILE *f, const char *dir, const char *indent, int depth)
 		return;
 	size_t n_pids = strv_length(pids), n_children = strv_length(children);
 	for (size_t i = 0; i < n_pids; i++) {
-		_cleanup_free_ char *prefix = xasprintf("%s%s", indent, i + 1 < n_pids || n_children ? "├─" : "└─");
+		_cleanup_free_ char *prefix =
+			xasprintf("%s%s", indent, i + 1 < n_pids || n_children ? "├─" : "└─");
 		if (prefix)
 			print_process(f, prefix, pids[i]);
 	}

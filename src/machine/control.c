@@ -17,7 +17,7 @@
 static const struct {
 	const char *name;
 	bool has_arg;
-// clang-format off
+	// clang-format off
 } verbs[_CTL_MAX] = {
 	[CTL_POWEROFF] = { "poweroff", true }, [CTL_REBOOT] = { "reboot", false },
 	[CTL_TERMINATE] = { "terminate", false }, [CTL_KILL] = { "kill", true },

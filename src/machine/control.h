@@ -8,11 +8,11 @@
 #include <stdint.h>
 
 enum control_verb {
-	CTL_POWEROFF,  /* NUMBER: seconds before SIGKILL */
+	CTL_POWEROFF, /* NUMBER: seconds before SIGKILL */
 	CTL_REBOOT,
 	CTL_TERMINATE,
-	CTL_KILL,      /* NUMBER: the signal, to PID 1 */
-	CTL_KILL_ALL,  /* NUMBER: the signal, to every process of the machine */
+	CTL_KILL,     /* NUMBER: the signal, to PID 1 */
+	CTL_KILL_ALL, /* NUMBER: the signal, to every process of the machine */
 	CTL_LOGIN,
 	_CTL_MAX,
 };

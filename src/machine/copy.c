@@ -71,8 +71,8 @@ static int link_again(const struct copy_ctx *c, const struct stat *st, int ddir,
 	return r < 0 ? r : 2;
 }
 
-static int make_node(const struct copy_ctx *c, int sdir, const char *sname, const struct stat *st,
-		     int ddir, const char *dname, int *ret_fd)
+static int make_node(const struct copy_ctx *c, int sdir, const char *sname, const struct stat *st, int ddir,
+		     const char *dname, int *ret_fd)
 {
 	create_as(c, true);
 	int r = link_again(c, st, ddir, dname);
@@ -230,7 +230,7 @@ static int copy_node(struct copy_ctx *c, int sdir, const char *sname, int ddir, 
 struct copy_job {
 	const struct machine_copy *req;
 	struct copy_ctx ctx;
-	int host_dir;          /* the host's side, opened before the child joined the machine */
+	int host_dir; /* the host's side, opened before the child joined the machine */
 	const char *host_name;
 };
 
@@ -268,7 +268,9 @@ int machine_copy(const struct machine_copy *c)
 	int r = machine_uid_shift(c->leader, &shift);
 	if (r < 0)
 		return r;
-	struct copy_job j = { .req = c, .ctx = { .owner = NO_ID, .replace = c->replace, .top = -1 }, .host_dir = -1 };
+	struct copy_job j = { .req = c,
+			      .ctx = { .owner = NO_ID, .replace = c->replace, .top = -1 },
+			      .host_dir = -1 };
 	if (shift) {
 		j.ctx.owner = c->to_machine ? shift : 0;
 		j.ctx.create_as = c->to_machine ? shift : 0;

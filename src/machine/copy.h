@@ -6,11 +6,11 @@
 
 struct machine_copy {
 	pid_t leader;
-	bool to_machine;   /* copy-to: host_path is the source */
+	bool to_machine; /* copy-to: host_path is the source */
 	const char *host_path;
 	const char *machine_path; /* absolute, inside the machine */
-	bool replace;      /* --force: replace what is there (a directory is merged into either way) */
-	bool mkdir;        /* --mkdir: make the destination's missing parent directories */
+	bool replace;             /* --force: replace what is there (a directory is merged into either way) */
+	bool mkdir;               /* --mkdir: make the destination's missing parent directories */
 };
 
 /* Copies recursively. Owners are kept, but a machine with a user namespace gets what is copied in

@@ -332,8 +332,7 @@ static int append_env(sd_bus_message *m, char **env)
  * caller's fds as they are (systemd-run --pipe). */
 static int append_stdio(sd_bus_message *m, const struct guest_service *svc)
 {
-	static const char *const fd_props[] = { "StandardInputFileDescriptor",
-						"StandardOutputFileDescriptor",
+	static const char *const fd_props[] = { "StandardInputFileDescriptor", "StandardOutputFileDescriptor",
 						"StandardErrorFileDescriptor" };
 	int r = 0;
 	if (svc->fds[0] >= 0) {
@@ -365,10 +364,9 @@ static int append_service(sd_bus_message *m, const struct guest_service *svc)
 	int r = sdbus.open_container(m, 'a', "(sv)");
 	if (r < 0)
 		return r;
-	r = sdbus.append(m, "(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", "hako shell",
-			 "CollectMode", "s", "inactive",
-			 "PAMName", "s", "login", "User", "s", svc->user,
-			 "WorkingDirectory", "s", "-~", "IgnoreSIGPIPE", "b", 0);
+	r = sdbus.append(m, "(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", "hako shell", "CollectMode", "s",
+			 "inactive", "PAMName", "s", "login", "User", "s", svc->user, "WorkingDirectory", "s",
+			 "-~", "IgnoreSIGPIPE", "b", 0);
 	if (r < 0)
 		return r;
 	r = append_stdio(m, svc);
@@ -400,8 +398,8 @@ static bool unit_gone(const sd_bus_error *e)
 
 /* A property of the unit's object, read into *ret as sig says ("s": const char **, "i": int *),
  * from the reply kept in *keep. -ENOENT: the unit is gone (collected). */
-static int unit_property(sd_bus *bus, const char *path, const char *iface, const char *name,
-			 const char *sig, void *ret, sd_bus_message **keep)
+static int unit_property(sd_bus *bus, const char *path, const char *iface, const char *name, const char *sig,
+			 void *ret, sd_bus_message **keep)
 {
 	_cleanup_message_ sd_bus_message *m = NULL;
 	int r = sdbus.new_method_call(bus, &m, SYSTEMD, path, "org.freedesktop.DBus.Properties", "Get");
@@ -466,7 +464,8 @@ static int unit_ended(sd_bus *bus, const char *path, bool *ended, int *ret_statu
 	r = unit_property(bus, path, "org.freedesktop.systemd1.Service", "ExecMainCode", "i", &code, &keep);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	r = unit_property(bus, path, "org.freedesktop.systemd1.Service", "ExecMainStatus", "i", &status, &keep);
+	r = unit_property(bus, path, "org.freedesktop.systemd1.Service", "ExecMainStatus", "i", &status,
+			  &keep);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
 	/* CLD_EXITED: the status; CLD_KILLED, CLD_DUMPED: the signal, as a shell reports it. */
@@ -502,8 +501,8 @@ static int wait_change(sd_bus *bus, bool *changed)
 	return 0;
 }
 
-int guest_run_service(struct guest *g, const struct guest_service *svc, void (*relay)(void *),
-		      void *userdata, int *ret_status, char **ret_why)
+int guest_run_service(struct guest *g, const struct guest_service *svc, void (*relay)(void *), void *userdata,
+		      int *ret_status, char **ret_why)
 {
 	bool changed = false, ended = false;
 	_cleanup_slot_ sd_bus_slot *slot = NULL;

@@ -37,16 +37,16 @@ int guest_start_unit(struct guest *g, const char *unit, char **ret_why);
 /* What a transient service of the guest's runs: the command and how. */
 struct guest_service {
 	const char *unit;
-	const char *user;      /* User= */
-	const char *path;      /* ExecStart='s program (a bare name is searched in systemd's PATH) */
-	char **argv;           /* with argv[0] as the program sees it ("-bash": a login shell) */
-	char **env;            /* Environment= */
-	int fds[3];            /* stdin, stdout, stderr passed as they are; fds[0] < 0: TTYPath= */
-	const char *tty;       /* /dev/pts/N when fds[0] < 0 */
+	const char *user; /* User= */
+	const char *path; /* ExecStart='s program (a bare name is searched in systemd's PATH) */
+	char **argv;      /* with argv[0] as the program sees it ("-bash": a login shell) */
+	char **env;       /* Environment= */
+	int fds[3];       /* stdin, stdout, stderr passed as they are; fds[0] < 0: TTYPath= */
+	const char *tty;  /* /dev/pts/N when fds[0] < 0 */
 };
 
 /* StartTransientUnit of svc as a logind session (PAMName=login), then waits until it ended:
  * *ret_status gets its exit status (128+N for signal N). relay, when set, runs between the start
  * and the wait (the terminal relay of a pty). */
-int guest_run_service(struct guest *g, const struct guest_service *svc, void (*relay)(void *),
-		      void *userdata, int *ret_status, char **ret_why);
+int guest_run_service(struct guest *g, const struct guest_service *svc, void (*relay)(void *), void *userdata,
+		      int *ret_status, char **ret_why);

@@ -115,7 +115,8 @@ char *machine_os_release(int rootfd, const char *key)
 
 char *machine_id_of(int rootfd)
 {
-	_cleanup_close_ int fd = rootfd >= 0 ? open_in_root(rootfd, "etc/machine-id", O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+	_cleanup_close_ int fd =
+		rootfd >= 0 ? open_in_root(rootfd, "etc/machine-id", O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
 	_cleanup_free_ char *text = NULL;
 	if (fd < 0 || read_file_bounded_fd(fd, 64, &text, NULL) < 0)
 		return NULL;
@@ -145,9 +146,9 @@ static _Noreturn void list_addresses(int fd)
 		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
 			continue;
 		int af = i->ifa_addr->sa_family;
-		const void *a = af == AF_INET ? (void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
-			      : af == AF_INET6 ? (void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr
-					       : NULL;
+		const void *a = af == AF_INET    ? (void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+				: af == AF_INET6 ? (void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr
+						 : NULL;
 		if (a && inet_ntop(af, a, buf, INET6_ADDRSTRLEN)) {
 			strcat(buf, "\n");
 			(void)!write(fd, buf, strlen(buf));

@@ -225,7 +225,7 @@ static const struct {
 	const char *suffix; /* of the executable's path */
 	int poweroff;       /* a signal number, or -N for SIGRTMIN+N (not a constant) */
 	int reboot;
-// clang-format off
+	// clang-format off
 } inits[] = {
 	{ "/systemd", -4, SIGINT }, /* poweroff.target; ctrl-alt-del.target */
 	{ "/busybox", SIGUSR2, SIGTERM },

@@ -11,20 +11,20 @@
 struct machine_state {
 	char *name;
 	char *uuid;
-	char *root;          /* the tree, as the host sees it */
-	char *cgroup;        /* the machine's cgroup directory, "" if it has none */
-	char *cgroups;       /* its directories in every hierarchy (cgroup first), space separated */
-	char *netns;         /* a named network namespace it joined, "" if none */
-	char *init;          /* what PID 1 runs */
-	pid_t leader;        /* PID 1, as the host sees it */
+	char *root;    /* the tree, as the host sees it */
+	char *cgroup;  /* the machine's cgroup directory, "" if it has none */
+	char *cgroups; /* its directories in every hierarchy (cgroup first), space separated */
+	char *netns;   /* a named network namespace it joined, "" if none */
+	char *init;    /* what PID 1 runs */
+	pid_t leader;  /* PID 1, as the host sees it */
 	pid_t supervisor;
 	uint64_t since_usec; /* CLOCK_REALTIME of the start */
 	int poweroff_signal; /* asks PID 1 for an orderly shutdown */
 	int reboot_signal;   /* 0: the supervisor restarts the machine itself */
 	/* How its processes are confined, so `hako shell` confines its command the same way. */
-	uint64_t caps;       /* the bounding set the container started with */
+	uint64_t caps; /* the bounding set the container started with */
 	int no_new_privs;
-	char *seccomp_add;   /* the system call filter's request (seccomp.h): names and @groups, */
+	char *seccomp_add;    /* the system call filter's request (seccomp.h): names and @groups, */
 	char *seccomp_remove; /* space separated */
 	char *temp_binds;     /* --bind=:DST's temporary directories, space separated */
 };

@@ -95,7 +95,9 @@ int path_split(char *path, char **ret_dir, const char **ret_name)
 	const char *name = slash ? slash + 1 : path;
 	if (!*name || streq(name, ".") || streq(name, ".."))
 		return -EINVAL;
-	char *dir = !slash ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+	char *dir = !slash          ? strdup(".")
+		    : slash == path ? strdup("/")
+				    : strndup(path, (size_t)(slash - path));
 	if (!dir)
 		return -ENOMEM;
 	*ret_dir = dir;

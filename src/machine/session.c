@@ -41,7 +41,8 @@ int session_login(const struct machine_state *st, int watch_fd)
 	/* The getty runs on its own: nothing more is asked, and the bus (which gets every signal
 	 * of the guest's systemd) is not left to fill up while the user works. */
 	guest_close_bus(&g);
-	fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit session.\n", st->name);
+	fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit session.\n",
+		st->name);
 	relay_terminal(g.master, watch_fd, true);
 	guest_close(&g);
 	fprintf(stderr, "\r\nConnection to machine %s terminated.\n", st->name);
@@ -50,8 +51,8 @@ int session_login(const struct machine_state *st, int watch_fd)
 
 /* The program and argv: the command, or the user's login shell from the tree's /etc/passwd
  * ("-bash" as argv[0], as login(1) starts it). -ENOENT: no such user in the tree. */
-static int command_of(const struct machine_state *st, const struct shell_request *req,
-		      const char *user, char **ret_path, char ***ret_argv)
+static int command_of(const struct machine_state *st, const struct shell_request *req, const char *user,
+		      char **ret_path, char ***ret_argv)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/root", (int)st->leader);
@@ -111,7 +112,8 @@ static int run_in_guest(struct guest *g, const struct machine_state *st, struct 
 	svc->tty = tty;
 	int r = guest_run_service(g, svc, g->master >= 0 ? relay_pty : NULL, &g->master, ret_status, &why);
 	if (r < 0) {
-		log_error("cannot run %s in %s through its systemd: %s", svc->path, st->name, why ? why : strerror(-r));
+		log_error("cannot run %s in %s through its systemd: %s", svc->path, st->name,
+			  why ? why : strerror(-r));
 		return EXIT_HAKO_FAILED;
 	}
 	if (*ret_status == SYSTEMD_EXIT_EXEC) {

@@ -39,7 +39,7 @@
 static const struct {
 	const char *name;
 	int type;
-// clang-format off
+	// clang-format off
 } namespaces[] = {
 	{ "user", CLONE_NEWUSER }, { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC },
 	{ "uts", CLONE_NEWUTS },   { "net", CLONE_NEWNET },       { "pid", CLONE_NEWPID },
@@ -50,15 +50,15 @@ static const struct {
 
 struct join {
 	const struct shell_request *req;
-	int ns[N_NS];          /* -1: the same as ours, nothing to join */
+	int ns[N_NS]; /* -1: the same as ours, nothing to join */
 	int root_fd;
-	char **cgroup_procs;   /* the leader's cgroup.procs, then the machine's in the other
+	char **cgroup_procs;           /* the leader's cgroup.procs, then the machine's in the other
 				* hierarchies (v1 memory, pids...: its limits hold for the shell too) */
-	char **env;            /* PID 1's environment */
-	uint64_t bounding;     /* PID 1's capability bounding set */
-	bool no_new_privs;     /* the machine's */
+	char **env;                    /* PID 1's environment */
+	uint64_t bounding;             /* PID 1's capability bounding set */
+	bool no_new_privs;             /* the machine's */
 	struct seccomp_program filter; /* the machine's, loaded last before the user switch */
-	int pty_sock;          /* the child sends the pty master back over it; -1 without a tty */
+	int pty_sock;                  /* the child sends the pty master back over it; -1 without a tty */
 };
 
 static int open_ns(pid_t leader, int i, int *ret)
@@ -139,8 +139,8 @@ static char *leader_cgroup_procs(const struct machine_state *st)
 static int machine_filter(const struct machine_state *st, struct seccomp_program *ret)
 {
 	_cleanup_(seccomp_request_done) struct seccomp_request req = {};
-	_cleanup_free_ char *removals = st->seccomp_remove && *st->seccomp_remove
-						? xasprintf("~%s", st->seccomp_remove) : NULL;
+	_cleanup_free_ char *removals =
+		st->seccomp_remove && *st->seccomp_remove ? xasprintf("~%s", st->seccomp_remove) : NULL;
 	_cleanup_free_ char *cache = hako_path(HAKO_DIR_STATE, "seccomp");
 	const char *why = NULL;
 	int r = 0;
@@ -177,7 +177,8 @@ static int prepare(struct join *j, const struct machine_state *st)
 	for (size_t i = 0; i < N_NS; i++) {
 		int r = open_ns(st->leader, (int)i, &j->ns[i]);
 		if (r < 0)
-			return log_errno(r, "cannot open the %s namespace of %s", namespaces[i].name, st->name);
+			return log_errno(r, "cannot open the %s namespace of %s", namespaces[i].name,
+					 st->name);
 	}
 	char root[64];
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)st->leader);
@@ -238,7 +239,7 @@ static int user_env(struct join *j, const struct tree_user *u)
 	/* The user's own variables, set over what PID 1 had (as login does). */
 	const struct {
 		const char *name, *value;
-	// clang-format off
+		// clang-format off
 	} own[] = {
 		{ "HOME", u->home ? u->home : "/" },
 		{ "USER", u->name ? u->name : "root" },

@@ -119,7 +119,8 @@ int machine_cgroup_dirs(const struct machine_state *s, char ***ret)
 {
 	/* A state from before CGROUPS= was recorded names the one directory. */
 	_cleanup_free_ char *copy = strdup(s->cgroups && *s->cgroups ? s->cgroups
-							: s->cgroup ? s->cgroup : "");
+					   : s->cgroup               ? s->cgroup
+								     : "");
 	_cleanup_strv_free_ char **dirs = NULL;
 	if (!copy)
 		return -ENOMEM;

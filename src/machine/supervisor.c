@@ -56,7 +56,7 @@ struct supervisor {
 	struct container *c;
 	struct machine_state st;
 	int sigfd, listen_fd, timer_fd;
-	int notify_fd;      /* --notify-ready: where READY=1 arrives, until it has; else -1 */
+	int notify_fd; /* --notify-ready: where READY=1 arrives, until it has; else -1 */
 	int clients[MAX_CLIENTS];
 	int login_fd;       /* the client holding the console, or -1 */
 	bool console_gone;  /* nobody has the pty's slave open any more */
@@ -137,7 +137,8 @@ static char *temp_bind_list(const struct run_config *cfg)
 {
 	_cleanup_strv_free_ char **v = NULL;
 	for (unsigned i = 0; i < cfg->n_binds; i++)
-		if (cfg->binds[i].temporary && cfg->binds[i].source && strv_push(&v, cfg->binds[i].source) < 0)
+		if (cfg->binds[i].temporary && cfg->binds[i].source &&
+		    strv_push(&v, cfg->binds[i].source) < 0)
 			return NULL;
 	return join_words(v, PICK_ALL);
 }
@@ -182,8 +183,8 @@ static int record_state(struct supervisor *s)
 	int kill_signal = s->cfg->kill_signal;
 	if (!kill_signal && s->cfg->process_mode == PROCESS_AS_PID1)
 		kill_signal = SIGKILL;
-	machine_init_signals(s->cfg->boot ? st->init : NULL, kill_signal,
-			     &st->poweroff_signal, &st->reboot_signal);
+	machine_init_signals(s->cfg->boot ? st->init : NULL, kill_signal, &st->poweroff_signal,
+			     &st->reboot_signal);
 	return write_state(st);
 }
 
@@ -534,7 +535,8 @@ static bool notified_ready(struct supervisor *s)
 static int await_running(struct supervisor *s)
 {
 	bool notify = s->notify_fd >= 0;
-	uint64_t deadline = now_usec() + (notify ? NOTIFY_TIMEOUT_S * UINT64_C(1000000) : START_GRACE_MS * UINT64_C(1000));
+	uint64_t deadline = now_usec() +
+			    (notify ? NOTIFY_TIMEOUT_S * UINT64_C(1000000) : START_GRACE_MS * UINT64_C(1000));
 	for (uint64_t now = now_usec(); now < deadline; now = now_usec()) {
 		struct pollfd p[3] = {
 			{ .fd = s->sigfd, .events = POLLIN },
@@ -567,7 +569,8 @@ static void report_start_failure(struct supervisor *s, int user_err)
 		close(user_err);
 		return;
 	}
-	fprintf(out, "hako: machine %s stopped while starting: PID 1 %s; its console's last lines (hako log %s):\n",
+	fprintf(out,
+		"hako: machine %s stopped while starting: PID 1 %s; its console's last lines (hako log %s):\n",
 		s->cfg->machine, how, s->cfg->machine);
 	(void)console_log_show(s->cfg->machine, START_FAILURE_LINES, out);
 }
@@ -586,7 +589,8 @@ static void report_not_ready(struct supervisor *s, int user_err)
 		close(user_err);
 		return;
 	}
-	fprintf(out, "hako: machine %s did not report READY=1 within %d s (--notify-ready=yes); it was stopped (hako log %s)\n",
+	fprintf(out,
+		"hako: machine %s did not report READY=1 within %d s (--notify-ready=yes); it was stopped (hako log %s)\n",
 		s->cfg->machine, NOTIFY_TIMEOUT_S, s->cfg->machine);
 }
 

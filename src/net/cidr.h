@@ -23,8 +23,14 @@ struct inet_prefix {
 /* Longest text form of a prefix, "ffff:...:ffff/128" plus NUL. */
 #define INET_PREFIX_STRLEN (INET6_ADDRSTRLEN + 4)
 
-static inline unsigned inet_addr_bits(int family) { return family == AF_INET ? 32 : 128; }
-static inline size_t inet_addr_size(int family) { return family == AF_INET ? 4 : 16; }
+static inline unsigned inet_addr_bits(int family)
+{
+	return family == AF_INET ? 32 : 128;
+}
+static inline size_t inet_addr_size(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
 
 /* "10.0.0.1" or "fd00::1"; -EINVAL on anything else (no brackets, no zone index). */
 int inet_addr_parse(const char *s, struct inet_addr *ret);

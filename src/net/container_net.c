@@ -36,32 +36,32 @@
 #include "net/rules.h"
 
 struct net_state {
-	int netns_fd;             /* --network-namespace-path=, validated and opened before clone */
-	int child_ns, host_ns;    /* the container's namespace (kept: interfaces go back) and ours */
-	struct rtnl *rtnl;        /* ours from network_prepare on; the container's for host0 */
-	char host_if[IFNAMSIZ];   /* ve-NAME / vb-NAME: the veth's host end, "" if none */
+	int netns_fd;           /* --network-namespace-path=, validated and opened before clone */
+	int child_ns, host_ns;  /* the container's namespace (kept: interfaces go back) and ours */
+	struct rtnl *rtnl;      /* ours from network_prepare on; the container's for host0 */
+	char host_if[IFNAMSIZ]; /* ve-NAME / vb-NAME: the veth's host end, "" if none */
 	char host_if_full[3 + MACHINE_NAME_MAX + 1]; /* its altname when host_if is shortened, or "" */
-	int host_ifindex;         /* and its ifindex once made, for machined */
-	int master;               /* ifindex of the bridge the host end joins, 0 if none */
-	char *zone_dir;           /* $RUNTIME/zones/Z/members, once this container is one */
+	int host_ifindex;                            /* and its ifindex once made, for machined */
+	int master;                                  /* ifindex of the bridge the host end joins, 0 if none */
+	char *zone_dir; /* $RUNTIME/zones/Z/members, once this container is one */
 	char zone_bridge[IFNAMSIZ];
 	bool on_network;
-	bool leased;              /* holds a lease on the network, given back at the end */
+	bool leased; /* holds a lease on the network, given back at the end */
 	struct network_def def;
-	char *member_dir;         /* $RUNTIME/networks/NET/members */
-	struct inet_addr addr;    /* the container's address on the network */
-	struct inet_addr addr6;   /* and its IPv6 address, if the network has IPv6 */
+	char *member_dir;       /* $RUNTIME/networks/NET/members */
+	struct inet_addr addr;  /* the container's address on the network */
+	struct inet_addr addr6; /* and its IPv6 address, if the network has IPv6 */
 	uint8_t mac[6];
 	bool ports_added;
-	pid_t relay;              /* the [::1] port relay (src/net/relay.h), 0 if none */
-	pid_t watcher;            /* off a managed network: the address watcher (src/net/portwatch.h) */
+	pid_t relay;                /* the [::1] port relay (src/net/relay.h), 0 if none */
+	pid_t watcher;              /* off a managed network: the address watcher (src/net/portwatch.h) */
 	char localnet_if[IFNAMSIZ]; /* the host link put in hako's bridges set for it, or "" */
-	char **port_claims;       /* $RUNTIME/ports/PROTO-PORT files this container holds */
-	int *port_holds;          /* sockets bound to 0.0.0.0:HOSTPORT, one a forward */
+	char **port_claims;         /* $RUNTIME/ports/PROTO-PORT files this container holds */
+	int *port_holds;            /* sockets bound to 0.0.0.0:HOSTPORT, one a forward */
 	unsigned n_port_holds;
-	char **moved;             /* --network-interface= links moved in */
-	char *resolv_conf;        /* the network's DNS, for /etc/resolv.conf */
-	uint64_t prepare_usec;    /* time spent in network_prepare, for HAKO_DEBUG's report */
+	char **moved;          /* --network-interface= links moved in */
+	char *resolv_conf;     /* the network's DNS, for /etc/resolv.conf */
+	uint64_t prepare_usec; /* time spent in network_prepare, for HAKO_DEBUG's report */
 };
 
 unsigned long network_clone_flags(const struct run_config *cfg)
@@ -73,7 +73,6 @@ static bool wants_veth(const struct net_config *n)
 {
 	return n->veth || n->bridge || n->zone || n->network;
 }
-
 
 static int check_options(const struct net_config *n)
 {
@@ -118,8 +117,9 @@ static int check_host_if_free(const struct container *c)
 	char owner[RTNL_ALTNAME_SIZE];
 	if (s->host_if_full[0] && rtnl_link_altname(s->rtnl, s->host_if, owner, sizeof(owner)) == 0 &&
 	    !streq(owner, s->host_if_full)) {
-		log_error("interface %s exists already: it is %s, whose shortened name is the same; rename one machine",
-			  s->host_if, owner);
+		log_error(
+			"interface %s exists already: it is %s, whose shortened name is the same; rename one machine",
+			s->host_if, owner);
 		return -EEXIST;
 	}
 	if (link_gone_soon(s->rtnl, s->host_if))
@@ -190,7 +190,8 @@ void network_collect_stale(void)
 	_cleanup_free_ char *zones = hako_path(HAKO_DIR_RUNTIME, "zones");
 	_cleanup_closedir_ DIR *z = zones ? opendir(zones) : NULL;
 	for (struct dirent *de; z && (de = readdir(z));) {
-		_cleanup_free_ char *dir = de->d_name[0] != '.' ? xasprintf("%s/%s", zones, de->d_name) : NULL;
+		_cleanup_free_ char *dir =
+			de->d_name[0] != '.' ? xasprintf("%s/%s", zones, de->d_name) : NULL;
 		if (!dir || members_count_live(dir) > 0)
 			continue;
 		_cleanup_free_ char *bridge = xasprintf("vz-%s", de->d_name);
@@ -291,8 +292,9 @@ static int join_network_prepare(struct container *c)
 	r = ipam_acquire(&s->def, c->name, &s->addr);
 	if (r == -ENOSPC) {
 		char subnet[INET_PREFIX_STRLEN];
-		log_error("no free address left on network %s (%s: every address is leased to a running container or a defined machine)",
-			  net, inet_prefix_str(&s->def.subnet, subnet));
+		log_error(
+			"no free address left on network %s (%s: every address is leased to a running container or a defined machine)",
+			net, inet_prefix_str(&s->def.subnet, subnet));
 		return r;
 	}
 	if (r < 0)
@@ -323,7 +325,8 @@ int network_prepare(struct container *c)
 	const struct net_config *n = &c->cfg->net;
 	if (n->n_ports && !n->private_network) {
 		/* nspawn refuses it too: on the host's network there is nothing to forward to. */
-		log_error("-p/--port needs a private network: --network-veth, --network-bridge=, --network-zone= or --network=");
+		log_error(
+			"-p/--port needs a private network: --network-veth, --network-bridge=, --network-zone= or --network=");
 		return -EINVAL;
 	}
 	if (!n->namespace_path && !n->private_network)
@@ -345,7 +348,8 @@ int network_prepare(struct container *c)
 	}
 	uint64_t t0 = now_usec();
 	if (wants_veth(n))
-		name_host_if(c->net, n->veth && !n->bridge && !n->zone && !n->network ? "ve-" : "vb-", c->name);
+		name_host_if(c->net, n->veth && !n->bridge && !n->zone && !n->network ? "ve-" : "vb-",
+			     c->name);
 	r = check_links(c);
 	if (r < 0)
 		return r;
@@ -425,11 +429,17 @@ static int make_links(struct container *c, struct rtnl *r)
 	rtnl_begin(r);
 	if (s->host_if[0]) {
 		/* A bridge port needs no IPv6 link-local address: set that before it goes up. */
-		rtnl_link_add(r, &(struct rtnl_link){ .name = s->host_if, .kind = "veth", .up = !s->master,
-			.master = s->master, .peer = "host0", .peer_netns_fd = &s->child_ns,
-			.peer_mac = s->on_network ? s->mac : NULL, .mtu = s->def.mtu });
+		rtnl_link_add(r, &(struct rtnl_link){ .name = s->host_if,
+						      .kind = "veth",
+						      .up = !s->master,
+						      .master = s->master,
+						      .peer = "host0",
+						      .peer_netns_fd = &s->child_ns,
+						      .peer_mac = s->on_network ? s->mac : NULL,
+						      .mtu = s->def.mtu });
 		if (s->master)
-			rtnl_link_change(r, &(struct rtnl_link){ .name = s->host_if, .no_ipv6_ll = true, .up = true });
+			rtnl_link_change(r, &(struct rtnl_link){
+						    .name = s->host_if, .no_ipv6_ll = true, .up = true });
 	}
 	// clang-format off
 	const struct { char **list; const char *prefix, *kind; } lowers[] = {
@@ -439,13 +449,17 @@ static int make_links(struct container *c, struct rtnl *r)
 	for (size_t i = 0; i < ELEMENTSOF(lowers); i++)
 		for (char **l = lowers[i].list; l && *l; l++) {
 			ifname_from(name, lowers[i].prefix, *l);
-			rtnl_link_add(r, &(struct rtnl_link){ .name = name, .kind = lowers[i].kind,
-				.parent = rtnl_ifindex(r, *l), .netns_fd = &s->child_ns });
+			rtnl_link_add(r, &(struct rtnl_link){ .name = name,
+							      .kind = lowers[i].kind,
+							      .parent = rtnl_ifindex(r, *l),
+							      .netns_fd = &s->child_ns });
 		}
 	/* --network-veth-extra=: left down at both ends and unconfigured, as nspawn leaves them. */
 	for (char **l = n->veth_extra; l && *l; l += 2)
-		rtnl_link_add(r, &(struct rtnl_link){ .name = l[0], .kind = "veth", .peer = l[1],
-			.peer_netns_fd = &s->child_ns });
+		rtnl_link_add(r, &(struct rtnl_link){ .name = l[0],
+						      .kind = "veth",
+						      .peer = l[1],
+						      .peer_netns_fd = &s->child_ns });
 	for (char **l = n->interfaces; l && *l; l++) {
 		rtnl_link_change(r, &(struct rtnl_link){ .name = *l, .netns_fd = &s->child_ns });
 		/* Remembered to be moved back at the end. */
@@ -518,7 +532,8 @@ static int add_ports(struct container *c)
 {
 	struct net_state *s = c->net;
 	const struct net_config *n = &c->cfg->net;
-	int r = apply_rules(rules_ports(n->ports, n->n_ports, &s->addr, addr6_of(s), true), "forward the ports", c->name);
+	int r = apply_rules(rules_ports(n->ports, n->n_ports, &s->addr, addr6_of(s), true),
+			    "forward the ports", c->name);
 	if (r < 0)
 		return r;
 	s->ports_added = true;
@@ -545,7 +560,8 @@ static int localnet_up(struct container *c, const char *link)
 	if (lock < 0)
 		return log_errno(lock, "cannot take hako's network lock");
 	_cleanup_free_ char *base = rules_base(), *add = rules_bridge(link, true);
-	int r = apply_rules(base && add ? xasprintf("%s%s", base, add) : NULL, "add the port forwarding rules", c->name);
+	int r = apply_rules(base && add ? xasprintf("%s%s", base, add) : NULL,
+			    "add the port forwarding rules", c->name);
 	if (r < 0)
 		return r;
 	/* A bridge stays in the set: other containers may use it, and its route_localnet stays. */
@@ -620,7 +636,8 @@ int network_setup(struct container *c)
 	if (s->on_network) {
 		s->master = rtnl_ifindex(r, s->def.bridge);
 		if (s->master < 0)
-			return log_errno(s->master, "bridge %s of network %s is gone", s->def.bridge, s->def.name);
+			return log_errno(s->master, "bridge %s of network %s is gone", s->def.bridge,
+					 s->def.name);
 	}
 	uint64_t t1 = now_usec();
 	err = n->zone ? zone_join(c, r) : 0;
@@ -640,9 +657,10 @@ int network_setup(struct container *c)
 	uint64_t t4 = now_usec();
 	/* bench/network reads this line: the total first, then where it went. */
 	log_debug("network set-up of %s: %.3f ms (prepare %.3f, namespaces and bridge %.3f, links %.3f, "
-		  "host0 %.3f, ports %.3f)", c->name, (double)(s->prepare_usec + t4 - t0) / 1000,
-		  (double)s->prepare_usec / 1000, (double)(t1 - t0) / 1000, (double)(t2 - t1) / 1000,
-		  (double)(t3 - t2) / 1000, (double)(t4 - t3) / 1000);
+		  "host0 %.3f, ports %.3f)",
+		  c->name, (double)(s->prepare_usec + t4 - t0) / 1000, (double)s->prepare_usec / 1000,
+		  (double)(t1 - t0) / 1000, (double)(t2 - t1) / 1000, (double)(t3 - t2) / 1000,
+		  (double)(t4 - t3) / 1000);
 	return 0;
 }
 
@@ -687,7 +705,8 @@ static void unexpose_ports(struct container *c)
 	relay_stop(s->relay);
 	portwatch_stop(s->watcher, n->ports, n->n_ports);
 	_cleanup_unlock_ int lock = net_lock();
-	_cleanup_free_ char *text = s->localnet_if[0] ? rules_bridge(s->localnet_if, false) : NULL, *err = NULL;
+	_cleanup_free_ char *text = s->localnet_if[0] ? rules_bridge(s->localnet_if, false) : NULL,
+			    *err = NULL;
 	if (text && nft_run(text, &err) < 0)
 		log_warning("cannot remove %s from hako's rules: %s", s->localnet_if, err);
 	release_claims(s);
@@ -699,7 +718,8 @@ static void leave_network(struct container *c)
 	const struct net_config *n = &c->cfg->net;
 	relay_stop(s->relay);
 	if (s->ports_added) {
-		_cleanup_free_ char *text = rules_ports(n->ports, n->n_ports, &s->addr, addr6_of(s), false), *err = NULL;
+		_cleanup_free_ char *text = rules_ports(n->ports, n->n_ports, &s->addr, addr6_of(s), false),
+				    *err = NULL;
 		if (text && nft_run(text, &err) < 0)
 			log_warning("cannot remove the port forwards of %s: %s", c->name, err);
 	}
@@ -711,7 +731,8 @@ static void leave_network(struct container *c)
 		return;
 	int r = ipam_release(&s->def, c->name);
 	if (r < 0) {
-		log_warning("cannot give back the address of %s on network %s: %s", c->name, s->def.name, strerror(-r));
+		log_warning("cannot give back the address of %s on network %s: %s", c->name, s->def.name,
+			    strerror(-r));
 		return;
 	}
 	if (!s->def.dhcp)

@@ -54,27 +54,28 @@ static char *config_text(const struct network_def *d)
 	 * "static" DHCPv6 range: only the addresses hako assigned, from dhcp-hosts). A second, SLAAC
 	 * address made a UDP service answer port forwards from an address the forward does not
 	 * DNAT to, so its replies were never matched (issue 15.7). */
-	_cleanup_free_ char *v6 = d->has_ipv6 ?
-		xasprintf("enable-ra\ndhcp-range=::,static,constructor:%s,64,12h\n", d->bridge) : strdup("");
+	_cleanup_free_ char *v6 =
+		d->has_ipv6 ? xasprintf("enable-ra\ndhcp-range=::,static,constructor:%s,64,12h\n", d->bridge)
+			    : strdup("");
 	_cleanup_free_ char *mtu = d->mtu ? xasprintf("dhcp-option=option:mtu,%u\n", d->mtu) : strdup("");
 	if (!pid || !hosts || !dhcp_hosts || !leases || !v6 || !mtu)
 		return NULL;
-	return xasprintf(
-		"# written by hako for network %s\n"
-		"interface=%s\nbind-interfaces\nexcept-interface=lo\nlisten-address=%s\n"
-		"user=root\npid-file=%s\n"
-		"dhcp-range=%s,%s,12h\ndhcp-authoritative\ndhcp-leasefile=%s\ndhcp-hostsdir=%s\n"
-		"dhcp-option=option:router,%s\n%s%s"
-		"domain=hako\nlocal=/hako/\nexpand-hosts\nno-hosts\nhostsdir=%s\n",
-		d->name, d->bridge, inet_addr_str(&d->gateway, gw), pid, inet_addr_str(&a, from),
-		inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, hosts);
+	return xasprintf("# written by hako for network %s\n"
+			 "interface=%s\nbind-interfaces\nexcept-interface=lo\nlisten-address=%s\n"
+			 "user=root\npid-file=%s\n"
+			 "dhcp-range=%s,%s,12h\ndhcp-authoritative\ndhcp-leasefile=%s\ndhcp-hostsdir=%s\n"
+			 "dhcp-option=option:router,%s\n%s%s"
+			 "domain=hako\nlocal=/hako/\nexpand-hosts\nno-hosts\nhostsdir=%s\n",
+			 d->name, d->bridge, inet_addr_str(&d->gateway, gw), pid, inet_addr_str(&a, from),
+			 inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, hosts);
 }
 
 /* A file per machine in two directories dnsmasq watches (inotify): a container joining writes
  * its own two files, and dnsmasq reads just those, with no signal. Rewriting one hosts file of
  * every machine and a SIGHUP per container (dnsmasq then re-read every file) made the cost of
  * a join grow with the containers on the network (issue 21). */
-static int write_machine_file(const struct network_def *d, const char *dir, const char *name, const char *text)
+static int write_machine_file(const struct network_def *d, const char *dir, const char *name,
+			      const char *text)
 {
 	_cleanup_free_ char *p = hako_path(HAKO_DIR_RUNTIME, "networks/%s/%s/%s", d->name, dir, name);
 	if (!p || !text)
@@ -97,11 +98,11 @@ static int machine_files(const struct network_def *d, const char *name, const st
 	}
 	machine_mac(name, m);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	_cleanup_free_ char *dhcp = d->has_ipv6 ? xasprintf("%s,%s,[%s],%s\n", mac, a4, a6, name) :
-						   xasprintf("%s,%s,%s\n", mac, a4, name);
-	_cleanup_free_ char *hosts = d->has_ipv6 ?
-		xasprintf("%s %s %s.hako\n%s %s %s.hako\n", a4, name, name, a6, name, name) :
-		xasprintf("%s %s %s.hako\n", a4, name, name);
+	_cleanup_free_ char *dhcp = d->has_ipv6 ? xasprintf("%s,%s,[%s],%s\n", mac, a4, a6, name)
+						: xasprintf("%s,%s,%s\n", mac, a4, name);
+	_cleanup_free_ char *hosts =
+		d->has_ipv6 ? xasprintf("%s %s %s.hako\n%s %s %s.hako\n", a4, name, name, a6, name, name)
+			    : xasprintf("%s %s %s.hako\n", a4, name, name);
 	int r = write_machine_file(d, DHCP_HOSTS_DIR, name, dhcp);
 	if (r < 0)
 		return r;
@@ -129,7 +130,8 @@ static int hosts_dirs(const struct network_def *d)
 	if (r < 0)
 		return r;
 	char *save = NULL;
-	for (char *line = leases ? strtok_r(leases, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = leases ? strtok_r(leases, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
 		struct inet_addr v4;
 		if (!sp)
@@ -275,7 +277,8 @@ int dnsmasq_remove(const struct network_def *d, const char *name)
 		return r < 0 ? r : 0;
 	static const char *const dirs[] = { HOSTS_DIR, DHCP_HOSTS_DIR };
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-		_cleanup_free_ char *p = hako_path(HAKO_DIR_RUNTIME, "networks/%s/%s/%s", d->name, dirs[i], name);
+		_cleanup_free_ char *p =
+			hako_path(HAKO_DIR_RUNTIME, "networks/%s/%s/%s", d->name, dirs[i], name);
 		if (!p)
 			return -ENOMEM;
 		if (unlink(p) < 0 && errno != ENOENT)

@@ -14,7 +14,9 @@
 void ipam_pool_of(const struct network_def *d, struct ipam_pool *ret)
 {
 	uint64_t size = inet_prefix_size(&d->subnet);
-	*ret = (struct ipam_pool){ .subnet = d->subnet, .gateway = d->gateway, .first = 2,
+	*ret = (struct ipam_pool){ .subnet = d->subnet,
+				   .gateway = d->gateway,
+				   .first = 2,
 				   .last = d->dhcp ? size / 2 - 1 : size - 2 };
 }
 
@@ -39,8 +41,8 @@ static int parse_line(char *line, char **name, struct inet_addr *addr)
 }
 
 /* Bitmap of taken offsets in [first, last], walked once per lease. */
-int ipam_pick(const struct ipam_pool *pool, const char *leases, const char *machine,
-	      struct inet_addr *ret, bool *is_new)
+int ipam_pick(const struct ipam_pool *pool, const char *leases, const char *machine, struct inet_addr *ret,
+	      bool *is_new)
 {
 	if (pool->last < pool->first)
 		return -ENOSPC;
@@ -93,8 +95,8 @@ int ipam_read(const struct network_def *d, char **ret)
 	return r;
 }
 
-int ipam_filter(const char *leases, bool (*drop)(const char *machine, void *userdata),
-		void *userdata, char **ret, size_t *dropped)
+int ipam_filter(const char *leases, bool (*drop)(const char *machine, void *userdata), void *userdata,
+		char **ret, size_t *dropped)
 {
 	_cleanup_free_ char *copy = strdup(leases ? leases : "");
 	_cleanup_free_ char *out = NULL;
@@ -140,8 +142,8 @@ static int write_leases(const struct network_def *d, const char *text)
 	return r;
 }
 
-static int drop_leases(const struct network_def *d, bool (*drop)(const char *, void *),
-		       void *userdata, size_t *dropped)
+static int drop_leases(const struct network_def *d, bool (*drop)(const char *, void *), void *userdata,
+		       size_t *dropped)
 {
 	_cleanup_free_ char *text = NULL, *kept = NULL;
 	int r = ipam_read(d, &text);

@@ -24,13 +24,13 @@ void ipam_dynamic_range(const struct network_def *d, struct inet_addr *from, str
 /* Pure part, on the lease file's text: machine's address if it has one (*is_new false), else the
  * lowest free one of the pool (*is_new true). -ENOSPC when the pool is full, -EINVAL on a
  * malformed line. */
-int ipam_pick(const struct ipam_pool *pool, const char *leases, const char *machine,
-	      struct inet_addr *ret, bool *is_new);
+int ipam_pick(const struct ipam_pool *pool, const char *leases, const char *machine, struct inet_addr *ret,
+	      bool *is_new);
 
 /* The lease file's text without the lines of the machines drop() returns true for (how many:
  * *dropped). -EINVAL on a malformed line. */
-int ipam_filter(const char *leases, bool (*drop)(const char *machine, void *userdata),
-		void *userdata, char **ret, size_t *dropped);
+int ipam_filter(const char *leases, bool (*drop)(const char *machine, void *userdata), void *userdata,
+		char **ret, size_t *dropped);
 /* An image of that name exists: a defined machine, whose address stays. */
 bool ipam_defined(const char *machine);
 /* Gives the machine's lease back. */

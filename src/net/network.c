@@ -30,7 +30,7 @@
 static const struct reserved_range {
 	const char *prefix;
 	const char *why;
-// clang-format off
+	// clang-format off
 } reserved[] = {
 	{ "0.0.0.0/8", "overlaps 0.0.0.0/8 (\"this network\", RFC 1122)" },
 	{ "127.0.0.0/8", "overlaps the loopback range 127.0.0.0/8" },
@@ -172,7 +172,8 @@ int network_def_finish(struct network_def *d)
 	char a[INET_PREFIX_STRLEN], b[INET_PREFIX_STRLEN];
 	if (!network_name_valid(d->name)) {
 		log_error("invalid network name '%s': letters, digits, - and _, at most %d bytes "
-			  "(its bridge hk-NAME must fit an interface name)", d->name, NETWORK_NAME_MAX);
+			  "(its bridge hk-NAME must fit an interface name)",
+			  d->name, NETWORK_NAME_MAX);
 		return -EINVAL;
 	}
 	snprintf(d->bridge, sizeof(d->bridge), "hk-%s", d->name);
@@ -189,7 +190,8 @@ int network_def_finish(struct network_def *d)
 		return -EINVAL;
 	}
 	if (d->has_ipv6 && d->mtu && d->mtu < NETWORK_MTU_MIN6) {
-		log_error("network %s: MTU %u is below IPv6's minimum of %d", d->name, d->mtu, NETWORK_MTU_MIN6);
+		log_error("network %s: MTU %u is below IPv6's minimum of %d", d->name, d->mtu,
+			  NETWORK_MTU_MIN6);
 		return -EINVAL;
 	}
 	if (d->ipv6_auto) {
@@ -211,8 +213,8 @@ static char *definition_path(const char *name)
 	return hako_path(HAKO_DIR_CONFIG, "networks/%s.network", name);
 }
 
-static int def_entry(void *userdata, const struct ini_pos *pos, const char *section,
-		     const char *section_arg, const char *key, const char *value)
+static int def_entry(void *userdata, const struct ini_pos *pos, const char *section, const char *section_arg,
+		     const char *key, const char *value)
 {
 	(void)section_arg;
 	const struct opt_group g[] = { { NULL, network_options, network_options_n } };
@@ -281,9 +283,10 @@ static char *network_text(const struct network_def *d)
 	_cleanup_free_ char *mtu = d->mtu ? xasprintf("MTU=%u\n", d->mtu) : strdup("");
 	if (!ext || !mtu)
 		return NULL;
-	return xasprintf("# hako network %s\n[Network]\nSubnet=%s\nGateway=%s\nNAT=%s\n%sDHCP=%s\nIsolated=%s\n%s%s",
-			 d->name, inet_prefix_str(&d->subnet, s), inet_addr_str(&d->gateway, g),
-			 d->nat ? "yes" : "no", v6, d->dhcp ? "yes" : "no", d->isolated ? "yes" : "no", ext, mtu);
+	return xasprintf(
+		"# hako network %s\n[Network]\nSubnet=%s\nGateway=%s\nNAT=%s\n%sDHCP=%s\nIsolated=%s\n%s%s",
+		d->name, inet_prefix_str(&d->subnet, s), inet_addr_str(&d->gateway, g), d->nat ? "yes" : "no",
+		v6, d->dhcp ? "yes" : "no", d->isolated ? "yes" : "no", ext, mtu);
 }
 
 int network_save(const struct network_def *d)
@@ -417,7 +420,8 @@ static int bridge_up(const struct network_def *d)
 	int err = rtnl_open(-1, &r);
 	if (err < 0)
 		return log_errno(err, "cannot open rtnetlink");
-	err = rtnl_link_add(r, &(struct rtnl_link){ .name = d->bridge, .kind = "bridge", .up = true, .mtu = d->mtu });
+	err = rtnl_link_add(r, &(struct rtnl_link){
+				       .name = d->bridge, .kind = "bridge", .up = true, .mtu = d->mtu });
 	if (err < 0)
 		return log_errno(err, "cannot create bridge %s", d->bridge);
 	int idx = rtnl_ifindex(r, d->bridge);
@@ -442,7 +446,7 @@ static int sysctls_up(const struct network_def *d)
 	char key[128];
 	snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", d->bridge);
 	const char *const on[] = { "net/ipv4/ip_forward", key,
-				    d->has_ipv6 ? "net/ipv6/conf/all/forwarding" : NULL };
+				   d->has_ipv6 ? "net/ipv6/conf/all/forwarding" : NULL };
 	for (size_t i = 0; i < ELEMENTSOF(on); i++) {
 		int r = on[i] ? sysctl_write(-1, on[i], "1") : 0;
 		if (r < 0)

@@ -22,18 +22,18 @@
 
 struct network_def {
 	char *name;
-	char bridge[IFNAMSIZ];       /* hk-NAME */
-	struct inet_prefix subnet;   /* IPv4 */
-	struct inet_addr gateway;    /* the bridge's address; default: the first host */
+	char bridge[IFNAMSIZ];     /* hk-NAME */
+	struct inet_prefix subnet; /* IPv4 */
+	struct inet_addr gateway;  /* the bridge's address; default: the first host */
 	bool has_gateway;
-	bool nat;                    /* masquerade leaving the subnet (default yes) */
+	bool nat; /* masquerade leaving the subnet (default yes) */
 	bool has_ipv6;
-	struct inet_prefix ipv6;     /* /64 (ULA: NAT66); gateway ::1 */
-	bool ipv6_auto;              /* --ipv6=auto: pick a random fd00::/8 /64 at create */
+	struct inet_prefix ipv6; /* /64 (ULA: NAT66); gateway ::1 */
+	bool ipv6_auto;          /* --ipv6=auto: pick a random fd00::/8 /64 at create */
 	bool dhcp;
 	bool isolated;
-	char *external;              /* masquerade only out of this interface */
-	unsigned mtu;                /* bridge, veths and host0; 0: the kernel's default */
+	char *external; /* masquerade only out of this interface */
+	unsigned mtu;   /* bridge, veths and host0; 0: the kernel's default */
 };
 
 /* --mtu= range: IPv4's minimum; a network with IPv6 needs IPv6's (1280). */
@@ -63,7 +63,11 @@ void network_gateway6(const struct network_def *d, struct inet_addr *ret);
 int net_lock(void);
 /* Removes the port forwards and zone bridges of containers whose hako died. */
 void network_collect_stale(void);
-static inline void net_unlockp(const int *fd) { if (*fd >= 0) close(*fd); }
+static inline void net_unlockp(const int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
 #define _cleanup_unlock_ __attribute__((cleanup(net_unlockp), unused))
 
 bool network_is_up(const char *name);

@@ -56,12 +56,15 @@ static int on_addr(const struct nlmsghdr *nlh, void *data)
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_scope != RT_SCOPE_UNIVERSE)
 		return MNL_CB_OK;
-	struct inet_addr *slot = ifa->ifa_family == AF_INET ? &f->v4 : ifa->ifa_family == AF_INET6 ? &f->v6 : NULL;
+	struct inet_addr *slot = ifa->ifa_family == AF_INET    ? &f->v4
+				 : ifa->ifa_family == AF_INET6 ? &f->v6
+							       : NULL;
 	if (!slot || slot->family)
 		return MNL_CB_OK;
 	uint32_t flags = ifa->ifa_flags;
 	const struct nlattr *attr, *local = NULL, *address = NULL;
-	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
+	{
 		if (mnl_attr_get_type(attr) == IFA_LOCAL)
 			local = attr;
 		else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
@@ -123,7 +126,8 @@ static int follow(const struct port_spec *ports, unsigned n, struct firsts *cur,
 		return -ENOMEM;
 	int r = nft_run(text, &err);
 	if (r < 0) {
-		log_warning("cannot move the port forwards to the container's new address: %s", err ? err : "nftables failed");
+		log_warning("cannot move the port forwards to the container's new address: %s",
+			    err ? err : "nftables failed");
 		return r;
 	}
 	*cur = *now;

@@ -66,8 +66,8 @@ static struct sockaddr_in container_addr(uint16_t port)
 #define UDP_IDLE_USEC (120ULL * 1000 * 1000)
 
 struct udp_flow {
-	int fd;                     /* -1: free */
-	unsigned listener;          /* where the client sent to, and where answers go out */
+	int fd;            /* -1: free */
+	unsigned listener; /* where the client sent to, and where answers go out */
 	struct sockaddr_in6 client;
 	uint64_t last_used;
 };
@@ -173,11 +173,11 @@ static bool udp_expire(uint64_t now)
 
 enum { SIDE_CLIENT, SIDE_SERVICE };
 
-struct tcp_pipe {                /* the bytes read from one side, not yet written to the other */
+struct tcp_pipe { /* the bytes read from one side, not yet written to the other */
 	char buf[TCP_BUFFER];
 	size_t len, off;
-	bool eof;                /* the reading side has no more to send */
-	bool shut;               /* and the writing side was told so */
+	bool eof;  /* the reading side has no more to send */
+	bool shut; /* and the writing side was told so */
 };
 
 struct tcp_conn {
@@ -422,7 +422,8 @@ static int bind_loopback6(int proto, uint16_t port)
 	bool tcp = proto == IPPROTO_TCP;
 	_cleanup_close_ int fd = socket(AF_INET6, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 	int one = 1;
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+				     .sin6_port = htons(port),
 				     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
 	    (tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||

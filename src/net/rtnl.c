@@ -32,14 +32,14 @@ struct rtnl {
 	unsigned portid;
 	uint32_t seq;
 	bool batching;
-	size_t len;          /* bytes queued in buf */
-	unsigned queued;     /* messages queued, not sent */
-	int err;             /* first failure of the current batch */
+	size_t len;      /* bytes queued in buf */
+	unsigned queued; /* messages queued, not sent */
+	int err;         /* first failure of the current batch */
 	char errmsg[256];
 	/* malloc()ed, not part of a calloc()ed struct: zeroing ~100 KiB cost a container's start
 	 * 0.3-1.5 ms in page faults; untouched pages cost nothing. */
-	char *buf;           /* BATCH_BYTES */
-	char *rbuf;          /* RBUF_BYTES */
+	char *buf;  /* BATCH_BYTES */
+	char *rbuf; /* RBUF_BYTES */
 };
 
 /* A bound rtnetlink socket in netns_fd's namespace (-1: ours), its port id in *ret_portid. */
@@ -108,7 +108,10 @@ void rtnl_close(struct rtnl *r)
 	free(r);
 }
 
-const char *rtnl_error_message(const struct rtnl *r) { return r->errmsg; }
+const char *rtnl_error_message(const struct rtnl *r)
+{
+	return r->errmsg;
+}
 
 void rtnl_begin(struct rtnl *r)
 {
@@ -128,7 +131,9 @@ static void note_error(struct rtnl *r, const struct nlmsghdr *nlh, int err)
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || nlh->nlmsg_len < NLMSG_HDRLEN + off)
 		return;
 	const struct nlattr *attr;
-	mnl_attr_for_each_payload((const struct nlattr *)((const char *)e + off), nlh->nlmsg_len - NLMSG_HDRLEN - off) {
+	mnl_attr_for_each_payload((const struct nlattr *)((const char *)e + off),
+				  nlh->nlmsg_len - NLMSG_HDRLEN - off)
+	{
 		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG) {
 			snprintf(r->errmsg, sizeof(r->errmsg), "%s", mnl_attr_get_str(attr));
 			break;
@@ -352,8 +357,10 @@ static int altname_attr(const struct nlattr *attr, void *data)
 	if (mnl_attr_get_type(attr) != IFLA_PROP_LIST || mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
 		return MNL_CB_OK;
 	const struct nlattr *alt;
-	mnl_attr_for_each_nested(alt, attr) {
-		if (mnl_attr_get_type(alt) != IFLA_ALT_IFNAME || mnl_attr_validate(alt, MNL_TYPE_NUL_STRING) < 0)
+	mnl_attr_for_each_nested(alt, attr)
+	{
+		if (mnl_attr_get_type(alt) != IFLA_ALT_IFNAME ||
+		    mnl_attr_validate(alt, MNL_TYPE_NUL_STRING) < 0)
 			continue;
 		snprintf(q->buf, q->size, "%s", mnl_attr_get_str(alt));
 		q->err = 0;
@@ -429,8 +436,7 @@ int rtnl_addr_add(struct rtnl *r, int ifindex, const struct inet_prefix *p)
 	return msg_end(r, nlh);
 }
 
-int rtnl_route_add(struct rtnl *r, const struct inet_prefix *dst, const struct inet_addr *gw,
-		   int oif)
+int rtnl_route_add(struct rtnl *r, const struct inet_prefix *dst, const struct inet_addr *gw, int oif)
 {
 	int family = dst ? dst->addr.family : gw ? gw->family : AF_INET;
 	struct nlmsghdr *nlh = msg_start(r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);

@@ -25,7 +25,11 @@ int rtnl_open(int netns_fd, struct rtnl **ret);
  * page tables costs more than the netlink work of configuring a container's host0. */
 int rtnl_reopen(struct rtnl *r, int netns_fd);
 void rtnl_close(struct rtnl *r);
-static inline void rtnl_closep(struct rtnl **r) { if (*r) rtnl_close(*r); }
+static inline void rtnl_closep(struct rtnl **r)
+{
+	if (*r)
+		rtnl_close(*r);
+}
 #define _cleanup_rtnl_ __attribute__((cleanup(rtnl_closep)))
 
 void rtnl_begin(struct rtnl *r);
@@ -39,22 +43,22 @@ const char *rtnl_error_message(const struct rtnl *r);
 
 struct rtnl_link {
 	const char *name;
-	const char *kind;       /* rtnl_link_add: "veth", "bridge", "dummy", "macvlan", "ipvlan" */
-	int parent;             /* macvlan/ipvlan: ifindex of the lower link */
-	int mode;               /* macvlan: MACVLAN_MODE_* (0: bridge); ipvlan: IPVLAN_MODE_* */
-	const int *netns_fd;    /* non-NULL: create in, or move into, the namespace of this fd */
-	int master;             /* ifindex to enslave to; 0 unchanged; RTNL_NOMASTER releases */
-	unsigned mtu;           /* 0: unchanged / default; a veth's add sets both ends */
-	bool up;                /* set IFF_UP (add, change) */
-	bool down;              /* clear IFF_UP (change) */
-	const char *new_name;   /* change: rename */
-	const uint8_t *mac;     /* 6 bytes, or NULL */
+	const char *kind;     /* rtnl_link_add: "veth", "bridge", "dummy", "macvlan", "ipvlan" */
+	int parent;           /* macvlan/ipvlan: ifindex of the lower link */
+	int mode;             /* macvlan: MACVLAN_MODE_* (0: bridge); ipvlan: IPVLAN_MODE_* */
+	const int *netns_fd;  /* non-NULL: create in, or move into, the namespace of this fd */
+	int master;           /* ifindex to enslave to; 0 unchanged; RTNL_NOMASTER releases */
+	unsigned mtu;         /* 0: unchanged / default; a veth's add sets both ends */
+	bool up;              /* set IFF_UP (add, change) */
+	bool down;            /* clear IFF_UP (change) */
+	const char *new_name; /* change: rename */
+	const uint8_t *mac;   /* 6 bytes, or NULL */
 	/* veth only: the other end, created in *peer_netns_fd's namespace if non-NULL. */
 	const char *peer;
 	const int *peer_netns_fd;
 	bool peer_up;
 	const uint8_t *peer_mac;
-	bool no_ipv6_ll;        /* change (before up): no IPv6 link-local address */
+	bool no_ipv6_ll; /* change (before up): no IPv6 link-local address */
 };
 
 /* Creates l->name of l->kind (NLM_F_EXCL: an existing link is -EEXIST). */
@@ -77,8 +81,7 @@ int rtnl_ifindex(struct rtnl *r, const char *name);
 int rtnl_addr_add(struct rtnl *r, int ifindex, const struct inet_prefix *p);
 /* A route to dst (NULL: default route of gw's family) via gw (NULL: on-link) out of oif
  * (0: let the kernel pick by gw). */
-int rtnl_route_add(struct rtnl *r, const struct inet_prefix *dst, const struct inet_addr *gw,
-		   int oif);
+int rtnl_route_add(struct rtnl *r, const struct inet_prefix *dst, const struct inet_addr *gw, int oif);
 
 /* A qdisc of kind ("tbf", "netem") on ifindex at parent (TC_H_ROOT or a class) with handle (0:
  * the kernel picks); opts is the TCA_OPTIONS payload, as the qdisc's kind defines it. Replaces

@@ -58,12 +58,12 @@ static void write_base(FILE *f, const void *arg)
 	(void)arg;
 	fprintf(f, "add table " NETWORK_TABLE "\n");
 	for (size_t i = 0; i < ELEMENTSOF(base_objects); i++)
-		fprintf(f, "add %s " NETWORK_TABLE " %s { %s }\n", base_objects[i].kind,
-			base_objects[i].name, base_objects[i].spec);
+		fprintf(f, "add %s " NETWORK_TABLE " %s { %s }\n", base_objects[i].kind, base_objects[i].name,
+			base_objects[i].spec);
 	for (size_t i = 0; i < ELEMENTSOF(base_chains); i++) {
 		const char *name = base_chains[i].name;
-		fprintf(f, "add chain " NETWORK_TABLE " %s { %s }\nflush chain " NETWORK_TABLE " %s\n",
-			name, base_chains[i].hook, name);
+		fprintf(f, "add chain " NETWORK_TABLE " %s { %s }\nflush chain " NETWORK_TABLE " %s\n", name,
+			base_chains[i].hook, name);
 		for (const char *const *rule = base_chains[i].rules; *rule; rule++)
 			fprintf(f, "add rule " NETWORK_TABLE " %s %s\n", name, *rule);
 	}
@@ -81,10 +81,13 @@ static void put_masq(FILE *f, const struct network_def *d, const char *chain, co
 	char buf[INET_PREFIX_STRLEN];
 	fprintf(f, "add chain " NETWORK_TABLE " %s_%s\n", chain, d->name);
 	if (d->external)
-		fprintf(f, "add rule " NETWORK_TABLE " %s_%s oifname \"%s\" masquerade\n", chain, d->name, d->external);
+		fprintf(f, "add rule " NETWORK_TABLE " %s_%s oifname \"%s\" masquerade\n", chain, d->name,
+			d->external);
 	else
-		fprintf(f, "add rule " NETWORK_TABLE " %s_%s oifname != \"%s\" masquerade\n", chain, d->name, d->bridge);
-	fprintf(f, "add element " NETWORK_TABLE " %s { %s : jump %s_%s }\n", map, inet_prefix_str(p, buf), chain, d->name);
+		fprintf(f, "add rule " NETWORK_TABLE " %s_%s oifname != \"%s\" masquerade\n", chain, d->name,
+			d->bridge);
+	fprintf(f, "add element " NETWORK_TABLE " %s { %s : jump %s_%s }\n", map, inet_prefix_str(p, buf),
+		chain, d->name);
 }
 
 /* A ruleset text written by w into memory. */
@@ -115,8 +118,10 @@ static void write_network_add(FILE *f, const void *arg)
 	const char *n = d->name, *br = d->bridge;
 	fprintf(f, "add chain " NETWORK_TABLE " in_%s\nadd chain " NETWORK_TABLE " out_%s\n", n, n);
 	if (d->isolated) {
-		fprintf(f, "add rule " NETWORK_TABLE " in_%s oifname != \"%s\" oifname @bridges drop\n", n, br);
-		fprintf(f, "add rule " NETWORK_TABLE " out_%s iifname != \"%s\" iifname @bridges drop\n", n, br);
+		fprintf(f, "add rule " NETWORK_TABLE " in_%s oifname != \"%s\" oifname @bridges drop\n", n,
+			br);
+		fprintf(f, "add rule " NETWORK_TABLE " out_%s iifname != \"%s\" iifname @bridges drop\n", n,
+			br);
 	}
 	fprintf(f, "add rule " NETWORK_TABLE " out_%s ct state established,related accept\n", n);
 	fprintf(f, "add rule " NETWORK_TABLE " out_%s ct status dnat accept\n", n);
@@ -184,8 +189,10 @@ static void write_ports(FILE *f, const void *arg)
 char *rules_ports(const struct port_spec *ports, unsigned n, const struct inet_addr *addr4,
 		  const struct inet_addr *addr6, bool add)
 {
-	_cleanup_free_ char *v4 = addr4 ? text_of(write_ports, &(struct ports_args){ ports, n, addr4, add }) : strdup("");
-	_cleanup_free_ char *v6 = addr6 ? text_of(write_ports, &(struct ports_args){ ports, n, addr6, add }) : strdup("");
+	_cleanup_free_ char *v4 =
+		addr4 ? text_of(write_ports, &(struct ports_args){ ports, n, addr4, add }) : strdup("");
+	_cleanup_free_ char *v6 =
+		addr6 ? text_of(write_ports, &(struct ports_args){ ports, n, addr6, add }) : strdup("");
 	return v4 && v6 ? xasprintf("%s%s", v4, v6) : NULL;
 }
 

@@ -41,7 +41,10 @@ struct settings_file {
 	size_t n_all;
 };
 
-static void settings_file_done(struct settings_file *f) { free(f->path); }
+static void settings_file_done(struct settings_file *f)
+{
+	free(f->path);
+}
 
 /* 1 and *f filled in when a file applies, 0 when none does. */
 static int find_file(const struct run_config *cfg, const char *name, const struct opt_group *groups,
@@ -69,8 +72,8 @@ static int find_file(const struct run_config *cfg, const char *name, const struc
 	return 1;
 }
 
-int settings_apply(struct run_config *cfg, const char *name, const struct opt_group *groups,
-		   size_t n_groups, const struct opts_seen *seen)
+int settings_apply(struct run_config *cfg, const char *name, const struct opt_group *groups, size_t n_groups,
+		   const struct opts_seen *seen)
 {
 	_cleanup_(settings_file_done) struct settings_file f = { 0 };
 	int r = find_file(cfg, name, groups, n_groups, &f);

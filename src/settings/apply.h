@@ -10,8 +10,8 @@
  * cfg through the option groups (their rows' `settings` keys), under cfg->settings: the command
  * line's options (seen) win, and [Exec] Parameters= counts only when no command was given;
  * SETTINGS_TRUSTED ignores a file beside the image, SETTINGS_NO every file. Logs why it fails. */
-int settings_apply(struct run_config *cfg, const char *name, const struct opt_group *groups,
-		   size_t n_groups, const struct opts_seen *seen);
+int settings_apply(struct run_config *cfg, const char *name, const struct opt_group *groups, size_t n_groups,
+		   const struct opts_seen *seen);
 
 /* --settings=override (nspawn's): the options whose keys NAME.nspawn sets, into ret (empty for
  * any other mode). The command line is then parsed again without them (opts_parse_except) before

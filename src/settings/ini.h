@@ -13,8 +13,8 @@ struct ini_handler {
 	/* Called at each "[Section arg]" (arg NULL if absent). */
 	int (*section)(void *userdata, const struct ini_pos *pos, const char *name, const char *arg);
 	/* Called for each Key=Value inside the current section. */
-	int (*entry)(void *userdata, const struct ini_pos *pos, const char *section,
-		     const char *section_arg, const char *key, const char *value);
+	int (*entry)(void *userdata, const struct ini_pos *pos, const char *section, const char *section_arg,
+		     const char *key, const char *value);
 };
 
 /* Parses text (named file in messages). Syntax errors are logged as "FILE:LINE: ..." and return

@@ -64,8 +64,8 @@ static int try_dir(const char *dir, const char *name, char **ret_path)
 int nspawn_find(const char *name, const char *image_parent, char **ret_path, bool *ret_trusted)
 {
 	const char *env = getenv("HAKO_NSPAWN_DIRS");
-	_cleanup_free_ char *dirs = xasprintf("%s:%s", hako_dir(HAKO_DIR_CONFIG),
-					      env ? env : SYSTEMD_NSPAWN_DIRS);
+	_cleanup_free_ char *dirs =
+		xasprintf("%s:%s", hako_dir(HAKO_DIR_CONFIG), env ? env : SYSTEMD_NSPAWN_DIRS);
 	if (!dirs)
 		return -ENOMEM;
 	*ret_trusted = true;
@@ -115,8 +115,8 @@ static int on_section(void *userdata, const struct ini_pos *pos, const char *nam
 	return 0;
 }
 
-static int on_entry(void *userdata, const struct ini_pos *pos, const char *section,
-		    const char *section_arg, const char *key, const char *value)
+static int on_entry(void *userdata, const struct ini_pos *pos, const char *section, const char *section_arg,
+		    const char *key, const char *value)
 {
 	struct apply *a = userdata;
 	if (!section || section_arg || !section_known(section))
@@ -146,8 +146,8 @@ static int on_entry(void *userdata, const struct ini_pos *pos, const char *secti
 	if (!a->trusted && is_privileged(section, key)) {
 		if (a->quiet)
 			return 0;
-		log_warning("%s:%u: %s= ignored: the file is not in a trusted directory (%s, %s)",
-			    pos->file, pos->line, key, hako_dir(HAKO_DIR_CONFIG), SYSTEMD_NSPAWN_DIRS);
+		log_warning("%s:%u: %s= ignored: the file is not in a trusted directory (%s, %s)", pos->file,
+			    pos->line, key, hako_dir(HAKO_DIR_CONFIG), SYSTEMD_NSPAWN_DIRS);
 		return 0;
 	}
 	const char *why = NULL;
@@ -164,16 +164,15 @@ static int on_entry(void *userdata, const struct ini_pos *pos, const char *secti
 
 static const struct ini_handler handler = { on_section, on_entry };
 
-int nspawn_apply_string(const char *text, const char *file, bool trusted,
-			const struct opt_group *groups, size_t n_groups, void *target,
-			const struct opts_seen *seen)
+int nspawn_apply_string(const char *text, const char *file, bool trusted, const struct opt_group *groups,
+			size_t n_groups, void *target, const struct opts_seen *seen)
 {
 	struct apply a = { trusted, groups, n_groups, target, seen, NULL, false };
 	return ini_parse_string(text, file, &handler, &a);
 }
 
-int nspawn_apply_file(const char *path, bool trusted, const struct opt_group *groups,
-		      size_t n_groups, void *target, const struct opts_seen *seen)
+int nspawn_apply_file(const char *path, bool trusted, const struct opt_group *groups, size_t n_groups,
+		      void *target, const struct opts_seen *seen)
 {
 	struct apply a = { trusted, groups, n_groups, target, seen, NULL, false };
 	return ini_parse_file(path, &handler, &a);

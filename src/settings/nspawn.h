@@ -17,11 +17,10 @@ int nspawn_find(const char *name, const char *image_parent, char **ret_path, boo
 /* Applies the settings in text (named file in messages). Unknown sections and keys are warnings
  * with FILE:LINE; a bad value is an error with FILE:LINE and returns -EINVAL. Keys whose option
  * is in seen (given on the command line) are skipped. */
-int nspawn_apply_string(const char *text, const char *file, bool trusted,
-			const struct opt_group *groups, size_t n_groups, void *target,
-			const struct opts_seen *seen);
-int nspawn_apply_file(const char *path, bool trusted, const struct opt_group *groups,
-		      size_t n_groups, void *target, const struct opts_seen *seen);
+int nspawn_apply_string(const char *text, const char *file, bool trusted, const struct opt_group *groups,
+			size_t n_groups, void *target, const struct opts_seen *seen);
+int nspawn_apply_file(const char *path, bool trusted, const struct opt_group *groups, size_t n_groups,
+		      void *target, const struct opts_seen *seen);
 
 /* --settings=override: the options whose keys the file at path sets (and that take effect, as
  * trusted allows), applied to scratch, into ret, with nothing logged but a bad value. A key of

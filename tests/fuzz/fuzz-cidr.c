@@ -21,8 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		struct inet_addr a;
 		uint64_t off;
-		if (inet_prefix_nth(&p, 1, &a) == 0 &&
-		    (inet_prefix_offset(&p, &a, &off) != 0 || off != 1))
+		if (inet_prefix_nth(&p, 1, &a) == 0 && (inet_prefix_offset(&p, &a, &off) != 0 || off != 1))
 			abort();
 	}
 	free(s);

@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *again = NULL;
 		if (machine_state_format(&s, &again) >= 0) {
 			struct machine_state t;
-			if (machine_state_parse(again, &t) < 0 || strcmp(t.name, s.name) || strcmp(t.root, s.root))
+			if (machine_state_parse(again, &t) < 0 || strcmp(t.name, s.name) ||
+			    strcmp(t.root, s.root))
 				abort();
 			machine_state_done(&t);
 		}

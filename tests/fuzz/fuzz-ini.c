@@ -8,14 +8,20 @@
 
 static int on_section(void *u, const struct ini_pos *p, const char *n, const char *a)
 {
-	(void)u; (void)p; (void)n; (void)a;
+	(void)u;
+	(void)p;
+	(void)n;
+	(void)a;
 	return 0;
 }
 
 static int on_entry(void *u, const struct ini_pos *p, const char *s, const char *a, const char *k,
 		    const char *v)
 {
-	(void)u; (void)p; (void)s; (void)a;
+	(void)u;
+	(void)p;
+	(void)s;
+	(void)a;
 	return strlen(k) + strlen(v) > 1000000 ? -1 : 0;
 }
 

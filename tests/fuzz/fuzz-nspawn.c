@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = fuzz_string(data, size);
 	if (text) {
 		struct run_config cfg = { 0 };
-		(void)nspawn_apply_string(text, "fuzz.nspawn", size % 2, groups, ELEMENTSOF(groups), &cfg, NULL);
+		(void)nspawn_apply_string(text, "fuzz.nspawn", size % 2, groups, ELEMENTSOF(groups), &cfg,
+					  NULL);
 		run_config_free(&cfg);
 	}
 	free(text);

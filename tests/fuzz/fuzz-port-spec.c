@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why = NULL;
 	if (port_spec_parse(s, &p, &why) == 0) {
 		/* Parsed specs print back to an equal spec; ports are never 0. */
-		snprintf(buf, sizeof(buf), "%s:%u:%u", p.proto == IPPROTO_UDP ? "udp" : "tcp",
-			 p.host_port, p.container_port);
+		snprintf(buf, sizeof(buf), "%s:%u:%u", p.proto == IPPROTO_UDP ? "udp" : "tcp", p.host_port,
+			 p.container_port);
 		if (!p.host_port || !p.container_port || port_spec_parse(buf, &q, &why) != 0 ||
 		    memcmp(&p, &q, sizeof(p)) != 0)
 			abort();

@@ -48,7 +48,7 @@ static const struct {
 	{ EAFNOSUPPORT, "EAFNOSUPPORT" },             { ENOTDIR, "ENOTDIR" },   { EAGAIN, "EAGAIN" }, { EHOSTUNREACH, "EHOSTUNREACH" },
 	{ ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT" }, { EFAULT, "EFAULT" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
 };
-	// clang-format on
+// clang-format on
 
 /* Prints the errno name and returns 0: the attempt failed. */
 static int failed(int err)
@@ -379,7 +379,7 @@ static const struct {
 	/* cachestat (Linux 6.5) is in none of the filter's groups: unknown to it. */
 	{ "cachestat", 451 },
 };
-	// clang-format on
+// clang-format on
 
 static int call(const char *name, const char *sarg)
 {
@@ -412,7 +412,10 @@ static void report(const char *name, long ret)
 static long int80(long nr, long a, long b, long c)
 {
 	long ret;
-	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory", "r8", "r9", "r10", "r11");
+	__asm__ volatile("int $0x80"
+			 : "=a"(ret)
+			 : "a"(nr), "b"(a), "c"(b), "d"(c)
+			 : "memory", "r8", "r9", "r10", "r11");
 	return ret;
 }
 
@@ -553,16 +556,23 @@ static int send_raw_localnet(const char *mac, unsigned port)
 	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
 		return -errno;
 	if (sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &f.eth.ether_dhost[0], &f.eth.ether_dhost[1],
-		   &f.eth.ether_dhost[2], &f.eth.ether_dhost[3], &f.eth.ether_dhost[4], &f.eth.ether_dhost[5]) != 6)
+		   &f.eth.ether_dhost[2], &f.eth.ether_dhost[3], &f.eth.ether_dhost[4],
+		   &f.eth.ether_dhost[5]) != 6)
 		return -EINVAL;
 	f.eth.ether_type = htons(ETH_P_IP);
-	f.ip = (struct iphdr){ .version = 4, .ihl = 5, .ttl = 64, .protocol = IPPROTO_UDP,
-			       .tot_len = htons(sizeof(f) - sizeof(f.eth)), .saddr = f.ip.saddr,
+	f.ip = (struct iphdr){ .version = 4,
+			       .ihl = 5,
+			       .ttl = 64,
+			       .protocol = IPPROTO_UDP,
+			       .tot_len = htons(sizeof(f) - sizeof(f.eth)),
+			       .saddr = f.ip.saddr,
 			       .daddr = htonl(INADDR_LOOPBACK) };
 	f.ip.check = ip_checksum(&f.ip, sizeof(f.ip));
-	f.udp = (struct udphdr){ .source = htons(40000), .dest = htons(port),
+	f.udp = (struct udphdr){ .source = htons(40000),
+				 .dest = htons(port),
 				 .len = htons(sizeof(f.udp) + sizeof(f.data)) }; /* no UDP checksum: 0 */
-	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = ifr.ifr_ifindex,
+	struct sockaddr_ll to = { .sll_family = AF_PACKET,
+				  .sll_ifindex = ifr.ifr_ifindex,
 				  .sll_halen = ETH_ALEN };
 	memcpy(to.sll_addr, f.eth.ether_dhost, ETH_ALEN);
 	int r = sendto(fd, &f, sizeof(f), 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? -errno : 0;
@@ -590,8 +600,8 @@ static int gateway_mac(const char *gateway, char mac[18])
 		if (!f)
 			return -errno;
 		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "%63s %*s %x %17s", ip, &flags, hw) == 3 && strcmp(ip, gateway) == 0 &&
-			    (flags & 0x2)) {
+			if (sscanf(line, "%63s %*s %x %17s", ip, &flags, hw) == 3 &&
+			    strcmp(ip, gateway) == 0 && (flags & 0x2)) {
 				fclose(f);
 				memcpy(mac, hw, sizeof(hw));
 				return 0;
@@ -631,7 +641,8 @@ static int localnet(char **argv)
 static int open_socket(char **argv)
 {
 	long family, protocol = 0;
-	if (!argv[0] || sscanf(argv[0], "%ld", &family) != 1 || (argv[1] && sscanf(argv[1], "%ld", &protocol) != 1)) {
+	if (!argv[0] || sscanf(argv[0], "%ld", &family) != 1 ||
+	    (argv[1] && sscanf(argv[1], "%ld", &protocol) != 1)) {
 		fprintf(stderr, "usage: escape socket FAMILY [PROTOCOL [high]]\n");
 		return 2;
 	}

@@ -33,7 +33,8 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct sockaddr_in6 from;
 		socklen_t len = sizeof(from);
-		ssize_t n = recvfrom(fd, buf + prefix, sizeof(buf) - prefix, 0, (struct sockaddr *)&from, &len);
+		ssize_t n =
+			recvfrom(fd, buf + prefix, sizeof(buf) - prefix, 0, (struct sockaddr *)&from, &len);
 		if (n >= 0)
 			(void)sendto(fd, buf, prefix + (size_t)n, 0, (struct sockaddr *)&from, len);
 	}

@@ -69,7 +69,8 @@ static void test_cpu_affinity(void)
 	const char *why;
 	CHECK(cgroup_limits_parse_cpu_affinity(&l, "0,2-3", &why) == 0);
 	CHECK(l.has_cpu_affinity && CPU_ISSET(0, &l.cpu_affinity) && !CPU_ISSET(1, &l.cpu_affinity) &&
-	      CPU_ISSET(2, &l.cpu_affinity) && CPU_ISSET(3, &l.cpu_affinity) && CPU_COUNT(&l.cpu_affinity) == 3);
+	      CPU_ISSET(2, &l.cpu_affinity) && CPU_ISSET(3, &l.cpu_affinity) &&
+	      CPU_COUNT(&l.cpu_affinity) == 3);
 	CHECK(cgroup_limits_parse_cpu_affinity(&l, "3-1", &why) == -EINVAL);
 	CHECK(cgroup_limits_parse_cpu_affinity(&l, "", &why) == -EINVAL);
 	CHECK(cgroup_limits_parse_cpu_affinity(&l, "a", &why) == -EINVAL);
@@ -140,7 +141,7 @@ static void test_scope_name(void)
 {
 	static const struct {
 		const char *machine, *unit;
-	// clang-format off
+		// clang-format off
 	} cases[] = {
 		{ "deb", "machine-deb.scope" },
 		{ "my-box", "machine-my\\x2dbox.scope" },

@@ -24,8 +24,17 @@ static void test_parse(void)
 	CHECK(inet_prefix_parse("10.0.0.1/24", true, &p) == -EADDRNOTAVAIL);
 	CHECK(inet_prefix_parse("10.0.0.0/33", true, &p) == -ERANGE);
 	CHECK(inet_prefix_parse("fd00::/129", true, &p) == -ERANGE);
-	const char *bad[] = { "", "/24", "10.0.0.0/", "10.0.0/24", "10.0.0.0/+4", "10.0.0.0/ 4",
-			      "10.0.0.0/24/1", "300.0.0.0/8", "fd00::/-1", "[fd00::]/64", "x" };
+	const char *bad[] = { "",
+			      "/24",
+			      "10.0.0.0/",
+			      "10.0.0/24",
+			      "10.0.0.0/+4",
+			      "10.0.0.0/ 4",
+			      "10.0.0.0/24/1",
+			      "300.0.0.0/8",
+			      "fd00::/-1",
+			      "[fd00::]/64",
+			      "x" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(inet_prefix_parse(bad[i], false, &p) < 0);
 	struct inet_addr a;

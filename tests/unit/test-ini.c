@@ -17,8 +17,8 @@ static int on_section(void *u, const struct ini_pos *pos, const char *name, cons
 	return 0;
 }
 
-static int on_entry(void *u, const struct ini_pos *pos, const char *section, const char *arg,
-		    const char *key, const char *value)
+static int on_entry(void *u, const struct ini_pos *pos, const char *section, const char *arg, const char *key,
+		    const char *value)
 {
 	struct seen *s = u;
 	size_t n = strlen(s->log);

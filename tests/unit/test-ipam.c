@@ -52,7 +52,8 @@ static void test_pick(void)
 
 static void test_definitions(void)
 {
-	struct network_def d = def("[Network]\nSubnet=10.2.0.0/24\nIPv6=fd00:1:2:3::/64\nIsolated=yes\nNAT=no\n");
+	struct network_def d =
+		def("[Network]\nSubnet=10.2.0.0/24\nIPv6=fd00:1:2:3::/64\nIsolated=yes\nNAT=no\n");
 	char buf[INET_PREFIX_STRLEN];
 	CHECK(d.subnet.len == 24 && d.isolated && !d.nat && d.has_ipv6);
 	CHECK_STREQ(inet_addr_str(&d.gateway, buf), "10.2.0.1");
@@ -65,11 +66,14 @@ static void test_definitions(void)
 	d = def("[Network]\nSubnet=10.2.0.0/24\nMTU=1279\n");
 	CHECK(d.mtu == 1279);
 	network_def_done(&d);
-	const char *bad[] = { "[Network]\nSubnet=10.2.0.1/24\n", "[Network]\nSubnet=fd00::/64\n",
+	const char *bad[] = { "[Network]\nSubnet=10.2.0.1/24\n",
+			      "[Network]\nSubnet=fd00::/64\n",
 			      "[Network]\nSubnet=10.2.0.0/24\nGateway=10.3.0.1\n",
 			      "[Network]\nSubnet=10.2.0.0/24\nGateway=10.2.0.255\n",
-			      "[Network]\nSubnet=10.2.0.0/24\nIPv6=fd00::/48\n", "[Network]\n",
-			      "[Network]\nSubnet=10.2.0.0/24\nMTU=67\n", "[Network]\nSubnet=10.2.0.0/24\nMTU=65536\n",
+			      "[Network]\nSubnet=10.2.0.0/24\nIPv6=fd00::/48\n",
+			      "[Network]\n",
+			      "[Network]\nSubnet=10.2.0.0/24\nMTU=67\n",
+			      "[Network]\nSubnet=10.2.0.0/24\nMTU=65536\n",
 			      "[Network]\nSubnet=10.2.0.0/24\nMTU=1279\nIPv6=fd00::/64\n" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		d = def(bad[i]);
@@ -100,7 +104,9 @@ static void test_mac_and_rules(void)
 	inet_addr_parse("10.3.0.2", &ip);
 	inet_addr_parse("fd00:9::2", &ip6);
 	char *p = rules_ports(ports, 2, &ip, NULL, true), *q = rules_ports(ports, 2, &ip, &ip6, false);
-	CHECK_STREQ(p, "create element inet hako ports4 { tcp . 8080 : 10.3.0.2 . 80, udp . 53 : 10.3.0.2 . 5353 }\n");
+	CHECK_STREQ(
+		p,
+		"create element inet hako ports4 { tcp . 8080 : 10.3.0.2 . 80, udp . 53 : 10.3.0.2 . 5353 }\n");
 	CHECK_STREQ(q, "delete element inet hako ports4 { tcp . 8080, udp . 53 }\n"
 		       "delete element inet hako ports6 { tcp . 8080, udp . 53 }\n");
 	free(p);
@@ -126,8 +132,8 @@ static void test_filter(void)
 {
 	char *out = NULL;
 	size_t dropped = 9;
-	CHECK(ipam_filter("a 10.0.0.2\nx1 10.0.0.3\nb 10.0.0.4\nx2 10.0.0.5\n", starts_with_x, NULL,
-			  &out, &dropped) == 0);
+	CHECK(ipam_filter("a 10.0.0.2\nx1 10.0.0.3\nb 10.0.0.4\nx2 10.0.0.5\n", starts_with_x, NULL, &out,
+			  &dropped) == 0);
 	CHECK(dropped == 2 && !strcmp(out, "a 10.0.0.2\nb 10.0.0.4\n"));
 	free(out);
 	CHECK(ipam_filter(NULL, starts_with_x, NULL, &out, &dropped) == 0);

@@ -16,11 +16,11 @@ static char *json_of(const char *s)
 	return text;
 }
 
-#define CHECK_JSON(in, want)                  \
-	do {                                  \
-		char *_out = json_of(in);     \
-		CHECK_STREQ(_out, want);      \
-		free(_out);                   \
+#define CHECK_JSON(in, want)              \
+	do {                              \
+		char *_out = json_of(in); \
+		CHECK_STREQ(_out, want);  \
+		free(_out);               \
 	} while (0)
 
 static void test_escaping(void)
@@ -30,13 +30,16 @@ static void test_escaping(void)
 	CHECK_JSON("plain name-1.2", "\"plain name-1.2\"");
 	CHECK_JSON("say \"hi\"", "\"say \\\"hi\\\"\"");
 	CHECK_JSON("back\\slash", "\"back\\\\slash\"");
-	CHECK_JSON("tab\tnl\nesc\x1b" "del\x7f", "\"tab\\u0009nl\\u000aesc\\u001bdel\\u007f\"");
+	CHECK_JSON("tab\tnl\nesc\x1b"
+		   "del\x7f",
+		   "\"tab\\u0009nl\\u000aesc\\u001bdel\\u007f\"");
 }
 
 static void test_utf8(void)
 {
 	/* Valid UTF-8 stays as it is: 2, 3 and 4 bytes. */
-	CHECK_JSON("Debian GNU/Linux 12 (bookworm) \xc3\xa9\xe2\x82\xac\xf0\x9f\x90\xa7", "\"Debian GNU/Linux 12 (bookworm) \xc3\xa9\xe2\x82\xac\xf0\x9f\x90\xa7\"");
+	CHECK_JSON("Debian GNU/Linux 12 (bookworm) \xc3\xa9\xe2\x82\xac\xf0\x9f\x90\xa7",
+		   "\"Debian GNU/Linux 12 (bookworm) \xc3\xa9\xe2\x82\xac\xf0\x9f\x90\xa7\"");
 	/* What is not UTF-8 becomes U+FFFD, byte by byte: a lone continuation byte, Latin-1, a
 	 * truncated sequence, an overlong '/', a surrogate, past U+10FFFF. */
 	CHECK_JSON("a\x80z", "\"a\\ufffdz\"");

@@ -12,7 +12,8 @@
 static struct lab_topology *lab(const char *link_keys)
 {
 	char text[512];
-	snprintf(text, sizeof(text), "[Network inet]\nSubnet=100.64.0.0/16\n[Node a]\nNetwork=inet\n[Link a]\n%s", link_keys);
+	snprintf(text, sizeof(text),
+		 "[Network inet]\nSubnet=100.64.0.0/16\n[Node a]\nNetwork=inet\n[Link a]\n%s", link_keys);
 	struct lab_topology *t = NULL;
 	return topology_parse_string(text, "t.lab", &t) < 0 ? NULL : t;
 }

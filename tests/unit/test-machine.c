@@ -36,11 +36,22 @@ static void test_os_release_quoting(void)
 static void test_state_round_trip(void)
 {
 	struct machine_state a = {
-		.name = "m1", .uuid = "0123", .root = "/var/lib/machines/a \"b\" $c", .cgroup = "",
-		.netns = "/run/netns/x", .init = "/bin/busybox", .leader = 42, .supervisor = 41,
-		.since_usec = 1700000000123456ULL, .poweroff_signal = SIGUSR2, .reboot_signal = SIGTERM,
-		.caps = 0xa80425fbULL, .no_new_privs = 1, .seccomp_add = "keyctl @sync",
-		.seccomp_remove = "getpid", .cgroups = "/sys/fs/cgroup/unified/hako/m1 /sys/fs/cgroup/memory/hako/m1",
+		.name = "m1",
+		.uuid = "0123",
+		.root = "/var/lib/machines/a \"b\" $c",
+		.cgroup = "",
+		.netns = "/run/netns/x",
+		.init = "/bin/busybox",
+		.leader = 42,
+		.supervisor = 41,
+		.since_usec = 1700000000123456ULL,
+		.poweroff_signal = SIGUSR2,
+		.reboot_signal = SIGTERM,
+		.caps = 0xa80425fbULL,
+		.no_new_privs = 1,
+		.seccomp_add = "keyctl @sync",
+		.seccomp_remove = "getpid",
+		.cgroups = "/sys/fs/cgroup/unified/hako/m1 /sys/fs/cgroup/memory/hako/m1",
 	};
 	char *text = NULL;
 	struct machine_state b;
@@ -108,7 +119,7 @@ static void test_path_split(void)
 {
 	static const struct {
 		const char *in, *dir, *name;
-	// clang-format off
+		// clang-format off
 	} cases[] = {
 		{ "/etc/passwd", "/etc", "passwd" }, { "/x", "/", "x" },      { "rel", ".", "rel" },
 		{ "a/b//", "a", "b" },               { "/a/b/c/", "/a/b", "c" }, { "/", NULL, NULL },

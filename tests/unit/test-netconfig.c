@@ -14,8 +14,8 @@ static void test_port_spec(void)
 	CHECK(port_spec_parse("udp:53", &p, &why) == 0);
 	CHECK(p.proto == IPPROTO_UDP && p.host_port == 53 && p.container_port == 53);
 	CHECK(port_spec_parse("tcp:65535:1", &p, &why) == 0 && p.host_port == 65535);
-	const char *bad[] = { "", "0", "65536", "80:", ":80", "sctp:80", "tcp:", "8080:80:1",
-			      "-1", "+80", "80a", "udp:80:0", "1234567890" };
+	const char *bad[] = { "",          "0",  "65536", "80:", ":80",      "sctp:80",   "tcp:",
+			      "8080:80:1", "-1", "+80",   "80a", "udp:80:0", "1234567890" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why = NULL;
 		CHECK(port_spec_parse(bad[i], &p, &why) < 0 && why);
@@ -25,8 +25,15 @@ static void test_port_spec(void)
 static void test_options_imply_private(void)
 {
 	const struct opt_group g[] = { { NULL, run_net_options, run_net_options_n } };
-	char *argv[] = { "run", "--network-zone=lab", "-p", "udp:5353:53", "-p", "8080:80",
-			 "--network-interface=eth9", "--network-interface=eth9", NULL };
+	char *argv[] = { "run",
+			 "--network-zone=lab",
+			 "-p",
+			 "udp:5353:53",
+			 "-p",
+			 "8080:80",
+			 "--network-interface=eth9",
+			 "--network-interface=eth9",
+			 NULL };
 	struct run_config cfg = { 0 };
 	CHECK(opts_parse(g, 1, 8, argv, &cfg, 0, "", NULL) == 8);
 	CHECK(cfg.net.private_network);

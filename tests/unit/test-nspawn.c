@@ -45,8 +45,10 @@ static int apply(struct cfg *c, const char *text, bool trusted, const struct opt
 static void test_keys_apply(void)
 {
 	struct cfg c = { 0 };
-	CHECK(apply(&c, "[Exec]\nBoot=yes\nHostname=web\nEnvironment=A=1\nEnvironment=B=2\n"
-			"[Files]\nBind=/srv\n", true, NULL) == 0);
+	CHECK(apply(&c,
+		    "[Exec]\nBoot=yes\nHostname=web\nEnvironment=A=1\nEnvironment=B=2\n"
+		    "[Files]\nBind=/srv\n",
+		    true, NULL) == 0);
 	CHECK(c.boot);
 	CHECK_STREQ(c.hostname, "web");
 	CHECK(strv_length(c.env) == 2 && streq(c.env[1], "B=2"));

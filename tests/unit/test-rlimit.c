@@ -35,7 +35,7 @@ static void test_errors(void)
 	static const struct {
 		int res;
 		const char *value;
-	// clang-format off
+		// clang-format off
 	} bad[] = {
 		{ RLIMIT_NOFILE, "300:200" }, { RLIMIT_NOFILE, "" },    { RLIMIT_NOFILE, "1K" },
 		{ RLIMIT_NOFILE, "a:1" },     { RLIMIT_NOFILE, "1:" },  { RLIMIT_NICE, "+20" },

@@ -39,8 +39,11 @@ static void test_links_batched(void)
 		char host[IFNAMSIZ], peer[IFNAMSIZ];
 		snprintf(host, sizeof(host), "vh%d", i);
 		snprintf(peer, sizeof(peer), "vp%d", i);
-		rtnl_link_add(r, &(struct rtnl_link){ .name = host, .kind = "veth",
-						       .peer = peer, .peer_netns_fd = &ns_b, .up = true });
+		rtnl_link_add(r, &(struct rtnl_link){ .name = host,
+						      .kind = "veth",
+						      .peer = peer,
+						      .peer_netns_fd = &ns_b,
+						      .up = true });
 	}
 	CHECK(rtnl_commit(r) == 0);
 	int br = rtnl_ifindex(r, "br-t");
@@ -99,8 +102,8 @@ static void test_addr_route(void)
 	CHECK(netns_enter(ns_b, &saved) == 0);
 	_cleanup_free_ char *out = NULL;
 	CHECK(read_file("/proc/net/route", &out, NULL) == 0);
-	CHECK(out && strstr(out, "d9\t00000000\t0100090A") != NULL);   /* default via 10.9.0.1 */
-	CHECK(out && strstr(out, "d9\t00004D0A\t0100090A") != NULL);   /* 10.77/16 via 10.9.0.1 */
+	CHECK(out && strstr(out, "d9\t00000000\t0100090A") != NULL); /* default via 10.9.0.1 */
+	CHECK(out && strstr(out, "d9\t00004D0A\t0100090A") != NULL); /* 10.77/16 via 10.9.0.1 */
 	netns_leave(saved);
 	CHECK(sysctl_write(ns_b, "net/ipv4/ip_forward", "1") == 0);
 	_cleanup_free_ char *fwd = NULL;
@@ -116,7 +119,8 @@ static void test_nft(void)
 {
 	char *err = NULL, *out = NULL;
 	int r = nft_run("table inet t1 {\n chain c { type filter hook input priority 0; }\n}\n"
-			"add rule inet t1 c tcp dport 22 accept\n", &err);
+			"add rule inet t1 c tcp dport 22 accept\n",
+			&err);
 	CHECK(r == 0);
 	/* One transaction: the bad second half undoes the good first half. */
 	CHECK(nft_run("add table inet t2\nadd rule inet t2 nochain accept\n", &err) == -EINVAL);
@@ -137,7 +141,8 @@ static void test_nft(void)
  * adding it made. */
 static void test_rules_apply(void)
 {
-	struct network_def a = { .nat = true, .name = strdup("ra") }, b = { .nat = true, .name = strdup("rb") };
+	struct network_def a = { .nat = true, .name = strdup("ra") },
+			   b = { .nat = true, .name = strdup("rb") };
 	CHECK(network_parse("[Network]\nSubnet=10.7.0.0/24\nIPv6=fd07::/64\nIsolated=yes\n", "ra", &a) == 0);
 	CHECK(network_parse("[Network]\nSubnet=10.8.0.0/24\nExternal=eth0\n", "rb", &b) == 0);
 	char *err = NULL, *before = NULL, *after = NULL;
@@ -186,7 +191,8 @@ static void test_rules_base_upgrade(void)
 		      "\tmap ports4 { type inet_proto . inet_service : ipv4_addr . inet_service; }\n"
 		      "\tchain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
 		      "\t\tfib daddr type local dnat ip to meta l4proto . th dport map @ports4\n\t}\n"
-		      "}\n", &err) == 0);
+		      "}\n",
+		      &err) == 0);
 	CHECK(nft_run(forward, &err) == 0);
 	CHECK(nft_run(base, &err) == 0);
 	CHECK(nft_query("list table inet hako", &upgraded, &err) == 0);

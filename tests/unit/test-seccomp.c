@@ -47,14 +47,14 @@ static void test_resolve(void)
 	CHECK(!strv_contains(a, "mount") && !strv_contains(a, "keyctl") &&
 	      !strv_contains(a, "open_by_handle_at") && !strv_contains(a, "bpf") &&
 	      !strv_contains(a, "kexec_load") && !strv_contains(a, "finit_module") &&
-	      !strv_contains(a, "reboot") && !strv_contains(a, "ptrace") &&
-	      !strv_contains(a, "unshare") && !strv_contains(a, "clock_settime"));
+	      !strv_contains(a, "reboot") && !strv_contains(a, "ptrace") && !strv_contains(a, "unshare") &&
+	      !strv_contains(a, "clock_settime"));
 	strv_free(a);
 
-	CHECK(seccomp_resolve_allowed(NULL, CAP(CAP_SYS_ADMIN) | CAP(CAP_SYS_TIME) |
-						    CAP(CAP_SYS_BOOT), &a) == 0);
-	CHECK(strv_contains(a, "mount") && strv_contains(a, "unshare") &&
-	      strv_contains(a, "clock_settime") && strv_contains(a, "reboot"));
+	CHECK(seccomp_resolve_allowed(NULL, CAP(CAP_SYS_ADMIN) | CAP(CAP_SYS_TIME) | CAP(CAP_SYS_BOOT), &a) ==
+	      0);
+	CHECK(strv_contains(a, "mount") && strv_contains(a, "unshare") && strv_contains(a, "clock_settime") &&
+	      strv_contains(a, "reboot"));
 	CHECK(!strv_contains(a, "finit_module") && !strv_contains(a, "swapon"));
 	strv_free(a);
 
@@ -84,8 +84,7 @@ static int run_filtered(const struct seccomp_program *p)
 			_exit(12);
 		if (syscall(999) != -1 || errno != ENOSYS)
 			_exit(13);
-		if (socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT) != -1 ||
-		    errno != EAFNOSUPPORT)
+		if (socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT) != -1 || errno != EAFNOSUPPORT)
 			_exit(14);
 		int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 		if (fd < 0)
@@ -103,11 +102,13 @@ static int run_filtered(const struct seccomp_program *p)
 		/* A device the filter refuses is refused as known (EPERM), never the unknown
 		 * call's ENOSYS: below, between and past the harmless ones, and with stray high
 		 * bits in dev (the kernel reads an unsigned int). */
-		static const unsigned long refused[] = { 0x001, 0x101, 0x104, 0x10b, 0x4ff, 0x503,
-							 (1UL << 32) | 0x103 };
+		static const unsigned long refused[] = {
+			0x001, 0x101, 0x104, 0x10b, 0x4ff, 0x503, (1UL << 32) | 0x103
+		};
 		for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 			bad |= (syscall(SYS_mknodat, AT_FDCWD, node, S_IFCHR | 0600, refused[i]) != -1 ||
-				errno != EPERM) << 3;
+				errno != EPERM)
+			       << 3;
 		bad |= (mknod(node, S_IFDIR | 0700, 0) != -1 || errno != EPERM) << 4;
 		bad |= (mknod(node, S_IFCHR | 0600, makedev(1, 3)) != 0) << 5;
 		unlink(node);
@@ -212,7 +213,9 @@ static void test_cache(void)
 
 	/* Corrupt the entry: it must be detected and rebuilt, never loaded. */
 	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "for f in %s/*.bpf; do printf X | dd of=$f bs=1 seek=40 conv=notrunc 2>/dev/null; done", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "for f in %s/*.bpf; do printf X | dd of=$f bs=1 seek=40 conv=notrunc 2>/dev/null; done",
+		 dir);
 	CHECK(system(cmd) == 0);
 	CHECK(seccomp_get_program(NULL, 0, dir, &c) == 0);
 	CHECK(a.n == c.n && memcmp(a.insns, c.insns, a.n * sizeof(*a.insns)) == 0);
@@ -312,7 +315,7 @@ static void test_compat_abi(void)
 		uint64_t arg0;
 		uint32_t want;
 		uint64_t arg1;
-	// clang-format off
+		// clang-format off
 	} cases[] = {
 		{ ARCH_I386, 20, 0, ALLOW },                        /* getpid */
 		{ ARCH_I386, 192, 0, ALLOW },                       /* mmap2 */

@@ -222,7 +222,7 @@ static void test_overlay_errors(void)
 	static const struct {
 		const char *s;
 		bool ro;
-	// clang-format off
+		// clang-format off
 	} bad[] = {
 		{ "", false },        { "/a", false },      { "relative:/b", false }, { "/a:relative", false },
 		{ "/a::", false },    { "/a:", false },     { ":/b", false },         { "/a:/b:rel", false },

@@ -159,10 +159,11 @@ static void test_errors(void)
 /* Which host holds what, the VNIs and MTUs every host derives alike from the file. */
 static void test_hosts(void)
 {
-	const char *text = "[Lab]\nName=split\nVxlanPort=8472\n[Host a]\nAddress=192.0.2.1\n[Host b]\nAddress=192.0.2.2\n"
-			   "[Network inet]\nSubnet=100.64.0.0/16\n[Network lan]\nSubnet=10.0.1.0/24\nVni=42\n"
-			   "[Network solo]\nSubnet=10.0.2.0/24\nMtu=9000\n"
-			   "[Nat gw]\nHost=b\nInside=lan\nOutside=inet\n[Node pc]\nNetwork=lan\n[Node q]\nNetwork=solo\n";
+	const char *text =
+		"[Lab]\nName=split\nVxlanPort=8472\n[Host a]\nAddress=192.0.2.1\n[Host b]\nAddress=192.0.2.2\n"
+		"[Network inet]\nSubnet=100.64.0.0/16\n[Network lan]\nSubnet=10.0.1.0/24\nVni=42\n"
+		"[Network solo]\nSubnet=10.0.2.0/24\nMtu=9000\n"
+		"[Nat gw]\nHost=b\nInside=lan\nOutside=inet\n[Node pc]\nNetwork=lan\n[Node q]\nNetwork=solo\n";
 	struct lab_topology *t = NULL;
 	CHECK(topology_parse_string(text, "split.lab", &t) == 0);
 	if (!t)
@@ -175,7 +176,8 @@ static void test_hosts(void)
 	CHECK(lab_network_hosts(t, 1, hosts) == 2);
 	CHECK(lab_network_hosts(t, 2, hosts) == 1 && hosts[0] && !hosts[1]);
 	CHECK(lab_network_vni(t, 1) == 42);
-	CHECK(lab_network_vni(t, 0) == lab_network_vni(t, 0) && lab_network_vni(t, 0) != lab_network_vni(t, 2));
+	CHECK(lab_network_vni(t, 0) == lab_network_vni(t, 0) &&
+	      lab_network_vni(t, 0) != lab_network_vni(t, 2));
 	CHECK(lab_network_vni(t, 0) >= 1 && lab_network_vni(t, 0) <= 0xffffff);
 	CHECK(lab_network_mtu(t, 0) == 1450 && lab_network_mtu(t, 2) == 9000);
 	topology_free(t);

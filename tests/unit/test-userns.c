@@ -20,8 +20,8 @@ static void test_parse_mode(void)
 	CHECK(userns_parse_mode(&u, "no", &why) == 0 && u.mode == USERNS_NO);
 	CHECK(userns_parse_mode(&u, "identity", &why) == 0 && u.mode == USERNS_IDENTITY);
 	CHECK(userns_parse_mode(&u, "yes", &why) == 0 && u.mode == USERNS_FIXED && u.from_tree_owner);
-	CHECK(userns_parse_mode(&u, "1000000", &why) == 0 && u.mode == USERNS_FIXED &&
-	      u.base == 1000000 && u.count == 65536 && !u.from_tree_owner);
+	CHECK(userns_parse_mode(&u, "1000000", &why) == 0 && u.mode == USERNS_FIXED && u.base == 1000000 &&
+	      u.count == 65536 && !u.from_tree_owner);
 	CHECK(userns_parse_mode(&u, "1000000:1000", &why) == 0 && u.count == 1000);
 	CHECK(userns_parse_mode(&u, "0", &why) == 0 && u.mode == USERNS_NO); /* boolean 0 */
 	CHECK(userns_parse_mode(&u, "0:65536", &why) == -EINVAL);
@@ -37,7 +37,8 @@ static void test_host_ids(void)
 {
 	const uint32_t base = 0x00100000;
 	CHECK(!userns_text_has_id_in(NULL, base));
-	CHECK(!userns_text_has_id_in("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n", base));
+	CHECK(!userns_text_has_id_in("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n",
+				     base));
 	CHECK(userns_text_has_id_in("root:x:0:0::/:/bin/sh\nsvc:x:1048577:1048577::/:/bin/false\n", base));
 	CHECK(userns_text_has_id_in("grp:x:1114111:", base)); /* the last id, no newline */
 	CHECK(!userns_text_has_id_in("grp:x:1114112:\n", base));
