@@ -33,10 +33,12 @@ struct build {
 	const char *lab;
 	struct lab_member *members;
 	size_t n;
-	int *fds; /* one per member */
+	int *fds;     /* one per member */
+	int *sysdirs; /* /proc/sys/net of each NAT and router (sysctl_net_open), -1 for nodes */
 	int switch_fd;
 	int *bridges; /* ifindex per network, in the switch namespace */
 	int home;     /* the namespace lab up runs in, open once: not one /proc open per entry */
+	struct sysctl_opener sysctls;
 };
 
 /* Into a lab namespace and back: each member's sockets, rules and sysctls are made inside it
@@ -60,69 +62,19 @@ static void build_done(struct build *b)
 	for (size_t i = 0; b->fds && i < b->n; i++)
 		if (b->fds[i] >= 0)
 			close(b->fds[i]);
+	for (size_t i = 0; b->sysdirs && i < b->n; i++)
+		if (b->sysdirs[i] >= 0)
+			close(b->sysdirs[i]);
 	free(b->fds);
+	free(b->sysdirs);
 	free(b->bridges);
 	if (b->switch_fd >= 0)
 		close(b->switch_fd);
 	if (b->home >= 0)
 		close(b->home);
 	lab_members_free(b->members, b->n);
+	sysctl_opener_done(&b->sysctls);
 	nft_release();
-}
-
-/* "default" only: every link of a lab namespace is made after it, and each /proc/sys path walk
- * costs more with every namespace on the host (proc_sys_compare skips the same-named entries of
- * all the others): "all" too cost 0.1 ms a namespace at 1500 (issue 21). */
-static const char *const no_ipv6[] = {
-	"/proc/sys/net/ipv6/conf/default/disable_ipv6",
-};
-
-/* Binds the current namespace at p, without IPv6, and returns an fd of it. */
-static int ns_pin_here(const char *p)
-{
-	if (mount("/proc/thread-self/ns/net", p, NULL, MS_BIND, NULL) < 0)
-		return -errno;
-	/* Labs are IPv4: without IPv6 on their links the kernel skips link-local addresses, DAD
-	 * and MLD reports for every veth, a good part of the cost of bringing links up. */
-	for (size_t i = 0; i < ELEMENTSOF(no_ipv6); i++) {
-		int r = write_file(no_ipv6[i], "1", O_TRUNC, 0);
-		if (r < 0)
-			return r;
-	}
-	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	return fd;
-}
-
-/* A new network namespace bound at labs/LAB/ns/NAME. The file is made first: that is the record
- * lab down goes by. Returns an fd of the namespace. */
-static int ns_create(const struct build *b, const char *name)
-{
-	_cleanup_free_ char *p = lab_path(b->lab, "ns/%s", name);
-	if (!p)
-		return -ENOMEM;
-	_cleanup_close_ int f = open(p, O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC, 0444);
-	if (f < 0)
-		return -errno;
-	if (unshare(CLONE_NEWNET) < 0)
-		return -errno;
-	int fd = ns_pin_here(p);
-	go_home(b);
-	return fd;
-}
-
-/* The namespace files live on a tmpfs of their own: making 150 files on the runtime directory's
- * filesystem (ext4 here) costs more than making the namespaces, and lab down then detaches the
- * whole directory, every namespace with it, in one umount. */
-static int mount_ns_dir(const char *lab)
-{
-	_cleanup_free_ char *d = lab_path(lab, "ns");
-	if (!d)
-		return log_errno(-ENOMEM, "out of memory");
-	if (mount("hako-lab", d, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m") < 0)
-		return log_errno(-errno, "lab %s: cannot mount a tmpfs on %s", lab, d);
-	return 0;
 }
 
 /* The namespace fds go above FD_SETSIZE when the limit allows: a 1000-node lab keeps 1500 of
@@ -140,6 +92,68 @@ static int fd_high(int fd)
 	return high;
 }
 
+/* "default" only: every link of a lab namespace is made after it, and each /proc/sys path walk
+ * costs more with every namespace on the host (proc_sys_compare skips the same-named entries of
+ * all the others): "all" too cost 0.1 ms a namespace at 1500 (issue 21). */
+static const char *const no_ipv6[] = {
+	"net/ipv6/conf/default/disable_ipv6",
+};
+
+/* Binds the current namespace at p, without IPv6, and returns an fd of it; *ret_sysdir (if not
+ * NULL) gets one of its /proc/sys/net, for the sysctls set later: /proc/sys/net is looked up once
+ * per namespace (that lookup walks every namespace's "net", issue 21). */
+static int ns_pin_here(struct build *b, const char *p, int *ret_sysdir)
+{
+	if (mount("/proc/thread-self/ns/net", p, NULL, MS_BIND, NULL) < 0)
+		return -errno;
+	_cleanup_close_ int sysdir = sysctl_net_open_fresh(&b->sysctls);
+	if (sysdir < 0)
+		return sysdir;
+	/* Labs are IPv4: without IPv6 on their links the kernel skips link-local addresses, DAD
+	 * and MLD reports for every veth, a good part of the cost of bringing links up. */
+	for (size_t i = 0; i < ELEMENTSOF(no_ipv6); i++) {
+		int r = sysctl_write_at(sysdir, no_ipv6[i], "1");
+		if (r < 0)
+			return r;
+	}
+	if (ret_sysdir)
+		*ret_sysdir = fd_high(TAKE_FD(sysdir));
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fd;
+}
+
+/* A new network namespace bound at labs/LAB/ns/NAME. The file is made first: that is the record
+ * lab down goes by. Returns an fd of the namespace; *ret_sysdir as ns_pin_here(). */
+static int ns_create(struct build *b, const char *name, int *ret_sysdir)
+{
+	_cleanup_free_ char *p = lab_path(b->lab, "ns/%s", name);
+	if (!p)
+		return -ENOMEM;
+	_cleanup_close_ int f = open(p, O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC, 0444);
+	if (f < 0)
+		return -errno;
+	if (unshare(CLONE_NEWNET) < 0)
+		return -errno;
+	int fd = ns_pin_here(b, p, ret_sysdir);
+	go_home(b);
+	return fd;
+}
+
+/* The namespace files live on a tmpfs of their own: making 150 files on the runtime directory's
+ * filesystem (ext4 here) costs more than making the namespaces, and lab down then detaches the
+ * whole directory, every namespace with it, in one umount. */
+static int mount_ns_dir(const char *lab)
+{
+	_cleanup_free_ char *d = lab_path(lab, "ns");
+	if (!d)
+		return log_errno(-ENOMEM, "out of memory");
+	if (mount("hako-lab", d, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=1m") < 0)
+		return log_errno(-errno, "lab %s: cannot mount a tmpfs on %s", lab, d);
+	return 0;
+}
+
 static void raise_nofile(size_t need, struct rlimit *saved)
 {
 	if (getrlimit(RLIMIT_NOFILE, saved) < 0)
@@ -153,11 +167,12 @@ static void raise_nofile(size_t need, struct rlimit *saved)
 
 static int make_all(struct build *b)
 {
-	b->switch_fd = fd_high(ns_create(b, LAB_SWITCH));
+	b->switch_fd = fd_high(ns_create(b, LAB_SWITCH, NULL));
 	if (b->switch_fd < 0)
 		return log_errno(b->switch_fd, "lab %s: cannot create the switch namespace", b->lab);
 	for (size_t i = 0; i < b->n; i++) {
-		b->fds[i] = fd_high(ns_create(b, b->members[i].name));
+		bool sysctls = b->members[i].kind != MEMBER_NODE;
+		b->fds[i] = fd_high(ns_create(b, b->members[i].name, sysctls ? &b->sysdirs[i] : NULL));
 		if (b->fds[i] < 0)
 			return log_errno(b->fds[i], "lab %s: cannot create the namespace of %s", b->lab,
 					 b->members[i].name);
@@ -171,8 +186,9 @@ static int make_namespaces(struct build *b)
 	if (r < 0)
 		return r;
 	struct rlimit saved = { 0 };
-	raise_nofile(b->n + 1, &saved);
+	raise_nofile(2 * b->n + 1, &saved);
 	r = make_all(b);
+	sysctl_opener_done(&b->sysctls);
 	if (saved.rlim_cur)
 		setrlimit(RLIMIT_NOFILE, &saved);
 	return r;
@@ -330,7 +346,7 @@ static int nat_sysctls_write(struct build *b, size_t i)
 	struct nat_sysctl s[NAT_SYSCTLS_MAX];
 	size_t n = nat_sysctls(&b->t->nats[m->index], s, ELEMENTSOF(s));
 	for (size_t j = 0; j < n; j++) {
-		int r = sysctl_write(-1, s[j].path, s[j].value);
+		int r = sysctl_write_at(b->sysdirs[i], s[j].path, s[j].value);
 		if (r < 0)
 			return log_errno(r, "lab %s: %s: cannot set %s", b->lab, m->name, s[j].path);
 	}
@@ -356,7 +372,7 @@ static int configure_nat(struct build *b, size_t i)
 
 static int configure_router(struct build *b, size_t i)
 {
-	int r = sysctl_write(-1, "net/ipv4/ip_forward", "1");
+	int r = sysctl_write_at(b->sysdirs[i], "net/ipv4/ip_forward", "1");
 	if (r < 0)
 		return log_errno(r, "lab %s: %s: cannot enable forwarding", b->lab, b->members[i].name);
 	return 0;
@@ -456,7 +472,9 @@ static int configure(struct build *b)
 
 static int build(const struct lab_topology *t)
 {
-	struct build b = { .t = t, .lab = t->name, .switch_fd = -1, .home = -1 };
+	struct build b = {
+		.t = t, .lab = t->name, .switch_fd = -1, .home = -1, .sysctls = SYSCTL_OPENER_INIT
+	};
 	int r = lab_members(t, &b.members, &b.n);
 	if (r < 0)
 		return log_errno(r, "out of memory");
@@ -468,13 +486,14 @@ static int build(const struct lab_topology *t)
 		return log_errno(r, "cannot open this network namespace");
 	}
 	b.fds = malloc((b.n + 1) * sizeof(int));
+	b.sysdirs = malloc((b.n + 1) * sizeof(int));
 	b.bridges = calloc(t->n_networks + 1, sizeof(int));
-	if (!b.fds || !b.bridges) {
+	if (!b.fds || !b.sysdirs || !b.bridges) {
 		build_done(&b);
 		return log_errno(-ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < b.n; i++)
-		b.fds[i] = -1;
+		b.fds[i] = b.sysdirs[i] = -1;
 	uint64_t t0 = now_usec();
 	r = make_namespaces(&b);
 	if (r >= 0) {

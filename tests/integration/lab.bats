@@ -1095,3 +1095,33 @@ bench_lab() {
 	"$HAKO" lab down scale
 	[ ! -e "$HAKO_RUNTIME_DIR/labs/scale" ]
 }
+
+# Issue 21: looking up /proc/sys/net walks the "net" entry of every namespace looked up before
+# through the same procfs, so lab up opens it once per namespace, through a procfs of its own
+# that it renews every 64 namespaces, and sets each sysctl relative to it. Every namespace must
+# still get its own values (across several of those procfs instances), and no sysctl is set
+# through a full /proc/sys/net/... path.
+# lane: vm
+@test "lab: every namespace of a 121-namespace lab gets its own sysctls, /proc/sys/net opened once each" {
+	command -v strace
+	bench_lab "$TEST_TMP/scale.lab" 40
+	sed -i 's/^Type=port-restricted-cone$/&\nUdpTimeout=77/' "$TEST_TMP/scale.lab"
+	ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=openat -o "$TEST_TMP/strace" \
+		"$HAKO" lab up "$TEST_TMP/scale.lab"
+	local ns=$HAKO_RUNTIME_DIR/labs/scale/ns i f
+	for ((i = 0; i < 40; i++)); do
+		run nsenter --net="$ns/nat$i" cat /proc/sys/net/ipv4/ip_forward \
+			/proc/sys/net/netfilter/nf_conntrack_udp_timeout /proc/sys/net/ipv6/conf/default/disable_ipv6
+		[ "$output" = "$(printf '1\n77\n1')" ]
+		for f in "$ns/n${i}a" "$ns/n${i}b"; do
+			run nsenter --net="$f" cat /proc/sys/net/ipv6/conf/default/disable_ipv6 \
+				/proc/sys/net/ipv6/conf/lan$i/disable_ipv6
+			[ "$output" = "$(printf '1\n1')" ]
+		done
+	done
+	run grep -c -E 'openat\(.*"(/proc/)?sys/net", ' "$TEST_TMP/strace"
+	[ "$output" = 121 ]
+	run grep -c '"/proc/sys/net/' "$TEST_TMP/strace"
+	[ "$output" = 0 ]
+	"$HAKO" lab down scale
+}
