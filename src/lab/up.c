@@ -100,8 +100,8 @@ static const char *const no_ipv6[] = {
 };
 
 /* Binds the current namespace at p, without IPv6, and returns an fd of it; *ret_sysdir (if not
- * NULL) gets one of its /proc/sys/net, for the sysctls set later: /proc/sys/net is looked up once
- * per namespace (that lookup walks every namespace's "net", issue 21). */
+ * NULL) gets one of its /proc/sys/net, for the sysctls set later from inside it: /proc/sys/net is
+ * looked up once per namespace (that lookup walks every namespace's "net", issue 21). */
 static int ns_pin_here(struct build *b, const char *p, int *ret_sysdir)
 {
 	if (mount("/proc/thread-self/ns/net", p, NULL, MS_BIND, NULL) < 0)

@@ -17,11 +17,12 @@ void netns_leave(int saved);
  * namespace). /proc/sys/net resolves the namespace of whoever opens the file. */
 int sysctl_write(int netns_fd, const char *key, const char *value);
 
-/* An fd of /proc/sys/net as the current namespace sees it, for sysctl_write_at(). The sysctls
- * under it stay that namespace's whichever namespace the caller is in later. Looking up "net"
- * under /proc/sys costs more with every namespace on the host (every namespace's "net" dentry
- * hashes alike: proc_sys_compare walks them all), so a caller writing several sysctls of a
- * namespace looks it up once (issue 21). */
+/* An fd of /proc/sys/net as the current namespace sees it, for sysctl_write_at() while in that
+ * namespace. Looking up "net" under /proc/sys costs more with every namespace on the host (every
+ * namespace's "net" dentry hashes alike: proc_sys_compare walks them all), so a caller writing
+ * several sysctls of a namespace looks it up once (issue 21). The fd does not pin the namespace:
+ * a sysctl is resolved by the namespace the writer is in (a lookup through it from another
+ * namespace writes that one's), and its entries are then cached under the fd's own "net". */
 int sysctl_net_open(void);
 
 /* sysctl_net_open() for many new namespaces in a row: the lookup of "net" walks the "net" of
@@ -41,5 +42,6 @@ struct sysctl_opener {
 	}
 int sysctl_net_open_fresh(struct sysctl_opener *o);
 void sysctl_opener_done(struct sysctl_opener *o);
-/* Writes value to /proc/sys/KEY ("net/ipv4/ip_forward") of the namespace net_dir was opened in. */
+/* Writes value to /proc/sys/KEY ("net/ipv4/ip_forward") through net_dir (sysctl_net_open), in the
+ * namespace the caller is in, which must be net_dir's: see sysctl_net_open(). */
 int sysctl_write_at(int net_dir, const char *key, const char *value);
