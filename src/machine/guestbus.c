@@ -20,6 +20,7 @@
 #include "base/fdpass.h"
 #include "base/util.h"
 #include "container/sdbus.h"
+#include "machine/relay.h"
 
 #define GUEST_SOCKET "/run/systemd/private"
 #define CALL_TIMEOUT_USEC (30ULL * 1000000)
@@ -109,6 +110,8 @@ static int child_work(pid_t leader, enum guest_pty pty, int sock)
 	unsigned n;
 	if (master < 0 || unlockpt(master) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
 		return -errno;
+	/* Sized before the getty or the shell opens it (the relay follows resizes later). */
+	relay_copy_winsize(master);
 	r = fd_send(sock, &n, sizeof(n), master);
 	if (r < 0 || pty != GUEST_PTY_HELD)
 		return r;

@@ -49,12 +49,12 @@ static bool escaped(const char *buf, ssize_t n, unsigned *count, uint64_t *first
 	return false;
 }
 
-static void copy_winsize(int master)
+void relay_copy_winsize(int pty)
 {
 	struct winsize ws;
 	/* The caller's terminal: stdin, or stdout where only that is one (as machinectl's). */
 	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
-		(void)ioctl(master, TIOCSWINSZ, &ws);
+		(void)ioctl(pty, TIOCSWINSZ, &ws);
 }
 
 int relay_terminal(int master, int watch_fd, bool detach_escape)
@@ -71,7 +71,7 @@ int relay_terminal(int master, int watch_fd, bool detach_escape)
 		cfmakeraw(&raw);
 		is_raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
 	}
-	copy_winsize(master);
+	relay_copy_winsize(master);
 	unsigned count = 0;
 	uint64_t first = 0;
 	int result = 0;
@@ -107,7 +107,7 @@ int relay_terminal(int master, int watch_fd, bool detach_escape)
 		if (p[2].revents) {
 			struct signalfd_siginfo si;
 			while (read(sigfd, &si, sizeof(si)) == sizeof(si))
-				copy_winsize(master);
+				relay_copy_winsize(master);
 		}
 		if (p[3].revents)
 			break;

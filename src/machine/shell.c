@@ -280,6 +280,8 @@ static int take_pty(int sock)
 	_cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return -errno;
+	/* Sized while stdin is still the caller's terminal: the command may read it at once. */
+	relay_copy_winsize(slave);
 	int r = control_send(sock, "pty", master);
 	if (r < 0)
 		return r;

@@ -5,6 +5,8 @@
 # status comes back. A guest without systemd (busybox) keeps the console and hako's own shell.
 load helpers
 
+PTY=$BATS_TEST_DIRNAME/pty-drive.py
+
 setup() {
 	machine_setup
 }
@@ -12,6 +14,13 @@ setup() {
 teardown() {
 	kill_test_supervisors
 	common_teardown
+}
+
+# starts_clean FILE: FILE starts with neither a NUL byte nor the "^@" a terminal echoes for one.
+starts_clean() {
+	local first
+	first=$(head -c2 "$1" | od -An -c | tr -d ' ')
+	[[ "$first" != '\0'* && "$first" != '^@' ]] || { echo "$1 starts with a NUL:"; od -c "$1" | head -3; false; }
 }
 
 gone() { ! grep -qv '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
@@ -67,6 +76,21 @@ login_bg() {
 }
 
 # lane: vm
+@test "login: the guest's terminal has the caller's size, and follows the caller's resizes" {
+	start_debian
+	# The driver logs in at the getty, asks `stty size`, resizes its terminal and asks again.
+	run timeout $((120 * ${HAKO_TEST_SLOW:-1})) "$PTY" login 50x132 40x100 "$TEST_TMP/login" -- "$HAKO" login deb
+	echo "$output"
+	cat -v "$TEST_TMP/login"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "size 50 132" ]
+	[ "${lines[1]}" = "size 40 100" ]
+	grep -q 'Connection to machine deb terminated' "$TEST_TMP/login"
+	starts_clean "$TEST_TMP/login"
+	"$HAKO" poweroff deb
+}
+
+# lane: vm
 @test "login: shell on a Debian machine is a logind session of the guest's, and its status comes back" {
 	start_debian
 	run "$HAKO" shell deb /bin/sh -c 'loginctl list-sessions --no-legend; echo "runtime=$XDG_RUNTIME_DIR"; exit 7'
@@ -74,18 +98,24 @@ login_bg() {
 	[ "$status" -eq 7 ]
 	[[ "$output" =~ [[:alnum:]]+\ +0\ +root ]]
 	[[ "$output" == *"runtime=/run/user/0"* ]]
-	# On a terminal: a pty of the guest's as the service's TTYPath=, the status all the same.
-	run timeout 60 script -qec "$HAKO shell deb /bin/sh -c 'tty; exit 5'" /dev/null </dev/null
-	echo "$output"
-	[ "$status" -eq 5 ]
-	[[ "$output" == *"/dev/pts/"* ]]
+	# On a terminal: a pty of the guest's as the service's TTYPath=, the status all the same, and
+	# nothing on it the caller did not type. (script(1), at the end of its own stdin, types a NUL
+	# into a raw terminal, which the guest's pty echoes as "^@": hence a driver that types nothing.)
+	local st=0
+	timeout 60 "$PTY" run 50x132 -- "$HAKO" shell deb /bin/sh -c 'tty; stty size; exit 5' >"$TEST_TMP/tty" || st=$?
+	cat "$TEST_TMP/tty"
+	[ "$st" -eq 5 ]
+	grep -q '/dev/pts/' "$TEST_TMP/tty"
+	grep -q '^50 132' "$TEST_TMP/tty"
+	starts_clean "$TEST_TMP/tty"
 	# A terminal on one side only: a pty of the guest's all the same, as machinectl shell.
-	run timeout 60 script -qec "$HAKO shell deb /bin/sh -c 'echo runtime=\$XDG_RUNTIME_DIR; tty; exit 6' >$TEST_TMP/out; echo st=\$?" /dev/null </dev/null
+	run timeout 60 "$PTY" run 50x132 -- /bin/sh -c "$HAKO shell deb /bin/sh -c 'echo runtime=\$XDG_RUNTIME_DIR; tty; exit 6' >$TEST_TMP/out; echo st=\$?"
 	echo "$output"; cat "$TEST_TMP/out"
 	[[ "$output" == *st=6* ]]
 	grep -q 'runtime=/run/user/0' "$TEST_TMP/out"
 	grep -q '/dev/pts/' "$TEST_TMP/out"
-	run timeout 60 script -qec "echo | $HAKO shell deb /bin/sh -c 'echo runtime=\$XDG_RUNTIME_DIR; exit 4'; echo st=\$?" /dev/null </dev/null
+	starts_clean "$TEST_TMP/out"
+	run timeout 60 "$PTY" run 50x132 -- /bin/sh -c "echo | $HAKO shell deb /bin/sh -c 'echo runtime=\$XDG_RUNTIME_DIR; exit 4'; echo st=\$?"
 	echo "$output"
 	[[ "$output" == *runtime=/run/user/0* ]]
 	[[ "$output" == *st=4* ]]
@@ -108,5 +138,10 @@ login_bg() {
 	grep -q on-42 "$out" || { cat "$out"; false; }
 	run "$HAKO" shell bb /bin/sh -c 'echo $$; exit 3'
 	[ "$status" -eq 3 ]
+	# On a terminal: a pty of the machine's, of the caller's size from the start.
+	run timeout 30 "$PTY" run 50x132 -- "$HAKO" shell bb stty size
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'50 132\r' ]
 	"$HAKO" stop bb
 }

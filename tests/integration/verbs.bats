@@ -108,6 +108,32 @@ same_inode() {
 }
 
 # lane: vm
+@test "copy-to, copy-from: a second name the first copy cannot be linked to from (a mount between them) is copied" {
+	image hx
+	"$HAKO" start --private-users=no hx
+	# copy-from into a host directory with a tmpfs inside it (this test's mount namespace): the
+	# second name lands on the tmpfs, where a link to the first copy fails with EXDEV.
+	inside hx sh -c 'mkdir -p /out/m && echo two > /out/f && ln /out/f /out/m/g'
+	mkdir -p "$TEST_TMP/out/m"
+	mount -t tmpfs tmpfs "$TEST_TMP/out/m"
+	"$HAKO" copy-from hx /out "$TEST_TMP/out"
+	[ "$(cat "$TEST_TMP/out/f")" = two ]
+	[ "$(cat "$TEST_TMP/out/m/g")" = two ]
+	[ "$(stat -c %d "$TEST_TMP/out/f")" != "$(stat -c %d "$TEST_TMP/out/m/g")" ]
+	umount "$TEST_TMP/out/m"
+	# copy-to into a directory of the machine's with a tmpfs mounted inside it there.
+	mkdir -p "$TEST_TMP/src/m"
+	echo one > "$TEST_TMP/src/f"
+	ln "$TEST_TMP/src/f" "$TEST_TMP/src/m/g"
+	inside hx sh -c 'mkdir -p /srv/m && mount -t tmpfs tmpfs /srv/m'
+	"$HAKO" copy-to hx "$TEST_TMP/src" /srv
+	run inside hx sh -c 'cat /srv/f /srv/m/g; stat -c %d /srv/f /srv/m/g'
+	echo "$output"
+	[ "${lines[0]}" = one ]
+	[ "${lines[1]}" = one ]
+	[ "${lines[2]}" != "${lines[3]}" ]
+}
+
 @test "copy-to, copy-from: a -U machine gets what is copied in as its root's, the host gets it back as root's" {
 	image cpu
 	"$HAKO" start -U cpu
