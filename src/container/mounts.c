@@ -226,9 +226,11 @@ static int mount_cgroup(const struct container *c)
 		return 0;
 	/* On a pure cgroup v2 host that bound mount is the host's cgroup2 itself, and the kernel
 	 * refuses the same file system on the same mount point (EBUSY): a small tmpfs between. */
-	if (errno != EBUSY ||
-	    mount("tmpfs", "sys/fs/cgroup", "tmpfs", NOSUID_NODEV_NOEXEC, "mode=0755,size=4k") < 0 ||
-	    mount("cgroup2", "sys/fs/cgroup", "cgroup2", flags, NULL) < 0)
+	if (errno != EBUSY)
+		return log_errno(-errno, "cannot mount the container's cgroup on /sys/fs/cgroup");
+	if (mount("tmpfs", "sys/fs/cgroup", "tmpfs", NOSUID_NODEV_NOEXEC, "mode=0755,size=4k") < 0)
+		return log_errno(-errno, "cannot mount a tmpfs for the container's cgroup on /sys/fs/cgroup");
+	if (mount("cgroup2", "sys/fs/cgroup", "cgroup2", flags, NULL) < 0)
 		return log_errno(-errno, "cannot mount the container's cgroup on /sys/fs/cgroup");
 	return 0;
 }
@@ -827,7 +829,9 @@ static int tmpfs_upper(int target, int *ret_upper, int *ret_work)
 	int r = attach(t, target);
 	if (r < 0)
 		return r;
-	if (mkdirat(t, "upper", 0755) < 0 || mkdirat(t, "work", 0700) < 0)
+	if (mkdirat(t, "upper", 0755) < 0)
+		return -errno;
+	if (mkdirat(t, "work", 0700) < 0)
 		return -errno;
 	*ret_upper = openat(t, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	*ret_work = openat(t, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
