@@ -22,4 +22,4 @@ check 1 "nothing below src/cmd/ includes it" \
 	$(grep -rl --include='*.[ch]' '#include "cmd/' src | grep -v -e '^src/cmd/' -e '^src/hako\.c$')
 # shellcheck disable=SC2046
 check 2 "src/base/ includes only src/base/" \
-	$(grep -rlE --include='*.[ch]' '#include "(settings|container|net|machine|lab|cmd)/' src/base)
+	$(grep -rlE --include='*.[ch]' '#include "(settings|container|net|machine|lab|image|cmd)/' src/base)

@@ -228,7 +228,11 @@ int copy_tree_into(int s, int d, bool bar)
 	if (r < 0)
 		return r;
 	struct stat st;
-	if (fstat(s, &st) < 0 || fchown(d, st.st_uid, st.st_gid) < 0 || fchmod(d, st.st_mode & 07777) < 0)
+	if (fstat(s, &st) < 0)
+		return -errno;
+	if (fchown(d, st.st_uid, st.st_gid) < 0)
+		return -errno;
+	if (fchmod(d, st.st_mode & 07777) < 0)
 		return -errno;
 	return copy_fd_xattrs(s, d);
 }

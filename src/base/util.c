@@ -169,53 +169,57 @@ static int parse_number_suffix(const char *s, uint64_t *num, const char **suffix
 	return parse_u64(digits, num);
 }
 
+struct unit_factor {
+	const char *suffix;
+	uint64_t factor;
+};
+
+/* "123abc": the number times the factor of its suffix's row in units (fold_case: the suffix in
+ * any case); -EINVAL for a suffix with no row, -ERANGE when the product overflows. */
+static int parse_scaled(const char *s, const struct unit_factor *units, size_t n_units, bool fold_case,
+			uint64_t *ret)
+{
+	uint64_t v;
+	const char *suffix;
+	int r = parse_number_suffix(s, &v, &suffix);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_units; i++) {
+		bool match =
+			fold_case ? strcasecmp(suffix, units[i].suffix) == 0 : streq(suffix, units[i].suffix);
+		if (!match)
+			continue;
+		if (v > UINT64_MAX / units[i].factor)
+			return -ERANGE;
+		*ret = v * units[i].factor;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 int parse_size(const char *s, uint64_t *ret)
 {
 	// clang-format off
-	static const struct { const char *suffix; unsigned shift; } units[] = {
-		{ "", 0 }, { "B", 0 }, { "K", 10 }, { "M", 20 }, { "G", 30 }, { "T", 40 },
+	static const struct unit_factor units[] = {
+		{ "", 1 }, { "B", 1 }, { "K", 1ULL << 10 }, { "M", 1ULL << 20 }, { "G", 1ULL << 30 }, { "T", 1ULL << 40 },
 	};
 	// clang-format on
 	if (streq(s, "infinity")) {
 		*ret = UINT64_MAX;
 		return 0;
 	}
-	uint64_t v;
-	const char *suffix;
-	int r = parse_number_suffix(s, &v, &suffix);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ELEMENTSOF(units); i++)
-		if (strcasecmp(suffix, units[i].suffix) == 0) {
-			if (units[i].shift && v > (UINT64_MAX >> units[i].shift))
-				return -ERANGE;
-			*ret = v << units[i].shift;
-			return 0;
-		}
-	return -EINVAL;
+	return parse_scaled(s, units, ELEMENTSOF(units), true, ret);
 }
 
 int parse_duration_us(const char *s, uint64_t *ret)
 {
 	// clang-format off
-	static const struct { const char *suffix; uint64_t usec; } units[] = {
+	static const struct unit_factor units[] = {
 		{ "", 1000000 }, { "s", 1000000 }, { "sec", 1000000 }, { "ms", 1000 },
 		{ "us", 1 }, { "min", 60000000 }, { "m", 60000000 }, { "h", 3600000000ULL },
 	};
 	// clang-format on
-	uint64_t v;
-	const char *suffix;
-	int r = parse_number_suffix(s, &v, &suffix);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ELEMENTSOF(units); i++)
-		if (streq(suffix, units[i].suffix)) {
-			if (v > UINT64_MAX / units[i].usec)
-				return -ERANGE;
-			*ret = v * units[i].usec;
-			return 0;
-		}
-	return -EINVAL;
+	return parse_scaled(s, units, ELEMENTSOF(units), false, ret);
 }
 
 char *xasprintf(const char *fmt, ...)
@@ -527,6 +531,17 @@ int signalfd_blocking(const int *signals)
 		return -errno;
 	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+int chroot_fd(int fd)
+{
+	if (fchdir(fd) < 0)
+		return -errno;
+	if (chroot(".") < 0)
+		return -errno;
+	if (chdir("/") < 0)
+		return -errno;
+	return 0;
 }
 
 int fd_get_immutable(int fd, bool *ret)

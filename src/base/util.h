@@ -82,6 +82,9 @@ void close_fds_except(const int *keep, unsigned n);
 /* Blocks the signals of the 0-terminated list and returns a signalfd (O_NONBLOCK, O_CLOEXEC)
  * that reads them. */
 int signalfd_blocking(const int *signals);
+/* Takes the directory fd as this process's root and working directory (fchdir, chroot ".",
+ * chdir "/"): every path, and every symlink on the way, then resolves inside it. */
+int chroot_fd(int fd);
 
 /* The immutable flag (chattr +i) of the file or directory open at fd: what machined and
  * machinectl make a read-only directory image with. */

@@ -64,9 +64,15 @@ int image_check_exists(const char *name, bool want)
 	return want ? -ENOENT : -EEXIST;
 }
 
-/* Two valid names, an image src and no image dst (each failure logged). */
-static int check_src_dst(const char *src, const char *dst)
+/* The two operands of clone and rename (argc 3, else usage is the error): two valid names, an
+ * image argv[1] and no image argv[2]. Each failure logged. */
+static int check_src_dst(int argc, char **argv, const char *usage)
 {
+	if (argc != 3) {
+		log_error("%s", usage);
+		return -EINVAL;
+	}
+	const char *src = argv[1], *dst = argv[2];
 	int r = image_check_name(src);
 	if (r < 0)
 		return r;
@@ -155,11 +161,7 @@ static int copy_settings(const char *from, const char *to)
 
 static int image_clone(int argc, char **argv)
 {
-	if (argc != 3) {
-		log_error("usage: hako image clone SRC DST");
-		return EXIT_HAKO_USAGE;
-	}
-	if (check_src_dst(argv[1], argv[2]) < 0)
+	if (check_src_dst(argc, argv, "usage: hako image clone SRC DST") < 0)
 		return EXIT_HAKO_USAGE;
 	_cleanup_free_ char *src = image_path(argv[1], NULL), *tmp = image_path(argv[2], ".clone-tmp"),
 			    *dst = image_path(argv[2], NULL);
@@ -197,11 +199,7 @@ static int image_clone(int argc, char **argv)
 /* Moves or removes NAME and its NAME.nspawn beside it. */
 static int image_rename(int argc, char **argv)
 {
-	if (argc != 3) {
-		log_error("usage: hako image rename NAME NEW");
-		return EXIT_HAKO_USAGE;
-	}
-	if (check_src_dst(argv[1], argv[2]) < 0)
+	if (check_src_dst(argc, argv, "usage: hako image rename NAME NEW") < 0)
 		return EXIT_HAKO_USAGE;
 	if (image_check_not_running(argv[1]) < 0)
 		return EXIT_HAKO_USAGE;
@@ -354,7 +352,9 @@ static int image_bootstrap(int argc, char **argv)
 		log_error("invalid --release=%s (a release name such as bookworm or 40)", release);
 		return EXIT_HAKO_USAGE;
 	}
-	if (image_check_name(name) < 0 || image_check_exists(name, false) < 0)
+	if (image_check_name(name) < 0)
+		return EXIT_HAKO_USAGE;
+	if (image_check_exists(name, false) < 0)
 		return EXIT_HAKO_USAGE;
 	if (!in_path(bootstraps[b].tool)) {
 		log_error("%s is needed to bootstrap %s and is not installed (package %s)",

@@ -82,7 +82,9 @@ static bool to_clean(int dir, const char *name, bool all)
 		return false;
 	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	bool ro = false;
-	if (fd < 0 || (fd_get_immutable(fd, &ro) == 0 && ro))
+	if (fd < 0)
+		return false;
+	if (fd_get_immutable(fd, &ro) == 0 && ro)
 		return false;
 	return name[0] == '.' || (machine_name_valid(name) && !image_running(name));
 }
@@ -164,7 +166,10 @@ int image_set_limit(int argc, char **argv)
 		return EXIT_HAKO_USAGE;
 	struct statfs sfs;
 	struct stat st;
-	if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0)
+	if (fstatfs(fd, &sfs) < 0)
+		return log_errno(-errno, "cannot inspect the file system of image %s", argv[1]),
+		       EXIT_HAKO_FAILED;
+	if (fstat(fd, &st) < 0)
 		return log_errno(-errno, "cannot inspect image %s", argv[1]), EXIT_HAKO_FAILED;
 	/* A subvolume's root directory is inode 256 (BTRFS_FIRST_FREE_OBJECTID). */
 	if (sfs.f_type != BTRFS_SUPER_MAGIC || st.st_ino != 256) {

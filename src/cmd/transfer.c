@@ -150,7 +150,9 @@ static int set_immutable(const char *path)
 static void collect_one(int images, const char *name)
 {
 	_cleanup_close_ int fd = openat(images, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) /* still being filled */
 		return;
 	_cleanup_free_ char *path = hako_path(HAKO_DIR_IMAGES, "%s", name);
 	if (path && rm_rf(path) == 0)
@@ -176,19 +178,24 @@ static void collect_unfinished(void)
 
 typedef int (*fill_fn)(const char *dir, void *userdata);
 
+static int open_locked(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
 /* mkdtemp's directory, locked while it is filled (collect_unfinished() leaves it alone). */
 static int make_locked_temp(char *tmp)
 {
 	if (!mkdtemp(tmp))
 		return -errno;
-	int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		int r = -errno;
-		if (fd >= 0)
-			close(fd);
+	int fd = open_locked(tmp);
+	if (fd < 0)
 		(void)rmdir(tmp);
-		return r;
-	}
 	return fd;
 }
 

@@ -36,9 +36,13 @@ int console_open(struct container *c)
 	if (c->pty_master < 0)
 		return log_errno(-errno, "cannot allocate a pty");
 	char path[64];
-	if (grantpt(c->pty_master) < 0 || unlockpt(c->pty_master) < 0 ||
-	    ptsname_r(c->pty_master, path, sizeof(path)) != 0)
-		return log_errno(-errno, "cannot set up the pty");
+	if (grantpt(c->pty_master) < 0)
+		return log_errno(-errno, "cannot grant the pty");
+	if (unlockpt(c->pty_master) < 0)
+		return log_errno(-errno, "cannot unlock the pty");
+	int r = ptsname_r(c->pty_master, path, sizeof(path));
+	if (r != 0) /* it returns the error number */
+		return log_errno(-r, "cannot name the pty");
 	c->pty_path = strdup(path);
 	if (!c->pty_path)
 		return log_errno(-ENOMEM, "out of memory");

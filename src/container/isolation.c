@@ -415,7 +415,9 @@ int isolation_enter_child(struct container *c, int sync_fd)
 		return r;
 	/* Until now this process kept the host's root ids, which the new namespace does not map
 	 * (files it created would fail with EOVERFLOW): become the namespace's root. */
-	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+	if (setresgid(0, 0, 0) < 0)
+		return log_errno(-errno, "cannot take group 0 in the user namespace");
+	if (setresuid(0, 0, 0) < 0)
 		return log_errno(-errno, "cannot become root in the user namespace");
 	/* Changing credentials clears the parent-death signal: set it again, or PID 1 would
 	 * outlive a supervisor killed with SIGKILL. Had the parent died in between, the read of

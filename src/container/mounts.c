@@ -226,9 +226,11 @@ static int mount_cgroup(const struct container *c)
 		return 0;
 	/* On a pure cgroup v2 host that bound mount is the host's cgroup2 itself, and the kernel
 	 * refuses the same file system on the same mount point (EBUSY): a small tmpfs between. */
-	if (errno != EBUSY ||
-	    mount("tmpfs", "sys/fs/cgroup", "tmpfs", NOSUID_NODEV_NOEXEC, "mode=0755,size=4k") < 0 ||
-	    mount("cgroup2", "sys/fs/cgroup", "cgroup2", flags, NULL) < 0)
+	if (errno != EBUSY)
+		return log_errno(-errno, "cannot mount the container's cgroup on /sys/fs/cgroup");
+	if (mount("tmpfs", "sys/fs/cgroup", "tmpfs", NOSUID_NODEV_NOEXEC, "mode=0755,size=4k") < 0)
+		return log_errno(-errno, "cannot mount a tmpfs for the container's cgroup on /sys/fs/cgroup");
+	if (mount("cgroup2", "sys/fs/cgroup", "cgroup2", flags, NULL) < 0)
 		return log_errno(-errno, "cannot mount the container's cgroup on /sys/fs/cgroup");
 	return 0;
 }
@@ -263,6 +265,29 @@ static int new_fs(const char *type, const char *const *options)
 	return mnt < 0 ? -errno : mnt;
 }
 
+/* A tmpfs (with opts) over target (in this mount namespace, where overlayfs may use it) with the
+ * upper and work directories of an overlay whose writes vanish; returns the tmpfs's fd. */
+static int tmpfs_upper(int target, const char *const *opts, int *ret_upper, int *ret_work)
+{
+	_cleanup_close_ int t = new_fs("tmpfs", opts);
+	if (t < 0)
+		return t;
+	int r = attach(t, target);
+	if (r < 0)
+		return r;
+	if (mkdirat(t, "upper", 0755) < 0)
+		return -errno;
+	if (mkdirat(t, "work", 0700) < 0)
+		return -errno;
+	*ret_upper = openat(t, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*ret_upper < 0)
+		return -errno;
+	*ret_work = openat(t, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*ret_work < 0)
+		return -errno;
+	return TAKE_FD(t);
+}
+
 /* --ephemeral: a tmpfs over the tree (in this mount namespace only) holds the overlay's upper and
  * work directories; the tree itself is the lower layer, reached through its fd. Constant time
  * whatever the tree's size; the tree is never written. Returns the overlay's mount fd. */
@@ -271,24 +296,15 @@ static int mount_ephemeral(int tree)
 	struct stat st;
 	if (fstat(tree, &st) < 0)
 		return -errno;
-	_cleanup_close_ int t = new_fs("tmpfs", (const char *const[]){ "mode", "0755", NULL });
+	_cleanup_close_ int upper = -1, work = -1;
+	_cleanup_close_ int t =
+		tmpfs_upper(tree, (const char *const[]){ "mode", "0755", NULL }, &upper, &work);
 	if (t < 0)
 		return t;
-	int r = attach(t, tree);
-	if (r < 0)
-		return r;
-	if (mkdirat(t, "upper", 0755) < 0)
-		return -errno;
-	if (mkdirat(t, "work", 0700) < 0)
-		return -errno;
 	/* The upper layer is the tree's root: its owner and mode. */
 	if (fchownat(t, "upper", st.st_uid, st.st_gid, 0) < 0)
 		return -errno;
 	if (fchmodat(t, "upper", st.st_mode & 07777, 0) < 0)
-		return -errno;
-	_cleanup_close_ int upper = openat(t, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int work = openat(t, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (upper < 0 || work < 0)
 		return -errno;
 	char lower_dir[32], upper_dir[32], work_dir[32];
 	snprintf(lower_dir, sizeof(lower_dir), "/proc/self/fd/%d", tree);
@@ -299,7 +315,7 @@ static int mount_ephemeral(int tree)
 							 "workdir", work_dir, NULL });
 	if (ov < 0)
 		return ov;
-	r = attach(ov, t);
+	int r = attach(ov, t);
 	if (r < 0)
 		return r;
 	return TAKE_FD(ov);
@@ -817,25 +833,6 @@ static int open_lowers(int nfd, const struct overlay_spec *o, struct layer_fds *
 	return 0;
 }
 
-/* A tmpfs over target (in this mount namespace, where overlayfs may use it) with the upper and
- * work directories of an overlay whose writes vanish; returns the tmpfs's fd. */
-static int tmpfs_upper(int target, int *ret_upper, int *ret_work)
-{
-	_cleanup_close_ int t = new_fs("tmpfs", volatile_tmpfs);
-	if (t < 0)
-		return t;
-	int r = attach(t, target);
-	if (r < 0)
-		return r;
-	if (mkdirat(t, "upper", 0755) < 0 || mkdirat(t, "work", 0700) < 0)
-		return -errno;
-	*ret_upper = openat(t, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	*ret_work = openat(t, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (*ret_upper < 0 || *ret_work < 0)
-		return -errno;
-	return TAKE_FD(t);
-}
-
 static int mount_overlay(int nfd, const struct overlay_spec *o)
 {
 	_cleanup_(layer_fds_done) struct layer_fds lowers = { .n = 0 };
@@ -847,7 +844,7 @@ static int mount_overlay(int nfd, const struct overlay_spec *o)
 		return target;
 	_cleanup_close_ int upper = -1, work = -1, tmpfs = -1;
 	if (!o->read_only && !o->upper) {
-		tmpfs = tmpfs_upper(target, &upper, &work);
+		tmpfs = tmpfs_upper(target, volatile_tmpfs, &upper, &work);
 		if (tmpfs < 0)
 			return tmpfs;
 	} else if (!o->read_only) {

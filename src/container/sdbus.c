@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "base/cleanup.h"
 #include "base/dlib.h"
@@ -71,4 +73,55 @@ int sdbus_wait_for_job(sd_bus *bus, struct sdbus_job *w, uint64_t timeout_usec)
 			return r;
 	}
 	return streq(w->result, "done") ? 0 : -EIO;
+}
+
+/* Whether the call failed with one of the manager's "no such object" errors. */
+static bool object_gone(const struct sdbus_manager *mgr, const sd_bus_error *e)
+{
+	for (const char *const *name = mgr->gone; name && *name; name++)
+		if (sdbus.error_has_name(e, *name))
+			return true;
+	return false;
+}
+
+int sdbus_object_path(sd_bus *bus, const struct sdbus_manager *mgr, const char *method, const char *arg,
+		      char **ret)
+{
+	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
+	int r = sdbus.new_method_call(bus, &m, mgr->service, mgr->path, mgr->iface, method);
+	if (r < 0)
+		return r;
+	r = sdbus.append(m, "s", arg);
+	if (r < 0)
+		return r;
+	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
+	r = sdbus.call(bus, m, SDBUS_CALL_TIMEOUT_USEC, &e, &reply);
+	if (r < 0)
+		return object_gone(mgr, &e) ? -ENOENT : r;
+	const char *path = NULL;
+	r = sdbus.read(reply, "o", &path);
+	if (r < 0)
+		return r;
+	*ret = strdup(path);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int sdbus_get_property(sd_bus *bus, const struct sdbus_manager *mgr, const char *path, const char *iface,
+		       const char *name, const char *sig, void *ret, sd_bus_message **keep)
+{
+	_cleanup_message_ sd_bus_message *m = NULL;
+	int r = sdbus.new_method_call(bus, &m, mgr->service, path, "org.freedesktop.DBus.Properties", "Get");
+	if (r < 0)
+		return r;
+	r = sdbus.append(m, "ss", iface, name);
+	if (r < 0)
+		return r;
+	if (*keep)
+		sdbus.message_unref(*keep);
+	*keep = NULL;
+	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
+	r = sdbus.call(bus, m, SDBUS_CALL_TIMEOUT_USEC, &e, keep);
+	if (r < 0)
+		return object_gone(mgr, &e) ? -ENOENT : r;
+	return sdbus.read(*keep, "v", sig, ret);
 }

@@ -54,6 +54,29 @@ static inline void sdbus_error_freep(sd_bus_error *e) { if (sdbus.error_free) sd
 #define SYSTEMD "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+/* A loaded host's systemd may be slow: nspawn waits 25 s. */
+#define SDBUS_CALL_TIMEOUT_USEC (30ULL * 1000000)
+
+/* A manager object on a bus (systemd's, machined's): its service, path and interface, and the
+ * error names its calls fail with when the object asked for does not exist (NULL-ended). */
+struct sdbus_manager {
+	const char *service;
+	const char *path;
+	const char *iface;
+	const char *const *gone;
+};
+
+/* Calls the manager's method with the one string argument arg (GetUnit, GetMachine) and returns
+ * the object path it replies, malloc'd into *ret. -ENOENT: no such object. */
+int sdbus_object_path(sd_bus *bus, const struct sdbus_manager *mgr, const char *method, const char *arg,
+		      char **ret);
+
+/* Reads the property iface.name of the object at path (of the manager's service) into *ret as sig
+ * says ("s": const char **, "u": uint32_t *, "i": int *). The reply is kept in *keep, which a
+ * string points into; a reply kept there before is freed first, so one keep serves several
+ * reads. -ENOENT: the object is gone. */
+int sdbus_get_property(sd_bus *bus, const struct sdbus_manager *mgr, const char *path, const char *iface,
+		       const char *name, const char *sig, void *ret, sd_bus_message **keep);
 
 /* A job of systemd's being waited for: subscribe sdbus_on_job_removed (userdata: the sdbus_job)
  * to JobRemoved before the call that makes the job, set job to the path it returned, then

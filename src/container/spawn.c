@@ -525,7 +525,11 @@ static bool cwd_leads_to_root(void)
 	struct statx root, cur, up;
 	_cleanup_close_ int rfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rfd < 0 || fd < 0 || dir_id(rfd, &root) < 0 || dir_id(fd, &cur) < 0)
+	if (rfd < 0 || fd < 0)
+		return false;
+	if (dir_id(rfd, &root) < 0)
+		return false;
+	if (dir_id(fd, &cur) < 0)
 		return false;
 	for (int depth = 0; depth < 4096; depth++) {
 		if (same_dir(&cur, &root))
@@ -654,8 +658,12 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
 	/* If hako dies, so does the container. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || setsid() < 0) {
-		log_errno(-errno, "cannot set up the container's PID 1");
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+		log_errno(-errno, "cannot set the parent-death signal of the container's PID 1");
+		child_fail(sync_fd, EXIT_HAKO_FAILED);
+	}
+	if (setsid() < 0) {
+		log_errno(-errno, "cannot make the container's PID 1 a session leader");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
 	if (network_enter_child(c) < 0)

@@ -17,7 +17,6 @@
 #define MACHINED "org.freedesktop.machine1"
 #define MACHINED_PATH "/org/freedesktop/machine1"
 #define MACHINED_MANAGER "org.freedesktop.machine1.Manager"
-#define CALL_TIMEOUT_USEC (30ULL * 1000000)  /* a loaded host's systemd may be slow: nspawn waits 25 s */
 // clang-format on
 
 bool systemd_booted(void)
@@ -182,14 +181,14 @@ static int start_transient_scope(sd_bus *bus, const struct scope_request *req, c
 	if (r < 0)
 		return fail(r, NULL, ret_why);
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
+	r = sdbus.call(bus, m, SDBUS_CALL_TIMEOUT_USEC, &e, &reply);
 	if (r < 0)
 		return fail(sdbus.error_has_name(&e, "org.freedesktop.systemd1.UnitExists") ? -EEXIST : r, &e,
 			    ret_why);
 	r = sdbus.read(reply, "o", &w.job);
 	if (r < 0)
 		return fail(r, NULL, ret_why);
-	r = sdbus_wait_for_job(bus, &w, CALL_TIMEOUT_USEC);
+	r = sdbus_wait_for_job(bus, &w, SDBUS_CALL_TIMEOUT_USEC);
 	if (r == -EIO) { /* the job failed: say how, as systemd-run does */
 		if (ret_why)
 			*ret_why = xasprintf("the job of %s ended with \"%s\"", unit, w.result);
@@ -251,19 +250,26 @@ static bool machined_missing(const sd_bus_error *e)
 	       sdbus.error_has_name(e, "org.freedesktop.DBus.Error.NameHasNoOwner");
 }
 
+/* Calls machined's method with what append adds from req; a bus error goes to *e. */
+static int call_machined(sd_bus *bus, const char *method,
+			 int (*append)(sd_bus_message *, const struct scope_request *),
+			 const struct scope_request *req, sd_bus_error *e)
+{
+	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
+	int r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER, method);
+	if (r < 0)
+		return r;
+	r = append(m, req);
+	if (r < 0)
+		return r;
+	return sdbus.call(bus, m, SDBUS_CALL_TIMEOUT_USEC, e, &reply);
+}
+
 /* machined makes the scope itself and replies once systemd's job ended. -ENOENT: no machined. */
 static int create_machine(sd_bus *bus, const struct scope_request *req, char **ret_why)
 {
-	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	int r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER,
-				      "CreateMachineWithNetwork");
-	if (r < 0)
-		return fail(r, NULL, ret_why);
-	r = append_machine_body(m, req);
-	if (r < 0)
-		return fail(r, NULL, ret_why);
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
+	int r = call_machined(bus, "CreateMachineWithNetwork", append_machine_body, req, &e);
 	if (r < 0 && machined_missing(&e))
 		return -ENOENT;
 	if (r < 0 && sdbus.error_has_name(&e, "org.freedesktop.machine1.MachineExists"))
@@ -271,22 +277,16 @@ static int create_machine(sd_bus *bus, const struct scope_request *req, char **r
 	return r < 0 ? fail(r, &e, ret_why) : 0;
 }
 
+static const char *const machine_gone[] = { "org.freedesktop.machine1.NoSuchMachine", NULL };
+static const struct sdbus_manager machined = { MACHINED, MACHINED_PATH, MACHINED_MANAGER, machine_gone };
+
 /* The machine object's property name, of D-Bus type type ("s" or "u"), read into *ret: a
- * string is only valid while *ret_reply lives. */
+ * string is only valid while *keep lives. */
 static int machine_property(sd_bus *bus, const char *path, const char *name, const char *type,
-			    sd_bus_message **ret_reply, void *ret)
+			    sd_bus_message **keep, void *ret)
 {
-	_cleanup_message_ sd_bus_message *m = NULL;
-	int r = sdbus.new_method_call(bus, &m, MACHINED, path, "org.freedesktop.DBus.Properties", "Get");
-	if (r < 0)
-		return r;
-	r = sdbus.append(m, "ss", "org.freedesktop.machine1.Machine", name);
-	if (r < 0)
-		return r;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, NULL, ret_reply);
-	if (r < 0)
-		return r;
-	return sdbus.read(*ret_reply, "v", type, ret);
+	return sdbus_get_property(bus, &machined, path, "org.freedesktop.machine1.Machine", name, type, ret,
+				  keep);
 }
 
 /* A string property of the machine object at path, malloc'd into *ret. */
@@ -301,28 +301,10 @@ static int machine_string(sd_bus *bus, const char *path, const char *name, char 
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* machined's object path of the machine name, malloc'd into *ret; -ENXIO: no such machine. */
+/* machined's object path of the machine name, malloc'd into *ret; -ENOENT: no such machine. */
 static int machine_path(sd_bus *bus, const char *name, char **ret)
 {
-	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	int r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER, "GetMachine");
-	if (r < 0)
-		return r;
-	r = sdbus.append(m, "s", name);
-	if (r < 0)
-		return r;
-	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
-	if (r < 0 && sdbus.error_has_name(&e, "org.freedesktop.machine1.NoSuchMachine"))
-		return -ENXIO;
-	if (r < 0)
-		return r;
-	const char *path = NULL;
-	r = sdbus.read(reply, "o", &path);
-	if (r < 0)
-		return r;
-	*ret = strdup(path);
-	return *ret ? 0 : -ENOMEM;
+	return sdbus_object_path(bus, &machined, "GetMachine", name, ret);
 }
 
 /* Whether process pid is still in unit (its cgroup path names it): a dead leader's PID may
@@ -351,7 +333,7 @@ static int wait_machine_gone(sd_bus *bus, const char *name)
 	for (int i = 0; i < 250; i++) { /* 5 s: machined stops an empty scope at once */
 		_cleanup_free_ char *path = NULL;
 		int r = machine_path(bus, name, &path);
-		if (r == -ENXIO)
+		if (r == -ENOENT)
 			return 1;
 		if (r < 0)
 			return r;
@@ -370,7 +352,7 @@ static int collect_dead_machine(sd_bus *bus, const char *name)
 	_cleanup_free_ char *path = NULL, *service = NULL, *state = NULL, *unit = NULL;
 	int r = machine_path(bus, name, &path);
 	if (r < 0)
-		return r == -ENXIO ? 1 : r; /* gone meanwhile */
+		return r == -ENOENT ? 1 : r; /* gone meanwhile */
 	r = machine_string(bus, path, "Service", &service);
 	if (r < 0 || !streq(service, "hako"))
 		return r < 0 ? r : 0;
@@ -395,7 +377,7 @@ static int collect_dead_machine(sd_bus *bus, const char *name)
 	r = sdbus.append(m, "s", name);
 	if (r < 0)
 		return r;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, NULL, &done);
+	r = sdbus.call(bus, m, SDBUS_CALL_TIMEOUT_USEC, NULL, &done);
 	if (r < 0)
 		return r;
 	return wait_machine_gone(bus, name);
@@ -440,16 +422,8 @@ int systemd_register_machine(const struct scope_request *req, char **ret_why)
 	int r = open_bus(&bus);
 	if (r < 0)
 		return r;
-	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	r = sdbus.new_method_call(bus, &m, MACHINED, MACHINED_PATH, MACHINED_MANAGER,
-				  "RegisterMachineWithNetwork");
-	if (r < 0)
-		return fail(r, NULL, ret_why);
-	r = append_machine_head(m, req);
-	if (r < 0)
-		return fail(r, NULL, ret_why);
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
+	r = call_machined(bus, "RegisterMachineWithNetwork", append_machine_head, req, &e);
 	if (r < 0 && machined_missing(&e))
 		return 0; /* nothing to register with: fine, as with --register=no */
 	return r < 0 ? fail(r, &e, ret_why) : 0;
@@ -492,7 +466,7 @@ int systemd_stop_unit(const char *unit, char **ret_why)
 		return fail(r, NULL, ret_why);
 	/* machined forgets a machine when its scope goes: stopping the unit is enough. */
 	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
+	r = sdbus.call(bus, m, SDBUS_CALL_TIMEOUT_USEC, &e, &reply);
 	if (r < 0 && sdbus.error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
 		return 0;
 	return r < 0 ? fail(r, &e, ret_why) : 0;

@@ -133,18 +133,12 @@ static const struct opt ct_options[] = {
 
 int lab_cmd_conntrack(int argc, char **argv)
 {
-	const struct opt_group groups[] = { OPT_GROUP(NULL, ct_options) };
+	const struct opt_group group = OPT_GROUP(NULL, ct_options);
 	struct ct_cfg cfg = { 0 };
-	static const char use[] = "Usage: hako lab conntrack LAB NODE [--follow]";
-	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, use, NULL);
-	if (i == -ECANCELED)
-		return 0;
-	if (i < 0)
-		return EXIT_HAKO_USAGE;
-	if (argc - i != 2) {
-		log_error("usage: hako lab conntrack LAB NODE [--follow]");
-		return EXIT_HAKO_USAGE;
-	}
+	int i, status = lab_cmd_parse_node(&group, argc, argv, &cfg,
+					   "Usage: hako lab conntrack LAB NODE [--follow]", &i);
+	if (status >= 0)
+		return status;
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	if (lab_load_or_fail(argv[i], &t) < 0)
 		return EXIT_HAKO_USAGE;

@@ -498,20 +498,13 @@ static int natcheck_lock(const char *lab)
 
 int lab_cmd_nat_check(int argc, char **argv)
 {
-	const struct opt_group groups[] = { OPT_GROUP(NULL, natcheck_options) };
+	const struct opt_group group = OPT_GROUP(NULL, natcheck_options);
 	struct natcheck_cfg cfg = { .lifetime_max = 60, .protos = PROTO_UDP | PROTO_TCP };
 	static const char use[] =
 		"Usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]";
-	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, use, NULL);
-	if (i == -ECANCELED)
-		return 0;
-	if (i < 0)
-		return EXIT_HAKO_USAGE;
-	if (argc - i != 2) {
-		log_error(
-			"usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]");
-		return EXIT_HAKO_USAGE;
-	}
+	int i, status = lab_cmd_parse_node(&group, argc, argv, &cfg, use, &i);
+	if (status >= 0)
+		return status;
 	const char *lab = argv[i], *node = argv[i + 1];
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	if (lab_load_or_fail(lab, &t) < 0)
@@ -521,7 +514,9 @@ int lab_cmd_nat_check(int argc, char **argv)
 		log_error("lab %s has no node '%s'", lab, node);
 		return EXIT_HAKO_USAGE;
 	}
-	if (lab_check_local(t, node) < 0 || lab_check_responder(t) < 0)
+	if (lab_check_local(t, node) < 0)
+		return EXIT_HAKO_USAGE;
+	if (lab_check_responder(t) < 0)
 		return EXIT_HAKO_USAGE;
 	const struct lab_network *inet = internet_of(t, &t->nodes[k]);
 	_cleanup_close_ int node_fd = lab_ns_open(lab, node), sw = lab_ns_open(lab, LAB_SWITCH);

@@ -133,7 +133,11 @@ static char *slurp(int fd)
 {
 	char *s = NULL;
 	size_t len;
-	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 || read_fd(fd, &s, &len) < 0)
+	if (fd < 0)
+		return strdup("");
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return strdup("");
+	if (read_fd(fd, &s, &len) < 0)
 		return strdup("");
 	return s;
 }

@@ -14,10 +14,12 @@
 
 #include "base/cleanup.h"
 #include "base/dirs.h"
+#include "base/exit.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "lab/hosts.h"
 #include "lab/lab.h"
+#include "lab/labcmd.h"
 #include "lab/programs.h"
 #include "net/netns.h"
 
@@ -232,4 +234,20 @@ int lab_load_or_fail(const char *name, struct lab_topology **ret)
 	if (r == -ENOENT)
 		log_error("no lab '%s' (see hako lab list)", name);
 	return r;
+}
+
+int lab_cmd_parse_node(const struct opt_group *group, int argc, char **argv, void *cfg, const char *usage,
+		       int *ret_index)
+{
+	int i = opts_parse(group, 1, argc, argv, cfg, 0, usage, NULL);
+	if (i == -ECANCELED)
+		return 0;
+	if (i < 0)
+		return EXIT_HAKO_USAGE;
+	if (argc - i != 2) {
+		log_error("usage: %s", usage + strlen("Usage: "));
+		return EXIT_HAKO_USAGE;
+	}
+	*ret_index = i;
+	return -1;
 }

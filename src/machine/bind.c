@@ -45,11 +45,8 @@ static int make_path(const char *dir, const struct bind_job *j)
  * through an idmapped mount takes it). */
 static int make_mount_point(const struct bind_job *j)
 {
-	_cleanup_free_ char *path = strdup(j->req->machine_path), *dir = NULL;
-	const char *name;
-	if (!path)
-		return -ENOMEM;
-	int r = path_split(path, &dir, &name);
+	_cleanup_free_ char *dir = NULL;
+	int r = path_split(j->req->machine_path, &dir, NULL);
 	if (r < 0)
 		return r;
 	setfsgid(j->shift);

@@ -239,11 +239,8 @@ static int copy_inside(void *userdata)
 {
 	struct copy_job *j = userdata;
 	_cleanup_(copy_ctx_done) struct copy_ctx *ctx = &j->ctx;
-	_cleanup_free_ char *path = strdup(j->req->machine_path), *dir = NULL;
-	const char *name;
-	if (!path)
-		return -ENOMEM;
-	int r = path_split(path, &dir, &name);
+	_cleanup_free_ char *dir = NULL, *name = NULL;
+	int r = path_split(j->req->machine_path, &dir, &name);
 	if (r < 0)
 		return r;
 	if (j->req->mkdir && j->req->to_machine) {
@@ -275,12 +272,11 @@ int machine_copy(const struct machine_copy *c)
 		j.ctx.owner = c->to_machine ? shift : 0;
 		j.ctx.create_as = c->to_machine ? shift : 0;
 	}
-	_cleanup_free_ char *path = strdup(c->host_path), *dir = NULL;
-	if (!path)
-		return -ENOMEM;
-	r = path_split(path, &dir, &j.host_name);
+	_cleanup_free_ char *dir = NULL, *host_name = NULL;
+	r = path_split(c->host_path, &dir, &host_name);
 	if (r < 0)
 		return r;
+	j.host_name = host_name;
 	if (c->mkdir && !c->to_machine) {
 		r = mkdir_p(dir, 0755);
 		if (r < 0)

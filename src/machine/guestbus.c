@@ -23,7 +23,7 @@
 #include "machine/relay.h"
 
 #define GUEST_SOCKET "/run/systemd/private"
-#define CALL_TIMEOUT_USEC (30ULL * 1000000)
+#define CALL_TIMEOUT_USEC SDBUS_CALL_TIMEOUT_USEC
 /* A service runs as long as its user wants: its end is waited for without a limit. */
 #define SERVICE_END_TIMEOUT_USEC UINT64_MAX
 
@@ -57,8 +57,12 @@ static int join(pid_t leader)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/root", (int)leader);
 	_cleanup_close_ int root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0 || (mnt < 0 && mnt != -EALREADY) || (user < 0 && user != -EALREADY))
-		return root < 0 ? -errno : mnt < 0 && mnt != -EALREADY ? mnt : user;
+	if (root < 0)
+		return -errno;
+	if (mnt < 0 && mnt != -EALREADY)
+		return mnt;
+	if (user < 0 && user != -EALREADY)
+		return user;
 	if (user >= 0 && setns(user, CLONE_NEWUSER) < 0)
 		return -errno;
 	_cleanup_close_ int pid = open_ns(leader, "pid");
@@ -68,9 +72,12 @@ static int join(pid_t leader)
 		return -errno;
 	if (mnt >= 0 && setns(mnt, CLONE_NEWNS) < 0)
 		return -errno;
-	if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+	int r = chroot_fd(root);
+	if (r < 0)
+		return r;
+	if (setresgid(0, 0, 0) < 0)
 		return -errno;
-	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+	if (setresuid(0, 0, 0) < 0)
 		return -errno;
 	return 0;
 }
@@ -108,7 +115,11 @@ static int child_work(pid_t leader, enum guest_pty pty, int sock)
 		return r;
 	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	unsigned n;
-	if (master < 0 || unlockpt(master) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
+	if (master < 0)
+		return -errno;
+	if (unlockpt(master) < 0)
+		return -errno;
+	if (ioctl(master, TIOCGPTN, &n) < 0)
 		return -errno;
 	/* Sized before the getty or the shell opens it (the relay follows resizes later). */
 	relay_copy_winsize(master);
@@ -393,54 +404,16 @@ static int append_transient(sd_bus_message *m, const struct guest_service *svc)
 	return sdbus.append(m, "a(sa(sv))", 0);
 }
 
-static bool unit_gone(const sd_bus_error *e)
-{
-	return sdbus.error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit") ||
-	       sdbus.error_has_name(e, "org.freedesktop.DBus.Error.UnknownObject");
-}
+static const char *const unit_gone[] = { "org.freedesktop.systemd1.NoSuchUnit",
+					 "org.freedesktop.DBus.Error.UnknownObject", NULL };
+static const struct sdbus_manager guest_systemd = { SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, unit_gone };
 
 /* A property of the unit's object, read into *ret as sig says ("s": const char **, "i": int *),
  * from the reply kept in *keep. -ENOENT: the unit is gone (collected). */
 static int unit_property(sd_bus *bus, const char *path, const char *iface, const char *name, const char *sig,
 			 void *ret, sd_bus_message **keep)
 {
-	_cleanup_message_ sd_bus_message *m = NULL;
-	int r = sdbus.new_method_call(bus, &m, SYSTEMD, path, "org.freedesktop.DBus.Properties", "Get");
-	if (r < 0)
-		return r;
-	r = sdbus.append(m, "ss", iface, name);
-	if (r < 0)
-		return r;
-	if (*keep)
-		sdbus.message_unref(*keep);
-	*keep = NULL;
-	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, keep);
-	if (r < 0)
-		return unit_gone(&e) ? -ENOENT : r;
-	return sdbus.read(*keep, "v", sig, ret);
-}
-
-/* The unit's object path; -ENOENT: it is gone already. */
-static int unit_path(sd_bus *bus, const char *unit, char **ret)
-{
-	_cleanup_message_ sd_bus_message *m = NULL, *reply = NULL;
-	int r = sdbus.new_method_call(bus, &m, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit");
-	if (r < 0)
-		return r;
-	r = sdbus.append(m, "s", unit);
-	if (r < 0)
-		return r;
-	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = sdbus.call(bus, m, CALL_TIMEOUT_USEC, &e, &reply);
-	if (r < 0)
-		return unit_gone(&e) ? -ENOENT : r;
-	const char *path;
-	r = sdbus.read(reply, "o", &path);
-	if (r < 0)
-		return r;
-	*ret = strdup(path);
-	return *ret ? 0 : -ENOMEM;
+	return sdbus_get_property(bus, &guest_systemd, path, iface, name, sig, ret, keep);
 }
 
 static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -519,7 +492,8 @@ int guest_run_service(struct guest *g, const struct guest_service *svc, void (*r
 	if (relay)
 		relay(userdata);
 	_cleanup_free_ char *path = NULL;
-	r = unit_path(g->bus, svc->unit, &path);
+	r = sdbus_object_path(g->bus, &guest_systemd, "GetUnit", svc->unit,
+			      &path); /* -ENOENT: gone already */
 	if (r == -ENOENT) {
 		*ret_status = 0;
 		return 0;

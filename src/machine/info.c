@@ -104,7 +104,9 @@ char *machine_os_release(int rootfd, const char *key)
 		 * regular file only (a FIFO would block hako list). */
 		_cleanup_close_ int fd = open_in_root(rootfd, paths[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		_cleanup_free_ char *text = NULL;
-		if (fd < 0 || read_file_bounded_fd(fd, OS_RELEASE_MAX, &text, NULL) < 0)
+		if (fd < 0)
+			continue;
+		if (read_file_bounded_fd(fd, OS_RELEASE_MAX, &text, NULL) < 0)
 			continue;
 		struct lookup l = { key, NULL };
 		(void)envfile_parse(text, find_key, &l);
@@ -118,7 +120,9 @@ char *machine_id_of(int rootfd)
 	_cleanup_close_ int fd =
 		rootfd >= 0 ? open_in_root(rootfd, "etc/machine-id", O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
 	_cleanup_free_ char *text = NULL;
-	if (fd < 0 || read_file_bounded_fd(fd, 64, &text, NULL) < 0)
+	if (fd < 0)
+		return NULL;
+	if (read_file_bounded_fd(fd, 64, &text, NULL) < 0)
 		return NULL;
 	text[strcspn(text, "\n")] = '\0';
 	if (strlen(text) != 32 || strspn(text, "0123456789abcdef") != 32)

@@ -26,8 +26,9 @@ static int enter_mounts(int mntns, int root)
 	/* The machine's root as this process's: an absolute symlink inside it ("/", "/etc/passwd")
 	 * then names the machine's file, not the host's (docker cp's CVE-2018-15664 and
 	 * CVE-2019-14271 resolved such paths on the host). */
-	if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
-		return -errno;
+	int r = chroot_fd(root);
+	if (r < 0)
+		return r;
 	umask(0);
 	return 0;
 }
@@ -86,21 +87,28 @@ int machine_uid_shift(pid_t leader, uid_t *ret)
 	return -ENOENT;
 }
 
-int path_split(char *path, char **ret_dir, const char **ret_name)
+int path_split(const char *path, char **ret_dir, char **ret_name)
 {
-	size_t n = strlen(path);
-	while (n > 1 && path[n - 1] == '/')
-		path[--n] = '\0';
-	char *slash = strrchr(path, '/');
-	const char *name = slash ? slash + 1 : path;
+	_cleanup_free_ char *copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	size_t n = strlen(copy);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	char *slash = strrchr(copy, '/');
+	const char *name = slash ? slash + 1 : copy;
 	if (!*name || streq(name, ".") || streq(name, ".."))
 		return -EINVAL;
-	char *dir = !slash          ? strdup(".")
-		    : slash == path ? strdup("/")
-				    : strndup(path, (size_t)(slash - path));
+	_cleanup_free_ char *dir = !slash          ? strdup(".")
+				   : slash == copy ? strdup("/")
+						   : strndup(copy, (size_t)(slash - copy));
 	if (!dir)
 		return -ENOMEM;
-	*ret_dir = dir;
-	*ret_name = name;
+	if (ret_name) {
+		*ret_name = strdup(name);
+		if (!*ret_name)
+			return -ENOMEM;
+	}
+	*ret_dir = TAKE_PTR(dir);
 	return 0;
 }

@@ -9,6 +9,7 @@
 int machine_in_mounts(pid_t leader, int (*fn)(void *userdata), void *userdata);
 /* The host uid that is root inside the machine: 0 when it has no user namespace. */
 int machine_uid_shift(pid_t leader, uid_t *ret);
-/* Splits path into its parent directory (malloc'd; "." or "/" when it has none) and its last
- * component (pointing into path, whose trailing slashes are cut): -EINVAL for "/", "." or "..". */
-int path_split(char *path, char **ret_dir, const char **ret_name);
+/* Splits path into its parent directory ("." or "/" when it has none) and its last component
+ * (trailing slashes cut; not returned when ret_name is NULL), both malloc'd: -EINVAL for "/", "."
+ * or "..". */
+int path_split(const char *path, char **ret_dir, char **ret_name);

@@ -275,17 +275,24 @@ static int take_pty(int sock)
 {
 	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	char name[64];
-	if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
+	if (master < 0)
 		return -errno;
+	if (unlockpt(master) < 0)
+		return -errno;
+	int r = ptsname_r(master, name, sizeof(name));
+	if (r != 0)
+		return -r; /* it returns the error number */
 	_cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return -errno;
 	/* Sized while stdin is still the caller's terminal: the command may read it at once. */
 	relay_copy_winsize(slave);
-	int r = control_send(sock, "pty", master);
+	r = control_send(sock, "pty", master);
 	if (r < 0)
 		return r;
-	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+	if (setsid() < 0)
+		return -errno;
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
 		return -errno;
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(slave, fd) < 0)
@@ -386,9 +393,7 @@ static int enter(struct join *j)
 	for (size_t i = 0; i < N_NS; i++)
 		if (j->ns[i] >= 0 && setns(j->ns[i], namespaces[i].type) < 0)
 			return -errno;
-	if (fchdir(j->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
-		return -errno;
-	return 0;
+	return chroot_fd(j->root_fd);
 }
 
 /* Joined; the command is forked so that it is inside the PID namespace. */

@@ -504,8 +504,12 @@ static int setup_notify(struct supervisor *s)
 	strcpy(sa.sun_path, path);
 	(void)unlink(path);
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0)
+	if (fd < 0)
 		return log_errno(-errno, "cannot make the notify socket %s", path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return log_errno(-errno, "cannot bind the notify socket %s", path);
+	if (chmod(path, 0666) < 0)
+		return log_errno(-errno, "cannot open the notify socket %s to the machine", path);
 	_cleanup_free_ char *bind_spec = xasprintf("%s:" NOTIFY_SOCKET_IN_MACHINE, path);
 	const char *why = "out of memory";
 	int r = bind_spec ? run_config_add_bind(s->cfg, bind_spec, false, &why) : -ENOMEM;
@@ -643,21 +647,43 @@ static void trim_resident_code(void)
 	}
 }
 
+/* Its signals, control socket and timer, and stdin and stdout on /dev/null. Logs. */
+static int set_up(struct supervisor *s, const char *machine)
+{
+	s->sigfd = block_signals();
+	if (s->sigfd < 0)
+		return log_errno(s->sigfd, "cannot take the signals of the supervisor of %s", machine);
+	s->listen_fd = listen_control(machine);
+	if (s->listen_fd < 0)
+		return log_errno(s->listen_fd, "cannot make the control socket of %s", machine);
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->timer_fd < 0)
+		return log_errno(-errno, "cannot make the timer of the supervisor of %s", machine);
+	int r = detach_stdio();
+	if (r < 0)
+		return log_errno(r, "cannot detach the supervisor of %s from the terminal", machine);
+	return 0;
+}
+
+/* set_up, the temporary binds (kept across reboots, as nspawn's), then the machine: hako's exit
+ * status for hako start. */
+static int set_up_and_start(struct supervisor *s)
+{
+	if (set_up(s, s->cfg->machine) < 0)
+		return EXIT_HAKO_FAILED;
+	if (run_config_make_temp_binds(s->cfg) < 0)
+		return EXIT_HAKO_FAILED;
+	return start_machine(s);
+}
+
 static int supervise(struct run_config *cfg, int ready_fd)
 {
 	struct supervisor s = { .cfg = cfg, .login_fd = -1, .notify_fd = -1, .log = { .fd = -1 } };
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		s.clients[i] = -1;
-	int code = EXIT_HAKO_FAILED;
 	cfg->console = CONSOLE_PASSIVE;
 	cfg->iso.limits.accounting = true; /* hako status shows its memory and tasks */
-	s.sigfd = block_signals();
-	s.listen_fd = listen_control(cfg->machine);
-	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (s.sigfd < 0 || s.listen_fd < 0 || s.timer_fd < 0 || detach_stdio() < 0)
-		log_errno(-errno, "cannot set up the supervisor of %s", cfg->machine);
-	else if (run_config_make_temp_binds(cfg) >= 0) /* kept across reboots, as nspawn's */
-		code = start_machine(&s);
+	int code = set_up_and_start(&s);
 	(void)write(ready_fd, &code, sizeof(code));
 	close(ready_fd);
 	if (code == 0) {

@@ -214,7 +214,9 @@ static int hold_host_port(struct net_state *s, const struct port_spec *p)
 	bool tcp = p->proto != IPPROTO_UDP;
 	_cleanup_close_ int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+	if (fd < 0)
+		return log_errno(-errno, "cannot hold host port %u: socket", p->host_port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		int err = -errno;
 		log_error("host port %u (%s) is in use on the host: cannot bind 0.0.0.0:%u: %s", p->host_port,
 			  tcp ? "tcp" : "udp", p->host_port, strerror(-err));
@@ -366,7 +368,9 @@ static int loopback_up(void)
 	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct ifreq ifr = { 0 };
 	strcpy(ifr.ifr_name, "lo");
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+	if (s < 0)
+		return -errno;
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		return -errno;
 	ifr.ifr_flags |= IFF_UP;
 	return ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? -errno : 0;

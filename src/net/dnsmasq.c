@@ -174,7 +174,11 @@ static pid_t running_pid(const struct network_def *d)
 {
 	_cleanup_free_ char *path = rt_path(d, "dnsmasq.pid"), *line = NULL, *arg = conf_arg(d);
 	int pid;
-	if (!path || !arg || read_line_file(path, &line) < 0 || parse_int(line, &pid) < 0 || pid <= 0)
+	if (!path || !arg)
+		return 0;
+	if (read_line_file(path, &line) < 0)
+		return 0;
+	if (parse_int(line, &pid) < 0 || pid <= 0)
 		return 0;
 	return is_our_dnsmasq(pid, arg) ? pid : 0;
 }
@@ -252,7 +256,11 @@ void dnsmasq_stop(const struct network_def *d)
 	 * it. It is readable once dnsmasq exited, even as a zombie its parent (PID 1) has yet to
 	 * reap, which kill(pid, 0) counted as running for up to 2 s (issue 18.13). */
 	_cleanup_close_ int fd = pidfd_open(pid, 0);
-	if (fd < 0 || running_pid(d) != pid || pidfd_send_signal(fd, SIGTERM, NULL, 0) < 0)
+	if (fd < 0)
+		return;
+	if (running_pid(d) != pid)
+		return;
+	if (pidfd_send_signal(fd, SIGTERM, NULL, 0) < 0)
 		return;
 	/* Wait (up to 2 s) so the bridge and the network's addresses are free when we return. */
 	struct pollfd exited = { .fd = fd, .events = POLLIN };

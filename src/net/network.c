@@ -379,7 +379,9 @@ static bool pid_file_alive(int dirfd, const char *name)
 {
 	char buf[32] = "";
 	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+	if (fd < 0)
+		return false;
+	if (read(fd, buf, sizeof(buf) - 1) <= 0)
 		return false;
 	int pid = atoi(buf);
 	return pid_alive(pid);
@@ -569,9 +571,9 @@ int network_remove_broken(const char *name)
 	if (access(def, F_OK) < 0)
 		return -errno;
 	down_by_name(name);
-	if (unlink(def) < 0 || rm_rf(state) < 0)
+	if (unlink(def) < 0)
 		return -errno;
-	return 0;
+	return rm_rf(state);
 }
 
 /* What network_up makes, in order; each step is undone by network_down. */

@@ -24,7 +24,9 @@ pid_t fork_tied(void)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(1);
+	if (getppid() != parent) /* the parent died before PDEATHSIG was set */
 		_exit(1);
 	return 0;
 }
@@ -425,9 +427,15 @@ static int bind_loopback6(int proto, uint16_t port)
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
 				     .sin6_port = htons(port),
 				     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
-	    (tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
-	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 || (tcp && listen(fd, 128) < 0))
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		return -errno;
+	if (tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0)
+		return -errno;
+	if (tcp && listen(fd, 128) < 0)
 		return -errno;
 	return TAKE_FD(fd);
 }

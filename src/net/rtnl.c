@@ -61,8 +61,9 @@ static int open_socket(int netns_fd, unsigned *ret_portid)
 	/* Port id 0: the kernel picks one. */
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	socklen_t len = sizeof(sa);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
 		return -errno;
 	*ret_portid = sa.nl_pid;
 	return TAKE_FD(fd);

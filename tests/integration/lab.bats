@@ -1125,3 +1125,20 @@ bench_lab() {
 	[ "$output" = 0 ]
 	"$HAKO" lab down scale
 }
+
+# Issue 20: conntrack and nat-check share one opening (lab_cmd_parse_node): --help on stdout,
+# LAB NODE or one usage line and exit 125, before any lab is looked at.
+@test "lab: conntrack and nat-check want LAB and NODE: --help, else one usage line" {
+	run "$HAKO" lab conntrack --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "Usage: hako lab conntrack LAB NODE [--follow]" ]]
+	run "$HAKO" lab conntrack nat4
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: usage: hako lab conntrack LAB NODE [--follow]" ]
+	run "$HAKO" lab nat-check nat4 a b
+	[ "$status" -eq 125 ]
+	[ "$output" = "hako: usage: hako lab nat-check LAB NODE [--proto=udp|tcp|both] [--lifetime-max=SECONDS]" ]
+	run "$HAKO" lab nat-check nat4 node --proto=sctp
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"--proto"* ]]
+}

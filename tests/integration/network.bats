@@ -645,6 +645,8 @@ kill_after() {
 	"$HAKO" network create r2 --subnet=10.100.0.0/24 --no-nat
 	run "$HAKO" network list --json
 	[[ "$output" == '[{"name":"r1","state":"up"'*'"ipv6":"fd99:1:2:3::/64"'*'{"name":"r2"'*'"nat":false'* ]]
+	# Issue 20: valid JSON, as list --json and lab status --json are checked to be.
+	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); assert [n["name"] for n in d] == ["r1", "r2"] and d[1]["nat"] is False, d' "$output"
 	# A reboot: runtime state, links, rules and processes are gone, definitions stay.
 	kill "$(cat "$HAKO_RUNTIME_DIR/networks/r1/dnsmasq.pid")"
 	wait_for 5 sh -c "! pgrep -f \"[d]nsmasq --conf-file=$HAKO_RUNTIME_DIR\""
