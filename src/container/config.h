@@ -141,6 +141,8 @@ struct run_config {
 	char **bind_users;              /* --bind-user=: host user names */
 	struct credentials credentials; /* --set-credential=, --load-credential= */
 	char *template_dir;             /* --template=: copied to the directory when it does not exist */
+	char *pivot_root_new;           /* --pivot-root=NEW[:OLD]: NEW in the tree becomes the root */
+	char *pivot_root_old;           /* where the tree's root goes in it; NULL: out of reach */
 	enum console_mode console;
 	bool quiet;
 	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */
