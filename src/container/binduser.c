@@ -67,7 +67,7 @@ static bool db_has(const char *text, const char *name, int64_t id)
 /* The guest's /etc/passwd or /etc/group, resolved inside the tree; "" when it has none. */
 static int read_guest_db(const struct container *c, const char *path, char **ret)
 {
-	_cleanup_close_ int fd = open_in_root(c->root_fd, path, O_RDONLY | O_NONBLOCK);
+	_cleanup_close_ int fd = open_in_root(container_os_fd(c), path, O_RDONLY | O_NONBLOCK);
 	if (fd == -ENOENT) {
 		*ret = strdup("");
 		return *ret ? 0 : -ENOMEM;

@@ -81,6 +81,8 @@ void run_config_free(struct run_config *cfg)
 	strv_free(cfg->bind_users);
 	credentials_done(&cfg->credentials);
 	free(cfg->template_dir);
+	free(cfg->pivot_root_new);
+	free(cfg->pivot_root_old);
 	free(cfg->user);
 	free(cfg->chdir);
 	free(cfg->uuid);

@@ -68,7 +68,7 @@ enum process_mode {
 enum settings_mode {
 	SETTINGS_YES, /* NAME.nspawn applies, the command line wins (nspawn's default) */
 	SETTINGS_NO,
-	SETTINGS_TRUSTED,  /* only from the administrator's directories, never beside the image */
+	SETTINGS_TRUSTED,  /* as yes, and a file beside the image is trusted too (all its keys apply) */
 	SETTINGS_OVERRIDE, /* as yes, but the file's keys win over the command line's options */
 };
 
@@ -104,7 +104,8 @@ struct overlay_spec {
 	bool read_only;
 };
 
-/* One resource limit: --rlimit= (from_command_line) wins over a file's Limit*= key. */
+/* One resource limit: --rlimit= (from_command_line) wins over a file's Limit*= key, unless
+ * --settings=override. */
 struct rlimit_setting {
 	bool set;
 	bool from_command_line;
@@ -140,6 +141,8 @@ struct run_config {
 	char **bind_users;              /* --bind-user=: host user names */
 	struct credentials credentials; /* --set-credential=, --load-credential= */
 	char *template_dir;             /* --template=: copied to the directory when it does not exist */
+	char *pivot_root_new;           /* --pivot-root=NEW[:OLD]: NEW in the tree becomes the root */
+	char *pivot_root_old;           /* where the tree's root goes in it; NULL: out of reach */
 	enum console_mode console;
 	bool quiet;
 	bool notify_ready; /* hako start waits for READY=1 from the init (nspawn's --notify-ready=) */

@@ -26,6 +26,10 @@ struct container {
 	char *root; /* the tree, canonical absolute path */
 	char *hostname;
 	int root_fd; /* the tree, also flock()ed against a second writer */
+	/* --pivot-root=: the OS tree in the tree that becomes the root, and its path for messages
+	 * (-1 and NULL without: the tree itself; container_os_fd and container_os_path tell). */
+	int os_fd;
+	char *os_path;
 	int sync_fd; /* parent's end of the start-up socket */
 	int pty_master, pty_slave;
 	char *pty_path; /* the slave's path on the host, bound to /dev/console */
@@ -43,6 +47,18 @@ struct container {
 	int status;      /* exit status once reaped: code, or 128+signal */
 	int term_signal; /* the signal that ended it, 0 if it exited */
 };
+
+/* The directory that becomes the container's root: the tree, or --pivot-root='s NEW in it. What
+ * is looked up in the guest before it starts (its init, command, users, machine-id) is looked up
+ * there. */
+static inline int container_os_fd(const struct container *c)
+{
+	return c->os_fd >= 0 ? c->os_fd : c->root_fd;
+}
+static inline const char *container_os_path(const struct container *c)
+{
+	return c->os_path ? c->os_path : c->root;
+}
 
 /* Starting and stopping a container: the library behind `hako run` and the machines supervisor.
  *

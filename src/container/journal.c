@@ -131,7 +131,7 @@ int journal_prepare(struct container *c)
 	if (streq(id, host_id))
 		return give_up(c, -EEXIST, "the machine has the host's machine-id", id);
 	_cleanup_free_ char *host = xasprintf(HOST_JOURNAL "/%s", id);
-	_cleanup_free_ char *guest = xasprintf("%s" HOST_JOURNAL "/%s", c->root, id);
+	_cleanup_free_ char *guest = xasprintf("%s" HOST_JOURNAL "/%s", container_os_path(c), id);
 	c->journal_dir = xasprintf(HOST_JOURNAL "/%s", id);
 	if (!host || !guest || !c->journal_dir)
 		return log_errno(-ENOMEM, "out of memory");

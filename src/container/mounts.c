@@ -484,15 +484,15 @@ int mounts_check(const struct container *c)
 		return 0;
 	/* Only /usr of the tree is there: an unmerged /bin would be missing (nspawn's rule). */
 	struct stat st;
-	if (fstatat(c->root_fd, "bin", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (fstatat(container_os_fd(c), "bin", &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return log_errno(-errno, "cannot use %s/bin", c->root);
+		return log_errno(-errno, "cannot use %s/bin", container_os_path(c));
 	}
 	if (!S_ISLNK(st.st_mode)) {
 		log_error(
 			"--volatile=yes needs a tree with a merged /usr: %s/bin is not a symlink to usr/bin",
-			c->root);
+			container_os_path(c));
 		return -EINVAL;
 	}
 	return 0;
@@ -527,6 +527,44 @@ static int enter_volatile(const struct container *c, int root)
 	return 0;
 }
 
+/* --pivot-root=NEW[:OLD], as nspawn's setup_pivot_root(): a recursive bind of the tree's NEW is
+ * mounted over the root, and with OLD a recursive bind of the root (cloned before, so without
+ * NEW's) at OLD in it; without OLD the tree's root is covered, and out of reach once the host's
+ * root is detached. Both resolved in the mounted tree (RESOLVE_IN_ROOT). Returns NEW's mount fd,
+ * to be entered instead of root. */
+static int pivot_root_within(const struct run_config *cfg, int root)
+{
+	_cleanup_close_ int dir = open_in_root(root, cfg->pivot_root_new, O_PATH | O_DIRECTORY);
+	if (dir < 0)
+		return dir;
+	_cleanup_close_ int new =
+		open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (new < 0)
+		return -errno;
+	_cleanup_close_ int old = -1;
+	if (cfg->pivot_root_old) {
+		old = open_tree(root, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+		if (old < 0)
+			return -errno;
+	}
+	int r = attach(new, root);
+	if (r < 0)
+		return r;
+	if (old < 0)
+		return TAKE_FD(new);
+	/* --read-only reaches the old root too: it is the same tree. */
+	r = cfg->read_only ? set_ro(old, true) : 0;
+	if (r < 0)
+		return r;
+	_cleanup_close_ int at = open_in_root(new, cfg->pivot_root_old, O_PATH | O_DIRECTORY);
+	if (at < 0)
+		return at;
+	r = attach(old, at);
+	if (r < 0)
+		return r;
+	return TAKE_FD(new);
+}
+
 /* Mounts the container's root and enters it. Works on fds, not on the tree's path: in a user
  * namespace this process may no longer search the directories above the tree (a 0700 parent
  * only the host's root may enter), so those were opened before it gave up the host's ids. */
@@ -552,7 +590,12 @@ static int mount_root(struct container *c)
 					 overlay ? "cannot mount an overlay over %s" : "cannot bind-mount %s",
 					 c->root);
 	}
-	return enter_volatile(c, root);
+	if (!c->cfg->pivot_root_new)
+		return enter_volatile(c, root);
+	_cleanup_close_ int pivoted = pivot_root_within(c->cfg, root);
+	if (pivoted < 0)
+		return log_errno(pivoted, "cannot make %s the root (--pivot-root=)", container_os_path(c));
+	return enter_volatile(c, pivoted);
 }
 
 static int make_target(int nfd, const char *path, bool dir)

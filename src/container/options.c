@@ -349,6 +349,27 @@ static int set_absolute_path(void *target, const char *value, const char **why)
 	return opt_set_string(target, value, why);
 }
 
+/* --pivot-root=NEW[:OLD], PivotRoot=: nspawn's syntax, two absolute paths resolved in the tree
+ * (checked when the container starts); an empty value drops an earlier one. */
+static int set_pivot_root(void *target, const char *value, const char **why)
+{
+	struct run_config *cfg = target;
+	const char *colon = strchr(value, ':');
+	_cleanup_free_ char *new = colon ? strndup(value, (size_t)(colon - value)) : strdup(value);
+	_cleanup_free_ char *old = colon ? strdup(colon + 1) : NULL;
+	if (!new || (colon && !old))
+		return -ENOMEM;
+	if (*value && (new[0] != '/' || (old && old[0] != '/'))) {
+		*why = "expected absolute paths in the tree, as NEW[:OLD]";
+		return -EINVAL;
+	}
+	free(cfg->pivot_root_new);
+	free(cfg->pivot_root_old);
+	cfg->pivot_root_new = *value ? TAKE_PTR(new) : NULL;
+	cfg->pivot_root_old = TAKE_PTR(old);
+	return 0;
+}
+
 /* -a (value NULL) and the key ProcessTwo= (a file's key is skipped when the command line chose
  * a start mode: src/settings/nspawn.c). */
 static int set_as_pid2(void *target, const char *value, const char **why)
@@ -417,6 +438,7 @@ const struct opt run_options[] = {
 	{ "personality", 0, OPT_REQUIRED, "ARCH", "The architecture uname(2) reports (x86 on x86-64)", set_personality, WHOLE, "Exec.Personality" },
 	{ "set-credential", 0, OPT_REQUIRED, "ID:VALUE", "Pass a credential to the guest (C escapes in VALUE)", credential_set, CFG(credentials), "Exec.SetCredential" },
 	{ "load-credential", 0, OPT_REQUIRED, "ID:PATH", "Pass the file PATH to the guest as credential ID", credential_load, CFG(credentials), "Exec.LoadCredential" },
+	{ "pivot-root", 0, OPT_REQUIRED, "NEW[:OLD]", "Make the tree's NEW the root, the tree's root at OLD in it (else out of reach)", set_pivot_root, WHOLE, "Exec.PivotRoot" },
 	{ "template", 0, OPT_REQUIRED, "DIR", "Make the -D directory, if it does not exist, as a snapshot or copy of DIR", opt_set_string, CFG(template_dir), NULL },
 	{ "quiet", 'q', OPT_NONE, NULL, "Print no informational messages", opt_set_flag, CFG(quiet), NULL },
 };

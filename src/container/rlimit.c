@@ -278,13 +278,19 @@ int rlimits_apply(const struct rlimit ret[RLIMIT_NLIMITS], int *ret_failed)
 
 /* ---- the .nspawn keys: one row per resource, all served by one setter each ---- */
 
+/* --rlimit=NAME= wins over the file's LimitNAME=, but with --settings=override the file wins,
+ * for that resource alone (systemd.nspawn(5): its settings take precedence then). */
+static int set_file_limit(struct run_config *cfg, int resource, const char *value, const char **why)
+{
+	if (cfg->rlimits[resource].from_command_line && cfg->settings != SETTINGS_OVERRIDE)
+		return 0;
+	return set_limit(cfg->rlimits, resource, value, false, why);
+}
+
 #define LIMIT_SETTER(NAME)                                                    \
 	static int set_limit_##NAME(void *t, const char *v, const char **why) \
 	{                                                                     \
-		struct rlimit_setting *l = t;                                 \
-		if (l[RLIMIT_##NAME].from_command_line)                       \
-			return 0; /* --rlimit=NAME= wins */                   \
-		return set_limit(l, RLIMIT_##NAME, v, false, why);            \
+		return set_file_limit(t, RLIMIT_##NAME, v, why);              \
 	}
 LIMIT_SETTER(CPU)
 LIMIT_SETTER(FSIZE)
@@ -303,10 +309,9 @@ LIMIT_SETTER(NICE)
 LIMIT_SETTER(RTPRIO)
 LIMIT_SETTER(RTTIME)
 
-#define LIMIT_ROW(NAME)                                                              \
-	{                                                                            \
-		"Limit" #NAME, 0, OPT_REQUIRED, "SOFT[:HARD]", "", set_limit_##NAME, \
-			offsetof(struct run_config, rlimits), "Exec.Limit" #NAME     \
+#define LIMIT_ROW(NAME)                                                                                    \
+	{                                                                                                  \
+		"Limit" #NAME, 0, OPT_REQUIRED, "SOFT[:HARD]", "", set_limit_##NAME, 0, "Exec.Limit" #NAME \
 	}
 
 // clang-format off

@@ -81,6 +81,41 @@ static int open_root(struct container *c, const char *dir)
 	return 0;
 }
 
+/* --pivot-root=NEW[:OLD], as nspawn's: NEW must be a directory of the tree, OLD one of NEW's.
+ * Both resolved inside (RESOLVE_IN_ROOT), never by name on the host: a symlink in an image cannot
+ * point the container's root at the host's files. The child resolves them again in its own mount
+ * namespace, from the mounted tree's fd (mounts.c). */
+static int open_os_tree(struct container *c)
+{
+	const struct run_config *cfg = c->cfg;
+	if (!cfg->pivot_root_new)
+		return 0;
+	c->os_fd = open_in_root(c->root_fd, cfg->pivot_root_new, O_RDONLY | O_DIRECTORY);
+	if (c->os_fd == -ENOENT || c->os_fd == -ENOTDIR) {
+		log_error("--pivot-root=%s: %s has no directory %s", cfg->pivot_root_new, c->root,
+			  cfg->pivot_root_new);
+		return c->os_fd;
+	}
+	if (c->os_fd < 0)
+		return log_errno(c->os_fd, "--pivot-root=%s: cannot open it in %s", cfg->pivot_root_new,
+				 c->root);
+	c->os_path = xasprintf("%s%s", c->root, cfg->pivot_root_new);
+	if (!c->os_path)
+		return log_errno(-ENOMEM, "out of memory");
+	if (!cfg->pivot_root_old)
+		return 0;
+	_cleanup_close_ int old = open_in_root(c->os_fd, cfg->pivot_root_old, O_PATH | O_DIRECTORY);
+	if (old == -ENOENT || old == -ENOTDIR) {
+		log_error("--pivot-root=%s:%s: %s has no directory %s for the old root", cfg->pivot_root_new,
+			  cfg->pivot_root_old, c->os_path, cfg->pivot_root_old);
+		return old;
+	}
+	if (old < 0)
+		return log_errno(old, "--pivot-root=%s:%s: cannot open %s in %s", cfg->pivot_root_new,
+				 cfg->pivot_root_old, cfg->pivot_root_old, c->os_path);
+	return 0;
+}
+
 static int pick_names(struct container *c)
 {
 	const struct run_config *cfg = c->cfg;
@@ -158,14 +193,14 @@ static char *find_in_tree(int rootfd, const char *path, const char *cmd)
 static int resolve_boot(struct container *c)
 {
 	for (size_t i = 0; i < ELEMENTSOF(init_paths); i++)
-		if (is_executable_in_tree(c->root_fd, init_paths[i])) {
+		if (is_executable_in_tree(container_os_fd(c), init_paths[i])) {
 			c->exec_path = strdup(init_paths[i]);
 			break;
 		}
 	if (!c->exec_path) {
 		log_error(
 			"%s has no init to boot (tried /usr/lib/systemd/systemd, /lib/systemd/systemd, /sbin/init)",
-			c->root);
+			container_os_path(c));
 		return -ENOENT;
 	}
 	if (strv_push(&c->argv, c->exec_path) < 0)
@@ -184,14 +219,14 @@ static int resolve_command(struct container *c, int *ret_exit)
 	const char *cmd = cfg->command && cfg->command[0] ? cfg->command[0]
 			  : c->have_user                  ? c->user.shell
 							  : "/bin/sh";
-	c->exec_path = find_in_tree(c->root_fd, env_path(cfg), cmd);
+	c->exec_path = find_in_tree(container_os_fd(c), env_path(cfg), cmd);
 	if (!c->exec_path) {
 		if (cfg->command && cfg->command[0]) {
-			log_error("command '%s' not found in %s", cmd, c->root);
+			log_error("command '%s' not found in %s", cmd, container_os_path(c));
 			*ret_exit = EXIT_HAKO_NOTFOUND;
 		} else
-			log_error("%s is not a root tree: it has no %s (give a COMMAND to run)", c->root,
-				  cmd);
+			log_error("%s is not a root tree: it has no %s (give a COMMAND to run)",
+				  container_os_path(c), cmd);
 		return -ENOENT;
 	}
 	c->argv = cfg->command && cfg->command[0] ? strv_copy(cfg->command)
@@ -245,14 +280,14 @@ static int resolve_user(struct container *c)
 	/* A --bind-user= user first: its record is not in the tree's /etc/passwd. */
 	int r = binduser_lookup(&c->bound_users, cfg->user, &c->user);
 	if (r == -ENOENT)
-		r = tree_user_lookup(c->root_fd, cfg->user, &c->user);
+		r = tree_user_lookup(container_os_fd(c), cfg->user, &c->user);
 	if (r == -ENOENT) {
-		log_error("user '%s' not found in %s/etc/passwd", cfg->user, c->root);
+		log_error("user '%s' not found in %s/etc/passwd", cfg->user, container_os_path(c));
 		return r;
 	}
 	if (r < 0) {
-		log_error("cannot look up user '%s' in %s: /etc/passwd or /etc/group: %s", cfg->user, c->root,
-			  read_error_str(r));
+		log_error("cannot look up user '%s' in %s: /etc/passwd or /etc/group: %s", cfg->user,
+			  container_os_path(c), read_error_str(r));
 		return r;
 	}
 	c->have_user = true;
@@ -295,14 +330,14 @@ static int tree_machine_id(int rootfd, char out[37])
  * /etc/machine-id from container_uuid=, so the id and the tree stay in step. */
 static int pick_uuid(struct container *c)
 {
-	int r = tree_machine_id(c->root_fd, c->uuid);
+	int r = tree_machine_id(container_os_fd(c), c->uuid);
 	if (r == -EDOM || r == -EINVAL) {
-		log_error("%s/etc/machine-id is %s, refusing", c->root,
+		log_error("%s/etc/machine-id is %s, refusing", container_os_path(c),
 			  r == -EDOM ? "all zeros" : "not a machine id");
 		return r;
 	}
 	if (r < 0)
-		return log_errno(r, "cannot read %s/etc/machine-id", c->root);
+		return log_errno(r, "cannot read %s/etc/machine-id", container_os_path(c));
 	if (r > 0)
 		return 0;
 	if (c->cfg->uuid)
@@ -421,6 +456,9 @@ static int validate(struct container *c, int *ret_exit)
 		return r;
 	*ret_exit = EXIT_HAKO_USAGE;
 	r = open_root(c, c->cfg->directory);
+	if (r < 0)
+		return r;
+	r = open_os_tree(c);
 	if (r < 0)
 		return r;
 	r = pick_names(c);
@@ -850,7 +888,7 @@ int container_start(const struct run_config *cfg, struct container **ret, int *r
 		return log_errno(-ENOMEM, "out of memory");
 	}
 	c->cfg = cfg;
-	c->root_fd = c->sync_fd = c->pty_master = c->pty_slave = c->journal_tree = -1;
+	c->root_fd = c->os_fd = c->sync_fd = c->pty_master = c->pty_slave = c->journal_tree = -1;
 	int r = prepare_and_spawn(c, ret_exit);
 	if (r < 0) {
 		container_free(c);
@@ -901,6 +939,9 @@ void container_free(struct container *c)
 		close(c->sync_fd);
 	if (c->root_fd >= 0)
 		close(c->root_fd);
+	if (c->os_fd >= 0)
+		close(c->os_fd);
+	free(c->os_path);
 	tree_user_done(&c->user);
 	binduser_done(&c->bound_users);
 	free(c->root);

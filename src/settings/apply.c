@@ -64,10 +64,11 @@ static int find_file(const struct run_config *cfg, const char *name, const struc
 		return log_errno(r, "cannot look for %s.nspawn", name);
 	if (r == 0)
 		return 0;
-	if (!f->trusted && cfg->settings == SETTINGS_TRUSTED) {
-		log_debug("settings: %s ignored (--settings=trusted)", path);
-		return 0;
-	}
+	/* systemd-nspawn(1): with trusted, "regardless of being found in /etc/systemd/nspawn/,
+	 * /run/systemd/nspawn/ or next to the image file or container root directory, all settings
+	 * will take effect": the caller vouches for the file beside the image. */
+	if (cfg->settings == SETTINGS_TRUSTED)
+		f->trusted = true;
 	f->path = TAKE_PTR(path);
 	return 1;
 }

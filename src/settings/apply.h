@@ -9,7 +9,7 @@
 /* Finds NAME.nspawn (settings/nspawn.h: nspawn_find, beside cfg->directory) and applies it to
  * cfg through the option groups (their rows' `settings` keys), under cfg->settings: the command
  * line's options (seen) win, and [Exec] Parameters= counts only when no command was given;
- * SETTINGS_TRUSTED ignores a file beside the image, SETTINGS_NO every file. Logs why it fails. */
+ * SETTINGS_TRUSTED trusts a file beside the image too, SETTINGS_NO reads none. Logs why it fails. */
 int settings_apply(struct run_config *cfg, const char *name, const struct opt_group *groups, size_t n_groups,
 		   const struct opts_seen *seen);
 

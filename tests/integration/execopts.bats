@@ -92,6 +92,30 @@ trust_settings() {
 	refused "invalid LimitNOFILE=9:8: the soft limit is above the hard limit" true
 }
 
+# systemd.nspawn(5): with --settings=override the file's settings win over the command line's, so
+# its LimitNOFILE= beats --rlimit=NOFILE=, for that resource only (--rlimit=CORE= stays); beside
+# the image the key is still ignored, so the command line's stays. With --settings=trusted
+# (systemd-nspawn(1): "regardless of being found ... next to the image file ..., all settings
+# will take effect") the file beside the image counts, and the command line still wins.
+@test "rlimit: --settings=override, LimitNOFILE= wins over --rlimit=; trusted applies it beside the image" {
+	printf '[Exec]\nLimitNOFILE=150:250\n' >"$HAKO_NSPAWN_DIRS/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" --settings=override --rlimit=NOFILE=120 --rlimit=CORE=3K \
+		sh -c 'echo $(ulimit -Sn) $(ulimit -Hn) $(ulimit -Sc)'
+	[ "$status" -eq 0 ]
+	[ "$output" = "150 250 6" ]
+	mv "$HAKO_NSPAWN_DIRS/root.nspawn" "$TEST_TMP/root.nspawn"
+	run "$HAKO" run -q -D "$ROOT" --settings=override --rlimit=NOFILE=120 sh -c 'echo $(ulimit -Sn)'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"LimitNOFILE= ignored: the file is not in a trusted directory"* ]]
+	[ "${lines[-1]}" = 120 ]
+	run "$HAKO" run -q -D "$ROOT" --settings=trusted sh -c 'echo $(ulimit -Sn) $(ulimit -Hn)'
+	[ "$status" -eq 0 ]
+	[ "$output" = "150 250" ]
+	run "$HAKO" run -q -D "$ROOT" --settings=trusted --rlimit=NOFILE=120 sh -c 'echo $(ulimit -Sn)'
+	[ "$status" -eq 0 ]
+	[ "$output" = 120 ]
+}
+
 # nspawn's --suppress-sync: fsync(2) on /dev/null fails EINVAL in the kernel (no fsync there);
 # with the option it returns 0 without reaching it. Also from a file beside the image (nspawn
 # does not count it as a privilege).

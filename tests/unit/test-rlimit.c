@@ -66,6 +66,29 @@ static void test_assignment(void)
 	CHECK(rlimit_parse_assignment(l, "=1", &why) == -EINVAL);
 }
 
+/* The file's LimitNOFILE= loses to --rlimit=NOFILE=, but wins with --settings=override. */
+static void test_file_keys(void)
+{
+	const struct opt *nofile = NULL;
+	for (size_t i = 0; i < rlimit_settings_options_n; i++)
+		if (strcmp(rlimit_settings_options[i].name, "LimitNOFILE") == 0)
+			nofile = &rlimit_settings_options[i];
+	CHECK(nofile != NULL);
+	if (!nofile)
+		return;
+	struct run_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	const char *why = NULL;
+	CHECK(rlimit_parse_assignment(cfg.rlimits, "NOFILE=5:6", &why) == 0);
+	CHECK(nofile->set((char *)&cfg + nofile->offset, "7:8", &why) == 0);
+	CHECK(cfg.rlimits[RLIMIT_NOFILE].soft == 5 && cfg.rlimits[RLIMIT_NOFILE].hard == 6);
+	cfg.settings = SETTINGS_OVERRIDE;
+	CHECK(nofile->set((char *)&cfg + nofile->offset, "7:8", &why) == 0);
+	CHECK(cfg.rlimits[RLIMIT_NOFILE].soft == 7 && cfg.rlimits[RLIMIT_NOFILE].hard == 8);
+	CHECK(!cfg.rlimits[RLIMIT_NOFILE].from_command_line);
+	CHECK(nofile->set((char *)&cfg + nofile->offset, "9:8", &why) == -EINVAL);
+}
+
 static void test_defaults(void)
 {
 	struct rlimit_setting l[RLIMIT_NLIMITS];
@@ -87,6 +110,7 @@ int main(void)
 	RUN(test_values);
 	RUN(test_errors);
 	RUN(test_assignment);
+	RUN(test_file_keys);
 	RUN(test_defaults);
 	TAP_END();
 }
