@@ -463,7 +463,7 @@ add_key() {
 	table bridge underlay {
 		counter vxlan { }
 		counter wg { }
-		chain fwd {
+		chain count {
 			type filter hook forward priority 0;
 			udp dport 4789 counter name vxlan
 			udp dport 51999 counter name wg
