@@ -7,6 +7,8 @@ packages=(
 	libmnl-dev libnftables-dev libnetfilter-conntrack-dev libseccomp-dev libsystemd-dev
 	# image transfers (import-tar, export-tar, pull-tar): dlopen()ed, headers at build time
 	libarchive-dev libcurl4-openssl-dev
+	# Curve25519 keys of labs encrypted with WireGuard: dlopen()ed, headers at build time
+	libsodium-dev
 	# the man pages (roff from docs/man/*.md) and where bash completion goes
 	go-md2man bash-completion
 	# tests and demo

@@ -232,13 +232,15 @@ char *xasprintf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
-int read_fd(int fd, char **ret, size_t *ret_len)
+int read_fd_max(int fd, size_t max, char **ret, size_t *ret_len)
 {
 	size_t cap = 4096, len = 0;
 	_cleanup_free_ char *buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
+		if (len > max)
+			return -EFBIG;
 		if (len + 1 >= cap) {
 			char *b = realloc(buf, cap *= 2);
 			if (!b)
@@ -260,6 +262,11 @@ int read_fd(int fd, char **ret, size_t *ret_len)
 		*ret_len = len;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+int read_fd(int fd, char **ret, size_t *ret_len)
+{
+	return read_fd_max(fd, SIZE_MAX, ret, ret_len);
 }
 
 int read_file(const char *path, char **ret, size_t *ret_len)

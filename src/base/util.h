@@ -38,6 +38,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int read_file(const char *path, char **ret, size_t *ret_len); /* NUL-terminated */
 /* Everything left on fd from its offset, NUL-terminated: a pipe, a memfd. */
 int read_fd(int fd, char **ret, size_t *ret_len);
+/* read_fd, but -EFBIG (having read little more than max) when fd holds more than max bytes: a
+ * pipe has no size to check first. */
+int read_fd_max(int fd, size_t max, char **ret, size_t *ret_len);
 /* A file an admin or a tree controls (.nspawn, .network, a tree's /etc/passwd, os-release): opened
  * non-blocking so that a FIFO cannot hang hako, a regular file only (-EBADFD, -EISDIR), at most
  * max bytes (-EFBIG) so that a link to /dev/zero or a huge sparse file cannot exhaust memory. */

@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "cmd/cmd.h"
 #include "lab/allhosts.h"
+#include "lab/encrypt.h"
 #include "lab/hosts.h"
 #include "lab/lab.h"
 #include "lab/labcmd.h"
@@ -41,6 +42,10 @@ static const struct opt up_options[] = {
 
 #define UP_USAGE "Usage: hako lab up FILE|- [--host=HOST] [--all]"
 
+/* A lab file on stdin: far above any real lab (a 1000-node lab is about 60 KiB), and what stops
+ * a stream that never ends from filling memory. */
+#define LAB_STDIN_MAX (1u << 20)
+
 /* The topology file's text; "-" is stdin (lab up --all hands the file on over ssh). */
 static int read_topology(const char *path, char **ret)
 {
@@ -48,7 +53,11 @@ static int read_topology(const char *path, char **ret)
 	if (!streq(path, "-"))
 		return ini_read_file(path, ret);
 	_cleanup_free_ char *text = NULL;
-	int r = read_fd(STDIN_FILENO, &text, &len);
+	int r = read_fd_max(STDIN_FILENO, LAB_STDIN_MAX, &text, &len);
+	if (r == -EFBIG) {
+		log_error("-: the lab's file on stdin is larger than 1 MiB");
+		return r;
+	}
 	if (r < 0)
 		return log_errno(r, "cannot read the lab's file from stdin");
 	if (memchr(text, 0, len)) {
@@ -57,6 +66,16 @@ static int read_topology(const char *path, char **ret)
 	}
 	*ret = TAKE_PTR(text);
 	return 0;
+}
+
+/* The topology file FILE or "-" (text: as read, for lab up to keep and hand on), parsed. Bad
+ * input, like a bad file: refused before anything is made; the file is read once. */
+static int read_and_parse(const char *arg, char **text, struct lab_topology **t)
+{
+	int r = read_topology(arg, text);
+	if (r < 0)
+		return r;
+	return topology_parse_string(*text, arg, t);
 }
 
 static int lab_cmd_up(int argc, char **argv)
@@ -74,21 +93,59 @@ static int lab_cmd_up(int argc, char **argv)
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	_cleanup_free_ char *text = NULL;
 	bool here = true;
-	if (read_topology(argv[i], &text) < 0)
-		return EXIT_HAKO_USAGE;
-	/* Bad input, like a bad file: refused before anything is made; the file is read once. */
-	if (topology_parse_string(text, argv[i], &t) < 0)
+	if (read_and_parse(argv[i], &text, &t) < 0)
 		return EXIT_HAKO_USAGE;
 	int r = cfg.all ? lab_host_pick_any(t, cfg.host, &here) : lab_host_pick(t, cfg.host);
 	if (r < 0)
 		return EXIT_HAKO_USAGE;
 	if (here && lab_check_trees(t) < 0)
 		return EXIT_HAKO_USAGE;
+	r = lab_encrypt_check(t, here);
+	if (r < 0)
+		return r == -EOPNOTSUPP ? EXIT_HAKO_FAILED : EXIT_HAKO_USAGE;
 	_cleanup_close_ int lock = lab_lock();
 	if (lock < 0)
 		return EXIT_HAKO_FAILED;
 	r = cfg.all ? lab_up_all(t, text, here) : lab_up(t, text);
 	return r < 0 ? EXIT_HAKO_FAILED : 0;
+}
+
+// clang-format off
+static const struct opt keys_options[] = {
+	{ "host", 0, OPT_REQUIRED, "HOST", "This is [Host HOST] (default: the host whose Address= is here)",
+	  opt_set_string, offsetof(struct up_cfg, host), NULL },
+};
+// clang-format on
+
+/* keys: this host's WireGuard key pair for an Encrypt=wireguard lab, made here the first time;
+ * prints the PublicKey= line to paste into its [Host] section. The private key stays here. */
+static int lab_cmd_keys(int argc, char **argv)
+{
+	const struct opt_group groups[] = { OPT_GROUP(NULL, keys_options) };
+	_cleanup_(up_cfg_done) struct up_cfg cfg = { 0 };
+	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, "Usage: hako lab keys FILE|- [--host=HOST]", NULL);
+	if (i == -ECANCELED)
+		return 0;
+	if (i < 0 || argc - i != 1) {
+		if (i >= 0)
+			log_error("usage: hako lab keys FILE|- [--host=HOST]");
+		return EXIT_HAKO_USAGE;
+	}
+	_cleanup_topology_ struct lab_topology *t = NULL;
+	_cleanup_free_ char *text = NULL;
+	if (read_and_parse(argv[i], &text, &t) < 0)
+		return EXIT_HAKO_USAGE;
+	if (lab_host_find(t, cfg.host) < 0)
+		return EXIT_HAKO_USAGE;
+	if (t->local_host < 0) {
+		log_error("%s: the lab has no [Host] sections: it needs no keys", argv[i]);
+		return EXIT_HAKO_USAGE;
+	}
+	char key[WG_KEY_B64_SIZE];
+	if (lab_keys(t, key) < 0)
+		return EXIT_HAKO_FAILED;
+	printf("PublicKey=%s\n", key);
+	return 0;
 }
 
 // clang-format off
@@ -199,6 +256,7 @@ static int lab_cmd_exec(int argc, char **argv)
 static const struct command subcommands[] = {
 	{ "up", lab_cmd_up, "Build the lab FILE describes (again: no change)", "FILE|- [--host=HOST] [--all]" },
 	{ "down", lab_cmd_down, "Remove everything of a lab", "LAB|FILE [--all]" },
+	{ "keys", lab_cmd_keys, "Make this host's WireGuard key for an encrypted lab, print its PublicKey=", "FILE|- [--host=HOST]" },
 	{ "list", lab_cmd_list, "List the labs on this host" },
 	{ "status", lab_cmd_status, "Show nodes, addresses, NAT gateways and their behaviour", "LAB [--json] [--all [--check] [--timeout=SECONDS]]" },
 	{ "exec", lab_cmd_exec, "Run COMMAND in a node's namespace (or container)", "LAB NODE COMMAND..." },

@@ -49,6 +49,22 @@ int set_host_interface(struct topo_parse *p, void *field, const char *v, const c
 	return *s ? 0 : -ENOMEM;
 }
 
+/* An ssh destination ([user@]host) goes on ssh's command line before hako's: one that starts with
+ * '-' would be read as an option (-oProxyCommand=... runs a command: CVE-2017-1000117 in git), and
+ * shell metacharacters reach a shell through a ProxyCommand's %h or %r (CVE-2023-51385). */
+int set_host_ssh(struct topo_parse *p, void *field, const char *v, const char **why)
+{
+	(void)p;
+	if (!*v || *v == '-' || strpbrk(v, " \t\\'\"`$;&|<>()*?[]{}~#!")) {
+		*why = "not an ssh destination ([USER@]HOST, not starting with '-')";
+		return -EINVAL;
+	}
+	char **s = field;
+	free(*s);
+	*s = strdup(v);
+	return *s ? 0 : -ENOMEM;
+}
+
 static int set_u32_range(const char *v, uint32_t min, uint32_t max, uint32_t *ret)
 {
 	uint32_t n;
@@ -80,7 +96,7 @@ int set_mtu(struct topo_parse *p, void *field, const char *v, const char **why)
 	return 0;
 }
 
-int set_vxlan_port(struct topo_parse *p, void *field, const char *v, const char **why)
+int set_udp_port(struct topo_parse *p, void *field, const char *v, const char **why)
 {
 	(void)p;
 	uint32_t port;
@@ -189,6 +205,9 @@ int topology_check_hosts(struct topo_parse *p)
 			return r;
 	}
 	int r = check_member_hosts(p);
+	if (r < 0)
+		return r;
+	r = topology_check_encrypt(p);
 	if (r < 0)
 		return r;
 	return p->t->n_hosts ? check_vnis(p) : 0;
@@ -367,6 +386,11 @@ int lab_host_pick(struct lab_topology *t, const char *forced)
 		return r;
 	find_underlay(t);
 	return lab_vxlan_check_mtu(t);
+}
+
+int lab_host_find(struct lab_topology *t, const char *forced)
+{
+	return pick(t, forced, true);
 }
 
 int lab_host_pick_any(struct lab_topology *t, const char *forced, bool *here)

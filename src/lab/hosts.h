@@ -21,6 +21,8 @@ bool lab_holds_responder(const struct lab_topology *t);
 /* Sets t->local_host: the host called forced (NULL: the one whose Address= is an address of the
  * current network namespace). Logs "FILE: ..." when there is none or more than one. */
 int lab_host_pick(struct lab_topology *t, const char *forced);
+/* lab_host_pick without the checks of this host's underlay (for lab keys). */
+int lab_host_find(struct lab_topology *t, const char *forced);
 /* lab_host_pick for --all: no host here is no error (*here false, every part is remote). */
 int lab_host_pick_any(struct lab_topology *t, const char *forced, bool *here);
 /* Records t->local_host in the lab's directory, for status, exec and nat-check; reads it back

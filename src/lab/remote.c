@@ -53,9 +53,10 @@ static int memfd(const char *name, const char *text)
 	return TAKE_FD(fd);
 }
 
-/* argv of one host's ssh: the program, its options, the address, "hako", args[, --host=NAME]. */
-static void ssh_argv(const struct lab_remote_cmd *c, const struct lab_host *h, char *addr, char *host_opt,
-		     char *timeout, const char *argv[static ARGS_MAX])
+/* argv of one host's ssh: the program, its options, the destination (Ssh=, else Address=),
+ * "hako", args[, --host=NAME]. */
+static void ssh_argv(const struct lab_remote_cmd *c, const struct lab_host *h, const char *dest,
+		     char *host_opt, char *timeout, const char *argv[static ARGS_MAX])
 {
 	size_t k = 0;
 	const char *ssh = getenv("HAKO_SSH");
@@ -64,7 +65,7 @@ static void ssh_argv(const struct lab_remote_cmd *c, const struct lab_host *h, c
 	argv[k++] = "BatchMode=yes";
 	argv[k++] = "-o";
 	argv[k++] = timeout;
-	argv[k++] = addr;
+	argv[k++] = dest;
 	argv[k++] = "hako";
 	for (size_t i = 0; c->args[i] && k < ARGS_MAX - 2; i++)
 		argv[k++] = c->args[i];
@@ -81,7 +82,7 @@ static int spawn_one(const struct lab_remote_cmd *c, const struct lab_host *h, s
 	const char *argv[ARGS_MAX];
 	inet_ntop(h->addr.family, h->addr.bytes, addr, sizeof(addr));
 	snprintf(timeout, sizeof(timeout), "ConnectTimeout=%u", c->timeout_s);
-	ssh_argv(c, h, addr, host_opt, timeout, argv);
+	ssh_argv(c, h, h->ssh ? h->ssh : addr, host_opt, timeout, argv);
 	_cleanup_close_ int in = memfd("hako-ssh-in", c->input);
 	_cleanup_close_ int out = memfd("hako-ssh-out", NULL);
 	_cleanup_close_ int err = memfd("hako-ssh-err", NULL);

@@ -42,8 +42,17 @@ int topology_validate(struct topo_parse *p);
  * *why saying what is wrong. */
 int set_host_address(struct topo_parse *p, void *field, const char *v, const char **why);
 int set_host_interface(struct topo_parse *p, void *field, const char *v, const char **why);
+int set_host_ssh(struct topo_parse *p, void *field, const char *v, const char **why);
+/* [Network] Subnet= (topology.c), for EncryptSubnet= too. */
+int set_subnet(struct topo_parse *p, void *field, const char *v, const char **why);
 int set_vni(struct topo_parse *p, void *field, const char *v, const char **why);
 int set_mtu(struct topo_parse *p, void *field, const char *v, const char **why);
-int set_vxlan_port(struct topo_parse *p, void *field, const char *v, const char **why);
+int set_udp_port(struct topo_parse *p, void *field, const char *v, const char **why);
+/* [Lab] Encrypt=, EncryptSubnet= and [Host] PublicKey= (encrypt.c). */
+int set_encrypt(struct topo_parse *p, void *field, const char *v, const char **why);
+int set_encrypt_subnet(struct topo_parse *p, void *field, const char *v, const char **why);
+int set_public_key(struct topo_parse *p, void *field, const char *v, const char **why);
+/* The tunnel subnet: its default, and room for every host; logs "FILE:LINE: ...". */
+int topology_check_encrypt(struct topo_parse *p);
 /* Host= references, addresses of the hosts, VNIs and MTUs; logs "FILE:LINE: ...". */
 int topology_check_hosts(struct topo_parse *p);

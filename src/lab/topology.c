@@ -99,7 +99,7 @@ static int set_bool(struct topo_parse *p, void *field, const char *v, const char
 	return 0;
 }
 
-static int set_subnet(struct topo_parse *p, void *field, const char *v, const char **why)
+int set_subnet(struct topo_parse *p, void *field, const char *v, const char **why)
 {
 	(void)p;
 	struct lab_cidr *c = field;
@@ -379,7 +379,10 @@ struct key {
 // clang-format on
 static const struct key keys[] = {
 	K(SEC_LAB, "Name", set_lab_name, struct lab_topology, name),
-	K(SEC_LAB, "VxlanPort", set_vxlan_port, struct lab_topology, vxlan_port),
+	K(SEC_LAB, "VxlanPort", set_udp_port, struct lab_topology, vxlan_port),
+	WHOLE(SEC_LAB, "Encrypt", set_encrypt),
+	WHOLE(SEC_LAB, "EncryptSubnet", set_encrypt_subnet),
+	K(SEC_LAB, "EncryptPort", set_udp_port, struct lab_topology, encrypt_port),
 	K(SEC_NETWORK, "Subnet", set_subnet, struct lab_network, subnet),
 	WHOLE(SEC_NETWORK, "Vni", set_vni),
 	WHOLE(SEC_NETWORK, "Mtu", set_mtu),
@@ -409,6 +412,8 @@ static const struct key keys[] = {
 	K(SEC_NODE, "Host", set_string, struct lab_node, host_name),
 	WHOLE(SEC_HOST, "Address", set_host_address),
 	K(SEC_HOST, "Interface", set_host_interface, struct lab_host, interface),
+	K(SEC_HOST, "Ssh", set_host_ssh, struct lab_host, ssh),
+	WHOLE(SEC_HOST, "PublicKey", set_public_key),
 	K(SEC_LINK, "Delay", set_duration, struct lab_link, delay_us),
 	K(SEC_LINK, "Jitter", set_duration, struct lab_link, jitter_us),
 	K(SEC_LINK, "Loss", set_loss, struct lab_link, loss_ppm),
@@ -541,7 +546,7 @@ void topology_free(struct lab_topology *t)
 		free(n->host_name);
 	}
 	for (size_t i = 0; i < t->n_hosts; i++)
-		free(t->hosts[i].name), free(t->hosts[i].interface);
+		free(t->hosts[i].name), free(t->hosts[i].interface), free(t->hosts[i].ssh);
 	free(t->networks), free(t->nats), free(t->routers), free(t->nodes), free(t->hosts);
 	free(t->file), free(t->name);
 	free(t);
@@ -562,6 +567,7 @@ static int parse(const char *text, const char *file, struct lab_topology **ret)
 	if (!t)
 		return log_errno(-ENOMEM, "out of memory");
 	t->vxlan_port = LAB_VXLAN_PORT;
+	t->encrypt_port = LAB_WG_PORT;
 	t->local_host = -1;
 	t->file = strdup(file);
 	if (!t->file)

@@ -25,6 +25,7 @@ const char *nat_type_name(enum nat_behaviour mapping, enum nat_behaviour filteri
 
 #define LAB_NAME_MAX 32
 #define LAB_VXLAN_PORT 4789 /* IANA's VXLAN port */
+#define LAB_WG_PORT 51820   /* WireGuard's usual port */
 
 /* An IPv4 address with its prefix length; addresses in host byte order. */
 struct lab_cidr {
@@ -51,7 +52,10 @@ struct lab_host {
 	unsigned line;
 	struct inet_addr addr; /* family 0 until Address= */
 	unsigned addr_line;
-	char *interface; /* Interface=: the underlay link, or NULL */
+	char *interface;        /* Interface=: the underlay link, or NULL */
+	char *ssh;              /* Ssh=: where lab up --all reaches it (user@name), NULL: Address= */
+	uint8_t public_key[32]; /* PublicKey= of its WireGuard link ([Lab] Encrypt=wireguard) */
+	bool has_public_key;
 };
 
 enum { PROTO_TCP = 1 << 0, PROTO_UDP = 1 << 1 };
@@ -145,11 +149,16 @@ struct lab_topology {
 	size_t n_nodes;
 	struct lab_host *hosts; /* none: a lab on one host */
 	size_t n_hosts;
-	uint16_t vxlan_port;   /* [Lab] VxlanPort=, 4789 by default */
-	int local_host;        /* the host this is (lab up picks it), -1: every member is here */
-	char underlay[16];     /* lab up: this host's underlay link (Interface=, else the one with
+	uint16_t vxlan_port; /* [Lab] VxlanPort=, 4789 by default */
+	bool encrypt;        /* [Lab] Encrypt=wireguard: the VXLAN between hosts inside WireGuard */
+	unsigned encrypt_line;
+	struct lab_cidr encrypt_subnet; /* EncryptSubnet=: the hosts' tunnel addresses */
+	unsigned encrypt_subnet_line;   /* 0: the default, derived from the lab's name */
+	uint16_t encrypt_port;          /* EncryptPort=, 51820 by default */
+	int local_host;                 /* the host this is (lab up picks it), -1: every member is here */
+	char underlay[16];              /* lab up: this host's underlay link (Interface=, else the one with
 				    its Address=), "" when unknown */
-	unsigned underlay_mtu; /* its MTU, 0 when unknown */
+	unsigned underlay_mtu;          /* its MTU, 0 when unknown */
 };
 
 /* Parse + validate + allocate. On error logs one line (FILE:LINE: ...) and returns -EINVAL. */

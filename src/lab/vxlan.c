@@ -11,6 +11,7 @@
 
 #include "base/cleanup.h"
 #include "base/log.h"
+#include "lab/encrypt.h"
 #include "net/rtnl.h"
 
 uint32_t lab_network_vni(const struct lab_topology *t, size_t network)
@@ -56,8 +57,11 @@ size_t lab_network_hosts(const struct lab_topology *t, size_t network, bool *hos
 	return n;
 }
 
+/* Encrypted, the VXLAN runs over the IPv4 tunnel addresses, inside WireGuard's own headers. */
 static unsigned overhead(const struct lab_topology *t)
 {
+	if (lab_encrypted(t))
+		return VXLAN_OVERHEAD_IPV4 + lab_encrypt_overhead(t);
 	return t->hosts[0].addr.family == AF_INET ? VXLAN_OVERHEAD_IPV4 : VXLAN_OVERHEAD_IPV6;
 }
 
@@ -87,9 +91,10 @@ int lab_vxlan_check_mtu(const struct lab_topology *t)
 		if (mtu <= room)
 			continue;
 		log_error(
-			"%s:%u: network '%s': MTU %u%s does not fit in VXLAN over %s (MTU %u less %u bytes of headers): set Mtu=%u or less",
+			"%s:%u: network '%s': MTU %u%s does not fit in VXLAN over %s%s (MTU %u less %u bytes of headers): set Mtu=%u or less",
 			t->file, n->mtu_line ? n->mtu_line : n->line, n->name, mtu,
-			n->mtu ? "" : " (the default)", t->underlay, t->underlay_mtu, overhead(t), room);
+			n->mtu ? "" : " (the default)", lab_encrypted(t) ? "WireGuard over " : "",
+			t->underlay, t->underlay_mtu, overhead(t), room);
 		return -EMSGSIZE;
 	}
 	return 0;
@@ -107,8 +112,21 @@ struct segment {
 	const struct lab_topology *t;
 	struct rtnl *under, *sw; /* sockets in the underlay's and the switch's namespaces */
 	int switch_fd;
-	int link; /* Interface='s ifindex in the underlay, 0 without one */
+	int link;                /* Interface='s ifindex in the underlay, 0 without one */
+	struct inet_addr *addrs; /* each host's VXLAN address: Address=, or its tunnel address */
 };
+
+/* Where each host's VXLAN ends: its underlay address, or, encrypted, its tunnel address. */
+static void segment_addrs(const struct lab_topology *t, struct inet_addr *addrs)
+{
+	for (size_t h = 0; h < t->n_hosts; h++) {
+		addrs[h] = t->hosts[h].addr;
+		if (!lab_encrypted(t))
+			continue;
+		addrs[h] = (struct inet_addr){ .family = AF_INET };
+		addrs[h].v4.s_addr = htonl(lab_tunnel_addr(t, h));
+	}
+}
 
 /* The vxlan link of network, on its bridge, with an FDB entry per other host in hosts. */
 static int make_segment(const struct segment *s, size_t network, const bool *hosts, int bridge)
@@ -116,14 +134,17 @@ static int make_segment(const struct segment *s, size_t network, const bool *hos
 	const struct lab_topology *t = s->t;
 	char name[24]; /* "vxN": a lab has far fewer than IFNAMSIZ digits of networks */
 	snprintf(name, sizeof(name), "vx%u", (unsigned)network);
+	/* Encrypted, the vxlan link and its socket are both in the switch namespace, beside the
+	 * WireGuard link its tunnel addresses are on. */
+	bool enc = lab_encrypted(t);
 	struct rtnl_vxlan v = { .name = name,
 				.vni = lab_network_vni(t, network),
-				.local = &t->hosts[t->local_host].addr,
+				.local = &s->addrs[t->local_host],
 				.port = t->vxlan_port,
-				.link = s->link,
+				.link = enc ? 0 : s->link,
 				.mtu = lab_network_mtu(t, network),
-				.netns_fd = &s->switch_fd };
-	int r = rtnl_vxlan_add(s->under, &v);
+				.netns_fd = enc ? NULL : &s->switch_fd };
+	int r = rtnl_vxlan_add(enc ? s->sw : s->under, &v);
 	if (r < 0)
 		return failed(s->under, r, t, network, "cannot create its vxlan link");
 	int ifindex = rtnl_ifindex(s->sw, name);
@@ -133,7 +154,7 @@ static int make_segment(const struct segment *s, size_t network, const bool *hos
 	rtnl_link_change(s->sw, &(struct rtnl_link){ .name = name, .master = bridge, .up = true });
 	for (size_t h = 0; h < t->n_hosts; h++)
 		if (hosts[h] && (int)h != t->local_host)
-			rtnl_fdb_append(s->sw, ifindex, &t->hosts[h].addr);
+			rtnl_fdb_append(s->sw, ifindex, &s->addrs[h]);
 	r = rtnl_commit(s->sw);
 	if (r < 0)
 		return failed(s->sw, r, t, network, "cannot join its vxlan link to the other hosts");
@@ -163,10 +184,17 @@ int lab_vxlan_up(const struct lab_topology *t, int switch_fd, const int *bridges
 	r = rtnl_open(switch_fd, &sw);
 	if (r < 0)
 		return log_errno(r, "lab %s: cannot talk to rtnetlink in the switch namespace", t->name);
-	struct segment s = { t, under, sw, switch_fd, 0 };
+	struct inet_addr addrs[t->n_hosts];
+	segment_addrs(t, addrs);
+	struct segment s = { t, under, sw, switch_fd, 0, addrs };
 	r = underlay_link(t, under, &s.link);
 	if (r < 0)
 		return r;
+	if (lab_encrypted(t)) {
+		r = lab_encrypt_up(t, under, sw, switch_fd);
+		if (r < 0)
+			return r;
+	}
 	bool hosts[t->n_hosts];
 	for (size_t i = 0; i < t->n_networks; i++) {
 		if (lab_network_hosts(t, i, hosts) < 2 || !hosts[t->local_host])

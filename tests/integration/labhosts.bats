@@ -334,3 +334,162 @@ up_all() {
 	[ "$status" -eq 0 ]
 	kill_bg
 }
+
+@test "labhosts: [Host] Ssh= is where --all reaches a host; lab up - refuses a file on stdin over 1 MiB in one line" {
+	all_env
+	sed -i 's/^Interface=eth0$/&\nSsh=root@h2/' "$LAB"
+	on h1 "$HAKO" lab up "$LAB" --all
+	[ -e "$TEST_TMP/h2/run/labs/natlab/up" ] && [ -e "$TEST_TMP/h3/run/labs/natlab/up" ]
+	grep -qx root@h2 "$TEST_TMP/ssh-destinations"
+	grep -qx 192.0.2.3 "$TEST_TMP/ssh-destinations"
+	run ! grep -qx 192.0.2.2 "$TEST_TMP/ssh-destinations"
+	on h1 "$HAKO" lab down natlab --all
+	[ "$(grep -c . "$TEST_TMP/ssh-destinations")" = 4 ]
+	# An ssh destination that ssh would read as an option is refused with the file.
+	printf '[Host a]\nAddress=192.0.2.1\nSsh=-oProxyCommand=touch%%20x\n' >"$TEST_TMP/bad.lab"
+	run -125 "$HAKO" lab up "$TEST_TMP/bad.lab"
+	[ "$output" = "hako: $TEST_TMP/bad.lab:3: Ssh=-oProxyCommand=touch%20x: not an ssh destination ([USER@]HOST, not starting with '-')" ]
+	# stdin: a stream that does not end is cut at 1 MiB.
+	run -125 bash -c "{ cat '$LAB'; head -c 2000000 /dev/zero | tr '\\0' '#'; } | '$HAKO' lab up -"
+	[ "$output" = "hako: -: the lab's file on stdin is larger than 1 MiB" ]
+	[ ! -e "$HAKO_RUNTIME_DIR/labs/natlab" ]
+}
+
+# enc_lab FILE: the pair lab of h1 and h2, Encrypt=wireguard, with no keys yet.
+enc_lab() {
+	cat >"$1" <<-'EOF2'
+	[Lab]
+	Name=enc
+	Encrypt=wireguard
+	[Host a]
+	Address=192.0.2.1
+	[Host b]
+	Address=192.0.2.2
+	[Network net]
+	Subnet=10.9.0.0/24
+	[Node n1]
+	Network=net
+	Address=10.9.0.1
+	[Node n2]
+	Host=b
+	Network=net
+	Address=10.9.0.2
+	EOF2
+}
+
+# add_key FILE HOST NAME: NAME's public key, made on HOST by lab keys, into [Host NAME] of FILE.
+add_key() {
+	local line
+	line=$(on "$2" "$HAKO" lab keys "$1" --host="$3")
+	[[ "$line" == PublicKey=* ]]
+	sed -i "/^\[Host $3\]\$/a $line" "$1"
+}
+
+@test "labhosts: Encrypt=wireguard: keys made and kept on each host; a missing, open or wrong key and a kernel without WireGuard are one line that makes nothing" {
+	if ip link add wgprobe type wireguard 2>/dev/null; then
+		ip link del wgprobe
+		skip "this kernel has WireGuard: the encrypted lab itself is tested (labhosts, lane vm-only)"
+	fi
+	local f=$TEST_TMP/enc.lab links
+	enc_lab "$f"
+	links=$(ip -n h1 -o link | wc -l)
+	run -125 on h1 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $f:4: [Host a] needs PublicKey= with Encrypt=wireguard: on that host, hako lab keys $f --host=a prints it" ]
+	# lab keys makes the private key on its host, 0600 in a 0700 directory, prints only the
+	# public key, and prints the same one again.
+	local k1 k2
+	k1=$(on h1 "$HAKO" lab keys "$f" --host=a)
+	k2=$(on h1 "$HAKO" lab keys "$f")
+	[ "$k1" = "$k2" ] && [[ "$k1" =~ ^PublicKey=[A-Za-z0-9+/]{43}=$ ]]
+	local key=$TEST_TMP/h1/state/lab-keys/enc/a.key
+	[ "$(stat -c %a "$key")" = 600 ] && [ "$(stat -c %a "${key%/*}")" = 700 ]
+	[[ "$k1" != *"$(cat "$key")"* ]]
+	[ ! -e "$TEST_TMP/h2/state/lab-keys" ]
+	# b's key in a's place: a's private key does not match.
+	add_key "$f" h2 b
+	sed -i "/^\[Host a\]\$/a $(grep ^PublicKey= "$f")" "$f"
+	run -125 on h1 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $key: this host's private key is not the one of [Host a] PublicKey= ($f:4): paste what hako lab keys prints here" ]
+	sed -i "5d" "$f"
+	sed -i "/^\[Host a\]\$/a $k1" "$f"
+	chmod 644 "$key"
+	run -125 on h1 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $key: others may read this private key: make it mode 0600" ]
+	chmod 600 "$key"
+	# Every key right: this kernel has no WireGuard, said in one line; nothing was made.
+	run -126 on h1 "$HAKO" lab up "$f"
+	[ "$output" = "hako: lab enc: Encrypt=wireguard: this kernel has no WireGuard (CONFIG_WIREGUARD)" ]
+	[ ! -e "$TEST_TMP/h1/run/labs/enc" ]
+	[ "$(ip -n h1 -o link | wc -l)" = "$links" ]
+	# --all stops at the same line before asking any other host.
+	all_env
+	run -126 on h1 "$HAKO" lab up "$f" --all
+	[ "$output" = "hako: lab enc: Encrypt=wireguard: this kernel has no WireGuard (CONFIG_WIREGUARD)" ]
+	[ ! -e "$TEST_TMP/ssh-destinations" ]
+}
+
+# lane: vm-only
+@test "labhosts: Encrypt=wireguard: three hosts' nodes reach each other, and the underlay carries only WireGuard, no VXLAN in clear" {
+	local f=$TEST_TMP/enc3.lab i
+	cat >"$f" <<-'EOF2'
+	[Lab]
+	Name=enc3
+	Encrypt=wireguard
+	EncryptPort=51999
+	[Host h1]
+	Address=192.0.2.1
+	[Host h2]
+	Address=192.0.2.2
+	[Host h3]
+	Address=192.0.2.3
+	[Network net]
+	Subnet=10.9.0.0/24
+	[Node n1]
+	Host=h1
+	Network=net
+	Address=10.9.0.1
+	[Node n2]
+	Host=h2
+	Network=net
+	Address=10.9.0.2
+	[Node n3]
+	Host=h3
+	Network=net
+	Address=10.9.0.3
+	EOF2
+	for i in 1 2 3; do add_key "$f" "h$i" "h$i"; done
+	# The underlay bridge counts what crosses it: VXLAN in clear, and WireGuard.
+	nft -f - <<-'EOF2'
+	table bridge underlay {
+		counter vxlan { }
+		counter wg { }
+		chain count {
+			type filter hook forward priority 0;
+			udp dport 4789 counter name vxlan
+			udp dport 51999 counter name wg
+		}
+	}
+	EOF2
+	for i in 1 2 3; do on "h$i" "$HAKO" lab up "$f" --host="h$i"; done
+	# The segment's MTU leaves room for VXLAN over the tunnel and WireGuard over IPv4.
+	on h1 "$HAKO" lab exec enc3 n1 ip -o link show net | grep -q "mtu 1390 "
+	on h1 nsenter --net="$TEST_TMP/h1/run/labs/enc3/ns/.switch" ip -d link show wg | grep -q wireguard
+	echo_on h2 enc3 n2 7000
+	echo_on h3 enc3 n3 7000
+	run on h1 "$HAKO" lab exec enc3 n1 python3 "$PROBE" ask 10.9.0.2 7000 40001 5
+	[ "$output" = "10.9.0.1:40001" ]
+	run on h1 "$HAKO" lab exec enc3 n1 python3 "$PROBE" ask 10.9.0.3 7000 40002 5
+	[ "$output" = "10.9.0.1:40002" ]
+	big h1 enc3 n1 10.9.0.3 7000 $((1390 - 28))
+	nft list counter bridge underlay vxlan
+	nft list counter bridge underlay wg
+	nft list counter bridge underlay vxlan | grep -q "packets 0 bytes 0"
+	run ! bash -c "nft list counter bridge underlay wg | grep -q 'packets 0 '"
+	kill_bg
+	for i in 1 2 3; do on "h$i" "$HAKO" lab down enc3; done
+	# The WireGuard link's socket went with the switch namespace.
+	for i in 1 2 3; do
+		wait_for 10 bash -c "! ip netns exec h$i ss -Huln | grep -q ':51999 '"
+	done
+	nft delete table bridge underlay
+}

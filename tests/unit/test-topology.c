@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lab/topology.h"
+#include "lab/encrypt.h"
 #include "lab/vxlan.h"
 #include "tap.h"
 
@@ -150,6 +151,15 @@ static void test_errors(void)
 		{ "[Host h/1]\nAddress=10.0.0.1\n", "hako: bad.lab:1: host name 'h/1' is not valid (letters, digits, '-', '_', '.')" },
 		{ "[Lab]\nVxlanPort=0\n", "hako: bad.lab:2: VxlanPort=0: not a UDP port (1..65535)" },
 		{ "[Network a]\nSubnet=10.0.0.0/24\nMtu=100\n", "hako: bad.lab:3: Mtu=100: not an MTU between 576 and 65465" },
+		/* Encrypt=wireguard (issue 17). */
+		{ "[Lab]\nEncrypt=ipsec\n", "hako: bad.lab:2: Encrypt=ipsec: not wireguard or none" },
+		{ "[Host h]\nAddress=10.0.0.1\nPublicKey=abc\n", "hako: bad.lab:3: PublicKey=abc: not a WireGuard key (44 characters of base64, as hako lab keys prints it)" },
+		{ "[Host h]\nAddress=10.0.0.1\nSsh=-oProxyCommand=x\n", "hako: bad.lab:3: Ssh=-oProxyCommand=x: not an ssh destination ([USER@]HOST, not starting with '-')" },
+		{ "[Host h]\nAddress=10.0.0.1\nSsh=a$(id)\n", "hako: bad.lab:3: Ssh=a$(id): not an ssh destination ([USER@]HOST, not starting with '-')" },
+		{ "[Lab]\nEncrypt=wireguard\nEncryptSubnet=10.1.0.0/30\n[Host a]\nAddress=10.0.0.1\n[Host b]\nAddress=10.0.0.2\n[Host c]\nAddress=10.0.0.3\n",
+		  "hako: bad.lab:3: EncryptSubnet=10.1.0.0/30 has room for 2 hosts, the lab has 3" },
+		{ "[Lab]\nEncrypt=wireguard\n[Host a]\nAddress=10.0.0.1\n[Network n]\nSubnet=172.31.0.0/16\n",
+		  "hako: bad.lab:2: EncryptSubnet=172.31.255.0/24 (the default) overlaps network 'n' (line 5): set another" },
 	};
 	// clang-format on
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -180,6 +190,20 @@ static void test_hosts(void)
 	      lab_network_vni(t, 0) != lab_network_vni(t, 2));
 	CHECK(lab_network_vni(t, 0) >= 1 && lab_network_vni(t, 0) <= 0xffffff);
 	CHECK(lab_network_mtu(t, 0) == 1450 && lab_network_mtu(t, 2) == 9000);
+	topology_free(t);
+	/* Encrypted: VXLAN over IPv4 tunnel addresses inside WireGuard over the IPv4 underlay. */
+	const char *enc =
+		"[Lab]\nEncrypt=wireguard\nEncryptSubnet=10.200.0.0/29\nEncryptPort=51000\n"
+		"[Host a]\nAddress=192.0.2.1\n[Host b]\nAddress=192.0.2.2\nSsh=root@b.example\n"
+		"[Network n]\nSubnet=10.0.1.0/24\n[Node x]\nNetwork=n\n[Node y]\nNetwork=n\nHost=b\n";
+	CHECK(topology_parse_string(enc, "enc.lab", &t) == 0);
+	if (t) {
+		CHECK(lab_encrypted(t) && t->encrypt_port == 51000 && lab_encrypt_overhead(t) == 60);
+		CHECK(lab_tunnel_addr(t, 0) == 0x0ac80001 && lab_tunnel_addr(t, 1) == 0x0ac80002);
+		CHECK(lab_network_mtu(t, 0) == 1500 - 50 - 60);
+		CHECK_STREQ(t->hosts[1].ssh, "root@b.example");
+		CHECK(t->hosts[0].ssh == NULL);
+	}
 	topology_free(t);
 	/* Without [Host]: one host, nothing changes. */
 	CHECK(topology_parse_string(natlab, "natlab.lab", &t) == 0);

@@ -13,7 +13,7 @@ packages=(
 	# a stock systemd host
 	linux-image-amd64 initramfs-tools systemd systemd-sysv dbus udev kmod systemd-container
 	# what hako links and dlopen()s
-	libmnl0 libseccomp2 libnftables1 libnetfilter-conntrack3 libsystemd0 libarchive13 libcurl4
+	libmnl0 libseccomp2 libnftables1 libnetfilter-conntrack3 libsystemd0 libarchive13 libcurl4 libsodium23
 	# what the tests run
 	bats busybox-static iproute2 nftables conntrack dnsmasq-base uidmap file procps psmisc
 	util-linux python3 iputils-ping libcap2-bin
