@@ -260,7 +260,8 @@ int lab_encrypt_check(const struct lab_topology *t, bool here)
 		return r;
 	r = wg_probe();
 	if (r == -EOPNOTSUPP)
-		log_error("lab %s: Encrypt=wireguard: this kernel has no WireGuard (CONFIG_WIREGUARD)", t->name);
+		log_error("lab %s: Encrypt=wireguard: this kernel has no WireGuard (CONFIG_WIREGUARD)",
+			  t->name);
 	else if (r < 0)
 		log_errno(r, "lab %s: cannot ask the kernel for WireGuard", t->name);
 	return r;
