@@ -164,10 +164,13 @@ static int genl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, v
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
+	uint16_t *id = data;
 	struct nlattr *a;
-	mnl_attr_for_each(a, nlh,
-			  sizeof(struct genlmsghdr)) if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID) *
-		(uint16_t *)data = mnl_attr_get_u16(a);
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+	{
+		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
+			*id = mnl_attr_get_u16(a);
+	}
 	return MNL_CB_OK;
 }
 
@@ -240,7 +243,8 @@ int wg_set_device(int netns_fd, const struct wg_device *d)
 	r = genl_family(nl, WG_GENL_NAME, &id);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *buf = calloc(1, WG_DEVICE_BYTES + d->n_peers * WG_PEER_BYTES);
+	size_t size = WG_DEVICE_BYTES + d->n_peers * WG_PEER_BYTES;
+	_cleanup_free_ char *buf = calloc(1, size);
 	if (!buf)
 		return -ENOMEM;
 	struct nlmsghdr *nlh = genl_header(buf, id, WG_CMD_SET_DEVICE, WG_GENL_VERSION);
@@ -252,5 +256,8 @@ int wg_set_device(int netns_fd, const struct wg_device *d)
 	for (size_t i = 0; i < d->n_peers; i++)
 		put_peer(nlh, &d->peers[i]);
 	mnl_attr_nest_end(nlh, peers);
-	return genl_talk(nl, nlh, NULL, NULL);
+	r = genl_talk(nl, nlh, NULL, NULL);
+	/* The message holds the private key: not left in freed memory (as lab keys' files are). */
+	explicit_bzero(buf, size);
+	return r;
 }
