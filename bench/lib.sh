@@ -98,7 +98,7 @@ probe_namespaces() {
 wait_probes_gone() {
 	local t0 end=$((SECONDS + $1))
 	t0=$(date +%s%N)
-	while ip -o link show type veth | grep -q ': probe[0-9]*@'; do
+	while ip -o link show type veth 2>/dev/null | grep -q ': probe[0-9]*@'; do
 		[ $SECONDS -lt "$end" ] || { echo "bench: namespaces still there after $1 s" >&2; return 1; }
 		sleep 0.01
 	done
