@@ -107,3 +107,15 @@ wait_probes_gone() {
 
 # pct P < NUMBERS: the P-th percentile (nearest rank) of one number a line.
 pct() { sort -g | awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p / 100 + 0.999); print a[i < 1 ? 1 : i] }'; }
+
+# wait_netns_freed SECONDS: once the probes are gone, the kernel may still be freeing those
+# namespaces (cleanup_net goes on past unregistering their devices: RCU barriers, each pernet
+# exit, on the CPUs the next measurement needs). Its work item takes one batch of dead namespaces
+# at a time, to the end; so a namespace killed now is dismantled in this batch's successor, once
+# this batch is done: its probe going is the sign. Bounded; prints nothing, fails in one line.
+wait_netns_freed() {
+	ip netns add bench-sentinel
+	probe_namespaces /run/netns/bench-sentinel
+	ip netns delete bench-sentinel
+	wait_probes_gone "$1" >/dev/null
+}
