@@ -80,3 +80,42 @@ for label, ms, rss in rows:
     print(f"{label:58} {float(ms):10.2f} {tr:>8} {int(rss) or '-':>9} {mr:>8}")
 PY
 }
+
+# probe_namespaces NSFILE...: a veth "probeN" here to each namespace (a file bound to it). The
+# kernel dismantles a namespace asynchronously after its last user; when it does it unregisters
+# the probe's end there, which takes the end here with it: no probe left = every namespace gone.
+probe_namespaces() {
+	local f i=0
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		echo "link add probe$i type veth peer name probe netns $f"
+		i=$((i + 1))
+	done | ip -batch -
+}
+
+# wait_probes_gone SECONDS: waits until no probe of probe_namespaces is left, at most SECONDS;
+# prints the ms waited, fails (one line) if some are still there.
+wait_probes_gone() {
+	local t0 end=$((SECONDS + $1))
+	t0=$(date +%s%N)
+	while ip -o link show type veth 2>/dev/null | grep -q ': probe[0-9]*@'; do
+		[ $SECONDS -lt "$end" ] || { echo "bench: namespaces still there after $1 s" >&2; return 1; }
+		sleep 0.01
+	done
+	echo $((($(date +%s%N) - t0) / 1000000))
+}
+
+# pct P < NUMBERS: the P-th percentile (nearest rank) of one number a line.
+pct() { sort -g | awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p / 100 + 0.999); print a[i < 1 ? 1 : i] }'; }
+
+# wait_netns_freed SECONDS: once the probes are gone, the kernel may still be freeing those
+# namespaces (cleanup_net goes on past unregistering their devices: RCU barriers, each pernet
+# exit, on the CPUs the next measurement needs). Its work item takes one batch of dead namespaces
+# at a time, to the end; so a namespace killed now is dismantled in this batch's successor, once
+# this batch is done: its probe going is the sign. Bounded; prints nothing, fails in one line.
+wait_netns_freed() {
+	ip netns add bench-sentinel
+	probe_namespaces /run/netns/bench-sentinel
+	ip netns delete bench-sentinel
+	wait_probes_gone "$1" >/dev/null
+}

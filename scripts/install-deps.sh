@@ -19,7 +19,7 @@ packages=(
 	# the VM lane (tests/vm/): a stock Debian 12 host in QEMU, its disks made with e2fsprogs
 	qemu-system-x86 e2fsprogs debootstrap
 	# benchmarks: the peers hako is measured against
-	hyperfine systemd-container bubblewrap debootstrap time python3
+	hyperfine systemd-container bubblewrap debootstrap time python3 iperf3
 )
 missing=()
 for p in "${packages[@]}"; do
