@@ -15,6 +15,7 @@
 #include "net/dnsmasq.h"
 #include "net/ipam.h"
 #include "net/network.h"
+#include "net/peers.h"
 
 static const char create_usage[] =
 	"Usage: hako network create NAME --subnet=CIDR [OPTIONS]\n\n"
@@ -203,7 +204,7 @@ static int do_up(int argc, char **argv)
 static const char *dnsmasq_state(const struct network_def *d, pid_t *pid)
 {
 	*pid = 0;
-	if (!d->dhcp || !network_is_up(d->name))
+	if (!network_runs_dnsmasq(d) || !network_is_up(d->name))
 		return NULL;
 	_cleanup_unlock_ int lock = lock_or_fail();
 	int r = lock < 0 ? lock : dnsmasq_check(d, pid);
@@ -273,6 +274,32 @@ static int do_list(int argc, char **argv)
 	return 0;
 }
 
+/* Across hosts: the segment, who runs DHCP/DNS, and this host's part of the addresses. */
+static void show_peers(const struct network_def *d)
+{
+	char a[INET_PREFIX_STRLEN], vx[IFNAMSIZ];
+	if (!d->n_peers)
+		return;
+	for (size_t i = 0; i < d->n_peers; i++)
+		printf("Peer: %s%s\n", inet_addr_str(&d->peers[i], a),
+		       (int)i == d->local_peer ? " (this host)" : "");
+	peers_vxlan_name(d, vx);
+	printf("VXLAN: %s VNI %u port %u\n", vx, d->vni, d->vx_port);
+	if (d->dhcp)
+		printf("DHCP host: %s\n", inet_addr_str(&d->dhcp_host, a));
+	struct inet_addr dns;
+	network_dns_addr(d, &dns);
+	if (d->dhcp)
+		printf("DNS: %s\n", inet_addr_str(&dns, a));
+	struct ipam_pool pool;
+	ipam_pool_of(d, &pool);
+	struct inet_addr from, to;
+	char f[INET_PREFIX_STRLEN], t[INET_PREFIX_STRLEN];
+	inet_prefix_nth(&d->subnet, pool.first, &from);
+	inet_prefix_nth(&d->subnet, pool.last, &to);
+	printf("Addresses here: %s-%s\n", inet_addr_str(&from, f), inet_addr_str(&to, t));
+}
+
 static int do_show(int argc, char **argv)
 {
 	_cleanup_(network_def_donep) struct network_def d = { 0 };
@@ -294,6 +321,7 @@ static int do_show(int argc, char **argv)
 		printf("External: %s\n", d.external);
 	if (d.mtu)
 		printf("MTU: %u\n", d.mtu);
+	show_peers(&d);
 	pid_t pid;
 	const char *dns = dnsmasq_state(&d, &pid);
 	if (dns && pid > 0)

@@ -19,13 +19,8 @@ uint32_t lab_network_vni(const struct lab_topology *t, size_t network)
 	const struct lab_network *n = &t->networks[network];
 	if (n->vni)
 		return n->vni;
-	uint32_t h = 2166136261U;
 	const char *parts[] = { t->name ? t->name : "", "/", n->name };
-	for (size_t i = 0; i < 3; i++)
-		for (const char *c = parts[i]; *c; c++)
-			h = (h ^ (uint8_t)*c) * 16777619U;
-	h = (h >> 24) ^ (h & 0xffffffU); /* xor-folded to 24 bits */
-	return h ? h : 1;
+	return vxlan_vni_of(parts, ELEMENTSOF(parts));
 }
 
 static void mark(bool *hosts, size_t *n, int host)

@@ -7,11 +7,9 @@
 #include <stdint.h>
 
 #include "lab/topology.h"
+#include "net/vxlan.h"
 
-/* Outer Ethernet + IP + UDP + VXLAN headers: what the MTU inside the segment loses. */
-#define VXLAN_OVERHEAD_IPV4 50
-#define VXLAN_OVERHEAD_IPV6 70
-#define LAB_MTU_DEFAULT 1500
+#define LAB_MTU_DEFAULT VXLAN_UNDERLAY_MTU
 
 /* The network's VNI: Vni=, else 24 bits of an FNV-1a hash of "LAB/NETWORK" (never 0), the same
  * on every host that reads the same file. */

@@ -27,6 +27,7 @@
 #include "container/container.h"
 #include "net/dnsmasq.h"
 #include "net/ipam.h"
+#include "net/peers.h"
 #include "net/netns.h"
 #include "net/network.h"
 #include "net/nft.h"
@@ -313,9 +314,11 @@ static int join_network_prepare(struct container *c)
 		return log_errno(r, "cannot register on network %s", net);
 	if (s->def.dhcp) {
 		char gw[INET_PREFIX_STRLEN];
+		struct inet_addr dns;
+		network_dns_addr(&s->def, &dns);
 		s->resolv_conf = xasprintf("# hako network %s\nnameserver %s\nsearch hako\n", net,
-					   inet_addr_str(&s->def.gateway, gw));
-		r = dnsmasq_add(&s->def, c->name, &s->addr);
+					   inet_addr_str(&dns, gw));
+		r = network_runs_dnsmasq(&s->def) ? dnsmasq_add(&s->def, c->name, &s->addr) : 0;
 		if (r < 0)
 			log_warning("cannot update the DNS names of network %s: %s", net, strerror(-r));
 	}
@@ -739,7 +742,7 @@ static void leave_network(struct container *c)
 			    strerror(-r));
 		return;
 	}
-	if (!s->def.dhcp)
+	if (!network_runs_dnsmasq(&s->def))
 		return;
 	r = dnsmasq_remove(&s->def, c->name);
 	if (r < 0)

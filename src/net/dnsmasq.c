@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "net/ipam.h"
+#include "net/peers.h"
 
 #define HOSTS_DIR "hosts.d"
 #define DHCP_HOSTS_DIR "dhcp-hosts.d"
@@ -58,16 +59,25 @@ static char *config_text(const struct network_def *d)
 		d->has_ipv6 ? xasprintf("enable-ra\ndhcp-range=::,static,constructor:%s,64,12h\n", d->bridge)
 			    : strdup("");
 	_cleanup_free_ char *mtu = d->mtu ? xasprintf("dhcp-option=option:mtu,%u\n", d->mtu) : strdup("");
-	if (!pid || !hosts || !dhcp_hosts || !leases || !v6 || !mtu)
+	char dns[INET_PREFIX_STRLEN];
+	struct inet_addr dns_addr;
+	network_dns_addr(d, &dns_addr);
+	inet_addr_str(&dns_addr, dns);
+	/* Across hosts the gateway is every host's own: DNS has an address only this host has. */
+	_cleanup_free_ char *dns_conf =
+		network_has_dns_addr(d)
+			? xasprintf("listen-address=%s\ndhcp-option=option:dns-server,%s\n", dns, dns)
+			: strdup("");
+	if (!pid || !hosts || !dhcp_hosts || !leases || !v6 || !mtu || !dns_conf)
 		return NULL;
 	return xasprintf("# written by hako for network %s\n"
 			 "interface=%s\nbind-interfaces\nexcept-interface=lo\nlisten-address=%s\n"
 			 "user=root\npid-file=%s\n"
 			 "dhcp-range=%s,%s,12h\ndhcp-authoritative\ndhcp-leasefile=%s\ndhcp-hostsdir=%s\n"
-			 "dhcp-option=option:router,%s\n%s%s"
+			 "dhcp-option=option:router,%s\n%s%s%s"
 			 "domain=hako\nlocal=/hako/\nexpand-hosts\nno-hosts\nhostsdir=%s\n",
 			 d->name, d->bridge, inet_addr_str(&d->gateway, gw), pid, inet_addr_str(&a, from),
-			 inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, hosts);
+			 inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, dns_conf, hosts);
 }
 
 /* A file per machine in two directories dnsmasq watches (inotify): a container joining writes

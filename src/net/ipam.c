@@ -10,6 +10,7 @@
 #include "base/cleanup.h"
 #include "base/dirs.h"
 #include "base/util.h"
+#include "net/peers.h"
 
 void ipam_pool_of(const struct network_def *d, struct ipam_pool *ret)
 {
@@ -18,15 +19,15 @@ void ipam_pool_of(const struct network_def *d, struct ipam_pool *ret)
 				   .gateway = d->gateway,
 				   .first = 2,
 				   .last = d->dhcp ? size / 2 - 1 : size - 2 };
+	peers_slice(d, &ret->first, &ret->last);
 }
 
 void ipam_dynamic_range(const struct network_def *d, struct inet_addr *from, struct inet_addr *to)
 {
-	struct ipam_pool p;
-	ipam_pool_of(d, &p);
+	/* The upper half, whichever slice of the lower half is this host's. */
 	uint64_t size = inet_prefix_size(&d->subnet);
-	inet_prefix_nth(&d->subnet, p.last + 1, from);
-	inet_prefix_nth(&d->subnet, size - 2, to);
+	inet_prefix_nth(&d->subnet, size / 2, from);
+	inet_prefix_nth(&d->subnet, size - (network_has_dns_addr(d) ? 3 : 2), to);
 }
 
 /* One "MACHINE ADDRESS" line; name and addr point into a copy the caller frees. */

@@ -11,7 +11,8 @@
 #include "net/network.h"
 
 /* Host offsets hako hands out statically: [2, end]; with DHCP the upper half of the subnet is
- * left to dnsmasq's dynamic range. The gateway's offset is skipped. */
+ * left to dnsmasq's dynamic range. The gateway's offset is skipped. Across hosts, each peer's
+ * part of that (peers_slice), and the last host address is the DNS server's. */
 struct ipam_pool {
 	struct inet_prefix subnet;
 	struct inet_addr gateway;

@@ -19,6 +19,7 @@
 #include "net/dnsmasq.h"
 #include "net/netns.h"
 #include "net/nft.h"
+#include "net/peers.h"
 #include "net/rtnl.h"
 #include "net/rules.h"
 #include "settings/ini.h"
@@ -138,7 +139,12 @@ const struct opt network_options[] = {
 	{ "dhcp", 0, OPT_NONE, NULL, "Run dnsmasq: DHCP, router advertisements, DNS for machine names", opt_set_flag, DEF(dhcp), "Network.DHCP" },
 	{ "isolated", 0, OPT_NONE, NULL, "No traffic to or from other hako networks", opt_set_flag, DEF(isolated), "Network.Isolated" },
 	{ "external", 0, OPT_REQUIRED, "IFACE", "Masquerade only out of IFACE", set_external, DEF(external), "Network.External" },
-	{ "mtu", 0, OPT_REQUIRED, "N", "MTU of the bridge, the veths and host0 (68-65535)", set_mtu, 0, "Network.MTU" },
+	{ "mtu", 0, OPT_REQUIRED, "N", "MTU of the bridge, the veths and host0 (68-65535; across hosts: 1500 less VXLAN's headers)", set_mtu, 0, "Network.MTU" },
+	{ "peer", 0, OPT_REQUIRED, "ADDR", "Span the hosts at these addresses (this one included; one each, or A,B,...) over VXLAN", peers_set_peer, 0, "Network.Peer" },
+	{ "local", 0, OPT_REQUIRED, "ADDR", "Which --peer= is this host (default: the one found on it)", peers_set_local, 0, "Network.Local" },
+	{ "vni", 0, OPT_REQUIRED, "N", "VXLAN network identifier, 1-16777215 (default: derived from NAME)", peers_set_vni, 0, "Network.VNI" },
+	{ "vxlan-port", 0, OPT_REQUIRED, "PORT", "VXLAN's UDP port (default 4789)", peers_set_port, 0, "Network.VXLANPort" },
+	{ "dhcp-host", 0, OPT_REQUIRED, "ADDR", "The --peer= that runs DHCP/DNS for all (implies --dhcp; default: the first)", peers_set_dhcp_host, 0, "Network.DHCPHost" },
 };
 // clang-format on
 const size_t network_options_n = ELEMENTSOF(network_options);
@@ -200,7 +206,7 @@ int network_def_finish(struct network_def *d)
 			return log_errno(r, "cannot pick an IPv6 prefix");
 		d->ipv6_auto = false;
 	}
-	return 0;
+	return peers_finish(d);
 }
 
 void network_gateway6(const struct network_def *d, struct inet_addr *ret)
@@ -281,12 +287,13 @@ static char *network_text(const struct network_def *d)
 		snprintf(v6, sizeof(v6), "IPv6=%s\n", inet_prefix_str(&d->ipv6, g));
 	_cleanup_free_ char *ext = d->external ? xasprintf("External=%s\n", d->external) : strdup("");
 	_cleanup_free_ char *mtu = d->mtu ? xasprintf("MTU=%u\n", d->mtu) : strdup("");
-	if (!ext || !mtu)
+	_cleanup_free_ char *peers = peers_text(d);
+	if (!ext || !mtu || !peers)
 		return NULL;
 	return xasprintf(
-		"# hako network %s\n[Network]\nSubnet=%s\nGateway=%s\nNAT=%s\n%sDHCP=%s\nIsolated=%s\n%s%s",
+		"# hako network %s\n[Network]\nSubnet=%s\nGateway=%s\nNAT=%s\n%sDHCP=%s\nIsolated=%s\n%s%s%s",
 		d->name, inet_prefix_str(&d->subnet, s), inet_addr_str(&d->gateway, g), d->nat ? "yes" : "no",
-		v6, d->dhcp ? "yes" : "no", d->isolated ? "yes" : "no", ext, mtu);
+		v6, d->dhcp ? "yes" : "no", d->isolated ? "yes" : "no", ext, mtu, peers);
 }
 
 int network_save(const struct network_def *d)
@@ -430,10 +437,14 @@ static int bridge_up(const struct network_def *d)
 	struct inet_prefix gw = { .addr = d->gateway, .len = d->subnet.len };
 	struct inet_prefix gw6 = { .len = 64 };
 	network_gateway6(d, &gw6.addr);
+	struct inet_prefix dns = { .len = d->subnet.len };
+	network_dns_addr(d, &dns.addr);
 	rtnl_begin(r);
 	rtnl_addr_add(r, idx, &gw);
 	if (d->has_ipv6)
 		rtnl_addr_add(r, idx, &gw6);
+	if (network_has_dns_addr(d) && network_runs_dnsmasq(d))
+		rtnl_addr_add(r, idx, &dns);
 	err = idx < 0 ? idx : rtnl_commit(r);
 	if (err < 0)
 		return log_errno(err, "cannot set the addresses of bridge %s%s%s", d->bridge,
@@ -474,7 +485,23 @@ static int apply(const char *what, const struct network_def *d, char *text)
 static int rules_up(const struct network_def *d)
 {
 	int r = apply("bring hako's nftables table up to date for the rules", d, rules_base());
-	return r < 0 ? r : apply("add the nftables rules", d, rules_network_add(d));
+	if (r < 0)
+		return r;
+	r = apply("add the nftables rules", d, rules_network_add(d));
+	if (r < 0 || !d->n_peers)
+		return r;
+	return apply("add the VXLAN's gateway filter", d, peers_rules_add(d));
+}
+
+/* Across hosts, the vxlan link joins the bridge once the gateway filter is in place. */
+static int segment_up(const struct network_def *d)
+{
+	if (!d->n_peers)
+		return 0;
+	int bridge = if_nametoindex(d->bridge);
+	if (bridge == 0)
+		return log_errno(-errno, "network %s: its bridge %s is gone", d->name, d->bridge);
+	return peers_up(d, bridge);
 }
 
 /* The table goes with the last network: nothing of hako's stays in nftables. */
@@ -483,20 +510,29 @@ static void rules_down(const struct network_def *d)
 	_cleanup_free_ char *text = rules_network_del(d), *err = NULL;
 	if (text && nft_run(text, &err) < 0)
 		log_debug("removing rules of %s: %s", d->name, err);
+	_cleanup_free_ char *vx = d->n_peers ? peers_rules_del(d) : NULL, *err_vx = NULL;
+	if (vx && nft_run(vx, &err_vx) < 0)
+		log_debug("removing the VXLAN filter of %s: %s", d->name, err_vx);
 	_cleanup_free_ char *dir = hako_path(HAKO_DIR_RUNTIME, "networks");
 	_cleanup_closedir_ DIR *dd = dir ? opendir(dir) : NULL;
 	for (struct dirent *de; dd && (de = readdir(dd));)
 		if (de->d_name[0] != '.' && !streq(de->d_name, d->name))
 			return;
-	_cleanup_free_ char *err2 = NULL;
+	_cleanup_free_ char *err2 = NULL, *err3 = NULL;
 	(void)nft_run("delete table " NETWORK_TABLE "\n", &err2);
+	(void)nft_run("delete table " PEERS_TABLE "\n", &err3);
 }
 
 static void bridge_down(const struct network_def *d)
 {
 	_cleanup_rtnl_ struct rtnl *r = NULL;
-	if (rtnl_open(-1, &r) >= 0)
-		(void)rtnl_link_del(r, d->bridge);
+	char vx[IFNAMSIZ];
+	peers_vxlan_name(d, vx);
+	if (rtnl_open(-1, &r) < 0)
+		return;
+	/* The vxlan link, whatever the definition says (one broken or gone): its FDB goes with it. */
+	(void)rtnl_link_del(r, vx);
+	(void)rtnl_link_del(r, d->bridge);
 }
 
 int network_down(const struct network_def *d)
@@ -602,7 +638,10 @@ static int make_parts(const struct network_def *d)
 	r = rules_up(d);
 	if (r < 0)
 		return r;
-	r = d->dhcp ? dnsmasq_start(d) : 0;
+	r = segment_up(d);
+	if (r < 0)
+		return r;
+	r = network_runs_dnsmasq(d) ? dnsmasq_start(d) : 0;
 	if (r < 0)
 		return r;
 	r = mark_up(d);

@@ -19,6 +19,7 @@
 
 #define NETWORK_NAME_MAX (IFNAMSIZ - 1 - 3) /* "hk-NAME" must be an interface name */
 #define NETWORK_TABLE "inet hako"
+#define NETWORK_PEERS_MAX 64
 
 struct network_def {
 	char *name;
@@ -34,6 +35,16 @@ struct network_def {
 	bool isolated;
 	char *external; /* masquerade only out of this interface */
 	unsigned mtu;   /* bridge, veths and host0; 0: the kernel's default */
+	/* Across hosts (src/net/peers.h): the bridge of every peer joins one VXLAN segment. */
+	struct inet_addr peers[NETWORK_PEERS_MAX]; /* --peer=: every host, this one included */
+	size_t n_peers;
+	struct inet_addr local; /* --local=, else the peer address found here at create */
+	bool has_local;
+	int local_peer;             /* local's index in peers (network_def_finish) */
+	uint32_t vni;               /* --vni=, else derived from the name */
+	uint16_t vx_port;           /* --vxlan-port=, else 4789 */
+	struct inet_addr dhcp_host; /* --dhcp-host=: the one peer that runs dnsmasq */
+	bool has_dhcp_host;
 };
 
 /* --mtu= range: IPv4's minimum; a network with IPv6 needs IPv6's (1280). */

@@ -90,8 +90,7 @@ static void put_masq(FILE *f, const struct network_def *d, const char *chain, co
 		chain, d->name);
 }
 
-/* A ruleset text written by w into memory. */
-static char *text_of(void (*w)(FILE *f, const void *arg), const void *arg)
+char *rules_text(void (*w)(FILE *f, const void *arg), const void *arg)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -109,7 +108,7 @@ static char *text_of(void (*w)(FILE *f, const void *arg), const void *arg)
 
 char *rules_base(void)
 {
-	return text_of(write_base, NULL);
+	return rules_text(write_base, NULL);
 }
 
 static void write_network_add(FILE *f, const void *arg)
@@ -136,7 +135,7 @@ static void write_network_add(FILE *f, const void *arg)
 
 char *rules_network_add(const struct network_def *d)
 {
-	return text_of(write_network_add, d);
+	return rules_text(write_network_add, d);
 }
 
 static void write_network_del(FILE *f, const void *arg)
@@ -161,7 +160,7 @@ static void write_network_del(FILE *f, const void *arg)
 
 char *rules_network_del(const struct network_def *d)
 {
-	return text_of(write_network_del, d);
+	return rules_text(write_network_del, d);
 }
 
 struct ports_args {
@@ -190,9 +189,9 @@ char *rules_ports(const struct port_spec *ports, unsigned n, const struct inet_a
 		  const struct inet_addr *addr6, bool add)
 {
 	_cleanup_free_ char *v4 =
-		addr4 ? text_of(write_ports, &(struct ports_args){ ports, n, addr4, add }) : strdup("");
+		addr4 ? rules_text(write_ports, &(struct ports_args){ ports, n, addr4, add }) : strdup("");
 	_cleanup_free_ char *v6 =
-		addr6 ? text_of(write_ports, &(struct ports_args){ ports, n, addr6, add }) : strdup("");
+		addr6 ? rules_text(write_ports, &(struct ports_args){ ports, n, addr6, add }) : strdup("");
 	return v4 && v6 ? xasprintf("%s%s", v4, v6) : NULL;
 }
 

@@ -13,6 +13,7 @@
  * with policy drop must accept what the containers need (see docs/man/hako-network.md). */
 #pragma once
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "net/netconfig.h"
 #include "net/network.h"
@@ -20,6 +21,8 @@
 /* The table with its maps and base chains, made or brought up to date (the base chains' rules
  * rewritten; maps, sets and their elements kept): applied by every network's up. */
 char *rules_base(void);
+/* A ruleset text written by w into memory; NULL: out of memory. */
+char *rules_text(void (*w)(FILE *f, const void *arg), const void *arg);
 char *rules_network_add(const struct network_def *d);
 char *rules_network_del(const struct network_def *d);
 /* One transaction: create (fails with EEXIST if a host port is taken) or delete a container's

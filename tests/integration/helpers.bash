@@ -157,6 +157,56 @@ add_netns() {
 	TEST_NETNS+=("$1")
 }
 
+# underlay_hosts N...: simulated hosts hN for the tests across hosts (labhosts.bats,
+# network-hosts.bats): a network namespace each, its eth0 on the underlay bridge ul of the test's
+# namespace (192.0.2.N/24, 2001:db8::N/64), and its own hako directories below $TEST_TMP/hN.
+underlay_hosts() {
+	ip link add ul type bridge
+	ip link set ul up
+	local i
+	for i in "$@"; do
+		add_netns "h$i"
+		ip link add "ul$i" type veth peer name eth0 netns "h$i"
+		ip link set "ul$i" master ul up
+		ip -n "h$i" addr add "192.0.2.$i/24" dev eth0
+		ip -n "h$i" addr add "2001:db8::$i/64" dev eth0 nodad
+		ip -n "h$i" link set eth0 up
+		mkdir -p "$TEST_TMP/h$i/run" "$TEST_TMP/h$i/etc" "$TEST_TMP/h$i/state" "$TEST_TMP/h$i/machines"
+	done
+}
+
+# on HOST CMD...: CMD in HOST's network namespace with HOST's hako directories. nsenter, not ip
+# netns exec: that one's private mount namespace would take a lab's mounts with it.
+on_argv() {
+	ON_ARGV=(nsenter --net="/run/netns/$1" env HAKO_RUNTIME_DIR="$TEST_TMP/$1/run" HAKO_CONFIG_DIR="$TEST_TMP/$1/etc"
+		HAKO_STATE_DIR="$TEST_TMP/$1/state" HAKO_IMAGE_DIR="$TEST_TMP/$1/machines")
+}
+on() {
+	local h=$1
+	shift
+	on_argv "$h"
+	"${ON_ARGV[@]}" "$@"
+}
+# on_bg HOST CMD...: on in the background; BG_PIDS gets CMD's own pid (nsenter and env exec it),
+# not a subshell's, so that teardown's kill reaches it.
+on_bg() {
+	local h=$1
+	shift
+	on_argv "$h"
+	"${ON_ARGV[@]}" "$@" &
+	BG_PIDS+=($!)
+}
+
+# outside_httpd: a web server in the test's "out" namespace (network.bats, network-hosts.bats)
+# whose /cgi-bin/ip answers with the client's address.
+outside_httpd() {
+	mkdir -p "$TEST_TMP/www/cgi-bin"
+	printf '#!/bin/sh\necho Content-Type: text/plain\necho\necho "$REMOTE_ADDR"\n' > "$TEST_TMP/www/cgi-bin/ip"
+	chmod +x "$TEST_TMP/www/cgi-bin/ip"
+	bg ip netns exec out busybox httpd -f -p 80 -h "$TEST_TMP/www"
+	wait_for 5 ip netns exec out timeout 1 busybox wget -q -O /dev/null http://127.0.0.1/cgi-bin/ip
+}
+
 remove_test_netns() {
 	local ns
 	for ns in "${TEST_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # hako lab across hosts: three "hosts" h1, h2, h3 are three network namespaces of this test, each
 # with its own hako directories, joined by an underlay bridge the test makes in its own namespace
-# (192.0.2.0/24). `hako lab up FILE` runs in each host's namespace with that host's environment;
+# (192.0.2.0/24; underlay_hosts and on in helpers.bash). `hako lab up FILE` runs in each host's namespace with that host's environment;
 # each builds its part and joins the others over VXLAN.
 load helpers
 
@@ -9,18 +9,7 @@ PROBE=$BATS_TEST_DIRNAME/lab-probe.py
 
 setup() {
 	common_setup
-	ip link add ul type bridge
-	ip link set ul up
-	local i
-	for i in 1 2 3; do
-		add_netns "h$i"
-		ip link add "ul$i" type veth peer name eth0 netns "h$i"
-		ip link set "ul$i" master ul up
-		ip -n "h$i" addr add "192.0.2.$i/24" dev eth0
-		ip -n "h$i" addr add "2001:db8::$i/64" dev eth0 nodad
-		ip -n "h$i" link set eth0 up
-		mkdir -p "$TEST_TMP/h$i/run" "$TEST_TMP/h$i/etc" "$TEST_TMP/h$i/state" "$TEST_TMP/h$i/machines"
-	done
+	underlay_hosts 1 2 3
 	# seed 003's lab (examples/natlab.lab) split: each node on another host than its NAT, and
 	# an outside host s1 on a third.
 	LAB=$TEST_TMP/natlab.lab
@@ -79,15 +68,6 @@ kill_bg() {
 	for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	BG_PIDS=()
-}
-
-# on HOST CMD...: CMD in HOST's network namespace with HOST's hako directories. nsenter, not ip
-# netns exec: that one's private mount namespace would take the lab's mounts with it.
-on() {
-	local h=$1
-	shift
-	nsenter --net="/run/netns/$h" env HAKO_RUNTIME_DIR="$TEST_TMP/$h/run" HAKO_CONFIG_DIR="$TEST_TMP/$h/etc" \
-		HAKO_STATE_DIR="$TEST_TMP/$h/state" HAKO_IMAGE_DIR="$TEST_TMP/$h/machines" "$@"
 }
 
 in_lab() { local h=$1; shift; on "$h" "$HAKO" lab exec natlab "$@"; }

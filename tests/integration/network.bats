@@ -33,15 +33,6 @@ outside() {
 	ip -n out link set eth0 up
 }
 
-# A web server in the outside namespace whose /cgi-bin/ip answers with the client's address.
-outside_httpd() {
-	mkdir -p "$TEST_TMP/www/cgi-bin"
-	printf '#!/bin/sh\necho Content-Type: text/plain\necho\necho "$REMOTE_ADDR"\n' > "$TEST_TMP/www/cgi-bin/ip"
-	chmod +x "$TEST_TMP/www/cgi-bin/ip"
-	bg ip netns exec out busybox httpd -f -p 80 -h "$TEST_TMP/www"
-	wait_for 5 ip netns exec out timeout 1 busybox wget -q -O /dev/null http://127.0.0.1/cgi-bin/ip
-}
-
 # udhcpc_script ROOT: /udhcpc.sh, for busybox udhcpc -s, writes the address it got to /tmp/lease.
 udhcpc_script() {
 	printf '#!/bin/sh\n[ "$1" = bound ] && echo "$ip" > /tmp/lease\nexit 0\n' > "$1/udhcpc.sh"
