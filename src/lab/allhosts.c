@@ -146,22 +146,23 @@ int lab_status_hosts(const struct lab_topology *t, unsigned timeout_s)
 }
 
 /* What lab keys printed on host i, checked: one PublicKey= line of a well-formed key, and nothing
- * else, since it is pasted into the file (a host cannot slip other settings in). */
+ * else, since it is pasted into the file (a host cannot slip other settings, or a terminal's
+ * escape sequences, in). */
 static int remote_key(const struct lab_topology *t, size_t i, const struct lab_remote *r,
 		      char key[static WG_KEY_B64_SIZE])
 {
+	static const char prefix[] = "PublicKey=";
 	uint8_t k[WG_KEY_SIZE];
-	const char *v = r->out + strlen("PublicKey=");
-	if (strncmp(r->out, "PublicKey=", strlen("PublicKey=")) != 0 || strlen(v) != WG_KEY_B64_SIZE ||
-	    v[WG_KEY_B64_SIZE - 1] != '\n') {
+	bool line = strncmp(r->out, prefix, sizeof(prefix) - 1) == 0;
+	const char *v = line ? r->out + sizeof(prefix) - 1 : "";
+	if (!line || strlen(v) != WG_KEY_B64_SIZE || v[WG_KEY_B64_SIZE - 1] != '\n') {
 		log_error("lab %s: host %s: lab keys: not one PublicKey= line", t->name, t->hosts[i].name);
 		return -EBADMSG;
 	}
 	memcpy(key, v, WG_KEY_B64_SIZE - 1);
 	key[WG_KEY_B64_SIZE - 1] = 0;
 	if (wg_key_parse(key, k) < 0) {
-		log_error("lab %s: host %s: lab keys: not a WireGuard key: %s", t->name, t->hosts[i].name,
-			  key);
+		log_error("lab %s: host %s: lab keys: not a WireGuard key", t->name, t->hosts[i].name);
 		return -EBADMSG;
 	}
 	return 0;

@@ -514,6 +514,14 @@ enc_hosts() {
 	run -126 --separate-stderr on h1 "$HAKO" lab keys "$f" --all
 	[ -z "$output" ]
 	[ "$stderr" = "hako: lab enc: host b: lab keys: $TEST_TMP/h2/state/lab-keys/enc/b.key: others may read this private key: make it mode 0600" ]
+	# What a host answers goes into the file: anything but one PublicKey= line is refused.
+	chmod 600 "$TEST_TMP/h2/state/lab-keys/enc/b.key"
+	printf '#!/bin/sh\necho "%s"\necho Address=203.0.113.66\n' "$(sed -n 2p "$TEST_TMP/again")" >"$TEST_TMP/evil-hako"
+	chmod +x "$TEST_TMP/evil-hako"
+	run -126 --separate-stderr env FAKE_SSH_HAKO="$TEST_TMP/evil-hako" "$HAKO" lab keys "$f" --all
+	[ -z "$output" ]
+	[ "$stderr" = "hako: lab enc: host a: lab keys: not one PublicKey= line
+hako: lab enc: host b: lab keys: not one PublicKey= line" ]
 	# --all hands the file on without its name: a lab named only by its file's name is refused.
 	sed -i '/^Name=enc$/d' "$f"
 	run -125 on h1 "$HAKO" lab keys "$f" --all
