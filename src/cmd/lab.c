@@ -95,6 +95,8 @@ static int lab_cmd_up(int argc, char **argv)
 	bool here = true;
 	if (read_and_parse(argv[i], &text, &t) < 0)
 		return EXIT_HAKO_USAGE;
+	if (cfg.all && lab_all_check(t) < 0)
+		return EXIT_HAKO_USAGE;
 	int r = cfg.all ? lab_host_pick_any(t, cfg.host, &here) : lab_host_pick(t, cfg.host);
 	if (r < 0)
 		return EXIT_HAKO_USAGE;
@@ -114,33 +116,44 @@ static int lab_cmd_up(int argc, char **argv)
 static const struct opt keys_options[] = {
 	{ "host", 0, OPT_REQUIRED, "HOST", "This is [Host HOST] (default: the host whose Address= is here)",
 	  opt_set_string, offsetof(struct up_cfg, host), NULL },
+	{ "all", 0, OPT_NONE, NULL, "Make every host's key on that host, over ssh ($HAKO_SSH), and print them all",
+	  opt_set_flag, offsetof(struct up_cfg, all), NULL },
 };
 // clang-format on
 
+#define KEYS_USAGE "Usage: hako lab keys FILE|- [--host=HOST] [--all]"
+
 /* keys: this host's WireGuard key pair for an Encrypt=wireguard lab, made here the first time;
- * prints the PublicKey= line to paste into its [Host] section. The private key stays here. */
+ * prints the PublicKey= line to paste into its [Host] section. The private key stays here, as
+ * each host's does with --all. */
 static int lab_cmd_keys(int argc, char **argv)
 {
 	const struct opt_group groups[] = { OPT_GROUP(NULL, keys_options) };
 	_cleanup_(up_cfg_done) struct up_cfg cfg = { 0 };
-	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, "Usage: hako lab keys FILE|- [--host=HOST]", NULL);
+	int i = opts_parse(groups, 1, argc, argv, &cfg, 0, KEYS_USAGE, NULL);
 	if (i == -ECANCELED)
 		return 0;
 	if (i < 0 || argc - i != 1) {
 		if (i >= 0)
-			log_error("usage: hako lab keys FILE|- [--host=HOST]");
+			log_error("usage: hako lab keys FILE|- [--host=HOST] [--all]");
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_topology_ struct lab_topology *t = NULL;
 	_cleanup_free_ char *text = NULL;
+	bool here = true;
 	if (read_and_parse(argv[i], &text, &t) < 0)
 		return EXIT_HAKO_USAGE;
-	if (lab_host_find(t, cfg.host) < 0)
-		return EXIT_HAKO_USAGE;
-	if (t->local_host < 0) {
+	if (!t->n_hosts) {
 		log_error("%s: the lab has no [Host] sections: it needs no keys", argv[i]);
 		return EXIT_HAKO_USAGE;
 	}
+	if (cfg.all && lab_all_check(t) < 0)
+		return EXIT_HAKO_USAGE;
+	int r = cfg.all ? lab_host_find_any(t, cfg.host, &here) : lab_host_find(t, cfg.host);
+	if (r < 0)
+		return EXIT_HAKO_USAGE;
+	if (cfg.all)
+		return lab_keys_all(t, text, here) < 0 ? EXIT_HAKO_FAILED : 0;
 	char key[WG_KEY_B64_SIZE];
 	if (lab_keys(t, key) < 0)
 		return EXIT_HAKO_FAILED;
@@ -256,9 +269,9 @@ static int lab_cmd_exec(int argc, char **argv)
 static const struct command subcommands[] = {
 	{ "up", lab_cmd_up, "Build the lab FILE describes (again: no change)", "FILE|- [--host=HOST] [--all]" },
 	{ "down", lab_cmd_down, "Remove everything of a lab", "LAB|FILE [--all]" },
-	{ "keys", lab_cmd_keys, "Make this host's WireGuard key for an encrypted lab, print its PublicKey=", "FILE|- [--host=HOST]" },
+	{ "keys", lab_cmd_keys, "Make this host's WireGuard key for an encrypted lab, print its PublicKey=", "FILE|- [--host=HOST] [--all]" },
 	{ "list", lab_cmd_list, "List the labs on this host" },
-	{ "status", lab_cmd_status, "Show nodes, addresses, NAT gateways and their behaviour", "LAB [--json] [--all [--check] [--timeout=SECONDS]]" },
+	{ "status", lab_cmd_status, "Show nodes, addresses, NAT gateways and their behaviour", "LAB|FILE [--json] [--all [--check] [--timeout=SECONDS]]" },
 	{ "exec", lab_cmd_exec, "Run COMMAND in a node's namespace (or container)", "LAB NODE COMMAND..." },
 	{ "graph", lab_cmd_graph, "Draw the topology as a Graphviz picture", "LAB|FILE [--format=dot|svg]" },
 	{ "conntrack", lab_cmd_conntrack, "Show the node's conntrack table, or follow its events", "LAB NODE [--follow]" },

@@ -4,9 +4,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/cleanup.h"
 #include "base/log.h"
 #include "lab/allhosts.h"
+#include "lab/encrypt.h"
 #include "lab/hosts.h"
 #include "lab/lab.h"
 #include "lab/remote.h"
@@ -48,6 +51,25 @@ static size_t down_remote(const struct lab_topology *t, bool *hosts)
 	return ret < 0 ? bad + 1 : bad;
 }
 
+/* hako ARGS --host=NAME on each host of hosts[], the file's text on its stdin. */
+static int run_with_file(const struct lab_topology *t, const bool *hosts, const char *const *args,
+			 const char *text, struct lab_remote *r)
+{
+	struct lab_remote_cmd c = {
+		.args = args, .host_option = true, .input = text, .timeout_s = CONNECT_TIMEOUT_S
+	};
+	return lab_remote_run(t, hosts, &c, r);
+}
+
+int lab_all_check(const struct lab_topology *t)
+{
+	if (!t->name_from_file || !t->n_hosts)
+		return 0;
+	log_error("%s: --all needs [Lab] Name=: the other hosts read the file from stdin, without its name",
+		  t->file);
+	return -EINVAL;
+}
+
 int lab_up_all(const struct lab_topology *t, const char *text, bool here)
 {
 	bool hosts[t->n_hosts];
@@ -58,11 +80,8 @@ int lab_up_all(const struct lab_topology *t, const char *text, bool here)
 	}
 	others(t, here, hosts);
 	const char *args[] = { "lab", "up", "-", NULL };
-	struct lab_remote_cmd c = {
-		.args = args, .host_option = true, .input = text, .timeout_s = CONNECT_TIMEOUT_S
-	};
 	struct lab_remote r[t->n_hosts];
-	int ret = lab_remote_run(t, hosts, &c, r);
+	int ret = run_with_file(t, hosts, args, text, r);
 	size_t bad = report(t, r, hosts, "lab up");
 	lab_remote_done(r, t->n_hosts);
 	if (ret == 0 && bad == 0)
@@ -89,6 +108,13 @@ int lab_down_all(const struct lab_topology *t, bool here)
 	return bad ? -EREMOTEIO : 0;
 }
 
+/* This host's part when it is not up: half made, or not here at all. */
+static const char *here_state(const char *lab)
+{
+	_cleanup_free_ char *p = lab_path(lab, ".");
+	return p && access(p, F_OK) == 0 ? "incomplete" : "not up";
+}
+
 int lab_status_hosts(const struct lab_topology *t, unsigned timeout_s)
 {
 	bool hosts[t->n_hosts];
@@ -104,7 +130,7 @@ int lab_status_hosts(const struct lab_topology *t, unsigned timeout_s)
 		inet_ntop(h->addr.family, h->addr.bytes, addr, sizeof(addr));
 		printf("host %-10s %-16s ", h->name, addr);
 		if (!hosts[i])
-			printf("this host, %s\n", lab_is_up(t->name) ? "up" : "incomplete");
+			printf("this host, %s\n", lab_is_up(t->name) ? "up" : here_state(t->name));
 		else if (r[i].pid && r[i].status == 0 && strstr(r[i].out, ": up\n"))
 			printf("up\n");
 		else if (r[i].pid && r[i].status == 0)
@@ -117,4 +143,59 @@ int lab_status_hosts(const struct lab_topology *t, unsigned timeout_s)
 	}
 	lab_remote_done(r, t->n_hosts);
 	return ret < 0 ? ret : bad;
+}
+
+/* What lab keys printed on host i, checked: one PublicKey= line of a well-formed key, and nothing
+ * else, since it is pasted into the file (a host cannot slip other settings, or a terminal's
+ * escape sequences, in). */
+static int remote_key(const struct lab_topology *t, size_t i, const struct lab_remote *r,
+		      char key[static WG_KEY_B64_SIZE])
+{
+	static const char prefix[] = "PublicKey=";
+	uint8_t k[WG_KEY_SIZE];
+	bool line = strncmp(r->out, prefix, sizeof(prefix) - 1) == 0;
+	const char *v = line ? r->out + sizeof(prefix) - 1 : "";
+	if (!line || strlen(v) != WG_KEY_B64_SIZE || v[WG_KEY_B64_SIZE - 1] != '\n') {
+		log_error("lab %s: host %s: lab keys: not one PublicKey= line", t->name, t->hosts[i].name);
+		return -EBADMSG;
+	}
+	memcpy(key, v, WG_KEY_B64_SIZE - 1);
+	key[WG_KEY_B64_SIZE - 1] = 0;
+	if (wg_key_parse(key, k) < 0) {
+		log_error("lab %s: host %s: lab keys: not a WireGuard key", t->name, t->hosts[i].name);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int keys_remote(const struct lab_topology *t, const char *text, bool *hosts,
+		       char (*keys)[WG_KEY_B64_SIZE])
+{
+	const char *args[] = { "lab", "keys", "-", NULL };
+	struct lab_remote r[t->n_hosts];
+	int ret = run_with_file(t, hosts, args, text, r);
+	size_t bad = report(t, r, hosts, "lab keys");
+	for (size_t i = 0; i < t->n_hosts && ret == 0; i++)
+		if (hosts[i] && remote_key(t, i, &r[i], keys[i]) < 0)
+			bad++;
+	lab_remote_done(r, t->n_hosts);
+	return ret < 0 ? ret : bad ? -EREMOTEIO : 0;
+}
+
+int lab_keys_all(const struct lab_topology *t, const char *text, bool here)
+{
+	bool hosts[t->n_hosts];
+	char keys[t->n_hosts][WG_KEY_B64_SIZE];
+	if (here) {
+		int r = lab_keys(t, keys[t->local_host]);
+		if (r < 0)
+			return r;
+	}
+	others(t, here, hosts);
+	int r = keys_remote(t, text, hosts, keys);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < t->n_hosts; i++)
+		printf("[Host %s]\nPublicKey=%s\n", t->hosts[i].name, keys[i]);
+	return 0;
 }

@@ -51,7 +51,12 @@ int set_public_key(struct topo_parse *p, void *field, const char *v, const char 
 {
 	struct lab_host *h = field;
 	(void)p;
-	if (wg_key_parse(v, h->public_key) < 0) {
+	int r = wg_key_parse(v, h->public_key);
+	if (r == -ENOPKG) {
+		*why = "Encrypt=wireguard needs libsodium (libsodium.so.23) for its keys";
+		return r;
+	}
+	if (r < 0) {
 		*why = "not a WireGuard key (44 characters of base64, as hako lab keys prints it)";
 		return -EINVAL;
 	}
@@ -140,10 +145,12 @@ static int key_read(const char *path, uint8_t key[static WG_KEY_SIZE])
 static int key_read_logged(const struct lab_topology *t, const char *path, uint8_t key[static WG_KEY_SIZE])
 {
 	int r = key_read(path, key);
+	/* The file came on stdin (lab up --all): its name is the caller's. */
+	const char *file = streq(t->file, "-") ? "FILE" : t->file;
 	if (r == -ENOENT)
 		log_error(
 			"lab %s: no private key for host %s here (%s): make it with hako lab keys %s --host=%s",
-			t->name, t->hosts[t->local_host].name, path, t->file, t->hosts[t->local_host].name);
+			t->name, t->hosts[t->local_host].name, path, file, t->hosts[t->local_host].name);
 	else if (r == -EPERM)
 		log_error("%s: others may read this private key: make it mode 0600", path);
 	else if (r == -EINVAL)
@@ -170,7 +177,9 @@ static int key_create(const struct lab_topology *t, const char *path, uint8_t ke
 	if (r < 0)
 		return log_errno(r, "cannot make a private key");
 	char text[WG_KEY_B64_SIZE + 1];
-	wg_key_format(key, text);
+	r = wg_key_format(key, text);
+	if (r < 0)
+		return log_errno(r, "cannot write a private key");
 	strcat(text, "\n");
 	r = write_file_atomic(path, text, 0600, true);
 	explicit_bzero(text, sizeof(text));
@@ -206,7 +215,9 @@ int lab_keys(const struct lab_topology *t, char out[static WG_KEY_B64_SIZE])
 	r = public_key(priv, pub);
 	if (r < 0)
 		return r;
-	wg_key_format(pub, out);
+	r = wg_key_format(pub, out);
+	if (r < 0)
+		return log_errno(r, "cannot write a public key");
 	return 0;
 }
 

@@ -393,6 +393,13 @@ int lab_host_find(struct lab_topology *t, const char *forced)
 	return pick(t, forced, true);
 }
 
+int lab_host_find_any(struct lab_topology *t, const char *forced, bool *here)
+{
+	int r = pick(t, forced, false);
+	*here = t->local_host >= 0;
+	return r;
+}
+
 int lab_host_pick_any(struct lab_topology *t, const char *forced, bool *here)
 {
 	int r = pick(t, forced, false);

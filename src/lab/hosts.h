@@ -23,6 +23,8 @@ bool lab_holds_responder(const struct lab_topology *t);
 int lab_host_pick(struct lab_topology *t, const char *forced);
 /* lab_host_pick without the checks of this host's underlay (for lab keys). */
 int lab_host_find(struct lab_topology *t, const char *forced);
+/* lab_host_find for --all: no host here is no error (*here false). */
+int lab_host_find_any(struct lab_topology *t, const char *forced, bool *here);
 /* lab_host_pick for --all: no host here is no error (*here false, every part is remote). */
 int lab_host_pick_any(struct lab_topology *t, const char *forced, bool *here);
 /* Records t->local_host in the lab's directory, for status, exec and nat-check; reads it back

@@ -45,7 +45,7 @@ static const struct opt status_options[] = {
 };
 // clang-format on
 
-#define STATUS_USAGE "usage: hako lab status LAB [--json] [--all [--check] [--timeout=SECONDS]]"
+#define STATUS_USAGE "usage: hako lab status LAB|FILE [--json] [--all [--check] [--timeout=SECONDS]]"
 
 /* "mapping endpoint-independent, filtering address-dependent (restricted-cone)" */
 static void nat_details(const struct lab_nat *n, char *buf, size_t size)
@@ -153,12 +153,47 @@ static void print_json(const struct lab_topology *t, const struct lab_member *m,
 	printf("]}\n");
 }
 
+static int print_members(const struct lab_topology *t, bool json)
+{
+	struct lab_member *m = NULL;
+	size_t n = 0;
+	if (lab_members(t, &m, &n) < 0)
+		return log_errno(-ENOMEM, "out of memory");
+	(json ? print_json : print_table)(t, m, n);
+	lab_members_free(m, n);
+	return 0;
+}
+
+/* The lab to show, named or by its FILE, as it is up here. With --all and a FILE also a lab not up
+ * here: the file's, for the other hosts alone (*here_up false: no table of this host's part). */
+static int status_topology(const char *arg, bool all, struct lab_topology **t, bool *here_up)
+{
+	_cleanup_free_ char *name = NULL;
+	_cleanup_topology_ struct lab_topology *file = NULL;
+	bool here;
+	*here_up = true;
+	int r = lab_resolve(arg, &name, &file);
+	if (r < 0)
+		return r;
+	bool other_hosts = all && file;
+	r = other_hosts ? lab_load(name, t) : lab_load_or_fail(name, t);
+	if (r != -ENOENT || !other_hosts)
+		return r;
+	*here_up = false;
+	r = lab_host_find_any(file, NULL, &here);
+	if (r < 0)
+		return r;
+	*t = TAKE_PTR(file);
+	return 0;
+}
+
 int lab_cmd_status(int argc, char **argv)
 {
 	const struct opt_group groups[] = { OPT_GROUP(NULL, status_options) };
 	struct status_cfg cfg = { .timeout = 5 };
 	int i = opts_parse(groups, 1, argc, argv, &cfg, 0,
-			   "Usage: hako lab status LAB [--json] [--all [--check] [--timeout=SECONDS]]", NULL);
+			   "Usage: hako lab status LAB|FILE [--json] [--all [--check] [--timeout=SECONDS]]",
+			   NULL);
 	if (i == -ECANCELED)
 		return 0;
 	if (i < 0 || argc - i != 1 || (cfg.json && cfg.all)) {
@@ -168,14 +203,11 @@ int lab_cmd_status(int argc, char **argv)
 		return EXIT_HAKO_USAGE;
 	}
 	_cleanup_topology_ struct lab_topology *t = NULL;
-	if (lab_load_or_fail(argv[i], &t) < 0)
+	bool here_up;
+	if (status_topology(argv[i], cfg.all, &t, &here_up) < 0)
 		return EXIT_HAKO_USAGE;
-	struct lab_member *m = NULL;
-	size_t n = 0;
-	if (lab_members(t, &m, &n) < 0)
-		return log_errno(-ENOMEM, "out of memory"), EXIT_HAKO_FAILED;
-	(cfg.json ? print_json : print_table)(t, m, n);
-	lab_members_free(m, n);
+	if (here_up && print_members(t, cfg.json) < 0)
+		return EXIT_HAKO_FAILED;
 	if (!cfg.all)
 		return 0;
 	fflush(stdout);

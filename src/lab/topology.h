@@ -139,6 +139,7 @@ struct lab_node {
 struct lab_topology {
 	char *file;
 	char *name;
+	bool name_from_file; /* no [Lab] Name=: the name is the file's */
 	struct lab_network *networks;
 	size_t n_networks;
 	struct lab_nat *nats;

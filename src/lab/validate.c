@@ -31,6 +31,7 @@ static int lab_name(struct topo_parse *p)
 		size_t n = strcspn(base, ".");
 		if (!(t->name = strndup(base, n)))
 			return log_errno(-ENOMEM, "out of memory");
+		t->name_from_file = true;
 	}
 	if (!machine_name_valid(t->name) || strlen(t->name) > LAB_NAME_MAX)
 		return topology_bad(p, p->name_line ? p->name_line : 1,

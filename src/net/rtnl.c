@@ -20,6 +20,7 @@
 #include "base/cleanup.h"
 #include "base/util.h"
 #include "net/netns.h"
+#include "net/nlreq.h"
 
 /* Messages queued per sendmsg(): each ack takes about 1 KiB of the receive buffer's truesize
  * accounting, and the default buffer holds ~200; 64 leaves room to spare. */
@@ -32,42 +33,14 @@ struct rtnl {
 	unsigned portid;
 	uint32_t seq;
 	bool batching;
-	size_t len;      /* bytes queued in buf */
-	unsigned queued; /* messages queued, not sent */
-	int err;         /* first failure of the current batch */
-	char errmsg[256];
+	size_t len;        /* bytes queued in buf */
+	unsigned queued;   /* messages queued, not sent */
+	struct nl_ack ack; /* the current batch's first failure */
 	/* malloc()ed, not part of a calloc()ed struct: zeroing ~100 KiB cost a container's start
 	 * 0.3-1.5 ms in page faults; untouched pages cost nothing. */
 	char *buf;  /* BATCH_BYTES */
 	char *rbuf; /* RBUF_BYTES */
 };
-
-/* A bound rtnetlink socket in netns_fd's namespace (-1: ours), its port id in *ret_portid. */
-static int open_socket(int netns_fd, unsigned *ret_portid)
-{
-	int saved = -1, err;
-	if (netns_fd >= 0 && (err = netns_enter(netns_fd, &saved)) < 0)
-		return err;
-	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	err = fd < 0 ? -errno : 0;
-	if (saved >= 0)
-		netns_leave(saved);
-	if (err < 0)
-		return err;
-	int one = 1;
-	/* Acks without a copy of the request, and the kernel's reason text with errors. */
-	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	/* Port id 0: the kernel picks one. */
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	socklen_t len = sizeof(sa);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		return -errno;
-	*ret_portid = sa.nl_pid;
-	return TAKE_FD(fd);
-}
 
 int rtnl_open(int netns_fd, struct rtnl **ret)
 {
@@ -78,7 +51,7 @@ int rtnl_open(int netns_fd, struct rtnl **ret)
 	r->buf = malloc(BATCH_BYTES);
 	r->rbuf = malloc(RBUF_BYTES);
 	r->seq = (uint32_t)time(NULL);
-	int err = r->buf && r->rbuf ? open_socket(netns_fd, &r->portid) : -ENOMEM;
+	int err = r->buf && r->rbuf ? nl_open(netns_fd, NETLINK_ROUTE, &r->portid) : -ENOMEM;
 	if (err < 0) {
 		rtnl_close(r);
 		return err;
@@ -91,7 +64,7 @@ int rtnl_open(int netns_fd, struct rtnl **ret)
 int rtnl_reopen(struct rtnl *r, int netns_fd)
 {
 	unsigned portid;
-	int fd = open_socket(netns_fd, &portid);
+	int fd = nl_open(netns_fd, NETLINK_ROUTE, &portid);
 	if (fd < 0)
 		return fd;
 	close(r->fd);
@@ -111,62 +84,13 @@ void rtnl_close(struct rtnl *r)
 
 const char *rtnl_error_message(const struct rtnl *r)
 {
-	return r->errmsg;
+	return r->ack.msg;
 }
 
 void rtnl_begin(struct rtnl *r)
 {
 	r->batching = true;
-	r->err = 0;
-	r->errmsg[0] = 0;
-}
-
-static void note_error(struct rtnl *r, const struct nlmsghdr *nlh, int err)
-{
-	if (r->err)
-		return;
-	r->err = err;
-	/* Extended ack attributes follow the (capped) original header. */
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	size_t off = sizeof(*e);
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || nlh->nlmsg_len < NLMSG_HDRLEN + off)
-		return;
-	const struct nlattr *attr;
-	mnl_attr_for_each_payload((const struct nlattr *)((const char *)e + off),
-				  nlh->nlmsg_len - NLMSG_HDRLEN - off)
-	{
-		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG) {
-			snprintf(r->errmsg, sizeof(r->errmsg), "%s", mnl_attr_get_str(attr));
-			break;
-		}
-	}
-}
-
-/* Reads until every queued message is acked (every request asks for an ack; none asks for
- * anything else). */
-static int collect(struct rtnl *r, unsigned pending)
-{
-	while (pending > 0) {
-		ssize_t n = recv(r->fd, r->rbuf, RBUF_BYTES, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)r->rbuf;
-		int len = (int)n;
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_pid != r->portid)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-				if (e->error)
-					note_error(r, nlh, e->error);
-				pending--;
-			}
-		}
-	}
-	return 0;
+	nl_ack_reset(&r->ack);
 }
 
 static int flush(struct rtnl *r)
@@ -174,35 +98,32 @@ static int flush(struct rtnl *r)
 	if (r->queued == 0)
 		return 0;
 	unsigned pending = r->queued;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	ssize_t n = sendto(r->fd, r->buf, r->len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+	int err = nl_send(r->fd, r->buf, r->len);
 	r->len = 0;
 	r->queued = 0;
-	if (n < 0) {
-		if (!r->err)
-			r->err = -errno;
-		return r->err;
+	if (err < 0) {
+		if (!r->ack.err)
+			r->ack.err = err;
+		return r->ack.err;
 	}
-	int err = collect(r, pending);
-	if (err < 0 && !r->err)
-		r->err = err;
-	return r->err;
+	err = nl_collect(r->fd, r->portid, r->rbuf, RBUF_BYTES, pending, NULL, NULL, &r->ack);
+	if (err < 0 && !r->ack.err)
+		r->ack.err = err;
+	return r->ack.err;
 }
 
 int rtnl_commit(struct rtnl *r)
 {
 	flush(r);
 	r->batching = false;
-	return r->err;
+	return r->ack.err;
 }
 
 /* Starts a message in the batch buffer, flushing it first if a large message might not fit. */
 static struct nlmsghdr *msg_start(struct rtnl *r, uint16_t type, uint16_t flags)
 {
-	if (!r->batching) {
-		r->err = 0;
-		r->errmsg[0] = 0;
-	}
+	if (!r->batching)
+		nl_ack_reset(&r->ack);
 	if (r->queued >= BATCH_MAX_MSGS || BATCH_BYTES - r->len < 4096)
 		flush(r);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(r->buf + r->len);
@@ -387,9 +308,9 @@ int rtnl_link_altname(struct rtnl *r, const char *name, char *buf, size_t size)
 	nlh->nlmsg_seq = ++r->seq;
 	put_ifinfo(nlh, false, false);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	if (sendto(r->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-		return -errno;
+	int err = nl_send(r->fd, nlh, nlh->nlmsg_len);
+	if (err < 0)
+		return err;
 	ssize_t n;
 	while ((n = recv(r->fd, r->rbuf, RBUF_BYTES, 0)) < 0)
 		if (errno != EINTR)

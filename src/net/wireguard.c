@@ -11,61 +11,14 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/dlib.h"
 #include "base/util.h"
-#include "net/netns.h"
+#include "net/nlreq.h"
 
 /* ---- keys ---- */
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* 32 bytes: ten groups of 3 bytes and one of 2, the last as 3 characters and '='. */
-void wg_key_format(const uint8_t key[static WG_KEY_SIZE], char out[static WG_KEY_B64_SIZE])
-{
-	size_t o = 0;
-	for (size_t i = 0; i < WG_KEY_SIZE; i += 3) {
-		uint32_t v = (uint32_t)key[i] << 16 | (uint32_t)key[i + 1] << 8;
-		if (i + 2 < WG_KEY_SIZE)
-			v |= key[i + 2];
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = b64[v >> 6 & 63];
-		out[o++] = i + 2 < WG_KEY_SIZE ? b64[v & 63] : '=';
-	}
-	out[o] = 0;
-}
-
-static int b64_value(char c)
-{
-	const char *p = c ? strchr(b64, c) : NULL;
-	return p ? (int)(p - b64) : -1;
-}
-
-int wg_key_parse(const char *s, uint8_t key[static WG_KEY_SIZE])
-{
-	uint8_t k[WG_KEY_SIZE];
-	if (strlen(s) != WG_KEY_B64_SIZE - 1 || s[WG_KEY_B64_SIZE - 2] != '=')
-		return -EINVAL;
-	for (size_t i = 0, o = 0; i < WG_KEY_B64_SIZE - 1; i += 4) {
-		int v[4];
-		for (size_t j = 0; j < 4; j++)
-			v[j] = i + j == WG_KEY_B64_SIZE - 2 ? 0 : b64_value(s[i + j]);
-		if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
-			return -EINVAL;
-		uint32_t w =
-			(uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-		k[o++] = (uint8_t)(w >> 16);
-		k[o++] = (uint8_t)(w >> 8);
-		if (o < WG_KEY_SIZE)
-			k[o++] = (uint8_t)w;
-		else if (w & 0xff)
-			return -EINVAL; /* bits past the 32 bytes: not the canonical form */
-	}
-	memcpy(key, k, WG_KEY_SIZE);
-	return 0;
-}
 
 int wg_key_generate(uint8_t key[static WG_KEY_SIZE])
 {
@@ -79,23 +32,66 @@ int wg_key_generate(uint8_t key[static WG_KEY_SIZE])
 static struct {
 	__typeof__(&sodium_init) init;
 	__typeof__(&crypto_scalarmult_curve25519_base) base;
+	__typeof__(&sodium_bin2base64) bin2base64;
+	__typeof__(&sodium_base642bin) base642bin;
 	void *handle;
 } na;
 
+// clang-format off
 static const struct dl_symbol na_symbols[] = {
 	DL_SYMBOL("sodium_init", na, init),
 	DL_SYMBOL("crypto_scalarmult_curve25519_base", na, base),
+	DL_SYMBOL("sodium_bin2base64", na, bin2base64),
+	DL_SYMBOL("sodium_base642bin", na, base642bin),
 };
+// clang-format on
+
+static int sodium_load(void)
+{
+	if (na.handle)
+		return 0;
+	int r = dl_load("libsodium.so.23", na_symbols, ELEMENTSOF(na_symbols), &na, &na.handle);
+	if (r < 0)
+		return r;
+	if (na.init() < 0)
+		return -EIO;
+	return 0;
+}
+
+int wg_key_format(const uint8_t key[static WG_KEY_SIZE], char out[static WG_KEY_B64_SIZE])
+{
+	int r = sodium_load();
+	if (r < 0)
+		return r;
+	na.bin2base64(out, WG_KEY_B64_SIZE, key, WG_KEY_SIZE, sodium_base64_VARIANT_ORIGINAL);
+	return 0;
+}
+
+/* libsodium refuses bad characters, bad padding and bits left over past the last byte (a key
+ * has one canonical form); the length is checked here, as wg(8) wants exactly 32 bytes. */
+int wg_key_parse(const char *s, uint8_t key[static WG_KEY_SIZE])
+{
+	uint8_t k[WG_KEY_SIZE];
+	size_t len;
+	const char *end;
+	int r = sodium_load();
+	if (r < 0)
+		return r;
+	if (strlen(s) != WG_KEY_B64_SIZE - 1)
+		return -EINVAL;
+	r = na.base642bin(k, sizeof(k), s, WG_KEY_B64_SIZE - 1, NULL, &len, &end,
+			  sodium_base64_VARIANT_ORIGINAL);
+	if (r != 0 || len != WG_KEY_SIZE || *end)
+		return -EINVAL;
+	memcpy(key, k, WG_KEY_SIZE);
+	return 0;
+}
 
 int wg_key_public(const uint8_t private_key[static WG_KEY_SIZE], uint8_t public_key[static WG_KEY_SIZE])
 {
-	if (!na.handle) {
-		int r = dl_load("libsodium.so.23", na_symbols, ELEMENTSOF(na_symbols), &na, &na.handle);
-		if (r < 0)
-			return r;
-		if (na.init() < 0)
-			return -EIO;
-	}
+	int r = sodium_load();
+	if (r < 0)
+		return r;
 	if (na.base(public_key, private_key) != 0)
 		return -EINVAL;
 	return 0;
@@ -103,33 +99,15 @@ int wg_key_public(const uint8_t private_key[static WG_KEY_SIZE], uint8_t public_
 
 /* ---- generic netlink ---- */
 
-static void mnl_closep(struct mnl_socket **nl)
-{
-	if (*nl)
-		mnl_socket_close(*nl);
-}
+struct genl {
+	int fd;
+	unsigned portid;
+};
 
-static int genl_open(int netns_fd, struct mnl_socket **ret)
+static void genl_close(struct genl *g)
 {
-	int saved = -1;
-	if (netns_fd >= 0) {
-		int r = netns_enter(netns_fd, &saved);
-		if (r < 0)
-			return r;
-	}
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
-	int err = nl ? 0 : -errno;
-	if (saved >= 0)
-		netns_leave(saved);
-	if (err < 0)
-		return err;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		mnl_socket_close(nl);
-		return err;
-	}
-	*ret = nl;
-	return 0;
+	if (g->fd >= 0)
+		close(g->fd);
 }
 
 static struct nlmsghdr *genl_header(void *buf, uint16_t type, uint8_t cmd, uint8_t version)
@@ -144,22 +122,18 @@ static struct nlmsghdr *genl_header(void *buf, uint16_t type, uint8_t cmd, uint8
 	return nlh;
 }
 
-/* Sends nlh and reads the answers into cb until the ack; the kernel's error if it fails. */
-static int genl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+/* Sends nlh and hands the answers to cb until the ack; the kernel's error if it fails. */
+static int genl_talk(const struct genl *g, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	char buf[8192];
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		int r = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), cb, data);
-		if (r < 0)
-			return -errno;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
+	struct nl_ack ack = { 0 };
+	int r = nl_send(g->fd, nlh, nlh->nlmsg_len);
+	if (r < 0)
+		return r;
+	r = nl_collect(g->fd, g->portid, buf, sizeof(buf), 1, cb, data, &ack);
+	if (r < 0)
+		return r;
+	return ack.err;
 }
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
@@ -175,13 +149,13 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* The family's id; -EOPNOTSUPP when the kernel has no such family (asking loads its module). */
-static int genl_family(struct mnl_socket *nl, const char *name, uint16_t *ret)
+static int genl_family(const struct genl *g, const char *name, uint16_t *ret)
 {
 	char buf[256];
 	struct nlmsghdr *nlh = genl_header(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
 	*ret = 0;
-	int r = genl_talk(nl, nlh, family_cb, ret);
+	int r = genl_talk(g, nlh, family_cb, ret);
 	if (r == -ENOENT || (r == 0 && !*ret))
 		return -EOPNOTSUPP;
 	return r;
@@ -189,12 +163,12 @@ static int genl_family(struct mnl_socket *nl, const char *name, uint16_t *ret)
 
 int wg_probe(void)
 {
-	_cleanup_(mnl_closep) struct mnl_socket *nl = NULL;
+	_cleanup_(genl_close) struct genl g = { -1, 0 };
 	uint16_t id;
-	int r = genl_open(-1, &nl);
-	if (r < 0)
-		return r;
-	return genl_family(nl, WG_GENL_NAME, &id);
+	g.fd = nl_open(-1, NETLINK_GENERIC, &g.portid);
+	if (g.fd < 0)
+		return g.fd;
+	return genl_family(&g, WG_GENL_NAME, &id);
 }
 
 static void put_endpoint(struct nlmsghdr *nlh, const struct wg_peer *p)
@@ -235,12 +209,12 @@ static void put_peer(struct nlmsghdr *nlh, const struct wg_peer *p)
 
 int wg_set_device(int netns_fd, const struct wg_device *d)
 {
-	_cleanup_(mnl_closep) struct mnl_socket *nl = NULL;
+	_cleanup_(genl_close) struct genl g = { -1, 0 };
 	uint16_t id;
-	int r = genl_open(netns_fd, &nl);
-	if (r < 0)
-		return r;
-	r = genl_family(nl, WG_GENL_NAME, &id);
+	g.fd = nl_open(netns_fd, NETLINK_GENERIC, &g.portid);
+	if (g.fd < 0)
+		return g.fd;
+	int r = genl_family(&g, WG_GENL_NAME, &id);
 	if (r < 0)
 		return r;
 	size_t size = WG_DEVICE_BYTES + d->n_peers * WG_PEER_BYTES;
@@ -256,7 +230,7 @@ int wg_set_device(int netns_fd, const struct wg_device *d)
 	for (size_t i = 0; i < d->n_peers; i++)
 		put_peer(nlh, &d->peers[i]);
 	mnl_attr_nest_end(nlh, peers);
-	r = genl_talk(nl, nlh, NULL, NULL);
+	r = genl_talk(&g, nlh, NULL, NULL);
 	/* The message holds the private key: not left in freed memory (as lab keys' files are). */
 	explicit_bzero(buf, size);
 	return r;

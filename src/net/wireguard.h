@@ -1,7 +1,8 @@
 /* Kernel WireGuard without the wg tool: the device's keys and peers through the "wireguard"
  * generic netlink family (linux/wireguard.h) over libmnl; the link itself is made over rtnetlink
- * (rtnl_link_add, kind "wireguard"). Keys are Curve25519: a private key from getrandom(), its
- * public key by libsodium (dlopen()ed, only `lab keys` and `lab up` of an encrypted lab need it). */
+ * (rtnl_link_add, kind "wireguard"); requests and acks through net/nlreq.h as rtnetlink's. Keys are
+ * Curve25519: a private key from getrandom(), its public key and base64 by libsodium (dlopen()ed:
+ * only encrypted labs need it). */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -14,9 +15,10 @@
 #define WG_OVERHEAD_IPV4 60
 #define WG_OVERHEAD_IPV6 80
 
-/* 0, or -EINVAL when s is not 44 characters of base64 for 32 bytes. */
+/* 0, or -EINVAL when s is not 44 characters of base64 for 32 bytes; -ENOPKG without libsodium
+ * (as for wg_key_format). */
 int wg_key_parse(const char *s, uint8_t key[static WG_KEY_SIZE]);
-void wg_key_format(const uint8_t key[static WG_KEY_SIZE], char out[static WG_KEY_B64_SIZE]);
+int wg_key_format(const uint8_t key[static WG_KEY_SIZE], char out[static WG_KEY_B64_SIZE]);
 /* A new private key: 32 random bytes, clamped as Curve25519 wants them. */
 int wg_key_generate(uint8_t key[static WG_KEY_SIZE]);
 /* The public key of a private key. -ENOPKG without libsodium. */

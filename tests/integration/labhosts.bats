@@ -4,6 +4,7 @@
 # (192.0.2.0/24; underlay_hosts and on in helpers.bash). `hako lab up FILE` runs in each host's namespace with that host's environment;
 # each builds its part and joins the others over VXLAN.
 load helpers
+bats_require_minimum_version 1.5.0
 
 PROBE=$BATS_TEST_DIRNAME/lab-probe.py
 
@@ -275,6 +276,19 @@ up_all() {
 	on h3 "$HAKO" lab down natlab
 	run -1 on h1 "$HAKO" lab status natlab --all --check
 	[[ "$output" == *"host h3         192.0.2.3        no lab 'natlab'"* ]]
+	# Not up on the host asking: status --all of the FILE still asks the others (no table here).
+	on h1 "$HAKO" lab down natlab
+	run -1 on h1 "$HAKO" lab status "$LAB" --all --check
+	echo "$output"
+	[ "$(grep -c '^host ' <<<"$output")" = 3 ] && [ "${#lines[@]}" = 3 ]
+	[[ "$output" == *"host h1         192.0.2.1        this host, not up"* ]]
+	[[ "$output" == *"host h2         192.0.2.2        up"* ]]
+	# On a host outside the lab, likewise; without --all the FILE is a lab up here or nothing.
+	run -1 "$HAKO" lab status "$LAB" --all --check
+	[[ "$output" == *"host h1         192.0.2.1        no lab 'natlab'"* && "$output" == *"host h2         192.0.2.2        up"* ]]
+	run -125 on h1 "$HAKO" lab status "$LAB"
+	[ "$output" = "hako: no lab 'natlab' (see hako lab list)" ]
+	on h2 "$HAKO" lab status "$LAB" | grep -q "remote, on host h1"
 }
 
 @test "labhosts: lab up --all with a host unreachable says which and why in one line and leaves no part up" {
@@ -365,11 +379,24 @@ add_key() {
 	sed -i "/^\[Host $3\]\$/a $line" "$1"
 }
 
-@test "labhosts: Encrypt=wireguard: keys made and kept on each host; a missing, open or wrong key and a kernel without WireGuard are one line that makes nothing" {
-	if ip link add wgprobe type wireguard 2>/dev/null; then
-		ip link del wgprobe
-		skip "this kernel has WireGuard: the encrypted lab itself is tested (labhosts, lane vm-only)"
-	fi
+# enc_hosts FILE NAME ADDRESS...: the Encrypt=wireguard lab NAME (EncryptPort=51999) of a host hN
+# at each ADDRESS, each with a node nN at 10.9.0.N of one network; no keys yet.
+enc_hosts() {
+	local f=$1 name=$2 i=0 a
+	shift 2
+	printf '[Lab]\nName=%s\nEncrypt=wireguard\nEncryptPort=51999\n' "$name" >"$f"
+	for a in "$@"; do
+		i=$((i + 1))
+		printf '[Host h%s]\nAddress=%s\n' "$i" "$a" >>"$f"
+	done
+	printf '[Network net]\nSubnet=10.9.0.0/24\n' >>"$f"
+	for ((i = 1; i <= $#; i++)); do
+		printf '[Node n%s]\nHost=h%s\nNetwork=net\nAddress=10.9.0.%s\n' "$i" "$i" "$i" >>"$f"
+	done
+}
+
+# lane: vm
+@test "labhosts: Encrypt=wireguard: keys made and kept on each host; a missing, open, broken or wrong key is one line that makes nothing, before the kernel is asked" {
 	local f=$TEST_TMP/enc.lab links
 	enc_lab "$f"
 	links=$(ip -n h1 -o link | wc -l)
@@ -390,53 +417,103 @@ add_key() {
 	sed -i "/^\[Host a\]\$/a $(grep ^PublicKey= "$f")" "$f"
 	run -125 on h1 "$HAKO" lab up "$f"
 	[ "$output" = "hako: $key: this host's private key is not the one of [Host a] PublicKey= ($f:4): paste what hako lab keys prints here" ]
+	# --all stops at the same line before asking any other host.
+	all_env
+	run -125 on h1 "$HAKO" lab up "$f" --all
+	[ "$output" = "hako: $key: this host's private key is not the one of [Host a] PublicKey= ($f:4): paste what hako lab keys prints here" ]
+	[ ! -e "$TEST_TMP/ssh-destinations" ]
 	sed -i "5d" "$f"
 	sed -i "/^\[Host a\]\$/a $k1" "$f"
 	chmod 644 "$key"
 	run -125 on h1 "$HAKO" lab up "$f"
 	[ "$output" = "hako: $key: others may read this private key: make it mode 0600" ]
 	chmod 600 "$key"
-	# Every key right: this kernel has no WireGuard, said in one line; nothing was made.
+	# Missing: moved away; broken: not a key.
+	mv "$key" "$key.kept"
+	run -125 on h1 "$HAKO" lab up "$f"
+	[ "$output" = "hako: lab enc: no private key for host a here ($key): make it with hako lab keys $f --host=a" ]
+	printf 'not a key\n' >"$key"
+	chmod 600 "$key"
+	run -125 on h1 "$HAKO" lab up "$f"
+	[ "$output" = "hako: $key: not a WireGuard private key" ]
+	mv "$key.kept" "$key"
+	# Nothing was made by any of them.
+	[ ! -e "$TEST_TMP/h1/run/labs/enc" ]
+	[ "$(ip -n h1 -o link | wc -l)" = "$links" ]
+	[ ! -e "$TEST_TMP/ssh-destinations" ]
+}
+
+@test "labhosts: Encrypt=wireguard on a kernel without WireGuard: one line that makes nothing; --all asks no other host" {
+	if ip link add wgprobe type wireguard 2>/dev/null; then
+		ip link del wgprobe
+		skip "this kernel has WireGuard: the encrypted lab itself is tested (labhosts, lane vm-only)"
+	fi
+	local f=$TEST_TMP/enc.lab links
+	enc_lab "$f"
+	add_key "$f" h1 a
+	add_key "$f" h2 b
+	links=$(ip -n h1 -o link | wc -l)
 	run -126 on h1 "$HAKO" lab up "$f"
 	[ "$output" = "hako: lab enc: Encrypt=wireguard: this kernel has no WireGuard (CONFIG_WIREGUARD)" ]
 	[ ! -e "$TEST_TMP/h1/run/labs/enc" ]
 	[ "$(ip -n h1 -o link | wc -l)" = "$links" ]
-	# --all stops at the same line before asking any other host.
 	all_env
 	run -126 on h1 "$HAKO" lab up "$f" --all
 	[ "$output" = "hako: lab enc: Encrypt=wireguard: this kernel has no WireGuard (CONFIG_WIREGUARD)" ]
 	[ ! -e "$TEST_TMP/ssh-destinations" ]
+	[ ! -e "$TEST_TMP/h1/run/labs/enc" ]
+}
+
+@test "labhosts: lab keys --all makes each host's key on that host over ssh and prints every PublicKey= to paste; a host that fails is one line, nothing printed" {
+	local f=$TEST_TMP/enc.lab i
+	enc_lab "$f"
+	sed -i 's/^\[Host b\]$/&\nSsh=root@h2/' "$f"
+	all_env
+	run on h1 "$HAKO" lab keys "$f" --all
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" = 4 ] && [ "${lines[0]}" = "[Host a]" ] && [ "${lines[2]}" = "[Host b]" ]
+	[[ "${lines[1]}" =~ ^PublicKey=[A-Za-z0-9+/]{43}=$ && "${lines[3]}" =~ ^PublicKey=[A-Za-z0-9+/]{43}=$ ]]
+	# Each private key was made on its own host, and each printed key is that host's own.
+	[ -e "$TEST_TMP/h1/state/lab-keys/enc/a.key" ] && [ -e "$TEST_TMP/h2/state/lab-keys/enc/b.key" ]
+	[ ! -e "$TEST_TMP/h1/state/lab-keys/enc/b.key" ] && [ ! -e "$TEST_TMP/h2/state/lab-keys/enc/a.key" ]
+	[ "$(on h1 "$HAKO" lab keys "$f")" = "${lines[1]}" ]
+	[ "$(on h2 "$HAKO" lab keys "$f" --host=b)" = "${lines[3]}" ]
+	[ "$(cat "$TEST_TMP/ssh-destinations")" = root@h2 ]
+	# Pasted in, the file passes every key check (what lab up checks before the kernel).
+	sed -i "/^\[Host a\]\$/a ${lines[1]}" "$f"
+	sed -i "/^\[Host b\]\$/a ${lines[3]}" "$f"
+	on h1 "$HAKO" lab keys "$f" --all >"$TEST_TMP/again"
+	[ "$(sed -n 2p "$TEST_TMP/again")" = "${lines[1]}" ]
+	# From a host outside the lab every key is made over ssh, and the same ones come back.
+	run "$HAKO" lab keys "$f" --all
+	[ "$status" -eq 0 ] && [ "${lines[1]}" = "$(sed -n 2p "$TEST_TMP/again")" ]
+	grep -qx 192.0.2.1 "$TEST_TMP/ssh-destinations"
+	# b's key open to others there: one line naming the host, nothing on stdout.
+	chmod 644 "$TEST_TMP/h2/state/lab-keys/enc/b.key"
+	run -126 --separate-stderr on h1 "$HAKO" lab keys "$f" --all
+	[ -z "$output" ]
+	[ "$stderr" = "hako: lab enc: host b: lab keys: $TEST_TMP/h2/state/lab-keys/enc/b.key: others may read this private key: make it mode 0600" ]
+	# What a host answers goes into the file: anything but one PublicKey= line is refused.
+	chmod 600 "$TEST_TMP/h2/state/lab-keys/enc/b.key"
+	printf '#!/bin/sh\necho "%s"\necho Address=203.0.113.66\n' "$(sed -n 2p "$TEST_TMP/again")" >"$TEST_TMP/evil-hako"
+	chmod +x "$TEST_TMP/evil-hako"
+	run -126 --separate-stderr env FAKE_SSH_HAKO="$TEST_TMP/evil-hako" "$HAKO" lab keys "$f" --all
+	[ -z "$output" ]
+	[ "$stderr" = "hako: lab enc: host a: lab keys: not one PublicKey= line
+hako: lab enc: host b: lab keys: not one PublicKey= line" ]
+	# --all hands the file on without its name: a lab named only by its file's name is refused.
+	sed -i '/^Name=enc$/d' "$f"
+	run -125 on h1 "$HAKO" lab keys "$f" --all
+	[ "$output" = "hako: $f: --all needs [Lab] Name=: the other hosts read the file from stdin, without its name" ]
+	run -125 on h1 "$HAKO" lab up "$f" --all
+	[ "$output" = "hako: $f: --all needs [Lab] Name=: the other hosts read the file from stdin, without its name" ]
 }
 
 # lane: vm-only
 @test "labhosts: Encrypt=wireguard: three hosts' nodes reach each other, and the underlay carries only WireGuard, no VXLAN in clear" {
 	local f=$TEST_TMP/enc3.lab i
-	cat >"$f" <<-'EOF2'
-	[Lab]
-	Name=enc3
-	Encrypt=wireguard
-	EncryptPort=51999
-	[Host h1]
-	Address=192.0.2.1
-	[Host h2]
-	Address=192.0.2.2
-	[Host h3]
-	Address=192.0.2.3
-	[Network net]
-	Subnet=10.9.0.0/24
-	[Node n1]
-	Host=h1
-	Network=net
-	Address=10.9.0.1
-	[Node n2]
-	Host=h2
-	Network=net
-	Address=10.9.0.2
-	[Node n3]
-	Host=h3
-	Network=net
-	Address=10.9.0.3
-	EOF2
+	enc_hosts "$f" enc3 192.0.2.1 192.0.2.2 192.0.2.3
 	for i in 1 2 3; do add_key "$f" "h$i" "h$i"; done
 	# The underlay bridge counts what crosses it: VXLAN in clear, and WireGuard.
 	nft -f - <<-'EOF2'
@@ -471,5 +548,70 @@ add_key() {
 	for i in 1 2 3; do
 		wait_for 10 bash -c "! ip netns exec h$i ss -Huln | grep -q ':51999 '"
 	done
+	nft delete table bridge underlay
+}
+
+# lane: vm-only
+@test "labhosts: Encrypt=wireguard: lab up --all with one host's key wrong or missing takes every host that came up down again, and says which in one line" {
+	local f=$TEST_TMP/enc3.lab i key=$TEST_TMP/h3/state/lab-keys/enc3/h3.key
+	enc_hosts "$f" enc3 192.0.2.1 192.0.2.2 192.0.2.3
+	for i in 1 2 3; do add_key "$f" "h$i" "h$i"; done
+	all_env
+	# h3's private key is another than its PublicKey=: h1 and h2 come up first, then go down.
+	mv "$key" "$key.kept"
+	on h3 "$HAKO" lab keys "$f" --host=h3 >/dev/null
+	run -126 on h1 "$HAKO" lab up "$f" --all
+	echo "$output"
+	[ "$output" = "hako: lab enc3: host h3: lab up: $key: this host's private key is not the one of [Host h3] PublicKey= (-:11): paste what hako lab keys prints here" ]
+	grep -qx 192.0.2.2 "$TEST_TMP/ssh-destinations"
+	# Missing: the same, with its own line.
+	rm "$key"
+	run -126 on h1 "$HAKO" lab up "$f" --all
+	[ "$output" = "hako: lab enc3: host h3: lab up: lab enc3: no private key for host h3 here ($key): make it with hako lab keys FILE --host=h3" ]
+	# Nothing is left on any host: no lab, no WireGuard link, no socket on its port.
+	for i in 1 2 3; do
+		[ ! -e "$TEST_TMP/h$i/run/labs/enc3" ]
+		[ -z "$(ip -n "h$i" link show type wireguard)" ]
+		wait_for 10 bash -c "! ip netns exec h$i ss -Huln | grep -q ':51999 '"
+	done
+	# With h3's key back every host comes up.
+	mv "$key.kept" "$key"
+	on h1 "$HAKO" lab up "$f" --all
+	for i in 1 2 3; do [ -e "$TEST_TMP/h$i/run/labs/enc3/up" ]; done
+	on h1 "$HAKO" lab down "$f" --all
+}
+
+# lane: vm-only
+@test "labhosts: Encrypt=wireguard over an IPv6 underlay: nodes reach each other, and the underlay carries only WireGuard" {
+	local f=$TEST_TMP/enc6.lab i
+	enc_hosts "$f" enc6 2001:db8::1 2001:db8::2
+	for i in 1 2; do add_key "$f" "h$i" "h$i"; done
+	nft -f - <<-'EOF2'
+	table bridge underlay {
+		counter vxlan { }
+		counter wg { }
+		counter wg6 { }
+		chain count {
+			type filter hook forward priority 0;
+			udp dport 4789 counter name vxlan
+			udp dport 51999 counter name wg
+			ether type ip6 udp dport 51999 counter name wg6
+		}
+	}
+	EOF2
+	for i in 1 2; do on "h$i" "$HAKO" lab up "$f"; done
+	# VXLAN over the IPv4 tunnel (50 bytes) inside WireGuard over IPv6 (80).
+	on h1 "$HAKO" lab exec enc6 n1 ip -o link show net | grep -q "mtu 1370 "
+	echo_on h2 enc6 n2 7000
+	run on h1 "$HAKO" lab exec enc6 n1 python3 "$PROBE" ask 10.9.0.2 7000 40001 5
+	[ "$output" = "10.9.0.1:40001" ]
+	big h1 enc6 n1 10.9.0.2 7000 $((1370 - 28))
+	nft list table bridge underlay
+	nft list counter bridge underlay vxlan | grep -q "packets 0 bytes 0"
+	run ! bash -c "nft list counter bridge underlay wg6 | grep -q 'packets 0 '"
+	# Every WireGuard datagram went over IPv6.
+	[ "$(nft list counter bridge underlay wg | grep -o 'packets [0-9]*')" = "$(nft list counter bridge underlay wg6 | grep -o 'packets [0-9]*')" ]
+	kill_bg
+	for i in 1 2; do on "h$i" "$HAKO" lab down enc6; done
 	nft delete table bridge underlay
 }

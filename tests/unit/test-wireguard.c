@@ -23,13 +23,18 @@ static void test_keys(void)
 	hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a", want);
 	CHECK(wg_key_public(priv, pub) == 0);
 	CHECK(memcmp(pub, want, WG_KEY_SIZE) == 0);
-	wg_key_format(pub, b64);
+	CHECK(wg_key_format(pub, b64) == 0);
 	CHECK_STREQ(b64, "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=");
 	CHECK(wg_key_parse(b64, back) == 0 && memcmp(back, pub, WG_KEY_SIZE) == 0);
-	const char *bad[] = { "", "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo",
+	const char *bad[] = { "",
+			      "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo",
 			      "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo==",
 			      "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTm!=",
-			      "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmp=" };
+			      "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmp=",
+			      "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=x",
+			      "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066Spjqqb Tmo=",
+			      "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo=",
+			      "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmoA" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(wg_key_parse(bad[i], back) == -EINVAL);
 	/* A new key is clamped, and two differ. */
