@@ -36,7 +36,6 @@ static const struct opt bind_options[] = {
 /* The leader of the running machine name (0 after logging why there is none). */
 static pid_t running_leader(const char *name)
 {
-	machines_collect_stale();
 	struct machine_state st = { 0 };
 	int r = machine_cmd_get_running(name, &st);
 	pid_t leader = st.leader;

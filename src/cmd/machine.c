@@ -134,6 +134,7 @@ int machine_cmd_start_one(const char *name, int argc, char **argv)
 	if (settings_apply(&cfg, name, groups, ELEMENTSOF(groups), &seen) < 0)
 		return EXIT_HAKO_USAGE;
 	log_set_quiet(cfg.quiet);
+	machine_collect(name); /* what a supervisor of that name killed with SIGKILL left */
 	int lock = machine_lock_to_start(name);
 	if (lock == -EBUSY) {
 		log_error("machine %s is already running (hako stop %s first)", name, name);
@@ -171,7 +172,6 @@ int cmd_start(int argc, char **argv)
 	for (int k = i; k < argc; k++)
 		if (machine_cmd_check_name(argv[k]) < 0)
 			return EXIT_HAKO_USAGE;
-	machines_collect_stale();
 	int status = 0;
 	for (int k = i; k < argc; k++) {
 		int r = machine_cmd_start_one(argv[k], i, argv);
@@ -276,7 +276,6 @@ int machine_cmd_control(int argc, char **argv, size_t which)
 		log_error("no machine name given (hako %s NAME...)", stop_verbs[which].command);
 		return EXIT_HAKO_USAGE;
 	}
-	machines_collect_stale();
 	struct control_request req = { stop_verbs[which].verb, o.timeout_s };
 	if (req.verb == CTL_KILL_ALL) {
 		req.arg = o.signal;
@@ -354,7 +353,6 @@ int cmd_shell(int argc, char **argv)
 	const char *name = at ? at + 1 : argv[i];
 	if (at)
 		*at = '\0';
-	machines_collect_stale();
 	struct machine_state st;
 	r = machine_cmd_get_running(name, &st);
 	if (r != 0)
@@ -396,7 +394,6 @@ int cmd_login(int argc, char **argv)
 		return r;
 	if (argc - i != 1)
 		return machine_cmd_one_name();
-	machines_collect_stale();
 	r = login_getty(argv[i]);
 	if (r != -ENOMEDIUM)
 		return r;

@@ -120,7 +120,6 @@ static int apply_now(int argc, char **argv, int i, bool enable)
 		argv[i - 1] = (char *)"stop";
 		return machine_cmd_control(argc - i + 1, argv + i - 1, 0);
 	}
-	machines_collect_stale();
 	int status = 0;
 	for (int k = i; k < argc; k++) {
 		char *args[] = { (char *)"start", argv[k], NULL };

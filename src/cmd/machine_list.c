@@ -468,7 +468,6 @@ static int load_one(int argc, char **argv, int i, struct info *in)
 {
 	if (argc - i != 1)
 		return machine_cmd_one_name();
-	machines_collect_stale();
 	int r = machine_cmd_get_running(argv[i], &in->st);
 	if (r != 0)
 		return r;

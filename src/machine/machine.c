@@ -140,19 +140,39 @@ static void reclaim(const char *name)
 		(void)rm_rf(dir);
 }
 
+/* Takes name's lock if nobody holds it, and then collects what is there: no such machine, or a
+ * stale one, whose network state goes too. Returns the lock's error: -EBUSY while it runs. */
+static int collect_one(const char *name)
+{
+	_cleanup_free_ char *dir = machine_path(name, NULL);
+	if (!dir)
+		return -ENOMEM;
+	bool existed = access(dir, F_OK) == 0; /* the lock makes it */
+	int fd = machine_lock(name);
+	if (fd < 0)
+		return fd;
+	reclaim(name);
+	close(fd);
+	if (existed)
+		network_collect_stale();
+	return 0;
+}
+
+void machine_collect(const char *name)
+{
+	(void)collect_one(name);
+}
+
 int machine_get(const char *name, struct machine_state *ret)
 {
 	if (!machine_name_valid(name))
 		return -EINVAL;
-	int fd = machine_lock(name);
-	if (fd >= 0) { /* nobody holds it: no such machine, or a stale one */
-		reclaim(name);
-		close(fd);
+	int r = collect_one(name);
+	if (r == 0)
 		return 0;
-	}
-	if (fd != -EBUSY)
-		return fd;
-	int r = read_state(name, ret);
+	if (r != -EBUSY)
+		return r;
+	r = read_state(name, ret);
 	return r == -ENOENT ? 0 : r < 0 ? r : 1; /* no state yet: still starting */
 }
 

@@ -46,15 +46,20 @@ int machine_lock(const char *name);
  * a stale machine of that name for a running one: waits for that to end (200 ms at most). */
 int machine_lock_to_start(const char *name);
 /* Reads the state of a running machine: 1 and *ret filled, 0 when no such machine runs (a stale
- * one is collected on the way), or a negative errno. */
+ * one is collected on the way, as machine_collect does), or a negative errno. */
 int machine_get(const char *name, struct machine_state *ret);
 /* The names of the machines with a runtime directory, sorted. */
 int machine_names(char ***ret);
 /* The images (directories) in $HAKO_IMAGE_DIR, sorted. */
 int machine_image_names(char ***ret);
-/* Collects every machine whose supervisor is gone: kills what is left in its cgroup, removes
- * the cgroup, its network resources and its runtime directory; and every empty cgroup of
- * hako's whose maker is gone (cgroup_collect_orphans). Every machine command runs it. */
+/* Collects the machine name if its supervisor is gone: kills what is left in its cgroup, removes
+ * the cgroup, its temporary binds and its runtime directory, and then the network's stale state.
+ * What a command on one machine (start, stop, shell, status...) runs: its cost does not grow with
+ * the number of machines running, as a sweep of them all would (issue 21). */
+void machine_collect(const char *name);
+/* The same for every machine whose supervisor is gone; and every empty cgroup of hako's whose
+ * maker is gone (cgroup_collect_orphans). What the commands that look at every machine (hako
+ * list) run: a machine killed with its supervisor leaves nothing behind after the next one. */
 void machines_collect_stale(void);
 /* The same for `hako run`, whose start-up must stay fast: with no machine directories it costs
  * one opendir(); the network's stale state is looked at only when a machine was collected. */

@@ -2,7 +2,7 @@
  * the container, holds its console pty (passive: drained while nobody is logged in), its
  * cgroup and network through the container library, and answers the control socket. It cleans
  * up however the machine ends; if the supervisor itself is SIGKILLed, PID 1 dies with it
- * (PDEATHSIG) and the next hako command collects the rest (machines_collect_stale). */
+ * (PDEATHSIG) and the next hako list, or command on that machine, collects the rest. */
 #include "machine/supervisor.h"
 
 #include <errno.h>
