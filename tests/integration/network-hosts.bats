@@ -206,3 +206,23 @@ addr_of() { awk -v m="$3" '$1 == m { print $2 }' "$TEST_TMP/$1/state/networks/$2
 	[[ "${lines[3]}" =~ ^inet\ 10\.70\.0\.(1[3-9][0-9]|12[89]|2[0-4][0-9]|25[0-3])$ ]]
 	debian_poweroff
 }
+
+# Each host's port forwards are its own: the forward made on h2 answers at h2's underlay address
+# from h2's container; h1 and h3, on the same segment, forward nothing.
+@test "network-hosts: a port forward reaches its own host's container; the other hosts forward nothing" {
+	create_all pf --subnet=10.71.0.0/24 $PEERS
+	ROOT=$(make_root)
+	mkdir -p "$ROOT/www"
+	echo served-on-h2 >"$ROOT/www/index.html"
+	on_bg h2 "$HAKO" run -q -D "$ROOT" -M w2 --network=pf -p 8080:80 /bin/httpd -f -p 80 -h /www
+	wait_for 20 ip netns exec out timeout 2 busybox wget -q -O /dev/null http://192.0.2.2:8080/
+	run ip netns exec out timeout 5 busybox wget -q -O- http://192.0.2.2:8080/
+	[ "$status" -eq 0 ]
+	[ "$output" = served-on-h2 ]
+	local h
+	for h in 1 3; do
+		run ip netns exec out timeout 3 busybox wget -q -O- "http://192.0.2.$h:8080/"
+		[ "$status" -ne 0 ]
+		[[ "$output" != *served-on-h2* ]]
+	done
+}
