@@ -406,7 +406,10 @@ static int zone_join(struct container *c, struct rtnl *r)
 	int err = s->zone_dir ? members_add(s->zone_dir, c->name) : -ENOMEM;
 	if (err < 0)
 		return log_errno(err, "cannot register in zone %s", zone);
-	err = rtnl_link_add(r, &(struct rtnl_link){ .name = s->zone_bridge, .kind = "bridge", .up = true });
+	uint8_t mac[6]; /* stable while members come and go, as network_bridge_mac's */
+	machine_mac(s->zone_bridge, mac);
+	err = rtnl_link_add(r, &(struct rtnl_link){
+				       .name = s->zone_bridge, .kind = "bridge", .up = true, .mac = mac });
 	if (err < 0 && err != -EEXIST)
 		return log_errno(err, "cannot create bridge %s", s->zone_bridge);
 	s->master = rtnl_ifindex(r, s->zone_bridge);

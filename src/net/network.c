@@ -17,6 +17,7 @@
 #include "base/names.h"
 #include "base/util.h"
 #include "net/dnsmasq.h"
+#include "net/ipam.h"
 #include "net/netns.h"
 #include "net/nft.h"
 #include "net/peers.h"
@@ -212,6 +213,21 @@ int network_def_finish(struct network_def *d)
 void network_gateway6(const struct network_def *d, struct inet_addr *ret)
 {
 	inet_prefix_nth(&d->ipv6, 1, ret);
+}
+
+/* A bridge without an address of its own takes its lowest port's, so the gateway's MAC would
+ * change whenever a container with a lower one joins or the owner of the current one leaves, and
+ * every container's ARP entry for it would point at a MAC no longer answered. Docker and
+ * systemd-networkd set one for the same reason. Derived from the name, so a network brought down
+ * and up keeps it; across hosts, each host's differs (the gateway's frames never cross, but two
+ * bridges on one segment with one MAC would see their own address arrive). */
+void network_bridge_mac(const struct network_def *d, uint8_t mac[6])
+{
+	char seed[IFNAMSIZ + INET_PREFIX_STRLEN + 2], peer[INET_PREFIX_STRLEN] = "";
+	if (d->n_peers > 0)
+		inet_addr_str(&d->peers[d->local_peer], peer);
+	snprintf(seed, sizeof(seed), "%s@%s", d->bridge, peer);
+	machine_mac(seed, mac);
 }
 
 static char *definition_path(const char *name)
@@ -425,12 +441,17 @@ bool network_is_up(const char *name)
 
 static int bridge_up(const struct network_def *d)
 {
+	uint8_t mac[6];
+	network_bridge_mac(d, mac);
 	_cleanup_rtnl_ struct rtnl *r = NULL;
 	int err = rtnl_open(-1, &r);
 	if (err < 0)
 		return log_errno(err, "cannot open rtnetlink");
-	err = rtnl_link_add(r, &(struct rtnl_link){
-				       .name = d->bridge, .kind = "bridge", .up = true, .mtu = d->mtu });
+	err = rtnl_link_add(r, &(struct rtnl_link){ .name = d->bridge,
+						    .kind = "bridge",
+						    .up = true,
+						    .mtu = d->mtu,
+						    .mac = mac });
 	if (err < 0)
 		return log_errno(err, "cannot create bridge %s", d->bridge);
 	int idx = rtnl_ifindex(r, d->bridge);

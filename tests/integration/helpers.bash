@@ -10,6 +10,8 @@ bats_require_minimum_version 1.5.0
 common_setup() {
 	[ "$(id -u)" = 0 ] || { echo "needs root"; false; }
 	[ -n "${HAKO_TEST_NS:-}" ] || { echo "run through tests/run (needs a private namespace)"; false; }
+	# In the VM lane the guest's console says which case ran last, should the guest stop.
+	[ "${HAKO_TEST_LANE:-}" != vm ] || echo "<4>hako-test: $BATS_TEST_DESCRIPTION" >/dev/kmsg
 	TEST_TMP=$(mktemp -d /tmp/hako-test.XXXXXX)
 	export HAKO_RUNTIME_DIR=$TEST_TMP/run HAKO_CONFIG_DIR=$TEST_TMP/etc
 	export HAKO_STATE_DIR=$TEST_TMP/state HAKO_IMAGE_DIR=$TEST_TMP/machines

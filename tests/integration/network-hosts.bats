@@ -72,6 +72,8 @@ addr_of() { awk -v m="$3" '$1 == m { print $2 }' "$TEST_TMP/$1/state/networks/$2
 	sleeper h1 a lan
 	[ "$(addr_of h1 lan a)" = 10.70.0.2 ]
 	mac2=$(ip -n h2 -o link show hk-lan | grep -o 'link/ether [0-9a-f:]*')
+	# Each host's gateway has its own MAC (the same one would arrive at the others as their own).
+	[ "$mac2" != "$(ip -n h1 -o link show hk-lan | grep -o 'link/ether [0-9a-f:]*')" ]
 	ROOT=$(make_root)
 	touch "$ROOT/etc/resolv.conf"
 	printf '#!/bin/sh\n[ "$1" = bound ] && echo "$ip $router $dns" > /tmp/lease\nexit 0\n' >"$ROOT/udhcpc.sh"

@@ -417,6 +417,33 @@ s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 5354)); ti
 	[ "$output" = "$(printf '1\nra-gone')" ]
 }
 
+bridge_mac() { ip -o link show "$1" | grep -o 'link/ether [0-9a-f:]*'; }
+
+@test "network: the gateway's MAC stays while containers join and leave, and across rm and create" {
+	"$HAKO" network create gm --subnet=10.86.0.0/24
+	mac=$(bridge_mac hk-gm)
+	local i
+	for i in 1 2 3; do
+		root=$(make_root "$TEST_TMP/root-g$i")
+		bg "$HAKO" run -q -D "$root" -M "g$i" --network=gm /bin/sleep 60
+		wait_for 5 ip link show "vb-g$i"
+	done
+	# A bridge left to the kernel takes its lowest port's MAC: the first join would change it.
+	[ "$(bridge_mac hk-gm)" = "$mac" ]
+	run "$HAKO" run -q -D "$ROOT" -M gq --network=gm /bin/sh -c '
+		ping -c1 -W3 10.86.0.1 >/dev/null
+		ip neigh show 10.86.0.1 | grep -o "lladdr [0-9a-f:]*"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "lladdr ${mac#link/ether }" ]
+	for i in 0 1 2; do kill -TERM "${BG_PIDS[$i]}"; done
+	for i in 0 1 2; do wait "${BG_PIDS[$i]}" || true; done
+	links_are hk-gm
+	[ "$(bridge_mac hk-gm)" = "$mac" ]
+	"$HAKO" network rm gm
+	"$HAKO" network create gm --subnet=10.86.0.0/24
+	[ "$(bridge_mac hk-gm)" = "$mac" ]
+}
+
 @test "network: --mtu sets the bridge, both veth ends and host0; out of range is refused" {
 	"$HAKO" network create mt --subnet=10.85.0.0/24 --ipv6=fd85::/64 --mtu=1400
 	grep -qx "MTU=1400" "$HAKO_CONFIG_DIR/networks/mt.network"

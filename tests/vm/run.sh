@@ -45,7 +45,7 @@ boot() {
 	: >"$work/live.tap"
 	qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m 3072 -display none -monitor none \
 		-no-reboot -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
-		-append "root=/dev/vda rw console=ttyS0 quiet panic=-1" \
+		-append "root=/dev/vda rw console=ttyS0 loglevel=5 panic=-1" \
 		-drive file="$image/disk.img",if=virtio,format=raw,snapshot=on \
 		-drive file="$payload",if=virtio,format=raw \
 		-serial file:"$work/console.log" -serial file:"$work/live.tap" -nic none &
@@ -135,4 +135,6 @@ out=$(result "$work/payload.img" out.tap)
 [ -n "$out" ] || fail "the guest wrote no results" "console, last lines:" "$(tail -15 "$work/console.log")"
 printf '%s\n' "$out" | tail -n +"$(($(cat "$work/streamed" 2>/dev/null || echo 0) + 1))" | vm_names
 grep -q '^# vm: done' <<<"$out" || fail "the guest stopped before the end of the lane" \
+	"$(grep 'hako-test: ' "$work/console.log" | tail -1)" "console, the kernel's first complaint:" \
+	"$(grep -m1 -A30 -E 'BUG:|WARNING:|stall|Oops|panic' "$work/console.log")" \
 	"console, last lines:" "$(tail -15 "$work/console.log")"
