@@ -512,13 +512,15 @@ static void unblock_all_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static int take_console(const struct container *c, bool make_ctty)
+/* The console becomes stdin and stdout, and stderr too with_stderr; else stderr stays hako's
+ * until exec_payload. */
+static int take_console(const struct container *c, bool make_ctty, bool with_stderr)
 {
 	if (c->pty_slave < 0)
 		return 0;
 	if (make_ctty && ioctl(c->pty_slave, TIOCSCTTY, 0) < 0)
 		return log_errno(-errno, "cannot make /dev/console the controlling terminal");
-	for (int fd = 0; fd < 3; fd++)
+	for (int fd = 0; fd < (with_stderr ? 3 : 2); fd++)
 		if (dup2(c->pty_slave, fd) < 0)
 			return log_errno(-errno, "cannot attach the console");
 	return 0;
@@ -613,9 +615,22 @@ static _Noreturn void exec_payload(const struct container *c, int sync_fd)
 		log_errno(-errno, "close_range failed");
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	}
+	/* stderr is hako's (the caller's) until the exec: a payload that cannot be executed (a bad
+	 * #! line, a file that is no program) says so to the user, not into a console that nobody
+	 * reads under hako start, whose start would then fail with no word of why. */
+	int caller_err = -1;
+	if (c->pty_slave >= 0) {
+		caller_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3); /* none: the message is lost */
+		if (dup2(c->pty_slave, STDERR_FILENO) < 0) {
+			log_errno(-errno, "cannot attach the console");
+			child_fail(sync_fd, EXIT_HAKO_FAILED);
+		}
+	}
 	unblock_all_signals();
 	execve(c->exec_path, c->argv, c->envp);
 	int err = errno;
+	if (caller_err >= 0)
+		(void)dup2(caller_err, STDERR_FILENO);
 	log_errno(-err, "cannot execute %s", c->exec_path);
 	child_fail(sync_fd, err == ENOENT ? EXIT_HAKO_NOTFOUND : EXIT_HAKO_FAILED);
 }
@@ -628,7 +643,7 @@ static _Noreturn void command_main(const struct container *c, int sync_fd, bool 
 	 * (bubblewrap CVE-2017-5226). */
 	if (!as_pid1 && setsid() < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
-	if (take_console(c, true) < 0)
+	if (take_console(c, true, false) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 	if (switch_user(c) < 0)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
@@ -746,7 +761,7 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 		child_fail(sync_fd, EXIT_HAKO_FAILED);
 
 	if (c->cfg->boot) {
-		if (take_console(c, true) < 0)
+		if (take_console(c, true, false) < 0)
 			child_fail(sync_fd, EXIT_HAKO_FAILED);
 		if (enter_workdir(c) < 0)
 			child_fail(sync_fd, EXIT_HAKO_FAILED);
@@ -763,7 +778,7 @@ static _Noreturn void child_main(struct container *c, int sync_fd)
 	}
 	if (cmd == 0)
 		command_main(c, sync_fd, false);
-	if (take_console(c, false) < 0)
+	if (take_console(c, false, true) < 0)
 		_exit(EXIT_HAKO_FAILED);
 	stub_init(c, cmd, &sigs);
 }

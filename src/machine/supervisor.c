@@ -40,10 +40,24 @@
 
 #define MAX_CLIENTS 32
 #define DEFAULT_STOP_TIMEOUT_S 10
-/* hako start returns once PID 1 has run this long: an init that cannot start (a systemd
- * guest without a writable cgroup, a missing library) dies well within it, and hako start then
- * fails and says why, instead of reporting a machine that is gone a moment later. */
-#define START_GRACE_MS 500
+/* When hako start returns. machinectl start returns once nspawn's unit has started, and nspawn
+ * (Type=notify) says READY=1 as soon as the container's init has been exec'd: an init that dies
+ * a moment later leaves a failed unit behind a start that succeeded. hako knows the same moment
+ * (container_start returns once PID 1's execve succeeded: a failed execve fails it with the
+ * exec error), then watches PID 1 a little longer, so that an init that cannot start fails hako
+ * start with its console's last lines instead of reporting a machine that is gone at once.
+ * Measured after the exec, on the 2-core test machine (set-up 9-15 ms, 120 ms cold): a program
+ * missing a library dies within 1-3 ms, a script that exits within 3 ms, a Debian systemd that
+ * cannot mount its cgroups within 17-21 ms: each is pure start-up work of the same kind as
+ * hako's own set-up of the container (system calls, page faults, file reads), and scales with
+ * the machine like it (several times slower under TCG, or under load). So the window is
+ * START_CHECK_FACTOR times the set-up this start took (about twice the systemd case's ratio),
+ * never under START_CHECK_MIN_MS (2.5 times that systemd's death on a warm, fast start) nor over
+ * START_CHECK_MAX_MS (a set-up slowed by something else, such as a D-Bus peer, says less about
+ * the init). The fixed grace of before, 500 ms, cost every start its whole length. */
+#define START_CHECK_FACTOR 4
+#define START_CHECK_MIN_MS 50
+#define START_CHECK_MAX_MS 1000
 /* The console lines `hako start` shows when PID 1 ended during start-up. */
 #define START_FAILURE_LINES 10
 /* --notify-ready=yes: how long hako start waits for READY=1, systemd's DefaultTimeoutStartSec. */
@@ -64,6 +78,7 @@ struct supervisor {
 	bool rebooting;     /* restart it once PID 1 is gone */
 	bool accept_paused; /* out of fds (EMFILE): clients wait in the backlog until one leaves */
 	struct console_log log;
+	uint64_t setup_usec; /* how long the last container_start took, until PID 1's exec */
 };
 
 static int block_signals(void)
@@ -190,9 +205,11 @@ static int record_state(struct supervisor *s)
 
 static int start_container(struct supervisor *s, int *ret_exit)
 {
+	uint64_t begin = now_usec();
 	int r = container_start(s->cfg, &s->c, ret_exit);
 	if (r < 0)
 		return r;
+	s->setup_usec = now_usec() - begin;
 	s->console_gone = false;
 	r = record_state(s);
 	if (r < 0) {
@@ -533,14 +550,25 @@ static bool notified_ready(struct supervisor *s)
 	return ready;
 }
 
-/* Waits for PID 1 to show it runs, its console going to the log meanwhile: START_GRACE_MS, or
- * with --notify-ready until READY=1 (NOTIFY_TIMEOUT_S at most). 0 if it runs, -ECHILD if it
+/* How long PID 1, exec'd, is watched before hako start returns (see START_CHECK_FACTOR). */
+static uint64_t start_check_usec(const struct supervisor *s)
+{
+	uint64_t usec = s->setup_usec * START_CHECK_FACTOR;
+	if (usec < START_CHECK_MIN_MS * UINT64_C(1000))
+		return START_CHECK_MIN_MS * UINT64_C(1000);
+	if (usec > START_CHECK_MAX_MS * UINT64_C(1000))
+		return START_CHECK_MAX_MS * UINT64_C(1000);
+	return usec;
+}
+
+/* Waits for PID 1 to show it runs, its console going to the log meanwhile: start_check_usec(),
+ * or with --notify-ready until READY=1 (NOTIFY_TIMEOUT_S at most). 0 if it runs, -ECHILD if it
  * ended, -ETIME if it never said it was ready. */
 static int await_running(struct supervisor *s)
 {
 	bool notify = s->notify_fd >= 0;
-	uint64_t deadline = now_usec() +
-			    (notify ? NOTIFY_TIMEOUT_S * UINT64_C(1000000) : START_GRACE_MS * UINT64_C(1000));
+	uint64_t deadline =
+		now_usec() + (notify ? NOTIFY_TIMEOUT_S * UINT64_C(1000000) : start_check_usec(s));
 	for (uint64_t now = now_usec(); now < deadline; now = now_usec()) {
 		struct pollfd p[3] = {
 			{ .fd = s->sigfd, .events = POLLIN },

@@ -180,6 +180,44 @@ has_tasks() { [ "$("$HAKO" status "$1" | sed -n 's/^ *Tasks: //p')" -ge "$2" ] 2
 	[ "$output" = "hako: machine nosuch has no log (it never ran under hako start)" ]
 }
 
+# hako start returns once PID 1 has been exec'd and watched for a moment (src/machine/supervisor.c,
+# START_CHECK_FACTOR). An init that cannot be executed (a #! line naming no interpreter) fails
+# the start at once, with the exec error in one line on hako start's stderr, not in a console
+# log nobody reads; nothing of the machine is left.
+@test "machines: an init that cannot be executed fails hako start with the exec error, in one line" {
+	image noexec
+	rm "$HAKO_IMAGE_DIR/noexec/sbin/init" # a link to busybox
+	printf '#!/no/such/shell\nexit 0\n' >"$HAKO_IMAGE_DIR/noexec/sbin/init"
+	chmod 755 "$HAKO_IMAGE_DIR/noexec/sbin/init"
+	run "$HAKO" start noexec
+	echo "$output"
+	[ "$status" -eq 127 ]
+	[ "$output" = "hako: cannot execute /sbin/init: No such file or directory" ]
+	run "$HAKO" list
+	[ "$output" = "No machines." ]
+	[ ! -e "$HAKO_RUNTIME_DIR/machines/noexec" ]
+}
+
+# An init that dies right after its exec, in the dynamic loader (a library missing): hako start
+# fails with the loader's words from the console, however soon after the exec it dies.
+@test "machines: an init missing a library fails hako start with the loader's message" {
+	local loader
+	loader=$(ldd /bin/true | awk '$1 ~ /^\/.*ld-linux/ {print $1}')
+	[ -n "$loader" ] || { ldd /bin/true; false; }
+	image nolib
+	rm "$HAKO_IMAGE_DIR/nolib/sbin/init"
+	cp /bin/true "$HAKO_IMAGE_DIR/nolib/sbin/init" # dynamic: needs libc, which the tree lacks
+	mkdir -p "$HAKO_IMAGE_DIR/nolib$(dirname "$loader")"
+	cp -L "$loader" "$HAKO_IMAGE_DIR/nolib$loader"
+	run "$HAKO" start nolib
+	echo "$output"
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"hako: machine nolib stopped while starting: PID 1 exited with status 127;"* ]]
+	[[ "$output" == *"/sbin/init: error while loading shared libraries: libc.so.6"* ]]
+	run "$HAKO" list
+	[ "$output" = "No machines." ]
+}
+
 # The log takes the console's output while nobody is logged in, control characters escaped when
 # shown, and is bounded: past 64 KiB it moves to NAME.log.1, the one before is dropped.
 @test "machines: the console log is kept bounded, shown escaped, and says how PID 1 ended" {
@@ -937,6 +975,23 @@ boot_run() {
 	timeout 120 script -qfec "$HAKO run -q -b -x --private-network -M deb -D $DEB" "$out" \
 		< <(wait_for 60 grep -q 'login: ' "$out" && touch "$seen"; printf '\035\035\035') >/dev/null || true
 	[ -e "$seen" ] || { cat -v "$out"; false; }
+	no_leftovers
+}
+
+# A Debian systemd that cannot start (no cgroup file system to mount: here it is made
+# inaccessible) dies some milliseconds after its exec, after its own start-up work: hako start
+# watches PID 1 long enough for it (a multiple of the set-up's time, so longer where the machine is
+# slower, as under TCG), fails, and shows systemd's last words.
+# lane: vm
+@test "boot: Debian with systemd that cannot mount its cgroups fails hako start and says why" {
+	debian_tree
+	run "$HAKO" start -x -D "$DEB" --private-network --inaccessible=/sys/fs/cgroup deb
+	echo "$output"
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"hako: machine deb stopped while starting: PID 1 exited with status "* ]]
+	[[ "$output" == *"Exiting PID 1..."* ]]
+	run "$HAKO" list
+	[ "$output" = "No machines." ]
 	no_leftovers
 }
 
