@@ -841,6 +841,13 @@ boot_start() {
 		"$HAKO" start "$@" deb
 	fi
 	wait_running "$HAKO" shell deb
+	# hako list reads the guest's addresses through a socket made in its network namespace
+	# (owned by its user namespace, with -U): never loopback's, none with --private-network.
+	run "$HAKO" list --json
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); a=d[0]["addresses"]
+assert [m["machine"] for m in d] == ["deb"] and d[0]["os"] == "debian", d
+assert not [x for x in a if x.startswith("127.") or x == "::1"], a
+assert "--private-network" not in sys.argv[2:] or a == [], a' "$output" "$@"
 	# hako login: Enter makes the guest's getty repeat its prompt; once it is there, ^]^]^] leaves.
 	local out=$TEST_TMP/login.out sup
 	timeout 15 "$HAKO" login deb >"$out" 2>&1 \
