@@ -121,7 +121,7 @@ static int info_load_image(const char *name, const struct tree *trees, size_t n_
 	_cleanup_close_ int root = machine_open_root(dir, 0);
 	info_load_os(in, root);
 	struct stat image;
-	if (root < 0 || fstat(root, &image) < 0)
+	if (n_trees == 0 || root < 0 || fstat(root, &image) < 0)
 		return 1;
 	struct tree key = { .dev = image.st_dev, .ino = image.st_ino };
 	const struct tree *on = bsearch(&key, trees, n_trees, sizeof(*trees), tree_cmp);
