@@ -53,10 +53,9 @@ static void info_done(struct info *in)
 	free(in->used_by);
 }
 
-/* The OS of the tree: of the image directory dir, else seen through the running leader. */
-static void info_load_os(struct info *in, const char *dir)
+/* The OS of the tree root (an image directory, or a running machine's seen through its leader). */
+static void info_load_os(struct info *in, int root)
 {
-	_cleanup_close_ int root = machine_open_root(dir, in->st.leader);
 	in->os = machine_os_release(root, "ID");
 	in->version = machine_os_release(root, "VERSION_ID");
 	in->pretty = machine_os_release(root, "PRETTY_NAME");
@@ -69,41 +68,69 @@ static int info_load(const char *name, struct info *in)
 	int r = machine_get(name, &in->st);
 	if (r <= 0)
 		return r;
-	info_load_os(in, NULL);
+	_cleanup_close_ int root = machine_open_root(NULL, in->st.leader);
+	info_load_os(in, root);
 	in->cgroup = cgroup_display_path(in->st.cgroup);
 	(void)machine_addresses(in->st.leader, &in->addresses);
 	return 1;
 }
 
-/* The running machine (of those named live) whose tree is dir, or NULL. */
-static char *machine_on_tree(char *const *live, const char *dir)
+/* A running machine's tree by its inode: hako list --all stat()s each machine's tree once and
+ * looks every image up among them, not every machine's state and tree again per image (the cost
+ * grew with images times machines, issue 21). */
+struct tree {
+	dev_t dev;
+	ino_t ino;
+	const char *name; /* the machine's, borrowed from its info */
+};
+
+static int tree_cmp(const void *a, const void *b)
 {
-	struct stat image, tree;
-	if (stat(dir, &image) < 0)
+	const struct tree *x = a, *y = b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* The trees of the running machines among infos (n of them), sorted, their number in *ret_n. */
+static struct tree *trees_of(const struct info *infos, size_t n, size_t *ret_n)
+{
+	struct tree *trees = calloc(n + 1, sizeof(*trees));
+	size_t k = 0;
+	if (!trees)
 		return NULL;
-	for (char *const *n = live; n && *n; n++) {
-		struct machine_state st = { 0 };
-		bool same = machine_get(*n, &st) > 0 && stat(st.root, &tree) == 0 &&
-			    tree.st_dev == image.st_dev && tree.st_ino == image.st_ino;
-		machine_state_done(&st);
-		if (same)
-			return strdup(*n);
+	for (size_t i = 0; i < n; i++) {
+		struct stat tree;
+		if (infos[i].phase != PHASE_RUNNING || !infos[i].st.root || stat(infos[i].st.root, &tree) < 0)
+			continue;
+		trees[k++] = (struct tree){ tree.st_dev, tree.st_ino, infos[i].st.name };
 	}
-	return NULL;
+	qsort(trees, k, sizeof(*trees), tree_cmp);
+	*ret_n = k;
+	return trees;
 }
 
 /* An image that is not running under its name (hako list --all): its name, its OS from the
  * tree, and the machine that runs on it under another name, if one does. */
-static int info_load_image(const char *name, char *const *live, struct info *in)
+static int info_load_image(const char *name, const struct tree *trees, size_t n_trees, struct info *in)
 {
 	*in = (struct info){ .phase = PHASE_STOPPED };
 	_cleanup_free_ char *dir = hako_path(HAKO_DIR_IMAGES, "%s", name);
 	if (!dir || !(in->st.name = strdup(name)))
 		return -ENOMEM;
-	info_load_os(in, dir);
-	in->used_by = machine_on_tree(live, dir);
-	if (in->used_by)
-		in->phase = PHASE_IN_USE;
+	_cleanup_close_ int root = machine_open_root(dir, 0);
+	info_load_os(in, root);
+	struct stat image;
+	if (n_trees == 0 || root < 0 || fstat(root, &image) < 0)
+		return 1;
+	struct tree key = { .dev = image.st_dev, .ino = image.st_ino };
+	const struct tree *on = bsearch(&key, trees, n_trees, sizeof(*trees), tree_cmp);
+	if (!on)
+		return 1;
+	in->used_by = strdup(on->name);
+	if (!in->used_by)
+		return -ENOMEM;
+	in->phase = PHASE_IN_USE;
 	return 1;
 }
 
@@ -309,23 +336,22 @@ static const struct opt show_options[] = {
 // clang-format on
 
 /* The names to list, sorted: the machines with a runtime directory (live), and with --all the
- * images. */
+ * images; both lists come sorted and are merged in one pass. */
 static int list_names(char *const *live, bool all, char ***ret)
 {
-	_cleanup_strv_free_ char **names = strv_copy(live), **images = NULL;
-	if (!names)
-		return -ENOMEM;
+	_cleanup_strv_free_ char **names = NULL, **images = NULL;
 	int r = all ? machine_image_names(&images) : 0;
 	if (r < 0)
 		return r;
-	for (char **n = images; n && *n; n++) {
-		if (strv_contains(names, *n))
-			continue;
-		r = strv_push(&names, *n);
+	size_t n_live = strv_length(live), n_images = strv_length(images), i = 0, k = 0;
+	while (i < n_live || k < n_images) {
+		int cmp = i == n_live ? 1 : k == n_images ? -1 : strcmp(live[i], images[k]);
+		r = strv_push(&names, cmp <= 0 ? live[i] : images[k]);
 		if (r < 0)
 			return r;
+		i += cmp <= 0;
+		k += cmp >= 0;
 	}
-	strv_sort(names);
 	*ret = TAKE_PTR(names);
 	return 0;
 }
@@ -336,6 +362,35 @@ static bool is_starting(const char *name)
 {
 	_cleanup_free_ char *dir = machine_path(name, NULL);
 	return dir && access(dir, F_OK) == 0;
+}
+
+/* Fills infos (one per name, in the names' order) and returns how many: the running machines'
+ * first, so that each image is then looked up among their trees. */
+static size_t list_load(char *const *names, char *const *live, bool all, struct info *infos)
+{
+	size_t total = strv_length(names), n_trees = 0, n = 0;
+	for (size_t k = 0; k < total && live && *live; k++) {
+		if (!streq(names[k], *live))
+			continue; /* both sorted: live is a subsequence of names */
+		live++;
+		if (info_load(names[k], &infos[k]) <= 0)
+			info_done(&infos[k]);
+	}
+	_cleanup_free_ struct tree *trees = all ? trees_of(infos, total, &n_trees) : NULL;
+	for (size_t k = 0; k < total; k++) {
+		struct info *in = &infos[k];
+		if (in->st.name || !all)
+			continue;
+		if (is_starting(names[k])) {
+			in->phase = PHASE_STARTING;
+			in->st.name = strdup(names[k]);
+		} else if (info_load_image(names[k], trees, n_trees, in) < 0)
+			info_done(in);
+	}
+	for (size_t k = 0; k < total; k++)
+		if (infos[k].st.name)
+			infos[n++] = infos[k]; /* moved down, never over one still to move */
+	return n;
 }
 
 int cmd_list(int argc, char **argv)
@@ -361,20 +416,11 @@ int cmd_list(int argc, char **argv)
 		log_errno(r, "cannot list the machines");
 		return EXIT_HAKO_FAILED;
 	}
-	size_t n = 0, total = strv_length(names);
+	size_t total = strv_length(names);
 	struct info *infos = calloc(total + 1, sizeof(*infos));
 	if (!infos)
 		return EXIT_HAKO_FAILED;
-	for (size_t k = 0; k < total; k++) {
-		if (strv_contains(live, names[k]) && info_load(names[k], &infos[n]) > 0)
-			n++;
-		else if (o.all && is_starting(names[k])) {
-			infos[n].phase = PHASE_STARTING;
-			if ((infos[n].st.name = strdup(names[k])))
-				n++;
-		} else if (o.all && info_load_image(names[k], live, &infos[n]) > 0)
-			n++;
-	}
+	size_t n = list_load(names, live, o.all, infos);
 	if (o.json)
 		list_json(infos, n, o.all);
 	else

@@ -63,6 +63,18 @@ static int apply_settings(struct run_config *cfg, const struct opt_group *groups
 	return settings_apply(cfg, name, groups, n, seen);
 }
 
+/* What a machine of this container's name left when its supervisor was killed, as hako start
+ * collects it: only that name's, so that run's start-up does not grow with the machines there are
+ * (issue 21). Nothing else of a dead machine's is in run's way: a stale cgroup of the same name,
+ * a dead member's port claim and its stale lease are each taken over where they are made
+ * (cgroup.c, container_net.c, ipam.c). An --ephemeral name is new: nothing to collect. */
+static void collect_own_stale(const struct run_config *cfg)
+{
+	_cleanup_free_ char *name = cfg->ephemeral ? NULL : settings_name(cfg);
+	if (name)
+		machine_collect(name);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const struct opt_group groups[] = {
@@ -85,7 +97,7 @@ int cmd_run(int argc, char **argv)
 	if (run_config_make_temp_binds(&cfg) < 0)
 		return EXIT_HAKO_FAILED;
 	log_set_quiet(cfg.quiet);
-	machines_collect_stale_quick(); /* as every machine command does, if it is cheap */
+	collect_own_stale(&cfg);
 
 	_cleanup_close_ int sigfd = block_signals();
 	if (sigfd < 0) {

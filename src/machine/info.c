@@ -1,24 +1,19 @@
 #include "machine/info.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/util.h"
 #include "container/user.h"
 #include "machine/envfile.h"
+#include "net/rtnl.h"
 
 int machine_cgroup_own_pids(const char *dir, char ***ret)
 {
@@ -139,28 +134,6 @@ int machine_open_root(const char *dir_or_null, pid_t leader)
 	return fd < 0 ? -errno : fd;
 }
 
-/* In the child, inside the machine's network namespace: one address a line into fd. */
-static _Noreturn void list_addresses(int fd)
-{
-	struct ifaddrs *ifa;
-	if (getifaddrs(&ifa) < 0)
-		_exit(1);
-	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-		char buf[INET6_ADDRSTRLEN + 2];
-		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
-			continue;
-		int af = i->ifa_addr->sa_family;
-		const void *a = af == AF_INET    ? (void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
-				: af == AF_INET6 ? (void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr
-						 : NULL;
-		if (a && inet_ntop(af, a, buf, INET6_ADDRSTRLEN)) {
-			strcat(buf, "\n");
-			(void)!write(fd, buf, strlen(buf));
-		}
-	}
-	_exit(0);
-}
-
 int machine_addresses(pid_t leader, char ***ret)
 {
 	*ret = NULL;
@@ -169,32 +142,10 @@ int machine_addresses(pid_t leader, char ***ret)
 	_cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		return -errno;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		if (setns(ns, CLONE_NEWNET) < 0)
-			_exit(1);
-		list_addresses(p[1]);
-	}
-	close(p[1]);
-	_cleanup_fclose_ FILE *f = pid < 0 ? NULL : fdopen(p[0], "re");
-	if (!f) {
-		close(p[0]);
-		return pid < 0 ? -errno : -ENOMEM;
-	}
-	char line[128];
-	int r = 0;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		r = strv_push(ret, line);
-		if (r < 0)
-			break; /* the child is still waited for */
-	}
-	waitpid(pid, NULL, 0);
-	return r;
+	/* One rtnetlink socket made in the machine's namespace (this thread enters it only for
+	 * socket()), not a child per machine: hako list's cost per machine stays a few system
+	 * calls (issue 21). */
+	return rtnl_addresses(ns, ret);
 }
 
 /* The first of files found in the first directory that has one: a counter's value. */

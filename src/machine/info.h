@@ -19,7 +19,7 @@ char *machine_os_release(int rootfd, const char *key);
  * none yet. A systemd guest's is its container_uuid unless the tree has its own. */
 char *machine_id_of(int rootfd);
 /* The addresses on the machine's interfaces but loopback, read in its network namespace
- * (a forked child joins it), as text. */
+ * (one rtnetlink dump there, no process), as text. */
 int machine_addresses(pid_t leader, char ***ret);
 /* The memory the machine uses, from the first of its cgroup directories dirs (one a hierarchy)
  * that counts it: v2 memory.current, v1 memory.usage_in_bytes; -ENOENT if none does. */

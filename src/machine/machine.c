@@ -160,7 +160,10 @@ static int collect_one(const char *name)
 
 void machine_collect(const char *name)
 {
-	(void)collect_one(name);
+	_cleanup_free_ char *dir = machine_path(name, NULL);
+	/* No directory, nothing stale: one access(), not a lock made and removed. */
+	if (dir && access(dir, F_OK) == 0)
+		(void)collect_one(name);
 }
 
 int machine_get(const char *name, struct machine_state *ret)
@@ -231,12 +234,6 @@ void machines_collect_stale(void)
 	(void)collect_machines();
 	cgroup_collect_orphans();
 	network_collect_stale();
-}
-
-void machines_collect_stale_quick(void)
-{
-	if (collect_machines() > 0)
-		network_collect_stale();
 }
 
 /* How to ask an init to power off or reboot, as machinectl does for systemd; busybox init

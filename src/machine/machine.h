@@ -54,16 +54,13 @@ int machine_names(char ***ret);
 int machine_image_names(char ***ret);
 /* Collects the machine name if its supervisor is gone: kills what is left in its cgroup, removes
  * the cgroup, its temporary binds and its runtime directory, and then the network's stale state.
- * What a command on one machine (start, stop, shell, status...) runs: its cost does not grow with
+ * What a command on one machine (start, stop, shell, status, run...) runs: its cost does not grow with
  * the number of machines running, as a sweep of them all would (issue 21). */
 void machine_collect(const char *name);
 /* The same for every machine whose supervisor is gone; and every empty cgroup of hako's whose
  * maker is gone (cgroup_collect_orphans). What the commands that look at every machine (hako
  * list) run: a machine killed with its supervisor leaves nothing behind after the next one. */
 void machines_collect_stale(void);
-/* The same for `hako run`, whose start-up must stay fast: with no machine directories it costs
- * one opendir(); the network's stale state is looked at only when a machine was collected. */
-void machines_collect_stale_quick(void);
 /* The signals that ask an init to power off and to reboot (0 for "none"): by what it is. */
 void machine_init_signals(const char *init, int kill_signal, int *poweroff, int *reboot);
 /* Runs an outside tool (debootstrap, systemctl) found in $PATH with hako's stdio and waits:

@@ -19,6 +19,7 @@
 #include "net/netns.h"
 #include "net/nft.h"
 #include "net/relay.h"
+#include "net/rtnl.h"
 #include "net/rules.h"
 
 /* An rtnetlink socket made in netns_fd's namespace (it stays there), bound to the legacy group
@@ -61,51 +62,20 @@ static int on_addr(const struct nlmsghdr *nlh, void *data)
 							       : NULL;
 	if (!slot || slot->family)
 		return MNL_CB_OK;
-	uint32_t flags = ifa->ifa_flags;
-	const struct nlattr *attr, *local = NULL, *address = NULL;
-	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
-	{
-		if (mnl_attr_get_type(attr) == IFA_LOCAL)
-			local = attr;
-		else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
-			address = attr;
-		else if (mnl_attr_get_type(attr) == IFA_FLAGS) /* all 32 bits of the flags */
-			flags = mnl_attr_get_u32(attr);
-	}
-	if (flags & UNUSABLE_ADDR_FLAGS)
-		return MNL_CB_OK;
-	/* IFA_LOCAL is the interface's own address (IFA_ADDRESS the peer's on point-to-point). */
-	const struct nlattr *a = local ? local : address;
-	if (!a || mnl_attr_get_payload_len(a) != inet_addr_size(ifa->ifa_family))
+	uint32_t flags;
+	const void *a = rtnl_addr_of(nlh, &flags);
+	if (!a || (flags & UNUSABLE_ADDR_FLAGS))
 		return MNL_CB_OK;
 	slot->family = ifa->ifa_family;
-	memcpy(slot->bytes, mnl_attr_get_payload(a), inet_addr_size(ifa->ifa_family));
+	memcpy(slot->bytes, a, inet_addr_size(ifa->ifa_family));
 	return MNL_CB_OK;
 }
 
 /* Dumps the namespace's addresses on fd into *ret. */
 static int dump_firsts(int fd, struct firsts *ret)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = 1;
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_UNSPEC;
 	*ret = (struct firsts){ 0 };
-	if (send(fd, nlh, nlh->nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		int r = mnl_cb_run(buf, (size_t)n, 1, 0, on_addr, ret);
-		if (r <= MNL_CB_STOP)
-			return r < 0 ? -errno : 0;
-	}
+	return rtnl_addr_dump(fd, on_addr, ret);
 }
 
 /* One transaction: the forwards of a family whose address changed leave the old one and go to

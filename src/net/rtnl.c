@@ -432,3 +432,100 @@ int rtnl_fdb_append(struct rtnl *r, int ifindex, const struct inet_addr *dst)
 	mnl_attr_put(nlh, NDA_DST, inet_addr_size(dst->family), dst->bytes);
 	return msg_end(r, nlh);
 }
+
+/* Every namespace's loopback device is its first, with this ifindex (LOOPBACK_IFINDEX, fixed
+ * since Linux 3.7), and no other device is IFF_LOOPBACK: its addresses are skipped without a
+ * link dump. */
+#define LOOPBACK_IFINDEX 1
+
+const void *rtnl_addr_of(const struct nlmsghdr *nlh, uint32_t *ret_flags)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	uint32_t flags = ifa->ifa_flags;
+	const struct nlattr *attr, *local = NULL, *address = NULL;
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
+	{
+		if (mnl_attr_get_type(attr) == IFA_LOCAL)
+			local = attr;
+		else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
+			address = attr;
+		else if (mnl_attr_get_type(attr) == IFA_FLAGS) /* all 32 bits of the flags */
+			flags = mnl_attr_get_u32(attr);
+	}
+	*ret_flags = flags;
+	/* IFA_LOCAL is the link's own address (IFA_ADDRESS the peer's on point-to-point), as
+	 * getifaddrs() takes it. */
+	const struct nlattr *a = local ? local : address;
+	size_t size = ifa->ifa_family == AF_INET ? 4 : ifa->ifa_family == AF_INET6 ? 16 : 0;
+	if (!a || !size || mnl_attr_get_payload_len(a) != size)
+		return NULL;
+	return mnl_attr_get_payload(a);
+}
+
+static int on_address(const struct nlmsghdr *nlh, void *data)
+{
+	char ***ret = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_index == LOOPBACK_IFINDEX)
+		return MNL_CB_OK;
+	uint32_t flags;
+	const void *a = rtnl_addr_of(nlh, &flags);
+	char text[INET6_ADDRSTRLEN];
+	if (!a || !inet_ntop(ifa->ifa_family, a, text, sizeof(text)))
+		return MNL_CB_OK;
+	return strv_push(ret, text) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+/* Reads the dump's answers until its end. */
+static int read_dump(int fd, unsigned portid, char *buf, size_t size, mnl_cb_t cb, void *data)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, size, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		errno = ENOMEM; /* what a callback's MNL_CB_ERROR means here */
+		int r = mnl_cb_run(buf, (size_t)n, 1, portid, cb, data);
+		if (r < 0)
+			return -errno;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static int addr_dump(int fd, unsigned portid, mnl_cb_t cb, void *data)
+{
+	_cleanup_free_ char *buf = malloc(RBUF_BYTES);
+	if (!buf)
+		return -ENOMEM;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = 1;
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	int r = nl_send(fd, nlh, nlh->nlmsg_len);
+	if (r < 0)
+		return r;
+	return read_dump(fd, portid, buf, RBUF_BYTES, cb, data);
+}
+
+int rtnl_addr_dump(int fd, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	return addr_dump(fd, 0, cb, data);
+}
+
+int rtnl_addresses(int netns_fd, char ***ret)
+{
+	unsigned portid;
+	_cleanup_close_ int fd = nl_open(netns_fd, NETLINK_ROUTE, &portid);
+	if (fd < 0)
+		return fd;
+	_cleanup_strv_free_ char **addresses = NULL;
+	int r = addr_dump(fd, portid, on_address, &addresses);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(addresses);
+	return 0;
+}

@@ -105,3 +105,15 @@ int rtnl_vxlan_add(struct rtnl *r, const struct rtnl_vxlan *v);
 /* An all-zero FDB entry on the VXLAN link ifindex: every broadcast, multicast and unknown
  * unicast frame is also sent to dst (head-end replication), one entry per remote. */
 int rtnl_fdb_append(struct rtnl *r, int ifindex, const struct inet_addr *dst);
+
+struct nlmsghdr;
+/* An RTM_NEWADDR message's own address (IFA_LOCAL, else IFA_ADDRESS; 4 or 16 bytes of its
+ * family), NULL if it has none; its flags (IFA_FLAGS' 32 bits, else ifa_flags) in *ret_flags. */
+const void *rtnl_addr_of(const struct nlmsghdr *nlh, uint32_t *ret_flags);
+/* Sends an RTM_GETADDR dump of every family on the rtnetlink socket fd and runs cb on each
+ * answer until the dump ends. */
+int rtnl_addr_dump(int fd, int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+/* The addresses in netns_fd's namespace (-1: ours) on every link but loopback, as text
+ * ("10.0.0.2", "fe80::1"), in the kernel's dump order (IPv4 first), as getifaddrs() lists them:
+ * one socket and one RTM_GETADDR dump, no process. */
+int rtnl_addresses(int netns_fd, char ***ret);
