@@ -228,3 +228,58 @@ addr_of() { awk -v m="$3" '$1 == m { print $2 }' "$TEST_TMP/$1/state/networks/$2
 		[[ "$output" != *served-on-h2* ]]
 	done
 }
+
+# probe6 N NAME PEER6: a container NAME on host hN of network v6 (fd74::/64) that pings PEER6
+# (a container of another host), fetches the outside's /cgi-bin/ip over IPv6, resolves its
+# gateway fd74::1 (after a few exchanges, so that a second answer, had one crossed, would have
+# overridden the first) and prints the routers of its default routes (lines[3] on). Checks that
+# it reached PEER6, the outside saw hN's underlay address (hN's NAT66), the gateway's MAC is hN's
+# bridge's and hako's default route is there.
+probe6() {
+	run on "h$1" "$HAKO" run -q -D "$ROOT" -M "$2" --network=v6 /bin/sh -c '
+		ping -c1 -W5 '"$3"' >/dev/null && echo ping-peer
+		timeout 5 wget -q -O- "http://[2001:db8::100]/cgi-bin/ip"
+		ping -c3 -W5 fd74::1 >/dev/null
+		ip -6 neigh show fd74::1 | grep -o "lladdr [0-9a-f:]*"
+		# host0 solicited a router as it came up: on h1 dnsmasq answers (the wait ends there);
+		# on h2 an answer of h1'"'"'s, had it crossed, would have come in the same time.
+		for i in $(seq '"$((20 * ${HAKO_TEST_SLOW:-1}))"'); do
+			ip -6 route show default | grep -q "via fe80:" && break
+			sleep 0.25
+		done
+		ip -6 route show default | grep -o "via [0-9a-f:]*" | sort'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = ping-peer ]
+	[ "${lines[1]}" = "[2001:db8::$1]" ]
+	[ "${lines[2]}" = "lladdr $(mac_of "h$1" hk-v6)" ]
+	[ "${lines[3]}" = "via fd74::1" ]
+}
+
+# mac_of HOST LINK, ll_of HOST LINK: LINK's MAC and IPv6 link-local address in HOST.
+mac_of() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
+ll_of() { ip -n "$1" -6 -o addr show dev "$2" scope link | grep -o 'fe80::[0-9a-f:]*'; }
+
+# The gateway filter's IPv6 half: the gateway's neighbour discovery, anything to or from its
+# address, and router advertisements and solicitations stay off the vxlan link.
+# lane: vm
+@test "network-hosts: with IPv6, containers on two hosts reach each other; each one's gateway, router and NAT66 are its own host's" {
+	ip -n out addr add 2001:db8::100/64 dev eth0 nodad
+	outside_httpd
+	# With --dhcp, dnsmasq on h1 (only) sends router advertisements.
+	create_all v6 --subnet=10.74.0.0/24 --ipv6=fd74::/64 $PEERS --dhcp
+	sleeper h1 a v6
+	sleeper h2 b v6
+	[ "$(addr_of h1 v6 a)" = 10.74.0.2 ]
+	[ "$(addr_of h2 v6 b)" = 10.74.0.44 ]
+	ROOT=$(make_root)
+	touch "$ROOT/etc/resolv.conf"
+	[ "$(mac_of h1 hk-v6)" != "$(mac_of h2 hk-v6)" ]
+	# h1's: its NAT66 (h1's underlay address), its bridge's MAC, its dnsmasq's advertisement.
+	probe6 1 c fd74::2c
+	[ "${lines[4]}" = "via $(ll_of h1 hk-v6)" ]
+	[ "${#lines[@]}" -eq 5 ]
+	# h2's: its own NAT66 and bridge, and no router of h1's: one default route, hako's.
+	probe6 2 d fd74::2
+	[ "${#lines[@]}" -eq 4 ]
+}
