@@ -177,9 +177,10 @@ addr_of() { awk -v m="$3" '$1 == m { print $2 }' "$TEST_TMP/$1/state/networks/$2
 }
 
 # lane: vm
-@test "network-hosts: a booted Debian on h2 reaches a container on h1 and the outside through h2; its networkd leases from h1's dnsmasq" {
+@test "network-hosts: a booted Debian on h2 reaches a container on h1 and the outside through h2, over IPv4 and IPv6; its networkd leases from h1's dnsmasq and takes no router of h1's" {
+	ip -n out addr add 2001:db8::100/64 dev eth0 nodad
 	outside_httpd
-	create_all lan --subnet=10.70.0.0/24 $PEERS --dhcp
+	create_all lan --subnet=10.70.0.0/24 --ipv6=fd70::/64 $PEERS --dhcp
 	ROOT=$(make_root)
 	mkdir -p "$ROOT/www" && echo from-a >"$ROOT/www/index.html"
 	on_bg h1 "$HAKO" run -q -D "$ROOT" -M a --network=lan /bin/httpd -f -p 80 -h /www
@@ -197,15 +198,28 @@ addr_of() { awk -v m="$3" '$1 == m { print $2 }' "$TEST_TMP/$1/state/networks/$2
 		ip -4 -o addr show host0 | grep -o "inet [0-9.]*"
 		get 10.70.0.2 /
 		get 192.0.2.100 /cgi-bin/ip
+		get fd70::2 /
+		get 2001:db8::100 /cgi-bin/ip
 		systemctl start systemd-networkd
 		for i in $(seq 150); do ip -4 -o addr show host0 dynamic | grep -q . && break; sleep 0.2; done
-		ip -4 -o addr show host0 dynamic | grep -o "inet [0-9.]*"'
+		ip -4 -o addr show host0 dynamic | grep -o "inet [0-9.]*"
+		# networkd solicited a router when it took host0, before its DHCPv4 lease: an answer of
+		# h1'"'"'s dnsmasq, had it crossed, would be in by now. Only hako'"'"'s route, via h2.
+		ip -6 route show default | grep -o "via [0-9a-f:]*"
+		get 2001:db8::100 /cgi-bin/ip
+		ip -6 neigh show fd70::1 | grep -o "lladdr [0-9a-f:]*"'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "inet 10.70.0.44" ]
 	[ "${lines[1]}" = from-a ]
 	[ "${lines[2]}" = "[::ffff:192.0.2.2]" ]
-	[[ "${lines[3]}" =~ ^inet\ 10\.70\.0\.(1[3-9][0-9]|12[89]|2[0-4][0-9]|25[0-3])$ ]]
+	[ "${lines[3]}" = from-a ]
+	[ "${lines[4]}" = "[2001:db8::2]" ]
+	[[ "${lines[5]}" =~ ^inet\ 10\.70\.0\.(1[3-9][0-9]|12[89]|2[0-4][0-9]|25[0-3])$ ]]
+	[ "${lines[6]}" = "via fd70::1" ]
+	[ "${lines[7]}" = "[2001:db8::2]" ]
+	[ "${lines[8]}" = "lladdr $(mac_of h2 hk-lan)" ]
+	[ "${#lines[@]}" -eq 9 ]
 	debian_poweroff
 }
 
