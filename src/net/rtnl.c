@@ -456,8 +456,8 @@ const void *rtnl_addr_of(const struct nlmsghdr *nlh, uint32_t *ret_flags)
 	/* IFA_LOCAL is the link's own address (IFA_ADDRESS the peer's on point-to-point), as
 	 * getifaddrs() takes it. */
 	const struct nlattr *a = local ? local : address;
-	size_t size = ifa->ifa_family == AF_INET ? 4 : ifa->ifa_family == AF_INET6 ? 16 : 0;
-	if (!a || !size || mnl_attr_get_payload_len(a) != size)
+	bool inet = ifa->ifa_family == AF_INET || ifa->ifa_family == AF_INET6;
+	if (!a || !inet || mnl_attr_get_payload_len(a) != inet_addr_size(ifa->ifa_family))
 		return NULL;
 	return mnl_attr_get_payload(a);
 }
