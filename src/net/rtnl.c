@@ -419,7 +419,7 @@ int rtnl_vxlan_add(struct rtnl *r, const struct rtnl_vxlan *v)
 	return msg_end(r, nlh);
 }
 
-int rtnl_fdb_append(struct rtnl *r, int ifindex, const struct inet_addr *dst)
+int rtnl_fdb_append(struct rtnl *r, int ifindex, const uint8_t *mac, const struct inet_addr *dst)
 {
 	static const uint8_t zero_mac[6];
 	struct nlmsghdr *nlh = msg_start(r, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_APPEND);
@@ -428,7 +428,7 @@ int rtnl_fdb_append(struct rtnl *r, int ifindex, const struct inet_addr *dst)
 	ndm->ndm_ifindex = ifindex;
 	ndm->ndm_state = NUD_PERMANENT | NUD_NOARP;
 	ndm->ndm_flags = NTF_SELF;
-	mnl_attr_put(nlh, NDA_LLADDR, sizeof(zero_mac), zero_mac);
+	mnl_attr_put(nlh, NDA_LLADDR, sizeof(zero_mac), mac ? mac : zero_mac);
 	mnl_attr_put(nlh, NDA_DST, inet_addr_size(dst->family), dst->bytes);
 	return msg_end(r, nlh);
 }
