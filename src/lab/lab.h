@@ -31,6 +31,11 @@ struct lab_member {
 	const struct lab_routes *routes; /* Route= of a router or NAT, or NULL */
 };
 
+/* The MAC of member m's interface on network: derived from the lab's, the member's and the
+ * network's names, so that every host of a lab split across hosts knows every member's MAC from
+ * the file alone (per-MAC FDB entries, lab/vxlan.c), and a lab brought up again has the same. */
+void lab_member_mac(const struct lab_topology *t, const char *member, int network, uint8_t mac[6]);
+
 /* Every member: NATs, then routers, then nodes, in file order. */
 int lab_members(const struct lab_topology *t, struct lab_member **ret, size_t *ret_n);
 void lab_members_free(struct lab_member *m, size_t n);

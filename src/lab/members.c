@@ -1,10 +1,12 @@
 /* The namespaces of a lab and their interfaces, derived from the topology: one list that lab up,
  * status and graph all walk. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/util.h"
 #include "lab/lab.h"
+#include "net/ipam.h"
 
 const char *member_kind_name(enum member_kind k)
 {
@@ -110,4 +112,13 @@ void lab_members_free(struct lab_member *m, size_t n)
 	for (size_t i = 0; m && i < n; i++)
 		free(m[i].ifaces);
 	free(m);
+}
+
+void lab_member_mac(const struct lab_topology *t, const char *member, int network, uint8_t mac[6])
+{
+	/* Names hold no '/': the seed is one lab's member's network, and no other's. */
+	char seed[3 * 256];
+	snprintf(seed, sizeof(seed), "lab/%s/%s/%s", t->name ? t->name : "", member,
+		 t->networks[network].name);
+	mac_from_name(seed, mac);
 }

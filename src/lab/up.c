@@ -262,15 +262,18 @@ static int make_switch(struct build *b)
 	for (size_t i = 0; i < b->n; i++)
 		for (size_t j = 0; j < b->members[i].n_ifaces; j++) {
 			char pname[IFNAMSIZ];
+			uint8_t mac[6]; /* copied into the request at once */
 			snprintf(pname, sizeof(pname), "p%u", port++);
 			int net = b->members[i].ifaces[j].network;
+			lab_member_mac(t, b->members[i].name, net, mac);
 			rtnl_link_add(r, &(struct rtnl_link){ .name = pname,
 							      .kind = "veth",
 							      .master = b->bridges[net],
 							      .up = true,
 							      .mtu = lab_network_mtu(t, (size_t)net),
 							      .peer = t->networks[net].name,
-							      .peer_netns_fd = &b->fds[i] });
+							      .peer_netns_fd = &b->fds[i],
+							      .peer_mac = mac });
 		}
 	for (size_t i = 0; lab_holds_responder(t) && i < t->n_networks; i++)
 		for (int j = 0; j < 2 && t->networks[i].responder[j]; j++) {

@@ -1,8 +1,10 @@
 /* One VXLAN segment per lab network that spans hosts. The vxlan link is created from the
  * underlay's namespace (where lab up runs, so its UDP socket binds there) straight into the
- * lab's switch namespace, where it joins the network's bridge. Learning is off: the bridge
- * learns the MACs, and the vxlan link sends what it does not know to every other host of the
- * segment through its all-zero FDB entries. */
+ * lab's switch namespace, where it joins the network's bridge. Learning is off, and nothing is
+ * learnt or negotiated: every member's MAC is derived from the file (lab_member_mac), so each
+ * host gives its vxlan link an FDB entry per member of the segment on another host, and unicast
+ * goes to that host alone; broadcast, multicast and any other MAC go to every other host of the
+ * segment through the all-zero entries. */
 #include "lab/vxlan.h"
 
 #include <errno.h>
@@ -12,6 +14,8 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "lab/encrypt.h"
+#include "lab/hosts.h"
+#include "lab/lab.h"
 #include "net/rtnl.h"
 
 uint32_t lab_network_vni(const struct lab_topology *t, size_t network)
@@ -107,8 +111,10 @@ struct segment {
 	const struct lab_topology *t;
 	struct rtnl *under, *sw; /* sockets in the underlay's and the switch's namespaces */
 	int switch_fd;
-	int link;                /* Interface='s ifindex in the underlay, 0 without one */
-	struct inet_addr *addrs; /* each host's VXLAN address: Address=, or its tunnel address */
+	int link;                         /* Interface='s ifindex in the underlay, 0 without one */
+	struct inet_addr *addrs;          /* each host's VXLAN address: Address=, or its tunnel address */
+	const struct lab_member *members; /* all of the lab's, on every host */
+	size_t n_members;
 };
 
 /* Where each host's VXLAN ends: its underlay address, or, encrypted, its tunnel address. */
@@ -123,7 +129,25 @@ static void segment_addrs(const struct lab_topology *t, struct inet_addr *addrs)
 	}
 }
 
-/* The vxlan link of network, on its bridge, with an FDB entry per other host in hosts. */
+/* An FDB entry per interface on network of a member on another host: to that host. */
+static void member_entries(const struct segment *s, size_t network, int ifindex)
+{
+	const struct lab_topology *t = s->t;
+	for (size_t i = 0; i < s->n_members; i++) {
+		const struct lab_member *m = &s->members[i];
+		int host = lab_member_host(t, m);
+		for (size_t j = 0; host != t->local_host && j < m->n_ifaces; j++) {
+			if (m->ifaces[j].network != (int)network)
+				continue;
+			uint8_t mac[6];
+			lab_member_mac(t, m->name, m->ifaces[j].network, mac);
+			rtnl_fdb_append(s->sw, ifindex, mac, &s->addrs[host]);
+		}
+	}
+}
+
+/* The vxlan link of network, on its bridge, with the all-zero FDB entry per other host in hosts
+ * and an entry per member there. */
 static int make_segment(const struct segment *s, size_t network, const bool *hosts, int bridge)
 {
 	const struct lab_topology *t = s->t;
@@ -149,7 +173,8 @@ static int make_segment(const struct segment *s, size_t network, const bool *hos
 	rtnl_link_change(s->sw, &(struct rtnl_link){ .name = name, .master = bridge, .up = true });
 	for (size_t h = 0; h < t->n_hosts; h++)
 		if (hosts[h] && (int)h != t->local_host)
-			rtnl_fdb_append(s->sw, ifindex, &s->addrs[h]);
+			rtnl_fdb_append(s->sw, ifindex, NULL, &s->addrs[h]);
+	member_entries(s, network, ifindex);
 	r = rtnl_commit(s->sw);
 	if (r < 0)
 		return failed(s->sw, r, t, network, "cannot join its vxlan link to the other hosts");
@@ -168,6 +193,25 @@ static int underlay_link(const struct lab_topology *t, struct rtnl *under, int *
 	return 0;
 }
 
+/* Every segment this host is on. */
+static int make_segments(struct segment *s, const int *bridges)
+{
+	const struct lab_topology *t = s->t;
+	struct lab_member *members = NULL;
+	int r = lab_members(t, &members, &s->n_members);
+	if (r < 0)
+		return log_errno(r, "out of memory");
+	s->members = members;
+	bool hosts[t->n_hosts];
+	for (size_t i = 0; r >= 0 && i < t->n_networks; i++) {
+		if (lab_network_hosts(t, i, hosts) < 2 || !hosts[t->local_host])
+			continue;
+		r = make_segment(s, i, hosts, bridges[i]);
+	}
+	lab_members_free(members, s->n_members);
+	return r;
+}
+
 int lab_vxlan_up(const struct lab_topology *t, int switch_fd, const int *bridges)
 {
 	if (t->local_host < 0)
@@ -181,7 +225,7 @@ int lab_vxlan_up(const struct lab_topology *t, int switch_fd, const int *bridges
 		return log_errno(r, "lab %s: cannot talk to rtnetlink in the switch namespace", t->name);
 	struct inet_addr addrs[t->n_hosts];
 	segment_addrs(t, addrs);
-	struct segment s = { t, under, sw, switch_fd, 0, addrs };
+	struct segment s = { t, under, sw, switch_fd, 0, addrs, NULL, 0 };
 	r = underlay_link(t, under, &s.link);
 	if (r < 0)
 		return r;
@@ -190,13 +234,5 @@ int lab_vxlan_up(const struct lab_topology *t, int switch_fd, const int *bridges
 		if (r < 0)
 			return r;
 	}
-	bool hosts[t->n_hosts];
-	for (size_t i = 0; i < t->n_networks; i++) {
-		if (lab_network_hosts(t, i, hosts) < 2 || !hosts[t->local_host])
-			continue;
-		r = make_segment(&s, i, hosts, bridges[i]);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return make_segments(&s, bridges);
 }

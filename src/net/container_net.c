@@ -305,7 +305,7 @@ static int join_network_prepare(struct container *c)
 	s->leased = true;
 	if (s->def.has_ipv6)
 		ipam_ipv6_of(&s->def, &s->addr, &s->addr6);
-	machine_mac(c->name, s->mac);
+	mac_from_name(c->name, s->mac);
 	s->member_dir = hako_path(HAKO_DIR_RUNTIME, "networks/%s/members", net);
 	if (!s->member_dir)
 		return log_errno(-ENOMEM, "cannot register on network %s", net);
@@ -407,7 +407,7 @@ static int zone_join(struct container *c, struct rtnl *r)
 	if (err < 0)
 		return log_errno(err, "cannot register in zone %s", zone);
 	uint8_t mac[6]; /* stable while members come and go, as network_bridge_mac's */
-	machine_mac(s->zone_bridge, mac);
+	mac_from_name(s->zone_bridge, mac);
 	err = rtnl_link_add(r, &(struct rtnl_link){
 				       .name = s->zone_bridge, .kind = "bridge", .up = true, .mac = mac });
 	if (err < 0 && err != -EEXIST)

@@ -106,7 +106,7 @@ static int machine_files(const struct network_def *d, const char *name, const st
 		ipam_ipv6_of(d, v4, &v6);
 		inet_addr_str(&v6, a6);
 	}
-	machine_mac(name, m);
+	mac_from_name(name, m);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 	_cleanup_free_ char *dhcp = d->has_ipv6 ? xasprintf("%s,%s,[%s],%s\n", mac, a4, a6, name)
 						: xasprintf("%s,%s,%s\n", mac, a4, name);

@@ -240,9 +240,9 @@ void ipam_ipv6_of(const struct network_def *d, const struct inet_addr *v4, struc
 	inet_prefix_nth(&d->ipv6, off, ret);
 }
 
-void machine_mac(const char *machine, uint8_t mac[6])
+void mac_from_name(const char *name, uint8_t mac[6])
 {
-	uint64_t h = hash64(machine, strlen(machine));
+	uint64_t h = hash64(name, strlen(name));
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)(h >> (8 * i));
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */

@@ -42,7 +42,8 @@ int ipam_collect(const struct network_def *d, size_t *dropped);
 int ipam_acquire(const struct network_def *d, const char *machine, struct inet_addr *ret);
 /* The machine's IPv6 address: the network's prefix with the IPv4 address's host offset. */
 void ipam_ipv6_of(const struct network_def *d, const struct inet_addr *v4, struct inet_addr *ret);
-/* A locally administered MAC derived from the machine name: DHCP sees the same client each run. */
-void machine_mac(const char *machine, uint8_t mac[6]);
+/* A locally administered MAC derived from a name: a machine's (DHCP sees the same client each
+ * run) or a bridge's (its gateway keeps its MAC while ports come and go). */
+void mac_from_name(const char *name, uint8_t mac[6]);
 /* The lease file's text (NULL if none yet). */
 int ipam_read(const struct network_def *d, char **ret);

@@ -221,13 +221,13 @@ void network_gateway6(const struct network_def *d, struct inet_addr *ret)
  * systemd-networkd set one for the same reason. Derived from the name, so a network brought down
  * and up keeps it; across hosts, each host's differs (the gateway's frames never cross, but two
  * bridges on one segment with one MAC would see their own address arrive). */
-void network_bridge_mac(const struct network_def *d, uint8_t mac[6])
+static void network_bridge_mac(const struct network_def *d, uint8_t mac[6])
 {
 	char seed[IFNAMSIZ + INET_PREFIX_STRLEN + 2], peer[INET_PREFIX_STRLEN] = "";
 	if (d->n_peers > 0)
 		inet_addr_str(&d->peers[d->local_peer], peer);
 	snprintf(seed, sizeof(seed), "%s@%s", d->bridge, peer);
-	machine_mac(seed, mac);
+	mac_from_name(seed, mac);
 }
 
 static char *definition_path(const char *name)
@@ -500,6 +500,17 @@ static int apply(const char *what, const struct network_def *d, char *text)
 	return r;
 }
 
+/* The network's own rules: its chains and elements, and across hosts the VXLAN's gateway
+ * filter with them, so that no part of them is ever in place without the rest. */
+static char *network_rules_text(const struct network_def *d)
+{
+	_cleanup_free_ char *own = rules_network_add(d);
+	if (!own || !d->n_peers)
+		return TAKE_PTR(own);
+	_cleanup_free_ char *filter = peers_rules_add(d);
+	return filter ? xasprintf("%s%s", own, filter) : NULL;
+}
+
 /* Two transactions, not one: the kernel refuses (ENOENT) an element of an interval map (masq4)
  * that jumps to a chain made in the same transaction as the map. A failure in the second is
  * undone by network_down(), which deletes the table with the last network. */
@@ -508,10 +519,7 @@ static int rules_up(const struct network_def *d)
 	int r = apply("bring hako's nftables table up to date for the rules", d, rules_base());
 	if (r < 0)
 		return r;
-	r = apply("add the nftables rules", d, rules_network_add(d));
-	if (r < 0 || !d->n_peers)
-		return r;
-	return apply("add the VXLAN's gateway filter", d, peers_rules_add(d));
+	return apply("add the nftables rules", d, network_rules_text(d));
 }
 
 /* Across hosts, the vxlan link joins the bridge once the gateway filter is in place. */
@@ -551,8 +559,11 @@ static void bridge_down(const struct network_def *d)
 	peers_vxlan_name(d, vx);
 	if (rtnl_open(-1, &r) < 0)
 		return;
-	/* The vxlan link, whatever the definition says (one broken or gone): its FDB goes with it. */
-	(void)rtnl_link_del(r, vx);
+	/* The vxlan link (its FDB goes with it) of a network across hosts, or of one whose
+	 * definition is broken or gone (down_by_name's, which has no subnet): it may have had one. */
+	bool definition_known = d->subnet.addr.family == AF_INET;
+	if (d->n_peers > 0 || !definition_known)
+		(void)rtnl_link_del(r, vx);
 	(void)rtnl_link_del(r, d->bridge);
 }
 

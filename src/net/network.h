@@ -69,8 +69,6 @@ int network_list_names(char ***ret);
 
 /* The IPv6 gateway (PREFIX::1). */
 void network_gateway6(const struct network_def *d, struct inet_addr *ret);
-/* The network's bridge's own MAC on this host, stable while ports come and go. */
-void network_bridge_mac(const struct network_def *d, uint8_t mac[6]);
 
 /* Exclusive lock over all of hako's network state; returns an fd to close. */
 int net_lock(void);

@@ -325,7 +325,7 @@ int peers_up(const struct network_def *d, int bridge)
 	rtnl_link_change(r, &(struct rtnl_link){ .name = name, .master = bridge, .up = true });
 	for (size_t i = 0; i < d->n_peers; i++)
 		if ((int)i != d->local_peer)
-			rtnl_fdb_append(r, ifindex, &d->peers[i]);
+			rtnl_fdb_append(r, ifindex, NULL, &d->peers[i]);
 	err = rtnl_commit(r);
 	if (err < 0)
 		return failed(r, err, d, "cannot join its vxlan link to the other peers");

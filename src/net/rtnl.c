@@ -419,7 +419,7 @@ int rtnl_vxlan_add(struct rtnl *r, const struct rtnl_vxlan *v)
 	return msg_end(r, nlh);
 }
 
-int rtnl_fdb_append(struct rtnl *r, int ifindex, const struct inet_addr *dst)
+int rtnl_fdb_append(struct rtnl *r, int ifindex, const uint8_t *mac, const struct inet_addr *dst)
 {
 	static const uint8_t zero_mac[6];
 	struct nlmsghdr *nlh = msg_start(r, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_APPEND);
@@ -428,7 +428,7 @@ int rtnl_fdb_append(struct rtnl *r, int ifindex, const struct inet_addr *dst)
 	ndm->ndm_ifindex = ifindex;
 	ndm->ndm_state = NUD_PERMANENT | NUD_NOARP;
 	ndm->ndm_flags = NTF_SELF;
-	mnl_attr_put(nlh, NDA_LLADDR, sizeof(zero_mac), zero_mac);
+	mnl_attr_put(nlh, NDA_LLADDR, sizeof(zero_mac), mac ? mac : zero_mac);
 	mnl_attr_put(nlh, NDA_DST, inet_addr_size(dst->family), dst->bytes);
 	return msg_end(r, nlh);
 }
@@ -456,8 +456,8 @@ const void *rtnl_addr_of(const struct nlmsghdr *nlh, uint32_t *ret_flags)
 	/* IFA_LOCAL is the link's own address (IFA_ADDRESS the peer's on point-to-point), as
 	 * getifaddrs() takes it. */
 	const struct nlattr *a = local ? local : address;
-	size_t size = ifa->ifa_family == AF_INET ? 4 : ifa->ifa_family == AF_INET6 ? 16 : 0;
-	if (!a || !size || mnl_attr_get_payload_len(a) != size)
+	bool inet = ifa->ifa_family == AF_INET || ifa->ifa_family == AF_INET6;
+	if (!a || !inet || mnl_attr_get_payload_len(a) != inet_addr_size(ifa->ifa_family))
 		return NULL;
 	return mnl_attr_get_payload(a);
 }

@@ -102,9 +102,10 @@ struct rtnl_vxlan {
 	const int *netns_fd;
 };
 int rtnl_vxlan_add(struct rtnl *r, const struct rtnl_vxlan *v);
-/* An all-zero FDB entry on the VXLAN link ifindex: every broadcast, multicast and unknown
- * unicast frame is also sent to dst (head-end replication), one entry per remote. */
-int rtnl_fdb_append(struct rtnl *r, int ifindex, const struct inet_addr *dst);
+/* An FDB entry on the VXLAN link ifindex: frames to mac go to dst. mac NULL is the all-zero
+ * entry: every broadcast, multicast and unknown unicast frame is also sent to dst (head-end
+ * replication), one entry per remote. */
+int rtnl_fdb_append(struct rtnl *r, int ifindex, const uint8_t *mac, const struct inet_addr *dst);
 
 struct nlmsghdr;
 /* An RTM_NEWADDR message's own address (IFA_LOCAL, else IFA_ADDRESS; 4 or 16 bytes of its

@@ -160,6 +160,73 @@ up_all() {
 	done
 }
 
+# The MAC of NODE's interface IFACE on HOST of lab LAB.
+node_mac() { on "$1" "$HAKO" lab exec "$2" "$3" ip -o link show "$4" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
+
+# Packets HOST's vxlan link vx0 of lab LAB received (/proc/net/dev is the reader's namespace's).
+vx_rx() { on "$1" nsenter --net="$TEST_TMP/$1/run/labs/$2/ns/.switch" awk '$1 == "vx0:" { print $3 }' /proc/net/dev; }
+
+@test "labhosts: unicast between two hosts' nodes goes to that host alone: every vxlan link knows each remote member's MAC from the file" {
+	cat > "$TEST_TMP/tri.lab" <<-EOF
+	[Lab]
+	Name=tri
+	[Host a]
+	Address=192.0.2.1
+	[Host b]
+	Address=192.0.2.2
+	[Host c]
+	Address=192.0.2.3
+	[Network net]
+	Subnet=10.9.0.0/24
+	[Node n1]
+	Network=net
+	Address=10.9.0.1
+	[Node n2]
+	Host=b
+	Network=net
+	Address=10.9.0.2
+	[Node n3]
+	Host=c
+	Network=net
+	Address=10.9.0.3
+	EOF
+	local h
+	for h in h1 h2 h3; do on "$h" "$HAKO" lab up "$TEST_TMP/tri.lab"; done
+	local mac1 mac2 mac3
+	mac1=$(node_mac h1 tri n1 net)
+	mac2=$(node_mac h2 tri n2 net)
+	mac3=$(node_mac h3 tri n3 net)
+	[ -n "$mac1" ] && [ -n "$mac2" ] && [ -n "$mac3" ]
+	# h1's vxlan link: the all-zero entry to each other host, and each remote node's MAC to its
+	# own host; none for its own node.
+	on h1 nsenter --net="$TEST_TMP/h1/run/labs/tri/ns/.switch" bridge fdb show dev vx0 >"$TEST_TMP/fdb"
+	cat "$TEST_TMP/fdb"
+	grep -q "^$mac2 dst 192.0.2.2 .*self permanent" "$TEST_TMP/fdb"
+	grep -q "^$mac3 dst 192.0.2.3 .*self permanent" "$TEST_TMP/fdb"
+	run grep -c "^$mac1 " "$TEST_TMP/fdb"
+	[ "$output" = 0 ]
+	[ "$(grep -c '^00:00:00:00:00:00' "$TEST_TMP/fdb")" = 2 ]
+	# n1 to n2 and back, 50 times each way: once the neighbours are known, none of it reaches h3.
+	echo_on h2 tri n2 7000
+	run on h1 "$HAKO" lab exec tri n1 python3 "$PROBE" ask 10.9.0.2 7000 40001 5
+	[ "$output" = "10.9.0.1:40001" ]
+	local before after
+	before=$(vx_rx h3 tri)
+	run on h1 "$HAKO" lab exec tri n1 python3 "$PROBE" ping 10.9.0.2 7000 40002 1 0.02
+	[ "$output" -ge 40 ]
+	after=$(vx_rx h3 tri)
+	echo "h3 received $((after - before)) packets of $((2 * output))"
+	[ $((after - before)) -lt 10 ]
+	kill_bg
+	# The MACs come from the file: the same after the lab is down and up again on h2.
+	on h2 "$HAKO" lab down tri
+	on h2 "$HAKO" lab up "$TEST_TMP/tri.lab"
+	[ "$(node_mac h2 tri n2 net)" = "$mac2" ]
+	echo_on h2 tri n2 7000
+	run on h1 "$HAKO" lab exec tri n1 python3 "$PROBE" ask 10.9.0.2 7000 40003 5
+	[ "$output" = "10.9.0.1:40003" ]
+}
+
 @test "labhosts: seed 003's lab split over three hosts: NATs on other hosts than their nodes work as on one" {
 	up_all
 	# c0 (h1) -> lan0 -> c0-nat (h2) -> inet -> s1 (h3): two segments, s1 sees c0-nat's address.

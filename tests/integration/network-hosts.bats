@@ -150,6 +150,26 @@ addr_of() { awk -v m="$3" '$1 == m { print $2 }' "$TEST_TMP/$1/state/networks/$2
 	ip -n h1 link show hx-gone >/dev/null
 }
 
+# strace is the host lane's (the VM image has none).
+@test "network-hosts: up writes the network's rules and its gateway filter in one transaction; rm of a network without peers asks for no vxlan link" {
+	command -v strace
+	# Two batches: the table brought up to date, then the network's own rules with the VXLAN's
+	# gateway filter (a third batch for the filter left the network open across the tunnel
+	# between the two).
+	ASAN_OPTIONS=detect_leaks=0 on h2 strace -f -e trace=sendmsg -s 64 -o "$TEST_TMP/strace" \
+		"$HAKO" network create one --subnet=10.73.0.0/24 $PEERS
+	[ "$(grep -c NFNL_MSG_BATCH_BEGIN "$TEST_TMP/strace")" = 2 ]
+	ip netns exec h2 nft list table bridge hako | grep -q 'oifname "hx-one" arp daddr ip 10.73.0.1 drop'
+	on h2 "$HAKO" network rm one
+	# Without peers there is no vxlan link to delete, and rm asks the kernel for none.
+	on h2 "$HAKO" network create solo --subnet=10.74.0.0/24
+	ASAN_OPTIONS=detect_leaks=0 on h2 strace -f -e trace=sendmsg,sendto -s 256 -o "$TEST_TMP/strace-rm" \
+		"$HAKO" network rm solo
+	grep -q '"hk-solo"' "$TEST_TMP/strace-rm"
+	run grep -c '"hx-solo"' "$TEST_TMP/strace-rm"
+	[ "$output" = 0 ]
+}
+
 @test "network-hosts: bad peer options are one line, exit 125, nothing made" {
 	state() { ip -n h2 -o link; ip netns exec h2 nft list ruleset; ls -R "$TEST_TMP/h2/etc" "$TEST_TMP/h2/run"; }
 	on h2 "$HAKO" network list >/dev/null # its lock file is made by any command

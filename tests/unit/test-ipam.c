@@ -87,9 +87,9 @@ static void test_definitions(void)
 static void test_mac_and_rules(void)
 {
 	uint8_t a[6], b[6], c[6];
-	machine_mac("box", a);
-	machine_mac("box", b);
-	machine_mac("box2", c);
+	mac_from_name("box", a);
+	mac_from_name("box", b);
+	mac_from_name("box2", c);
 	CHECK(memcmp(a, b, 6) == 0 && memcmp(a, c, 6) != 0);
 	CHECK((a[0] & 0x03) == 0x02);
 	struct network_def d = def("[Network]\nSubnet=10.3.0.0/24\nIPv6=fd00:9::/64\nExternal=eth7\n");
