@@ -393,7 +393,7 @@ up_all() {
 }
 
 # lane: vm-only
-@test "labhosts: --all over a real ssh and sshd: lab up builds every host's part, status sees each up, down removes every part; names with '.', '-' and '_' and a file name a shell would split pass intact" {
+@test "labhosts: --all over a real ssh and sshd: lab up builds every host's part, status sees each up, down removes every part, keys makes each host's key there; names with '.', '-' and '_' and a file name a shell would split pass intact" {
 	real_ssh h2 h3
 	# The session's environment is sshd's SetEnv: hako is the build's, and its directories h2's.
 	run on h1 "$HAKO_SSH" -n -o BatchMode=yes 192.0.2.2 'command -v hako; echo $HAKO_RUNTIME_DIR'
@@ -423,10 +423,18 @@ up_all() {
 	for i in 1 2 3; do
 		[ ! -e "$TEST_TMP/h$i/run/labs/$lab" ]
 	done
+	# lab keys --all: b's key is made on h2, through sshd, and its public half comes back.
+	local enc=$TEST_TMP/enc.lab
+	enc_lab "$enc"
+	run on h1 "$HAKO" lab keys "$enc" --all
+	echo "$output"
+	[ "$status" -eq 0 ] && [ "${#lines[@]}" = 4 ] && [ "${lines[2]}" = "[Host b]" ]
+	[ -e "$TEST_TMP/h2/state/lab-keys/enc/b.key" ] && [ ! -e "$TEST_TMP/h1/state/lab-keys/enc/b.key" ]
+	[ "$(on h2 "$HAKO" lab keys "$enc" --host=b)" = "${lines[3]}" ]
 }
 
 # lane: vm-only
-@test "labhosts: --all over a real ssh: a host whose sshd is stopped or frozen is unreachable in one line with ssh's own words, never a hang; lab up --all then leaves no part up" {
+@test "labhosts: --all over a real ssh: a host whose sshd is stopped or frozen is unreachable in one line with ssh's own words, never a hang; down --all takes the others down; lab up --all then leaves no part up" {
 	local i
 	real_ssh h2 h3
 	on h1 "$HAKO" lab up "$LAB" --all
@@ -446,11 +454,17 @@ up_all() {
 	# ssh's banner timeout, or hako's deadline if ssh is slower than that (an emulated guest).
 	grep -Eq '^host h2 +192\.0\.2\.2 +unreachable: (Connection to 192\.0\.2\.2 port 22 timed out|no answer in 4 s)$' <<<"$output"
 	[ "$(grep -c '^host ' <<<"$output")" = 3 ]
-	# h3 is down by hand; lab up --all with h3's sshd still stopped says so in one line, and
-	# takes h1's and h2's parts down again.
+	# down --all takes h1's and h2's parts down and says h3 could not be asked; h3's goes by hand.
+	run -126 on_h1_bounded "$HAKO" lab down natlab --all
+	[ "$output" = "hako: lab natlab: host h3: lab down: unreachable: ssh: connect to host 192.0.2.3 port 22: Connection refused" ]
+	[ ! -e "$TEST_TMP/h1/run/labs/natlab" ] && [ ! -e "$TEST_TMP/h2/run/labs/natlab" ]
 	on h3 "$HAKO" lab down natlab
-	on h1 "$HAKO" lab down natlab
-	on h2 "$HAKO" lab down natlab
+	# The kernel frees a removed lab's vxlan links (and their VNIs) after lab down returns.
+	for i in 1 2 3; do
+		wait_for 10 bash -c "! ip netns exec h$i ss -Huln | grep -q ':4789 '"
+	done
+	# lab up --all with h3's sshd still stopped says so in one line, and takes h1's and h2's
+	# parts down again.
 	run -126 on_h1_bounded "$HAKO" lab up "$LAB" --all
 	echo "$output"
 	[ "$output" = "hako: lab natlab: host h3: lab up: unreachable: ssh: connect to host 192.0.2.3 port 22: Connection refused" ]
