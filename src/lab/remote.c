@@ -166,11 +166,13 @@ int lab_remote_run(const struct lab_topology *t, const bool *hosts, const struct
 	return ret;
 }
 
-/* The last non-empty line of s, without a "hako: " prefix, into buf. */
+/* The last non-empty line of s, without a "hako: " prefix, into buf. ssh ends its own messages
+ * with "\r\n" (its log.c writes for a terminal that may be in raw mode): the '\r' goes too, or
+ * it would end up in hako's one line. */
 static void last_line(const char *s, char *buf, size_t size)
 {
 	const char *end = s + strlen(s);
-	while (end > s && end[-1] == '\n')
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r'))
 		end--;
 	const char *start = end;
 	while (start > s && start[-1] != '\n')

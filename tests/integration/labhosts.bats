@@ -63,12 +63,19 @@ teardown() {
 	common_teardown
 }
 
-# Ends the background commands started so far (the reflectors of one round).
+# Ends the background commands started so far (the reflectors of one round), but not the sshds
+# of real_ssh (SSHD_PID), which teardown ends.
 kill_bg() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	BG_PIDS=()
+	local pid keep=()
+	for pid in "${BG_PIDS[@]}"; do
+		if [[ " ${SSHD_PID[*]} " == *" $pid "* ]]; then
+			keep+=("$pid")
+			continue
+		fi
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	BG_PIDS=("${keep[@]}")
 }
 
 in_lab() { local h=$1; shift; on "$h" "$HAKO" lab exec natlab "$@"; }
@@ -101,6 +108,88 @@ underlay_mtu() {
 # --all reaches the other hosts through tests/integration/fake-ssh (no sshd here).
 all_env() {
 	export HAKO_SSH=$BATS_TEST_DIRNAME/fake-ssh FAKE_SSH_ROOT=$TEST_TMP FAKE_SSH_HAKO=$HAKO
+}
+
+# real_ssh HOST...: a real sshd (the VM lane's openssh-server) in each HOST's namespace, on its
+# underlay address, port 22, with this test's own host key, a fresh client key and that host's
+# hako directories; PATH there finds the build's hako. HAKO_SSH is a wrapper that runs the real
+# ssh with $TEST_TMP/ssh/ssh_config alone (-F: no ~/.ssh/config, no /etc/ssh/ssh_config, and no
+# ~/.ssh made): nothing under /root/.ssh is read or written. Ready on return: each host has
+# answered `ssh ... true` from h1. SSHD_PID[HOST] is each one's pid (on_bg: teardown kills it).
+real_ssh() {
+	local s=$TEST_TMP/ssh h
+	declare -gA SSHD_PID=()
+	mkdir -p "$s/bin"
+	ln -s "$HAKO" "$s/bin/hako"
+	ssh-keygen -q -t ed25519 -N '' -C hako-test-client -f "$s/client"
+	cp "$s/client.pub" "$s/authorized_keys"
+	: >"$s/known_hosts"
+	for h in "$@"; do
+		ssh-keygen -q -t ed25519 -N '' -C "hako-test-$h" -f "$s/$h.key"
+		echo "192.0.2.${h#h} $(cut -d' ' -f1,2 "$s/$h.key.pub")" >>"$s/known_hosts"
+		# StrictModes no: the keys sit below /tmp, which is writable by all.
+		cat >"$s/$h.sshd_config" <<-EOF2
+		ListenAddress 192.0.2.${h#h}
+		HostKey $s/$h.key
+		PidFile $s/$h.pid
+		AuthorizedKeysFile $s/authorized_keys
+		PermitRootLogin prohibit-password
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+		StrictModes no
+		SetEnv PATH=$s/bin:/usr/sbin:/usr/bin:/sbin:/bin HAKO_RUNTIME_DIR=$TEST_TMP/$h/run HAKO_CONFIG_DIR=$TEST_TMP/$h/etc HAKO_STATE_DIR=$TEST_TMP/$h/state HAKO_IMAGE_DIR=$TEST_TMP/$h/machines
+		EOF2
+		sshd_on "$h"
+	done
+	cat >"$s/ssh_config" <<-EOF2
+	Host *
+		User root
+		IdentityFile $s/client
+		IdentitiesOnly yes
+		UserKnownHostsFile $s/known_hosts
+		GlobalKnownHostsFile /dev/null
+		StrictHostKeyChecking yes
+		UpdateHostKeys no
+	EOF2
+	printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$s/ssh_config" >"$s/ssh"
+	chmod +x "$s/ssh"
+	export HAKO_SSH=$s/ssh
+	for h in "$@"; do sshd_ready "$h"; done
+}
+
+# sshd_on HOST: HOST's sshd (real_ssh made its config), in the background.
+sshd_on() {
+	on_bg "$1" /usr/sbin/sshd -D -e -f "$TEST_TMP/ssh/$1.sshd_config" 2>>"$TEST_TMP/ssh/$1.log"
+	SSHD_PID[$1]=${BG_PIDS[-1]}
+}
+
+# sshd_ready HOST: waits until HOST's sshd lets h1 in; if it never does, shows what ssh and sshd
+# said. ssh reads its stdin: never the case's (tests/run feeds the list of cases there).
+sshd_ready() {
+	local err=$TEST_TMP/ssh/$1.ready
+	wait_for 30 on h1 "$HAKO_SSH" -o BatchMode=yes -o ConnectTimeout=5 "192.0.2.${1#h}" true </dev/null 2>"$err" &&
+		return
+	tail -1 "$err"
+	cat "$TEST_TMP/ssh/$1.log"
+	return 1
+}
+
+# on_h1_bounded CMD...: on h1, failing after 300 s rather than hanging the suite.
+on_h1_bounded() {
+	on_argv h1
+	timeout 300 "${ON_ARGV[@]}" "$@"
+}
+
+# sshd_stop HOST: ends HOST's sshd (and forgets its pid).
+sshd_stop() {
+	local pid=${SSHD_PID[$1]} i
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	for i in "${!BG_PIDS[@]}"; do
+		[ "${BG_PIDS[$i]}" != "$pid" ] || unset "BG_PIDS[$i]"
+	done
+	BG_PIDS=("${BG_PIDS[@]}")
 }
 
 up_all() {
@@ -365,6 +454,87 @@ vx_rx() { on "$1" nsenter --net="$TEST_TMP/$1/run/labs/$2/ns/.switch" awk '$1 ==
 	echo "$output"
 	[ "$output" = "hako: lab natlab: host h3: lab up: unreachable: ssh: connect to host 192.0.2.3 port 22: No route to host" ]
 	local i
+	for i in 1 2 3; do
+		[ ! -e "$TEST_TMP/h$i/run/labs/natlab" ]
+	done
+}
+
+# lane: vm-only
+@test "labhosts: --all over a real ssh and sshd: lab up builds every host's part, status sees each up, down removes every part, keys makes each host's key there; names with '.', '-' and '_' and a file name a shell would split pass intact" {
+	real_ssh h2 h3
+	# The session's environment is sshd's SetEnv: hako is the build's, and its directories h2's.
+	run on h1 "$HAKO_SSH" -n -o BatchMode=yes 192.0.2.2 'command -v hako; echo $HAKO_RUNTIME_DIR'
+	[ "$status" -eq 0 ] && [ "${lines[0]}" = "$TEST_TMP/ssh/bin/hako" ] && [ "${lines[1]}" = "$TEST_TMP/h2/run" ]
+	# Every character a lab or host name may have; the file's name stays here (stdin goes over).
+	local lab="n.a-t_lab" f="$TEST_TMP/my lab's \$(touch pwned);*.lab" i
+	sed -e "s/^Name=natlab\$/Name=$lab/" -e 's/\bh2\b/h-2.b_x/' -e 's/\bh3\b/h_3.c-y/' "$LAB" >"$f"
+	on h1 "$HAKO" lab up "$f" --all
+	for i in 1 2 3; do
+		[ -e "$TEST_TMP/h$i/run/labs/$lab/up" ]
+	done
+	[ "$(cat "$TEST_TMP/h2/run/labs/$lab/host")" = h-2.b_x ]
+	[ "$(cat "$TEST_TMP/h3/run/labs/$lab/host")" = h_3.c-y ]
+	[ ! -e pwned ] && [ ! -e "$TEST_TMP/pwned" ]
+	# The parts are joined: c1 on h2 out through c1-nat on h1 to s1 on h3.
+	echo_on h3 "$lab" s1 7000
+	run on h2 "$HAKO" lab exec "$lab" c1 python3 "$PROBE" ask 100.64.1.1 7000 40002 5
+	[ "$output" = "100.64.0.2:40002" ]
+	run on h1 "$HAKO" lab status "$lab" --all --check
+	echo "$output"
+	[ "$status" -eq 0 ] && [ "$(grep -c '^host ' <<<"$output")" = 3 ]
+	grep -Eq '^host h1 +192\.0\.2\.1 +this host, up$' <<<"$output"
+	grep -Eq '^host h-2\.b_x +192\.0\.2\.2 +up$' <<<"$output"
+	grep -Eq '^host h_3\.c-y +192\.0\.2\.3 +up$' <<<"$output"
+	kill_bg
+	on h1 "$HAKO" lab down "$lab" --all
+	for i in 1 2 3; do
+		[ ! -e "$TEST_TMP/h$i/run/labs/$lab" ]
+	done
+	# lab keys --all: b's key is made on h2, through sshd, and its public half comes back.
+	local enc=$TEST_TMP/enc.lab
+	enc_lab "$enc"
+	run on h1 "$HAKO" lab keys "$enc" --all
+	echo "$output"
+	[ "$status" -eq 0 ] && [ "${#lines[@]}" = 4 ] && [ "${lines[2]}" = "[Host b]" ]
+	[ -e "$TEST_TMP/h2/state/lab-keys/enc/b.key" ] && [ ! -e "$TEST_TMP/h1/state/lab-keys/enc/b.key" ]
+	[ "$(on h2 "$HAKO" lab keys "$enc" --host=b)" = "${lines[3]}" ]
+}
+
+# lane: vm-only
+@test "labhosts: --all over a real ssh: a host whose sshd is stopped or frozen is unreachable in one line with ssh's own words, never a hang; down --all takes the others down; lab up --all then leaves no part up" {
+	local i
+	real_ssh h2 h3
+	on h1 "$HAKO" lab up "$LAB" --all
+	# h3's sshd ended: the connection is refused, as ssh says it. (timeout: a hang fails.)
+	sshd_stop h3
+	run on_h1_bounded "$HAKO" lab status natlab --all --check
+	echo "$output"
+	[ "$status" -eq 1 ] && [ "$(grep -c '^host ' <<<"$output")" = 3 ]
+	grep -Eq '^host h2 +192\.0\.2\.2 +up$' <<<"$output"
+	grep -Eq '^host h3 +192\.0\.2\.3 +unreachable: ssh: connect to host 192\.0\.2\.3 port 22: Connection refused$' <<<"$output"
+	# h2's sshd frozen: it takes the connection and never answers; --timeout bounds the wait.
+	kill -STOP "${SSHD_PID[h2]}"
+	run on_h1_bounded "$HAKO" lab status natlab --all --timeout=2
+	kill -CONT "${SSHD_PID[h2]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# ssh's banner timeout, or hako's deadline if ssh is slower than that (an emulated guest).
+	grep -Eq '^host h2 +192\.0\.2\.2 +unreachable: (Connection to 192\.0\.2\.2 port 22 timed out|no answer in 4 s)$' <<<"$output"
+	[ "$(grep -c '^host ' <<<"$output")" = 3 ]
+	# down --all takes h1's and h2's parts down and says h3 could not be asked; h3's goes by hand.
+	run -126 on_h1_bounded "$HAKO" lab down natlab --all
+	[ "$output" = "hako: lab natlab: host h3: lab down: unreachable: ssh: connect to host 192.0.2.3 port 22: Connection refused" ]
+	[ ! -e "$TEST_TMP/h1/run/labs/natlab" ] && [ ! -e "$TEST_TMP/h2/run/labs/natlab" ]
+	on h3 "$HAKO" lab down natlab
+	# The kernel frees a removed lab's vxlan links (and their VNIs) after lab down returns.
+	for i in 1 2 3; do
+		wait_for 10 bash -c "! ip netns exec h$i ss -Huln | grep -q ':4789 '"
+	done
+	# lab up --all with h3's sshd still stopped says so in one line, and takes h1's and h2's
+	# parts down again.
+	run -126 on_h1_bounded "$HAKO" lab up "$LAB" --all
+	echo "$output"
+	[ "$output" = "hako: lab natlab: host h3: lab up: unreachable: ssh: connect to host 192.0.2.3 port 22: Connection refused" ]
 	for i in 1 2 3; do
 		[ ! -e "$TEST_TMP/h$i/run/labs/natlab" ]
 	done

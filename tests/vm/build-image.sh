@@ -17,6 +17,8 @@ packages=(
 	# what the tests run
 	bats busybox-static iproute2 nftables conntrack dnsmasq-base uidmap file procps psmisc
 	util-linux python3 iputils-ping libcap2-bin
+	# labhosts.bats's --all over a real ssh: the tests start their own sshd in a namespace
+	openssh-server openssh-client
 	# a stock host has these too: /etc/protocols and /etc/services (nft names protocols by them)
 	netbase
 )
@@ -73,6 +75,12 @@ StandardOutput=journal+console
 WantedBy=multi-user.target
 UNIT
 ln -sf /etc/systemd/system/hako-tests.service "$root/etc/systemd/system/multi-user.target.wants/"
+# The host's own sshd is not the tests' (they start theirs, with their own config and keys, in
+# their namespaces) and would cost boot time under TCG: masked, with its socket.
+ln -sf /dev/null "$root/etc/systemd/system/ssh.service"
+ln -sf /dev/null "$root/etc/systemd/system/ssh.socket"
+# What ssh.service would make for it: sshd's privilege separation directory.
+echo 'd /run/sshd 0755 root root -' >"$root/etc/tmpfiles.d/sshd.conf"
 # No serial getty on the console: it would compete for ttyS0 with the service's output.
 ln -sf /dev/null "$root/etc/systemd/system/serial-getty@ttyS0.service"
 
