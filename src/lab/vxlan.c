@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/cleanup.h"
 #include "base/log.h"
@@ -129,6 +130,24 @@ static void segment_addrs(const struct lab_topology *t, struct inet_addr *addrs)
 	}
 }
 
+/* A lab brought down a moment ago may still hold its vxlan links: lab down only lets go of its
+ * namespaces, and the kernel frees their devices a little later, refusing until then a new link
+ * of the same VNI and port (EEXIST). Up waits for them to go, bounded: a link that stays is
+ * another lab's, and the error says so. */
+#define VXLAN_FREED_WAIT_MS 5000
+#define VXLAN_FREED_POLL_MS 20
+
+static int vxlan_add_once_freed(struct rtnl *r, const struct rtnl_vxlan *v)
+{
+	const struct timespec poll = { 0, VXLAN_FREED_POLL_MS * 1000000L };
+	for (unsigned waited = 0;; waited += VXLAN_FREED_POLL_MS) {
+		int err = rtnl_vxlan_add(r, v);
+		if (err != -EEXIST || waited >= VXLAN_FREED_WAIT_MS)
+			return err;
+		nanosleep(&poll, NULL);
+	}
+}
+
 /* An FDB entry per interface on network of a member on another host: to that host. */
 static void member_entries(const struct segment *s, size_t network, int ifindex)
 {
@@ -163,7 +182,7 @@ static int make_segment(const struct segment *s, size_t network, const bool *hos
 				.link = enc ? 0 : s->link,
 				.mtu = lab_network_mtu(t, network),
 				.netns_fd = enc ? NULL : &s->switch_fd };
-	int r = rtnl_vxlan_add(enc ? s->sw : s->under, &v);
+	int r = vxlan_add_once_freed(enc ? s->sw : s->under, &v);
 	if (r < 0)
 		return failed(s->under, r, t, network, "cannot create its vxlan link");
 	int ifindex = rtnl_ifindex(s->sw, name);

@@ -307,13 +307,26 @@ vx_rx() { on "$1" nsenter --net="$TEST_TMP/$1/run/labs/$2/ns/.switch" awk '$1 ==
 	echo "h3 received $((after - before)) packets of $((2 * output))"
 	[ $((after - before)) -lt 10 ]
 	kill_bg
-	# The MACs come from the file: the same after the lab is down and up again on h2.
-	on h2 "$HAKO" lab down tri
-	on h2 "$HAKO" lab up "$TEST_TMP/tri.lab"
+	# The MACs come from the file: the same after the lab is down and up again on h2. Up right
+	# after down waits for the kernel to free the old vxlan link (refused until then: EEXIST).
+	local i
+	for i in 1 2 3; do
+		on h2 "$HAKO" lab down tri
+		on h2 "$HAKO" lab up "$TEST_TMP/tri.lab"
+	done
 	[ "$(node_mac h2 tri n2 net)" = "$mac2" ]
 	echo_on h2 tri n2 7000
 	run on h1 "$HAKO" lab exec tri n1 python3 "$PROBE" ask 10.9.0.2 7000 40003 5
 	[ "$output" = "10.9.0.1:40003" ]
+	# A link that stays is another lab's: one line naming the network, nothing left.
+	local vni
+	vni=$(on h1 nsenter --net="$TEST_TMP/h1/run/labs/tri/ns/.switch" ip -d link show vx0 | grep -o 'vxlan id [0-9]*' | cut -d' ' -f3)
+	sed "s/^Name=tri$/Name=other/; s/^Subnet=10.9.0.0\/24$/&\nVni=$vni/" "$TEST_TMP/tri.lab" >"$TEST_TMP/other.lab"
+	run on h1 "$HAKO" lab up "$TEST_TMP/other.lab"
+	[ "$status" -ne 0 ]
+	[[ "$output" == "hako: lab other: network net: cannot create its vxlan link: File exists"* ]]
+	[ "${#lines[@]}" = 1 ]
+	[ ! -e "$TEST_TMP/h1/run/labs/other" ]
 }
 
 @test "labhosts: seed 003's lab split over three hosts: NATs on other hosts than their nodes work as on one" {
