@@ -255,6 +255,7 @@ node_mac() { on "$1" "$HAKO" lab exec "$2" "$3" ip -o link show "$4" | grep -o '
 # Packets HOST's vxlan link vx0 of lab LAB received (/proc/net/dev is the reader's namespace's).
 vx_rx() { on "$1" nsenter --net="$TEST_TMP/$1/run/labs/$2/ns/.switch" awk '$1 == "vx0:" { print $3 }' /proc/net/dev; }
 
+# lane: vm
 @test "labhosts: unicast between two hosts' nodes goes to that host alone: every vxlan link knows each remote member's MAC from the file" {
 	cat > "$TEST_TMP/tri.lab" <<-EOF
 	[Lab]
