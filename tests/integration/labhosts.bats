@@ -257,29 +257,13 @@ vx_rx() { on "$1" nsenter --net="$TEST_TMP/$1/run/labs/$2/ns/.switch" awk '$1 ==
 
 # lane: vm
 @test "labhosts: unicast between two hosts' nodes goes to that host alone: every vxlan link knows each remote member's MAC from the file" {
-	cat > "$TEST_TMP/tri.lab" <<-EOF
-	[Lab]
-	Name=tri
-	[Host a]
-	Address=192.0.2.1
-	[Host b]
-	Address=192.0.2.2
-	[Host c]
-	Address=192.0.2.3
-	[Network net]
-	Subnet=10.9.0.0/24
-	[Node n1]
-	Network=net
-	Address=10.9.0.1
-	[Node n2]
-	Host=b
-	Network=net
-	Address=10.9.0.2
-	[Node n3]
-	Host=c
-	Network=net
-	Address=10.9.0.3
-	EOF
+	local i
+	{
+		printf '[Lab]\nName=tri\n'
+		for i in 1 2 3; do printf '[Host h%s]\nAddress=192.0.2.%s\n' "$i" "$i"; done
+		printf '[Network net]\nSubnet=10.9.0.0/24\n'
+		for i in 1 2 3; do printf '[Node n%s]\nHost=h%s\nNetwork=net\nAddress=10.9.0.%s\n' "$i" "$i" "$i"; done
+	} >"$TEST_TMP/tri.lab"
 	local h
 	for h in h1 h2 h3; do on "$h" "$HAKO" lab up "$TEST_TMP/tri.lab"; done
 	local mac1 mac2 mac3
@@ -310,7 +294,6 @@ vx_rx() { on "$1" nsenter --net="$TEST_TMP/$1/run/labs/$2/ns/.switch" awk '$1 ==
 	kill_bg
 	# The MACs come from the file: the same after the lab is down and up again on h2. Up right
 	# after down waits for the kernel to free the old vxlan link (refused until then: EEXIST).
-	local i
 	for i in 1 2 3; do
 		on h2 "$HAKO" lab down tri
 		on h2 "$HAKO" lab up "$TEST_TMP/tri.lab"
