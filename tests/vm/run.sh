@@ -6,7 +6,7 @@
 # printed as a failed case, never a skip.
 #   tests/vm/run.sh [FILE.bats...]     the tagged cases of these files (default: all)
 #   tests/vm/run.sh --exec SCRIPT      run SCRIPT in the guest instead (the payload is its cwd)
-# HAKO_VM_TIMEOUT (seconds, default 3300: the whole lane emulated, sharing the host with the
+# HAKO_VM_TIMEOUT (seconds, default 3900: the whole lane emulated, sharing the host with the
 # host lane) bounds the whole VM; HAKO_VM_ACCEL=kvm|tcg skips the probe.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -127,7 +127,7 @@ mkfs.ext4 -q -F -d "$work/payload" "$work/payload.img" 2G >/dev/null 2>&1 || fai
 echo "# vm: image and payload ready in $((SECONDS - start)) s"
 start=$SECONDS
 echo "# vm: booting a stock Debian 12 host ($accel), running the lane's cases"
-boot "$accel" "${HAKO_VM_TIMEOUT:-3300}" "$work/payload.img"
+boot "$accel" "${HAKO_VM_TIMEOUT:-3900}" "$work/payload.img"
 echo "# vm: $((SECONDS - start)) s in the VM"
 # What the live stream missed (a lost serial line, a guest that stopped writing to it) is read
 # back from out.tap, which the guest synced to the payload disk.
