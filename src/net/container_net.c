@@ -25,6 +25,7 @@
 #include "base/names.h"
 #include "base/util.h"
 #include "container/container.h"
+#include "net/dhcpname.h"
 #include "net/dnsmasq.h"
 #include "net/ipam.h"
 #include "net/peers.h"
@@ -53,6 +54,7 @@ struct net_state {
 	struct inet_addr addr;  /* the container's address on the network */
 	struct inet_addr addr6; /* and its IPv6 address, if the network has IPv6 */
 	uint8_t mac[6];
+	struct dhcpname dns_name; /* across hosts, off the DHCP host: its lease there (src/net/dhcpname.h) */
 	bool ports_added;
 	pid_t relay;                /* the [::1] port relay (src/net/relay.h), 0 if none */
 	pid_t watcher;              /* off a managed network: the address watcher (src/net/portwatch.h) */
@@ -519,6 +521,38 @@ static int configure_host0(struct container *c)
 	return 0;
 }
 
+/* Across hosts, a container off the DHCP host has its name in the DHCP host's dnsmasq
+ * (src/net/dhcpname.h). Without it the container still runs: only its name is missing. */
+static void claim_dns_name(struct container *c)
+{
+	struct net_state *s = c->net;
+	const struct network_def *d = &s->def;
+	if (!d->n_peers || !d->dhcp || network_runs_dnsmasq(d))
+		return;
+	char why[256], host[INET_PREFIX_STRLEN];
+	inet_addr_str(&d->dhcp_host, host);
+	int r = dhcpname_claim(s->child_ns, c->name, s->mac, &s->addr, &s->dns_name, why);
+	if (r == -EADDRINUSE)
+		log_warning("network %s: the DHCP host %s refused the name %s: %s", d->name, host, c->name,
+			    why);
+	else if (r == -ETIMEDOUT)
+		log_warning("network %s: the DHCP host %s did not answer: %s has no name in DNS", d->name,
+			    host, c->name);
+	else if (r < 0)
+		log_warning("network %s: cannot give %s a name in DNS: %s", d->name, c->name, strerror(-r));
+}
+
+static void release_dns_name(struct container *c)
+{
+	struct net_state *s = c->net;
+	if (!s->dns_name.held)
+		return;
+	int r = dhcpname_release(s->child_ns, s->mac, &s->addr, &s->dns_name);
+	if (r < 0)
+		log_warning("network %s: cannot give the name %s back to the DHCP host: %s", s->def.name,
+			    c->name, strerror(-r));
+}
+
 static const struct inet_addr *addr6_of(const struct net_state *s)
 {
 	return s->def.has_ipv6 ? &s->addr6 : NULL;
@@ -660,6 +694,8 @@ int network_setup(struct container *c)
 	err = s->on_network ? configure_host0(c) : 0;
 	if (err < 0)
 		return err;
+	if (s->on_network)
+		claim_dns_name(c);
 	uint64_t t3 = now_usec();
 	err = !n->n_ports ? 0 : s->on_network ? add_ports(c) : expose_ports(c);
 	if (err < 0)
@@ -745,6 +781,7 @@ static void leave_network(struct container *c)
 			    strerror(-r));
 		return;
 	}
+	release_dns_name(c);
 	if (!network_runs_dnsmasq(&s->def))
 		return;
 	r = dnsmasq_remove(&s->def, c->name);

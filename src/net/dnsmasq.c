@@ -15,8 +15,10 @@
 #include "base/dirs.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "net/dhcpname.h"
 #include "net/ipam.h"
 #include "net/peers.h"
+#include "net/rules.h"
 
 #define HOSTS_DIR "hosts.d"
 #define DHCP_HOSTS_DIR "dhcp-hosts.d"
@@ -41,6 +43,28 @@ static char *find_dnsmasq(void)
 		free(p);
 	}
 	return NULL;
+}
+
+/* Across hosts, each other host's slice is a range only its hako's claims may take, forever
+ * (src/net/dhcpname.h): the name of a container there, in a lease of the address that host gave
+ * it. Ordinary clients, without the user class, never get one of those addresses. */
+static void write_peer_ranges(FILE *f, const void *arg)
+{
+	const struct network_def *d = arg;
+	if (d->n_peers)
+		fprintf(f, "dhcp-userclass=set:%s,%s\n", DHCPNAME_USER_CLASS, DHCPNAME_USER_CLASS);
+	for (unsigned i = 0; i < d->n_peers; i++) {
+		struct ipam_pool p;
+		char from[INET_PREFIX_STRLEN], to[INET_PREFIX_STRLEN];
+		struct inet_addr a, b;
+		ipam_peer_pool(d, i, &p);
+		if ((int)i == d->local_peer || p.last < p.first)
+			continue;
+		inet_prefix_nth(&d->subnet, p.first, &a);
+		inet_prefix_nth(&d->subnet, p.last, &b);
+		fprintf(f, "dhcp-range=tag:%s,%s,%s,infinite\n", DHCPNAME_USER_CLASS, inet_addr_str(&a, from),
+			inet_addr_str(&b, to));
+	}
 }
 
 static char *config_text(const struct network_def *d)
@@ -68,16 +92,17 @@ static char *config_text(const struct network_def *d)
 		network_has_dns_addr(d)
 			? xasprintf("listen-address=%s\ndhcp-option=option:dns-server,%s\n", dns, dns)
 			: strdup("");
-	if (!pid || !hosts || !dhcp_hosts || !leases || !v6 || !mtu || !dns_conf)
+	_cleanup_free_ char *peers = rules_text(write_peer_ranges, d);
+	if (!pid || !hosts || !dhcp_hosts || !leases || !v6 || !mtu || !dns_conf || !peers)
 		return NULL;
 	return xasprintf("# written by hako for network %s\n"
 			 "interface=%s\nbind-interfaces\nexcept-interface=lo\nlisten-address=%s\n"
 			 "user=root\npid-file=%s\n"
 			 "dhcp-range=%s,%s,12h\ndhcp-authoritative\ndhcp-leasefile=%s\ndhcp-hostsdir=%s\n"
-			 "dhcp-option=option:router,%s\n%s%s%s"
+			 "dhcp-option=option:router,%s\n%s%s%s%s"
 			 "domain=hako\nlocal=/hako/\nexpand-hosts\nno-hosts\nhostsdir=%s\n",
 			 d->name, d->bridge, inet_addr_str(&d->gateway, gw), pid, inet_addr_str(&a, from),
-			 inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, dns_conf, hosts);
+			 inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, dns_conf, peers, hosts);
 }
 
 /* A file per machine in two directories dnsmasq watches (inotify): a container joining writes

@@ -14,12 +14,17 @@
 
 void ipam_pool_of(const struct network_def *d, struct ipam_pool *ret)
 {
+	ipam_peer_pool(d, (unsigned)d->local_peer, ret);
+}
+
+void ipam_peer_pool(const struct network_def *d, unsigned peer, struct ipam_pool *ret)
+{
 	uint64_t size = inet_prefix_size(&d->subnet);
 	*ret = (struct ipam_pool){ .subnet = d->subnet,
 				   .gateway = d->gateway,
 				   .first = 2,
 				   .last = d->dhcp ? size / 2 - 1 : size - 2 };
-	peers_slice(d, &ret->first, &ret->last);
+	peers_slice(d, peer, &ret->first, &ret->last);
 }
 
 void ipam_dynamic_range(const struct network_def *d, struct inet_addr *from, struct inet_addr *to)

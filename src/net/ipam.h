@@ -19,6 +19,8 @@ struct ipam_pool {
 	uint64_t first, last;
 };
 void ipam_pool_of(const struct network_def *d, struct ipam_pool *ret);
+/* Across hosts, that of peer number peer (ipam_pool_of: this host's). */
+void ipam_peer_pool(const struct network_def *d, unsigned peer, struct ipam_pool *ret);
 /* dnsmasq's dynamic range: the offsets after the pool's last, up to the broadcast address. */
 void ipam_dynamic_range(const struct network_def *d, struct inet_addr *from, struct inet_addr *to);
 

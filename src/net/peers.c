@@ -281,12 +281,12 @@ void network_dns_addr(const struct network_def *d, struct inet_addr *ret)
 		inet_prefix_nth(&d->subnet, inet_prefix_size(&d->subnet) - 2, ret);
 }
 
-void peers_slice(const struct network_def *d, uint64_t *first, uint64_t *last)
+void peers_slice(const struct network_def *d, unsigned peer, uint64_t *first, uint64_t *last)
 {
 	if (!d->n_peers || *last < *first)
 		return;
 	uint64_t each = (*last - *first + 1) / d->n_peers;
-	*first += each * (uint64_t)d->local_peer;
+	*first += each * (uint64_t)peer;
 	*last = *first + each - 1; /* below *first when each is 0: an empty pool */
 }
 

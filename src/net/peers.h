@@ -39,8 +39,9 @@ bool network_runs_dnsmasq(const struct network_def *d);
  * address, on the DHCP host's bridge only); else the gateway answers DNS. */
 bool network_has_dns_addr(const struct network_def *d);
 void network_dns_addr(const struct network_def *d, struct inet_addr *ret);
-/* This host's slice of hako's static pool [*first, *last] (offsets in the subnet). */
-void peers_slice(const struct network_def *d, uint64_t *first, uint64_t *last);
+/* Peer number peer's slice (this host's: d->local_peer) of hako's static pool [*first, *last]
+ * (offsets in the subnet). */
+void peers_slice(const struct network_def *d, unsigned peer, uint64_t *first, uint64_t *last);
 
 /* hx-NAME */
 void peers_vxlan_name(const struct network_def *d, char name[IFNAMSIZ]);

@@ -103,6 +103,72 @@ addr_of() { awk -v m="$3" '$1 == m { print $2 }' "$TEST_TMP/$1/state/networks/$2
 	[ "$output" = "[::ffff:192.0.2.1]" ]
 }
 
+# named HOST NAME NET: a container on HOST in the background; ready once its command started,
+# which is after hako asked the DHCP host for its name.
+named() {
+	local root
+	root=$(make_root "$TEST_TMP/root-$2")
+	touch "$root/etc/resolv.conf"
+	on_bg "$1" "$HAKO" run -q -D "$root" -M "$2" --network="$3" /bin/sh -c 'touch /started; exec sleep 120'
+	NAMED_PID=${BG_PIDS[-1]}
+	wait_for 10 test -e "$root/started"
+}
+
+# resolve HOST NAMES...: from a container on HOST, each name's address, or "none".
+resolve() {
+	local h=$1
+	shift
+	on "$h" "$HAKO" run -q -D "$ROOT" -M "ask-$h" --network=nm /bin/sh -c '
+		for n in "$@"; do
+			a=$(nslookup "$n" 2>/dev/null | awk "/^Name:/ { n = 1 } n && /^Address/ { print \$NF }" | tail -1)
+			echo "$n ${a:-none}"
+		done' sh "$@"
+}
+
+# lane: vm
+@test "network-hosts: every host's containers have their names in the DHCP host's DNS; a name goes with its container, and a silent DHCP host costs a warning" {
+	create_all nm --subnet=10.73.0.0/24 $PEERS --dhcp
+	ROOT=$(make_root)
+	touch "$ROOT/etc/resolv.conf"
+	named h1 a nm
+	named h2 b nm
+	b_pid=$NAMED_PID
+	named h3 c nm
+	# Each host's first address: h1 2-43, h2 44-85, h3 86-127.
+	run resolve h1 b c.hako
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'b 10.73.0.44\nc.hako 10.73.0.86')" ]
+	run resolve h3 a b.hako c
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'a 10.73.0.2\nb.hako 10.73.0.44\nc 10.73.0.86')" ]
+	# The leases are h1's dnsmasq's, infinite (expiry 0), under each address's own client id.
+	leases=$TEST_TMP/h1/state/networks/nm/dnsmasq.leases
+	grep -q "^0 [0-9a-f:]* 10.73.0.44 b 00:68:61:6b:6f:3a:31:30:2e:37:33:2e:30:2e:34:34$" "$leases"
+	# An ordinary DHCP client still leases from the upper half only.
+	printf '#!/bin/sh\n[ "$1" = bound ] && echo "$ip" > /tmp/lease\nexit 0\n' >"$ROOT/udhcpc.sh"
+	chmod +x "$ROOT/udhcpc.sh"
+	run on h2 "$HAKO" run -q -D "$ROOT" -M dyn --network=nm /bin/sh -c 'udhcpc -i host0 -n -q -t 5 -s /udhcpc.sh >/dev/null 2>&1; cat /tmp/lease'
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^10\.73\.0\.(1[3-9][0-9]|12[89]|2[0-4][0-9]|25[0-3])$ ]]
+	# b ends: h2's hako gives the lease back, and the name goes (dnsmasq answers at once).
+	kill -TERM "$b_pid"
+	wait "$b_pid" || true
+	run grep -c " b " "$leases"
+	[ "$output" = 0 ]
+	run resolve h1 b c
+	[ "$output" = "$(printf 'b none\nc 10.73.0.86')" ]
+	# Back, it has its name again.
+	named h2 b nm
+	run resolve h1 b
+	[ "$output" = "b 10.73.0.44" ]
+	# With h1's dnsmasq gone, a container on h2 starts anyway, with one line saying what it lacks.
+	kill "$(cat "$TEST_TMP/h1/run/networks/nm/dnsmasq.pid")"
+	wait_for 5 sh -c "! kill -0 $(cat "$TEST_TMP/h1/run/networks/nm/dnsmasq.pid") 2>/dev/null"
+	run on h2 "$HAKO" run -q -D "$ROOT" -M lone --network=nm /bin/echo up
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'hako: warning: network nm: the DHCP host 192.0.2.1 did not answer: lone has no name in DNS\nup')" ]
+}
+
 @test "network-hosts: containers started at once on three hosts never get the same address" {
 	create_all col --subnet=10.71.0.0/27 $PEERS
 	local h i root
