@@ -18,6 +18,8 @@ packages=(
 	btrfs-progs
 	# the VM lane (tests/vm/): a stock Debian 12 host in QEMU, its disks made with e2fsprogs
 	qemu-system-x86 e2fsprogs debootstrap
+	# the two-host run (tests/vm/run.sh --hosts): its ssh keys, made on this side
+	openssh-client
 	# benchmarks: the peers hako is measured against
 	hyperfine systemd-container bubblewrap debootstrap time python3 iperf3
 )

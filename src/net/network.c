@@ -539,6 +539,8 @@ static void rules_down(const struct network_def *d)
 	_cleanup_free_ char *text = rules_network_del(d), *err = NULL;
 	if (text && nft_run(text, &err) < 0)
 		log_debug("removing rules of %s: %s", d->name, err);
+	/* A transaction of its own, unlike up's one for both: a half-made network may lack either
+	 * part, and a delete of what is missing would fail the whole transaction. */
 	_cleanup_free_ char *vx = d->n_peers ? peers_rules_del(d) : NULL, *err_vx = NULL;
 	if (vx && nft_run(vx, &err_vx) < 0)
 		log_debug("removing the VXLAN filter of %s: %s", d->name, err_vx);

@@ -6,6 +6,7 @@
 # printed as a failed case, never a skip.
 #   tests/vm/run.sh [FILE.bats...]     the tagged cases of these files (default: all)
 #   tests/vm/run.sh --exec SCRIPT      run SCRIPT in the guest instead (the payload is its cwd)
+#   tests/vm/run.sh --hosts            two guests, h1 and h2, on one wire: tests/vm/hosts-guest.sh
 # HAKO_VM_TIMEOUT (seconds, default 3900: the whole lane emulated, sharing the host with the
 # host lane) bounds the whole VM; HAKO_VM_ACCEL=kvm|tcg skips the probe.
 set -uo pipefail
@@ -13,6 +14,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${HAKO_TEST_CACHE:-/var/cache/hako-tests}
 work=
 qemu_pid=
+pair_pids=()
 
 fail() {
 	echo "not ok 1 vm: $1"
@@ -23,6 +25,7 @@ fail() {
 
 cleanup() {
 	[ -z "$qemu_pid" ] || kill -KILL "$qemu_pid" 2>/dev/null
+	[ ${#pair_pids[@]} -eq 0 ] || kill -KILL "${pair_pids[@]}" 2>/dev/null
 	[ -z "$work" ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -36,19 +39,26 @@ make_payload() {
 	cp "$top/build/tests/escape" "$top/build/tests/udpecho" "$p/build/tests/"
 }
 
-# boot ACCEL SECONDS PAYLOAD_IMG: runs the image with the payload until it powers off; the
-# root disk is a snapshot, so the cached image never changes. The guest's second serial port
-# (live.tap) is printed as it comes.
+# qemu_argv ACCEL PAYLOAD_IMG CONSOLE LIVE SMP: one guest's command line, in QEMU. The root disk
+# is a snapshot, so the cached image never changes; the second serial port (LIVE) carries the
+# guest's TAP as it comes.
+qemu_argv() {
+	local cpu=max
+	[ "$1" = kvm ] && cpu=host
+	QEMU=(qemu-system-x86_64 -accel "$1" -cpu "$cpu" -smp "$5" -m 3072 -display none -monitor none
+		-no-reboot -kernel "$image/vmlinuz" -initrd "$image/initrd.img"
+		-append "root=/dev/vda rw console=ttyS0 loglevel=5 panic=-1"
+		-drive file="$image/disk.img",if=virtio,format=raw,snapshot=on
+		-drive file="$2",if=virtio,format=raw -serial file:"$3" -serial file:"$4")
+}
+
+# boot ACCEL SECONDS PAYLOAD_IMG: runs the image with the payload until it powers off, printing
+# the live TAP as it comes.
 boot() {
-	local accel=$1 limit=$2 payload=$3 cpu=max
-	[ "$accel" = kvm ] && cpu=host
+	local accel=$1 limit=$2 payload=$3
 	: >"$work/live.tap"
-	qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m 3072 -display none -monitor none \
-		-no-reboot -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
-		-append "root=/dev/vda rw console=ttyS0 loglevel=5 panic=-1" \
-		-drive file="$image/disk.img",if=virtio,format=raw,snapshot=on \
-		-drive file="$payload",if=virtio,format=raw \
-		-serial file:"$work/console.log" -serial file:"$work/live.tap" -nic none &
+	qemu_argv "$accel" "$payload" "$work/console.log" "$work/live.tap" 2
+	"${QEMU[@]}" -nic none &
 	qemu_pid=$!
 	stream "$work/live.tap" "$qemu_pid" | vm_names &
 	local stream_pid=$! deadline=$((SECONDS + limit))
@@ -100,6 +110,62 @@ choose_accel() {
 	cat "$file"
 }
 
+# ---- two hosts (--hosts) ----
+# Guests h1 and h2 of the same image, each its own kernel, joined by one virtual wire: a stream
+# socket between the two QEMUs, in $work (no host network is involved). Each runs
+# tests/vm/hosts-guest.sh with its name in the payload's file "role"; h1 drives both (h2 through a
+# real ssh, with a key made here) and its TAP is the result; h2's log follows as comments.
+
+# pair_payload NAME: NAME's payload disk, $work/NAME.img.
+pair_payload() {
+	local p=$work/$1
+	make_payload "$p"
+	echo "$1" >"$p/role"
+	echo "$accel" >"$p/accel"
+	cp "$top/tests/vm/hosts-guest.sh" "$p/exec.sh"
+	mkdir -p "$p/ssh" && cp "$work/id" "$work/id.pub" "$p/ssh/"
+	mkfs.ext4 -q -F -d "$p" "$work/$1.img" 2G >/dev/null 2>&1 || fail "cannot make $1's payload disk"
+}
+
+# pair_boot NAME N SERVER: guest NAME in the background, its NIC's MAC ending in N, the wire's
+# listening end if SERVER is on.
+pair_boot() {
+	: >"$work/$1.live.tap"
+	qemu_argv "$accel" "$work/$1.img" "$work/$1.console.log" "$work/$1.live.tap" 1
+	"${QEMU[@]}" -netdev stream,id=wire,server="$3",addr.type=unix,addr.path="$work/wire" \
+		-device virtio-net-pci,netdev=wire,mac="52:54:00:00:02:0$2" &
+	pair_pids+=($!)
+}
+
+run_hosts() {
+	local limit=${HAKO_VM_TIMEOUT:-3900} deadline out
+	ssh-keygen -q -t ed25519 -N '' -C hako-vm-hosts -f "$work/id" ||
+		fail "cannot make the two hosts' ssh key (ssh-keygen: package openssh-client)"
+	pair_payload h1
+	pair_payload h2
+	echo "# vm hosts: booting two stock Debian 12 hosts ($accel), h1 and h2, on one wire"
+	start=$SECONDS deadline=$((SECONDS + limit))
+	pair_boot h1 1 on
+	while [ ! -S "$work/wire" ] && kill -0 "${pair_pids[0]}" 2>/dev/null; do sleep 0.1; done
+	pair_boot h2 2 off
+	while kill -0 "${pair_pids[0]}" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 1; done
+	kill -KILL "${pair_pids[0]}" 2>/dev/null && echo "# vm hosts: h1 killed after ${limit}s"
+	# h2 ends once h1 tells it it is done; if h1 never could, a minute later.
+	deadline=$((SECONDS + 60))
+	while kill -0 "${pair_pids[1]}" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 1; done
+	kill -KILL "${pair_pids[1]}" 2>/dev/null && echo "# vm hosts: h2 killed a minute after h1 ended"
+	wait "${pair_pids[@]}" 2>/dev/null
+	pair_pids=()
+	echo "# vm hosts: $((SECONDS - start)) s"
+	result "$work/h2.img" out.tap | sed 's/^/# h2: /'
+	out=$(result "$work/h1.img" out.tap)
+	printf '%s\n' "$out" | sed -e 's/^ok \([0-9]*\) - /ok \1 vm hosts: /' \
+		-e 's/^not ok \([0-9]*\) - /not ok \1 vm hosts: /' -e 's/^1\.\./# &/'
+	grep -q '^# vm: done' <<<"$out" || fail "hosts: h1 stopped before the end of its run" \
+		"h1's console, last lines:" "$(tail -15 "$work/h1.console.log")"
+	grep -qE '^(not )?ok 1 ' <<<"$out" || fail "hosts: h1 reported no case"
+}
+
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is not installed (package qemu-system-x86)"
 command -v debugfs >/dev/null || fail "debugfs is not installed (package e2fsprogs)"
 start=$SECONDS
@@ -108,6 +174,11 @@ image=$("$top/tests/vm/build-image.sh" "$cache" 2>&1 | tail -1)
 [ -x "${HAKO_VM_BINARY:-$top/build/hako}" ] || fail "build hako first (scripts/build.sh)"
 work=$(mktemp -d /var/tmp/hako-vm.XXXXXX)
 
+if [ "${1:-}" = --hosts ]; then
+	accel=$(choose_accel)
+	run_hosts
+	exit 0
+fi
 make_payload "$work/payload"
 if [ "${1:-}" = --exec ]; then
 	[ -f "${2:-}" ] || fail "--exec needs a script to run in the guest"
