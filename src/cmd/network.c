@@ -338,12 +338,35 @@ static int do_show(int argc, char **argv)
 	return 0;
 }
 
+/* dnsmasq's dhcp-script on the DHCP host of a network across hosts: ACTION MAC ADDR [HOSTNAME],
+ * as dnsmasq(8) passes them (no lock: each address is a file of its own, and dnsmasq runs one
+ * script at a time). */
+static int do_lease_event(int argc, char **argv)
+{
+	if (argc < 5 || argc > 6) {
+		log_error(
+			"network lease-event takes NAME ACTION MAC ADDRESS [HOSTNAME] (dnsmasq's dhcp-script)");
+		return EXIT_HAKO_USAGE;
+	}
+	_cleanup_(network_def_donep) struct network_def d = { 0 };
+	if (network_load(argv[1], &d) < 0)
+		return EXIT_HAKO_USAGE;
+	int r = dnsmasq_lease_event(&d, argv[2], argv[4], argc == 6 ? argv[5] : NULL);
+	if (r < 0) {
+		log_errno(r, "network %s: cannot update the name of the lease of %s", d.name, argv[4]);
+		return EXIT_HAKO_FAILED;
+	}
+	return 0;
+}
+
 static const struct command subcommands[] = {
 	{ "create", do_create, "Define a network and bring it up", "NAME --subnet=CIDR [OPTIONS]" },
 	{ "list", do_list, "List networks", "[--json]" },
 	{ "show", do_show, "Show a network's settings and leases", "NAME" },
 	{ "rm", do_rm, "Take a network down and remove it", "NAME" },
 	{ "up", do_up, "Bring defined networks up (after a reboot: up --all)", "NAME...|--all" },
+	{ "lease-event", do_lease_event, "dnsmasq's hook on a lease across hosts (hako runs it there)",
+	  "NAME ACTION MAC ADDRESS [HOSTNAME]" },
 };
 
 static void create_options_help(FILE *f)

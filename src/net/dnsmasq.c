@@ -1,6 +1,8 @@
 #include "net/dnsmasq.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +24,17 @@
 
 #define HOSTS_DIR "hosts.d"
 #define DHCP_HOSTS_DIR "dhcp-hosts.d"
+/* Dual-stack across hosts: the AAAA records of the other hosts' containers, a file per address,
+ * written by the lease script dnsmasq runs (LEASE_SCRIPT, dnsmasq_lease_event). */
+#define PEERS_HOSTS_DIR "peers.d"
+#define LEASE_SCRIPT "lease-event"
+
+/* The lease script's path: in the state directory, as the runtime one is under /run, which Debian
+ * mounts noexec (initramfs-tools), and dnsmasq then cannot run it. */
+static char *lease_script_path(const struct network_def *d)
+{
+	return hako_path(HAKO_DIR_STATE, "networks/%s/" LEASE_SCRIPT, d->name);
+}
 
 static char *rt_path(const struct network_def *d, const char *file)
 {
@@ -43,6 +56,13 @@ static char *find_dnsmasq(void)
 		free(p);
 	}
 	return NULL;
+}
+
+/* A dual-stack network across hosts: the other hosts' containers have their A records from their
+ * leases (src/net/dhcpname.h), and hako adds their AAAA records (dnsmasq_lease_event). */
+static bool has_peer_names6(const struct network_def *d)
+{
+	return d->n_peers && d->has_ipv6;
 }
 
 /* Across hosts, each other host's slice is a range only its hako's claims may take, forever
@@ -93,16 +113,21 @@ static char *config_text(const struct network_def *d)
 			? xasprintf("listen-address=%s\ndhcp-option=option:dns-server,%s\n", dns, dns)
 			: strdup("");
 	_cleanup_free_ char *peers = rules_text(write_peer_ranges, d);
-	if (!pid || !hosts || !dhcp_hosts || !leases || !v6 || !mtu || !dns_conf || !peers)
+	_cleanup_free_ char *script = lease_script_path(d), *peer_hosts = rt_path(d, PEERS_HOSTS_DIR);
+	_cleanup_free_ char *v6_names =
+		has_peer_names6(d) ? xasprintf("dhcp-script=%s\nhostsdir=%s\n", script, peer_hosts)
+				   : strdup("");
+	if (!pid || !hosts || !dhcp_hosts || !leases || !v6 || !mtu || !dns_conf || !peers || !v6_names)
 		return NULL;
 	return xasprintf("# written by hako for network %s\n"
 			 "interface=%s\nbind-interfaces\nexcept-interface=lo\nlisten-address=%s\n"
 			 "user=root\npid-file=%s\n"
 			 "dhcp-range=%s,%s,12h\ndhcp-authoritative\ndhcp-leasefile=%s\ndhcp-hostsdir=%s\n"
-			 "dhcp-option=option:router,%s\n%s%s%s%s"
+			 "dhcp-option=option:router,%s\n%s%s%s%s%s"
 			 "domain=hako\nlocal=/hako/\nexpand-hosts\nno-hosts\nhostsdir=%s\n",
 			 d->name, d->bridge, inet_addr_str(&d->gateway, gw), pid, inet_addr_str(&a, from),
-			 inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, dns_conf, peers, hosts);
+			 inet_addr_str(&b, to), leases, dhcp_hosts, gw, mtu, v6, dns_conf, peers, v6_names,
+			 hosts);
 }
 
 /* A file per machine in two directories dnsmasq watches (inotify): a container joining writes
@@ -148,8 +173,11 @@ static int machine_files(const struct network_def *d, const char *name, const st
  * starts. */
 static int hosts_dirs(const struct network_def *d)
 {
-	static const char *const dirs[] = { HOSTS_DIR, DHCP_HOSTS_DIR };
-	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+	/* peers.d starts empty too: dnsmasq runs its lease script ("old") for every lease in its
+	 * file as it starts. */
+	static const char *const dirs[] = { HOSTS_DIR, DHCP_HOSTS_DIR, PEERS_HOSTS_DIR };
+	const size_t n = has_peer_names6(d) ? 3 : 2;
+	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *p = rt_path(d, dirs[i]);
 		if (!p)
 			return -ENOMEM;
@@ -248,7 +276,48 @@ static int spawn_dnsmasq(const char *bin, const char *arg)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
-/* Its state directory (leases), its config file, the hosts files. */
+/* 'S' for sh, whatever S holds. */
+static void put_quoted(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f); /* close, an escaped quote, open again */
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+static void write_lease_script(FILE *f, const void *arg)
+{
+	const struct network_def *d = arg;
+	static const struct {
+		const char *env;
+		enum hako_dir dir;
+	} dirs[] = {
+		{ "HAKO_RUNTIME_DIR", HAKO_DIR_RUNTIME },
+		{ "HAKO_CONFIG_DIR", HAKO_DIR_CONFIG },
+		{ "HAKO_STATE_DIR", HAKO_DIR_STATE },
+	};
+	char self[PATH_MAX] = "hako"; /* this very binary; else the one in PATH */
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0)
+		self[n] = 0;
+	fprintf(f, "#!/bin/sh\n# written by hako: dnsmasq's dhcp-script of network %s\n", d->name);
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		fprintf(f, "%s=", dirs[i].env);
+		put_quoted(f, hako_dir(dirs[i].dir));
+		fputc(' ', f);
+	}
+	fputs("exec ", f);
+	put_quoted(f, self);
+	fputs(" network lease-event ", f);
+	put_quoted(f, d->name);
+	fputs(" \"$@\"\n", f);
+}
+
+/* Its state directory (leases), its config file, the lease script, the hosts files. */
 static int write_files(const struct network_def *d, const char *sub, const char *conf, const char *text)
 {
 	int r = hako_mkdir(HAKO_DIR_STATE, sub);
@@ -257,6 +326,12 @@ static int write_files(const struct network_def *d, const char *sub, const char 
 	r = write_file(conf, text, O_CREAT | O_TRUNC, 0644);
 	if (r < 0)
 		return r;
+	if (has_peer_names6(d)) {
+		_cleanup_free_ char *path = lease_script_path(d), *script = rules_text(write_lease_script, d);
+		r = path && script ? write_file(path, script, O_CREAT | O_TRUNC, 0755) : -ENOMEM;
+		if (r < 0)
+			return r;
+	}
 	return hosts_dirs(d);
 }
 
@@ -345,4 +420,53 @@ int dnsmasq_check(const struct network_def *d, pid_t *ret_pid)
 		return r;
 	*ret_pid = running_pid(d);
 	return 1;
+}
+
+/* In another host's slice: a lease only that host's hako can have asked for. */
+static bool in_other_slice(const struct network_def *d, const struct inet_addr *a)
+{
+	uint64_t off;
+	if (inet_prefix_offset(&d->subnet, a, &off) < 0)
+		return false;
+	for (unsigned i = 0; i < d->n_peers; i++) {
+		struct ipam_pool p;
+		ipam_peer_pool(d, i, &p);
+		if ((int)i != d->local_peer && off >= p.first && off <= p.last)
+			return true;
+	}
+	return false;
+}
+
+/* A DNS label (RFC 1123) of a host name, which is all dnsmasq passes on: the name becomes a line
+ * of a hosts file. */
+static bool is_host_label(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63 || s[0] == '-')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+int dnsmasq_lease_event(const struct network_def *d, const char *action, const char *addr,
+			const char *hostname)
+{
+	struct inet_addr a, a6;
+	if (!has_peer_names6(d) || inet_addr_parse(addr, &a) < 0 || a.family != AF_INET ||
+	    !in_other_slice(d, &a))
+		return 0;
+	char name[INET_PREFIX_STRLEN], text6[INET_PREFIX_STRLEN];
+	inet_addr_str(&a, name);
+	_cleanup_free_ char *p =
+		hako_path(HAKO_DIR_RUNTIME, "networks/%s/%s/%s", d->name, PEERS_HOSTS_DIR, name);
+	if (!p)
+		return -ENOMEM;
+	if (streq(action, "del") || !hostname || !is_host_label(hostname))
+		return unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+	ipam_ipv6_of(d, &a, &a6);
+	_cleanup_free_ char *line =
+		xasprintf("%s %s %s.hako\n", inet_addr_str(&a6, text6), hostname, hostname);
+	return write_machine_file(d, PEERS_HOSTS_DIR, name, line);
 }

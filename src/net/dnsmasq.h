@@ -24,3 +24,10 @@ int dnsmasq_remove(const struct network_def *d, const char *name);
  * with the network's config); if not, starts it again with the same config and lease file.
  * 0: running (or no --dhcp), 1: restarted; *ret_pid its pid (0 if none). Caller holds net_lock(). */
 int dnsmasq_check(const struct network_def *d, pid_t *ret_pid);
+/* The DHCP host's dnsmasq runs this (its dhcp-script, through `hako network lease-event`) as a
+ * lease is made ("add"), found at its start or renamed ("old"), or ends ("del"). On a dual-stack
+ * network across hosts a lease of addr in another host's slice is a container there
+ * (src/net/dhcpname.h): its AAAA record, at the IPv6 address that host derived from addr, goes
+ * into a hosts file of its own, or goes. Any other lease is not hako's to act on: 0. */
+int dnsmasq_lease_event(const struct network_def *d, const char *action, const char *addr,
+			const char *hostname);

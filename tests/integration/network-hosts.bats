@@ -370,6 +370,7 @@ ll_of() { ip -n "$1" -6 -o addr show dev "$2" scope link | grep -o 'fe80::[0-9a-
 	create_all v6 --subnet=10.74.0.0/24 --ipv6=fd74::/64 $PEERS --dhcp
 	sleeper h1 a v6
 	sleeper h2 b v6
+	b_pid=${BG_PIDS[-1]}
 	[ "$(addr_of h1 v6 a)" = 10.74.0.2 ]
 	[ "$(addr_of h2 v6 b)" = 10.74.0.44 ]
 	ROOT=$(make_root)
@@ -382,4 +383,29 @@ ll_of() { ip -n "$1" -6 -o addr show dev "$2" scope link | grep -o 'fe80::[0-9a-
 	# h2's: its own NAT66 and bridge, and no router of h1's: one default route, hako's.
 	probe6 2 d fd74::2
 	[ "${#lines[@]}" -eq 4 ]
+	# Both names have both records on every host: b's AAAA from the script h1's dnsmasq runs
+	# for b's lease (a file per address), at the address h2 gave b.
+	peer=$TEST_TMP/h1/run/networks/v6/peers.d/10.74.0.44
+	wait_for 10 test -e "$peer"
+	[ "$(cat "$peer")" = "fd74::2c b b.hako" ]
+	for h in 1 2; do
+		run on "h$h" "$HAKO" run -q -D "$ROOT" -M "n$h" --network=v6 /bin/sh -c '
+			for n in a b.hako; do
+				for t in A AAAA; do
+					nslookup -type=$t "$n" | awk "/^Name:/ { n = 1 } n && /^Address/ { print \$NF }"
+				done
+			done'
+		[ "$status" -eq 0 ]
+		[ "$output" = "$(printf '10.74.0.2\nfd74::2\n10.74.0.44\nfd74::2c')" ]
+	done
+	# b ends: its lease goes, and its AAAA record with it.
+	kill -TERM "$b_pid"
+	wait "$b_pid" || true
+	wait_for 10 test ! -e "$peer"
+	# The script ignores what is not another host's container, and bad names.
+	on h1 "$HAKO" network lease-event v6 add 02:00:00:00:00:01 10.74.0.2 x
+	on h1 "$HAKO" network lease-event v6 add 02:00:00:00:00:01 10.74.0.200 x
+	on h1 "$HAKO" network lease-event v6 add 02:00:00:00:00:01 10.74.0.45 '../x y'
+	run ls "$TEST_TMP/h1/run/networks/v6/peers.d"
+	[ "$output" = "" ]
 }

@@ -5,8 +5,8 @@
 # machines would: hako there through ssh, `--all` for labs. h1's TAP is the result.
 #   seed 003's four NAT types split: the nodes and servers on h1, every NAT on h2, so each
 #   node's traffic crosses the wire to its NAT and back; nat-check on h1 names each type.
-#   a managed network on both with DHCP/DNS on h1: containers on either host reach each other
-#   by name, and a name goes with its container.
+#   a dual-stack managed network on both with DHCP/DNS on h1: containers on either host reach
+#   each other by name (A and AAAA), and a name goes with its container.
 set -u
 cd "$(dirname "$0")" || exit 1
 wait_for() {
@@ -22,7 +22,8 @@ wait_for() {
 #   start NAME        a container on network lan in the background, once its command started
 #                     (after its name went to h1's dnsmasq); its hako's pid in /tmp/NAME.pid
 #   stop NAME         ends it as its user would (SIGTERM to hako) and waits for hako to exit
-#   ask NAME TARGET   from a new container NAME: "TARGET ADDRESS reached", or none/unreached
+#   ask NAME TARGET   from a new container NAME: "IPV4 IPV6 reached" of TARGET by name, each
+#                     "none" or "unreached" where it fails
 case "${1:-}" in
 start)
 	tests/fixtures/mkroot.sh "/tmp/root-$2" >/dev/null && touch "/tmp/root-$2/etc/resolv.conf" || exit 1
@@ -38,9 +39,12 @@ stop)
 ask)
 	[ -d /tmp/root ] || { tests/fixtures/mkroot.sh /tmp/root >/dev/null && touch /tmp/root/etc/resolv.conf; }
 	exec hako run -q -D /tmp/root -M "$2" --network=lan /bin/sh -c '
-		a=$(nslookup "$1" 2>/dev/null | awk "/^Name:/ { n = 1 } n && /^Address/ { print \$NF }" | tail -1)
+		for t in A AAAA; do
+			a=$(nslookup -type=$t "$1" 2>/dev/null | awk "/^Name:/ { n = 1 } n && /^Address/ { print \$NF }")
+			printf "%s " "${a:-none}"
+		done
 		ping -c1 -W5 "$1" >/dev/null 2>&1 && r=reached
-		echo "$1 ${a:-none} ${r:-unreached}"' sh "$3" ;;
+		echo "${r:-unreached}"' sh "$3" ;;
 esac
 
 role=$(cat role)
@@ -92,7 +96,15 @@ check() {
 		echo "not ok $count - $what"
 		failures=$((failures + 1))
 		printf '%s\n' "$out" | sed 's/^/# /'
+		[ -z "${DIAGNOSE:-}" ] || $DIAGNOSE 2>&1 | sed 's/^/# /'
 	fi
+}
+
+# What h1's dnsmasq of network lan said and made, after a failed check of the network.
+network_diagnosis() {
+	journalctl --no-pager -b -o cat -t dnsmasq -t dnsmasq-dhcp -t dnsmasq-script | tail -n 25
+	ls -l /run/hako/networks/lan /run/hako/networks/lan/peers.d
+	cat /var/lib/hako/networks/lan/lease-event /var/lib/hako/networks/lan/dnsmasq.leases
 }
 
 # expect PATTERN CMD...: CMD succeeds and its output matches the extended regex PATTERN.
@@ -109,6 +121,16 @@ fails_with() {
 	shift
 	out=$("$@" 2>&1) && { echo "$out"; echo "(exit 0)"; return 1; }
 	grep -Eq "$pattern" <<<"$out" || { echo "$out"; echo "(no line matches $pattern)"; return 1; }
+}
+
+# eventually SECONDS CMD...: CMD again until it succeeds; else its last output, and a failure.
+eventually() {
+	local deadline=$((SECONDS + $1)) out
+	shift
+	until out=$("$@" 2>&1); do
+		[ $SECONDS -lt $deadline ] || { echo "$out"; return 1; }
+		sleep 0.5
+	done
 }
 
 # Emulated, h2 boots alongside h1: give it up to 5 minutes.
@@ -133,18 +155,19 @@ check "nothing left on h2: no lab, no vxlan link" \
 	ssh h2 '! hako lab list | grep -q four-nats && ! ip -o link show type vxlan | grep -q .'
 check "nothing left on h1: no vxlan link" sh -c '! ip -o link show type vxlan | grep -q .'
 
-# ---- a managed network on both hosts, DHCP and DNS on h1 ----
-create="hako network create lan --subnet=10.70.0.0/24 --dhcp --peer=192.0.2.1 --peer=192.0.2.2"
+# ---- a dual-stack managed network on both hosts, DHCP and DNS on h1 ----
+DIAGNOSE=network_diagnosis
+create="hako network create lan --subnet=10.70.0.0/24 --ipv6=fd70::/64 --dhcp --peer=192.0.2.1 --peer=192.0.2.2"
 check "network create on h1" $create
 check "network create on h2 (over ssh)" ssh h2 "$create"
 check "container a on h1" ./exec.sh start a
 check "container b on h2" ssh h2 "$PWD/exec.sh" start b
-check "from h1, b (on h2) by name: h2's first address, reached" \
-	expect "^b 10\.70\.0\.65 reached$" ./exec.sh ask c b
-check "from h2, a (on h1) by name: h1's first address, reached" \
-	expect "^a 10\.70\.0\.2 reached$" ssh h2 "$PWD/exec.sh" ask d a
+check "from h1, b (on h2) by name: h2's first addresses, reached" \
+	eventually 30 expect "^10\.70\.0\.65 fd70::41 reached$" ./exec.sh ask c b
+check "from h2, a (on h1) by name: h1's first addresses, reached" \
+	expect "^10\.70\.0\.2 fd70::2 reached$" ssh h2 "$PWD/exec.sh" ask d a
 check "b ends on h2" ssh h2 "$PWD/exec.sh" stop b
-check "b's name went from h1's DNS with it" wait_for 30 expect "^b none unreached$" ./exec.sh ask e b
+check "b's names went from h1's DNS with it" eventually 30 expect "^none none unreached$" ./exec.sh ask e b
 check "a ends on h1" ./exec.sh stop a
 check "network rm on both" sh -c 'hako network rm lan && ssh h2 hako network rm lan'
 
