@@ -9,8 +9,8 @@
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *summary;
-	const char *args; /* in help, after the name ("NAME", "FILE"); NULL: none shown */
+	const char *summary; /* NULL: a command other programs run (dnsmasq), left out of help */
+	const char *args;    /* in help, after the name ("NAME", "FILE"); NULL: none shown */
 };
 
 /* A command with subcommands (hako network, lab, image): one table, one help style. */

@@ -18,12 +18,14 @@ void cmd_print_commands(FILE *f, const struct command *commands, size_t n)
 	int width = 0;
 	for (size_t i = 0; i < n; i++) {
 		command_left(&commands[i], left, sizeof(left));
-		width = (int)strlen(left) > width ? (int)strlen(left) : width;
+		if (commands[i].summary)
+			width = (int)strlen(left) > width ? (int)strlen(left) : width;
 	}
 	fprintf(f, "Commands:\n");
 	for (size_t i = 0; i < n; i++) {
 		command_left(&commands[i], left, sizeof(left));
-		fprintf(f, "  %-*s  %s\n", width, left, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(f, "  %-*s  %s\n", width, left, commands[i].summary);
 	}
 }
 

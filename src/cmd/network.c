@@ -365,8 +365,7 @@ static const struct command subcommands[] = {
 	{ "show", do_show, "Show a network's settings and leases", "NAME" },
 	{ "rm", do_rm, "Take a network down and remove it", "NAME" },
 	{ "up", do_up, "Bring defined networks up (after a reboot: up --all)", "NAME...|--all" },
-	{ "lease-event", do_lease_event, "dnsmasq's hook on a lease across hosts (hako runs it there)",
-	  "NAME ACTION MAC ADDRESS [HOSTNAME]" },
+	{ "lease-event", do_lease_event, NULL, NULL }, /* dnsmasq's dhcp-script (hako-network(1)) */
 };
 
 static void create_options_help(FILE *f)
